@@ -1,0 +1,123 @@
+# Berth - one binary, bin/berth.  See README.md.
+#
+#   make            release build -> bin/berth
+#   make run        install runtime packages, build, start on ./data (prints admin password + URL)
+#   make test       install packages, build with ASan+UBSan, run unit, fuzz-replay and black-box tests
+#   make unit       unit tests only (ASan+UBSan build)
+#   make lint       clang-format, cppcheck, banned calls, layer dependencies
+#   make bench      Berth side by side with distribution 2.8 (docker-registry)
+#   make fuzz       libFuzzer targets (clang)
+
+CC      ?= cc
+PKGS    := libmicrohttpd openssl jansson sqlite3 libarchive libcurl yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wconversion -Wsign-conversion -Wformat=2 \
+           -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Wundef \
+           -Wwrite-strings -Wnull-dereference -fno-common
+BASE    := -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. $(WARN) $(PKG_CFLAGS) -MMD -MP
+
+MODE ?= release
+ifeq ($(MODE),asan)
+  MODE_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -DBERTH_TEST_BUILD
+  MODE_LDFLAGS := -fsanitize=address,undefined
+else
+  MODE_FLAGS := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+  MODE_LDFLAGS :=
+endif
+CFLAGS  ?=
+ALL_CFLAGS := $(BASE) $(MODE_FLAGS) $(CFLAGS)
+
+B       := build/$(MODE)
+DIRS    := common config storage auth registry cli puller
+ALL_C   := $(wildcard $(addsuffix /*.c,$(DIRS)))
+TEST_C  := $(filter %_test.c,$(ALL_C))
+GEN_C   := $(B)/gen/ui_assets.c
+LIB_C   := $(filter-out %_test.c cli/main.c,$(ALL_C))
+LIB_O   := $(LIB_C:%.c=$(B)/%.o) $(B)/gen/ui_assets.o
+TESTS   := $(TEST_C:%.c=$(B)/tests/%)
+FUZZ_C  := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
+FUZZ_REPLAY := $(FUZZ_C:tests/fuzz/%.c=$(B)/fuzz/%)
+WEBUI   := $(wildcard webui/*)
+
+.PHONY: all run test unit blackbox lint bench fuzz clean deps deps-test check-deps asan-bin
+.DEFAULT_GOAL := all
+
+all: bin/berth
+
+bin/berth: $(B)/berth
+	@mkdir -p bin
+	cp $< $@
+
+$(B)/berth: $(B)/cli/main.o $(B)/libberth.a
+	$(CC) $(MODE_FLAGS) $(MODE_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/libberth.a: $(LIB_O)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(GEN_C): scripts/embed.sh $(WEBUI)
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh webui > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/ui_assets.o: $(GEN_C)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -c -o $@ $<
+
+$(B)/tests/%: $(B)/%.o $(B)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(MODE_FLAGS) $(MODE_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c $(B)/libberth.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/fuzz/replay.c $< $(B)/libberth.a $(MODE_LDFLAGS) $(PKG_LIBS)
+
+deps:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+run: deps
+	@$(MAKE) --no-print-directory bin/berth
+	bin/berth serve --data $${DATA:-./data} --listen $${LISTEN:-127.0.0.1:5000}
+
+# the test build: same sources, ASan + UBSan
+asan-bin:
+	@$(MAKE) --no-print-directory MODE=asan build/asan/berth \
+		$(TEST_C:%.c=build/asan/tests/%) $(FUZZ_C:tests/fuzz/%.c=build/asan/fuzz/%)
+
+unit: deps
+	@$(MAKE) --no-print-directory asan-bin
+	@sh tests/run.sh --unit
+
+test: deps-test
+	@$(MAKE) --no-print-directory bin/berth asan-bin
+	@sh tests/run.sh
+
+blackbox: deps-test
+	@$(MAKE) --no-print-directory asan-bin
+	@sh tests/run.sh --blackbox
+
+bench: deps-test
+	@$(MAKE) --no-print-directory bin/berth
+	@bash tests/bench/bench.sh
+
+lint: check-deps
+	@sh scripts/lint.sh
+
+check-deps:
+	@sh scripts/check-deps.sh
+
+fuzz:
+	@sh tests/fuzz/build.sh
+
+clean:
+	rm -rf build bin
+
+-include $(shell find build -name '*.d' 2>/dev/null)

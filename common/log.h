@@ -1,0 +1,19 @@
+/* log.h - one line per event on stderr.
+ *
+ * Lines are "TIME LEVEL message". Callers never pass credentials, tokens, cookies or the token
+ * endpoint's query string; the request log prints method, path, status, bytes, ms and user. */
+#ifndef BERTH_COMMON_LOG_H
+#define BERTH_COMMON_LOG_H
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+/* log_set_level sets the lowest level written; default LOG_INFO. Call before threads start. */
+void log_set_level(enum log_level level);
+/* log_level_parse maps "debug|info|warn|error" to a level; -1 when unknown. */
+int log_level_parse(enum log_level *out, const char *s);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* log_errno appends ": strerror(errnum)". */
+void log_errno(enum log_level level, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,49 @@
+/* config.h - Berth's configuration: one struct, filled from defaults, then the config file, then
+ * command-line flags, validated as a whole before the server starts. Read-only after start.
+ *
+ * The file format is "key = value" lines, '#' comments, blank lines ignored; values may be quoted
+ * with double quotes. Unknown keys and malformed values are errors naming the line. Every key is
+ * documented with its default in config/berth.conf.example. */
+#ifndef BERTH_CONFIG_CONFIG_H
+#define BERTH_CONFIG_CONFIG_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#include "common/berr.h"
+
+#define CONFIG_STR_MAX 512
+
+struct berth_config {
+    char listen[CONFIG_STR_MAX];     /* "ADDR:PORT", default "0.0.0.0:5000" */
+    char data_dir[CONFIG_STR_MAX];   /* default "./data" */
+    char public_url[CONFIG_STR_MAX]; /* "" = derive from the request's Host header */
+    char log_level[16];              /* debug|info|warn|error, default info */
+    unsigned threads;                /* worker threads, default 2 x cores, at least 4 */
+    unsigned max_connections;        /* default 1024 */
+    unsigned per_ip_connections;     /* 0 = no per-address limit (default) */
+    unsigned connection_timeout_s;   /* idle connection timeout, default 300 */
+    uint64_t manifest_max_bytes;     /* default 4 MiB */
+    uint64_t chunk_min_bytes;        /* OCI-Chunk-Min-Length advertised, default 0 (not sent) */
+    unsigned list_max;               /* cap on n for tags/list and _catalog, default 1000 */
+    unsigned upload_purge_age_s;     /* gc removes upload sessions older than this, default 7 d */
+    unsigned gc_window_s;            /* gc spares blobs younger than this, default 2 h */
+    unsigned token_ttl_s;            /* bearer token lifetime, default 1800 */
+    char token_service[64];          /* "service" of the token challenge, default "berth-registry" */
+    char token_issuer[64];           /* iss claim, default "berth-token-issuer" */
+    char robot_prefix[32];           /* default "robot$" */
+    unsigned login_fail_limit;       /* failed logins before throttling, default 5 */
+    unsigned pull_flush_s;           /* pull counters flush interval, default 10 */
+};
+
+/* config_defaults fills every field with its default. */
+void config_defaults(struct berth_config *cfg);
+/* config_load reads FILE over the current values. BERR_BAD_REQUEST with "FILE:LINE: why" in
+ * err->msg on a bad key or value; BERR_INTERNAL when the file cannot be read. */
+int config_load(struct berth_config *cfg, const char *path, struct berr *err);
+/* config_set applies one key/value (used by the file parser and by command-line flags). */
+int config_set(struct berth_config *cfg, const char *key, const char *value, struct berr *err);
+/* config_validate checks cross-field rules (listen parses, sizes in range). */
+int config_validate(const struct berth_config *cfg, struct berr *err);
+
+#endif

@@ -1,0 +1,101 @@
+/* req.h - what a registry handler gets: the long-lived registry state and one request's context.
+ *
+ * registry/server.c owns the request lifecycle: it routes the URL, parses the repository name,
+ * authenticates, buffers a manifest body (capped at cfg->manifest_max_bytes, 413 above), calls one
+ * handler, and logs one line. A handler fills `struct reply` and returns 0, or returns -1 with
+ * r->err set; the server turns r->err into the spec's JSON error (registry/reply.c).
+ * Handlers run on any worker thread; everything in struct registry is thread-safe. */
+#ifndef BERTH_REGISTRY_REQ_H
+#define BERTH_REGISTRY_REQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "common/berr.h"
+#include "common/buf.h"
+#include "common/digest.h"
+#include "config/config.h"
+
+struct blob_store;
+struct upload_mgr;
+struct meta;
+
+struct registry {
+    const struct berth_config *cfg;
+    struct blob_store *blobs;
+    struct upload_mgr *uploads;
+    struct meta *meta;
+};
+
+enum req_method { REQ_GET, REQ_HEAD, REQ_PUT, REQ_POST, REQ_PATCH, REQ_DELETE, REQ_OTHER };
+
+struct req {
+    struct registry *reg;
+    struct MHD_Connection *conn;
+    enum req_method method;
+    const char *url; /* path as received, borrowed from libmicrohttpd */
+
+    /* set by the router for repository routes */
+    struct repo_name name;
+    char ref[256]; /* raw last path segment: tag, digest or upload id ("" when none) */
+
+    /* authenticated principal ("" = anonymous) */
+    char user[256];
+
+    /* request body for routes that buffer it (manifest PUT); capped */
+    struct buf body;
+
+    struct berr err;
+
+    /* bookkeeping for the access log */
+    char reqid[17];
+    int64_t t0_ms;
+    unsigned status;
+    uint64_t bytes_out;
+};
+
+struct reply {
+    struct MHD_Response *resp; /* new; the server queues and destroys it */
+    unsigned status;
+};
+
+/* req_header returns a request header value (borrowed until the request ends) or NULL. */
+const char *req_header(const struct req *r, const char *name);
+/* req_query returns the first value of a query argument or NULL. */
+const char *req_query(const struct req *r, const char *name);
+/* req_query_each calls fn for every value of a (possibly repeated) query argument, in order;
+ * stops and returns fn's non-zero result. */
+typedef int (*req_query_fn)(const char *value, void *ctx);
+int req_query_each(const struct req *r, const char *name, req_query_fn fn, void *ctx);
+
+/* Building replies. Each returns a new response (NULL on allocation failure; the server then
+ * answers 500). Common headers (Docker-Distribution-Api-Version) are added by the server. */
+struct MHD_Response *reply_empty(void);
+/* reply_json / reply_bytes copy the data. */
+struct MHD_Response *reply_json(const char *json, size_t len);
+struct MHD_Response *reply_bytes(const void *data, size_t len, const char *content_type);
+/* reply_fd serves [offset, offset+len) of fd with sendfile; takes fd (closed with the response,
+ * also on failure). */
+struct MHD_Response *reply_fd(int fd, uint64_t offset, uint64_t len);
+/* reply_head: an empty body that still announces Content-Length: len (for HEAD). */
+struct MHD_Response *reply_head(uint64_t len);
+/* reply_error builds the spec's {"errors":[{"code","message","detail"}]} for err and sets
+ * *status from the code. */
+struct MHD_Response *reply_error(const struct berr *err, unsigned *status);
+/* reply_status_of: the HTTP status of an error code. */
+unsigned reply_status_of(enum berr_code code);
+
+/* ---- handlers (one file per endpoint family) ---- */
+int base_get(struct req *r, struct reply *out);       /* GET /v2/ */
+int blobs_get(struct req *r, struct reply *out);      /* GET/HEAD /v2/<name>/blobs/<digest> */
+int blobs_delete(struct req *r, struct reply *out);   /* DELETE /v2/<name>/blobs/<digest> */
+int manifests_get(struct req *r, struct reply *out);  /* GET/HEAD /v2/<name>/manifests/<ref> */
+int manifests_put(struct req *r, struct reply *out);  /* PUT, body in r->body */
+int manifests_delete(struct req *r, struct reply *out);
+int tags_list(struct req *r, struct reply *out);      /* GET /v2/<name>/tags/list */
+int catalog_list(struct req *r, struct reply *out);   /* GET /v2/_catalog */
+int referrers_get(struct req *r, struct reply *out);  /* GET /v2/<name>/referrers/<digest> */
+
+#endif

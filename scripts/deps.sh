@@ -1,0 +1,37 @@
+#!/bin/sh
+# deps.sh build|test - install, idempotently, the Debian packages Berth needs.
+# A second run finds everything installed and does not touch apt. Services the packages ship
+# (docker-registry, containerd) are kept from starting: tests start private instances of their own.
+set -eu
+
+BUILD="gcc make pkg-config xxd libmicrohttpd-dev libssl-dev libjansson-dev libsqlite3-dev
+       libarchive-dev libcurl4-openssl-dev libyaml-dev"
+TEST="$BUILD curl jq openssl sqlite3 skopeo umoci podman crun conmon uidmap docker-registry
+      apache2-utils python3 tmux busybox-static ca-certificates tar"
+
+case "${1:-build}" in
+build) want=$BUILD ;;
+test) want=$TEST ;;
+*) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    policy=1
+fi
+trap '[ $policy = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d; true' EXIT
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

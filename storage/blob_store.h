@@ -1,0 +1,56 @@
+/* blob_store.h - content-addressed blob files under DATA/blobs/sha256/<2 hex>/<hex>.
+ *
+ * A blob file never changes once in place and always hashes to its own name. Manifests are blobs
+ * too (their exact received bytes). The store knows nothing of repositories: which repository may
+ * serve which blob is recorded by storage/meta. Thread-safe: the struct is read-only after open. */
+#ifndef BERTH_STORAGE_BLOB_STORE_H
+#define BERTH_STORAGE_BLOB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/berr.h"
+#include "common/digest.h"
+
+struct blob_store;
+
+/* blob_store_open creates ROOT/blobs/sha256 and ROOT/uploads when missing.
+ * *out is new (blob_store_close). */
+int blob_store_open(struct blob_store **out, const char *root, struct berr *err);
+void blob_store_close(struct blob_store *bs);
+/* blob_store_root: borrowed, valid until close. */
+const char *blob_store_root(const struct blob_store *bs);
+/* blob_store_path writes the final path of a blob into out. */
+int blob_store_path(const struct blob_store *bs, const struct digest *d, char *out, size_t cap,
+                    struct berr *err);
+/* blob_store_stat: size of a stored blob; BERR_BLOB_UNKNOWN when the file is missing. */
+int blob_store_stat(const struct blob_store *bs, const struct digest *d, uint64_t *size,
+                    struct berr *err);
+/* blob_store_open_read opens a blob read-only (O_CLOEXEC); *fd is the caller's to close.
+ * BERR_BLOB_UNKNOWN when missing. */
+int blob_store_open_read(const struct blob_store *bs, const struct digest *d, int *fd,
+                         uint64_t *size, struct berr *err);
+/* blob_store_put_buf stores bytes held in memory (a manifest): computes their digest into *out,
+ * and unless that blob exists already writes a temp file under uploads/, fsyncs, renames into
+ * place, fsyncs the directory. */
+int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, struct digest *out,
+                       struct berr *err);
+/* blob_store_commit_file moves a finished upload file (under ROOT/uploads, already fsynced, whose
+ * SHA-256 the caller has checked equals *d) into place and fsyncs the directory. When the blob
+ * exists already the file is removed instead (dedup). */
+int blob_store_commit_file(struct blob_store *bs, const char *tmp_path, const struct digest *d,
+                           struct berr *err);
+/* blob_store_remove deletes a blob file (gc only). Missing is not an error. */
+int blob_store_remove(struct blob_store *bs, const struct digest *d, struct berr *err);
+
+/* blob_store_walk calls fn for every file under blobs/sha256 whose name is a valid digest;
+ * fn returning non-zero stops the walk with that value. Files with bad names are reported to
+ * bad_fn (may be NULL) with their path. */
+typedef int (*blob_walk_fn)(const struct digest *d, uint64_t size, int64_t mtime, void *ctx);
+typedef void (*blob_bad_fn)(const char *path, void *ctx);
+int blob_store_walk(const struct blob_store *bs, blob_walk_fn fn, blob_bad_fn bad_fn, void *ctx);
+/* blob_store_verify re-hashes one blob: 0 when it matches its name, -1 with BERR_DIGEST_INVALID
+ * when it does not, BERR_BLOB_UNKNOWN when missing. */
+int blob_store_verify(const struct blob_store *bs, const struct digest *d, struct berr *err);
+
+#endif

@@ -1,0 +1,56 @@
+/* upload.h - blob upload sessions.
+ *
+ * A session is DATA/uploads/<id>/ holding `data` (the bytes received so far) and `info` (the
+ * repository name and creation time). The id is 128 random bits in hex, made by the server, so it
+ * can name a path. While the server runs, each session keeps its SHA-256 state in memory and every
+ * byte is hashed once as it is written; after a restart the state is rebuilt by reading `data`
+ * once. One request at a time works on a session: upload_acquire takes it, upload_release gives
+ * it back; a second request for a busy session gets BERR_BLOB_UPLOAD_INVALID.
+ * Thread-safe: the manager's table is guarded by its own mutex. */
+#ifndef BERTH_STORAGE_UPLOAD_H
+#define BERTH_STORAGE_UPLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/berr.h"
+#include "common/digest.h"
+#include "storage/blob_store.h"
+
+#define UPLOAD_ID_LEN 32
+
+struct upload_mgr;
+struct upload;
+
+/* upload_mgr_new: *out is new (upload_mgr_free); bs is borrowed and must outlive it. */
+int upload_mgr_new(struct upload_mgr **out, struct blob_store *bs, struct berr *err);
+void upload_mgr_free(struct upload_mgr *m);
+
+/* upload_create starts a session for repo and writes its id (UPLOAD_ID_LEN hex + NUL). */
+int upload_create(struct upload_mgr *m, const struct repo_name *repo,
+                  char id[UPLOAD_ID_LEN + 1], struct berr *err);
+/* upload_acquire takes the session `id` for one request. BERR_BLOB_UPLOAD_UNKNOWN when the id is
+ * malformed, unknown, or belongs to another repository; BERR_BLOB_UPLOAD_INVALID when another
+ * request holds it. *out is borrowed until upload_release. */
+int upload_acquire(struct upload_mgr *m, const char *id, const struct repo_name *repo,
+                   struct upload **out, struct berr *err);
+/* upload_offset: bytes received so far. */
+uint64_t upload_offset(const struct upload *u);
+/* upload_id: borrowed, valid while acquired. */
+const char *upload_id(const struct upload *u);
+/* upload_write appends n bytes (write + hash). On failure the offset is unchanged as far as the
+ * session knows; the caller answers an error. */
+int upload_write(struct upload *u, const void *p, size_t n, struct berr *err);
+/* upload_commit checks the received bytes hash to *want (BERR_DIGEST_INVALID otherwise, and the
+ * session is discarded), fsyncs, moves the file into the blob store, and ends the session.
+ * *size gets the blob's size. After commit (success or failure) u is gone: do not release it. */
+int upload_commit(struct upload *u, const struct digest *want, uint64_t *size, struct berr *err);
+/* upload_release gives an acquired session back. */
+void upload_release(struct upload *u);
+/* upload_cancel ends a session and removes its files; BERR_BLOB_UPLOAD_UNKNOWN as acquire. */
+int upload_cancel(struct upload_mgr *m, const char *id, const struct repo_name *repo,
+                  struct berr *err);
+/* upload_purge removes idle sessions created more than max_age_s ago; *removed counts them. */
+int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, struct berr *err);
+
+#endif
