@@ -1,0 +1,11 @@
+/* cmds.h - the subcommands of the one binary. Each takes the arguments after its own name
+ * (argv[0] is the subcommand name) and returns the process exit status. */
+#ifndef BERTH_CLI_CMDS_H
+#define BERTH_CLI_CMDS_H
+
+int cmd_serve(int argc, char **argv); /* cli/serve.c */
+int cmd_pull(int argc, char **argv);  /* cli/pull.c */
+int cmd_gc(int argc, char **argv);    /* cli/gc.c */
+int cmd_fsck(int argc, char **argv);  /* cli/gc.c */
+
+#endif
