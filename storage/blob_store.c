@@ -1,0 +1,480 @@
+/* blob_store.c - content-addressed blob files.
+ *
+ * A blob lives at <root>/blobs/sha256/<hex[0..1]>/<hex> and never changes once there. New content
+ * is written under <root>/uploads/ first and renamed in once its SHA-256 is known:
+ *   1. A file under blobs/ always hashes to its own name (only commit_file and put_buf put files
+ *      there, and both are given or compute the digest of exactly the bytes they rename).
+ *   2. A crash leaves junk in uploads/, never a partial file in blobs/: the bytes are fsynced
+ *      before the rename, the rename is atomic, and the directory is fsynced after it.
+ *   3. The file is in place before meta records it, so a row in `blobs` implies the file; gc
+ *      deletes in the reverse order (row first, file second).
+ *   4. A file renamed or deduplicated into blobs/ gets its mtime set to now, so gc's orphan sweep
+ *      (files without a row, older than the gc window) never takes a file whose meta row is
+ *      about to be written, even when the upload's last byte arrived long ago.
+ * Removal does not fsync the directory: a crash that undoes an unlink brings back a file with no
+ * row, which the next gc sweeps as an orphan.
+ * Paths are built only from a parsed struct digest. The struct is read-only after open, so every
+ * call is safe from any thread. */
+#include "storage/blob_store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+
+#define BLOB_IO_CHUNK (64 * 1024)
+
+struct blob_store {
+    char root[PATH_MAX];
+    char sha_dir[PATH_MAX];    /* <root>/blobs/sha256 */
+    char upload_dir[PATH_MAX]; /* <root>/uploads */
+};
+
+static int path_fmt2(char *out, size_t cap, const char *a, const char *b, struct berr *err)
+{
+    int n = snprintf(out, cap, "%s/%s", a, b);
+
+    if (n < 0 || (size_t)n >= cap)
+        return berr_sys(err, ENAMETOOLONG, "blob_store: path too long");
+    return 0;
+}
+
+int blob_store_open(struct blob_store **out, const char *root, struct berr *err)
+{
+    struct blob_store *bs;
+    size_t len = strlen(root);
+    int rc = -1;
+
+    *out = NULL;
+    if (len == 0 || len >= sizeof(bs->root))
+        return berr_set(err, BERR_INTERNAL, "blob store root path invalid");
+    bs = mem_calloc(1, sizeof(*bs));
+    if (bs == NULL)
+        return berr_sys(err, ENOMEM, "blob_store: allocating store");
+    memcpy(bs->root, root, len + 1);
+    /* a trailing slash would double up in every path; "/" alone stays */
+    while (len > 1 && bs->root[len - 1] == '/')
+        bs->root[--len] = '\0';
+    if (path_fmt2(bs->sha_dir, sizeof(bs->sha_dir), bs->root, "blobs/sha256", err) < 0)
+        goto out;
+    if (path_fmt2(bs->upload_dir, sizeof(bs->upload_dir), bs->root, "uploads", err) < 0)
+        goto out;
+    if (mkdir_p(bs->sha_dir) < 0) {
+        berr_sys(err, errno, "blob_store: creating blobs/sha256");
+        goto out;
+    }
+    if (mkdir_p(bs->upload_dir) < 0) {
+        berr_sys(err, errno, "blob_store: creating uploads");
+        goto out;
+    }
+    *out = bs;
+    bs = NULL;
+    rc = 0;
+out:
+    mem_free(bs);
+    return rc;
+}
+
+void blob_store_close(struct blob_store *bs)
+{
+    mem_free(bs);
+}
+
+const char *blob_store_root(const struct blob_store *bs)
+{
+    return bs->root;
+}
+
+int blob_store_path(const struct blob_store *bs, const struct digest *d, char *out, size_t cap,
+                    struct berr *err)
+{
+    int n = snprintf(out, cap, "%s/%.2s/%s", bs->sha_dir, d->hex, d->hex);
+
+    if (n < 0 || (size_t)n >= cap) {
+        if (cap > 0)
+            out[0] = '\0';
+        return berr_sys(err, ENAMETOOLONG, "blob_store: blob path too long");
+    }
+    return 0;
+}
+
+/* prefix_dir writes <root>/blobs/sha256/<hex[0..1]>. */
+static int prefix_dir(const struct blob_store *bs, const struct digest *d, char *out, size_t cap,
+                      struct berr *err)
+{
+    int n = snprintf(out, cap, "%s/%.2s", bs->sha_dir, d->hex);
+
+    if (n < 0 || (size_t)n >= cap)
+        return berr_sys(err, ENAMETOOLONG, "blob_store: blob path too long");
+    return 0;
+}
+
+int blob_store_stat(const struct blob_store *bs, const struct digest *d, uint64_t *size,
+                    struct berr *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    *size = 0;
+    if (blob_store_path(bs, d, path, sizeof(path), err) < 0)
+        return -1;
+    if (stat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to registry");
+        return berr_sys(err, errno, "blob_store: stat blob");
+    }
+    if (!S_ISREG(st.st_mode))
+        return berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to registry");
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int blob_store_open_read(const struct blob_store *bs, const struct digest *d, int *fd,
+                         uint64_t *size, struct berr *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    int f;
+
+    *fd = -1;
+    *size = 0;
+    if (blob_store_path(bs, d, path, sizeof(path), err) < 0)
+        return -1;
+    f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) {
+        if (errno == ENOENT)
+            return berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to registry");
+        return berr_sys(err, errno, "blob_store: open blob");
+    }
+    if (fstat(f, &st) < 0) {
+        int saved = errno;
+        (void)close(f); /* read-only descriptor, nothing to flush */
+        return berr_sys(err, saved, "blob_store: fstat blob");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        (void)close(f); /* read-only descriptor, nothing to flush */
+        return berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to registry");
+    }
+    *fd = f;
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, struct digest *out,
+                       struct berr *err)
+{
+    char tmp[PATH_MAX], name[64], rnd[33];
+    bool created = false;
+    uint64_t size;
+    int fd = -1, rc = -1, n;
+
+    if (digest_of(out, data, len) < 0) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    /* the same bytes are already stored: nothing to write */
+    if (blob_store_stat(bs, out, &size, NULL) == 0)
+        return 0;
+    if (rand_hex(rnd, sizeof(rnd), 16) < 0) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    n = snprintf(name, sizeof(name), "put-%s.tmp", rnd);
+    if (n < 0 || (size_t)n >= sizeof(name)) {
+        berr_sys(err, ENAMETOOLONG, "blob_store: temp name");
+        goto out;
+    }
+    if (path_fmt2(tmp, sizeof(tmp), bs->upload_dir, name, err) < 0)
+        goto out;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) {
+        berr_sys(err, errno, "blob_store: create temp file");
+        goto out;
+    }
+    created = true;
+    if (write_all(fd, data, len) < 0) {
+        berr_sys(err, errno, "blob_store: write temp file");
+        goto out;
+    }
+    if (fsync(fd) < 0) {
+        berr_sys(err, errno, "blob_store: fsync temp file");
+        goto out;
+    }
+    n = close(fd);
+    fd = -1;
+    if (n < 0) {
+        berr_sys(err, errno, "blob_store: close temp file");
+        goto out;
+    }
+    rc = blob_store_commit_file(bs, tmp, out, err);
+out:
+    if (fd >= 0)
+        (void)close(fd); /* already failing; the earlier error is the one reported */
+    if (rc < 0 && created && unlink(tmp) < 0 && errno != ENOENT)
+        log_errno(LOG_WARN, errno, "blob_store: cannot remove %s", tmp);
+    if (rc < 0)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+int blob_store_commit_file(struct blob_store *bs, const char *tmp_path, const struct digest *d,
+                           struct berr *err)
+{
+    char final[PATH_MAX], dir[PATH_MAX];
+    struct stat st;
+
+    if (blob_store_path(bs, d, final, sizeof(final), err) < 0)
+        return -1;
+    if (prefix_dir(bs, d, dir, sizeof(dir), err) < 0)
+        return -1;
+    if (mkdir(dir, 0750) == 0) {
+        /* a new prefix directory must itself survive a crash for the rename below to */
+        if (fsync_dir(bs->sha_dir) < 0)
+            return berr_sys(err, errno, "blob_store: fsync blobs/sha256");
+    } else if (errno != EEXIST) {
+        return berr_sys(err, errno, "blob_store: create prefix directory");
+    }
+    if (stat(final, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* dedup: keep the file in place (same name, hence same bytes); refresh its mtime so the
+         * orphan sweep spares it until the caller's meta row lands (invariant 4) */
+        if (utimensat(AT_FDCWD, final, NULL, 0) < 0)
+            return berr_sys(err, errno, "blob_store: touch existing blob");
+        if (unlink(tmp_path) < 0 && errno != ENOENT)
+            log_errno(LOG_WARN, errno, "blob_store: cannot remove %s", tmp_path);
+        return 0;
+    }
+    if (utimensat(AT_FDCWD, tmp_path, NULL, 0) < 0)
+        return berr_sys(err, errno, "blob_store: touch upload file");
+    if (rename(tmp_path, final) < 0)
+        return berr_sys(err, errno, "blob_store: rename upload into blobs/");
+    if (fsync_dir(dir) < 0)
+        return berr_sys(err, errno, "blob_store: fsync blob directory");
+    return 0;
+}
+
+int blob_store_remove(struct blob_store *bs, const struct digest *d, struct berr *err)
+{
+    char path[PATH_MAX];
+
+    if (blob_store_path(bs, d, path, sizeof(path), err) < 0)
+        return -1;
+    if (unlink(path) < 0 && errno != ENOENT)
+        return berr_sys(err, errno, "blob_store: remove blob");
+    return 0;
+}
+
+static bool is_lower_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+static bool is_dot(const char *name)
+{
+    return strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
+}
+
+static void report_bad(blob_bad_fn bad_fn, void *ctx, const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    int n;
+
+    if (bad_fn == NULL)
+        return;
+    n = snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        /* a name that long cannot be shown whole; the cut path still points the operator at it */
+        path[sizeof(path) - 1] = '\0';
+    }
+    bad_fn(path, ctx);
+}
+
+/* walk_prefix visits one <2 hex> directory. */
+static int walk_prefix(const struct blob_store *bs, int top_fd, const char *prefix, blob_walk_fn fn,
+                       blob_bad_fn bad_fn, void *ctx)
+{
+    char dpath[PATH_MAX];
+    struct dirent *de;
+    DIR *dir;
+    int fd, rc = 0, n;
+
+    n = snprintf(dpath, sizeof(dpath), "%s/%s", bs->sha_dir, prefix);
+    if (n < 0 || (size_t)n >= sizeof(dpath)) {
+        log_msg(LOG_ERROR, "blob_store: walk path too long");
+        return -1;
+    }
+    fd = openat(top_fd, prefix, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOTDIR) {
+            report_bad(bad_fn, ctx, bs->sha_dir, prefix);
+            return 0;
+        }
+        log_errno(LOG_ERROR, errno, "blob_store: open %s", dpath);
+        return -1;
+    }
+    dir = fdopendir(fd);
+    if (dir == NULL) {
+        log_errno(LOG_ERROR, errno, "blob_store: fdopendir %s", dpath);
+        (void)close(fd); /* directory descriptor: nothing to flush */
+        return -1;
+    }
+    for (;;) {
+        struct digest d;
+        struct stat st;
+        size_t len;
+
+        errno = 0;
+        de = readdir(dir);
+        if (de == NULL) {
+            if (errno != 0) {
+                log_errno(LOG_ERROR, errno, "blob_store: readdir %s", dpath);
+                rc = -1;
+            }
+            break;
+        }
+        if (is_dot(de->d_name))
+            continue;
+        len = strlen(de->d_name);
+        if (len != DIGEST_HEX_LEN || !is_lower_hex(de->d_name, len) ||
+            memcmp(de->d_name, prefix, 2) != 0) {
+            report_bad(bad_fn, ctx, dpath, de->d_name);
+            continue;
+        }
+        if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                continue; /* removed since readdir (gc running alongside) */
+            log_errno(LOG_ERROR, errno, "blob_store: stat %s/%s", dpath, de->d_name);
+            rc = -1;
+            break;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            report_bad(bad_fn, ctx, dpath, de->d_name);
+            continue;
+        }
+        memcpy(d.hex, de->d_name, DIGEST_HEX_LEN + 1);
+        rc = fn(&d, (uint64_t)st.st_size, (int64_t)st.st_mtime, ctx);
+        if (rc != 0)
+            break;
+    }
+    (void)closedir(dir); /* read-only directory stream */
+    return rc;
+}
+
+int blob_store_walk(const struct blob_store *bs, blob_walk_fn fn, blob_bad_fn bad_fn, void *ctx)
+{
+    struct dirent *de;
+    DIR *top;
+    int rc = 0;
+
+    top = opendir(bs->sha_dir);
+    if (top == NULL) {
+        log_errno(LOG_ERROR, errno, "blob_store: open %s", bs->sha_dir);
+        return -1;
+    }
+    for (;;) {
+        errno = 0;
+        de = readdir(top);
+        if (de == NULL) {
+            if (errno != 0) {
+                log_errno(LOG_ERROR, errno, "blob_store: readdir %s", bs->sha_dir);
+                rc = -1;
+            }
+            break;
+        }
+        if (is_dot(de->d_name))
+            continue;
+        if (strlen(de->d_name) != 2 || !is_lower_hex(de->d_name, 2)) {
+            report_bad(bad_fn, ctx, bs->sha_dir, de->d_name);
+            continue;
+        }
+        rc = walk_prefix(bs, dirfd(top), de->d_name, fn, bad_fn, ctx);
+        if (rc != 0)
+            break;
+    }
+    (void)closedir(top); /* read-only directory stream */
+    return rc;
+}
+
+int blob_store_verify(const struct blob_store *bs, const struct digest *d, struct berr *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = NULL;
+    unsigned char *chunk = NULL;
+    struct digest got;
+    uint64_t size;
+    int fd = -1, rc = -1;
+
+    if (blob_store_open_read(bs, d, &fd, &size, err) < 0)
+        return -1;
+    chunk = mem_malloc(BLOB_IO_CHUNK);
+    if (chunk == NULL) {
+        berr_sys(err, ENOMEM, "blob_store: verify buffer");
+        goto out;
+    }
+    ctx = EVP_MD_CTX_new();
+    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(fd, chunk, BLOB_IO_CHUNK);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            berr_sys(err, errno, "blob_store: read blob");
+            goto out;
+        }
+        if (r == 0)
+            break;
+        if (EVP_DigestUpdate(ctx, chunk, (size_t)r) != 1) {
+            berr_set(err, BERR_INTERNAL, "internal error");
+            goto out;
+        }
+    }
+    if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    digest_from_raw(&got, md);
+    if (!digest_equal(&got, d)) {
+        berr_set(err, BERR_DIGEST_INVALID, "blob content does not match sha256:%s", d->hex);
+        goto out;
+    }
+    rc = 0;
+out:
+    EVP_MD_CTX_free(ctx);
+    mem_free(chunk);
+    (void)close(fd); /* read-only descriptor */
+    return rc;
+}
