@@ -20,13 +20,16 @@
 
 struct blob_store;
 struct upload_mgr;
+struct upload;
 struct meta;
+struct authn;
 
 struct registry {
     const struct berth_config *cfg;
     struct blob_store *blobs;
     struct upload_mgr *uploads;
     struct meta *meta;
+    struct authn *authn;
 };
 
 enum req_method { REQ_GET, REQ_HEAD, REQ_PUT, REQ_POST, REQ_PATCH, REQ_DELETE, REQ_OTHER };
@@ -47,6 +50,14 @@ struct req {
     /* request body for routes that buffer it (manifest PUT); capped */
     struct buf body;
 
+    /* blob upload in progress (registry/uploads.c), released by the server at the end */
+    struct upload *upload;
+    struct digest upload_want; /* ?digest= of the request finishing the upload */
+    bool upload_finish;        /* this request commits the upload (PUT, POST ?digest=) */
+    bool upload_range;         /* the request carried a Content-Range */
+    uint64_t upload_expect;    /* bytes the request announced (Content-Length or range) */
+    uint64_t upload_got;       /* body bytes received by this request */
+
     struct berr err;
 
     /* bookkeeping for the access log */
@@ -59,6 +70,7 @@ struct req {
 struct reply {
     struct MHD_Response *resp; /* new; the server queues and destroys it */
     unsigned status;
+    uint64_t len; /* body bytes, for the access log (0 when unknown) */
 };
 
 /* req_header returns a request header value (borrowed until the request ends) or NULL. */
@@ -97,5 +109,16 @@ int manifests_delete(struct req *r, struct reply *out);
 int tags_list(struct req *r, struct reply *out);      /* GET /v2/<name>/tags/list */
 int catalog_list(struct req *r, struct reply *out);   /* GET /v2/_catalog */
 int referrers_get(struct req *r, struct reply *out);  /* GET /v2/<name>/referrers/<digest> */
+
+/* Uploads (registry/uploads.c). uploads_begin runs before the body: it may answer at once
+ * (*done set: mounts, a POST that only opens a session, early errors); otherwise the body goes
+ * to uploads_data chunk by chunk and uploads_end answers. uploads_abort releases what a request
+ * holds when it ends early (called by the server in every case; safe to call twice). */
+int uploads_begin(struct req *r, struct reply *out, bool *done);
+int uploads_data(struct req *r, const char *data, size_t n);
+int uploads_end(struct req *r, struct reply *out);
+void uploads_abort(struct req *r);
+int uploads_status(struct req *r, struct reply *out); /* GET /v2/<name>/blobs/uploads/<id> */
+int uploads_delete(struct req *r, struct reply *out); /* DELETE /v2/<name>/blobs/uploads/<id> */
 
 #endif

@@ -1,0 +1,147 @@
+/* serve.c - `berth serve`: open the data directory, make sure the admin user exists, run the HTTP
+ * server until SIGTERM or SIGINT, then stop cleanly (requests in flight finish, the database is
+ * closed, exit status 0).
+ *
+ * Signals are blocked in every thread before the server starts and taken with sigwait() here, so
+ * no handler runs inside a worker. */
+#include "cli/cmds.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/authn.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+#include "config/config.h"
+#include "registry/server.h"
+#include "storage/blob_store.h"
+#include "storage/meta.h"
+#include "storage/upload.h"
+
+static void serve_usage(FILE *f)
+{
+    fprintf(f, "usage: berth serve [--config FILE] [--listen ADDR:PORT] [--data DIR]\n"
+               "                   [--log-level debug|info|warn|error]\n\n"
+               "Runs the registry. On the first start the admin password is taken from\n"
+               "BERTH_ADMIN_PASSWORD, or generated and printed once.\n");
+}
+
+/* serve_load_config: defaults, then --config FILE, then the other flags (flags win). */
+static int serve_load_config(struct berth_config *cfg, int argc, char **argv, struct berr *err)
+{
+    const char *file = NULL;
+
+    config_defaults(cfg);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+            file = argv[++i];
+    }
+    if (file != NULL && config_load(cfg, file, err) < 0)
+        return -1;
+    for (int i = 1; i < argc; i++) {
+        const char *key = NULL;
+        if (strcmp(argv[i], "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strcmp(argv[i], "--listen") == 0)
+            key = "listen";
+        else if (strcmp(argv[i], "--data") == 0)
+            key = "data_dir";
+        else if (strcmp(argv[i], "--log-level") == 0)
+            key = "log_level";
+        if (key == NULL || i + 1 >= argc)
+            return berr_set(err, BERR_BAD_REQUEST, "unknown or incomplete option '%s'", argv[i]);
+        if (config_set(cfg, key, argv[++i], err) < 0)
+            return -1;
+    }
+    return config_validate(cfg, err);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    struct berth_config cfg;
+    struct registry reg = {0};
+    struct server *srv = NULL;
+    struct berr err = {0};
+    char path[PATH_MAX];
+    enum log_level lvl;
+    sigset_t set;
+    bool created = false;
+    int sig = 0, rc = 1, n;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            serve_usage(stdout);
+            return 0;
+        }
+    }
+    mem_install_json();
+    if (serve_load_config(&cfg, argc, argv, &err) < 0) {
+        fprintf(stderr, "berth serve: %s\n", err.msg);
+        serve_usage(stderr);
+        return 2;
+    }
+    if (log_level_parse(&lvl, cfg.log_level) == 0)
+        log_set_level(lvl);
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
+        fprintf(stderr, "berth serve: cannot block signals\n");
+        return 1;
+    }
+
+    if (mkdir_p(cfg.data_dir) < 0) {
+        log_errno(LOG_ERROR, errno, "cannot create data directory %s", cfg.data_dir);
+        return 1;
+    }
+    n = snprintf(path, sizeof(path), "%s/berth.db", cfg.data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        log_msg(LOG_ERROR, "data directory path too long");
+        return 1;
+    }
+    reg.cfg = &cfg;
+    if (meta_open(&reg.meta, path, cfg.threads + 2, &err) < 0 ||
+        blob_store_open(&reg.blobs, cfg.data_dir, &err) < 0 ||
+        upload_mgr_new(&reg.uploads, reg.blobs, &err) < 0 ||
+        authn_new(&reg.authn, reg.meta, &err) < 0 ||
+        authn_bootstrap_admin(reg.meta, &created, &err) < 0) {
+        log_msg(LOG_ERROR, "cannot open %s: %s", cfg.data_dir, err.msg);
+        goto out;
+    }
+    if (created)
+        log_msg(LOG_INFO, "created user admin");
+    if (server_start(&srv, &reg, &err) < 0) {
+        log_msg(LOG_ERROR, "%s", err.msg);
+        goto out;
+    }
+    log_msg(LOG_INFO, "berth listening on %s (port %u), data in %s, %u threads", cfg.listen,
+            server_port(srv), cfg.data_dir, cfg.threads);
+    printf("berth: registry and web UI at http://%s/\n", cfg.listen);
+    (void)fflush(stdout);
+
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            break;
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+    }
+    log_msg(LOG_INFO, "signal %d: stopping", sig);
+    rc = 0;
+out:
+    server_stop(srv);
+    authn_free(reg.authn);
+    upload_mgr_free(reg.uploads);
+    blob_store_close(reg.blobs);
+    meta_close(reg.meta);
+    if (rc == 0)
+        log_msg(LOG_INFO, "stopped");
+    return rc;
+}

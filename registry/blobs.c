@@ -1,0 +1,106 @@
+/* blobs.c - GET/HEAD/DELETE /v2/<name>/blobs/<digest>.
+ *
+ * A repository serves a blob only when storage/meta says it may (pushed, mounted or referenced
+ * there). Bodies go out with sendfile from the blob file; Range requests get 206 with
+ * Content-Range, unsatisfiable ones 416 with "bytes * /size". Blobs are immutable, so they carry
+ * a long Cache-Control and the digest as ETag. No shared state. */
+#include "registry/req.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/range.h"
+#include "storage/blob_store.h"
+#include "storage/meta.h"
+
+static int blob_headers(struct MHD_Response *resp, const char *dstr, const char *ctype)
+{
+    char etag[DIGEST_STR_LEN + 3];
+
+    (void)snprintf(etag, sizeof(etag), "\"%s\"", dstr); /* fits: DIGEST_STR_LEN + quotes */
+    if (MHD_add_response_header(resp, "Docker-Content-Digest", dstr) != MHD_YES ||
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES ||
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) != MHD_YES ||
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes") != MHD_YES ||
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=31536000") !=
+                MHD_YES)
+        return -1;
+    return 0;
+}
+
+int blobs_get(struct req *r, struct reply *out)
+{
+    char dstr[DIGEST_STR_LEN + 1], cr[96];
+    const char *range, *inm;
+    struct digest d;
+    uint64_t size = 0, fsize = 0, first = 0, last = 0;
+    int fd = -1, rr = 1;
+
+    if (digest_parse(&d, r->ref, strlen(r->ref), &r->err) < 0)
+        return -1;
+    if (meta_blob_linked(r->reg->meta, &r->name, &d, &size, &r->err) < 0)
+        return -1;
+    digest_format(&d, dstr, sizeof(dstr));
+    inm = req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (inm != NULL && (strstr(inm, dstr) != NULL)) {
+        out->resp = reply_empty();
+        out->status = MHD_HTTP_NOT_MODIFIED;
+        goto headers;
+    }
+    if (r->method == REQ_HEAD) {
+        if (blob_store_stat(r->reg->blobs, &d, &fsize, &r->err) < 0)
+            return -1;
+        out->resp = reply_head(fsize);
+        out->status = MHD_HTTP_OK;
+        goto headers;
+    }
+    if (blob_store_open_read(r->reg->blobs, &d, &fd, &fsize, &r->err) < 0)
+        return -1;
+    range = req_header(r, MHD_HTTP_HEADER_RANGE);
+    if (range != NULL)
+        rr = range_parse_bytes(&first, &last, range, fsize);
+    if (rr < 0) {
+        (void)close(fd); /* read-only */
+        (void)snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)fsize);
+        out->resp = reply_empty();
+        out->status = MHD_HTTP_RANGE_NOT_SATISFIABLE;
+        if (out->resp == NULL ||
+            MHD_add_response_header(out->resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr) != MHD_YES)
+            return berr_set(&r->err, BERR_INTERNAL, "internal error");
+        return 0;
+    }
+    if (rr == 0) {
+        out->resp = reply_fd(fd, first, last - first + 1);
+        out->status = MHD_HTTP_PARTIAL_CONTENT;
+        out->len = last - first + 1;
+        (void)snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)first,
+                       (unsigned long long)last, (unsigned long long)fsize);
+        if (out->resp != NULL &&
+            MHD_add_response_header(out->resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr) != MHD_YES)
+            return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    } else {
+        out->resp = reply_fd(fd, 0, fsize);
+        out->status = MHD_HTTP_OK;
+        out->len = fsize;
+    }
+headers:
+    if (out->resp == NULL || blob_headers(out->resp, dstr, "application/octet-stream") < 0)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    return 0;
+}
+
+int blobs_delete(struct req *r, struct reply *out)
+{
+    struct digest d;
+
+    if (digest_parse(&d, r->ref, strlen(r->ref), &r->err) < 0)
+        return -1;
+    if (meta_blob_unlink(r->reg->meta, &r->name, &d, &r->err) < 0)
+        return -1;
+    out->resp = reply_empty();
+    out->status = MHD_HTTP_ACCEPTED;
+    if (out->resp == NULL)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    return 0;
+}

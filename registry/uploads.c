@@ -1,0 +1,276 @@
+/* uploads.c - the blob upload endpoints: POST (open, single-request upload, mount), PATCH (chunk or
+ * stream), PUT (finish), GET (status), DELETE (cancel).
+ *
+ * Bodies never sit in memory: each piece libmicrohttpd hands over goes straight to upload_write
+ * (write + SHA-256) and is dropped. A request that carries a body holds its session from the first
+ * callback to the end (r->upload); uploads_abort gives it back whatever happened.
+ * Invariants:
+ *   1. A chunk is accepted only at the session's current offset (416 otherwise), so the bytes
+ *      in a session are exactly the client's bytes in order.
+ *   2. A blob becomes visible in a repository only after upload_commit verified its digest and
+ *      the file is in the blob store (meta_blob_link comes last).
+ *   3. A mount links an existing blob only from a repository that already serves it.
+ * No shared state beyond what storage/ guards. */
+#include "registry/req.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/range.h"
+#include "common/util.h"
+#include "storage/meta.h"
+#include "storage/upload.h"
+
+static int hdr(struct MHD_Response *resp, const char *k, const char *v)
+{
+    return MHD_add_response_header(resp, k, v) == MHD_YES ? 0 : -1;
+}
+
+/* session_reply answers 202/204 with the session's Location, Range and Docker-Upload-UUID. */
+static int session_reply(struct req *r, struct reply *out, const char *id, uint64_t offset,
+                         unsigned status)
+{
+    char loc[REPO_NAME_MAX + 64], range[48], minlen[24];
+    int n;
+
+    n = snprintf(loc, sizeof(loc), "/v2/%s/blobs/uploads/%s", r->name.s, id);
+    if (n < 0 || (size_t)n >= sizeof(loc))
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    (void)snprintf(range, sizeof(range), "0-%llu",
+                   (unsigned long long)(offset > 0 ? offset - 1 : 0)); /* always fits */
+    out->resp = reply_empty();
+    out->status = status;
+    if (out->resp == NULL || hdr(out->resp, MHD_HTTP_HEADER_LOCATION, loc) < 0 ||
+        hdr(out->resp, "Range", range) < 0 || hdr(out->resp, "Docker-Upload-UUID", id) < 0)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    if (r->reg->cfg->chunk_min_bytes > 0) {
+        (void)snprintf(minlen, sizeof(minlen), "%llu",
+                       (unsigned long long)r->reg->cfg->chunk_min_bytes); /* fits */
+        if (hdr(out->resp, "OCI-Chunk-Min-Length", minlen) < 0)
+            return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    }
+    return 0;
+}
+
+/* blob_created answers 201 for a blob now served by the repository. */
+static int blob_created(struct req *r, struct reply *out, const struct digest *d)
+{
+    char loc[REPO_NAME_MAX + DIGEST_STR_LEN + 16], dstr[DIGEST_STR_LEN + 1];
+    int n;
+
+    digest_format(d, dstr, sizeof(dstr));
+    n = snprintf(loc, sizeof(loc), "/v2/%s/blobs/%s", r->name.s, dstr);
+    if (n < 0 || (size_t)n >= sizeof(loc))
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    out->resp = reply_empty();
+    out->status = MHD_HTTP_CREATED;
+    if (out->resp == NULL || hdr(out->resp, MHD_HTTP_HEADER_LOCATION, loc) < 0 ||
+        hdr(out->resp, "Docker-Content-Digest", dstr) < 0)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    return 0;
+}
+
+struct mount_find {
+    struct req *r;
+    struct digest d;
+    uint64_t size;
+    bool found;
+};
+
+static int mount_candidate(const char *repo, void *ctx)
+{
+    struct mount_find *mf = ctx;
+    struct repo_name from;
+    struct berr e;
+
+    if (repo_name_parse(&from, repo, strlen(repo), &e) < 0)
+        return 0;
+    if (meta_blob_linked(mf->r->reg->meta, &from, &mf->d, &mf->size, &e) < 0)
+        return 0;
+    mf->found = true;
+    return 1;
+}
+
+/* try_mount links the blob into r->name when a readable source serves it. *mounted tells. */
+static int try_mount(struct req *r, const char *mount, const char *from, bool *mounted)
+{
+    struct mount_find mf = {.r = r};
+    struct repo_name src;
+    struct berr e;
+
+    *mounted = false;
+    if (digest_parse(&mf.d, mount, strlen(mount), &r->err) < 0)
+        return -1;
+    if (from != NULL) {
+        /* an unusable `from` is not an error: the client gets an upload session instead */
+        if (repo_name_parse(&src, from, strlen(from), &e) < 0)
+            return 0;
+        if (meta_blob_linked(r->reg->meta, &src, &mf.d, &mf.size, &e) < 0) {
+            if (e.code == BERR_INTERNAL) {
+                r->err = e;
+                return -1;
+            }
+            return 0;
+        }
+        mf.found = true;
+    } else if (meta_blob_repos(r->reg->meta, &mf.d, mount_candidate, &mf, &r->err) < 0) {
+        return -1;
+    }
+    if (!mf.found)
+        return 0;
+    if (meta_blob_link(r->reg->meta, &r->name, &mf.d, mf.size, &r->err) < 0)
+        return -1;
+    *mounted = true;
+    return 0;
+}
+
+/* check_range validates Content-Range / Content-Length against the session's offset. */
+static int check_range(struct req *r)
+{
+    const char *cr = req_header(r, MHD_HTTP_HEADER_CONTENT_RANGE);
+    const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    uint64_t first, last, len = 0, off = upload_offset(r->upload);
+    bool have_len = false;
+
+    if (cl != NULL) {
+        if (parse_u64(&len, cl, strlen(cl)) < 0)
+            return berr_set(&r->err, BERR_SIZE_INVALID, "invalid Content-Length");
+        have_len = true;
+    }
+    if (cr == NULL)
+        return 0;
+    if (content_range_parse(&first, &last, cr) < 0)
+        return berr_set(&r->err, BERR_BLOB_UPLOAD_INVALID, "invalid Content-Range");
+    if (first != off)
+        return berr_set(&r->err, BERR_RANGE_INVALID,
+                        "chunk starts at %llu, the upload is at %llu", (unsigned long long)first,
+                        (unsigned long long)off);
+    if (have_len && len != last - first + 1)
+        return berr_set(&r->err, BERR_SIZE_INVALID,
+                        "Content-Length does not match Content-Range");
+    r->upload_range = true;
+    r->upload_expect = last - first + 1;
+    return 0;
+}
+
+int uploads_begin(struct req *r, struct reply *out, bool *done)
+{
+    char id[UPLOAD_ID_LEN + 1], project[REPO_NAME_MAX + 1];
+    const char *mount, *digest;
+    struct meta_project p;
+    bool mounted = false;
+
+    *done = false;
+    if (r->method == REQ_POST) {
+        repo_name_project(&r->name, project, sizeof(project));
+        if (meta_project_get(r->reg->meta, project, &p, &r->err) < 0)
+            return -1;
+        mount = req_query(r, "mount");
+        if (mount != NULL && mount[0] != '\0') {
+            if (try_mount(r, mount, req_query(r, "from"), &mounted) < 0)
+                return -1;
+            if (mounted) {
+                *done = true;
+                struct digest d;
+                (void)digest_parse(&d, mount, strlen(mount), NULL); /* checked in try_mount */
+                return blob_created(r, out, &d);
+            }
+        }
+        digest = req_query(r, "digest");
+        if (upload_create(r->reg->uploads, &r->name, id, &r->err) < 0)
+            return -1;
+        if (digest == NULL) {
+            *done = true;
+            return session_reply(r, out, id, 0, MHD_HTTP_ACCEPTED);
+        }
+        /* single-request upload: the body is the whole blob */
+        if (digest_parse(&r->upload_want, digest, strlen(digest), &r->err) < 0 ||
+            upload_acquire(r->reg->uploads, id, &r->name, &r->upload, &r->err) < 0) {
+            struct berr ignored;
+            (void)upload_cancel(r->reg->uploads, id, &r->name, &ignored); /* best effort */
+            return -1;
+        }
+        r->upload_finish = true;
+        return 0;
+    }
+    if (r->method == REQ_PUT) {
+        digest = req_query(r, "digest");
+        if (digest == NULL)
+            return berr_set(&r->err, BERR_DIGEST_INVALID, "digest query parameter required");
+        if (digest_parse(&r->upload_want, digest, strlen(digest), &r->err) < 0)
+            return -1;
+        r->upload_finish = true;
+    }
+    if (upload_acquire(r->reg->uploads, r->ref, &r->name, &r->upload, &r->err) < 0)
+        return -1;
+    return check_range(r);
+}
+
+int uploads_data(struct req *r, const char *data, size_t n)
+{
+    if (r->upload == NULL)
+        return berr_set(&r->err, BERR_BLOB_UPLOAD_UNKNOWN, "unknown upload");
+    if (r->upload_range && n > r->upload_expect - r->upload_got)
+        return berr_set(&r->err, BERR_SIZE_INVALID, "chunk longer than its Content-Range");
+    if (upload_write(r->upload, data, n, &r->err) < 0)
+        return -1;
+    r->upload_got += n;
+    return 0;
+}
+
+int uploads_end(struct req *r, struct reply *out)
+{
+    char id[UPLOAD_ID_LEN + 1];
+    uint64_t size = 0;
+    int rc;
+
+    if (r->upload == NULL)
+        return berr_set(&r->err, BERR_BLOB_UPLOAD_UNKNOWN, "unknown upload");
+    if (r->upload_range && r->upload_got != r->upload_expect)
+        return berr_set(&r->err, BERR_SIZE_INVALID, "chunk shorter than its Content-Range");
+    if (!r->upload_finish) {
+        memcpy(id, upload_id(r->upload), sizeof(id));
+        rc = session_reply(r, out, id, upload_offset(r->upload), MHD_HTTP_ACCEPTED);
+        uploads_abort(r);
+        return rc;
+    }
+    rc = upload_commit(r->upload, &r->upload_want, &size, &r->err);
+    r->upload = NULL; /* commit ends the session either way */
+    if (rc < 0)
+        return -1;
+    if (meta_blob_link(r->reg->meta, &r->name, &r->upload_want, size, &r->err) < 0)
+        return -1;
+    return blob_created(r, out, &r->upload_want);
+}
+
+void uploads_abort(struct req *r)
+{
+    if (r->upload != NULL) {
+        upload_release(r->upload);
+        r->upload = NULL;
+    }
+}
+
+int uploads_status(struct req *r, struct reply *out)
+{
+    char id[UPLOAD_ID_LEN + 1];
+    int rc;
+
+    if (upload_acquire(r->reg->uploads, r->ref, &r->name, &r->upload, &r->err) < 0)
+        return -1;
+    memcpy(id, upload_id(r->upload), sizeof(id));
+    rc = session_reply(r, out, id, upload_offset(r->upload), MHD_HTTP_NO_CONTENT);
+    uploads_abort(r);
+    return rc;
+}
+
+int uploads_delete(struct req *r, struct reply *out)
+{
+    if (upload_cancel(r->reg->uploads, r->ref, &r->name, &r->err) < 0)
+        return -1;
+    out->resp = reply_empty();
+    out->status = MHD_HTTP_NO_CONTENT;
+    if (out->resp == NULL)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    return 0;
+}
