@@ -44,6 +44,9 @@ MT_OCI_CONFIG=application/vnd.oci.image.config.v1+json
 MT_OCI_LAYER=application/vnd.oci.image.layer.v1.tar+gzip
 MT_OCI_EMPTY=application/vnd.oci.empty.v1+json
 MT_DOCKER_MANIFEST=application/vnd.docker.distribution.manifest.v2+json
+MT_DOCKER_LIST=application/vnd.docker.distribution.manifest.list.v2+json
+# what real clients send on manifest GET/HEAD: every manifest type
+ACCEPT_ALL=(-H "Accept: $MT_OCI_MANIFEST, $MT_OCI_INDEX, $MT_DOCKER_MANIFEST, $MT_DOCKER_LIST")
 
 # Server state (one server per script at a time).
 SRV_PID=""
