@@ -656,8 +656,9 @@ int upload_cancel(struct upload_mgr *m, const char *id, const struct repo_name *
     return 0;
 }
 
-/* purge_entry handles one name under uploads/; *gone is set when it was removed. */
-static int purge_entry(struct upload_mgr *m, int dir_fd, const char *name, int64_t cutoff,
+/* purge_entry handles one name under uploads/; *gone is set when it was removed, or in a dry
+ * run when it would have been. */
+static int purge_entry(struct upload_mgr *m, int dir_fd, const char *name, int64_t cutoff, bool dry,
                        bool *gone, struct berr *err)
 {
     struct repo_name repo;
@@ -665,6 +666,7 @@ static int purge_entry(struct upload_mgr *m, int dir_fd, const char *name, int64
     struct stat st;
     int64_t created;
     struct berr terr;
+    bool held;
 
     *gone = false;
     berr_clear(&terr);
@@ -676,7 +678,7 @@ static int purge_entry(struct upload_mgr *m, int dir_fd, const char *name, int64
     if (!id_valid(name)) {
         /* temp files of blob_store_put_buf left by a crash */
         if (S_ISREG(st.st_mode) && (int64_t)st.st_mtime < cutoff) {
-            if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
+            if (!dry && unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
                 return berr_sys(err, errno, "upload: remove stale file");
             *gone = true;
         }
@@ -695,13 +697,21 @@ static int purge_entry(struct upload_mgr *m, int dir_fd, const char *name, int64
         unlock(m);
         if (u != NULL)
             return 0;
-        if (rm_session_files(m, name) < 0)
+        if (!dry && rm_session_files(m, name) < 0)
             return berr_set(err, BERR_INTERNAL, "internal error");
         *gone = true;
         return 0;
     }
     if (created >= cutoff)
         return 0;
+    if (dry) {
+        lock(m);
+        u = table_find(m, name);
+        held = u != NULL && u->busy;
+        unlock(m);
+        *gone = !held;
+        return 0;
+    }
     if (take(m, name, NULL, false, &u, &terr) < 0) {
         if (terr.code == BERR_BLOB_UPLOAD_UNKNOWN || terr.code == BERR_BLOB_UPLOAD_INVALID)
             return 0; /* gone meanwhile, or in use: not idle */
@@ -713,7 +723,8 @@ static int purge_entry(struct upload_mgr *m, int dir_fd, const char *name, int64
     return 0;
 }
 
-int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, struct berr *err)
+static int purge(struct upload_mgr *m, int64_t max_age_s, bool dry, unsigned *removed,
+                 struct berr *err)
 {
     struct dirent *de;
     int64_t cutoff = now_s() - max_age_s;
@@ -736,7 +747,7 @@ int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, str
         }
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        rc = purge_entry(m, dirfd(dir), de->d_name, cutoff, &gone, err);
+        rc = purge_entry(m, dirfd(dir), de->d_name, cutoff, dry, &gone, err);
         if (rc < 0)
             break;
         if (gone)
@@ -744,4 +755,14 @@ int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, str
     }
     (void)closedir(dir); /* read-only directory stream */
     return rc;
+}
+
+int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, struct berr *err)
+{
+    return purge(m, max_age_s, false, removed, err);
+}
+
+int upload_purge_count(struct upload_mgr *m, int64_t max_age_s, unsigned *n, struct berr *err)
+{
+    return purge(m, max_age_s, true, n, err);
 }

@@ -27,8 +27,8 @@ int upload_mgr_new(struct upload_mgr **out, struct blob_store *bs, struct berr *
 void upload_mgr_free(struct upload_mgr *m);
 
 /* upload_create starts a session for repo and writes its id (UPLOAD_ID_LEN hex + NUL). */
-int upload_create(struct upload_mgr *m, const struct repo_name *repo,
-                  char id[UPLOAD_ID_LEN + 1], struct berr *err);
+int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UPLOAD_ID_LEN + 1],
+                  struct berr *err);
 /* upload_acquire takes the session `id` for one request. BERR_BLOB_UPLOAD_UNKNOWN when the id is
  * malformed, unknown, or belongs to another repository; BERR_BLOB_UPLOAD_INVALID when another
  * request holds it. *out is borrowed until upload_release. */
@@ -50,7 +50,11 @@ void upload_release(struct upload *u);
 /* upload_cancel ends a session and removes its files; BERR_BLOB_UPLOAD_UNKNOWN as acquire. */
 int upload_cancel(struct upload_mgr *m, const char *id, const struct repo_name *repo,
                   struct berr *err);
-/* upload_purge removes idle sessions created more than max_age_s ago; *removed counts them. */
+/* upload_purge removes idle sessions created more than max_age_s ago, and entries of uploads/
+ * older than that which no session owns (info-less directories and blob_store_put_buf temp files
+ * left by a crash); *removed counts them. Sessions held by a request of this manager are kept. */
 int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, struct berr *err);
+/* upload_purge_count counts what upload_purge would remove, removing nothing (gc --dry-run). */
+int upload_purge_count(struct upload_mgr *m, int64_t max_age_s, unsigned *n, struct berr *err);
 
 #endif

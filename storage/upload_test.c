@@ -432,6 +432,9 @@ static void test_purge(void)
     snprintf(p, sizeof(p), "%s/uploads/put-4567.tmp", f.root);
     CHECK_INT_EQ(write_file_atomic(p, "x", 1, 0640), 0);
 
+    CHECK_INT_EQ(upload_purge_count(f.m, 7 * 86400, &removed, &err), 0);
+    CHECK_INT_EQ(removed, 3);
+    CHECK_INT_EQ(count_uploads(f.root), 6);
     CHECK_INT_EQ(upload_purge(f.m, 7 * 86400, &removed, &err), 0);
     CHECK_INT_EQ(removed, 3);
     CHECK_INT_EQ(count_uploads(f.root), 3); /* fresh, held, put-4567.tmp */
