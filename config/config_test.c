@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/buf.h"
+#include "common/mem.h"
 #include "common/test.h"
 #include "common/util.h"
 
@@ -405,6 +407,61 @@ static void test_nul_byte(void)
     CHECK_INT_EQ(cfg.threads, 4); /* rule 4: lines before the bad one stay applied */
 }
 
+/* test_example: every "#key = value" line of config/berth.conf.example, uncommented, loads,
+ * validates and restates the defaults; and every key of the struct is in the example */
+static void test_example(void)
+{
+    static const char *const all_keys[] = {
+            "listen",           "data_dir",           "public_url",         "log_level",
+            "threads",          "max_connections",    "per_ip_connections", "connection_timeout_s",
+            "manifest_max_bytes", "chunk_min_bytes",  "list_max",           "upload_purge_age_s",
+            "gc_window_s",      "token_ttl_s",        "token_service",      "token_issuer",
+            "robot_prefix",     "login_fail_limit",   "pull_flush_s",
+    };
+    struct berth_config def, cfg;
+    struct berr err;
+    struct buf out;
+    char *text = NULL;
+    size_t len = 0, pos = 0;
+    int settings = 0;
+
+    if (read_file(&text, &len, "config/berth.conf.example", 1 << 20) < 0) {
+        CHECK(!"config/berth.conf.example readable (run from the repository root)");
+        return;
+    }
+    buf_init(&out, 1 << 20);
+    while (pos < len) {
+        const char *line = text + pos;
+        const char *nl = memchr(line, '\n', len - pos);
+        size_t ll = nl ? (size_t)(nl - line) : len - pos;
+        size_t klen = 0;
+
+        pos += ll + (nl ? 1 : 0);
+        while (klen + 1 < ll && ((line[klen + 1] >= 'a' && line[klen + 1] <= 'z') ||
+                                 line[klen + 1] == '_'))
+            klen++;
+        if (ll > 0 && line[0] == '#' && klen > 0 && ll > klen + 3 &&
+            memcmp(line + 1 + klen, " = ", 3) == 0) {
+            CHECK_INT_EQ(buf_append(&out, line + 1, ll - 1), 0);
+            CHECK_INT_EQ(buf_append(&out, "\n", 1), 0);
+            settings++;
+        }
+    }
+    CHECK_INT_EQ(settings, (int)(sizeof(all_keys) / sizeof(all_keys[0])));
+    for (size_t i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++) {
+        char pat[64];
+        (void)snprintf(pat, sizeof(pat), "\n%s = ", all_keys[i]); /* test only */
+        CHECK(out.data != NULL && (str_has_prefix(out.data, pat + 1) || strstr(out.data, pat)));
+    }
+    CHECK_INT_EQ(load_text(&cfg, &err, out.data ? out.data : ""), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    config_defaults(&def);
+    cfg.threads = def.threads; /* the example shows the minimum, the default depends on cores */
+    CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
+    buf_cleanup(&out);
+    mem_free(text);
+}
+
 int main(void)
 {
     char path[160];
@@ -426,6 +483,7 @@ int main(void)
     TEST_RUN(test_validate_listen);
     TEST_RUN(test_validate_other);
     TEST_RUN(test_nul_byte);
+    TEST_RUN(test_example);
     (void)unlink(cfgpath); /* cleanup of a temp dir: failure changes nothing */
     (void)snprintf(path, sizeof(path), "%s/berth.conf.tmp", tmpdir);
     (void)unlink(path);
