@@ -1,0 +1,454 @@
+/* gc.c - online mark-and-sweep of unreferenced blobs, orphan files and stale uploads; fsck.
+ *
+ * gc runs beside a live server (its own process, its own meta connections, SQLite WAL). It keeps
+ * these rules, which together with blob_store.c's invariants 3 and 4 make it safe:
+ *   1. A blob row is deleted before its file, and only by meta_blob_forget, which re-checks inside
+ *      its transaction that nothing references it. A crash between the two leaves a file without
+ *      a row: an orphan, swept by the next run.
+ *   2. Only rows created before now - window are candidates, and only orphan files whose mtime is
+ *      before now - window. blob_store sets a blob's mtime to the commit time, so a file renamed
+ *      in just before its meta row is written is never taken for an orphan.
+ *   3. The candidate list is copied out of meta before any deletion, so no meta iteration is open
+ *      while rows are deleted.
+ *   4. A dry run calls no function that deletes anything.
+ * Known limit: a client that re-pushes a blob old enough to be collected, at the very moment gc
+ * has forgotten its row but not yet removed its file, can find the file gone after its upload was
+ * deduplicated against it. The window makes this need a blob unreferenced for longer than the
+ * window that is re-pushed within milliseconds of its collection.
+ * fsck only reads, except that with repair it renames corrupt files into DATA/quarantine/.
+ * No shared state: everything lives in the per-call context structs. */
+#include "storage/gc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+
+#define GC_PROGRESS_MS 1000
+#define GC_LIST_MAX (64u * 1024 * 1024) /* digests held at once: 64 Mi x 65 bytes at most */
+
+/* ---- progress ---- */
+
+struct progress {
+    gc_progress_fn fn;
+    void *ctx;
+    const char *phase;
+    uint64_t done;
+    uint64_t bytes;
+    int64_t last_ms;
+};
+
+static void progress_start(struct progress *p, gc_progress_fn fn, void *ctx, const char *phase)
+{
+    p->fn = fn;
+    p->ctx = ctx;
+    p->phase = phase;
+    p->done = 0;
+    p->bytes = 0;
+    p->last_ms = now_ms_mono();
+}
+
+static void progress_step(struct progress *p, uint64_t bytes)
+{
+    int64_t t;
+
+    p->done++;
+    p->bytes += bytes;
+    if (p->fn == NULL)
+        return;
+    t = now_ms_mono();
+    if (t - p->last_ms >= GC_PROGRESS_MS) {
+        p->last_ms = t;
+        p->fn(p->phase, p->done, p->bytes, p->ctx);
+    }
+}
+
+static void progress_end(struct progress *p)
+{
+    if (p->fn != NULL)
+        p->fn(p->phase, p->done, p->bytes, p->ctx);
+}
+
+/* ---- a growable list of digests ---- */
+
+struct dlist {
+    struct digest *v;
+    size_t n;
+    size_t cap;
+};
+
+static int dlist_push(struct dlist *l, const struct digest *d)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap == 0 ? 256 : l->cap * 2;
+        struct digest *v;
+        if (cap > GC_LIST_MAX) {
+            errno = EFBIG;
+            return -1;
+        }
+        v = mem_realloc(l->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *d;
+    return 0;
+}
+
+static void dlist_cleanup(struct dlist *l)
+{
+    mem_free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+struct collect {
+    struct dlist list;
+    int failed_errno; /* set when a push failed: meta only sees the callback's -1 */
+};
+
+static int collect_digest(const struct digest *d, void *ctx)
+{
+    struct collect *c = ctx;
+
+    if (dlist_push(&c->list, d) < 0) {
+        c->failed_errno = errno;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- gc ---- */
+
+struct gc_ctx {
+    struct meta *m;
+    struct blob_store *bs;
+    const struct gc_opts *opts;
+    struct gc_stats *st;
+    int64_t before;
+    struct progress prog;
+    struct berr *err;
+};
+
+/* sweep_unreferenced: rules 1 and 3. */
+static int sweep_unreferenced(struct gc_ctx *g)
+{
+    struct collect c;
+    struct dlist *l = &c.list;
+    int rc = -1;
+
+    memset(&c, 0, sizeof(c));
+    rc = meta_gc_unreferenced(g->m, g->before, collect_digest, &c, g->err);
+    if (c.failed_errno != 0) {
+        berr_sys(g->err, c.failed_errno, "gc: candidate list");
+        rc = -1;
+        goto out;
+    }
+    if (rc != 0) {
+        rc = -1;
+        goto out;
+    }
+    rc = -1;
+    progress_start(&g->prog, g->opts->progress, g->opts->progress_ctx, "sweep");
+    for (size_t i = 0; i < l->n; i++) {
+        const struct digest *d = &l->v[i];
+        struct berr serr;
+        uint64_t size = 0;
+        bool forgotten = false;
+
+        if (blob_store_stat(g->bs, d, &size, &serr) < 0) {
+            if (serr.code != BERR_BLOB_UNKNOWN) {
+                *g->err = serr;
+                goto out;
+            }
+            size = 0; /* the row outlived its file: forgetting it is still right */
+        }
+        if (g->opts->dry_run) {
+            g->st->blobs_removed++;
+            g->st->blob_bytes += size;
+            progress_step(&g->prog, size);
+            continue;
+        }
+        if (meta_blob_forget(g->m, d, &forgotten, g->err) < 0)
+            goto out;
+        if (!forgotten)
+            continue; /* referenced again since the mark: keep it */
+        if (blob_store_remove(g->bs, d, g->err) < 0)
+            goto out;
+        g->st->blobs_removed++;
+        g->st->blob_bytes += size;
+        progress_step(&g->prog, size);
+    }
+    progress_end(&g->prog);
+    rc = 0;
+out:
+    dlist_cleanup(l);
+    return rc;
+}
+
+static int orphan_visit(const struct digest *d, uint64_t size, int64_t mtime, void *ctx)
+{
+    struct gc_ctx *g = ctx;
+    bool known = false;
+
+    progress_step(&g->prog, 0);
+    if (mtime >= g->before)
+        return 0; /* rule 2 */
+    if (meta_blob_known(g->m, d, &known, g->err) < 0)
+        return -1;
+    if (known)
+        return 0;
+    if (!g->opts->dry_run) {
+        log_msg(LOG_INFO, "gc: removing orphan blob file sha256:%s", d->hex);
+        if (blob_store_remove(g->bs, d, g->err) < 0)
+            return -1;
+    }
+    g->st->orphans_removed++;
+    g->st->orphan_bytes += size;
+    return 0;
+}
+
+static void gc_bad_name(const char *path, void *ctx)
+{
+    struct gc_ctx *g = ctx;
+
+    log_msg(LOG_WARN, "gc: not a blob, left alone: %s", path);
+    g->st->bad_names++;
+}
+
+int gc_run(struct gc_stats *out, struct meta *m, struct blob_store *bs, struct upload_mgr *um,
+           const struct gc_opts *opts, struct berr *err)
+{
+    struct gc_ctx g;
+    struct berr lerr;
+    int64_t now = opts->now != 0 ? opts->now : now_s();
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (opts->window_s < 0)
+        return berr_set(err, BERR_BAD_REQUEST, "gc window must not be negative");
+    memset(&g, 0, sizeof(g));
+    berr_clear(&lerr);
+    g.m = m;
+    g.bs = bs;
+    g.opts = opts;
+    g.st = out;
+    g.before = now - opts->window_s;
+    g.err = &lerr;
+
+    if (sweep_unreferenced(&g) < 0)
+        goto fail;
+
+    progress_start(&g.prog, opts->progress, opts->progress_ctx, "orphans");
+    if (blob_store_walk(bs, orphan_visit, gc_bad_name, &g) != 0)
+        goto fail;
+    progress_end(&g.prog);
+
+    if (um != NULL && opts->upload_age_s >= 0) {
+        if (opts->dry_run)
+            rc = upload_purge_count(um, opts->upload_age_s, &out->uploads_removed, &lerr);
+        else
+            rc = upload_purge(um, opts->upload_age_s, &out->uploads_removed, &lerr);
+        if (rc < 0)
+            goto fail;
+    }
+    log_msg(LOG_INFO,
+            "gc%s: %u unreferenced blobs (%llu bytes), %u orphan files (%llu bytes), "
+            "%u uploads",
+            opts->dry_run ? " (dry run)" : "", out->blobs_removed,
+            (unsigned long long)out->blob_bytes, out->orphans_removed,
+            (unsigned long long)out->orphan_bytes, out->uploads_removed);
+    return 0;
+fail:
+    if (lerr.code == BERR_OK)
+        berr_set(&lerr, BERR_INTERNAL, "internal error"); /* a walk failure, already logged */
+    if (err != NULL)
+        *err = lerr;
+    return -1;
+}
+
+/* ---- fsck ---- */
+
+struct fsck_ctx {
+    struct meta *m;
+    struct blob_store *bs;
+    const struct fsck_opts *opts;
+    struct fsck_stats *st;
+    int64_t now;
+    struct progress prog;
+    char quarantine[PATH_MAX];
+    struct berr *err;
+};
+
+const char *fsck_kind_name(enum fsck_kind kind)
+{
+    switch (kind) {
+    case FSCK_CORRUPT:
+        return "corrupt";
+    case FSCK_UNREADABLE:
+        return "unreadable";
+    case FSCK_QUARANTINED:
+        return "quarantined";
+    case FSCK_NO_ROW:
+        return "no-row";
+    case FSCK_NO_FILE:
+        return "no-file";
+    case FSCK_BAD_NAME:
+        return "bad-name";
+    }
+    return "unknown";
+}
+
+static void report_digest(const struct fsck_ctx *f, enum fsck_kind kind, const struct digest *d)
+{
+    char s[DIGEST_STR_LEN + 1];
+
+    if (f->opts->report == NULL)
+        return;
+    digest_format(d, s, sizeof(s));
+    f->opts->report(kind, s, f->opts->report_ctx);
+}
+
+/* quarantine moves a corrupt blob to DATA/quarantine/<hex>-<8 random hex>. */
+static int quarantine(struct fsck_ctx *f, const struct digest *d, char *dst, size_t cap)
+{
+    char src[PATH_MAX], rnd[9];
+    int n;
+
+    if (blob_store_path(f->bs, d, src, sizeof(src), f->err) < 0)
+        return -1;
+    if (mkdir_p(f->quarantine) < 0)
+        return berr_sys(f->err, errno, "fsck: create quarantine");
+    if (rand_hex(rnd, sizeof(rnd), 4) < 0)
+        return berr_set(f->err, BERR_INTERNAL, "internal error");
+    n = snprintf(dst, cap, "%s/%s-%s", f->quarantine, d->hex, rnd);
+    if (n < 0 || (size_t)n >= cap)
+        return berr_sys(f->err, ENAMETOOLONG, "fsck: quarantine path");
+    if (rename(src, dst) < 0)
+        return berr_sys(f->err, errno, "fsck: move to quarantine");
+    if (fsync_dir(f->quarantine) < 0)
+        return berr_sys(f->err, errno, "fsck: fsync quarantine");
+    return 0;
+}
+
+static int fsck_visit(const struct digest *d, uint64_t size, int64_t mtime, void *ctx)
+{
+    struct fsck_ctx *f = ctx;
+    struct berr verr;
+    bool known = false;
+
+    berr_clear(&verr);
+    if (blob_store_verify(f->bs, d, &verr) < 0) {
+        if (verr.code == BERR_BLOB_UNKNOWN)
+            return 0; /* removed since the walk listed it (gc alongside) */
+        if (verr.code == BERR_DIGEST_INVALID) {
+            f->st->corrupt++;
+            log_msg(LOG_WARN, "fsck: sha256:%s does not match its content", d->hex);
+            report_digest(f, FSCK_CORRUPT, d);
+            if (f->opts->repair) {
+                char dst[PATH_MAX];
+                if (quarantine(f, d, dst, sizeof(dst)) < 0)
+                    return -1;
+                f->st->quarantined++;
+                log_msg(LOG_WARN, "fsck: moved sha256:%s to %s", d->hex, dst);
+                report_digest(f, FSCK_QUARANTINED, d);
+            }
+        } else {
+            f->st->unreadable++;
+            report_digest(f, FSCK_UNREADABLE, d);
+        }
+    }
+    f->st->checked++;
+    f->st->bytes += size;
+    progress_step(&f->prog, size);
+    if (meta_blob_known(f->m, d, &known, f->err) < 0)
+        return -1;
+    if (!known) {
+        if (mtime >= f->now - FSCK_IN_FLIGHT_S) {
+            f->st->in_flight++;
+        } else {
+            f->st->no_row++;
+            report_digest(f, FSCK_NO_ROW, d);
+        }
+    }
+    return 0;
+}
+
+static void fsck_bad_name(const char *path, void *ctx)
+{
+    struct fsck_ctx *f = ctx;
+
+    f->st->bad_names++;
+    if (f->opts->report != NULL)
+        f->opts->report(FSCK_BAD_NAME, path, f->opts->report_ctx);
+}
+
+static int fsck_row(const struct digest *d, void *ctx)
+{
+    struct fsck_ctx *f = ctx;
+    struct berr serr;
+    uint64_t size;
+
+    progress_step(&f->prog, 0);
+    if (blob_store_stat(f->bs, d, &size, &serr) == 0)
+        return 0;
+    if (serr.code != BERR_BLOB_UNKNOWN) {
+        *f->err = serr;
+        return -1;
+    }
+    f->st->no_file++;
+    report_digest(f, FSCK_NO_FILE, d);
+    return 0;
+}
+
+int fsck_run(struct fsck_stats *out, struct meta *m, struct blob_store *bs,
+             const struct fsck_opts *opts, struct berr *err)
+{
+    struct fsck_ctx f;
+    struct berr lerr;
+    int n, rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&f, 0, sizeof(f));
+    berr_clear(&lerr);
+    f.m = m;
+    f.bs = bs;
+    f.opts = opts;
+    f.st = out;
+    f.now = opts->now != 0 ? opts->now : now_s();
+    f.err = &lerr;
+    n = snprintf(f.quarantine, sizeof(f.quarantine), "%s/quarantine", blob_store_root(bs));
+    if (n < 0 || (size_t)n >= sizeof(f.quarantine))
+        return berr_sys(err, ENAMETOOLONG, "fsck: quarantine path");
+
+    progress_start(&f.prog, opts->progress, opts->progress_ctx, "verify");
+    rc = blob_store_walk(bs, fsck_visit, fsck_bad_name, &f);
+    if (rc != 0) {
+        if (lerr.code == BERR_OK)
+            berr_set(&lerr, BERR_INTERNAL, "internal error"); /* the walk failed (logged) */
+        goto fail;
+    }
+    progress_end(&f.prog);
+
+    progress_start(&f.prog, opts->progress, opts->progress_ctx, "rows");
+    if (meta_blobs_all(m, fsck_row, &f, &lerr) < 0) {
+        if (lerr.code == BERR_OK)
+            berr_set(&lerr, BERR_INTERNAL, "internal error");
+        goto fail;
+    }
+    progress_end(&f.prog);
+    return 0;
+fail:
+    if (err != NULL)
+        *err = lerr;
+    return -1;
+}
+
+unsigned fsck_problems(const struct fsck_stats *s)
+{
+    return s->corrupt + s->unreadable + s->no_row + s->no_file + s->bad_names;
+}
