@@ -36,6 +36,7 @@ BB_SCRIPT=$(basename "$0" .sh)
 
 ADMIN_USER=admin
 ADMIN_PASS="Bb-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+BB_HTTP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 
 # Media types used throughout.
 MT_OCI_MANIFEST=application/vnd.oci.image.manifest.v1+json
@@ -578,7 +579,7 @@ storage:
       enabled: false
 http:
   addr: $SRV_HOSTPORT
-  secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  secret: $BB_HTTP_SECRET
 auth:
   htpasswd:
     realm: berth-test
