@@ -1,0 +1,88 @@
+#!/bin/sh
+# build.sh [TARGET...] - `make fuzz`: build every tests/fuzz/<target>.c with clang's libFuzzer
+# (plus ASan and UBSan) and run each for a bounded time.
+#
+#   FUZZ_TIME=60   seconds per target (default 60)
+#   CC_FUZZ=clang  the compiler (it must ship libFuzzer)
+#
+# The library is built by the Makefile into build/fuzz/ (MODE=fuzz with clang and the sanitizer
+# flags below); warnings are not errors there, the fuzz build hunts crashes, `make` hunts warnings.
+# Inputs libFuzzer finds interesting go to build/fuzz/work/<target>/ (scratch, never committed);
+# the seeds in tests/fuzz/corpus/<target>/ are read, not written. A crash, leak, timeout or
+# out-of-memory input is saved as tests/fuzz/corpus/<target>/crash-<sha1> (timeout-, oom-,
+# leak-): fix the bug, keep the file, and `make test` replays it from then on.
+# Exit status 1 when any target failed to build or found a problem.
+set -u
+
+cd "$(dirname "$0")/../.." || exit 2
+FUZZ_TIME=${FUZZ_TIME:-60}
+CC_FUZZ=${CC_FUZZ:-clang}
+OUT=build/fuzz
+
+if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
+    echo "fuzz: $CC_FUZZ not found (apt-get install clang)" >&2
+    exit 2
+fi
+
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+LIBFLAGS="-O1 -g $SAN -fsanitize=fuzzer-no-link -DBERTH_TEST_BUILD -U_FORTIFY_SOURCE -Wno-error"
+
+mkdir -p "$OUT"
+echo "fuzz: building $OUT/libberth.a with $CC_FUZZ"
+if ! make --no-print-directory MODE=fuzz CC="$CC_FUZZ" CFLAGS="$LIBFLAGS" "$OUT/libberth.a" \
+        >"$OUT/lib.log" 2>&1; then
+    tail -n 30 "$OUT/lib.log" >&2
+    echo "fuzz: library build failed (full log: $OUT/lib.log)" >&2
+    exit 1
+fi
+
+if [ $# -gt 0 ]; then
+    targets=$*
+else
+    targets=$(for f in tests/fuzz/*.c; do
+        b=$(basename "$f" .c)
+        [ "$b" = replay ] || echo "$b"
+    done)
+fi
+
+# shellcheck disable=SC2086 # word splitting of pkg-config output is intended
+LIBS="$(pkg-config --libs libmicrohttpd openssl jansson sqlite3 libarchive libcurl yaml-0.1) -lpthread"
+# shellcheck disable=SC2086
+CFL="-std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. -O1 -g $SAN -DBERTH_TEST_BUILD"
+
+failed=""
+mkdir -p "$OUT/bin"
+for t in $targets; do
+    src=tests/fuzz/$t.c
+    corpus=tests/fuzz/corpus/$t
+    work=$OUT/work/$t
+    bin=$OUT/bin/$t
+    if [ ! -f "$src" ]; then
+        echo "fuzz: no target $src" >&2
+        failed="$failed $t"
+        continue
+    fi
+    mkdir -p "$corpus" "$work"
+    # shellcheck disable=SC2086
+    if ! "$CC_FUZZ" $CFL -fsanitize=fuzzer -o "$bin" "$src" "$OUT/libberth.a" $LIBS; then
+        echo "fuzz: $t does not build" >&2
+        failed="$failed $t"
+        continue
+    fi
+    echo "fuzz: $t for ${FUZZ_TIME}s"
+    if "$bin" -max_total_time="$FUZZ_TIME" -artifact_prefix="$corpus/" -print_final_stats=1 -timeout=10 \
+            "$work" "$corpus" >"$OUT/$t.log" 2>&1; then
+        grep -E '^(stat::number_of_executed_units|stat::new_units_added)' "$OUT/$t.log" |
+            sed "s/^/fuzz: $t: /"
+    else
+        tail -n 40 "$OUT/$t.log" >&2
+        echo "fuzz: $t FOUND A PROBLEM; reproducer saved in $corpus/ (log: $OUT/$t.log)" >&2
+        failed="$failed $t"
+    fi
+done
+
+if [ -n "$failed" ]; then
+    echo "fuzz: failed:$failed" >&2
+    exit 1
+fi
+echo "fuzz: all targets ran clean"
