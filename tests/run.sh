@@ -1,0 +1,167 @@
+#!/bin/sh
+# run.sh [--unit|--blackbox] - run Berth's tests and add up their results.
+#
+# Runs, in this order:
+#   unit       every unit-test binary build/asan/tests/**/*_test
+#   fuzz       every replay binary build/asan/fuzz/<t> over tests/fuzz/corpus/<t>
+#   black-box  every tests/blackbox/*.sh (lib.sh excepted), with bash
+# --unit runs the first two groups, --blackbox the last; no option runs all.
+#
+# Each program must end its output with a line "N passed, N failed[, N skipped]". Its output goes
+# to $BERTH_TEST_LOGS/<name>.log (default build/test-logs). A program that exits non-zero, is
+# killed, times out or prints no such line counts as one more failure, whatever its line said.
+# One summary line per program, the failures' details (their "not ok" lines and the log's tail),
+# then the closing line "N passed, N failed, N skipped" ("N passed, N failed" when nothing was
+# skipped). Exit status 0 only when nothing failed and at least one test ran.
+#
+# Sanitizers: ASAN_OPTIONS=detect_leaks=1:abort_on_error=1, UBSAN_OPTIONS=print_stacktrace=1
+# (exported, so servers started by black-box tests get them too). BERTH_BIN, when set, is passed
+# on to the black-box tests (see tests/blackbox/lib.sh).
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+
+mode=all
+case "${1:-}" in
+"") ;;
+--unit) mode=unit ;;
+--blackbox) mode=blackbox ;;
+-h | --help)
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    exit 0
+    ;;
+*)
+    echo "usage: tests/run.sh [--unit|--blackbox]" >&2
+    exit 2
+    ;;
+esac
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
+export UBSAN_OPTIONS="print_stacktrace=1"
+
+LOGS=${BERTH_TEST_LOGS:-$ROOT/build/test-logs}
+mkdir -p "$LOGS" || exit 2
+UNIT_TIMEOUT=${BERTH_UNIT_TIMEOUT:-300}
+BB_TIMEOUT=${BERTH_BLACKBOX_TIMEOUT:-900}
+
+total_pass=0
+total_fail=0
+total_skip=0
+programs=0
+failed_list=""
+
+SUMMARY_RE='^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
+
+# show_failure LOG: the "not ok" lines with their diagnostics, then the log's tail.
+show_failure() {
+    if grep -q '^not ok' "$1"; then
+        echo "    --- failed checks:"
+        awk '/^not ok/ { p = 1; print; next } p && /^#/ { print; next } { p = 0 }' "$1" |
+            head -n 80 | sed 's/^/    /'
+    fi
+    echo "    --- last lines of $1:"
+    tail -n 30 "$1" | sed 's/^/    /'
+}
+
+# run_one KIND NAME TIMEOUT CMD...: runs one test program, parses its closing line, adds up.
+run_one() {
+    kind=$1
+    name=$2
+    limit=$3
+    shift 3
+    log=$LOGS/$(printf '%s' "$kind-$name" | tr '/ ' '__').log
+    programs=$((programs + 1))
+    start=$(date +%s)
+    timeout -k 10 "$limit" "$@" </dev/null >"$log" 2>&1
+    rc=$?
+    secs=$(($(date +%s) - start))
+    line=$(grep -E "$SUMMARY_RE" "$log" | tail -n 1)
+    p=0
+    f=0
+    s=0
+    if [ -n "$line" ]; then
+        nums=$(printf '%s\n' "$line" | sed -E 's/^([A-Za-z]+: )?//')
+        p=$(printf '%s\n' "$nums" | sed -E 's/^([0-9]+) passed.*/\1/')
+        f=$(printf '%s\n' "$nums" | sed -E 's/^[0-9]+ passed, ([0-9]+) failed.*/\1/')
+        case $nums in
+        *skipped) s=$(printf '%s\n' "$nums" | sed -E 's/.*, ([0-9]+) skipped$/\1/') ;;
+        esac
+    fi
+    why=""
+    if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+        why="timed out after ${limit}s"
+    elif [ "$rc" -gt 128 ]; then
+        why="killed by signal $((rc - 128))"
+    elif [ -z "$line" ]; then
+        why="no summary line (exit $rc)"
+    elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+        why="exit status $rc with no failed check (sanitizer report at exit?)"
+    fi
+    if [ -n "$why" ] && [ "$f" -eq 0 ]; then
+        f=1
+    elif [ -n "$why" ]; then
+        f=$((f + 1))
+    fi
+    total_pass=$((total_pass + p))
+    total_fail=$((total_fail + f))
+    total_skip=$((total_skip + s))
+    if [ "$f" -eq 0 ]; then
+        verdict=PASS
+    else
+        verdict=FAIL
+        failed_list="$failed_list $kind:$name"
+    fi
+    detail="$p passed, $f failed"
+    [ "$s" -gt 0 ] && detail="$detail, $s skipped"
+    [ -n "$why" ] && detail="$detail; $why"
+    printf '%-4s %-9s %-40s (%s) %ss\n' "$verdict" "$kind" "$name" "$detail" "$secs"
+    if [ "$verdict" = FAIL ]; then
+        show_failure "$log"
+    fi
+}
+
+if [ "$mode" != blackbox ]; then
+    if [ -d build/asan/tests ]; then
+        find build/asan/tests -type f -name '*_test' -perm -u+x | LC_ALL=C sort >"$LOGS/.unit-list"
+        while IFS= read -r t; do
+            run_one unit "${t#build/asan/tests/}" "$UNIT_TIMEOUT" "$t"
+        done <"$LOGS/.unit-list"
+    fi
+    if [ -d build/asan/fuzz ]; then
+        find build/asan/fuzz -maxdepth 1 -type f -perm -u+x | LC_ALL=C sort >"$LOGS/.fuzz-list"
+        while IFS= read -r t; do
+            target=$(basename "$t")
+            if [ -d "tests/fuzz/corpus/$target" ]; then
+                run_one fuzz "$target" "$UNIT_TIMEOUT" "$t" "tests/fuzz/corpus/$target"
+            else
+                programs=$((programs + 1))
+                total_fail=$((total_fail + 1))
+                failed_list="$failed_list fuzz:$target"
+                printf '%-4s %-9s %-40s (%s)\n' FAIL fuzz "$target" "no corpus tests/fuzz/corpus/$target"
+            fi
+        done <"$LOGS/.fuzz-list"
+    fi
+fi
+
+if [ "$mode" != unit ]; then
+    for t in tests/blackbox/*.sh; do
+        [ -e "$t" ] || continue
+        case $(basename "$t") in lib.sh | lib_*.sh) continue ;; esac
+        run_one blackbox "$(basename "$t" .sh)" "$BB_TIMEOUT" bash "$t"
+    done
+fi
+
+echo
+if [ "$programs" -eq 0 ]; then
+    echo "run.sh: no test program found (build them with: make asan-bin)" >&2
+    total_fail=$((total_fail + 1))
+fi
+[ -n "$failed_list" ] && echo "failed:$failed_list"
+echo "logs: $LOGS"
+if [ "$total_skip" -gt 0 ]; then
+    echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+else
+    echo "$total_pass passed, $total_fail failed"
+fi
+[ "$total_fail" -eq 0 ]
