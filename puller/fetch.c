@@ -1,0 +1,862 @@
+/* fetch.c - manifest resolution, platform choice and verified, resumable, parallel blob
+ * downloads.
+ *
+ * Invariants:
+ *   1. A file ROOT/blobs/sha256/<hex> (no suffix) was checked, size and SHA-256, before it got
+ *      that name: it is written as <hex>.partial and renamed only after the check, then the
+ *      directory is fsynced. A manifest is checked in memory and written with
+ *      write_file_atomic.
+ *   2. The SHA-256 context of a download always covers exactly the bytes of its .partial file:
+ *      a resume hashes the bytes already there before the first new byte is appended, and the
+ *      sink hashes and writes each chunk together.
+ *   3. A .partial file whose content proved wrong (digest mismatch, more bytes than the size)
+ *      is removed; one left by a transport failure is kept for the next run.
+ *   4. Workers share only the job cursor, the stop flag and the first error, all under
+ *      pool.mu; the client and progress objects are thread-safe themselves. */
+#include "puller/fetch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+
+#define READ_CHUNK (128u * 1024u)
+
+/* ---- platforms ------------------------------------------------------------------------- */
+
+static void lower_copy(char *dst, size_t cap, const char *src)
+{
+    size_t i = 0;
+
+    for (; src[i] != '\0' && i + 1 < cap; i++)
+        dst[i] = (src[i] >= 'A' && src[i] <= 'Z') ? (char)(src[i] - 'A' + 'a') : src[i];
+    dst[i] = '\0';
+}
+
+static void set_str(char *dst, size_t cap, const char *src)
+{
+    (void)snprintf(dst, cap, "%s", src); /* fields hold every known name; a cut one won't match */
+}
+
+void fetch_platform_normalize(struct fetch_platform *p)
+{
+    char tmp[32];
+
+    lower_copy(tmp, sizeof(tmp), p->os);
+    set_str(p->os, sizeof(p->os), tmp);
+    lower_copy(tmp, sizeof(tmp), p->arch);
+    set_str(p->arch, sizeof(p->arch), tmp);
+    lower_copy(tmp, sizeof(tmp), p->variant);
+    set_str(p->variant, sizeof(p->variant), tmp);
+    if (strcmp(p->arch, "x86_64") == 0 || strcmp(p->arch, "x86-64") == 0) {
+        set_str(p->arch, sizeof(p->arch), "amd64");
+    } else if (strcmp(p->arch, "aarch64") == 0) {
+        set_str(p->arch, sizeof(p->arch), "arm64");
+    } else if (strcmp(p->arch, "armhf") == 0) {
+        set_str(p->arch, sizeof(p->arch), "arm");
+        set_str(p->variant, sizeof(p->variant), "v7");
+    } else if (strcmp(p->arch, "armel") == 0) {
+        set_str(p->arch, sizeof(p->arch), "arm");
+        set_str(p->variant, sizeof(p->variant), "v6");
+    } else if (strcmp(p->arch, "i386") == 0 || strcmp(p->arch, "i686") == 0) {
+        set_str(p->arch, sizeof(p->arch), "386");
+    }
+    if (strcmp(p->arch, "arm64") == 0) {
+        if (p->variant[0] == '\0' || strcmp(p->variant, "8") == 0)
+            set_str(p->variant, sizeof(p->variant), "v8");
+    } else if (strcmp(p->arch, "arm") == 0) {
+        if (p->variant[0] == '\0' || strcmp(p->variant, "7") == 0)
+            set_str(p->variant, sizeof(p->variant), "v7");
+        else if (strcmp(p->variant, "6") == 0)
+            set_str(p->variant, sizeof(p->variant), "v6");
+        else if (strcmp(p->variant, "5") == 0)
+            set_str(p->variant, sizeof(p->variant), "v5");
+    }
+}
+
+int fetch_platform_parse(struct fetch_platform *out, const char *s, struct berr *err)
+{
+    const char *a = strchr(s, '/');
+    const char *v;
+    size_t oslen, alen, vlen;
+
+    memset(out, 0, sizeof(*out));
+    if (a == NULL)
+        return berr_set(err, BERR_BAD_REQUEST, "platform must be os/arch[/variant]");
+    v = strchr(a + 1, '/');
+    oslen = (size_t)(a - s);
+    alen = v != NULL ? (size_t)(v - a - 1) : strlen(a + 1);
+    vlen = v != NULL ? strlen(v + 1) : 0;
+    if (oslen == 0 || alen == 0 || (v != NULL && (vlen == 0 || strchr(v + 1, '/') != NULL)) ||
+        oslen >= sizeof(out->os) || alen >= sizeof(out->arch) || vlen >= sizeof(out->variant))
+        return berr_set(err, BERR_BAD_REQUEST, "platform must be os/arch[/variant]");
+    memcpy(out->os, s, oslen);
+    memcpy(out->arch, a + 1, alen);
+    if (v != NULL)
+        memcpy(out->variant, v + 1, vlen);
+    fetch_platform_normalize(out);
+    return 0;
+}
+
+void fetch_platform_host(struct fetch_platform *out)
+{
+    struct utsname u;
+
+    memset(out, 0, sizeof(*out));
+    set_str(out->os, sizeof(out->os), "linux");
+    if (uname(&u) == 0)
+        set_str(out->arch, sizeof(out->arch), u.machine);
+    else
+        set_str(out->arch, sizeof(out->arch), "amd64"); /* uname cannot fail on Linux */
+    if (strcmp(out->arch, "armv7l") == 0) {
+        set_str(out->arch, sizeof(out->arch), "arm");
+        set_str(out->variant, sizeof(out->variant), "v7");
+    } else if (strcmp(out->arch, "armv6l") == 0) {
+        set_str(out->arch, sizeof(out->arch), "arm");
+        set_str(out->variant, sizeof(out->variant), "v6");
+    }
+    fetch_platform_normalize(out);
+}
+
+int fetch_platform_match(const struct fetch_platform *want, const struct fetch_platform *have)
+{
+    struct fetch_platform w = *want, h = *have;
+
+    fetch_platform_normalize(&w);
+    fetch_platform_normalize(&h);
+    if (strcmp(w.os, h.os) != 0 || strcmp(w.arch, h.arch) != 0)
+        return -1;
+    if (strcmp(w.variant, h.variant) == 0)
+        return 2;
+    /* containerd: an arm vN machine also runs images built for older arm variants */
+    if (strcmp(w.arch, "arm") == 0 && w.variant[0] == 'v' && h.variant[0] == 'v' &&
+        h.variant[1] >= '5' && h.variant[1] < w.variant[1] && h.variant[2] == '\0' &&
+        w.variant[2] == '\0')
+        return 1;
+    return -1;
+}
+
+void fetch_platform_format(const struct fetch_platform *p, char *out, size_t cap)
+{
+    (void)snprintf(out, cap, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
+}
+
+enum fetch_resume fetch_resume_plan(uint64_t have, uint64_t size)
+{
+    if (have == 0)
+        return FETCH_RESUME_FRESH;
+    if (have < size)
+        return FETCH_RESUME_CONTINUE;
+    if (have == size)
+        return FETCH_RESUME_VERIFY;
+    return FETCH_RESUME_RESTART;
+}
+
+int fetch_blob_path(char *out, size_t cap, const char *root, const struct digest *d)
+{
+    int n = snprintf(out, cap, "%s/blobs/sha256/%s", root, d->hex);
+
+    return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* ---- descriptors and manifests --------------------------------------------------------- */
+
+static int parse_desc(struct fetch_desc *out, json_t *obj, const char *what, struct berr *err)
+{
+    const char *dg = json_string_value(json_object_get(obj, "digest"));
+    const char *mt = json_string_value(json_object_get(obj, "mediaType"));
+    json_t *size = json_object_get(obj, "size");
+    struct berr e2;
+
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(obj) || dg == NULL || !json_is_integer(size) ||
+        json_integer_value(size) < 0)
+        return berr_set(err, BERR_MANIFEST_INVALID, "%s descriptor lacks digest or size", what);
+    if (digest_parse(&out->digest, dg, strlen(dg), &e2) < 0)
+        return berr_set(err, BERR_MANIFEST_INVALID, "%s digest is not a sha256 digest", what);
+    out->size = (uint64_t)json_integer_value(size);
+    if (mt != NULL)
+        set_str(out->media_type, sizeof(out->media_type), mt);
+    return 0;
+}
+
+static bool is_index_type(const char *mt)
+{
+    return strcmp(mt, FETCH_MT_OCI_INDEX) == 0 || strcmp(mt, FETCH_MT_DOCKER_LIST) == 0;
+}
+
+static bool is_manifest_type(const char *mt)
+{
+    return strcmp(mt, FETCH_MT_OCI_MANIFEST) == 0 || strcmp(mt, FETCH_MT_DOCKER_MANIFEST) == 0;
+}
+
+/* classify decides index or manifest from the Content-Type, else from the body */
+static int classify(char *mt, size_t cap, json_t *root, struct berr *err)
+{
+    const char *body_mt = json_string_value(json_object_get(root, "mediaType"));
+    json_t *sv = json_object_get(root, "schemaVersion");
+
+    if (json_is_integer(sv) && json_integer_value(sv) == 1)
+        return berr_set(err, BERR_UNSUPPORTED, "Docker schema 1 manifests are not supported");
+    if (is_index_type(mt) || is_manifest_type(mt))
+        return 0;
+    if (body_mt != NULL && (is_index_type(body_mt) || is_manifest_type(body_mt))) {
+        set_str(mt, cap, body_mt);
+        return 0;
+    }
+    if (json_is_array(json_object_get(root, "manifests"))) {
+        set_str(mt, cap, FETCH_MT_OCI_INDEX);
+        return 0;
+    }
+    if (json_is_object(json_object_get(root, "config"))) {
+        set_str(mt, cap, FETCH_MT_OCI_MANIFEST);
+        return 0;
+    }
+    return berr_set(err, BERR_MANIFEST_INVALID, "unknown manifest type '%s'", mt);
+}
+
+static int store_bytes(const char *root, const struct digest *d, const struct buf *b,
+                       struct berr *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    if (fetch_blob_path(path, sizeof(path), root, d) < 0)
+        return berr_set(err, BERR_INTERNAL, "output path too long");
+    if (stat(path, &st) == 0 && (uint64_t)st.st_size == b->len)
+        return 0; /* same name, same length: content-addressed, so the same bytes */
+    if (write_file_atomic(path, b->data != NULL ? b->data : "", b->len, 0644) < 0)
+        return berr_set(err, BERR_INTERNAL, "cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* get_checked fetches a manifest by reference and checks it against want (when given) */
+static int get_checked(struct buf *body, char *mt, size_t cap, struct digest *got,
+                       struct client *c, const char *ref, const struct fetch_desc *want,
+                       const char *pinned, struct berr *err)
+{
+    char gs[DIGEST_STR_LEN + 1];
+
+    buf_reset(body);
+    if (client_get_manifest(c, body, mt, cap, ref, err) < 0)
+        return -1;
+    if (digest_of(got, body->data != NULL ? body->data : "", body->len) < 0)
+        return berr_set(err, BERR_INTERNAL, "SHA-256 failed");
+    digest_format(got, gs, sizeof(gs));
+    if (want != NULL) {
+        if (!digest_equal(got, &want->digest))
+            return berr_set(err, BERR_DIGEST_INVALID, "manifest %s does not match its digest",
+                            ref);
+        if (body->len != want->size)
+            return berr_set(err, BERR_SIZE_INVALID,
+                            "manifest %s is %zu bytes, its descriptor says %llu", ref, body->len,
+                            (unsigned long long)want->size);
+    }
+    if (pinned != NULL && pinned[0] != '\0' && strcmp(pinned, gs) != 0)
+        return berr_set(err, BERR_DIGEST_INVALID, "registry sent %s for %s", gs, pinned);
+    return 0;
+}
+
+static int parse_image(struct fetch_image *img, json_t *root, struct berr *err)
+{
+    json_t *layers = json_object_get(root, "layers");
+    size_t i;
+
+    if (parse_desc(&img->config, json_object_get(root, "config"), "config", err) < 0)
+        return -1;
+    if (!json_is_array(layers))
+        return berr_set(err, BERR_MANIFEST_INVALID, "manifest has no layers array");
+    if (json_array_size(layers) > FETCH_MAX_LAYERS)
+        return berr_set(err, BERR_MANIFEST_INVALID, "manifest has over %d layers",
+                        FETCH_MAX_LAYERS);
+    img->layers = mem_calloc(json_array_size(layers) + 1, sizeof(*img->layers));
+    if (img->layers == NULL)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    for (i = 0; i < json_array_size(layers); i++) {
+        if (parse_desc(&img->layers[i], json_array_get(layers, i), "layer", err) < 0)
+            return -1;
+        img->nlayers++;
+    }
+    return 0;
+}
+
+/* load_image fetches one platform manifest named by desc and parses it into img */
+static int load_image(struct fetch_image *img, struct client *c, const struct fetch_opts *o,
+                      struct buf *body, struct berr *err)
+{
+    char ref[DIGEST_STR_LEN + 1], mt[CLIENT_MEDIA_TYPE_MAX];
+    struct digest got;
+    json_t *root = NULL;
+    json_error_t je;
+    int rc = -1;
+
+    digest_format(&img->manifest.digest, ref, sizeof(ref));
+    if (get_checked(body, mt, sizeof(mt), &got, c, ref, &img->manifest, NULL, err) < 0)
+        goto out;
+    root = json_loadb(body->data, body->len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        rc = berr_set(err, BERR_MANIFEST_INVALID, "manifest %s is not JSON", ref);
+        goto out;
+    }
+    if (img->manifest.media_type[0] == '\0')
+        set_str(img->manifest.media_type, sizeof(img->manifest.media_type), mt);
+    if (classify(img->manifest.media_type, sizeof(img->manifest.media_type), root, err) < 0)
+        goto out;
+    if (!is_manifest_type(img->manifest.media_type)) {
+        rc = berr_set(err, BERR_UNSUPPORTED, "nested index %s is not supported", ref);
+        goto out;
+    }
+    if (parse_image(img, root, err) < 0 || store_bytes(o->root, &got, body, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    json_decref(root);
+    return rc;
+}
+
+static int read_platform(struct fetch_platform *p, json_t *desc)
+{
+    json_t *pl = json_object_get(desc, "platform");
+    const char *os = json_string_value(json_object_get(pl, "os"));
+    const char *arch = json_string_value(json_object_get(pl, "architecture"));
+    const char *var = json_string_value(json_object_get(pl, "variant"));
+
+    memset(p, 0, sizeof(*p));
+    if (os == NULL || arch == NULL)
+        return -1;
+    set_str(p->os, sizeof(p->os), os);
+    set_str(p->arch, sizeof(p->arch), arch);
+    if (var != NULL)
+        set_str(p->variant, sizeof(p->variant), var);
+    return 0;
+}
+
+/* pick_from_index chooses the image descriptors of an index into out->images (not loaded) */
+static int pick_from_index(struct fetch_result *out, json_t *root, const struct fetch_opts *o,
+                           struct berr *err)
+{
+    json_t *ms = json_object_get(root, "manifests");
+    size_t i, best = SIZE_MAX;
+    int best_score = -1;
+    struct buf avail;
+    int rc = -1;
+
+    buf_init(&avail, 512);
+    if (!json_is_array(ms) || json_array_size(ms) == 0)
+        return berr_set(err, BERR_MANIFEST_INVALID, "index lists no manifests");
+    if (json_array_size(ms) > FETCH_MAX_LAYERS)
+        return berr_set(err, BERR_MANIFEST_INVALID, "index lists too many manifests");
+    out->images = mem_calloc(json_array_size(ms), sizeof(*out->images));
+    if (out->images == NULL)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    for (i = 0; i < json_array_size(ms); i++) {
+        json_t *d = json_array_get(ms, i);
+        struct fetch_platform p;
+        bool has = read_platform(&p, d) == 0;
+        int score = has ? fetch_platform_match(&o->platform, &p) : -1;
+        char ps[96];
+
+        if (o->all_platforms) {
+            struct fetch_image *img = &out->images[out->nimages];
+            if (parse_desc(&img->manifest, d, "index entry", err) < 0)
+                goto out;
+            img->has_platform = has;
+            if (has) {
+                img->platform = p;
+                fetch_platform_normalize(&img->platform);
+            }
+            out->nimages++;
+            continue;
+        }
+        if (has) {
+            fetch_platform_format(&p, ps, sizeof(ps));
+            /* the list of offered platforms is only for the error message; cut is fine */
+            (void)buf_printf(&avail, "%s%s", avail.len ? ", " : "", ps);
+        }
+        if (score > best_score) {
+            best_score = score;
+            best = i;
+        }
+    }
+    if (!o->all_platforms) {
+        struct fetch_image *img = &out->images[0];
+        char want[96];
+        if (best == SIZE_MAX) {
+            fetch_platform_format(&o->platform, want, sizeof(want));
+            rc = berr_set(err, BERR_MANIFEST_UNKNOWN, "no manifest for %s in the index (has: %s)",
+                          want, avail.data != NULL ? avail.data : "none");
+            goto out;
+        }
+        if (parse_desc(&img->manifest, json_array_get(ms, best), "index entry", err) < 0)
+            goto out;
+        img->has_platform = read_platform(&img->platform, json_array_get(ms, best)) == 0;
+        fetch_platform_normalize(&img->platform);
+        out->nimages = 1;
+    }
+    rc = 0;
+out:
+    buf_cleanup(&avail);
+    return rc;
+}
+
+void fetch_result_cleanup(struct fetch_result *r)
+{
+    for (size_t i = 0; r->images != NULL && i < r->nimages; i++)
+        mem_free(r->images[i].layers);
+    mem_free(r->images);
+    memset(r, 0, sizeof(*r));
+}
+
+int fetch_resolve(struct fetch_result *out, struct client *c, const struct fetch_opts *o,
+                  struct berr *err)
+{
+    struct buf body;
+    char mt[CLIENT_MEDIA_TYPE_MAX];
+    struct digest got;
+    json_t *root = NULL;
+    json_error_t je;
+    char dir[PATH_MAX];
+    int n, rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    buf_init(&body, CLIENT_MANIFEST_MAX_BYTES);
+    n = snprintf(dir, sizeof(dir), "%s/blobs/sha256", o->root);
+    if (n < 0 || (size_t)n >= sizeof(dir)) {
+        rc = berr_set(err, BERR_INTERNAL, "output path too long");
+        goto out;
+    }
+    if (mkdir_p(dir) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "cannot create %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (get_checked(&body, mt, sizeof(mt), &got, c, o->reference, NULL, o->digest, err) < 0)
+        goto out;
+    root = json_loadb(body.data, body.len, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        rc = berr_set(err, BERR_MANIFEST_INVALID, "manifest of %s is not JSON", o->reference);
+        goto out;
+    }
+    if (classify(mt, sizeof(mt), root, err) < 0)
+        goto out;
+    out->top.digest = got;
+    out->top.size = body.len;
+    set_str(out->top.media_type, sizeof(out->top.media_type), mt);
+    if (store_bytes(o->root, &got, &body, err) < 0)
+        goto out;
+    if (is_index_type(mt)) {
+        out->is_index = true;
+        if (pick_from_index(out, root, o, err) < 0)
+            goto out;
+        for (size_t i = 0; i < out->nimages; i++) {
+            if (load_image(&out->images[i], c, o, &body, err) < 0)
+                goto out;
+        }
+    } else {
+        out->images = mem_calloc(1, sizeof(*out->images));
+        if (out->images == NULL) {
+            rc = berr_set(err, BERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        out->nimages = 1;
+        out->images[0].manifest = out->top;
+        if (parse_image(&out->images[0], root, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    buf_cleanup(&body);
+    if (rc < 0)
+        fetch_result_cleanup(out);
+    return rc;
+}
+
+/* ---- blob downloads -------------------------------------------------------------------- */
+
+struct job {
+    const struct fetch_desc *desc;
+    const char *kind;
+    size_t pidx;
+};
+
+struct pool {
+    struct client *c;
+    const struct fetch_opts *o;
+    struct job *jobs;
+    size_t njobs;
+    pthread_mutex_t mu; /* guards next, stop, err */
+    size_t next;
+    bool stop;
+    struct berr err;
+};
+
+struct sink_ctx {
+    int fd;
+    EVP_MD_CTX *md;
+    struct progress *progress;
+    size_t pidx;
+    uint64_t total;
+    struct pool *pool;
+    struct berr err;
+};
+
+static bool pool_stopped(struct pool *pl)
+{
+    bool s;
+
+    (void)pthread_mutex_lock(&pl->mu);
+    s = pl->stop;
+    (void)pthread_mutex_unlock(&pl->mu);
+    return s;
+}
+
+static int sink_write(const void *p, size_t n, void *ctx)
+{
+    struct sink_ctx *s = ctx;
+    const char *q = p;
+    size_t left = n;
+
+    if (pool_stopped(s->pool))
+        return berr_set(&s->err, BERR_INTERNAL, "stopped after another download failed");
+    while (left > 0) {
+        ssize_t w = write(s->fd, q, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return berr_set(&s->err, BERR_INTERNAL, "cannot write blob: %s", strerror(errno));
+        q += w;
+        left -= (size_t)w;
+    }
+    if (EVP_DigestUpdate(s->md, p, n) != 1)
+        return berr_set(&s->err, BERR_INTERNAL, "SHA-256 update failed");
+    s->total += n;
+    progress_advance(s->progress, s->pidx, n);
+    return 0;
+}
+
+/* hash_fd feeds the first len bytes of fd to md (resume, or verification of a present blob) */
+static int hash_fd(EVP_MD_CTX *md, int fd, uint64_t len, struct berr *err)
+{
+    char *b = mem_malloc(READ_CHUNK);
+    uint64_t done = 0;
+    int rc = -1;
+
+    if (b == NULL)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "lseek: %s", strerror(errno));
+        goto out;
+    }
+    while (done < len) {
+        size_t want = len - done < READ_CHUNK ? (size_t)(len - done) : READ_CHUNK;
+        ssize_t r = read(fd, b, want);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            rc = berr_set(err, BERR_INTERNAL, "cannot read back a blob: %s",
+                          r < 0 ? strerror(errno) : "short file");
+            goto out;
+        }
+        if (EVP_DigestUpdate(md, b, (size_t)r) != 1) {
+            rc = berr_set(err, BERR_INTERNAL, "SHA-256 update failed");
+            goto out;
+        }
+        done += (uint64_t)r;
+    }
+    rc = 0;
+out:
+    mem_free(b);
+    return rc;
+}
+
+static int md_final(struct digest *out, EVP_MD_CTX *md)
+{
+    unsigned char raw[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    if (EVP_DigestFinal_ex(md, raw, &len) != 1 || len != 32)
+        return -1;
+    digest_from_raw(out, raw);
+    return 0;
+}
+
+/* present_ok: the final blob file exists and verifies; a wrong one is removed */
+static bool present_ok(const char *path, const struct fetch_desc *d)
+{
+    struct stat st;
+    EVP_MD_CTX *md;
+    struct digest got;
+    struct berr e;
+    int fd;
+    bool ok = false;
+
+    if (stat(path, &st) < 0)
+        return false;
+    if ((uint64_t)st.st_size == d->size) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        md = EVP_MD_CTX_new();
+        if (fd >= 0 && md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+            hash_fd(md, fd, d->size, &e) == 0 && md_final(&got, md) == 0)
+            ok = digest_equal(&got, &d->digest);
+        EVP_MD_CTX_free(md);
+        if (fd >= 0)
+            (void)close(fd); /* opened read-only: nothing to lose on close */
+    }
+    if (!ok && unlink(path) < 0 && errno != ENOENT)
+        log_errno(LOG_WARN, errno, "cannot remove bad blob %s", path);
+    return ok;
+}
+
+static int download_one(struct pool *pl, const struct job *j, struct berr *err)
+{
+    const struct fetch_desc *d = j->desc;
+    struct progress *pr = pl->o->progress;
+    char final[PATH_MAX], partial[PATH_MAX + 16], dir[PATH_MAX], ds[DIGEST_STR_LEN + 1];
+    struct sink_ctx s;
+    struct stat st;
+    struct digest got;
+    uint64_t have = 0, n_got = 0;
+    bool restarted = false, bad_content = false;
+    int rc = -1, n;
+
+    memset(&s, 0, sizeof(s));
+    s.fd = -1;
+    digest_format(&d->digest, ds, sizeof(ds));
+    if (fetch_blob_path(final, sizeof(final), pl->o->root, &d->digest) < 0)
+        return berr_set(err, BERR_INTERNAL, "output path too long");
+    n = snprintf(partial, sizeof(partial), "%s.partial", final);
+    if (n < 0 || (size_t)n >= sizeof(partial))
+        return berr_set(err, BERR_INTERNAL, "output path too long");
+    if (present_ok(final, d)) {
+        progress_begin(pr, j->pidx, d->size);
+        progress_done(pr, j->pidx, true);
+        return 0;
+    }
+    s.fd = open(partial, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s.fd < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "cannot open %s: %s", partial, strerror(errno));
+        goto out;
+    }
+    s.md = EVP_MD_CTX_new();
+    if (s.md == NULL || fstat(s.fd, &st) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "cannot start the download of %s", ds);
+        goto out;
+    }
+    s.pool = pl;
+    s.progress = pr;
+    s.pidx = j->pidx;
+restart:
+    if (EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1) {
+        rc = berr_set(err, BERR_INTERNAL, "SHA-256 init failed");
+        goto out;
+    }
+    have = restarted ? 0 : (uint64_t)st.st_size;
+    switch (fetch_resume_plan(have, d->size)) {
+    case FETCH_RESUME_RESTART:
+        have = 0;
+        /* fall through */
+    case FETCH_RESUME_FRESH:
+        if (ftruncate(s.fd, 0) < 0) {
+            rc = berr_set(err, BERR_INTERNAL, "cannot truncate %s: %s", partial,
+                          strerror(errno));
+            goto out;
+        }
+        break;
+    case FETCH_RESUME_CONTINUE:
+    case FETCH_RESUME_VERIFY:
+        if (hash_fd(s.md, s.fd, have, err) < 0)
+            goto out;
+        break;
+    }
+    if (lseek(s.fd, (off_t)have, SEEK_SET) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "lseek: %s", strerror(errno));
+        goto out;
+    }
+    s.total = have;
+    progress_begin(pr, j->pidx, have);
+    if (have < d->size || d->size == 0) {
+        if (client_get_blob(pl->c, &n_got, ds, have, d->size, sink_write, &s, err) < 0) {
+            if (s.err.code != BERR_OK) {
+                *err = s.err;
+            } else if (err->code == BERR_RANGE_INVALID && have > 0 && !restarted) {
+                /* the registry will not resume this blob: start again from byte 0 */
+                restarted = true;
+                goto restart;
+            }
+            bad_content = err->code == BERR_SIZE_INVALID;
+            goto out;
+        }
+    }
+    if (s.total != d->size) {
+        rc = berr_set(err, BERR_SIZE_INVALID, "blob %s: got %llu bytes, expected %llu", ds,
+                      (unsigned long long)s.total, (unsigned long long)d->size);
+        bad_content = s.total > d->size;
+        goto out;
+    }
+    if (md_final(&got, s.md) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "SHA-256 final failed");
+        goto out;
+    }
+    if (!digest_equal(&got, &d->digest)) {
+        char gs[DIGEST_STR_LEN + 1];
+        digest_format(&got, gs, sizeof(gs));
+        rc = berr_set(err, BERR_DIGEST_INVALID, "blob %.19s... content has digest %.19s...", ds,
+                      gs);
+        bad_content = true;
+        goto out;
+    }
+    if (fsync(s.fd) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "fsync %s: %s", partial, strerror(errno));
+        goto out;
+    }
+    n = close(s.fd);
+    s.fd = -1;
+    if (n < 0 || rename(partial, final) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "cannot finish %s: %s", final, strerror(errno));
+        goto out;
+    }
+    n = snprintf(dir, sizeof(dir), "%s/blobs/sha256", pl->o->root);
+    if (n < 0 || (size_t)n >= sizeof(dir) || fsync_dir(dir) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "cannot fsync %s", dir);
+        goto out;
+    }
+    progress_done(pr, j->pidx, false);
+    rc = 0;
+out:
+    if (s.fd >= 0)
+        (void)close(s.fd); /* failing already; the partial file is kept or removed below */
+    EVP_MD_CTX_free(s.md);
+    if (rc < 0 || err->code != BERR_OK) {
+        rc = -1;
+        if (bad_content && unlink(partial) < 0 && errno != ENOENT)
+            log_errno(LOG_WARN, errno, "cannot remove %s", partial);
+    }
+    return rc;
+}
+
+static void *worker(void *arg)
+{
+    struct pool *pl = arg;
+
+    for (;;) {
+        struct berr e;
+        size_t i;
+
+        berr_clear(&e);
+        (void)pthread_mutex_lock(&pl->mu);
+        if (pl->stop || pl->next >= pl->njobs) {
+            (void)pthread_mutex_unlock(&pl->mu);
+            return NULL;
+        }
+        i = pl->next++;
+        (void)pthread_mutex_unlock(&pl->mu);
+        if (download_one(pl, &pl->jobs[i], &e) < 0) {
+            (void)pthread_mutex_lock(&pl->mu);
+            /* the first failure is the one to report; later ones are its consequences */
+            if (!pl->stop) {
+                pl->stop = true;
+                pl->err = e;
+            }
+            (void)pthread_mutex_unlock(&pl->mu);
+            progress_fail(pl->o->progress, pl->jobs[i].pidx, e.msg);
+        }
+    }
+}
+
+static bool job_seen(const struct pool *pl, const struct fetch_desc *d)
+{
+    for (size_t i = 0; i < pl->njobs; i++) {
+        if (digest_equal(&pl->jobs[i].desc->digest, &d->digest))
+            return true;
+    }
+    return false;
+}
+
+static int add_job(struct pool *pl, const struct fetch_desc *d, const char *kind,
+                   struct berr *err)
+{
+    char ds[DIGEST_STR_LEN + 1];
+    struct job *j;
+
+    if (job_seen(pl, d))
+        return 0;
+    j = &pl->jobs[pl->njobs];
+    j->desc = d;
+    j->kind = kind;
+    digest_format(&d->digest, ds, sizeof(ds));
+    if (progress_add(pl->o->progress, &j->pidx, ds, kind, d->size) < 0)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    pl->njobs++;
+    return 0;
+}
+
+int fetch_blobs(struct client *c, const struct fetch_result *r, const struct fetch_opts *o,
+                struct berr *err)
+{
+    struct pool pl;
+    pthread_t th[FETCH_MAX_PARALLEL];
+    size_t total = 0, started = 0;
+    int nth = o->parallel < 1 ? 1 : (o->parallel > FETCH_MAX_PARALLEL ? FETCH_MAX_PARALLEL : o->parallel);
+    int rc = -1;
+
+    memset(&pl, 0, sizeof(pl));
+    pl.c = c;
+    pl.o = o;
+    (void)pthread_mutex_init(&pl.mu, NULL); /* default attributes: cannot fail on Linux */
+    for (size_t i = 0; i < r->nimages; i++)
+        total += 1 + r->images[i].nlayers;
+    pl.jobs = mem_calloc(total + 1, sizeof(*pl.jobs));
+    if (pl.jobs == NULL) {
+        rc = berr_set(err, BERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < r->nimages; i++) {
+        const struct fetch_image *img = &r->images[i];
+        if (add_job(&pl, &img->config, "config", err) < 0)
+            goto out;
+        for (size_t k = 0; k < img->nlayers; k++) {
+            if (add_job(&pl, &img->layers[k], "layer", err) < 0)
+                goto out;
+        }
+    }
+    if ((size_t)nth > pl.njobs)
+        nth = (int)(pl.njobs > 0 ? pl.njobs : 1);
+    for (int i = 0; i < nth; i++) {
+        int e = pthread_create(&th[i], NULL, worker, &pl);
+        if (e != 0) {
+            if (started == 0) {
+                rc = berr_set(err, BERR_INTERNAL, "cannot start a download thread: %s",
+                              strerror(e));
+                goto out;
+            }
+            break; /* fewer workers is slower, not wrong */
+        }
+        started++;
+    }
+    for (size_t i = 0; i < started; i++)
+        (void)pthread_join(th[i], NULL); /* joinable threads we created: cannot fail */
+    if (pl.stop) {
+        *err = pl.err;
+        rc = -1;
+        goto out;
+    }
+    rc = 0;
+out:
+    (void)pthread_mutex_destroy(&pl.mu);
+    mem_free(pl.jobs);
+    return rc;
+}
