@@ -357,8 +357,13 @@ static int fsck_visit(const struct digest *d, uint64_t size, int64_t mtime, void
                 log_msg(LOG_WARN, "fsck: moved sha256:%s to %s", d->hex, dst);
                 report_digest(f, FSCK_QUARANTINED, d);
             }
+        } else if (verr.sys_errno == 0 || verr.sys_errno == ENOMEM) {
+            /* not about this file (out of memory, OpenSSL): the check cannot go on */
+            *f->err = verr;
+            return -1;
         } else {
             f->st->unreadable++;
+            log_msg(LOG_WARN, "fsck: cannot read sha256:%s", d->hex);
             report_digest(f, FSCK_UNREADABLE, d);
         }
     }

@@ -1,0 +1,441 @@
+/* gc_test.c - unit tests for storage/gc.c against a real storage/meta database.
+ *
+ * The clock is moved with gc_opts.now / fsck_opts.now instead of sleeping: "now + 2 h" makes
+ * everything written during the test older than a one-minute window. Each test checks the files
+ * and rows left behind, and that a dry run changes nothing. */
+#include "storage/gc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/mem.h"
+#include "common/test.h"
+#include "common/util.h"
+
+static void rm_rf(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *de;
+    char sub[PATH_MAX];
+
+    if (lstat(path, &st) < 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        d = opendir(path);
+        if (d != NULL) {
+            while ((de = readdir(d)) != NULL) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                    continue;
+                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
+                    rm_rf(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+struct fixture {
+    char root[64];
+    struct blob_store *bs;
+    struct upload_mgr *um;
+    struct meta *m;
+    struct repo_name app, other;
+};
+
+static void fx_open(struct fixture *f)
+{
+    char db[PATH_MAX];
+    struct berr err;
+
+    memset(f, 0, sizeof(*f));
+    snprintf(f->root, sizeof(f->root), "/tmp/berth-gc-XXXXXX");
+    if (mkdtemp(f->root) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    snprintf(db, sizeof(db), "%s/berth.db", f->root);
+    if (blob_store_open(&f->bs, f->root, &err) < 0 || upload_mgr_new(&f->um, f->bs, &err) < 0 ||
+        meta_open(&f->m, db, 2, &err) < 0 ||
+        repo_name_parse(&f->app, "library/app", 11, &err) < 0 ||
+        repo_name_parse(&f->other, "library/other", 13, &err) < 0) {
+        fprintf(stderr, "fixture: %s\n", err.msg);
+        exit(2);
+    }
+}
+
+static void fx_close(struct fixture *f)
+{
+    meta_close(f->m);
+    upload_mgr_free(f->um);
+    blob_store_close(f->bs);
+    rm_rf(f->root);
+}
+
+/* put_linked stores s as a blob and links it to repo (repo NULL: file only, an orphan). */
+static void put_linked(struct fixture *f, const char *s, const struct repo_name *repo,
+                       struct digest *out)
+{
+    struct berr err;
+
+    CHECK_INT_EQ(blob_store_put_buf(f->bs, s, strlen(s), out, &err), 0);
+    if (repo != NULL)
+        CHECK_INT_EQ(meta_blob_link(f->m, repo, out, strlen(s), &err), 0);
+}
+
+static bool file_exists(struct fixture *f, const struct digest *d)
+{
+    uint64_t size;
+    struct berr err;
+
+    return blob_store_stat(f->bs, d, &size, &err) == 0;
+}
+
+static bool row_exists(struct fixture *f, const struct digest *d)
+{
+    bool known = false;
+    struct berr err;
+
+    CHECK_INT_EQ(meta_blob_known(f->m, d, &known, &err), 0);
+    return known;
+}
+
+static void age_file(struct fixture *f, const struct digest *d, int64_t secs)
+{
+    char p[PATH_MAX];
+    struct timespec ts[2];
+    struct berr err;
+
+    CHECK_INT_EQ(blob_store_path(f->bs, d, p, sizeof(p), &err), 0);
+    ts[0].tv_sec = ts[1].tv_sec = (time_t)(time(NULL) - secs);
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    CHECK_INT_EQ(utimensat(AT_FDCWD, p, ts, 0), 0);
+}
+
+static int progress_calls;
+
+static void count_progress(const char *phase, uint64_t done, uint64_t bytes, void *ctx)
+{
+    (void)phase;
+    (void)done;
+    (void)bytes;
+    (void)ctx;
+    progress_calls++;
+}
+
+static void test_gc(void)
+{
+    struct fixture f;
+    struct digest keep, shared, dropped, orphan, ghost;
+    struct gc_opts o;
+    struct gc_stats st;
+    struct berr err;
+    char id[UPLOAD_ID_LEN + 1], p[PATH_MAX], info[256];
+    int n;
+
+    fx_open(&f);
+    put_linked(&f, "keep me", &f.app, &keep);
+    put_linked(&f, "shared", &f.app, &shared);
+    CHECK_INT_EQ(meta_blob_link(f.m, &f.other, &shared, 6, &err), 0);
+    CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &shared, &err), 0); /* still in other */
+    put_linked(&f, "drop me!", &f.app, &dropped);
+    CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &dropped, &err), 0);
+    put_linked(&f, "orphan", NULL, &orphan);
+    put_linked(&f, "ghost", &f.app, &ghost); /* a row whose file went missing */
+    CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &ghost, &err), 0);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &ghost, &err), 0);
+    /* an upload session abandoned ten days ago, and a live one */
+    CHECK_INT_EQ(upload_create(f.um, &f.app, id, &err), 0);
+    snprintf(p, sizeof(p), "%s/uploads/%s/info", f.root, id);
+    n = snprintf(info, sizeof(info), "repo=library/app\ncreated=%" PRId64 "\n",
+                 now_s() - 10 * 86400);
+    CHECK_INT_EQ(write_file_atomic(p, info, (size_t)n, 0640), 0);
+    CHECK_INT_EQ(upload_create(f.um, &f.app, id, &err), 0);
+
+    /* within the window nothing goes */
+    memset(&o, 0, sizeof(o));
+    o.window_s = 3600;
+    o.upload_age_s = 7 * 86400;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.blobs_removed, 0);
+    CHECK_INT_EQ(st.orphans_removed, 0);
+    CHECK_INT_EQ(st.uploads_removed, 1);
+
+    /* two hours later, dry run: counts, removes nothing */
+    o.now = now_s() + 7200;
+    o.window_s = 60;
+    o.dry_run = true;
+    o.progress = count_progress;
+    progress_calls = 0;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.blobs_removed, 2);
+    CHECK_INT_EQ(st.blob_bytes, 8);
+    CHECK_INT_EQ(st.orphans_removed, 1);
+    CHECK_INT_EQ(st.orphan_bytes, 6);
+    CHECK_INT_EQ(st.uploads_removed, 0);
+    CHECK(progress_calls >= 2);
+    CHECK(file_exists(&f, &dropped) && row_exists(&f, &dropped));
+    CHECK(file_exists(&f, &orphan));
+    CHECK(row_exists(&f, &ghost));
+
+    /* the real run */
+    o.dry_run = false;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.blobs_removed, 2);
+    CHECK_INT_EQ(st.blob_bytes, 8);
+    CHECK_INT_EQ(st.orphans_removed, 1);
+    CHECK(!file_exists(&f, &dropped) && !row_exists(&f, &dropped));
+    CHECK(!row_exists(&f, &ghost));
+    CHECK(!file_exists(&f, &orphan));
+    CHECK(file_exists(&f, &keep) && row_exists(&f, &keep));
+    CHECK(file_exists(&f, &shared) && row_exists(&f, &shared));
+    /* the live upload session stays (its age is measured against the real clock) */
+    snprintf(p, sizeof(p), "%s/uploads", f.root);
+    CHECK_INT_EQ(count_entries(p), 1);
+
+    /* a second run finds nothing */
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.blobs_removed + st.orphans_removed + st.uploads_removed, 0);
+
+    /* entries under blobs/ that are not blobs are counted and left alone */
+    snprintf(p, sizeof(p), "%s/blobs/sha256/zz", f.root);
+    CHECK_INT_EQ(mkdir(p, 0750), 0);
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.bad_names, 1);
+    CHECK(access(p, F_OK) == 0);
+
+    o.window_s = -1;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_BAD_REQUEST);
+    fx_close(&f);
+}
+
+static void test_gc_keeps_manifest_blobs(void)
+{
+    struct fixture f;
+    struct digest config, layer, man;
+    struct meta_manifest_in in;
+    struct digest blobs[2];
+    struct gc_opts o;
+    struct gc_stats st;
+    struct berr err;
+    char body[1024];
+    int n;
+
+    fx_open(&f);
+    put_linked(&f, "{}", &f.app, &config);
+    put_linked(&f, "layer bytes", &f.app, &layer);
+    n = snprintf(body, sizeof(body),
+                 "{\"schemaVersion\":2,\"mediaType\":"
+                 "\"application/vnd.oci.image.manifest.v1+json\","
+                 "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\","
+                 "\"digest\":\"sha256:%s\",\"size\":2},"
+                 "\"layers\":[{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\","
+                 "\"digest\":\"sha256:%s\",\"size\":11}]}",
+                 config.hex, layer.hex);
+    CHECK_INT_EQ(blob_store_put_buf(f.bs, body, (size_t)n, &man, &err), 0);
+    blobs[0] = config;
+    blobs[1] = layer;
+    memset(&in, 0, sizeof(in));
+    in.digest = man;
+    in.media_type = "application/vnd.oci.image.manifest.v1+json";
+    in.size = (uint64_t)n;
+    in.blobs = blobs;
+    in.nblobs = 2;
+    CHECK_INT_EQ(meta_manifest_put(f.m, &f.app, &in, &err), 0);
+    /* the layer's own link goes; the manifest still lists it */
+    CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &layer, &err), 0);
+    memset(&o, 0, sizeof(o));
+    o.now = now_s() + 7200;
+    o.window_s = 60;
+    o.upload_age_s = -1;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.blobs_removed, 0);
+    CHECK_INT_EQ(st.orphans_removed, 0);
+    CHECK(file_exists(&f, &layer) && file_exists(&f, &man) && file_exists(&f, &config));
+    fx_close(&f);
+}
+
+struct seen {
+    int n[FSCK_BAD_NAME + 1];
+};
+
+static void collect_report(enum fsck_kind kind, const char *what, void *ctx)
+{
+    struct seen *s = ctx;
+
+    CHECK(what != NULL && what[0] != '\0');
+    CHECK(strcmp(fsck_kind_name(kind), "unknown") != 0);
+    s->n[kind]++;
+}
+
+static void test_fsck(void)
+{
+    struct fixture f;
+    struct digest good, bad, orphan, young, ghost;
+    struct fsck_opts o;
+    struct fsck_stats st;
+    struct seen seen;
+    struct berr err;
+    char p[PATH_MAX];
+
+    fx_open(&f);
+    memset(&o, 0, sizeof(o));
+    memset(&seen, 0, sizeof(seen));
+    o.report = collect_report;
+    o.report_ctx = &seen;
+    CHECK_INT_EQ(fsck_run(&st, f.m, f.bs, &o, &err), 0);
+    CHECK_INT_EQ(fsck_problems(&st), 0);
+    CHECK_INT_EQ(st.checked, 0);
+
+    put_linked(&f, "good", &f.app, &good);
+    put_linked(&f, "bad", &f.app, &bad);
+    CHECK_INT_EQ(blob_store_path(f.bs, &bad, p, sizeof(p), &err), 0);
+    CHECK_INT_EQ(write_file_atomic(p, "BAD", 3, 0640), 0);
+    put_linked(&f, "orphan", NULL, &orphan);
+    age_file(&f, &orphan, 86400);
+    put_linked(&f, "young orphan", NULL, &young);
+    put_linked(&f, "ghost", &f.app, &ghost);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &ghost, &err), 0);
+    snprintf(p, sizeof(p), "%s/blobs/sha256/not-hex", f.root);
+    CHECK_INT_EQ(write_file_atomic(p, "x", 1, 0640), 0);
+
+    CHECK_INT_EQ(fsck_run(&st, f.m, f.bs, &o, &err), 0);
+    CHECK_INT_EQ(st.checked, 4);
+    CHECK_INT_EQ(st.bytes, 4 + 3 + 6 + 12);
+    CHECK_INT_EQ(st.corrupt, 1);
+    CHECK_INT_EQ(st.quarantined, 0);
+    CHECK_INT_EQ(st.no_row, 1);
+    CHECK_INT_EQ(st.in_flight, 1);
+    CHECK_INT_EQ(st.no_file, 1);
+    CHECK_INT_EQ(st.bad_names, 1);
+    CHECK_INT_EQ(st.unreadable, 0);
+    CHECK_INT_EQ(fsck_problems(&st), 4);
+    CHECK_INT_EQ(seen.n[FSCK_CORRUPT], 1);
+    CHECK_INT_EQ(seen.n[FSCK_NO_ROW], 1);
+    CHECK_INT_EQ(seen.n[FSCK_NO_FILE], 1);
+    CHECK_INT_EQ(seen.n[FSCK_BAD_NAME], 1);
+    CHECK(file_exists(&f, &bad)); /* no repair: nothing moved */
+
+    /* repair moves the corrupt file to quarantine/; its row is then a row without a file */
+    o.repair = true;
+    memset(&seen, 0, sizeof(seen));
+    CHECK_INT_EQ(fsck_run(&st, f.m, f.bs, &o, &err), 0);
+    CHECK_INT_EQ(st.corrupt, 1);
+    CHECK_INT_EQ(st.quarantined, 1);
+    CHECK_INT_EQ(seen.n[FSCK_QUARANTINED], 1);
+    CHECK(!file_exists(&f, &bad));
+    snprintf(p, sizeof(p), "%s/quarantine", f.root);
+    CHECK_INT_EQ(count_entries(p), 1);
+    CHECK_INT_EQ(fsck_run(&st, f.m, f.bs, &o, &err), 0);
+    CHECK_INT_EQ(st.corrupt, 0);
+    CHECK_INT_EQ(st.no_file, 2);
+    fx_close(&f);
+}
+
+/* allocation failures inside gc and fsck: a clean error or success, never a leak */
+static void test_alloc_failures(void)
+{
+    struct fixture f;
+    struct digest d;
+    struct gc_opts go;
+    struct fsck_opts fo;
+    struct gc_stats gs;
+    struct fsck_stats fs;
+    struct berr err;
+    char s[32];
+    long n, injected;
+    int rc = -1, failures = 0;
+
+    fx_open(&f);
+    /* enough candidates for the list to grow more than once */
+    for (int i = 0; i < 600; i++) {
+        snprintf(s, sizeof(s), "blob %d", i);
+        put_linked(&f, s, &f.app, &d);
+        CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &d, &err), 0);
+    }
+    memset(&go, 0, sizeof(go));
+    go.now = now_s() + 7200;
+    go.window_s = 60;
+    go.upload_age_s = 7 * 86400;
+    go.dry_run = true;
+    for (n = 0; n < 2000; n++) {
+        mem_fail_after(n);
+        rc = gc_run(&gs, f.m, f.bs, f.um, &go, &err);
+        injected = mem_injected();
+        mem_fail_after(-1);
+        if (rc < 0) {
+            failures++;
+            CHECK(err.code == BERR_INTERNAL);
+        } else {
+            CHECK_INT_EQ(gs.blobs_removed, 600);
+        }
+        if (rc == 0 && injected == 0)
+            break;
+    }
+    CHECK_INT_EQ(rc, 0);
+    CHECK(failures >= 1);
+
+    memset(&fo, 0, sizeof(fo));
+    failures = 0;
+    for (n = 0; n < 2000; n++) {
+        mem_fail_after(n);
+        rc = fsck_run(&fs, f.m, f.bs, &fo, &err);
+        injected = mem_injected();
+        mem_fail_after(-1);
+        if (rc < 0) {
+            failures++;
+            CHECK(err.code == BERR_INTERNAL);
+        }
+        if (rc == 0 && injected == 0)
+            break;
+    }
+    CHECK_INT_EQ(rc, 0);
+    CHECK(failures >= 1);
+    CHECK_INT_EQ(fs.checked, 600);
+    CHECK_INT_EQ(fsck_problems(&fs), 0);
+
+    /* and the real sweep after all that */
+    go.dry_run = false;
+    CHECK_INT_EQ(gc_run(&gs, f.m, f.bs, f.um, &go, &err), 0);
+    CHECK_INT_EQ(gs.blobs_removed, 600);
+    CHECK(!file_exists(&f, &d));
+    fx_close(&f);
+}
+
+int main(void)
+{
+    TEST_RUN(test_gc);
+    TEST_RUN(test_gc_keeps_manifest_blobs);
+    TEST_RUN(test_fsck);
+    TEST_RUN(test_alloc_failures);
+    return test_summary();
+}
