@@ -482,17 +482,6 @@ static int parse_index(struct manifest_info *out, const json_t *root, struct ber
     return dedupe_children(out->children, &out->nchildren, err);
 }
 
-/* json_free_str frees text from json_dumps with jansson's allocator, which may or may not be
- * ours (mem_install_json) */
-static void json_free_str(char *text)
-{
-    json_malloc_t jmalloc;
-    json_free_t jfree;
-
-    json_get_alloc_funcs(&jmalloc, &jfree);
-    jfree(text);
-}
-
 /* dump_matches: text parses back to a value equal to v */
 static bool dump_matches(const char *text, const json_t *v)
 {
@@ -546,13 +535,10 @@ static int parse_common(struct manifest_info *out, const json_t *root, struct be
         /* json_dumps ignores some failed buffer growths and returns text with bytes missing:
          * read it back and compare before trusting it */
         if (!dump_matches(text, v)) {
-            json_free_str(text);
+            mem_free(text); /* jansson allocates with mem_malloc or malloc: both free() */
             return berr_set(err, BERR_INTERNAL, "out of memory");
         }
-        out->annotations_json = mem_strdup(text);
-        json_free_str(text);
-        if (out->annotations_json == NULL)
-            return berr_set(err, BERR_INTERNAL, "out of memory");
+        out->annotations_json = text;
     }
     return 0;
 }
@@ -588,7 +574,7 @@ static int pick_media_type(struct manifest_info *out, const json_t *root, const 
                         "manifests");
     }
     if (is_schema1_type(want))
-        return berr_set(err, BERR_UNSUPPORTED,
+        return berr_set(err, BERR_MANIFEST_INVALID,
                         "schema 1 manifests are not supported; push schema 2 or OCI");
     canon = known_type(want);
     if (canon == NULL)
@@ -619,7 +605,7 @@ int manifest_parse(struct manifest_info *out, const void *data, size_t len,
     if (is_generic_type(ct))
         ct[0] = '\0';
     if (ct[0] != '\0' && is_schema1_type(ct))
-        return berr_set(err, BERR_UNSUPPORTED,
+        return berr_set(err, BERR_MANIFEST_INVALID,
                         "schema 1 manifests are not supported; push schema 2 or OCI");
 
     /* jansson does not report every allocation failure: some come back as syntax errors (a
@@ -645,7 +631,7 @@ int manifest_parse(struct manifest_info *out, const void *data, size_t len,
     }
     sv = json_object_get(root, "schemaVersion");
     if (json_is_integer(sv) && json_integer_value(sv) == 1) {
-        rc = berr_set(err, BERR_UNSUPPORTED,
+        rc = berr_set(err, BERR_MANIFEST_INVALID,
                       "schema 1 manifests are not supported; push schema 2 or OCI");
         goto out;
     }

@@ -5,9 +5,10 @@
  *
  * Accepted media types: Docker schema 2 manifest and manifest list, OCI image manifest and image
  * index (OCI artifacts are image manifests with any config media type and/or an artifactType).
- * Docker schema 1 is refused with BERR_UNSUPPORTED; anything else malformed, a malformed
- * descriptor digest included, is BERR_MANIFEST_INVALID with a message naming the field: the spec's
- * DIGEST_INVALID is kept for "the content does not match the digest the client named".
+ * Everything refused, Docker schema 1 and a malformed descriptor digest included, is
+ * BERR_MANIFEST_INVALID with a message naming the field or the reason. Not BERR_UNSUPPORTED for
+ * schema 1: that code answers 405, which tells a client the method is wrong. DIGEST_INVALID is
+ * kept for "the content does not match the digest the client named".
  * Digests are sha256 only (common/digest.h), so a descriptor with another algorithm is refused.
  * Reentrant; allocation goes through common/mem.h (jansson's too once mem_install_json ran). */
 #ifndef BERTH_REGISTRY_MANIFEST_PARSE_H
@@ -69,8 +70,8 @@ struct manifest_info {
  *
  * Errors: BERR_MANIFEST_INVALID (with a message naming the field) for malformed JSON, duplicate
  * keys, schemaVersion != 2, a missing or malformed config, layers, manifests entry or subject,
- * an unknown media type or a media type that disagrees with the header; BERR_UNSUPPORTED for
- * schema 1; BERR_INTERNAL when memory runs out. */
+ * an unknown media type, a media type that disagrees with the header, and schema 1;
+ * BERR_INTERNAL when memory runs out. */
 int manifest_parse(struct manifest_info *out, const void *data, size_t len,
                    const char *content_type, struct berr *err);
 

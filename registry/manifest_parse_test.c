@@ -362,11 +362,11 @@ static void test_schema_version(void)
             BERR_MANIFEST_INVALID);
     /* schema 1, by version, by field, by header */
     REFUSED("{\"schemaVersion\":1,\"name\":\"a/b\",\"tag\":\"t\",\"fsLayers\":[]}", NULL,
-            BERR_UNSUPPORTED);
+            BERR_MANIFEST_INVALID);
     REFUSED("{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_SCHEMA1 "\"}", NULL,
-            BERR_UNSUPPORTED);
+            BERR_MANIFEST_INVALID);
     REFUSED("{\"schemaVersion\":1,\"fsLayers\":[],\"signatures\":[]}", MT_DOCKER_SCHEMA1_SIGNED,
-            BERR_UNSUPPORTED);
+            BERR_MANIFEST_INVALID);
 }
 
 static void test_descriptors(void)

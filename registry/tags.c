@@ -1,0 +1,206 @@
+/* tags.c - GET /v2/<name>/tags/list and GET /v2/_catalog, with n/last pagination.
+ *
+ * Both lists come from storage/meta in lexical (byte) order, strictly after `last`.
+ *   1. n is capped at cfg->list_max; without n a page holds list_max entries. n=0 is an empty
+ *      list (spec), never "everything".
+ *   2. When entries remain after a page, and only then, the reply carries
+ *      Link: </v2/...?n=<n>&last=<last entry, percent-encoded>>; rel="next", n being the
+ *      effective (capped) page size.
+ *   3. A malformed n (not a plain decimal number) is 400 BAD_REQUEST: the distribution spec
+ *      defines no code for it (distribution answers PAGINATION_NUMBER_INVALID, which is not in
+ *      the spec's table), and silently ignoring it would hide a client bug.
+ * JSON is built with jansson, never by hand. No shared state. */
+#include "registry/req.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/mem.h"
+#include "common/util.h"
+#include "storage/meta.h"
+
+/* longest `last` accepted: a repository name or a tag is shorter */
+#define LIST_LAST_MAX 512
+
+struct page {
+    json_t *arr;
+    char last[LIST_LAST_MAX + 1]; /* the last entry added */
+    bool oom;
+};
+
+static int page_add(const char *s, void *ctx)
+{
+    struct page *p = ctx;
+    int n;
+
+    if (json_array_append_new(p->arr, json_string(s)) < 0) {
+        p->oom = true;
+        return -1;
+    }
+    n = snprintf(p->last, sizeof(p->last), "%s", s);
+    if (n < 0 || (size_t)n >= sizeof(p->last)) {
+        p->oom = true; /* cannot happen with grammar-checked names; refuse rather than cut */
+        return -1;
+    }
+    return 0;
+}
+
+/* parse_page reads n and last from the query. *n is the effective page size. */
+static int parse_page(struct req *r, unsigned *n, const char **last)
+{
+    const char *ns = req_query(r, "n");
+    unsigned max = r->reg->cfg->list_max;
+    uint64_t v;
+
+    *n = max;
+    *last = req_query(r, "last");
+    if (*last != NULL && strlen(*last) > LIST_LAST_MAX)
+        return berr_set(&r->err, BERR_BAD_REQUEST, "last is longer than %d bytes",
+                        LIST_LAST_MAX);
+    if (ns == NULL)
+        return 0;
+    if (parse_u64(&v, ns, strlen(ns)) < 0)
+        return berr_set(&r->err, BERR_BAD_REQUEST, "n must be a non-negative integer");
+    *n = v < max ? (unsigned)v : max;
+    return 0;
+}
+
+/* pct_encode writes s percent-encoded (RFC 3986: all but unreserved characters) into out */
+static int pct_encode(char *out, size_t cap, const char *s)
+{
+    static const char hexd[] = "0123456789ABCDEF";
+    size_t w = 0;
+
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '-' || c == '.' || c == '_' || c == '~';
+
+        if (w + (plain ? 1 : 3) >= cap)
+            return -1;
+        if (plain) {
+            out[w++] = (char)c;
+        } else {
+            out[w++] = '%';
+            out[w++] = hexd[c >> 4];
+            out[w++] = hexd[c & 15];
+        }
+    }
+    out[w] = '\0';
+    return 0;
+}
+
+/* send_page answers 200 with root as JSON, plus the Link header when more entries remain.
+ * path is the list's URL path ("/v2/<name>/tags/list" or "/v2/_catalog"). Takes root. */
+static int send_page(struct req *r, struct reply *out, json_t *root, const struct page *p,
+                     bool more, unsigned n, const char *path)
+{
+    char enc[3 * LIST_LAST_MAX + 1], link[REPO_NAME_MAX + sizeof(enc) + 96];
+    char *text = NULL;
+    size_t len;
+    int rc = -1, w;
+
+    text = json_dumps(root, JSON_COMPACT);
+    if (text == NULL) {
+        rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    len = strlen(text);
+    out->resp = reply_json(text, len);
+    out->status = MHD_HTTP_OK;
+    out->len = len;
+    if (out->resp == NULL) {
+        rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    if (more && n > 0) {
+        if (pct_encode(enc, sizeof(enc), p->last) < 0) {
+            rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
+            goto out;
+        }
+        w = snprintf(link, sizeof(link), "<%s?n=%u&last=%s>; rel=\"next\"", path, n, enc);
+        if (w < 0 || (size_t)w >= sizeof(link) ||
+            MHD_add_response_header(out->resp, MHD_HTTP_HEADER_LINK, link) != MHD_YES) {
+            rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    mem_free(text); /* jansson allocates with mem_malloc or malloc: both free() */
+    json_decref(root);
+    return rc;
+}
+
+int tags_list(struct req *r, struct reply *out)
+{
+    struct page p = {0};
+    json_t *root = NULL;
+    const char *last;
+    char path[REPO_NAME_MAX + 32];
+    unsigned n;
+    bool more = false;
+    int w;
+
+    if (parse_page(r, &n, &last) < 0)
+        return -1;
+    root = json_object();
+    p.arr = json_array();
+    if (root == NULL || p.arr == NULL ||
+        json_object_set_new(root, "name", json_string(r->name.s)) < 0) {
+        json_decref(root);
+        json_decref(p.arr);
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    }
+    if (json_object_set_new(root, "tags", p.arr) < 0) { /* steals p.arr even on failure */
+        json_decref(root);
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    }
+    /* p.arr is now borrowed from root */
+    if (meta_tags_list(r->reg->meta, &r->name, last, n, page_add, &p, &more, &r->err) != 0) {
+        json_decref(root);
+        /* a callback failure stops the walk; meta may not have set err for it */
+        if (p.oom || r->err.code == BERR_OK)
+            return berr_set(&r->err, BERR_INTERNAL, "internal error");
+        return -1;
+    }
+    w = snprintf(path, sizeof(path), "/v2/%s/tags/list", r->name.s);
+    if (w < 0 || (size_t)w >= sizeof(path)) {
+        json_decref(root);
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    }
+    return send_page(r, out, root, &p, more, n, path);
+}
+
+int catalog_list(struct req *r, struct reply *out)
+{
+    struct page p = {0};
+    json_t *root;
+    const char *last;
+    unsigned n;
+    bool more = false;
+
+    if (parse_page(r, &n, &last) < 0)
+        return -1;
+    root = json_object();
+    p.arr = json_array();
+    if (root == NULL || p.arr == NULL) {
+        json_decref(root);
+        json_decref(p.arr);
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    }
+    if (json_object_set_new(root, "repositories", p.arr) < 0) { /* steals p.arr */
+        json_decref(root);
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    }
+    if (meta_catalog(r->reg->meta, last, n, page_add, &p, &more, &r->err) != 0) {
+        json_decref(root);
+        /* a callback failure stops the walk; meta may not have set err for it */
+        if (p.oom || r->err.code == BERR_OK)
+            return berr_set(&r->err, BERR_INTERNAL, "internal error");
+        return -1;
+    }
+    return send_page(r, out, root, &p, more, n, "/v2/_catalog");
+}
