@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +25,8 @@ static int buf_reserve(struct buf *b, size_t extra)
     size_t need, cap;
     char *p;
 
-    if (extra > b->max - b->len) {
+    /* the second test keeps len + extra + 1 below from wrapping when max is near SIZE_MAX */
+    if (extra > b->max - b->len || extra >= SIZE_MAX - b->len) {
         errno = EFBIG;
         return -1;
     }
