@@ -47,9 +47,13 @@ static void lower_copy(char *dst, size_t cap, const char *src)
     dst[i] = '\0';
 }
 
+/* set_str copies src, cut to cap: fields hold every known name, and a cut one never matches */
 static void set_str(char *dst, size_t cap, const char *src)
 {
-    (void)snprintf(dst, cap, "%s", src); /* fields hold every known name; a cut one won't match */
+    size_t len = strnlen(src, cap - 1);
+
+    memmove(dst, src, len);
+    dst[len] = '\0';
 }
 
 void fetch_platform_normalize(struct fetch_platform *p)

@@ -1,0 +1,475 @@
+/* pull.c - `berth pull`: an image from any v2 registry, with kubelet's credential rules, into an
+ * OCI layout, a docker-archive or an oci-archive.
+ *
+ * Order of work: parse options and the reference; load pod secrets (--secret, in order) and,
+ * with --docker-config, node credentials; look the image up in the keyring (every matching
+ * credential in kubelet order; none: anonymous); resolve the manifest with each credential in
+ * turn until one is accepted (only BERR_UNAUTHORIZED/BERR_DENIED move on to the next); download
+ * the blobs with that credential; write the output. Archive outputs download into
+ * FILE.partial.d (an OCI layout), kept when the pull fails so the next run resumes, removed
+ * after the archive is complete.
+ * Never printed: passwords, tokens, Authorization headers. A credential is named by its source
+ * and user. Exit status: 0 pulled, 1 failed, 2 usage. */
+#include "cli/cmds.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+#include "puller/client.h"
+#include "puller/fetch.h"
+#include "puller/keyring.h"
+#include "puller/out_oci.h"
+#include "puller/out_tar.h"
+#include "puller/progress.h"
+#include "puller/ref.h"
+#include "puller/secrets.h"
+
+#define MAX_SECRETS 64
+#define TRIED_MAX 2048
+
+enum out_kind { OUT_NONE, OUT_OCI, OUT_TAR, OUT_OCI_ARCHIVE };
+
+struct pull_opts {
+    const char *secrets[MAX_SECRETS];
+    size_t nsecrets;
+    bool docker_config;
+    enum out_kind out;
+    const char *out_path;
+    const char *platform;
+    bool all_platforms;
+    const char *ca_file;
+    bool insecure;
+    bool plain_http;
+    int parallel;
+    bool quiet, json, verbose;
+    int64_t limit_rate;
+    int retries;
+    int backoff_ms;
+    const char *image;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: berth pull [OPTIONS] IMAGE\n\n"
+            "Pull IMAGE (docker reference: [registry/]name[:tag][@digest]) with kubelet's\n"
+            "credential rules into one output:\n"
+            "  --oci DIR             OCI image layout (blobs already there are reused)\n"
+            "  --tar FILE            docker-archive (docker load / podman load)\n"
+            "  --oci-archive FILE    OCI layout in a tar\n"
+            "credentials (tried in kubelet keyring order; anonymous when none matches):\n"
+            "  --secret FILE         Secret manifest or docker config JSON (repeatable; pod\n"
+            "                        credentials, tried before node ones)\n"
+            "  --docker-config       node credentials: $DOCKER_CONFIG/config.json,\n"
+            "                        ~/.docker/config.json or ~/.dockercfg\n"
+            "platform:\n"
+            "  --platform OS/ARCH[/VARIANT]   from an index (default: this host's)\n"
+            "  --all-platforms       every manifest of an index (not with --tar)\n"
+            "transport:\n"
+            "  --ca-file FILE        extra CA certificates for TLS\n"
+            "  --insecure            TLS without certificate verification\n"
+            "  --plain-http          http:// instead of https://\n"
+            "  --parallel N          concurrent blob downloads (default 3, max %d)\n"
+            "  --limit-rate BYTES    cap each transfer at BYTES per second\n"
+            "  --retries N           retries of a failed request (default 4)\n"
+            "  --backoff-ms MS       first retry delay, doubling (default 500)\n"
+            "output:\n"
+            "  --quiet               only the digest on stdout\n"
+            "  --json                JSON events on stdout, one per line\n"
+            "  --verbose             log requests (never headers or secrets)\n",
+            FETCH_MAX_PARALLEL);
+}
+
+static int parse_int(long long *out, const char *s, long long lo, long long hi)
+{
+    uint64_t v;
+
+    if (parse_u64(&v, s, strlen(s)) < 0 || v > (uint64_t)hi || (long long)v < lo)
+        return -1;
+    *out = (long long)v;
+    return 0;
+}
+
+/* parse_args returns 0, 1 for --help, -1 on a usage error (message printed) */
+static int parse_args(struct pull_opts *o, int argc, char **argv)
+{
+    memset(o, 0, sizeof(*o));
+    o->parallel = 3;
+    o->retries = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        char name[32];
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq != NULL && str_has_prefix(a, "--") ? (size_t)(eq - a) : strlen(a);
+        long long v;
+
+        if (nlen >= sizeof(name)) {
+            fprintf(stderr, "berth pull: unknown option %s\n", a);
+            return -1;
+        }
+        memcpy(name, a, nlen);
+        name[nlen] = '\0';
+        if (eq != NULL && nlen < strlen(a))
+            val = eq + 1;
+#define TAKES_VALUE()                                                                              \
+    do {                                                                                           \
+        if (val == NULL) {                                                                         \
+            if (i + 1 >= argc) {                                                                   \
+                fprintf(stderr, "berth pull: %s needs a value\n", name);                           \
+                return -1;                                                                         \
+            }                                                                                      \
+            val = argv[++i];                                                                       \
+        }                                                                                          \
+    } while (0)
+        if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+            return 1;
+        } else if (strcmp(name, "--secret") == 0) {
+            TAKES_VALUE();
+            if (o->nsecrets >= MAX_SECRETS) {
+                fprintf(stderr, "berth pull: at most %d --secret\n", MAX_SECRETS);
+                return -1;
+            }
+            o->secrets[o->nsecrets++] = val;
+        } else if (strcmp(name, "--docker-config") == 0) {
+            o->docker_config = true;
+        } else if (strcmp(name, "--oci") == 0 || strcmp(name, "--tar") == 0 ||
+                   strcmp(name, "--oci-archive") == 0) {
+            TAKES_VALUE();
+            if (o->out != OUT_NONE) {
+                fprintf(stderr, "berth pull: choose one of --oci, --tar, --oci-archive\n");
+                return -1;
+            }
+            o->out = strcmp(name, "--oci") == 0   ? OUT_OCI
+                     : strcmp(name, "--tar") == 0 ? OUT_TAR
+                                                  : OUT_OCI_ARCHIVE;
+            o->out_path = val;
+        } else if (strcmp(name, "--platform") == 0) {
+            TAKES_VALUE();
+            o->platform = val;
+        } else if (strcmp(name, "--all-platforms") == 0) {
+            o->all_platforms = true;
+        } else if (strcmp(name, "--ca-file") == 0) {
+            TAKES_VALUE();
+            o->ca_file = val;
+        } else if (strcmp(name, "--insecure") == 0) {
+            o->insecure = true;
+        } else if (strcmp(name, "--plain-http") == 0) {
+            o->plain_http = true;
+        } else if (strcmp(name, "--parallel") == 0) {
+            TAKES_VALUE();
+            if (parse_int(&v, val, 1, FETCH_MAX_PARALLEL) < 0) {
+                fprintf(stderr, "berth pull: --parallel takes 1..%d\n", FETCH_MAX_PARALLEL);
+                return -1;
+            }
+            o->parallel = (int)v;
+        } else if (strcmp(name, "--limit-rate") == 0) {
+            TAKES_VALUE();
+            if (parse_int(&v, val, 1, INT64_MAX) < 0) {
+                fprintf(stderr, "berth pull: --limit-rate takes bytes per second\n");
+                return -1;
+            }
+            o->limit_rate = v;
+        } else if (strcmp(name, "--retries") == 0) {
+            TAKES_VALUE();
+            if (parse_int(&v, val, 0, 20) < 0) {
+                fprintf(stderr, "berth pull: --retries takes 0..20\n");
+                return -1;
+            }
+            o->retries = (int)v;
+        } else if (strcmp(name, "--backoff-ms") == 0) {
+            TAKES_VALUE();
+            if (parse_int(&v, val, 1, 60000) < 0) {
+                fprintf(stderr, "berth pull: --backoff-ms takes 1..60000\n");
+                return -1;
+            }
+            o->backoff_ms = (int)v;
+        } else if (strcmp(name, "--quiet") == 0 || strcmp(name, "-q") == 0) {
+            o->quiet = true;
+        } else if (strcmp(name, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(name, "--verbose") == 0 || strcmp(name, "-v") == 0) {
+            o->verbose = true;
+        } else if (a[0] == '-') {
+            fprintf(stderr, "berth pull: unknown option %s\n", a);
+            return -1;
+        } else if (o->image != NULL) {
+            fprintf(stderr, "berth pull: one IMAGE only\n");
+            return -1;
+        } else {
+            o->image = a;
+        }
+#undef TAKES_VALUE
+    }
+    if (o->image == NULL) {
+        fprintf(stderr, "berth pull: IMAGE missing\n");
+        return -1;
+    }
+    if (o->out == OUT_NONE) {
+        fprintf(stderr, "berth pull: choose an output: --oci DIR, --tar FILE or "
+                        "--oci-archive FILE\n");
+        return -1;
+    }
+    if (o->platform != NULL && o->all_platforms) {
+        fprintf(stderr, "berth pull: --platform and --all-platforms exclude each other\n");
+        return -1;
+    }
+    if (o->all_platforms && o->out == OUT_TAR) {
+        fprintf(stderr, "berth pull: a docker archive holds one platform; use --oci or "
+                        "--oci-archive with --all-platforms\n");
+        return -1;
+    }
+    if (o->quiet && o->json) {
+        fprintf(stderr, "berth pull: --quiet and --json exclude each other\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* remove_tree_partial removes a FILE.partial.d work directory: files in blobs/sha256, then
+ * the fixed layout names. Only names this program creates are touched. */
+static void remove_work_dir(const char *root)
+{
+    char path[PATH_MAX];
+    DIR *d;
+    struct dirent *e;
+    int n;
+
+    n = snprintf(path, sizeof(path), "%s/blobs/sha256", root);
+    if (n < 0 || (size_t)n >= sizeof(path))
+        return;
+    d = opendir(path);
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            char f[PATH_MAX];
+            if (e->d_name[0] == '.')
+                continue;
+            n = snprintf(f, sizeof(f), "%s/%s", path, e->d_name);
+            if (n > 0 && (size_t)n < sizeof(f) && unlink(f) < 0)
+                log_errno(LOG_WARN, errno, "cannot remove %s", f);
+        }
+        (void)closedir(d); /* read-only directory stream */
+    }
+    if (rmdir(path) < 0 && errno != ENOENT)
+        log_errno(LOG_WARN, errno, "cannot remove %s", path);
+    n = snprintf(path, sizeof(path), "%s/blobs", root);
+    if (n > 0 && (size_t)n < sizeof(path) && rmdir(path) < 0 && errno != ENOENT)
+        log_errno(LOG_WARN, errno, "cannot remove %s", path);
+    if (rmdir(root) < 0 && errno != ENOENT)
+        log_errno(LOG_WARN, errno, "cannot remove %s", root);
+}
+
+/* display_repo: docker's familiar name ("busybox", "user/app", "host:5000/a/b") */
+static void display_repo(char *out, size_t cap, const struct image_ref *r)
+{
+    const char *repo = r->repository;
+
+    if (strcmp(r->registry, "docker.io") == 0) {
+        if (str_has_prefix(repo, "library/") && strchr(repo + 8, '/') == NULL)
+            repo += 8;
+        (void)snprintf(out, cap, "%s", repo); /* 512 bytes hold any parsed name */
+    } else {
+        (void)snprintf(out, cap, "%s/%s", r->registry, repo);
+    }
+}
+
+static int load_keyring(struct keyring *k, const struct pull_opts *o, struct berr *err)
+{
+    for (size_t i = 0; i < o->nsecrets; i++) {
+        if (secrets_load_file(k, o->secrets[i], SECRET_POD, o->verbose, err) < 0)
+            return -1;
+    }
+    if (o->docker_config && secrets_load_docker_config(k, o->verbose, err) < 0)
+        return -1;
+    return 0;
+}
+
+static void report_error(struct progress *p, bool json, const char *msg)
+{
+    if (json)
+        progress_event(p, "error", "message", msg, NULL);
+    else
+        fprintf(stderr, "berth pull: error: %s\n", msg);
+}
+
+int cmd_pull(int argc, char **argv)
+{
+    struct pull_opts o;
+    struct image_ref ref;
+    struct keyring *k = NULL;
+    struct cred_list creds = {0};
+    struct client *c = NULL;
+    struct progress *pr = NULL;
+    struct fetch_opts fo;
+    struct fetch_result res = {0};
+    struct berr err;
+    struct buf tried;
+    char keyname[512], work[PATH_MAX], full[600], repo_disp[512], dg[DIGEST_STR_LEN + 1];
+    enum progress_mode mode;
+    bool curl_up = false, resolved = false;
+    int rc, status = 1, n;
+
+    berr_clear(&err);
+    buf_init(&tried, TRIED_MAX);
+    rc = parse_args(&o, argc, argv);
+    if (rc != 0) {
+        usage(rc > 0 ? stdout : stderr);
+        return rc > 0 ? 0 : 2;
+    }
+    mem_install_json();
+    if (o.quiet)
+        mode = PROGRESS_QUIET;
+    else if (o.json)
+        mode = PROGRESS_JSON;
+    else
+        mode = isatty(STDERR_FILENO) ? PROGRESS_TTY : PROGRESS_PLAIN;
+    if (progress_new(&pr, mode, o.json ? STDOUT_FILENO : STDERR_FILENO) < 0) {
+        fprintf(stderr, "berth pull: out of memory\n");
+        return 1;
+    }
+    memset(&fo, 0, sizeof(fo));
+    if (image_ref_parse(&ref, o.image, &err) < 0)
+        goto fail;
+    if (o.platform != NULL) {
+        if (fetch_platform_parse(&fo.platform, o.platform, &err) < 0)
+            goto fail;
+    } else {
+        fetch_platform_host(&fo.platform);
+    }
+    if (keyring_new(&k, &err) < 0 || load_keyring(k, &o, &err) < 0)
+        goto fail;
+    image_ref_keyring_name(&ref, keyname, sizeof(keyname));
+    if (keyring_lookup(&creds, k, keyname, &err) < 0)
+        goto fail;
+    image_ref_format(&ref, full, sizeof(full));
+    display_repo(repo_disp, sizeof(repo_disp), &ref);
+    if (o.verbose)
+        log_msg(LOG_INFO, "pull %s from %s: %zu matching credential(s)", full, ref.api_host,
+                creds.n);
+    if (o.out == OUT_OCI) {
+        n = snprintf(work, sizeof(work), "%s", o.out_path);
+    } else {
+        n = snprintf(work, sizeof(work), "%s.partial.d", o.out_path);
+    }
+    if (n < 0 || (size_t)n >= sizeof(work)) {
+        berr_set(&err, BERR_BAD_REQUEST, "output path too long");
+        goto fail;
+    }
+    fo.root = work;
+    fo.reference = ref.digest[0] != '\0' ? ref.digest : ref.tag;
+    fo.digest = ref.digest;
+    fo.all_platforms = o.all_platforms;
+    fo.parallel = o.parallel;
+    fo.progress = pr;
+    if (client_global_init(&err) < 0)
+        goto fail;
+    curl_up = true;
+    progress_event(pr, "resolve", "image", full, NULL);
+    for (size_t i = 0; i < (creds.n > 0 ? creds.n : 1) && !resolved; i++) {
+        const struct cred *cr = creds.n > 0 ? &creds.v[i] : NULL;
+        struct client_opts co = {
+                .host = ref.api_host,
+                .repo = ref.repository,
+                .ca_file = o.ca_file,
+                .insecure = o.insecure,
+                .plain_http = o.plain_http,
+                .verbose = o.verbose,
+                .limit_rate = o.limit_rate,
+                .max_retries = o.retries,
+                .backoff_ms = o.backoff_ms,
+        };
+
+        client_free(c);
+        c = NULL;
+        berr_clear(&err);
+        if (client_new(&c, &co, cr != NULL ? cr->username : NULL,
+                       cr != NULL ? cr->password : NULL, &err) < 0)
+            goto fail;
+        if (fetch_resolve(&res, c, &fo, &err) == 0) {
+            resolved = true;
+            if (cr != NULL)
+                progress_note(pr, "using credential from %s (user %s)", cr->source,
+                              cr->username[0] != '\0' ? cr->username : "(empty)");
+            break;
+        }
+        /* tried-list is for the message only: a cut list is still a truthful prefix */
+        (void)buf_printf(&tried, "%s%s%s%s%s: %s", tried.len ? "; " : "",
+                         cr != NULL ? cr->source : "anonymous",
+                         cr != NULL ? " (user " : "",
+                         cr != NULL ? (cr->username[0] ? cr->username : "(empty)") : "",
+                         cr != NULL ? ")" : "", err.msg);
+        if (err.code != BERR_UNAUTHORIZED && err.code != BERR_DENIED)
+            goto fail;
+        if (cr != NULL && i + 1 < creds.n)
+            progress_note(pr, "credential from %s (user %s) refused: %s; trying the next",
+                          cr->source, cr->username, err.msg);
+    }
+    if (!resolved) {
+        char msg[TRIED_MAX + 128];
+        (void)snprintf(msg, sizeof(msg), "%s: not authorized; tried %s", full,
+                       tried.data != NULL ? tried.data : "nothing");
+        report_error(pr, o.json, msg);
+        goto out;
+    }
+    digest_format(&res.top.digest, dg, sizeof(dg));
+    progress_note(pr, "%s: %s %s", full, res.is_index ? "index" : "manifest", dg);
+    if (fetch_blobs(c, &res, &fo, &err) < 0)
+        goto fail;
+    switch (o.out) {
+    case OUT_OCI:
+        rc = out_oci_finish(o.out_path, &res, ref.tag, full, &err);
+        break;
+    case OUT_TAR:
+        rc = out_tar_docker(o.out_path, work, &res, repo_disp, ref.tag, full, &err);
+        break;
+    case OUT_OCI_ARCHIVE:
+        rc = out_tar_oci(o.out_path, work, &res, ref.tag, full, &err);
+        break;
+    case OUT_NONE:
+        rc = berr_set(&err, BERR_INTERNAL, "no output");
+        break;
+    }
+    if (rc < 0)
+        goto fail;
+    if (o.out != OUT_OCI)
+        remove_work_dir(work);
+    progress_finish(pr, true);
+    if (o.verbose) {
+        struct client_stats st;
+        client_get_stats(c, &st);
+        log_msg(LOG_INFO, "requests %ld, tokens %ld, ranged %ld, retries %ld", st.requests,
+                st.tokens, st.ranged, st.retries);
+    }
+    progress_event(pr, "pulled", "image", full, "digest", dg, "output", o.out_path, NULL);
+    if (!o.json)
+        printf("%s\n", dg);
+    status = 0;
+    goto out;
+fail:
+    progress_finish(pr, false);
+    {
+        char msg[256];
+        (void)snprintf(msg, sizeof(msg), "%s: %s", o.image, err.msg[0] ? err.msg : "failed");
+        report_error(pr, o.json, msg);
+    }
+out:
+    fetch_result_cleanup(&res);
+    client_free(c);
+    cred_list_cleanup(&creds);
+    keyring_free(k);
+    progress_free(pr);
+    buf_cleanup(&tried);
+    if (curl_up)
+        client_global_cleanup();
+    return status;
+}
