@@ -1,0 +1,782 @@
+/* meta.c - the SQLite connection pool, schema migrations, and the helpers the other meta_*.c
+ * files build on (statement cache, binding, transactions, paging).
+ *
+ * The pool is fixed at meta_open: nconns connections, each opened SQLITE_OPEN_NOMUTEX (the pool
+ * hands a connection to one thread at a time) and set up with
+ *   journal_mode=WAL    readers never block the writer nor the writer the readers;
+ *   synchronous=NORMAL  in WAL mode a commit is durable across a crash of the process (the WAL
+ *                       frames are in the OS page cache before COMMIT returns) and the database is
+ *                       never corrupted; only a power loss or kernel crash may undo the last
+ *                       transactions before a checkpoint. FULL would fsync the WAL on every
+ *                       commit - one fsync per pushed blob and manifest - for that last case
+ *                       only. Losing the newest rows leaves blob files without rows, which gc
+ *                       sweeps as orphans; it never leaves a row without its file (blob_store.c
+ *                       invariant 3), so NORMAL keeps Berth consistent and we take it;
+ *   foreign_keys=ON, busy_timeout=5000 ms, extended result codes.
+ * Invariants:
+ *   1. A connection is either in free_idx or borrowed by exactly one thread (mu guards both).
+ *   2. A borrowed connection goes back with no statement active and no transaction open
+ *      (meta_conn_put resets statements and rolls back, logging, if a caller forgot).
+ *   3. Every write runs in BEGIN IMMEDIATE under write_mu, so two writers of this process never
+ *      meet inside SQLite; other processes on the same file (berth gc) meet the busy timeout.
+ *   4. Migration N runs in its own BEGIN IMMEDIATE transaction that re-reads the version first,
+ *      so two processes opening one file apply it once. A database whose version is newer than
+ *      MIGRATION_COUNT is refused: this binary does not know what the newer schema means.
+ * Thread-safe: everything mutable is in struct meta under the mutexes named in meta_int.h. */
+#include "storage/meta.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+#include "storage/meta_int.h"
+
+#define META_BUSY_TIMEOUT_MS 5000
+#define META_POOL_MAX 256
+/* keep the WAL file from staying large after a burst of writes */
+#define META_JOURNAL_LIMIT_SQL "PRAGMA journal_size_limit=67108864"
+
+/* ---- migrations ---- */
+
+static const char MIGRATION_TABLE_SQL[] =
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY,"
+        " applied_at INTEGER NOT NULL)";
+
+/* Migration 1: the whole first schema. Digests are stored as "sha256:<hex>". Every foreign key
+ * column has an index (SQLite needs one to check deletes and cascades without a scan). */
+static const char MIGRATION_1[] =
+        "CREATE TABLE projects ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " public INTEGER NOT NULL DEFAULT 0,"
+        " owner_id INTEGER,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE TABLE users ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " pw_hash TEXT NOT NULL,"
+        " sysadmin INTEGER NOT NULL DEFAULT 0,"
+        " email TEXT,"
+        " realname TEXT,"
+        " comment TEXT,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE TABLE repositories ("
+        " id INTEGER PRIMARY KEY,"
+        " project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL UNIQUE,"
+        " description TEXT NOT NULL DEFAULT '',"
+        " pull_count INTEGER NOT NULL DEFAULT 0,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE INDEX repositories_project ON repositories(project_id);"
+        "CREATE TABLE blobs ("
+        " digest TEXT PRIMARY KEY,"
+        " size INTEGER NOT NULL,"
+        " created_at INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE INDEX blobs_created ON blobs(created_at);"
+        "CREATE TABLE repo_blobs ("
+        " repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+        " digest TEXT NOT NULL REFERENCES blobs(digest),"
+        " created_at INTEGER NOT NULL,"
+        " PRIMARY KEY (repo_id, digest)) WITHOUT ROWID;"
+        "CREATE INDEX repo_blobs_digest ON repo_blobs(digest);"
+        "CREATE TABLE manifests ("
+        " id INTEGER PRIMARY KEY,"
+        " repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+        " digest TEXT NOT NULL,"
+        " media_type TEXT NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " artifact_type TEXT NOT NULL DEFAULT '',"
+        " subject_digest TEXT,"
+        " annotations TEXT,"
+        " pushed_at INTEGER NOT NULL,"
+        " pull_time INTEGER,"
+        " pull_count INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (repo_id, digest));"
+        "CREATE INDEX manifests_subject ON manifests(subject_digest, repo_id)"
+        " WHERE subject_digest IS NOT NULL;"
+        "CREATE INDEX manifests_digest ON manifests(digest);"
+        "CREATE TABLE manifest_blobs ("
+        " manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+        " digest TEXT NOT NULL REFERENCES blobs(digest),"
+        " PRIMARY KEY (manifest_id, digest)) WITHOUT ROWID;"
+        "CREATE INDEX manifest_blobs_digest ON manifest_blobs(digest);"
+        "CREATE TABLE manifest_children ("
+        " parent_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+        " child_digest TEXT NOT NULL,"
+        " media_type TEXT NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " os TEXT NOT NULL DEFAULT '',"
+        " arch TEXT NOT NULL DEFAULT '',"
+        " variant TEXT NOT NULL DEFAULT '');"
+        "CREATE INDEX manifest_children_parent ON manifest_children(parent_id);"
+        "CREATE INDEX manifest_children_child ON manifest_children(child_digest);"
+        "CREATE TABLE tags ("
+        " repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL,"
+        " manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+        " pushed_at INTEGER NOT NULL,"
+        " pull_time INTEGER,"
+        " pull_count INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (repo_id, name)) WITHOUT ROWID;"
+        "CREATE INDEX tags_manifest ON tags(manifest_id);";
+
+static const char *const migrations[] = {MIGRATION_1};
+#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+static const char SQL_MIGRATION_DONE[] =
+        "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)";
+static const char SQL_LIBRARY[] =
+        "INSERT INTO projects(name, public, owner_id, created_at, updated_at)"
+        " VALUES ('library', 1, NULL, ?1, ?1) ON CONFLICT(name) DO NOTHING";
+
+/* ---- errors, statements, binding ---- */
+
+int meta_fail(struct meta_conn *c, const char *what, struct berr *err)
+{
+    log_msg(LOG_ERROR, "meta: %s: %s (sqlite %d)", what, sqlite3_errmsg(c->db),
+            sqlite3_extended_errcode(c->db));
+    return berr_set(err, BERR_INTERNAL, "internal error");
+}
+
+int meta_stmt(sqlite3_stmt **out, struct meta_conn *c, enum meta_q q, const char *sql,
+              struct berr *err)
+{
+    sqlite3_stmt *st = c->stmt[q];
+
+    *out = NULL;
+    if (st != NULL) {
+        /* one slot, one text: a slot reused for other SQL would run the wrong statement */
+        assert(c->sql[q] == sql || strcmp(c->sql[q], sql) == 0);
+        /* both only report the error of the last step, which was handled then */
+        (void)sqlite3_reset(st);
+        (void)sqlite3_clear_bindings(st);
+        *out = st;
+        return 0;
+    }
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
+        return meta_fail(c, "prepare", err);
+    c->stmt[q] = st;
+    c->sql[q] = sql;
+    *out = st;
+    return 0;
+}
+
+int meta_step(struct meta_conn *c, sqlite3_stmt *st, struct berr *err)
+{
+    int src = sqlite3_step(st);
+
+    if (src == SQLITE_ROW)
+        return 1;
+    if (src == SQLITE_DONE)
+        return 0;
+    (void)meta_fail(c, "step", err);
+    (void)sqlite3_reset(st); /* repeats the error just logged */
+    return -1;
+}
+
+int meta_exec(struct meta_conn *c, sqlite3_stmt *st, struct berr *err)
+{
+    int rc = meta_step(c, st, err);
+
+    if (rc < 0)
+        return -1;
+    (void)sqlite3_reset(st); /* the step succeeded, so does the reset */
+    return 0;
+}
+
+static int bind_check(struct meta_conn *c, int src, struct berr *err)
+{
+    if (src != SQLITE_OK)
+        return meta_fail(c, "bind", err);
+    return 0;
+}
+
+int meta_bind_text(struct meta_conn *c, sqlite3_stmt *st, int idx, const char *s, size_t len,
+                   struct berr *err)
+{
+    if (len > INT_MAX)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    return bind_check(c, sqlite3_bind_text(st, idx, s, (int)len, SQLITE_STATIC), err);
+}
+
+int meta_bind_i64(struct meta_conn *c, sqlite3_stmt *st, int idx, int64_t v, struct berr *err)
+{
+    return bind_check(c, sqlite3_bind_int64(st, idx, (sqlite3_int64)v), err);
+}
+
+int meta_bind_null(struct meta_conn *c, sqlite3_stmt *st, int idx, struct berr *err)
+{
+    return bind_check(c, sqlite3_bind_null(st, idx), err);
+}
+
+int meta_bind_digest(struct meta_conn *c, sqlite3_stmt *st, int idx, const struct digest *d,
+                     char buf[DIGEST_STR_LEN + 1], struct berr *err)
+{
+    digest_format(d, buf, DIGEST_STR_LEN + 1);
+    return meta_bind_text(c, st, idx, buf, DIGEST_STR_LEN, err);
+}
+
+int meta_bind_repo(struct meta_conn *c, sqlite3_stmt *st, int idx, const struct repo_name *r,
+                   struct berr *err)
+{
+    return meta_bind_text(c, st, idx, r->s, r->len, err);
+}
+
+int meta_col_digest(struct meta_conn *c, sqlite3_stmt *st, int col, struct digest *out,
+                    struct berr *err)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    struct berr perr;
+
+    (void)c;
+    if (s == NULL || n < 0 || digest_parse(out, (const char *)s, (size_t)n, &perr) < 0) {
+        log_msg(LOG_ERROR, "meta: stored digest is malformed");
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    return 0;
+}
+
+int meta_col_text(struct meta_conn *c, sqlite3_stmt *st, int col, char *out, size_t cap,
+                  struct berr *err)
+{
+    const unsigned char *s = sqlite3_column_text(st, col);
+    int n = sqlite3_column_bytes(st, col);
+
+    if (s == NULL) {
+        if (sqlite3_column_type(st, col) != SQLITE_NULL)
+            return meta_fail(c, "column", err); /* out of memory converting it */
+        out[0] = '\0';
+        return 0;
+    }
+    if (n < 0 || (size_t)n >= cap) {
+        log_msg(LOG_ERROR, "meta: stored text of %d bytes exceeds %zu", n, cap - 1);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    memcpy(out, s, (size_t)n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* ---- transactions ---- */
+
+int meta_tx_begin(struct meta_conn *c, struct berr *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    assert(!c->in_tx);
+    rc = pthread_mutex_lock(&c->m->write_mu);
+    assert(rc == 0); /* fails only for a corrupt or recursively locked default mutex */
+    rc = meta_stmt(&st, c, META_Q_BEGIN, SQL_BEGIN, err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    if (rc < 0) {
+        (void)pthread_mutex_unlock(&c->m->write_mu); /* locked just above */
+        return -1;
+    }
+    c->in_tx = true;
+    return 0;
+}
+
+static void tx_rollback(struct meta_conn *c)
+{
+    sqlite3_stmt *st;
+    struct berr e;
+
+    /* SQLite may already have rolled back (some errors do that); then there is nothing to do */
+    if (sqlite3_get_autocommit(c->db))
+        return;
+    if (meta_stmt(&st, c, META_Q_ROLLBACK, SQL_ROLLBACK, &e) < 0 || meta_exec(c, st, &e) < 0)
+        log_msg(LOG_ERROR, "meta: rollback failed");
+}
+
+int meta_tx_end(struct meta_conn *c, int rc, struct berr *err)
+{
+    sqlite3_stmt *st;
+    int i;
+
+    assert(c->in_tx);
+    /* an open statement would make COMMIT fail (or keep a read snapshot); rule 1 of meta_int.h */
+    for (i = 0; i < META_Q_COUNT; i++)
+        if (c->stmt[i] != NULL)
+            (void)sqlite3_reset(c->stmt[i]); /* errors were reported by their step */
+    if (rc == 0) {
+        rc = meta_stmt(&st, c, META_Q_COMMIT, SQL_COMMIT, err);
+        if (rc == 0)
+            rc = meta_exec(c, st, err);
+    }
+    if (rc < 0)
+        tx_rollback(c);
+    c->in_tx = false;
+    (void)pthread_mutex_unlock(&c->m->write_mu); /* held since meta_tx_begin */
+    return rc;
+}
+
+/* ---- pool ---- */
+
+struct meta_conn *meta_conn_get(struct meta *m)
+{
+    struct meta_conn *c;
+
+    (void)pthread_mutex_lock(&m->mu); /* default mutex: fails only when corrupt */
+    while (m->nfree == 0)
+        (void)pthread_cond_wait(&m->cv, &m->mu); /* spurious wakeups are re-checked */
+    c = &m->conns[m->free_idx[--m->nfree]];
+    (void)pthread_mutex_unlock(&m->mu);
+    return c;
+}
+
+void meta_conn_put(struct meta_conn *c)
+{
+    struct meta *m = c->m;
+    int i;
+
+    for (i = 0; i < META_Q_COUNT; i++)
+        if (c->stmt[i] != NULL && sqlite3_stmt_busy(c->stmt[i]))
+            (void)sqlite3_reset(c->stmt[i]); /* only ends the read; errors were reported */
+    if (c->in_tx) {
+        log_msg(LOG_ERROR, "meta: connection returned inside a transaction; rolling back");
+        (void)meta_tx_end(c, -1, NULL);
+    }
+    (void)pthread_mutex_lock(&m->mu);
+    m->free_idx[m->nfree++] = (unsigned)(c - m->conns);
+    (void)pthread_cond_signal(&m->cv);
+    (void)pthread_mutex_unlock(&m->mu);
+}
+
+static int conn_pragma(struct meta_conn *c, const char *sql, struct berr *err)
+{
+    char *emsg = NULL;
+
+    /* static text without parameters or results we need: sqlite3_exec is the simple way */
+    if (sqlite3_exec(c->db, sql, NULL, NULL, &emsg) != SQLITE_OK) {
+        log_msg(LOG_ERROR, "meta: %s: %s", sql, emsg != NULL ? emsg : "out of memory");
+        sqlite3_free(emsg);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    return 0;
+}
+
+static int conn_wal(struct meta_conn *c, struct berr *err)
+{
+    sqlite3_stmt *st = NULL;
+    const unsigned char *mode;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
+        return meta_fail(c, "journal_mode", err);
+    rc = meta_step(c, st, err);
+    if (rc < 0)
+        goto out;
+    if (rc == 0) {
+        rc = meta_fail(c, "journal_mode gave no row", err);
+        goto out;
+    }
+    mode = sqlite3_column_text(st, 0);
+    if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+        log_msg(LOG_ERROR, "meta: database cannot use WAL (journal mode %s)",
+                mode != NULL ? (const char *)mode : "unknown");
+        rc = berr_set(err, BERR_INTERNAL, "database cannot use WAL mode");
+        goto out;
+    }
+    rc = 0;
+out:
+    (void)sqlite3_finalize(st); /* step errors were reported */
+    return rc;
+}
+
+static int conn_open(struct meta_conn *c, struct meta *m, const char *path, struct berr *err)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc;
+
+    c->m = m;
+    rc = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        log_msg(LOG_ERROR, "meta: cannot open database %s: %s", path,
+                c->db != NULL ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        return berr_set(err, BERR_INTERNAL, "cannot open database");
+    }
+    /* both return SQLITE_OK on an open connection */
+    (void)sqlite3_extended_result_codes(c->db, 1);
+    (void)sqlite3_busy_timeout(c->db, META_BUSY_TIMEOUT_MS);
+    if (conn_wal(c, err) < 0 || conn_pragma(c, "PRAGMA synchronous=NORMAL", err) < 0 ||
+        conn_pragma(c, "PRAGMA foreign_keys=ON", err) < 0 ||
+        conn_pragma(c, META_JOURNAL_LIMIT_SQL, err) < 0)
+        return -1;
+    return 0;
+}
+
+static void conn_close(struct meta_conn *c)
+{
+    int i;
+
+    if (c->db == NULL)
+        return;
+    for (i = 0; i < META_Q_COUNT; i++)
+        (void)sqlite3_finalize(c->stmt[i]); /* NULL is a no-op; errors were reported by step */
+    if (sqlite3_close(c->db) != SQLITE_OK)
+        log_msg(LOG_ERROR, "meta: close: %s", sqlite3_errmsg(c->db));
+    c->db = NULL;
+}
+
+/* ---- version and migrations ---- */
+
+static int version_read(struct meta_conn *c, int *out, struct berr *err)
+{
+    sqlite3_stmt *st;
+    int64_t v;
+    int rc;
+
+    *out = 0;
+    rc = meta_stmt(&st, c, META_Q_VERSION, SQL_VERSION, err);
+    if (rc < 0)
+        return rc;
+    rc = meta_step(c, st, err);
+    if (rc < 0)
+        return rc;
+    v = rc == 1 ? (int64_t)sqlite3_column_int64(st, 0) : 0;
+    (void)sqlite3_reset(st);
+    if (v < 0 || v > INT_MAX) {
+        log_msg(LOG_ERROR, "meta: schema version %lld is invalid", (long long)v);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int migrate_one(struct meta_conn *c, int version, struct berr *err)
+{
+    sqlite3_stmt *st = NULL;
+    char *emsg = NULL;
+    int cur;
+    int rc;
+
+    rc = meta_tx_begin(c, err);
+    if (rc < 0)
+        return rc;
+    rc = version_read(c, &cur, err);
+    if (rc < 0 || cur >= version)
+        goto out; /* another process got here first */
+    if (sqlite3_exec(c->db, migrations[version - 1], NULL, NULL, &emsg) != SQLITE_OK) {
+        log_msg(LOG_ERROR, "meta: migration %d failed: %s", version,
+                emsg != NULL ? emsg : "out of memory");
+        sqlite3_free(emsg);
+        rc = berr_set(err, BERR_INTERNAL, "database migration failed");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(c->db, SQL_MIGRATION_DONE, -1, &st, NULL) != SQLITE_OK) {
+        rc = meta_fail(c, "prepare", err);
+        goto out;
+    }
+    rc = meta_bind_i64(c, st, 1, version, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 2, now_s(), err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    if (rc == 0)
+        log_msg(LOG_INFO, "meta: applied schema migration %d", version);
+out:
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    return meta_tx_end(c, rc, err);
+}
+
+static int migrate(struct meta_conn *c, struct berr *err)
+{
+    int cur;
+    int v;
+
+    if (conn_pragma(c, MIGRATION_TABLE_SQL, err) < 0)
+        return -1;
+    if (version_read(c, &cur, err) < 0)
+        return -1;
+    if (cur > MIGRATION_COUNT) {
+        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d",
+                cur, MIGRATION_COUNT);
+        return berr_set(err, BERR_INTERNAL,
+                        "database schema version %d is newer than supported (%d)", cur,
+                        MIGRATION_COUNT);
+    }
+    for (v = cur + 1; v <= MIGRATION_COUNT; v++)
+        if (migrate_one(c, v, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int ensure_library(struct meta_conn *c, struct berr *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    rc = meta_tx_begin(c, err);
+    if (rc < 0)
+        return rc;
+    /* runs once per open: not worth a slot in the statement cache */
+    if (sqlite3_prepare_v2(c->db, SQL_LIBRARY, -1, &st, NULL) != SQLITE_OK)
+        rc = meta_fail(c, "prepare", err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 1, now_s(), err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    return meta_tx_end(c, rc, err);
+}
+
+/* ---- open and close ---- */
+
+int meta_open(struct meta **out, const char *path, unsigned pool_size, struct berr *err)
+{
+    struct meta *m;
+    unsigned i;
+    int rc = -1;
+
+    *out = NULL;
+    if (pool_size == 0 || pool_size > META_POOL_MAX)
+        return berr_set(err, BERR_INTERNAL, "database pool size must be 1..%d", META_POOL_MAX);
+    m = mem_calloc(1, sizeof(*m));
+    if (m == NULL)
+        return berr_sys(err, ENOMEM, "meta: allocate");
+    if (pthread_mutex_init(&m->mu, NULL) != 0) {
+        mem_free(m);
+        return berr_sys(err, ENOMEM, "meta: mutex");
+    }
+    if (pthread_mutex_init(&m->write_mu, NULL) != 0) {
+        (void)pthread_mutex_destroy(&m->mu); /* unused */
+        mem_free(m);
+        return berr_sys(err, ENOMEM, "meta: mutex");
+    }
+    if (pthread_cond_init(&m->cv, NULL) != 0) {
+        (void)pthread_mutex_destroy(&m->mu); /* unused */
+        (void)pthread_mutex_destroy(&m->write_mu);
+        mem_free(m);
+        return berr_sys(err, ENOMEM, "meta: condition variable");
+    }
+    m->conns = mem_calloc(pool_size, sizeof(*m->conns));
+    m->free_idx = mem_calloc(pool_size, sizeof(*m->free_idx));
+    if (m->conns == NULL || m->free_idx == NULL) {
+        rc = berr_sys(err, ENOMEM, "meta: allocate pool");
+        goto out;
+    }
+    m->nconns = pool_size;
+    /* the first connection migrates before the others exist */
+    for (i = 0; i < pool_size; i++) {
+        rc = conn_open(&m->conns[i], m, path, err);
+        if (rc < 0)
+            goto out;
+        if (i == 0) {
+            rc = migrate(&m->conns[0], err);
+            if (rc == 0)
+                rc = ensure_library(&m->conns[0], err);
+            if (rc < 0)
+                goto out;
+        }
+        m->free_idx[m->nfree++] = i;
+    }
+    m->ready = true;
+    rc = 0;
+out:
+    if (rc < 0) {
+        meta_close(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void meta_close(struct meta *m)
+{
+    unsigned i;
+
+    if (m == NULL)
+        return;
+    if (m->conns != NULL) {
+        if (m->ready && m->nfree != m->nconns)
+            log_msg(LOG_ERROR, "meta: closing with %u connection(s) still borrowed",
+                    m->nconns - m->nfree);
+        for (i = 0; i < m->nconns; i++)
+            conn_close(&m->conns[i]);
+    }
+    mem_free(m->conns);
+    mem_free(m->free_idx);
+    (void)pthread_cond_destroy(&m->cv); /* nobody waits: all connections are back */
+    (void)pthread_mutex_destroy(&m->mu);
+    (void)pthread_mutex_destroy(&m->write_mu);
+    mem_free(m);
+}
+
+int meta_schema_version(struct meta *m, int *out, struct berr *err)
+{
+    struct meta_conn *c = meta_conn_get(m);
+    int rc = version_read(c, out, err);
+
+    meta_conn_put(c);
+    return rc;
+}
+
+/* ---- shared lookups and paging ---- */
+
+static const char SQL_REPO_ID[] = "SELECT id FROM repositories WHERE name = ?1";
+static const char SQL_PROJECT_ID[] = "SELECT id FROM projects WHERE name = ?1";
+static const char SQL_REPO_INSERT[] =
+        "INSERT INTO repositories(project_id, name, created_at, updated_at)"
+        " VALUES (?1, ?2, ?3, ?3)";
+
+int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
+                 struct berr *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    *id = 0;
+    rc = meta_stmt(&st, c, META_Q_REPO_ID, SQL_REPO_ID, err);
+    if (rc == 0)
+        rc = meta_bind_repo(c, st, 1, repo, err);
+    if (rc == 0)
+        rc = meta_step(c, st, err);
+    if (rc == 1)
+        *id = (int64_t)sqlite3_column_int64(st, 0);
+    (void)sqlite3_reset(st);
+    return rc;
+}
+
+int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id,
+                     struct berr *err)
+{
+    struct meta_conn *c = meta_conn_get(m);
+    int rc = meta_repo_id(c, repo, id, err);
+
+    meta_conn_put(c);
+    return rc;
+}
+
+int meta_repo_ensure(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
+                     struct berr *err)
+{
+    char project[REPO_NAME_MAX + 1];
+    sqlite3_stmt *st;
+    int64_t project_id = 0;
+    int rc;
+
+    assert(c->in_tx);
+    rc = meta_repo_id(c, repo, id, err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    rc = meta_stmt(&st, c, META_Q_PROJECT_ID, SQL_PROJECT_ID, err);
+    if (rc == 0)
+        rc = meta_bind_text(c, st, 1, repo->s, repo->project_len, err);
+    if (rc == 0)
+        rc = meta_step(c, st, err);
+    if (rc == 1)
+        project_id = (int64_t)sqlite3_column_int64(st, 0);
+    (void)sqlite3_reset(st);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        repo_name_project(repo, project, sizeof(project));
+        return berr_set(err, BERR_NAME_UNKNOWN, "project %s not found", project);
+    }
+    rc = meta_stmt(&st, c, META_Q_REPO_INSERT, SQL_REPO_INSERT, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 1, project_id, err);
+    if (rc == 0)
+        rc = meta_bind_repo(c, st, 2, repo, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 3, now_s(), err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    if (rc < 0)
+        return -1;
+    *id = (int64_t)sqlite3_last_insert_rowid(c->db);
+    return 0;
+}
+
+struct page_batch {
+    unsigned n;
+    char s[META_BATCH][REPO_NAME_MAX + 1];
+};
+
+/* page_fetch fills b with up to want strings after `after`; *extra when one more exists */
+static int page_fetch(struct meta *m, meta_page_query_fn query, const void *q, const char *after,
+                      unsigned want, struct page_batch *b, bool *extra, struct berr *err)
+{
+    struct meta_conn *c = meta_conn_get(m);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    b->n = 0;
+    *extra = false;
+    rc = query(&st, c, q, after, (int64_t)want + 1, err);
+    while (rc == 0) {
+        rc = meta_step(c, st, err);
+        if (rc <= 0)
+            break;
+        if (b->n == want) {
+            *extra = true;
+            rc = 0;
+            break;
+        }
+        rc = meta_col_text(c, st, 0, b->s[b->n], sizeof(b->s[b->n]), err);
+        if (rc == 0)
+            b->n++;
+    }
+    if (st != NULL)
+        (void)sqlite3_reset(st); /* errors were reported by meta_step */
+    meta_conn_put(c);
+    return rc < 0 ? -1 : 0;
+}
+
+int meta_page_strings(struct meta *m, meta_page_query_fn query, const void *q, const char *last,
+                      unsigned n, meta_str_fn fn, void *ctx, bool *more, struct berr *err)
+{
+    char after[REPO_NAME_MAX + 1];
+    struct page_batch *b;
+    unsigned left = n;
+    unsigned want;
+    unsigned i;
+    bool extra = false;
+    int rc = 0;
+
+    if (more != NULL)
+        *more = false;
+    if (last == NULL)
+        last = "";
+    if (strlen(last) > REPO_NAME_MAX)
+        return berr_set(err, BERR_BAD_REQUEST, "last is too long");
+    memcpy(after, last, strlen(last) + 1);
+    b = mem_malloc(sizeof(*b));
+    if (b == NULL)
+        return berr_sys(err, ENOMEM, "meta: page buffer");
+    for (;;) {
+        want = left < META_BATCH ? left : META_BATCH;
+        rc = page_fetch(m, query, q, after, want, b, &extra, err);
+        if (rc < 0)
+            break;
+        for (i = 0; i < b->n; i++) {
+            rc = fn(b->s[i], ctx);
+            if (rc != 0)
+                goto out;
+        }
+        left -= b->n;
+        if (!extra || left == 0)
+            break;
+        memcpy(after, b->s[b->n - 1], strlen(b->s[b->n - 1]) + 1);
+    }
+    if (rc == 0 && more != NULL)
+        *more = extra;
+out:
+    mem_free(b);
+    return rc;
+}

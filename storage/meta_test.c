@@ -1,0 +1,970 @@
+/* meta_test.c - unit tests for the SQLite metadata layer, each on a fresh temporary database. */
+#include "storage/meta.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/mem.h"
+#include "common/test.h"
+#include "common/util.h"
+
+static char tmpdir[] = "/tmp/berth-meta-test-XXXXXX";
+static int dbseq;
+
+/* a fresh database path per test */
+static void db_path(char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/t%d.db", tmpdir, ++dbseq);
+
+    if (n < 0 || (size_t)n >= cap)
+        abort();
+}
+
+static struct meta *open_fresh(unsigned pool, char *path, size_t cap)
+{
+    struct meta *m = NULL;
+    struct berr e;
+
+    db_path(path, cap);
+    if (meta_open(&m, path, pool, &e) < 0) {
+        fprintf(stderr, "meta_open: %s\n", e.msg);
+        abort();
+    }
+    return m;
+}
+
+static struct digest dig(const char *content)
+{
+    struct digest d;
+
+    if (digest_of(&d, content, strlen(content)) < 0)
+        abort();
+    return d;
+}
+
+static struct repo_name rn(const char *s)
+{
+    struct repo_name r;
+    struct berr e;
+
+    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
+        abort();
+    return r;
+}
+
+static struct reference ref_tag(const char *s)
+{
+    struct reference r;
+
+    memset(&r, 0, sizeof(r));
+    if (snprintf(r.tag.s, sizeof(r.tag.s), "%s", s) >= (int)sizeof(r.tag.s))
+        abort();
+    return r;
+}
+
+static struct reference ref_digest(const struct digest *d)
+{
+    struct reference r;
+
+    memset(&r, 0, sizeof(r));
+    r.is_digest = true;
+    r.digest = *d;
+    return r;
+}
+
+static struct tag mktag(const char *s)
+{
+    struct tag t;
+    struct berr e;
+
+    if (tag_parse(&t, s, strlen(s), &e) < 0)
+        abort();
+    return t;
+}
+
+/* an image manifest over the given blobs, pushed with at most one tag */
+static int put_image(struct meta *m, const struct repo_name *r, const char *content,
+                     const struct digest *blobs, size_t nblobs, const char *tag, struct berr *e)
+{
+    struct meta_manifest_in in;
+    struct tag t;
+
+    memset(&in, 0, sizeof(in));
+    in.digest = dig(content);
+    in.media_type = "application/vnd.oci.image.manifest.v1+json";
+    in.size = strlen(content);
+    in.blobs = blobs;
+    in.nblobs = nblobs;
+    if (tag != NULL) {
+        t = mktag(tag);
+        in.tags = &t;
+        in.ntags = 1;
+    }
+    return meta_manifest_put(m, r, &in, e);
+}
+
+/* collects callback strings, joined by ',' */
+struct coll {
+    char s[4096];
+    int n;
+    int stop_after; /* return 7 from the callback after this many; 0 = never */
+};
+
+static int coll_str(const char *s, void *ctx)
+{
+    struct coll *c = ctx;
+    size_t len = strlen(c->s);
+
+    if (snprintf(c->s + len, sizeof(c->s) - len, "%s%s", len ? "," : "", s) < 0)
+        abort();
+    c->n++;
+    return c->stop_after != 0 && c->n >= c->stop_after ? 7 : 0;
+}
+
+static int coll_digest(const struct digest *d, void *ctx)
+{
+    char s[DIGEST_STR_LEN + 1];
+
+    digest_format(d, s, sizeof(s));
+    return coll_str(s + 7 + 60, ctx); /* the last 4 hex characters are enough to tell */
+}
+
+static const char *tail4(const struct digest *d)
+{
+    return d->hex + 60;
+}
+
+/* ---- tests ---- */
+
+static void test_migrations(void)
+{
+    char path[256];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct meta *m2 = NULL;
+    struct berr e;
+    sqlite3 *db = NULL;
+    char *emsg = NULL;
+    int v = -1;
+
+    CHECK_INT_EQ(meta_schema_version(m, &v, &e), 0);
+    CHECK_INT_EQ(v, 1);
+    meta_close(m);
+
+    /* reopen: nothing to apply, same version, library still there once */
+    CHECK_INT_EQ(meta_open(&m2, path, 3, &e), 0);
+    v = -1;
+    CHECK_INT_EQ(meta_schema_version(m2, &v, &e), 0);
+    CHECK_INT_EQ(v, 1);
+    meta_close(m2);
+
+    /* the schema and its indexes are there */
+    CHECK_INT_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_INT_EQ(sqlite3_exec(db,
+                              "SELECT repo_id, name, manifest_id, pushed_at, pull_time, pull_count"
+                              " FROM tags; SELECT email, realname, comment FROM users;"
+                              " SELECT 1 FROM sqlite_master WHERE name = 'manifests_subject'",
+                              NULL, NULL, &emsg),
+                 SQLITE_OK);
+    sqlite3_free(emsg);
+    emsg = NULL;
+    /* a database from a newer binary is refused */
+    CHECK_INT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (99, 0)", NULL, NULL,
+                              &emsg),
+                 SQLITE_OK);
+    sqlite3_free(emsg);
+    CHECK_INT_EQ(sqlite3_close(db), SQLITE_OK);
+    m2 = (struct meta *)&v; /* must be reset to NULL on failure */
+    berr_clear(&e);
+    CHECK(meta_open(&m2, path, 2, &e) < 0);
+    CHECK(m2 == NULL);
+    CHECK(strstr(e.msg, "newer") != NULL);
+    CHECK(strstr(e.msg, "99") != NULL);
+
+    /* pool size bounds */
+    CHECK(meta_open(&m2, path, 0, &e) < 0);
+    CHECK(m2 == NULL);
+    /* a path that cannot be opened */
+    CHECK(meta_open(&m2, "/nonexistent-dir/x/y.db", 1, &e) < 0);
+    CHECK_INT_EQ(e.code, BERR_INTERNAL);
+    CHECK(m2 == NULL);
+}
+
+static void test_projects(void)
+{
+    char path[256];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct meta_project p;
+    struct berr e;
+
+    CHECK_INT_EQ(meta_project_get(m, "library", &p, &e), 0);
+    CHECK_STR_EQ(p.name, "library");
+    CHECK(p.public);
+    CHECK(p.id > 0);
+    CHECK(p.created_at > 0);
+
+    CHECK_INT_EQ(meta_project_create(m, "team-a", false, 0, &p, &e), 0);
+    CHECK_STR_EQ(p.name, "team-a");
+    CHECK(!p.public);
+    CHECK(p.id > 0);
+    CHECK_INT_EQ(meta_project_create(m, "team-a", true, 0, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_CONFLICT);
+    CHECK_INT_EQ(meta_project_create(m, "library", true, 0, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_CONFLICT);
+    CHECK_INT_EQ(meta_project_create(m, "Bad/Name", true, 0, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_INVALID);
+
+    CHECK_INT_EQ(meta_project_get(m, "team-a", &p, &e), 0);
+    CHECK(!p.public);
+    CHECK_INT_EQ(meta_project_get(m, "nope", &p, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+    CHECK_STR_EQ(e.msg, "project nope not found");
+    CHECK_INT_EQ(p.id, 0);
+    CHECK_INT_EQ(meta_project_get(m, "in valid", &p, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+    meta_close(m);
+}
+
+static void test_users(void)
+{
+    char path[256];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct meta_user u;
+    struct berr e;
+    int64_t id = 0;
+    int64_t id2 = 0;
+
+    CHECK_INT_EQ(meta_user_create(m, "admin", "pbkdf2$1$salt$hash", true, &id, &e), 0);
+    CHECK(id > 0);
+    CHECK_INT_EQ(meta_user_create(m, "bob", "pbkdf2$1$s2$h2", false, &id2, &e), 0);
+    CHECK(id2 > id);
+    CHECK_INT_EQ(meta_user_create(m, "admin", "x", false, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_CONFLICT);
+    CHECK_INT_EQ(meta_user_create(m, "", "x", false, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+
+    CHECK_INT_EQ(meta_user_get(m, "admin", &u, &e), 0);
+    CHECK_INT_EQ(u.id, id);
+    CHECK_STR_EQ(u.name, "admin");
+    CHECK_STR_EQ(u.pw_hash, "pbkdf2$1$salt$hash");
+    CHECK(u.sysadmin);
+    CHECK(u.created_at > 0);
+    CHECK_INT_EQ(meta_user_get(m, "bob", &u, &e), 0);
+    CHECK(!u.sysadmin);
+
+    CHECK_INT_EQ(meta_user_set_password(m, "bob", "pbkdf2$1$s3$h3", &e), 0);
+    CHECK_INT_EQ(meta_user_get(m, "bob", &u, &e), 0);
+    CHECK_STR_EQ(u.pw_hash, "pbkdf2$1$s3$h3");
+    CHECK_INT_EQ(meta_user_set_password(m, "carol", "x", &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+    CHECK_INT_EQ(meta_user_get(m, "carol", &u, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+    CHECK_INT_EQ(u.id, 0);
+    meta_close(m);
+}
+
+static void test_blob_links(void)
+{
+    char path[256];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct repo_name r = rn("library/app");
+    struct repo_name r2 = rn("library/other");
+    struct repo_name nope = rn("nope/app");
+    struct digest d = dig("layer one");
+    struct digest d2 = dig("layer two");
+    struct coll col;
+    struct berr e;
+    uint64_t size = 1;
+    bool more = true;
+
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &d, &size, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+    CHECK_INT_EQ(size, 0);
+
+    CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1234, &e), 0);
+    CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1234, &e), 0); /* idempotent */
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &d, &size, &e), 0);
+    CHECK_INT_EQ(size, 1234);
+    CHECK_INT_EQ(meta_blob_linked(m, &r2, &d, &size, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &d2, &size, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_size(m, &d, &size, &e), 0);
+    CHECK_INT_EQ(size, 1234);
+    CHECK_INT_EQ(meta_blob_size(m, &d2, &size, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+
+    /* the repository now exists and shows in the catalog */
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_catalog(m, NULL, 100, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "library/app");
+    CHECK(!more);
+
+    /* a push into a project that does not exist */
+    CHECK_INT_EQ(meta_blob_link(m, &nope, &d, 1234, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+    CHECK_STR_EQ(e.msg, "project nope not found");
+    CHECK_INT_EQ(meta_blob_linked(m, &nope, &d, &size, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+
+    /* mount: which repositories hold d */
+    CHECK_INT_EQ(meta_blob_link(m, &r2, &d, 1234, &e), 0);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_blob_repos(m, &d, coll_str, &col, &e), 0);
+    CHECK_STR_EQ(col.s, "library/app,library/other");
+    memset(&col, 0, sizeof(col));
+    col.stop_after = 1;
+    CHECK_INT_EQ(meta_blob_repos(m, &d, coll_str, &col, &e), 7);
+    CHECK_STR_EQ(col.s, "library/app");
+
+    CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &d, &size, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_linked(m, &r2, &d, &size, &e), 0);
+    CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_unlink(m, &nope, &d, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_size(m, &d, &size, &e), 0); /* the row stays until gc */
+    meta_close(m);
+}
+
+static void test_manifests(void)
+{
+    char path[256];
+    char want[128];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct repo_name r = rn("library/app");
+    struct repo_name r2 = rn("library/fresh");
+    struct digest blobs[2] = {dig("config"), dig("layer")};
+    struct digest missing = dig("missing");
+    struct digest md = dig("manifest v1");
+    struct digest md2 = dig("manifest v2");
+    struct reference ref;
+    struct meta_manifest mf;
+    struct meta_manifest_in in;
+    struct meta_child child;
+    struct coll col;
+    struct berr e;
+    uint64_t size;
+    bool more;
+
+    CHECK_INT_EQ(meta_blob_link(m, &r, &blobs[0], 10, &e), 0);
+    /* a blob not linked: refused, naming the digest, and nothing is left behind */
+    CHECK_INT_EQ(put_image(m, &r, "manifest v1", blobs, 2, "v1", &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_BLOB_UNKNOWN);
+    CHECK(snprintf(want, sizeof(want), "sha256:%s", blobs[1].hex) > 0);
+    CHECK(strstr(e.msg, want) != NULL);
+    ref = ref_tag("v1");
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &md, &size, &e), -1);
+
+    /* a failed first push into a new repository does not create it */
+    CHECK_INT_EQ(put_image(m, &r2, "x", &missing, 1, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_BLOB_UNKNOWN);
+    ref = ref_digest(&md);
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r2, &ref, &mf, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+
+    CHECK_INT_EQ(meta_blob_link(m, &r, &blobs[1], 20, &e), 0);
+    CHECK_INT_EQ(put_image(m, &r, "manifest v1", blobs, 2, "v1", &e), 0);
+    CHECK_INT_EQ(put_image(m, &r, "manifest v1", blobs, 2, "v1", &e), 0); /* idempotent */
+
+    /* resolve by tag and by digest */
+    ref = ref_tag("v1");
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), 0);
+    CHECK(digest_equal(&mf.digest, &md));
+    CHECK_STR_EQ(mf.media_type, "application/vnd.oci.image.manifest.v1+json");
+    CHECK_INT_EQ(mf.size, strlen("manifest v1"));
+    CHECK(mf.pushed_at > 0);
+    ref = ref_digest(&md);
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), 0);
+    CHECK(digest_equal(&mf.digest, &md));
+    ref = ref_tag("nope");
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+    CHECK(mf.size == 0 && mf.media_type[0] == '\0');
+    ref = ref_digest(&md2);
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+    ref = ref_tag("v1");
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r2, &ref, &mf, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+
+    /* the manifest's own digest is servable as a blob */
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &md, &size, &e), 0);
+    CHECK_INT_EQ(size, strlen("manifest v1"));
+
+    /* a blob listed by a manifest stays servable after its direct link goes */
+    CHECK_INT_EQ(meta_blob_unlink(m, &r, &blobs[1], &e), 0);
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &blobs[1], &size, &e), 0);
+    CHECK_INT_EQ(size, 20);
+
+    /* tag move: v1 and latest to the second manifest */
+    CHECK_INT_EQ(put_image(m, &r, "manifest v2", blobs, 1, "latest", &e), 0);
+    CHECK_INT_EQ(put_image(m, &r, "manifest v2", blobs, 1, "v1", &e), 0);
+    ref = ref_tag("v1");
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), 0);
+    CHECK(digest_equal(&mf.digest, &md2));
+    ref = ref_digest(&md);
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), 0); /* still there untagged */
+
+    /* an index: children must be manifests of the repository */
+    memset(&in, 0, sizeof(in));
+    memset(&child, 0, sizeof(child));
+    child.digest = missing;
+    memcpy(child.media_type, "application/vnd.oci.image.manifest.v1+json", 43);
+    child.size = 11;
+    memcpy(child.os, "linux", 6);
+    memcpy(child.arch, "amd64", 6);
+    in.digest = dig("index");
+    in.media_type = "application/vnd.oci.image.index.v1+json";
+    in.size = 5;
+    in.children = &child;
+    in.nchildren = 1;
+    CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+    CHECK(snprintf(want, sizeof(want), "sha256:%s", missing.hex) > 0);
+    CHECK(strstr(e.msg, want) != NULL);
+    child.digest = md;
+    CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), 0);
+
+    /* a child manifest may be deleted even though an index lists it */
+    CHECK_INT_EQ(meta_manifest_delete(m, &r, &md, &e), 0);
+    ref = ref_digest(&md);
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &md, &size, &e), -1);
+    CHECK_INT_EQ(meta_manifest_delete(m, &r, &md, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+    CHECK_INT_EQ(meta_manifest_delete(m, &r2, &md, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+
+    /* tag delete keeps the manifest */
+    struct tag t = mktag("latest");
+    CHECK_INT_EQ(meta_tag_delete(m, &r, &t, &e), 0);
+    CHECK_INT_EQ(meta_tag_delete(m, &r, &t, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+    CHECK_INT_EQ(meta_tag_delete(m, &r2, &t, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+    ref = ref_digest(&md2);
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), 0);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, NULL, 10, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "v1");
+
+    /* manifest delete removes its tags */
+    CHECK_INT_EQ(meta_manifest_delete(m, &r, &md2, &e), 0);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, NULL, 10, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "");
+    CHECK_INT_EQ(col.n, 0);
+    ref = ref_tag("v1");
+    CHECK_INT_EQ(meta_manifest_resolve(m, &r, &ref, &mf, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
+
+    /* bad input */
+    memset(&in, 0, sizeof(in));
+    in.digest = dig("bad");
+    in.media_type = "";
+    CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_MANIFEST_INVALID);
+    meta_close(m);
+}
+
+static void test_tags_paging(void)
+{
+    char path[256];
+    char name[16];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct repo_name r = rn("library/paged");
+    struct repo_name none = rn("library/none");
+    struct digest cfg = dig("cfg");
+    struct meta_manifest_in in;
+    struct tag tags[150];
+    struct coll col;
+    struct berr e;
+    bool more;
+    int i;
+
+    CHECK_INT_EQ(meta_blob_link(m, &r, &cfg, 3, &e), 0);
+    /* 150 tags t000..t149 in one push: more than two batches */
+    for (i = 0; i < 150; i++) {
+        CHECK(snprintf(name, sizeof(name), "t%03d", i) > 0);
+        tags[i] = mktag(name);
+    }
+    memset(&in, 0, sizeof(in));
+    in.digest = dig("m");
+    in.media_type = "application/vnd.oci.image.manifest.v1+json";
+    in.size = 1;
+    in.blobs = &cfg;
+    in.nblobs = 1;
+    in.tags = tags;
+    in.ntags = 150;
+    CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), 0);
+
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, NULL, 3, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "t000,t001,t002");
+    CHECK(more);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, "t002", 2, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "t003,t004");
+    CHECK(more);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, "t147", 5, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "t148,t149");
+    CHECK(!more);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, "t147", 2, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "t148,t149");
+    CHECK(!more); /* exactly the rest: nothing remains */
+    /* across batches */
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, "", 1000, coll_str, &col, &more, &e), 0);
+    CHECK_INT_EQ(col.n, 150);
+    CHECK(!more);
+    CHECK(strncmp(col.s, "t000,t001", 9) == 0);
+    CHECK(strcmp(col.s + strlen(col.s) - 9, "t148,t149") == 0);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, "t010", 130, coll_str, &col, &more, &e), 0);
+    CHECK_INT_EQ(col.n, 130);
+    CHECK(more);
+    CHECK(strcmp(col.s + strlen(col.s) - 4, "t140") == 0);
+    /* n = 0 says whether any remain */
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, NULL, 0, coll_str, &col, &more, &e), 0);
+    CHECK_INT_EQ(col.n, 0);
+    CHECK(more);
+    CHECK_INT_EQ(meta_tags_list(m, &r, "zzz", 10, coll_str, &col, &more, &e), 0);
+    CHECK(!more);
+    /* the callback stops the walk */
+    memset(&col, 0, sizeof(col));
+    col.stop_after = 70;
+    CHECK_INT_EQ(meta_tags_list(m, &r, NULL, 100, coll_str, &col, &more, &e), 7);
+    CHECK_INT_EQ(col.n, 70);
+    /* unknown repository */
+    CHECK_INT_EQ(meta_tags_list(m, &none, NULL, 10, coll_str, &col, &more, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+
+    /* an allocation failure is an error, not an empty list */
+    mem_fail_after(0);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_tags_list(m, &r, NULL, 10, coll_str, &col, &more, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_INTERNAL);
+    CHECK_INT_EQ(mem_injected(), 1);
+    mem_fail_after(-1);
+    CHECK_INT_EQ(col.n, 0);
+    meta_close(m);
+}
+
+static void test_catalog(void)
+{
+    char path[256];
+    char name[64];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct digest d = dig("b");
+    struct repo_name r;
+    struct coll col;
+    struct berr e;
+    bool more;
+    int i;
+
+    CHECK_INT_EQ(meta_project_create(m, "zeta", true, 0, NULL, &e), 0);
+    for (i = 0; i < 5; i++) {
+        CHECK(snprintf(name, sizeof(name), "library/r%d", i) > 0);
+        r = rn(name);
+        CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1, &e), 0);
+    }
+    r = rn("zeta/app");
+    CHECK_INT_EQ(put_image(m, &r, "zm", NULL, 0, "t", &e), 0);
+    /* a repository whose only blob went is not listed */
+    r = rn("library/r2");
+    CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);
+
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_catalog(m, NULL, 2, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "library/r0,library/r1");
+    CHECK(more);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_catalog(m, "library/r1", 2, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "library/r3,library/r4");
+    CHECK(more);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_catalog(m, "library/r4", 2, coll_str, &col, &more, &e), 0);
+    CHECK_STR_EQ(col.s, "zeta/app");
+    CHECK(!more);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_catalog(m, NULL, 100, coll_str, &col, &more, &e), 0);
+    CHECK_INT_EQ(col.n, 5);
+    CHECK(!more);
+    meta_close(m);
+}
+
+struct ref_coll {
+    char s[1024];
+    int n;
+};
+
+static int coll_ref(const struct meta_referrer *r, void *ctx)
+{
+    struct ref_coll *c = ctx;
+    size_t len = strlen(c->s);
+
+    if (snprintf(c->s + len, sizeof(c->s) - len, "%s%s/%s/%llu/%s", len ? "," : "",
+                 tail4(&r->digest), r->artifact_type, (unsigned long long)r->size,
+                 r->annotations_json != NULL ? r->annotations_json : "-") < 0)
+        abort();
+    c->n++;
+    return 0;
+}
+
+static void test_referrers(void)
+{
+    char path[256];
+    char want[512];
+    char content[32];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct repo_name r = rn("library/art");
+    struct repo_name none = rn("library/none");
+    struct digest cfg = dig("cfg");
+    struct digest subject = dig("subject manifest");
+    struct digest other = dig("other");
+    struct digest a1 = dig("sig one");
+    struct digest a2 = dig("sbom one");
+    struct meta_manifest_in in;
+    struct ref_coll col;
+    struct berr e;
+    int i;
+
+    CHECK_INT_EQ(meta_blob_link(m, &r, &cfg, 3, &e), 0);
+    CHECK_INT_EQ(put_image(m, &r, "subject manifest", &cfg, 1, "v1", &e), 0);
+    memset(&in, 0, sizeof(in));
+    in.media_type = "application/vnd.oci.image.manifest.v1+json";
+    in.blobs = &cfg;
+    in.nblobs = 1;
+    in.subject = &subject;
+    in.digest = a1;
+    in.size = 7;
+    in.artifact_type = "application/vnd.example.sig";
+    CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), 0);
+    in.digest = a2;
+    in.size = 8;
+    in.artifact_type = "application/vnd.example.sbom";
+    in.annotations_json = "{\"k\":\"v\"}";
+    CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), 0);
+
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_referrers(m, &r, &subject, NULL, coll_ref, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 2);
+    CHECK(strstr(col.s, "/application/vnd.example.sig/7/-") != NULL);
+    CHECK(strstr(col.s, "/application/vnd.example.sbom/8/{\"k\":\"v\"}") != NULL);
+
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_referrers(m, &r, &subject, "application/vnd.example.sbom", coll_ref, &col,
+                                &e),
+                 0);
+    CHECK(snprintf(want, sizeof(want), "%s/application/vnd.example.sbom/8/{\"k\":\"v\"}",
+                   tail4(&a2)) > 0);
+    CHECK_STR_EQ(col.s, want);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_referrers(m, &r, &subject, "application/none", coll_ref, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 0);
+    CHECK_INT_EQ(meta_referrers(m, &r, &other, NULL, coll_ref, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 0);
+    CHECK_INT_EQ(meta_referrers(m, &none, &subject, NULL, coll_ref, &col, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+
+    /* more than one batch of referrers */
+    in.artifact_type = NULL;
+    in.annotations_json = NULL;
+    for (i = 0; i < 70; i++) {
+        CHECK(snprintf(content, sizeof(content), "bulk %d", i) > 0);
+        in.digest = dig(content);
+        CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), 0);
+    }
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_referrers(m, &r, &subject, NULL, coll_ref, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 72);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_referrers(m, &r, &subject, "", coll_ref, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 70); /* "" matches the ones without an artifact type */
+
+    for (i = 0; i < 3; i++) {
+        mem_fail_after(i);
+        memset(&col, 0, sizeof(col));
+        (void)meta_referrers(m, &r, &subject, NULL, coll_ref, &col, &e);
+        mem_fail_after(-1);
+    }
+    mem_fail_after(0);
+    CHECK_INT_EQ(meta_referrers(m, &r, &subject, NULL, coll_ref, &col, &e), -1);
+    mem_fail_after(-1);
+    CHECK_INT_EQ(e.code, BERR_INTERNAL);
+    meta_close(m);
+}
+
+static void test_gc(void)
+{
+    char path[256];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct repo_name r = rn("library/gc");
+    struct digest keep = dig("keep");
+    struct digest drop = dig("drop");
+    struct digest layer = dig("layer");
+    struct digest md = dig("manifest");
+    struct digest absent = dig("absent");
+    struct coll col;
+    struct berr e;
+    bool forgotten = true;
+    bool known = false;
+    char want[64];
+    int64_t later = now_s() + 10;
+
+    CHECK_INT_EQ(meta_blob_link(m, &r, &keep, 1, &e), 0);
+    CHECK_INT_EQ(meta_blob_link(m, &r, &drop, 1, &e), 0);
+    CHECK_INT_EQ(meta_blob_link(m, &r, &layer, 1, &e), 0);
+    CHECK_INT_EQ(put_image(m, &r, "manifest", &layer, 1, "t", &e), 0);
+    CHECK_INT_EQ(meta_blob_unlink(m, &r, &drop, &e), 0);
+    /* listed by the manifest: still referenced without its link */
+    CHECK_INT_EQ(meta_blob_unlink(m, &r, &layer, &e), 0);
+
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_gc_unreferenced(m, later, coll_digest, &col, &e), 0);
+    CHECK_STR_EQ(col.s, tail4(&drop));
+    /* `before` protects recent rows */
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_gc_unreferenced(m, 0, coll_digest, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 0);
+
+    /* forget refuses a blob that became referenced again */
+    CHECK_INT_EQ(meta_blob_link(m, &r, &drop, 1, &e), 0);
+    CHECK_INT_EQ(meta_blob_forget(m, &drop, &forgotten, &e), 0);
+    CHECK(!forgotten);
+    CHECK_INT_EQ(meta_blob_forget(m, &keep, &forgotten, &e), 0);
+    CHECK(!forgotten);
+    CHECK_INT_EQ(meta_blob_forget(m, &layer, &forgotten, &e), 0);
+    CHECK(!forgotten);
+    CHECK_INT_EQ(meta_blob_forget(m, &md, &forgotten, &e), 0);
+    CHECK(!forgotten);
+    CHECK_INT_EQ(meta_blob_unlink(m, &r, &drop, &e), 0);
+    CHECK_INT_EQ(meta_blob_forget(m, &drop, &forgotten, &e), 0);
+    CHECK(forgotten);
+    CHECK_INT_EQ(meta_blob_known(m, &drop, &known, &e), 0);
+    CHECK(!known);
+    CHECK_INT_EQ(meta_blob_forget(m, &absent, &forgotten, &e), 0);
+    CHECK(!forgotten);
+
+    /* deleting the manifest frees it and its layer */
+    CHECK_INT_EQ(meta_manifest_delete(m, &r, &md, &e), 0);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_gc_unreferenced(m, later, coll_digest, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 2);
+    CHECK(strstr(col.s, tail4(&md)) != NULL);
+    CHECK(strstr(col.s, tail4(&layer)) != NULL);
+
+    /* fsck view */
+    CHECK_INT_EQ(meta_blob_known(m, &keep, &known, &e), 0);
+    CHECK(known);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_blobs_all(m, coll_digest, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 3);
+    CHECK(snprintf(want, sizeof(want), "%s", tail4(&keep)) > 0);
+    CHECK(strstr(col.s, want) != NULL);
+    meta_close(m);
+}
+
+/* gc's callback forgets as it goes: it runs with no connection held, even with a pool of 1 */
+static int forget_cb(const struct digest *d, void *ctx)
+{
+    struct meta *m = ctx;
+    struct berr e;
+    bool forgotten = false;
+
+    if (meta_blob_forget(m, d, &forgotten, &e) < 0 || !forgotten)
+        return 1;
+    return 0;
+}
+
+static void test_gc_many(void)
+{
+    char path[256];
+    char content[32];
+    struct meta *m = open_fresh(1, path, sizeof(path));
+    struct repo_name r = rn("library/many");
+    struct digest d;
+    struct coll col;
+    struct berr e;
+    int i;
+
+    for (i = 0; i < 150; i++) {
+        CHECK(snprintf(content, sizeof(content), "blob %d", i) > 0);
+        d = dig(content);
+        CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1, &e), 0);
+        CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);
+    }
+    CHECK_INT_EQ(meta_gc_unreferenced(m, now_s() + 10, forget_cb, m, &e), 0);
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_blobs_all(m, coll_digest, &col, &e), 0);
+    CHECK_INT_EQ(col.n, 0);
+    meta_close(m);
+}
+
+/* ---- concurrency ---- */
+
+#define THREADS 6
+#define ROUNDS 40
+
+struct worker {
+    struct meta *m;
+    int id;
+    int failures;
+};
+
+static void *worker_run(void *arg)
+{
+    struct worker *w = arg;
+    char name[64];
+    char content[64];
+    char tag[16];
+    struct repo_name r;
+    struct digest layer;
+    struct digest shared = dig("shared base layer");
+    struct reference ref;
+    struct meta_manifest mf;
+    struct berr e;
+    uint64_t size;
+    bool forgotten;
+    int i;
+
+    for (i = 0; i < ROUNDS; i++) {
+        if (snprintf(name, sizeof(name), "library/w%d-%d", w->id, i % 4) < 0 ||
+            snprintf(content, sizeof(content), "layer %d %d", w->id, i) < 0 ||
+            snprintf(tag, sizeof(tag), "t%d", i % 3) < 0)
+            abort();
+        r = rn(name);
+        layer = dig(content);
+        if (meta_blob_link(w->m, &r, &layer, 5, &e) < 0 ||
+            meta_blob_link(w->m, &r, &shared, 9, &e) < 0) {
+            fprintf(stderr, "worker %d: link: %s\n", w->id, e.msg);
+            w->failures++;
+            continue;
+        }
+        struct digest blobs[2] = {layer, shared};
+        if (put_image(w->m, &r, content, blobs, 2, tag, &e) < 0) {
+            fprintf(stderr, "worker %d: put: %s\n", w->id, e.msg);
+            w->failures++;
+            continue;
+        }
+        ref = ref_tag(tag);
+        if (meta_manifest_resolve(w->m, &r, &ref, &mf, &e) < 0 ||
+            meta_blob_linked(w->m, &r, &layer, &size, &e) < 0 || size != 5) {
+            fprintf(stderr, "worker %d: read: %s\n", w->id, e.msg);
+            w->failures++;
+        }
+        /* gc's transaction racing the pushes */
+        if (meta_blob_forget(w->m, &shared, &forgotten, &e) < 0 || forgotten) {
+            fprintf(stderr, "worker %d: forget took a linked blob\n", w->id);
+            w->failures++;
+        }
+    }
+    return NULL;
+}
+
+static void test_concurrent(void)
+{
+    char path[256];
+    struct meta *m = open_fresh(3, path, sizeof(path)); /* fewer connections than threads */
+    struct meta *other = NULL;
+    pthread_t th[THREADS + 1];
+    struct worker w[THREADS + 1];
+    struct coll col;
+    struct berr e;
+    bool more;
+    int i;
+
+    /* a second pool on the same file meets the first through SQLite's locks only */
+    CHECK_INT_EQ(meta_open(&other, path, 2, &e), 0);
+    for (i = 0; i <= THREADS; i++) {
+        w[i].m = i == THREADS ? other : m;
+        w[i].id = i;
+        w[i].failures = 0;
+        CHECK_INT_EQ(pthread_create(&th[i], NULL, worker_run, &w[i]), 0);
+    }
+    for (i = 0; i <= THREADS; i++) {
+        CHECK_INT_EQ(pthread_join(th[i], NULL), 0);
+        CHECK_INT_EQ(w[i].failures, 0);
+    }
+    memset(&col, 0, sizeof(col));
+    CHECK_INT_EQ(meta_catalog(m, NULL, 1000, coll_str, &col, &more, &e), 0);
+    CHECK_INT_EQ(col.n, (THREADS + 1) * 4);
+    meta_close(other);
+    meta_close(m);
+}
+
+/* every allocation meta_open makes may fail: a clean error each time, no leak (ASan) */
+static void test_open_alloc_failures(void)
+{
+    char path[256];
+    struct meta *m = NULL;
+    struct berr e;
+    long i;
+    int failed = 0;
+
+    db_path(path, sizeof(path));
+    for (i = 0; i < 10; i++) {
+        mem_fail_after(i);
+        m = NULL;
+        if (meta_open(&m, path, 3, &e) < 0) {
+            failed++;
+            CHECK(m == NULL);
+            CHECK_INT_EQ(e.code, BERR_INTERNAL);
+        } else {
+            CHECK(m != NULL);
+            meta_close(m);
+        }
+        mem_fail_after(-1);
+    }
+    CHECK(failed >= 2); /* the struct and the pool arrays */
+}
+
+/* removes the temporary databases t*.db with their -wal and -shm files, then the directory */
+static void cleanup_tmp(void)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm"};
+    char p[256];
+    size_t k;
+    int i;
+
+    for (i = 1; i <= dbseq; i++)
+        for (k = 0; k < 3; k++)
+            if (snprintf(p, sizeof(p), "%s/t%d.db%s", tmpdir, i, sfx[k]) > 0)
+                (void)unlink(p); /* absent files are fine */
+    (void)rmdir(tmpdir); /* best effort: a leftover directory in /tmp harms nothing */
+}
+
+int main(void)
+{
+    if (mkdtemp(tmpdir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    TEST_RUN(test_migrations);
+    TEST_RUN(test_projects);
+    TEST_RUN(test_users);
+    TEST_RUN(test_blob_links);
+    TEST_RUN(test_manifests);
+    TEST_RUN(test_tags_paging);
+    TEST_RUN(test_catalog);
+    TEST_RUN(test_referrers);
+    TEST_RUN(test_gc);
+    TEST_RUN(test_gc_many);
+    TEST_RUN(test_concurrent);
+    TEST_RUN(test_open_alloc_failures);
+    cleanup_tmp();
+    return test_summary();
+}
