@@ -268,8 +268,7 @@ static int add_entry(struct lctx *c, const struct where *w, const char *reg_key,
         colon = memchr(dec, ':', dec_len);
         if (colon == NULL) {
             wipe_free(dec, dec_len + 1);
-            return fail(c, w, err,
-                        "entry %s: auth must be base64(username:password), found no ':'",
+            return fail(c, w, err, "entry %s: auth has no ':' (want base64 of user:password)",
                         reg_key);
         }
         if (has_nul(dec, dec_len)) {
@@ -320,7 +319,7 @@ static int add_map(struct lctx *c, const struct where *w, json_t *map, struct be
     const char *key;
     json_t *v;
 
-    if (json_is_null(map))
+    if (map == NULL || json_is_null(map))
         return 0;
     if (!json_is_object(map))
         return fail(c, w, err, "expected a map of registry -> credentials");
