@@ -42,13 +42,14 @@
 
 /* ---- migrations ---- */
 
-static const char MIGRATION_TABLE_SQL[] =
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY,"
-        " applied_at INTEGER NOT NULL)";
+static const char MIGRATION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version INTEGER PRIMARY KEY,"
+                                          " applied_at INTEGER NOT NULL)";
 
 /* Migration 1: the whole first schema. Digests are stored as "sha256:<hex>". Every foreign key
- * column has an index (SQLite needs one to check deletes and cascades without a scan). */
+ * column has an index (SQLite needs one to check deletes and cascades without a scan).
+ * manifest_blobs.repo_id copies its manifest's repo_id so "may this repository serve d" is one
+ * probe of (digest, repo_id), however many manifests list d. */
 static const char MIGRATION_1[] =
         "CREATE TABLE projects ("
         " id INTEGER PRIMARY KEY,"
@@ -100,14 +101,15 @@ static const char MIGRATION_1[] =
         " pull_time INTEGER,"
         " pull_count INTEGER NOT NULL DEFAULT 0,"
         " UNIQUE (repo_id, digest));"
-        "CREATE INDEX manifests_subject ON manifests(subject_digest, repo_id)"
+        "CREATE INDEX manifests_subject ON manifests(subject_digest, repo_id, digest)"
         " WHERE subject_digest IS NOT NULL;"
         "CREATE INDEX manifests_digest ON manifests(digest);"
         "CREATE TABLE manifest_blobs ("
         " manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
         " digest TEXT NOT NULL REFERENCES blobs(digest),"
+        " repo_id INTEGER NOT NULL,"
         " PRIMARY KEY (manifest_id, digest)) WITHOUT ROWID;"
-        "CREATE INDEX manifest_blobs_digest ON manifest_blobs(digest);"
+        "CREATE INDEX manifest_blobs_digest ON manifest_blobs(digest, repo_id);"
         "CREATE TABLE manifest_children ("
         " parent_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
         " child_digest TEXT NOT NULL,"
@@ -504,8 +506,8 @@ static int migrate(struct meta_conn *c, struct berr *err)
     if (version_read(c, &cur, err) < 0)
         return -1;
     if (cur > MIGRATION_COUNT) {
-        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d",
-                cur, MIGRATION_COUNT);
+        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d", cur,
+                MIGRATION_COUNT);
         return berr_set(err, BERR_INTERNAL,
                         "database schema version %d is newer than supported (%d)", cur,
                         MIGRATION_COUNT);
@@ -634,8 +636,7 @@ static const char SQL_REPO_INSERT[] =
         "INSERT INTO repositories(project_id, name, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?3)";
 
-int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
-                 struct berr *err)
+int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err)
 {
     sqlite3_stmt *st;
     int rc;
@@ -652,8 +653,7 @@ int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
     return rc;
 }
 
-int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id,
-                     struct berr *err)
+int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id, struct berr *err)
 {
     struct meta_conn *c = meta_conn_get(m);
     int rc = meta_repo_id(c, repo, id, err);

@@ -31,7 +31,7 @@ static const char SQL_MANIFEST_INSERT[] =
         " annotations, pushed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
         " ON CONFLICT(repo_id, digest) DO NOTHING";
 static const char SQL_MANIFEST_BLOB_INSERT[] =
-        "INSERT INTO manifest_blobs(manifest_id, digest) VALUES (?1, ?2)"
+        "INSERT INTO manifest_blobs(manifest_id, digest, repo_id) VALUES (?1, ?2, ?3)"
         " ON CONFLICT(manifest_id, digest) DO NOTHING";
 static const char SQL_MANIFEST_CHILD_INSERT[] =
         "INSERT INTO manifest_children(parent_id, child_digest, media_type, size, os, arch,"
@@ -131,8 +131,7 @@ static int check_refs(struct meta_conn *c, int64_t repo_id, const struct meta_ma
             return -1;
         if (rc == 0) {
             digest_format(&in->children[i].digest, dstr, sizeof(dstr));
-            return berr_set(err, BERR_MANIFEST_UNKNOWN, "manifest unknown to repository: %s",
-                            dstr);
+            return berr_set(err, BERR_MANIFEST_UNKNOWN, "manifest unknown to repository: %s", dstr);
         }
     }
     return 0;
@@ -165,10 +164,9 @@ static int manifest_insert(struct meta_conn *c, int64_t repo_id, const struct me
         rc = in->subject != NULL ? meta_bind_digest(c, st, 6, in->subject, sbuf, err)
                                  : meta_bind_null(c, st, 6, err);
     if (rc == 0)
-        rc = in->annotations_json != NULL
-                     ? meta_bind_text(c, st, 7, in->annotations_json,
-                                      strlen(in->annotations_json), err)
-                     : meta_bind_null(c, st, 7, err);
+        rc = in->annotations_json != NULL ? meta_bind_text(c, st, 7, in->annotations_json,
+                                                           strlen(in->annotations_json), err)
+                                          : meta_bind_null(c, st, 7, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 8, now, err);
     if (rc == 0)
@@ -190,6 +188,8 @@ static int manifest_insert(struct meta_conn *c, int64_t repo_id, const struct me
             rc = meta_bind_i64(c, st, 1, *id, err);
         if (rc == 0)
             rc = meta_bind_digest(c, st, 2, &in->blobs[i], dbuf, err);
+        if (rc == 0)
+            rc = meta_bind_i64(c, st, 3, repo_id, err);
         if (rc == 0)
             rc = meta_exec(c, st, err);
         if (rc < 0)
@@ -290,9 +290,8 @@ out:
 
 /* ---- resolve, delete ---- */
 
-int meta_manifest_resolve(struct meta *m, const struct repo_name *repo,
-                          const struct reference *ref, struct meta_manifest *out,
-                          struct berr *err)
+int meta_manifest_resolve(struct meta *m, const struct repo_name *repo, const struct reference *ref,
+                          struct meta_manifest *out, struct berr *err)
 {
     char dbuf[DIGEST_STR_LEN + 1];
     struct meta_conn *c = meta_conn_get(m);
@@ -448,8 +447,8 @@ int meta_tags_list(struct meta *m, const struct repo_name *repo, const char *las
     return meta_page_strings(m, tags_query, &repo_id, last, n, fn, ctx, more, err);
 }
 
-static int catalog_query(sqlite3_stmt **out, struct meta_conn *c, const void *q,
-                         const char *after, int64_t limit, struct berr *err)
+static int catalog_query(sqlite3_stmt **out, struct meta_conn *c, const void *q, const char *after,
+                         int64_t limit, struct berr *err)
 {
     int rc;
 
@@ -495,8 +494,7 @@ static void ref_batch_clear(struct ref_batch *b)
     b->n = 0;
 }
 
-static int ref_row_read(struct meta_conn *c, sqlite3_stmt *st, struct ref_row *r,
-                        struct berr *err)
+static int ref_row_read(struct meta_conn *c, sqlite3_stmt *st, struct ref_row *r, struct berr *err)
 {
     const unsigned char *ann;
     sqlite3_int64 size;

@@ -32,8 +32,7 @@ static const char SQL_PROJECT_INSERT[] =
         "INSERT INTO projects(name, public, owner_id, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(name) DO NOTHING";
 
-int meta_project_get(struct meta *m, const char *name, struct meta_project *out,
-                     struct berr *err)
+int meta_project_get(struct meta *m, const char *name, struct meta_project *out, struct berr *err)
 {
     struct meta_conn *c;
     sqlite3_stmt *st;
@@ -207,8 +206,7 @@ out:
     return rc;
 }
 
-int meta_user_set_password(struct meta *m, const char *name, const char *pw_hash,
-                           struct berr *err)
+int meta_user_set_password(struct meta *m, const char *name, const char *pw_hash, struct berr *err)
 {
     struct meta_conn *c;
     sqlite3_stmt *st;
@@ -259,8 +257,7 @@ static const char SQL_BLOB_LINKED[] =
         " JOIN manifests m ON m.repo_id = r.id AND m.digest = ?2 WHERE r.name = ?1"
         " UNION ALL"
         " SELECT b.size FROM repositories r"
-        " JOIN manifests m ON m.repo_id = r.id"
-        " JOIN manifest_blobs mb ON mb.manifest_id = m.id AND mb.digest = ?2"
+        " JOIN manifest_blobs mb ON mb.repo_id = r.id AND mb.digest = ?2"
         " JOIN blobs b ON b.digest = mb.digest WHERE r.name = ?1"
         " LIMIT 1";
 static const char SQL_BLOB_LINKED_ID[] =
@@ -268,9 +265,7 @@ static const char SQL_BLOB_LINKED_ID[] =
         " UNION ALL"
         " SELECT 1 FROM manifests WHERE repo_id = ?1 AND digest = ?2"
         " UNION ALL"
-        " SELECT 1 FROM manifests m"
-        " JOIN manifest_blobs mb ON mb.manifest_id = m.id AND mb.digest = ?2"
-        " WHERE m.repo_id = ?1"
+        " SELECT 1 FROM manifest_blobs WHERE repo_id = ?1 AND digest = ?2"
         " LIMIT 1";
 static const char SQL_REPO_BLOB_DELETE[] =
         "DELETE FROM repo_blobs WHERE repo_id = ?1 AND digest = ?2";
