@@ -18,11 +18,11 @@
 
 #include "common/berr.h"
 
-#define PASSWORD_HASH_MAX 160            /* buffer for a stored string, NUL included */
-#define PASSWORD_PBKDF2_ITER 600000      /* OWASP 2023 for PBKDF2-HMAC-SHA256 */
-#define PASSWORD_PBKDF2_MIN_ITER 1000    /* verify refuses weaker strings as corrupt */
+#define PASSWORD_HASH_MAX 160             /* buffer for a stored string, NUL included */
+#define PASSWORD_PBKDF2_ITER 600000       /* OWASP 2023 for PBKDF2-HMAC-SHA256 */
+#define PASSWORD_PBKDF2_MIN_ITER 1000     /* verify refuses weaker strings as corrupt */
 #define PASSWORD_PBKDF2_MAX_ITER 10000000 /* and stronger ones: a cap on CPU per login */
-#define PASSWORD_GEN_LEN 24              /* password_generate's length (out needs one more) */
+#define PASSWORD_GEN_LEN 24               /* password_generate's length (out needs one more) */
 #define PASSWORD_MIN_LEN 8
 #define PASSWORD_MAX_LEN 128
 

@@ -24,9 +24,9 @@ static int name_ok(const char *s)
 static void test_names_accepted(void)
 {
     static const char *const good[] = {
-            "library/alpine", "a/b",     "a0/b1",          "my.project/app",  "p/a_b",
-            "p/a__b",         "p/a-b",   "p/a---b",        "p/a.b.c",         "p/x/y/z",
-            "p/a-b_c.d__e",   "0/9",     "project/sub/img", "abc/d-----e--f",
+            "library/alpine", "a/b",   "a0/b1",           "my.project/app", "p/a_b",
+            "p/a__b",         "p/a-b", "p/a---b",         "p/a.b.c",        "p/x/y/z",
+            "p/a-b_c.d__e",   "0/9",   "project/sub/img", "abc/d-----e--f",
     };
     struct repo_name n;
     struct berr err;
@@ -57,11 +57,11 @@ static void test_names_accepted(void)
 static void test_names_refused(void)
 {
     static const char *const bad[] = {
-            "",        "alpine",   "../x",    "a/../x",  "a/./b",  "./a/b", "Library/alpine",
-            "lib/Alp", "a//b",     "/a/b",    "a/b/",    "a/",     "/",     "a/b__",
-            "a/b--",   "a/b.",     "a/b_",    "a/.b",    "a/_b",   "a/-b",  "a/b___c",
-            "a/b._c",  "a/b.-c",   "a/b-.c",  "a/b_.c",  "a/b..c", "a/b c", "a/b:c",
-            "a/b@c",   "a\\b/c",   "a/b\n",   "a/b%2f",  "a_/b",   "-a/b",  "a/b/-",
+            "",        "alpine", "../x",   "a/../x", "a/./b",  "./a/b", "Library/alpine",
+            "lib/Alp", "a//b",   "/a/b",   "a/b/",   "a/",     "/",     "a/b__",
+            "a/b--",   "a/b.",   "a/b_",   "a/.b",   "a/_b",   "a/-b",  "a/b___c",
+            "a/b._c",  "a/b.-c", "a/b-.c", "a/b_.c", "a/b..c", "a/b c", "a/b:c",
+            "a/b@c",   "a\\b/c", "a/b\n",  "a/b%2f", "a_/b",   "-a/b",  "a/b/-",
     };
     struct repo_name n;
     struct berr err;
@@ -152,8 +152,9 @@ static void test_digests(void)
     CHECK(digest_equal(&d, &d2));
 
     /* upper-case hex */
-    CHECK_INT_EQ(digest_parse(&d, "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789"
-                                  "abcdef",
+    CHECK_INT_EQ(digest_parse(&d,
+                              "sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789"
+                              "abcdef",
                               71, &err),
                  -1);
     CHECK_INT_EQ(err.code, BERR_DIGEST_INVALID);
@@ -171,8 +172,9 @@ static void test_digests(void)
     CHECK_INT_EQ(digest_parse(&d, ":" HEX64, 65, &err), -1);
     CHECK_INT_EQ(digest_parse(&d, HEX64, 64, &err), -1);
     CHECK_INT_EQ(digest_parse(&d, "", 0, &err), -1);
-    CHECK_INT_EQ(digest_parse(&d, "sha256:g123456789abcdef0123456789abcdef0123456789abcdef0123456789"
-                                  "abcdef",
+    CHECK_INT_EQ(digest_parse(&d,
+                              "sha256:g123456789abcdef0123456789abcdef0123456789abcdef0123456789"
+                              "abcdef",
                               71, &err),
                  -1);
     CHECK_INT_EQ(digest_parse(&d, "sha256::" HEX64, 72, &err), -1);

@@ -139,8 +139,8 @@ struct suffix {
 };
 
 static const struct suffix size_suffixes[] = {
-        {"", 1},    {"B", 1},         {"K", KiB},   {"KiB", KiB}, {"M", MiB},
-        {"MiB", MiB}, {"G", GiB},     {"GiB", GiB}, {NULL, 0},
+        {"", 1},      {"B", 1},   {"K", KiB},   {"KiB", KiB}, {"M", MiB},
+        {"MiB", MiB}, {"G", GiB}, {"GiB", GiB}, {NULL, 0},
 };
 
 static const struct suffix duration_suffixes[] = {

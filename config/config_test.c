@@ -267,8 +267,9 @@ static void test_set_leaves_value_on_error(void)
     longv[CONFIG_STR_MAX - 1] = '\0'; /* 511 bytes: fits */
     CHECK_INT_EQ(config_set(&cfg, "data_dir", longv, &err), 0);
     CHECK_INT_EQ(strlen(cfg.data_dir), CONFIG_STR_MAX - 1);
-    CHECK_INT_EQ(config_set(&cfg, "token_service", "0123456789012345678901234567890123456789"
-                                                   "012345678901234567890123",
+    CHECK_INT_EQ(config_set(&cfg, "token_service",
+                            "0123456789012345678901234567890123456789"
+                            "012345678901234567890123",
                             &err),
                  -1); /* 64 bytes in a 64-byte field */
     CHECK_STR_EQ(cfg.token_service, "berth-registry");
@@ -311,16 +312,30 @@ static void test_validate_listen(void)
 {
     struct berr err;
     static const char *const good[] = {
-            "0.0.0.0:5000", "127.0.0.1:1",   "127.0.0.1:65535",       "[::1]:5000",
-            "[::]:443",     "localhost:80",  "registry.example.com:5000", "a-b.c:8080",
+            "0.0.0.0:5000", "127.0.0.1:1",  "127.0.0.1:65535",           "[::1]:5000",
+            "[::]:443",     "localhost:80", "registry.example.com:5000", "a-b.c:8080",
             "[fe80::1]:9",
     };
     static const char *const bad[] = {
-            "5000",        ":5000",          "127.0.0.1:",       "127.0.0.1:0",
-            "127.0.0.1:65536", "127.0.0.1:-1", "127.0.0.1:5000x", "::1:5000",
-            "[::1]5000",   "[::1:5000",      "[1.2.3.4]:80",     "999.1.1.1:80",
-            "1.2.3:80",    "-host:80",       "host-:80",         "a..b:80",
-            "host_name:80", "[]:80",         "127.0.0.1:99999999999999999999999",
+            "5000",
+            ":5000",
+            "127.0.0.1:",
+            "127.0.0.1:0",
+            "127.0.0.1:65536",
+            "127.0.0.1:-1",
+            "127.0.0.1:5000x",
+            "::1:5000",
+            "[::1]5000",
+            "[::1:5000",
+            "[1.2.3.4]:80",
+            "999.1.1.1:80",
+            "1.2.3:80",
+            "-host:80",
+            "host-:80",
+            "a..b:80",
+            "host_name:80",
+            "[]:80",
+            "127.0.0.1:99999999999999999999999",
     };
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -412,11 +427,25 @@ static void test_nul_byte(void)
 static void test_example(void)
 {
     static const char *const all_keys[] = {
-            "listen",           "data_dir",           "public_url",         "log_level",
-            "threads",          "max_connections",    "per_ip_connections", "connection_timeout_s",
-            "manifest_max_bytes", "chunk_min_bytes",  "list_max",           "upload_purge_age_s",
-            "gc_window_s",      "token_ttl_s",        "token_service",      "token_issuer",
-            "robot_prefix",     "login_fail_limit",   "pull_flush_s",
+            "listen",
+            "data_dir",
+            "public_url",
+            "log_level",
+            "threads",
+            "max_connections",
+            "per_ip_connections",
+            "connection_timeout_s",
+            "manifest_max_bytes",
+            "chunk_min_bytes",
+            "list_max",
+            "upload_purge_age_s",
+            "gc_window_s",
+            "token_ttl_s",
+            "token_service",
+            "token_issuer",
+            "robot_prefix",
+            "login_fail_limit",
+            "pull_flush_s",
     };
     struct berth_config def, cfg;
     struct berr err;
@@ -437,8 +466,8 @@ static void test_example(void)
         size_t klen = 0;
 
         pos += ll + (nl ? 1 : 0);
-        while (klen + 1 < ll && ((line[klen + 1] >= 'a' && line[klen + 1] <= 'z') ||
-                                 line[klen + 1] == '_'))
+        while (klen + 1 < ll &&
+               ((line[klen + 1] >= 'a' && line[klen + 1] <= 'z') || line[klen + 1] == '_'))
             klen++;
         if (ll > 0 && line[0] == '#' && klen > 0 && ll > klen + 3 &&
             memcmp(line + 1 + klen, " = ", 3) == 0) {
