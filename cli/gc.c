@@ -6,7 +6,7 @@
  * Both open the data directory the server uses (DATA/berth.db and the blob store) with their own
  * connections, so they may run while the server does; storage/gc.c states why that is safe. The
  * data directory and its database must exist already: these commands never create a registry.
- * Results go to stdout, progress and problems found to stderr. Exit status: 0 done and (fsck)
+ * Results and the problems found go to stdout, progress and log lines to stderr. Exit status: 0 done and (fsck)
  * consistent, 1 failed or (fsck) problems found, 2 usage error. No shared state. */
 #include "cli/cmds.h"
 

@@ -32,7 +32,7 @@
 #include "common/mem.h"
 #include "common/util.h"
 
-#define BLOB_IO_CHUNK (64 * 1024)
+#define BLOB_IO_CHUNK ((size_t)64 * 1024)
 
 struct blob_store {
     char root[PATH_MAX];

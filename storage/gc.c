@@ -29,7 +29,7 @@
 #include "common/util.h"
 
 #define GC_PROGRESS_MS 1000
-#define GC_LIST_MAX (64u * 1024 * 1024) /* digests held at once: 64 Mi x 65 bytes at most */
+#define GC_LIST_MAX ((size_t)64 * 1024 * 1024) /* digests held at once: 64 Mi x 65 bytes at most */
 
 /* ---- progress ---- */
 
