@@ -77,14 +77,14 @@ else
 fi
 
 # 3. banned calls. Comments and string literals are blanked first so prose that mentions
-# "system (" or a message quoting strcpy is not flagged; -w keeps snprintf, vsnprintf, fgets
-# and strtok_r out of the match.
-BANNED='(sprintf|vsprintf|strcpy|strcat|gets|strtok|atoi|system)[[:space:]]*\('
+# "system (" or a message quoting strcpy is not flagged; the leading non-identifier character
+# keeps snprintf, vsnprintf and fgets out of the match, the '(' right after the name strtok_r.
+BANNED='(^|[^A-Za-z0-9_])(sprintf|vsprintf|strcpy|strcat|gets|strtok|atoi|system)[[:space:]]*\('
 banned_out=""
 for f in $FILES; do
     hits=$(sed -E -e 's/"([^"\\]|\\.)*"/""/g' -e "s/'([^'\\\\]|\\\\.)'/''/g" \
         -e 's:/\*.*\*/::g' -e 's://.*$::' -e 's:^[[:space:]]*\*.*$::' -e 's:/\*.*$::' "$f" |
-        grep -nwE "$BANNED")
+        grep -nE "$BANNED")
     if [ -n "$hits" ]; then
         banned_out="$banned_out$(printf '%s\n' "$hits" | sed "s|^|$f:|")
 "
