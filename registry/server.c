@@ -57,6 +57,9 @@ struct conn_ctx {
     enum body_mode body;
     bool failed; /* r.err holds why; the rest of the body is dropped */
     bool answered;
+    bool has_pending;     /* an answer made on the first call, queued on the second */
+    bool pending_is_err;  /* the answer is r.err */
+    struct reply pending; /* the answer when !pending_is_err */
 };
 
 struct server {
@@ -380,6 +383,31 @@ static int authenticate(struct conn_ctx *c)
     return 0;
 }
 
+/* request_has_body: the client announced a body (Content-Length > 0 or chunked). */
+static bool request_has_body(const struct req *r)
+{
+    const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+    if (req_header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+        return true;
+    return cl != NULL && strcmp(cl, "0") != 0;
+}
+
+/* answer_early: libmicrohttpd closes the connection when a response is queued on the first
+ * call (it cannot know the request is complete), so a request without a body is answered on the
+ * second call and keeps its connection; a request with a body is answered at once, before a
+ * body we will not read is sent. */
+static enum MHD_Result answer_early(struct conn_ctx *c, struct reply *rep, bool is_err)
+{
+    if (request_has_body(&c->r))
+        return is_err ? queue_error(c) : queue(c, rep);
+    c->has_pending = true;
+    c->pending_is_err = is_err;
+    if (!is_err)
+        c->pending = *rep;
+    return MHD_YES;
+}
+
 /* first_call sets up a request; returns MHD_YES/MHD_NO like the access handler. */
 static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn, const char *url,
                                   const char *method, void **con_cls)
@@ -404,21 +432,21 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
 
     if (strcmp(url, "/v2") == 0 || str_has_prefix(url, "/v2/")) {
         if (route_v2(c, url[3] == '/' ? url + 4 : "") < 0)
-            return queue_error(c);
+            return answer_early(c, NULL, true);
     } else if (strcmp(url, "/api/v2.0/ping") == 0) {
         c->route = ROUTE_PING;
     } else if (str_has_prefix(url, "/api/")) {
         berr_set(&r->err, BERR_NOT_FOUND, "not found");
-        return queue_error(c);
+        return answer_early(c, NULL, true);
     } else {
         c->route = ROUTE_UI;
     }
     if (!method_allowed(c->route, r->method)) {
         berr_set(&r->err, BERR_UNSUPPORTED, "method %s not allowed here", method);
-        return queue_error(c);
+        return answer_early(c, NULL, true);
     }
     if (is_v2(c->route) && authenticate(c) < 0)
-        return queue_error(c);
+        return answer_early(c, NULL, true);
 
     if (c->route == ROUTE_MANIFEST && r->method == REQ_PUT) {
         uint64_t n;
@@ -427,7 +455,7 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
             n > r->reg->cfg->manifest_max_bytes) {
             berr_set(&r->err, BERR_TOO_LARGE, "manifest larger than %llu bytes",
                      (unsigned long long)r->reg->cfg->manifest_max_bytes);
-            return queue_error(c);
+            return answer_early(c, NULL, true);
         }
         c->body = BODY_BUFFER;
         return MHD_YES;
@@ -436,15 +464,15 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
         c->route == ROUTE_UPLOAD_START) {
         bool done = false;
         if (uploads_begin(r, &rep, &done) < 0)
-            return queue_error(c);
+            return answer_early(c, NULL, true);
         if (done)
-            return queue(c, &rep);
+            return answer_early(c, &rep, false);
         c->body = BODY_UPLOAD;
         return MHD_YES;
     }
     if (dispatch(c, &rep) < 0)
-        return queue_error(c);
-    return queue(c, &rep);
+        return answer_early(c, NULL, true);
+    return answer_early(c, &rep, false);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -459,6 +487,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     if (c == NULL)
         return first_call(s, conn, url, method, con_cls);
+    if (c->has_pending && !c->answered) {
+        *upload_data_size = 0;
+        c->has_pending = false;
+        if (c->pending_is_err)
+            return queue_error(c);
+        rep = c->pending;
+        return queue(c, &rep);
+    }
     if (c->answered) {
         /* answered on the first call; drop whatever body still arrives */
         *upload_data_size = 0;
@@ -509,6 +545,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     r = &c->r;
     uploads_abort(r);
+    if (c->has_pending && !c->pending_is_err && c->pending.resp != NULL)
+        MHD_destroy_response(c->pending.resp);
     log_msg(LOG_INFO, "%s %s %s %u %llu %lldms user=%s%s", r->reqid, method_name(r->method),
             r->url, r->status, (unsigned long long)r->bytes_out,
             (long long)(now_ms_mono() - r->t0_ms), r->user[0] ? r->user : "-",
@@ -525,7 +563,12 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     (void)cls;
     (void)vsnprintf(line, sizeof(line), fmt, ap); /* a cut line is still useful */
     line[strcspn(line, "\n")] = '\0';
-    log_msg(LOG_WARN, "http: %s", line);
+    /* malformed requests (a TLS hello on the plain port: every client probes https first) and
+     * resets are the client's business, not an operator's */
+    log_msg(strstr(line, "Error processing request") != NULL || strstr(line, "reset") != NULL
+                    ? LOG_DEBUG
+                    : LOG_WARN,
+            "http: %s", line);
 }
 
 static int parse_listen(struct sockaddr_storage *ss, socklen_t *sslen, const char *listen,
@@ -581,13 +624,14 @@ int server_start(struct server **out, struct registry *reg, struct berr *err)
         return berr_sys(err, ENOMEM, "server: alloc");
     s->reg = reg;
     s->d = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             (unsigned int)cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)cfg->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)SERVER_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-            MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+            MHD_OPTION_LISTENING_ADDRESS_REUSE,
             (unsigned int)1, MHD_OPTION_END);
     if (s->d == NULL) {
         mem_free(s);
