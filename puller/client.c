@@ -100,6 +100,8 @@ struct req {
     uint64_t skip;      /* bytes still to drop (server ignored Range) */
     uint64_t delivered; /* bytes given to the sink, all attempts */
     uint64_t limit;     /* total bytes the sink may get */
+    int64_t rate_start_ms; /* --limit-rate: when this request's first body byte came */
+    uint64_t rate_bytes;   /* body bytes since rate_start_ms */
     bool sink_failed;
     bool too_big;
     bool bad_range;
@@ -525,6 +527,23 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
     return len;
 }
 
+static void sleep_ms(long ms);
+
+/* throttle sleeps in the write callback until the average rate of this request is back under
+ * c->limit_rate; the socket then fills and TCP slows the sender. (curl's own
+ * CURLOPT_MAX_RECV_SPEED_LARGE lets a loopback transfer of a few MiB through unthrottled.) */
+static void throttle(struct req *r, size_t len)
+{
+    int64_t now = now_ms_mono(), due;
+
+    if (r->rate_start_ms == 0)
+        r->rate_start_ms = now;
+    r->rate_bytes += len;
+    due = r->rate_start_ms + (int64_t)(r->rate_bytes * 1000 / (uint64_t)r->c->limit_rate);
+    if (due > now)
+        sleep_ms((long)(due - now > 1000 ? 1000 : due - now));
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 {
     struct req *r = ud;
@@ -576,6 +595,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
         return 0;
     }
     r->delivered += len;
+    if (r->c->limit_rate > 0)
+        throttle(r, len);
     return size * nmemb;
 }
 
@@ -860,6 +881,8 @@ static void reset_response(struct req *r)
     r->sink_failed = false;
     r->too_big = false;
     r->bad_range = false;
+    r->rate_start_ms = 0;
+    r->rate_bytes = 0;
     if (r->body != NULL)
         buf_reset(r->body);
 }
@@ -977,8 +1000,6 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
         (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
         if (hdrs != NULL)
             (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-        if (c->limit_rate > 0)
-            (void)curl_easy_setopt(h, CURLOPT_MAX_RECV_SPEED_LARGE, (curl_off_t)c->limit_rate);
         if (r->kind == REQ_TOKEN && same && c->username != NULL) {
             (void)curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
             (void)curl_easy_setopt(h, CURLOPT_USERNAME, c->username);
