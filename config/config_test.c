@@ -455,7 +455,8 @@ static void test_example(void)
     int settings = 0;
 
     if (read_file(&text, &len, "config/berth.conf.example", 1 << 20) < 0) {
-        CHECK(!"config/berth.conf.example readable (run from the repository root)");
+        fprintf(stderr, "  config/berth.conf.example unreadable: run from the repository root\n");
+        CHECK_INT_EQ(errno, 0);
         return;
     }
     buf_init(&out, 1 << 20);
