@@ -42,9 +42,10 @@
 
 /* ---- migrations ---- */
 
-static const char MIGRATION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                          " version INTEGER PRIMARY KEY,"
-                                          " applied_at INTEGER NOT NULL)";
+static const char MIGRATION_TABLE_SQL[] =
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY,"
+        " applied_at INTEGER NOT NULL)";
 
 /* Migration 1: the whole first schema. Digests are stored as "sha256:<hex>". Every foreign key
  * column has an index (SQLite needs one to check deletes and cascades without a scan).
@@ -142,6 +143,88 @@ static const char SQL_MIGRATION_DONE[] =
 static const char SQL_LIBRARY[] =
         "INSERT INTO projects(name, public, owner_id, created_at, updated_at)"
         " VALUES ('library', 1, NULL, ?1, ?1) ON CONFLICT(name) DO NOTHING";
+
+/* ---- allocation ---- */
+
+#ifdef BERTH_TEST_BUILD
+/* Test builds route SQLite's allocations through mem.c, so mem_fail_after reaches them and the
+ * tests walk SQLite's out-of-memory paths through ours. Each block carries its size in front
+ * (SQLite asks for it through xSize); 16 bytes keep the user part aligned like malloc's. */
+#define SQ_HDR 16
+
+static void *sq_put_size(unsigned char *p, int n)
+{
+    size_t sz = (size_t)n;
+
+    memcpy(p, &sz, sizeof(sz));
+    return p + SQ_HDR;
+}
+
+static void *sq_malloc(int n)
+{
+    unsigned char *p;
+
+    if (n <= 0)
+        return NULL;
+    p = mem_malloc((size_t)n + SQ_HDR);
+    return p != NULL ? sq_put_size(p, n) : NULL;
+}
+
+static void sq_free(void *p)
+{
+    if (p != NULL)
+        mem_free((unsigned char *)p - SQ_HDR);
+}
+
+static void *sq_realloc(void *p, int n)
+{
+    unsigned char *q;
+
+    if (n <= 0)
+        return NULL;
+    q = mem_realloc((unsigned char *)p - SQ_HDR, (size_t)n + SQ_HDR);
+    return q != NULL ? sq_put_size(q, n) : NULL;
+}
+
+static int sq_size(void *p)
+{
+    size_t sz;
+
+    if (p == NULL)
+        return 0;
+    memcpy(&sz, (unsigned char *)p - SQ_HDR, sizeof(sz));
+    return (int)sz;
+}
+
+static int sq_roundup(int n)
+{
+    return (n + 7) & ~7;
+}
+
+static int sq_init(void *app)
+{
+    (void)app;
+    return SQLITE_OK;
+}
+
+static void sq_shutdown(void *app)
+{
+    (void)app;
+}
+
+static void sq_install(void)
+{
+    static const sqlite3_mem_methods methods = {sq_malloc,  sq_free, sq_realloc, sq_size,
+                                                sq_roundup, sq_init, sq_shutdown, NULL};
+
+    /* fails only when SQLite was already initialized by someone else: then it keeps its own */
+    if (sqlite3_config(SQLITE_CONFIG_MALLOC, &methods) != SQLITE_OK)
+        log_msg(LOG_WARN, "meta: SQLite allocations not routed through mem.c");
+}
+
+/* guards the one sqlite3_config call, which must precede every other use of SQLite */
+static pthread_once_t sq_once = PTHREAD_ONCE_INIT;
+#endif
 
 /* ---- errors, statements, binding ---- */
 
@@ -274,25 +357,6 @@ int meta_col_text(struct meta_conn *c, sqlite3_stmt *st, int col, char *out, siz
 
 /* ---- transactions ---- */
 
-int meta_tx_begin(struct meta_conn *c, struct berr *err)
-{
-    sqlite3_stmt *st;
-    int rc;
-
-    assert(!c->in_tx);
-    rc = pthread_mutex_lock(&c->m->write_mu);
-    assert(rc == 0); /* fails only for a corrupt or recursively locked default mutex */
-    rc = meta_stmt(&st, c, META_Q_BEGIN, SQL_BEGIN, err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    if (rc < 0) {
-        (void)pthread_mutex_unlock(&c->m->write_mu); /* locked just above */
-        return -1;
-    }
-    c->in_tx = true;
-    return 0;
-}
-
 static void tx_rollback(struct meta_conn *c)
 {
     sqlite3_stmt *st;
@@ -303,6 +367,28 @@ static void tx_rollback(struct meta_conn *c)
         return;
     if (meta_stmt(&st, c, META_Q_ROLLBACK, SQL_ROLLBACK, &e) < 0 || meta_exec(c, st, &e) < 0)
         log_msg(LOG_ERROR, "meta: rollback failed");
+}
+
+int meta_tx_begin(struct meta_conn *c, struct berr *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    assert(!c->in_tx);
+    rc = pthread_mutex_lock(&c->m->write_mu);
+    assert(rc == 0); /* fails only for a corrupt or recursively locked default mutex */
+    /* a ROLLBACK that failed (out of memory) left this connection inside a transaction */
+    if (!sqlite3_get_autocommit(c->db))
+        tx_rollback(c);
+    rc = meta_stmt(&st, c, META_Q_BEGIN, SQL_BEGIN, err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    if (rc < 0) {
+        (void)pthread_mutex_unlock(&c->m->write_mu); /* locked just above */
+        return -1;
+    }
+    c->in_tx = true;
+    return 0;
 }
 
 int meta_tx_end(struct meta_conn *c, int rc, struct berr *err)
@@ -506,8 +592,8 @@ static int migrate(struct meta_conn *c, struct berr *err)
     if (version_read(c, &cur, err) < 0)
         return -1;
     if (cur > MIGRATION_COUNT) {
-        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d", cur,
-                MIGRATION_COUNT);
+        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d",
+                cur, MIGRATION_COUNT);
         return berr_set(err, BERR_INTERNAL,
                         "database schema version %d is newer than supported (%d)", cur,
                         MIGRATION_COUNT);
@@ -546,6 +632,9 @@ int meta_open(struct meta **out, const char *path, unsigned pool_size, struct be
     int rc = -1;
 
     *out = NULL;
+#ifdef BERTH_TEST_BUILD
+    (void)pthread_once(&sq_once, sq_install); /* fails only with an invalid once control */
+#endif
     if (pool_size == 0 || pool_size > META_POOL_MAX)
         return berr_set(err, BERR_INTERNAL, "database pool size must be 1..%d", META_POOL_MAX);
     m = mem_calloc(1, sizeof(*m));
@@ -636,7 +725,8 @@ static const char SQL_REPO_INSERT[] =
         "INSERT INTO repositories(project_id, name, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?3)";
 
-int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err)
+int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
+                 struct berr *err)
 {
     sqlite3_stmt *st;
     int rc;
@@ -653,7 +743,8 @@ int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
     return rc;
 }
 
-int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id, struct berr *err)
+int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id,
+                     struct berr *err)
 {
     struct meta_conn *c = meta_conn_get(m);
     int rc = meta_repo_id(c, repo, id, err);

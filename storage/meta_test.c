@@ -906,7 +906,9 @@ static void test_concurrent(void)
     meta_close(m);
 }
 
-/* every allocation meta_open makes may fail: a clean error each time, no leak (ASan) */
+/* Every allocation meta_open makes, SQLite's included (test builds route them through mem.c),
+ * may fail: a clean BERR_INTERNAL and *out NULL each time, no leak (ASan), and the half-made
+ * database opens fine afterwards. */
 static void test_open_alloc_failures(void)
 {
     char path[256];
@@ -914,12 +916,14 @@ static void test_open_alloc_failures(void)
     struct berr e;
     long i;
     int failed = 0;
+    int v = 0;
 
     db_path(path, sizeof(path));
-    for (i = 0; i < 10; i++) {
+    for (i = 0; i < 20000; i++) {
         mem_fail_after(i);
         m = NULL;
-        if (meta_open(&m, path, 3, &e) < 0) {
+        berr_clear(&e);
+        if (meta_open(&m, path, 2, &e) < 0) {
             failed++;
             CHECK(m == NULL);
             CHECK_INT_EQ(e.code, BERR_INTERNAL);
@@ -927,9 +931,137 @@ static void test_open_alloc_failures(void)
             CHECK(m != NULL);
             meta_close(m);
         }
+        if (mem_injected() == 0)
+            break; /* i is past the last allocation: the whole open ran */
         mem_fail_after(-1);
     }
-    CHECK(failed >= 2); /* the struct and the pool arrays */
+    mem_fail_after(-1);
+    CHECK(i < 20000);
+    CHECK(failed >= 3); /* the struct and the pool arrays at least */
+    CHECK_INT_EQ(meta_open(&m, path, 2, &e), 0);
+    CHECK_INT_EQ(meta_schema_version(m, &v, &e), 0);
+    CHECK_INT_EQ(v, 1);
+    meta_close(m);
+}
+
+/* a write hit by an allocation failure at any point is all or nothing */
+static void test_put_alloc_failures(void)
+{
+    char path[256];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct repo_name r = rn("library/oom");
+    struct digest blobs[2] = {dig("oom config"), dig("oom layer")};
+    struct digest md = dig("oom manifest");
+    struct reference by_tag = ref_tag("v1");
+    struct reference by_digest = ref_digest(&md);
+    struct meta_manifest mf;
+    struct berr e;
+    long i;
+    int rc;
+    int rt;
+    int rd;
+    int failed = 0;
+    int torn = 0;
+
+    CHECK_INT_EQ(meta_blob_link(m, &r, &blobs[0], 1, &e), 0);
+    CHECK_INT_EQ(meta_blob_link(m, &r, &blobs[1], 2, &e), 0);
+    for (i = 0; i < 20000; i++) {
+        mem_fail_after(i);
+        rc = put_image(m, &r, "oom manifest", blobs, 2, "v1", &e);
+        mem_fail_after(-1);
+        if (rc < 0) {
+            failed++;
+            CHECK_INT_EQ(e.code, BERR_INTERNAL);
+        }
+        /* the manifest and its tag come together or not at all */
+        rt = meta_manifest_resolve(m, &r, &by_tag, &mf, &e);
+        rd = meta_manifest_resolve(m, &r, &by_digest, &mf, &e);
+        if (rt != rd)
+            torn++;
+        if (rc == 0) {
+            CHECK_INT_EQ(rt, 0);
+            break;
+        }
+        CHECK(rd < 0); /* a failed first put leaves nothing */
+    }
+    CHECK_INT_EQ(torn, 0);
+    CHECK(failed > 10);
+    CHECK(i < 20000);
+
+    /* deletes under failure: the manifest goes with its tags or stays with them */
+    for (i = 0; i < 20000; i++) {
+        mem_fail_after(i);
+        rc = meta_manifest_delete(m, &r, &md, &e);
+        mem_fail_after(-1);
+        rt = meta_manifest_resolve(m, &r, &by_tag, &mf, &e);
+        rd = meta_manifest_resolve(m, &r, &by_digest, &mf, &e);
+        CHECK_INT_EQ(rt, rd);
+        if (rc == 0) {
+            CHECK(rd < 0);
+            break;
+        }
+        CHECK_INT_EQ(rd, 0);
+    }
+    CHECK(i < 20000);
+    meta_close(m);
+}
+
+/* a list hit by an allocation failure is an error, never a short list */
+static void test_list_alloc_failures(void)
+{
+    char path[256];
+    char content[32];
+    char mcontent[40];
+    struct meta *m = open_fresh(2, path, sizeof(path));
+    struct repo_name r = rn("library/oomlist");
+    struct digest d;
+    struct coll col;
+    struct berr e;
+    bool more;
+    long i;
+    int rc;
+    int failed = 0;
+
+    for (i = 0; i < 100; i++) {
+        CHECK(snprintf(content, sizeof(content), "t%03ld", i) > 0);
+        d = dig(content);
+        CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1, &e), 0);
+        CHECK(snprintf(mcontent, sizeof(mcontent), "manifest %s", content) > 0);
+        CHECK_INT_EQ(put_image(m, &r, mcontent, &d, 1, content, &e), 0);
+    }
+    for (i = 0; i < 20000; i++) {
+        memset(&col, 0, sizeof(col));
+        mem_fail_after(i);
+        rc = meta_tags_list(m, &r, NULL, 90, coll_str, &col, &more, &e);
+        mem_fail_after(-1);
+        if (rc < 0) {
+            failed++;
+            CHECK_INT_EQ(e.code, BERR_INTERNAL);
+            continue;
+        }
+        CHECK_INT_EQ(rc, 0);
+        CHECK_INT_EQ(col.n, 90);
+        CHECK(more);
+        if (mem_injected() == 0)
+            break;
+    }
+    CHECK(failed >= 1);
+    CHECK(i < 20000);
+    for (i = 0; i < 20000; i++) {
+        memset(&col, 0, sizeof(col));
+        mem_fail_after(i);
+        rc = meta_blobs_all(m, coll_digest, &col, &e);
+        mem_fail_after(-1);
+        if (rc < 0) {
+            CHECK_INT_EQ(e.code, BERR_INTERNAL);
+            continue;
+        }
+        CHECK_INT_EQ(col.n, 200); /* 100 layers and 100 manifests */
+        if (mem_injected() == 0)
+            break;
+    }
+    CHECK(i < 20000);
+    meta_close(m);
 }
 
 /* removes the temporary databases t*.db with their -wal and -shm files, then the directory */
@@ -965,6 +1097,8 @@ int main(void)
     TEST_RUN(test_gc_many);
     TEST_RUN(test_concurrent);
     TEST_RUN(test_open_alloc_failures);
+    TEST_RUN(test_put_alloc_failures);
+    TEST_RUN(test_list_alloc_failures);
     cleanup_tmp();
     return test_summary();
 }
