@@ -9,7 +9,13 @@
  *
  * Error codes: an unknown project -> BERR_NAME_UNKNOWN ("project X not found"); an unknown
  * repository -> BERR_NAME_UNKNOWN; unknown manifest or tag -> BERR_MANIFEST_UNKNOWN; a blob not
- * linked to the repository -> BERR_BLOB_UNKNOWN; SQLite failures -> BERR_INTERNAL (logged). */
+ * linked to the repository -> BERR_BLOB_UNKNOWN; SQLite failures -> BERR_INTERNAL (logged).
+ *
+ * Callbacks (meta_str_fn, meta_referrer_fn, meta_digest_fn) run with no connection held: rows
+ * are copied out in batches first, so a callback may call meta_* itself (gc forgets as it
+ * walks, mount checks each candidate). A non-zero return stops the walk and is returned as is,
+ * without touching err. A list that changes during the walk may show some rows from before the
+ * change and some from after; each row is shown at most once. */
 #ifndef BERTH_STORAGE_META_H
 #define BERTH_STORAGE_META_H
 
@@ -25,8 +31,11 @@
 struct meta;
 
 /* meta_open opens (creating) the database at path, sets WAL, foreign_keys, busy timeout on
- * pool_size connections, runs the numbered migrations up to the newest, and makes sure the
- * project `library` (public) exists. *out is new (meta_close). */
+ * pool_size connections (1..256; a call waits while all are borrowed), runs the numbered
+ * migrations up to the newest, and makes sure the project `library` (public) exists. A database
+ * migrated by a newer binary is refused (BERR_INTERNAL, the message names both versions).
+ * *out is new (meta_close), NULL on failure. meta_close(NULL) is a no-op; no call may be
+ * running. */
 int meta_open(struct meta **out, const char *path, unsigned pool_size, struct berr *err);
 void meta_close(struct meta *m);
 /* meta_schema_version: the migration number the database is at. */
@@ -41,7 +50,8 @@ struct meta_project {
 };
 /* meta_project_get by name; BERR_NAME_UNKNOWN "project NAME not found". */
 int meta_project_get(struct meta *m, const char *name, struct meta_project *out, struct berr *err);
-/* meta_project_create; BERR_CONFLICT when it exists. out may be NULL. */
+/* meta_project_create; BERR_CONFLICT when it exists, BERR_NAME_INVALID when name is not one
+ * name component. owner_id <= 0 means no owner. out may be NULL. */
 int meta_project_create(struct meta *m, const char *name, bool public, int64_t owner_id,
                         struct meta_project *out, struct berr *err);
 
@@ -53,9 +63,10 @@ struct meta_user {
     bool sysadmin;
     int64_t created_at;
 };
-/* meta_user_get; BERR_NOT_FOUND when unknown. */
+/* Names and hashes are 1..255 bytes. meta_user_get; BERR_NOT_FOUND when unknown. */
 int meta_user_get(struct meta *m, const char *name, struct meta_user *out, struct berr *err);
-/* meta_user_create; BERR_CONFLICT when the name exists. *id may be NULL. */
+/* meta_user_create; BERR_CONFLICT when the name exists, BERR_BAD_REQUEST for an empty or
+ * too long name. id may be NULL. */
 int meta_user_create(struct meta *m, const char *name, const char *pw_hash, bool sysadmin,
                      int64_t *id, struct berr *err);
 /* meta_user_set_password; BERR_NOT_FOUND when unknown. */
@@ -73,13 +84,14 @@ int meta_blob_link(struct meta *m, const struct repo_name *repo, const struct di
 int meta_blob_linked(struct meta *m, const struct repo_name *repo, const struct digest *d,
                      uint64_t *size, struct berr *err);
 /* meta_blob_unlink removes the link of d to repo (the file stays until gc).
- * BERR_BLOB_UNKNOWN when not linked. */
+ * BERR_BLOB_UNKNOWN when not linked. A manifest of repo that lists d still lets repo serve it
+ * (meta_blob_linked) until that manifest is deleted. */
 int meta_blob_unlink(struct meta *m, const struct repo_name *repo, const struct digest *d,
                      struct berr *err);
 /* meta_blob_size: size of a blob known anywhere in the registry; BERR_BLOB_UNKNOWN otherwise. */
 int meta_blob_size(struct meta *m, const struct digest *d, uint64_t *size, struct berr *err);
-/* meta_blob_repos calls fn with the name of every repository linked to d, until fn returns
- * non-zero (that value is returned). Used by mount without `from`. */
+/* meta_blob_repos calls fn with the name of every repository linked to d, in name order, until
+ * fn returns non-zero (that value is returned). Used by mount without `from`. */
 typedef int (*meta_str_fn)(const char *s, void *ctx);
 int meta_blob_repos(struct meta *m, const struct digest *d, meta_str_fn fn, void *ctx,
                     struct berr *err);
@@ -126,16 +138,17 @@ struct meta_manifest {
 int meta_manifest_resolve(struct meta *m, const struct repo_name *repo,
                           const struct reference *ref, struct meta_manifest *out,
                           struct berr *err);
-/* meta_manifest_delete removes the manifest d from repo with all its tags and references.
- * BERR_MANIFEST_UNKNOWN when absent. The blob file stays until gc. */
+/* meta_manifest_delete removes the manifest d from repo with all its tags and references, and
+ * the link of its own digest to repo (so gc may take it). Indexes listing d and referrers whose
+ * subject is d stay. BERR_MANIFEST_UNKNOWN when absent. The blob file stays until gc. */
 int meta_manifest_delete(struct meta *m, const struct repo_name *repo, const struct digest *d,
                          struct berr *err);
 /* meta_tag_delete removes one tag; the manifest stays. BERR_MANIFEST_UNKNOWN when absent. */
 int meta_tag_delete(struct meta *m, const struct repo_name *repo, const struct tag *t,
                     struct berr *err);
-/* meta_tags_list calls fn for up to n tags of repo in lexical order strictly after `last`
- * (NULL or "" = from the start). *more is set when tags remain after the last one given.
- * BERR_NAME_UNKNOWN when the repository does not exist. */
+/* meta_tags_list calls fn for up to n tags of repo in lexical (byte) order strictly after
+ * `last` (NULL or "" = from the start). *more is set when tags remain after the last one given
+ * (with n == 0: whether any remain). BERR_NAME_UNKNOWN when the repository does not exist. */
 int meta_tags_list(struct meta *m, const struct repo_name *repo, const char *last, unsigned n,
                    meta_str_fn fn, void *ctx, bool *more, struct berr *err);
 /* meta_catalog: the same over repository names (repositories with at least one manifest or
@@ -151,14 +164,16 @@ struct meta_referrer {
     const char *annotations_json; /* may be NULL */
 };
 typedef int (*meta_referrer_fn)(const struct meta_referrer *r, void *ctx);
-/* meta_referrers calls fn for every manifest of repo whose subject is d, filtered by
- * artifact_type when not NULL. Strings are borrowed for the duration of the call of fn. */
+/* meta_referrers calls fn for every manifest of repo whose subject is d, in digest order,
+ * filtered by artifact_type when not NULL ("" matches those without one). Strings are borrowed
+ * for the duration of the call of fn. BERR_NAME_UNKNOWN when the repository does not exist. */
 int meta_referrers(struct meta *m, const struct repo_name *repo, const struct digest *d,
                    const char *artifact_type, meta_referrer_fn fn, void *ctx, struct berr *err);
 
 /* ---- garbage collection and consistency ---- */
-/* meta_gc_unreferenced calls fn for every blob row that no repository links, no manifest lists
- * and that was created before `before` (epoch seconds). */
+/* meta_gc_unreferenced calls fn for every blob row that no repository links, that is not the
+ * digest of a manifest, that no manifest lists, and that was created before `before` (epoch
+ * seconds), in digest order. */
 typedef int (*meta_digest_fn)(const struct digest *d, void *ctx);
 int meta_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void *ctx,
                          struct berr *err);
