@@ -42,10 +42,9 @@
 
 /* ---- migrations ---- */
 
-static const char MIGRATION_TABLE_SQL[] =
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY,"
-        " applied_at INTEGER NOT NULL)";
+static const char MIGRATION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version INTEGER PRIMARY KEY,"
+                                          " applied_at INTEGER NOT NULL)";
 
 /* Migration 1: the whole first schema. Digests are stored as "sha256:<hex>". Every foreign key
  * column has an index (SQLite needs one to check deletes and cascades without a scan).
@@ -214,7 +213,7 @@ static void sq_shutdown(void *app)
 
 static void sq_install(void)
 {
-    static const sqlite3_mem_methods methods = {sq_malloc,  sq_free, sq_realloc, sq_size,
+    static const sqlite3_mem_methods methods = {sq_malloc,  sq_free, sq_realloc,  sq_size,
                                                 sq_roundup, sq_init, sq_shutdown, NULL};
 
     /* fails only when SQLite was already initialized by someone else: then it keeps its own */
@@ -592,8 +591,8 @@ static int migrate(struct meta_conn *c, struct berr *err)
     if (version_read(c, &cur, err) < 0)
         return -1;
     if (cur > MIGRATION_COUNT) {
-        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d",
-                cur, MIGRATION_COUNT);
+        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d", cur,
+                MIGRATION_COUNT);
         return berr_set(err, BERR_INTERNAL,
                         "database schema version %d is newer than supported (%d)", cur,
                         MIGRATION_COUNT);
@@ -725,8 +724,7 @@ static const char SQL_REPO_INSERT[] =
         "INSERT INTO repositories(project_id, name, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?3)";
 
-int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
-                 struct berr *err)
+int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err)
 {
     sqlite3_stmt *st;
     int rc;
@@ -743,8 +741,7 @@ int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
     return rc;
 }
 
-int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id,
-                     struct berr *err)
+int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id, struct berr *err)
 {
     struct meta_conn *c = meta_conn_get(m);
     int rc = meta_repo_id(c, repo, id, err);

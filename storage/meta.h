@@ -70,8 +70,7 @@ int meta_user_get(struct meta *m, const char *name, struct meta_user *out, struc
 int meta_user_create(struct meta *m, const char *name, const char *pw_hash, bool sysadmin,
                      int64_t *id, struct berr *err);
 /* meta_user_set_password; BERR_NOT_FOUND when unknown. */
-int meta_user_set_password(struct meta *m, const char *name, const char *pw_hash,
-                           struct berr *err);
+int meta_user_set_password(struct meta *m, const char *name, const char *pw_hash, struct berr *err);
 
 /* ---- blobs and repository links ---- */
 /* meta_blob_link records that blob d (size bytes, file already in the blob store) belongs to repo:
@@ -135,9 +134,8 @@ struct meta_manifest {
 };
 /* meta_manifest_resolve a tag or digest in repo. BERR_NAME_UNKNOWN when the repository does not
  * exist, BERR_MANIFEST_UNKNOWN when the reference is unknown. */
-int meta_manifest_resolve(struct meta *m, const struct repo_name *repo,
-                          const struct reference *ref, struct meta_manifest *out,
-                          struct berr *err);
+int meta_manifest_resolve(struct meta *m, const struct repo_name *repo, const struct reference *ref,
+                          struct meta_manifest *out, struct berr *err);
 /* meta_manifest_delete removes the manifest d from repo with all its tags and references, and
  * the link of its own digest to repo (so gc may take it). Indexes listing d and referrers whose
  * subject is d stay. BERR_MANIFEST_UNKNOWN when absent. The blob file stays until gc. */

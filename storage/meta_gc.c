@@ -26,7 +26,8 @@
 static const char SQL_GC_PAGE[] =
         "SELECT b.digest FROM blobs b WHERE b.digest > ?1 AND b.created_at < ?2"
         " AND" SQL_UNREFERENCED " ORDER BY b.digest LIMIT ?3";
-static const char SQL_BLOB_FORGET[] = "DELETE FROM blobs AS b WHERE b.digest = ?1 AND" SQL_UNREFERENCED;
+static const char SQL_BLOB_FORGET[] =
+        "DELETE FROM blobs AS b WHERE b.digest = ?1 AND" SQL_UNREFERENCED;
 static const char SQL_BLOB_KNOWN[] = "SELECT 1 FROM blobs WHERE digest = ?1";
 static const char SQL_BLOBS_PAGE[] =
         "SELECT digest FROM blobs WHERE digest > ?1 ORDER BY digest LIMIT ?2";

@@ -133,13 +133,11 @@ int meta_tx_end(struct meta_conn *c, int rc, struct berr *err);
 /* meta_repo_id looks a repository up by name: 1 and *id when it exists, 0 when not, -1 on
  * failure. meta_repo_ensure (inside a transaction) creates it when its project exists and
  * fails with BERR_NAME_UNKNOWN "project X not found" otherwise. */
-int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
-                 struct berr *err);
+int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err);
 int meta_repo_ensure(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
                      struct berr *err);
 /* meta_repo_lookup does meta_repo_id on a connection of its own. */
-int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id,
-                     struct berr *err);
+int meta_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id, struct berr *err);
 
 /* meta_blob_insert_link (in a transaction) inserts the blob row when new and links it to
  * repo_id. meta_blob_linked_id: 1 when repo_id may serve d (see meta_blob_linked), 0 when not,

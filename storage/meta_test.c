@@ -173,9 +173,9 @@ static void test_migrations(void)
     sqlite3_free(emsg);
     emsg = NULL;
     /* a database from a newer binary is refused */
-    CHECK_INT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (99, 0)", NULL, NULL,
-                              &emsg),
-                 SQLITE_OK);
+    CHECK_INT_EQ(
+            sqlite3_exec(db, "INSERT INTO schema_migrations VALUES (99, 0)", NULL, NULL, &emsg),
+            SQLITE_OK);
     sqlite3_free(emsg);
     CHECK_INT_EQ(sqlite3_close(db), SQLITE_OK);
     m2 = (struct meta *)&v; /* must be reset to NULL on failure */
@@ -666,9 +666,8 @@ static void test_referrers(void)
     CHECK(strstr(col.s, "/application/vnd.example.sbom/8/{\"k\":\"v\"}") != NULL);
 
     memset(&col, 0, sizeof(col));
-    CHECK_INT_EQ(meta_referrers(m, &r, &subject, "application/vnd.example.sbom", coll_ref, &col,
-                                &e),
-                 0);
+    CHECK_INT_EQ(
+            meta_referrers(m, &r, &subject, "application/vnd.example.sbom", coll_ref, &col, &e), 0);
     CHECK(snprintf(want, sizeof(want), "%s/application/vnd.example.sbom/8/{\"k\":\"v\"}",
                    tail4(&a2)) > 0);
     CHECK_STR_EQ(col.s, want);
@@ -1076,7 +1075,7 @@ static void cleanup_tmp(void)
         for (k = 0; k < 3; k++)
             if (snprintf(p, sizeof(p), "%s/t%d.db%s", tmpdir, i, sfx[k]) > 0)
                 (void)unlink(p); /* absent files are fine */
-    (void)rmdir(tmpdir); /* best effort: a leftover directory in /tmp harms nothing */
+    (void)rmdir(tmpdir);         /* best effort: a leftover directory in /tmp harms nothing */
 }
 
 int main(void)
