@@ -11,9 +11,11 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -454,6 +456,53 @@ static void test_purge(void)
     fx_close(&f);
 }
 
+/* a full disk (RLIMIT_FSIZE) mid-chunk: the write fails, the offset and the file stay at the
+ * last good byte, and the upload goes on correctly once there is room again */
+static void test_disk_full(void)
+{
+    struct fixture f;
+    char id[UPLOAD_ID_LEN + 1], p[PATH_MAX];
+    static unsigned char data[150000];
+    struct rlimit old, lim;
+    struct upload *u = NULL;
+    struct digest want, d;
+    struct berr err;
+    struct stat st;
+    uint64_t size;
+
+    for (size_t i = 0; i < sizeof(data); i++)
+        data[i] = (unsigned char)(i * 13 + 1);
+    CHECK_INT_EQ(digest_of(&want, data, sizeof(data)), 0);
+    fx_open(&f);
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(getrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    lim = old;
+    lim.rlim_cur = 100000;
+    CHECK_INT_EQ(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    CHECK_INT_EQ(upload_write(u, data, 60000, &err), 0);
+    CHECK_INT_EQ(upload_write(u, data + 60000, 60000, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_INTERNAL);
+    CHECK_INT_EQ(upload_offset(u), 60000);
+    session_file(&f, id, "data", p, sizeof(p));
+    CHECK(stat(p, &st) == 0 && st.st_size == 60000);
+    /* a manifest that does not fit leaves nothing behind either */
+    CHECK_INT_EQ(blob_store_put_buf(f.bs, data, sizeof(data), &d, &err), -1);
+    CHECK_INT_EQ(count_blobs(f.root), 0);
+    CHECK_INT_EQ(count_uploads(f.root), 1);
+    CHECK_INT_EQ(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    upload_release(u);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_offset(u), 60000);
+    CHECK_INT_EQ(upload_write(u, data + 60000, sizeof(data) - 60000, &err), 0);
+    CHECK_INT_EQ(upload_commit(u, &want, &size, &err), 0);
+    CHECK_INT_EQ(size, sizeof(data));
+    CHECK_INT_EQ(blob_store_verify(f.bs, &want, &err), 0);
+    fx_close(&f);
+}
+
 struct race {
     struct upload_mgr *m;
     const struct repo_name *repo;
@@ -619,6 +668,7 @@ int main(void)
     TEST_RUN(test_restart);
     TEST_RUN(test_cancel);
     TEST_RUN(test_purge);
+    TEST_RUN(test_disk_full);
     TEST_RUN(test_threads);
     TEST_RUN(test_alloc_failures);
     return test_summary();
