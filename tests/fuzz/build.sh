@@ -7,6 +7,7 @@
 #
 # The library is built by the Makefile into build/fuzz/ (MODE=fuzz with clang and the sanitizer
 # flags below); warnings are not errors there, the fuzz build hunts crashes, `make` hunts warnings.
+# A tests/fuzz/<target>.dict, when present, is passed as libFuzzer's -dict.
 # Inputs libFuzzer finds interesting go to build/fuzz/work/<target>/ (scratch, never committed);
 # the seeds in tests/fuzz/corpus/<target>/ are read, not written. A crash, leak, timeout or
 # out-of-memory input is saved as tests/fuzz/corpus/<target>/crash-<sha1> (timeout-, oom-,
@@ -69,8 +70,11 @@ for t in $targets; do
         failed="$failed $t"
         continue
     fi
+    dict=""
+    [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
     echo "fuzz: $t for ${FUZZ_TIME}s"
-    if "$bin" -max_total_time="$FUZZ_TIME" -artifact_prefix="$corpus/" -print_final_stats=1 -timeout=10 \
+    # shellcheck disable=SC2086 # $dict is empty or one word
+    if "$bin" $dict -max_total_time="$FUZZ_TIME" -artifact_prefix="$corpus/" -print_final_stats=1 -timeout=10 \
             "$work" "$corpus" >"$OUT/$t.log" 2>&1; then
         grep -E '^(stat::number_of_executed_units|stat::new_units_added)' "$OUT/$t.log" |
             sed "s/^/fuzz: $t: /"
