@@ -114,6 +114,14 @@ static int parse_args(struct pull_opts *o, int argc, char **argv)
         size_t nlen = eq != NULL && str_has_prefix(a, "--") ? (size_t)(eq - a) : strlen(a);
         long long v;
 
+        if (a[0] != '-') {
+            if (o->image != NULL) {
+                fprintf(stderr, "berth pull: one IMAGE only\n");
+                return -1;
+            }
+            o->image = a;
+            continue;
+        }
         if (nlen >= sizeof(name)) {
             fprintf(stderr, "berth pull: unknown option %s\n", a);
             return -1;
@@ -200,14 +208,9 @@ static int parse_args(struct pull_opts *o, int argc, char **argv)
             o->json = true;
         } else if (strcmp(name, "--verbose") == 0 || strcmp(name, "-v") == 0) {
             o->verbose = true;
-        } else if (a[0] == '-') {
+        } else {
             fprintf(stderr, "berth pull: unknown option %s\n", a);
             return -1;
-        } else if (o->image != NULL) {
-            fprintf(stderr, "berth pull: one IMAGE only\n");
-            return -1;
-        } else {
-            o->image = a;
         }
 #undef TAKES_VALUE
     }
