@@ -9,7 +9,8 @@
  *   3. SIGPIPE from a helper that exits without reading is blocked for this thread while writing
  *      and a pending one is consumed, so it never kills the process.
  * Safe to call from several threads (pipes are opened O_CLOEXEC); no global state. */
-#define _GNU_SOURCE /* pipe2 */
+/* pipe2() with O_CLOEXEC is a GNU extension in glibc 2.36 */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #include "puller/credhelper.h"
 
 #include <errno.h>
@@ -31,7 +32,7 @@
 #include "common/mem.h"
 #include "common/util.h"
 
-#define CREDHELPER_OUT_MAX (64 * 1024)
+#define CREDHELPER_OUT_MAX ((size_t)64 * 1024)
 #define CREDHELPER_NAME_MAX 64
 
 extern char **environ;
@@ -43,8 +44,7 @@ int credhelper_name_valid(const char *name)
     if (name == NULL)
         return 0;
     len = strnlen(name, CREDHELPER_NAME_MAX + 1);
-    if (len == 0 || len > CREDHELPER_NAME_MAX || strcmp(name, ".") == 0 ||
-        strcmp(name, "..") == 0)
+    if (len == 0 || len > CREDHELPER_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return 0;
     for (i = 0; i < len; i++) {
         char c = name[i];

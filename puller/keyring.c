@@ -223,8 +223,7 @@ static int go_url_parse(struct gurl *u, const char *raw)
 
 /* net.SplitHostPort; on error host = whole, port = "" (kubelet's SplitURL). host_len and the
  * port are views into hp. */
-static void split_host_port(const char *hp, size_t *host_off, size_t *host_len,
-                            const char **port)
+static void split_host_port(const char *hp, size_t *host_off, size_t *host_len, const char **port)
 {
     size_t len = strlen(hp), j = 0, k = 0, i;
     const char *last = mem_rchr(hp, len, ':'), *end;
@@ -731,8 +730,7 @@ fail:
 }
 
 int keyring_add(struct keyring *k, enum secret_origin origin, const char *registry_key,
-                const char *username, const char *password, const char *source,
-                struct berr *err)
+                const char *username, const char *password, const char *source, struct berr *err)
 {
     struct kentry e = {0};
 
@@ -810,8 +808,8 @@ static int resolve_entry(struct cred_list *out, size_t *cap, const struct kentry
     int r;
 
     if (e->helper == NULL)
-        return append_cred(out, cap, mem_strdup(e->username), mem_strdup(e->password),
-                           e->source, err);
+        return append_cred(out, cap, mem_strdup(e->username), mem_strdup(e->password), e->source,
+                           err);
     r = credhelper_get(&user, &secret, e->helper, e->server, 0, err);
     if (r < 0)
         return -1;
@@ -829,8 +827,8 @@ static int resolve_entry(struct cred_list *out, size_t *cap, const struct kentry
     return append_cred(out, cap, user, secret, e->source, err);
 }
 
-static int lookup_sub(struct cred_list *out, size_t *cap, const struct ksub *sub,
-                      const char *image, struct berr *err)
+static int lookup_sub(struct cred_list *out, size_t *cap, const struct ksub *sub, const char *image,
+                      struct berr *err)
 {
     bool matched = false;
 

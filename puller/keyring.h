@@ -54,8 +54,7 @@ void keyring_free(struct keyring *k);
  * does not parse as a URL is ignored as kubelet ignores it (returns 1, nothing stored);
  * 0 when stored, -1 on out of memory or when KEYRING_MAX_CREDS is reached. */
 int keyring_add(struct keyring *k, enum secret_origin origin, const char *registry_key,
-                const char *username, const char *password, const char *source,
-                struct berr *err);
+                const char *username, const char *password, const char *source, struct berr *err);
 
 /* keyring_add_helper stores "ask docker-credential-<helper_name> for registry_key" under the
  * normalized key; the helper is run only when a lookup matches this key, with the raw

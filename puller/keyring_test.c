@@ -30,7 +30,7 @@ static const char *const norm[][2] = {
         {"h?st.example.com", "h"}, /* Go's url.Parse: '?' starts the query */
         {"h[a-z]rbor.example.com", "h[a-z]rbor.example.com"},
         {"HTTPS://x", "HTTPS://x"}, /* scheme prefix is case-sensitive in kubelet */
-        {"h.io/a%2Fb", "h.io/a/b"},  /* the path is %-decoded */
+        {"h.io/a%2Fb", "h.io/a/b"}, /* the path is %-decoded */
         {"[::1]:5000", "[::1]:5000"},
         {"", ""},
 };
@@ -95,16 +95,16 @@ static const struct mrow matches[] = {
         {"registry.example.com/x", "reg*.example.com", true},
         {"harbor.example.com/x", "h[a-z]rbor.example.com", true},
         {"h0rbor.example.com/x", "h[a-z]rbor.example.com", false},
-        {"harbor.example.com/x", "h[!a]rbor.example.com", true}, /* '!' is a member... */
+        {"harbor.example.com/x", "h[!a]rbor.example.com", true},  /* '!' is a member... */
         {"hbrbor.example.com/x", "h[!a]rbor.example.com", false}, /* ...not a negation */
         {"hbrbor.example.com/x", "h[a-c]rbor.example.com", true},
         {"h-rbor.example.com/x", "h[a-c-]rbor.example.com", false}, /* bad pattern */
         {"a.example.com/x", "*.*.com", true},
         {"a.example.com:5000/x", "*.example.com:5000", true},
         {"a.example.com:5000/x", "*.example.com", false},
-        {"host.example.com/x", "h?st.example.com", false}, /* '?' never reaches the glob */
-        {"harbor.example.com/x", "h[a-.example.com", false},  /* bad pattern: no match */
-        {"Harbor.example.com/x", "harbor.example.com", false},  /* case-sensitive */
+        {"host.example.com/x", "h?st.example.com", false},     /* '?' never reaches the glob */
+        {"harbor.example.com/x", "h[a-.example.com", false},   /* bad pattern: no match */
+        {"Harbor.example.com/x", "harbor.example.com", false}, /* case-sensitive */
         {"localhost/app", "localhost", true},
         {"localhost:5000/app", "localhost", false},
         {"10.0.0.5:5000/x", "10.0.0.5:5000", true},

@@ -157,8 +157,7 @@ static int parse(struct image_ref *out, const char *s, struct berr *err)
     if (name_len == 0)
         return berr_set(err, BERR_NAME_INVALID, "image reference has no name");
     if (name_len == 64 && at == NULL && colon == NULL) {
-        for (i = 0; i < 64 && ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'));
-             i++)
+        for (i = 0; i < 64 && ((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')); i++)
             ;
         if (i == 64)
             return berr_set(err, BERR_NAME_INVALID,
@@ -168,9 +167,9 @@ static int parse(struct image_ref *out, const char *s, struct berr *err)
     /* splitDockerDomain */
     for (slash = 0; slash < name_len && s[slash] != '/'; slash++)
         ;
-    if (slash == name_len || (memchr(s, '.', slash) == NULL && memchr(s, ':', slash) == NULL &&
-                              !(slash == 9 && memcmp(s, "localhost", 9) == 0) &&
-                              !has_upper(s, slash))) {
+    if (slash == name_len ||
+        (memchr(s, '.', slash) == NULL && memchr(s, ':', slash) == NULL &&
+         !(slash == 9 && memcmp(s, "localhost", 9) == 0) && !has_upper(s, slash))) {
         dom = DEFAULT_DOMAIN;
         dom_len = strlen(DEFAULT_DOMAIN);
         rem_off = 0;

@@ -21,8 +21,8 @@ static const struct row good[] = {
          "docker.io/user/app"},
         {"docker.io/nginx", "docker.io", "library/nginx", "latest", "", "registry-1.docker.io",
          "docker.io/library/nginx"},
-        {"index.docker.io/user/app:v2", "docker.io", "user/app", "v2", "",
-         "registry-1.docker.io", "docker.io/user/app"},
+        {"index.docker.io/user/app:v2", "docker.io", "user/app", "v2", "", "registry-1.docker.io",
+         "docker.io/user/app"},
         {"host:5000/a/b:tag", "host:5000", "a/b", "tag", "", "host:5000", "host:5000/a/b"},
         {"harbor.example.com:8443/proj/app:1.0", "harbor.example.com:8443", "proj/app", "1.0", "",
          "harbor.example.com:8443", "harbor.example.com:8443/proj/app"},
@@ -40,8 +40,7 @@ static const struct row good[] = {
         {"a__b/c-d--e.f", "docker.io", "a__b/c-d--e.f", "latest", "", "registry-1.docker.io",
          "docker.io/a__b/c-d--e.f"},
         {"[::1]:5000/app", "[::1]:5000", "app", "latest", "", "[::1]:5000", "[::1]:5000/app"},
-        {"10.0.0.5:5000/x", "10.0.0.5:5000", "x", "latest", "", "10.0.0.5:5000",
-         "10.0.0.5:5000/x"},
+        {"10.0.0.5:5000/x", "10.0.0.5:5000", "x", "latest", "", "10.0.0.5:5000", "10.0.0.5:5000/x"},
         {"host:5000", "docker.io", "library/host", "5000", "", "registry-1.docker.io",
          "docker.io/library/host"}, /* ':' after the last '/' is a tag, as in docker */
 };

@@ -66,10 +66,9 @@ static const char *base_name(const char *path)
 
 /* fail formats "<file>: <what>: <field>: <detail>" into err, using the file's base name when
  * the full path would not fit the message. Returns -1. */
-static int fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt,
-                ...) __attribute__((format(printf, 4, 5)));
-static int fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt,
-                ...)
+static int fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static int fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt, ...)
 {
     char detail[256], head[512];
     const char *label = c->label;
@@ -280,8 +279,8 @@ static int add_entry(struct lctx *c, const struct where *w, const char *reg_key,
         pass = colon + 1;
     }
     if (w->field != NULL)
-        n = snprintf(source, sizeof(source), "%s (file %s, key %s) registry %s", w->what,
-                     c->label, w->field, reg_key);
+        n = snprintf(source, sizeof(source), "%s (file %s, key %s) registry %s", w->what, c->label,
+                     w->field, reg_key);
     else
         n = snprintf(source, sizeof(source), "%s (file %s) registry %s", w->what, c->label,
                      reg_key);
@@ -577,7 +576,7 @@ static int load_doc(struct lctx *c, json_t *doc, size_t index, int depth, struct
         struct where w = {"dockercfg", NULL, NULL, NULL};
         return add_map(c, &w, doc, err);
     }
-docker: {
+docker : {
     struct where w = {"docker config", NULL, NULL, NULL};
     return add_config_json(c, &w, doc, true, err);
 }
@@ -682,8 +681,7 @@ static int load_yaml(struct lctx *c, const char *data, size_t len, struct berr *
         json_t *j;
         struct yconv y;
         if (!yaml_parser_load(&parser, &doc)) {
-            rc = fail(c, NULL, err, "YAML error at line %zu: %s",
-                      parser.problem_mark.line + 1,
+            rc = fail(c, NULL, err, "YAML error at line %zu: %s", parser.problem_mark.line + 1,
                       parser.problem != NULL ? parser.problem : "parse error");
             break;
         }
@@ -768,8 +766,8 @@ int secrets_load_buffer(struct keyring *k, const char *data, size_t len, const c
     return rc;
 }
 
-int secrets_load_file(struct keyring *k, const char *path, enum secret_origin origin,
-                      bool verbose, struct berr *err)
+int secrets_load_file(struct keyring *k, const char *path, enum secret_origin origin, bool verbose,
+                      struct berr *err)
 {
     struct lctx c = {k, origin, verbose, path, 0};
     char *data = NULL;

@@ -27,8 +27,8 @@
 /* secrets_load_file adds every credential found in path to k with the given origin.
  * On error (BERR_BAD_REQUEST for bad content, BERR_INTERNAL for I/O) what the file added before
  * the fault stays in k; callers treat the keyring as unusable and stop. */
-int secrets_load_file(struct keyring *k, const char *path, enum secret_origin origin,
-                      bool verbose, struct berr *err);
+int secrets_load_file(struct keyring *k, const char *path, enum secret_origin origin, bool verbose,
+                      struct berr *err);
 
 /* secrets_load_buffer is secrets_load_file on bytes in memory; label names the input in sources
  * and errors (a file name). */

@@ -394,8 +394,7 @@ static void test_config_json_helpers(void)
             "  \"fail.example.com\": \"test\"},\n"
             " \"psFormat\": \"table\"}";
 
-    CHECK_INT_EQ(secrets_load_buffer(k, cfg, strlen(cfg), "config.json", SECRET_NODE, false,
-                                     &err),
+    CHECK_INT_EQ(secrets_load_buffer(k, cfg, strlen(cfg), "config.json", SECRET_NODE, false, &err),
                  0);
     CHECK_STR_EQ(who(k, "static.example.com/a"), "su/sp");
     CHECK_STR_EQ(who(k, "helped.example.com/a"), "helpuser/helppw");
@@ -458,8 +457,9 @@ static void test_docker_config_paths(void)
     CHECK_STR_EQ(who(k, "node.example.com/x"), "nu/np");
     CHECK_STR_EQ(who(k, "old.example.com/x"), "");
     /* node creds come after pod creds */
-    CHECK_INT_EQ(load_str(k, SECRET_HEAD "stringData: {.dockerconfigjson: '{\"auths\": "
-                                         "{\"node.example.com\": {\"username\": \"pod\"}}}'}\n",
+    CHECK_INT_EQ(load_str(k,
+                          SECRET_HEAD "stringData: {.dockerconfigjson: '{\"auths\": "
+                                      "{\"node.example.com\": {\"username\": \"pod\"}}}'}\n",
                           &err),
                  0);
     CHECK_STR_EQ(who(k, "node.example.com/x"), "pod/,nu/np");
@@ -525,8 +525,8 @@ static void cleanup_tmp(void)
     snprintf(cmd, sizeof(cmd), "%s", tmpdir);
     if (strncmp(cmd, "/tmp/berth-secrets-test-", 24) != 0)
         return;
-    const char *files[] = {"docker-credential-test", "docker-credential-slow", "home/.dockercfg",
-                           "home/.docker/config.json", "dc/config.json", NULL};
+    const char *files[] = {"docker-credential-test",   "docker-credential-slow", "home/.dockercfg",
+                           "home/.docker/config.json", "dc/config.json",         NULL};
     for (size_t i = 0; files[i] != NULL; i++) {
         char p[700];
         snprintf(p, sizeof(p), "%s/%s", tmpdir, files[i]);
