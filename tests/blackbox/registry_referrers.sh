@@ -41,7 +41,7 @@ r2=$(digest_of "$BB_TMP/r2.json")
 # --- empty before any referrer ------------------------------------------------------------------
 req GET "/v2/$repo/referrers/$subject"
 check_status "referrers of a subject without referrers -> 200" 200
-check_hdr_match "referrers Content-Type is an OCI index" Content-Type "^$MT_OCI_INDEX"
+check_hdr_match "referrers Content-Type is an OCI index" Content-Type "^application/vnd\.oci\.image\.index\.v1\+json"
 check_jq "no referrers yet: empty manifests list" \
     '.schemaVersion == 2 and .mediaType == $mt and .manifests == []' --arg mt "$MT_OCI_INDEX"
 
