@@ -15,6 +15,11 @@
  * An empty result means: pull anonymously. A returned credential may have an empty username and
  * password (a config entry without them); kubelet passes such entries on and so do we.
  *
+ * Keys go through Go's url.Parse as in kubelet, which limits the glob syntax that can work:
+ * '?' starts a URL query ("h?st.io" normalizes to "h"), '^' and '\\' are not valid host bytes
+ * (the key is ignored), a host starting with '[' must be an IPv6 literal, and a '[' class in a
+ * key with a port never matches (net.SplitHostPort rejects it). '*' and [a-z] classes work.
+ *
  * Credential-helper entries (docker config.json credHelpers / credsStore) are resolved at lookup
  * time by running docker-credential-<name>; see credhelper.h. Not thread-safe: one keyring per
  * thread, or a lock around it. */
