@@ -17,6 +17,7 @@
  * Reentrant; no shared state. */
 #include "registry/manifest_parse.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,14 +35,15 @@ struct desc {
     struct digest digest;
     uint64_t size;
     const char *media_type;
+    size_t media_type_len;
     bool has_urls;
 };
 
 static bool is_restricted_name_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '!' || c == '#' || c == '$' || c == '&' || c == '^' || c == '_' || c == '.' ||
-           c == '+' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '!' ||
+           c == '#' || c == '$' || c == '&' || c == '^' || c == '_' || c == '.' || c == '+' ||
+           c == '-';
 }
 
 /* RFC 6838 section 4.2: type-name "/" subtype-name, each 1..127 restricted-name characters
@@ -65,8 +67,8 @@ static bool media_type_valid(const char *s, size_t len)
         }
         if (!is_restricted_name_char(c))
             return false;
-        if (part == 0 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9')))
+        if (part == 0 &&
+            !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
             return false;
         if (++part > 127)
             return false;
@@ -76,6 +78,7 @@ static bool media_type_valid(const char *s, size_t len)
 
 bool manifest_media_type_base(char *out, size_t cap, const char *header)
 {
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz"; /* no locale, no arithmetic */
     const char *s = header, *e;
     size_t len, i;
 
@@ -97,7 +100,10 @@ bool manifest_media_type_base(char *out, size_t cap, const char *header)
     for (i = 0; i < len; i++) {
         char c = s[i];
 
-        out[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+        if (c >= 'A' && c <= 'Z')
+            out[i] = lower[c - 'A'];
+        else
+            out[i] = c;
     }
     out[len] = '\0';
     return true;
@@ -176,8 +182,8 @@ static int annotations_check(const json_t *ann, const char *where, struct berr *
     json_object_foreach((json_t *)ann, key, v)
     {
         if (!json_is_string(v))
-            return berr_set(err, BERR_MANIFEST_INVALID,
-                            "%s%sannotations values must be strings", where, where[0] ? "." : "");
+            return berr_set(err, BERR_MANIFEST_INVALID, "%s%sannotations values must be strings",
+                            where, where[0] ? "." : "");
     }
     return 0;
 }
@@ -205,6 +211,7 @@ static int desc_parse(struct desc *out, const json_t *j, const char *where, stru
         return berr_set(err, BERR_MANIFEST_INVALID, "%s.mediaType is not a valid media type",
                         where);
     out->media_type = s;
+    out->media_type_len = len;
 
     v = json_object_get(j, "digest");
     if (v == NULL)
@@ -234,8 +241,8 @@ static int desc_parse(struct desc *out, const json_t *j, const char *where, stru
         json_array_foreach(v, i, u)
         {
             if (json_cstr(u, &len) == NULL || len == 0)
-                return berr_set(err, BERR_MANIFEST_INVALID, "%s.urls[%zu] must be a string",
-                                where, i);
+                return berr_set(err, BERR_MANIFEST_INVALID, "%s.urls[%zu] must be a string", where,
+                                i);
         }
         out->has_urls = json_array_size(v) > 0;
     }
@@ -248,8 +255,8 @@ static int desc_parse(struct desc *out, const json_t *j, const char *where, stru
     if (v != NULL) {
         s = json_cstr(v, &len);
         if (s == NULL || !media_type_valid(s, len))
-            return berr_set(err, BERR_MANIFEST_INVALID,
-                            "%s.artifactType is not a valid media type", where);
+            return berr_set(err, BERR_MANIFEST_INVALID, "%s.artifactType is not a valid media type",
+                            where);
     }
     return 0;
 }
@@ -374,8 +381,7 @@ static int platform_field(char *out, size_t cap, const json_t *platform, const c
     }
     s = json_cstr(v, &len);
     if (s == NULL)
-        return berr_set(err, BERR_MANIFEST_INVALID, "%s.platform.%s must be a string", where,
-                        key);
+        return berr_set(err, BERR_MANIFEST_INVALID, "%s.platform.%s must be a string", where, key);
     if (len >= cap)
         return berr_set(err, BERR_MANIFEST_INVALID, "%s.platform.%s is longer than %zu bytes",
                         where, key, cap - 1);
@@ -463,13 +469,13 @@ static int parse_index(struct manifest_info *out, const json_t *root, struct ber
             return -1;
         c->digest = d.digest;
         c->size = d.size;
-        /* desc_parse checked the length against META_MEDIA_TYPE_MAX */
-        memcpy(c->media_type, d.media_type, strlen(d.media_type) + 1);
+        /* desc_parse set media_type and checked its length against META_MEDIA_TYPE_MAX */
+        assert(d.media_type != NULL && d.media_type_len < sizeof(c->media_type));
+        memcpy(c->media_type, d.media_type, d.media_type_len + 1);
         platform = json_object_get(e, "platform");
         if (platform != NULL) {
             if (!json_is_object(platform))
-                return berr_set(err, BERR_MANIFEST_INVALID, "%s.platform must be an object",
-                                where);
+                return berr_set(err, BERR_MANIFEST_INVALID, "%s.platform must be an object", where);
             if (platform_field(c->os, sizeof(c->os), platform, "os", true, where, err) < 0 ||
                 platform_field(c->arch, sizeof(c->arch), platform, "architecture", true, where,
                                err) < 0 ||

@@ -17,7 +17,9 @@
 #define HD "sha256:dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
 
 #define CFG_OCI "{\"mediaType\":\"" MT_OCI_CONFIG "\",\"digest\":\"" HA "\",\"size\":7}"
-#define LAYER(h) "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" h "\",\"size\":100}"
+#define LAYER(h)                                                                                   \
+    "{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"" h               \
+    "\",\"size\":100}"
 
 static const char docker_manifest[] =
         "{\"schemaVersion\":2,\"mediaType\":\"" MT_DOCKER_MANIFEST "\","
@@ -38,8 +40,9 @@ static const char oci_manifest_bare[] =
         "{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[" LAYER(HB) "]}";
 
 static const char oci_index_bare[] =
-        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" HA
-        "\",\"size\":10,\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\",\"variant\":\"v8\"}},"
+        "{\"schemaVersion\":2,\"manifests\":[{\"mediaType\":\"" MT_OCI_MANIFEST
+        "\",\"digest\":\"" HA "\",\"size\":10,\"platform\":{\"architecture\":\"arm64\",\"os\":"
+        "\"linux\",\"variant\":\"v8\"}},"
         "{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" HB "\",\"size\":11}],"
         "\"annotations\":{\"org.opencontainers.image.created\":\"2024-01-01T00:00:00Z\"}}";
 
@@ -179,10 +182,11 @@ static void test_oci_manifest(void)
         CHECK_INT_EQ(m.nblobs, 1);
     manifest_info_cleanup(&m);
     /* unknown extension fields are ignored */
-    if (ACCEPTED(&m,
-                 "{\"schemaVersion\":2,\"x-extra\":{\"deep\":[1,2,{\"k\":null}]},\"config\":" CFG_OCI
-                 ",\"layers\":[]}",
-                 NULL) == 0)
+    if (ACCEPTED(
+                &m,
+                "{\"schemaVersion\":2,\"x-extra\":{\"deep\":[1,2,{\"k\":null}]},\"config\":" CFG_OCI
+                ",\"layers\":[]}",
+                NULL) == 0)
         CHECK_INT_EQ(m.nblobs, 1);
     manifest_info_cleanup(&m);
 }
@@ -243,7 +247,8 @@ static void test_artifact(void)
     manifest_info_cleanup(&m);
     /* no artifactType: the config media type stands in */
     if (ACCEPTED(&m,
-                 "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST "\",\"config\":{\"mediaType\":"
+                 "{\"schemaVersion\":2,\"mediaType\":\"" MT_OCI_MANIFEST
+                 "\",\"config\":{\"mediaType\":"
                  "\"application/vnd.example.sig\",\"digest\":\"" HA "\",\"size\":1},\"layers\":[],"
                  "\"subject\":{\"mediaType\":\"" MT_OCI_MANIFEST "\",\"digest\":\"" HB
                  "\",\"size\":5}}",
@@ -273,10 +278,13 @@ static void test_foreign_and_dedupe(void)
     struct manifest_info m;
 
     if (ACCEPTED(&m,
-                 "{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[" LAYER(HB) ","
-                 "{\"mediaType\":\"application/vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
-                 "\"digest\":\"" HD "\",\"size\":1,\"urls\":[\"https://example.com/l\"]}," LAYER(HC)
-                 "," LAYER(HB) "," LAYER(HA) "]}",
+                 "{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[" LAYER(
+                         HB) ","
+                             "{\"mediaType\":\"application/"
+                             "vnd.oci.image.layer.nondistributable.v1.tar+gzip\","
+                             "\"digest\":\"" HD
+                             "\",\"size\":1,\"urls\":[\"https://example.com/l\"]}," LAYER(
+                                     HC) "," LAYER(HB) "," LAYER(HA) "]}",
                  NULL) == 0) {
         /* config a, then b, c; b and a again dropped; d foreign */
         CHECK_INT_EQ(m.nblobs, 3);
@@ -393,7 +401,8 @@ static void test_descriptors(void)
             "\"size\":1},\"layers\":[]}",
             NULL, BERR_MANIFEST_INVALID);
     REFUSED("{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[{\"mediaType\":\"a/b\","
-            "\"digest\":\"sha512:" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            "\"digest\":\"sha512:"
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\",\"size\":1}]}",
             NULL, BERR_MANIFEST_INVALID);
     REFUSED("{\"schemaVersion\":2,\"config\":{\"mediaType\":\"a/b\",\"digest\":7,\"size\":1},"
@@ -505,7 +514,8 @@ static void test_nulls(void)
             BERR_MANIFEST_INVALID);
     REFUSED("{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[],\"annotations\":[]}", NULL,
             BERR_MANIFEST_INVALID);
-    REFUSED("{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[],\"annotations\":{\"a\":null}}",
+    REFUSED("{\"schemaVersion\":2,\"config\":" CFG_OCI
+            ",\"layers\":[],\"annotations\":{\"a\":null}}",
             NULL, BERR_MANIFEST_INVALID);
     REFUSED("{\"schemaVersion\":2,\"manifests\":[null]}", NULL, BERR_MANIFEST_INVALID);
     REFUSED("{\"schemaVersion\":2,\"manifests\":{}}", NULL, BERR_MANIFEST_INVALID);
@@ -568,8 +578,8 @@ static void test_helpers(void)
 static bool same_refs(const struct manifest_info *a, const struct manifest_info *b)
 {
     if (a->kind != b->kind || strcmp(a->media_type, b->media_type) != 0 ||
-        a->has_subject != b->has_subject || a->nblobs != b->nblobs ||
-        a->nforeign != b->nforeign || a->nchildren != b->nchildren)
+        a->has_subject != b->has_subject || a->nblobs != b->nblobs || a->nforeign != b->nforeign ||
+        a->nchildren != b->nchildren)
         return false;
     if (a->has_subject && !digest_equal(&a->subject, &b->subject))
         return false;
@@ -599,7 +609,10 @@ static bool same_text(const struct manifest_info *a, const struct manifest_info 
         (a->annotations_json != NULL && strcmp(a->annotations_json, b->annotations_json) != 0))
         return false;
     for (size_t i = 0; i < a->nchildren; i++) {
-        if (memcmp(&a->children[i], &b->children[i], sizeof(a->children[i])) != 0)
+        const struct meta_child *x = &a->children[i], *y = &b->children[i];
+
+        if (strcmp(x->media_type, y->media_type) != 0 || strcmp(x->os, y->os) != 0 ||
+            strcmp(x->arch, y->arch) != 0 || strcmp(x->variant, y->variant) != 0)
             return false;
     }
     return true;
@@ -615,9 +628,10 @@ static bool same_text(const struct manifest_info *a, const struct manifest_info 
 static void test_alloc_failures(void)
 {
     static const char *const docs[] = {docker_manifest, docker_list, oci_index_bare, oci_artifact};
-    const char big[] = "{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[" LAYER(HB) ","
-                       LAYER(HC) "," LAYER(HB) "," LAYER(HD) ",{\"mediaType\":\"a/b\",\"digest\":"
-                       "\"" HA "\",\"size\":1,\"urls\":[\"u\"]}]}";
+    const char big[] =
+            "{\"schemaVersion\":2,\"config\":" CFG_OCI ",\"layers\":[" LAYER(HB) "," LAYER(
+                    HC) "," LAYER(HB) "," LAYER(HD) ",{\"mediaType\":\"a/b\",\"digest\":"
+                                                    "\"" HA "\",\"size\":1,\"urls\":[\"u\"]}]}";
     int text_diffs = 0;
 
     mem_install_json();
@@ -658,8 +672,8 @@ static void test_alloc_failures(void)
             if (err.code == BERR_INTERNAL) {
                 internal++;
             } else if (err.code != BERR_MANIFEST_INVALID) {
-                fprintf(stderr, "  alloc %ld of doc %zu: %s %s\n", n, d,
-                        berr_code_name(err.code), err.msg);
+                fprintf(stderr, "  alloc %ld of doc %zu: %s %s\n", n, d, berr_code_name(err.code),
+                        err.msg);
                 bad++;
             }
         }

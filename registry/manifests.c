@@ -230,12 +230,11 @@ int manifests_put(struct req *r, struct reply *out)
         goto out;
     }
     if (by_digest && !digest_equal(&want, &got)) {
-        rc = berr_set(&r->err, BERR_DIGEST_INVALID, "manifest content does not match %s",
-                      r->ref);
+        rc = berr_set(&r->err, BERR_DIGEST_INVALID, "manifest content does not match %s", r->ref);
         goto out;
     }
-    if (manifest_parse(&mi, r->body.data, r->body.len,
-                       req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE), &r->err) < 0)
+    if (manifest_parse(&mi, r->body.data, r->body.len, req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE),
+                       &r->err) < 0)
         goto out;
 
     /* an unknown project is NAME_UNKNOWN, not a missing blob */

@@ -106,8 +106,7 @@ int referrers_get(struct req *r, struct reply *out)
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
         goto out;
     }
-    if (meta_referrers(r->reg->meta, &r->name, &subject, filter, add_referrer, &l, &r->err) !=
-        0) {
+    if (meta_referrers(r->reg->meta, &r->name, &subject, filter, add_referrer, &l, &r->err) != 0) {
         if (l.oom || r->err.code == BERR_OK) {
             rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
             goto out;

@@ -57,8 +57,7 @@ static int parse_page(struct req *r, unsigned *n, const char **last)
     *n = max;
     *last = req_query(r, "last");
     if (*last != NULL && strlen(*last) > LIST_LAST_MAX)
-        return berr_set(&r->err, BERR_BAD_REQUEST, "last is longer than %d bytes",
-                        LIST_LAST_MAX);
+        return berr_set(&r->err, BERR_BAD_REQUEST, "last is longer than %d bytes", LIST_LAST_MAX);
     if (ns == NULL)
         return 0;
     if (parse_u64(&v, ns, strlen(ns)) < 0)

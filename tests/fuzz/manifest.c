@@ -29,8 +29,8 @@ static void check_digest(const struct digest *d)
 
 static void check_accepted(const struct manifest_info *m)
 {
-    bool index = strcmp(m->media_type, MT_OCI_INDEX) == 0 ||
-                 strcmp(m->media_type, MT_DOCKER_LIST) == 0;
+    bool index =
+            strcmp(m->media_type, MT_OCI_INDEX) == 0 || strcmp(m->media_type, MT_DOCKER_LIST) == 0;
 
     need(manifest_media_type_known(m->media_type));
     need(index == (m->kind == MANIFEST_KIND_INDEX));
