@@ -36,7 +36,7 @@
 #define SALT_MIN_BYTES 16
 #define SALT_MAX_BYTES 64
 #define HASH_BYTES 32
-#define B64_LEN(n) ((((n) + 2) / 3) * 4)
+#define B64_LEN(n) ((((size_t)(n) + 2) / 3) * 4)
 
 /* iterations password_hash uses: the default, or BERTH_TEST_KDF_ITER in test builds */
 static unsigned long kdf_iterations(void)

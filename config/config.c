@@ -29,7 +29,7 @@
 #include "common/util.h"
 
 /* A config file is a few kilobytes; anything far larger is a wrong path, not a config. */
-#define CONFIG_FILE_MAX_BYTES (1024 * 1024)
+#define CONFIG_FILE_MAX_BYTES ((size_t)1024 * 1024)
 #define CONFIG_KEY_MAX 64
 
 enum key_kind {

@@ -99,7 +99,7 @@ static void fuzz_set(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size > 64 * 1024)
+    if (size > (size_t)64 * 1024)
         return 0;
     fuzz_file(data, size);
     fuzz_set(data, size);

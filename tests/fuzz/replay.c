@@ -22,7 +22,7 @@
 #include "common/mem.h"
 #include "common/util.h"
 
-#define REPLAY_MAX_INPUT (16 * 1024 * 1024)
+#define REPLAY_MAX_INPUT ((size_t)16 * 1024 * 1024)
 #define REPLAY_MAX_FILES 100000
 
 struct tally {
