@@ -118,7 +118,8 @@ static const char *skip_ows(const char *p)
 
 static bool is_tchar(char ch)
 {
-    return isalnum((unsigned char)ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+    /* strchr finds the terminator too: '\0' must be ruled out first */
+    return ch != '\0' && (isalnum((unsigned char)ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
 /* read_token copies a token into out; returns the char after it, NULL when none or too long */
