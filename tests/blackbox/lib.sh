@@ -32,9 +32,8 @@ BB_FAIL=0
 BB_SKIP=0
 BB_N=0
 BB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/berth-bb.XXXXXX")
-BB_SCRIPT=$(basename "$0" .sh)
 
-ADMIN_USER=admin
+ADMIN_USER="admin"
 ADMIN_PASS="Bb-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 BB_HTTP_SECRET=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n")
 
