@@ -1,4 +1,4 @@
-/* meta_int.h - what meta.c, meta_repo.c, meta_manifest.c and meta_gc.c share, and nobody else.
+/* meta_int.h - what the storage/meta*.c files share, and nobody else.
  *
  * A struct meta_conn is one SQLite connection of the pool with its cache of prepared statements.
  * A thread owns a connection between meta_conn_get and meta_conn_put and is the only one to touch
@@ -123,6 +123,13 @@ int meta_col_digest(struct meta_conn *c, sqlite3_stmt *st, int col, struct diges
  * does not fit. NULL reads as "". */
 int meta_col_text(struct meta_conn *c, sqlite3_stmt *st, int col, char *out, size_t cap,
                   struct berr *err);
+
+/* meta_exec_sql runs static SQL text without parameters or results (pragmas, DDL). */
+int meta_exec_sql(struct meta_conn *c, const char *sql, struct berr *err);
+
+/* meta_schema_migrate (meta_schema.c) applies the missing migrations and makes sure the project
+ * `library` exists; refuses a database newer than this binary. */
+int meta_schema_migrate(struct meta_conn *c, struct berr *err);
 
 /* meta_tx_begin takes the process write lock and opens BEGIN IMMEDIATE. meta_tx_end commits
  * when rc == 0, rolls back otherwise, releases the lock, and returns rc (or -1 when the commit

@@ -1,0 +1,236 @@
+/* meta_schema.c - the numbered schema migrations and the rows every database starts with.
+ *
+ * The schema version is MAX(version) of schema_migrations (0 for a new file). Invariants:
+ *   1. Migration N runs in its own BEGIN IMMEDIATE transaction that re-reads the version first,
+ *      so two processes opening one file apply it once, and a failed migration leaves the
+ *      database at N - 1.
+ *   2. A database whose version is newer than MIGRATION_COUNT is refused: this binary does not
+ *      know what the newer schema means.
+ *   3. Migrations are append-only: a released migration's text never changes; a change to the
+ *      schema is a new migration at the end of `migrations`.
+ * Runs on the first connection while meta_open is still single-threaded. */
+#include "storage/meta.h"
+
+#include <limits.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "storage/meta_int.h"
+
+/* ---- migrations ---- */
+
+static const char MIGRATION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                          " version INTEGER PRIMARY KEY,"
+                                          " applied_at INTEGER NOT NULL)";
+
+/* Migration 1: the whole first schema. Digests are stored as "sha256:<hex>". Every foreign key
+ * column has an index (SQLite needs one to check deletes and cascades without a scan).
+ * manifest_blobs.repo_id copies its manifest's repo_id so "may this repository serve d" is one
+ * probe of (digest, repo_id), however many manifests list d. */
+static const char MIGRATION_1[] =
+        "CREATE TABLE projects ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " public INTEGER NOT NULL DEFAULT 0,"
+        " owner_id INTEGER,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE TABLE users ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " pw_hash TEXT NOT NULL,"
+        " sysadmin INTEGER NOT NULL DEFAULT 0,"
+        " email TEXT,"
+        " realname TEXT,"
+        " comment TEXT,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE TABLE repositories ("
+        " id INTEGER PRIMARY KEY,"
+        " project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL UNIQUE,"
+        " description TEXT NOT NULL DEFAULT '',"
+        " pull_count INTEGER NOT NULL DEFAULT 0,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE INDEX repositories_project ON repositories(project_id);"
+        "CREATE TABLE blobs ("
+        " digest TEXT PRIMARY KEY,"
+        " size INTEGER NOT NULL,"
+        " created_at INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE INDEX blobs_created ON blobs(created_at);"
+        "CREATE TABLE repo_blobs ("
+        " repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+        " digest TEXT NOT NULL REFERENCES blobs(digest),"
+        " created_at INTEGER NOT NULL,"
+        " PRIMARY KEY (repo_id, digest)) WITHOUT ROWID;"
+        "CREATE INDEX repo_blobs_digest ON repo_blobs(digest);"
+        "CREATE TABLE manifests ("
+        " id INTEGER PRIMARY KEY,"
+        " repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+        " digest TEXT NOT NULL,"
+        " media_type TEXT NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " artifact_type TEXT NOT NULL DEFAULT '',"
+        " subject_digest TEXT,"
+        " annotations TEXT,"
+        " pushed_at INTEGER NOT NULL,"
+        " pull_time INTEGER,"
+        " pull_count INTEGER NOT NULL DEFAULT 0,"
+        " UNIQUE (repo_id, digest));"
+        "CREATE INDEX manifests_subject ON manifests(subject_digest, repo_id, digest)"
+        " WHERE subject_digest IS NOT NULL;"
+        "CREATE INDEX manifests_digest ON manifests(digest);"
+        "CREATE TABLE manifest_blobs ("
+        " manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+        " digest TEXT NOT NULL REFERENCES blobs(digest),"
+        " repo_id INTEGER NOT NULL,"
+        " PRIMARY KEY (manifest_id, digest)) WITHOUT ROWID;"
+        "CREATE INDEX manifest_blobs_digest ON manifest_blobs(digest, repo_id);"
+        "CREATE TABLE manifest_children ("
+        " parent_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+        " child_digest TEXT NOT NULL,"
+        " media_type TEXT NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " os TEXT NOT NULL DEFAULT '',"
+        " arch TEXT NOT NULL DEFAULT '',"
+        " variant TEXT NOT NULL DEFAULT '');"
+        "CREATE INDEX manifest_children_parent ON manifest_children(parent_id);"
+        "CREATE INDEX manifest_children_child ON manifest_children(child_digest);"
+        "CREATE TABLE tags ("
+        " repo_id INTEGER NOT NULL REFERENCES repositories(id) ON DELETE CASCADE,"
+        " name TEXT NOT NULL,"
+        " manifest_id INTEGER NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
+        " pushed_at INTEGER NOT NULL,"
+        " pull_time INTEGER,"
+        " pull_count INTEGER NOT NULL DEFAULT 0,"
+        " PRIMARY KEY (repo_id, name)) WITHOUT ROWID;"
+        "CREATE INDEX tags_manifest ON tags(manifest_id);";
+
+static const char *const migrations[] = {MIGRATION_1};
+#define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+static const char SQL_MIGRATION_DONE[] =
+        "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)";
+static const char SQL_LIBRARY[] =
+        "INSERT INTO projects(name, public, owner_id, created_at, updated_at)"
+        " VALUES ('library', 1, NULL, ?1, ?1) ON CONFLICT(name) DO NOTHING";
+
+/* ---- version and migrations ---- */
+
+static int version_read(struct meta_conn *c, int *out, struct berr *err)
+{
+    sqlite3_stmt *st;
+    int64_t v;
+    int rc;
+
+    *out = 0;
+    rc = meta_stmt(&st, c, META_Q_VERSION, SQL_VERSION, err);
+    if (rc < 0)
+        return rc;
+    rc = meta_step(c, st, err);
+    if (rc < 0)
+        return rc;
+    v = rc == 1 ? (int64_t)sqlite3_column_int64(st, 0) : 0;
+    (void)sqlite3_reset(st);
+    if (v < 0 || v > INT_MAX) {
+        log_msg(LOG_ERROR, "meta: schema version %lld is invalid", (long long)v);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int migrate_one(struct meta_conn *c, int version, struct berr *err)
+{
+    sqlite3_stmt *st = NULL;
+    char *emsg = NULL;
+    int cur;
+    int rc;
+
+    rc = meta_tx_begin(c, err);
+    if (rc < 0)
+        return rc;
+    rc = version_read(c, &cur, err);
+    if (rc < 0 || cur >= version)
+        goto out; /* another process got here first */
+    if (sqlite3_exec(c->db, migrations[version - 1], NULL, NULL, &emsg) != SQLITE_OK) {
+        log_msg(LOG_ERROR, "meta: migration %d failed: %s", version,
+                emsg != NULL ? emsg : "out of memory");
+        sqlite3_free(emsg);
+        rc = berr_set(err, BERR_INTERNAL, "database migration failed");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(c->db, SQL_MIGRATION_DONE, -1, &st, NULL) != SQLITE_OK) {
+        rc = meta_fail(c, "prepare", err);
+        goto out;
+    }
+    rc = meta_bind_i64(c, st, 1, version, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 2, now_s(), err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    if (rc == 0)
+        log_msg(LOG_INFO, "meta: applied schema migration %d", version);
+out:
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    return meta_tx_end(c, rc, err);
+}
+
+static int migrate(struct meta_conn *c, struct berr *err)
+{
+    int cur;
+    int v;
+
+    if (meta_exec_sql(c, MIGRATION_TABLE_SQL, err) < 0)
+        return -1;
+    if (version_read(c, &cur, err) < 0)
+        return -1;
+    if (cur > MIGRATION_COUNT) {
+        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d", cur,
+                MIGRATION_COUNT);
+        return berr_set(err, BERR_INTERNAL,
+                        "database schema version %d is newer than supported (%d)", cur,
+                        MIGRATION_COUNT);
+    }
+    for (v = cur + 1; v <= MIGRATION_COUNT; v++)
+        if (migrate_one(c, v, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int ensure_library(struct meta_conn *c, struct berr *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    rc = meta_tx_begin(c, err);
+    if (rc < 0)
+        return rc;
+    /* runs once per open: not worth a slot in the statement cache */
+    if (sqlite3_prepare_v2(c->db, SQL_LIBRARY, -1, &st, NULL) != SQLITE_OK)
+        rc = meta_fail(c, "prepare", err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 1, now_s(), err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    return meta_tx_end(c, rc, err);
+}
+
+int meta_schema_migrate(struct meta_conn *c, struct berr *err)
+{
+    if (migrate(c, err) < 0)
+        return -1;
+    return ensure_library(c, err);
+}
+
+int meta_schema_version(struct meta *m, int *out, struct berr *err)
+{
+    struct meta_conn *c = meta_conn_get(m);
+    int rc = version_read(c, out, err);
+
+    meta_conn_put(c);
+    return rc;
+}
