@@ -55,7 +55,7 @@ SUMMARY_RE='^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$'
 
 # show_failure LOG: the "not ok" lines with their diagnostics, then the log's tail.
 show_failure() {
-    if grep -q '^not ok' "$1"; then
+    if grep -aq "^not ok" "$1"; then
         echo "    --- failed checks:"
         awk '/^not ok/ { p = 1; print; next } p && /^#/ { print; next } { p = 0 }' "$1" |
             head -n 80 | sed 's/^/    /'
@@ -76,7 +76,7 @@ run_one() {
     timeout -k 10 "$limit" "$@" </dev/null >"$log" 2>&1
     rc=$?
     secs=$(($(date +%s) - start))
-    line=$(grep -E "$SUMMARY_RE" "$log" | tail -n 1)
+    line=$(grep -a -E "$SUMMARY_RE" "$log" | tail -n 1)
     p=0
     f=0
     s=0
