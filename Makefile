@@ -49,7 +49,7 @@ all: bin/berth
 
 bin/berth: $(B)/berth
 	@mkdir -p bin
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(B)/berth: $(B)/cli/main.o $(B)/libberth.a
 	$(CC) $(MODE_FLAGS) $(MODE_LDFLAGS) -o $@ $^ $(PKG_LIBS)

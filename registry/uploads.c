@@ -26,11 +26,11 @@ static int hdr(struct MHD_Response *resp, const char *k, const char *v)
     return MHD_add_response_header(resp, k, v) == MHD_YES ? 0 : -1;
 }
 
-/* session_reply answers 202/204 with the session's Location, Range and Docker-Upload-UUID. */
-static int session_reply(struct req *r, struct reply *out, const char *id, uint64_t offset,
-                         unsigned status)
+/* session_headers adds the session's Location, Range and Docker-Upload-UUID to resp. */
+static int session_headers(struct req *r, struct MHD_Response *resp, const char *id,
+                           uint64_t offset)
 {
-    char loc[REPO_NAME_MAX + 64], range[48], minlen[24];
+    char loc[REPO_NAME_MAX + 64], range[48];
     int n;
 
     n = snprintf(loc, sizeof(loc), "/v2/%s/blobs/uploads/%s", r->name.s, id);
@@ -38,17 +38,42 @@ static int session_reply(struct req *r, struct reply *out, const char *id, uint6
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     (void)snprintf(range, sizeof(range), "0-%llu",
                    (unsigned long long)(offset > 0 ? offset - 1 : 0)); /* always fits */
+    if (hdr(resp, MHD_HTTP_HEADER_LOCATION, loc) < 0 || hdr(resp, "Range", range) < 0 ||
+        hdr(resp, "Docker-Upload-UUID", id) < 0)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    return 0;
+}
+
+/* session_reply answers 202/204 with the session headers. */
+static int session_reply(struct req *r, struct reply *out, const char *id, uint64_t offset,
+                         unsigned status)
+{
+    char minlen[24];
+
     out->resp = reply_empty();
     out->status = status;
-    if (out->resp == NULL || hdr(out->resp, MHD_HTTP_HEADER_LOCATION, loc) < 0 ||
-        hdr(out->resp, "Range", range) < 0 || hdr(out->resp, "Docker-Upload-UUID", id) < 0)
+    if (out->resp == NULL)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    if (session_headers(r, out->resp, id, offset) < 0)
+        return -1;
     if (r->reg->cfg->chunk_min_bytes > 0) {
         (void)snprintf(minlen, sizeof(minlen), "%llu",
                        (unsigned long long)r->reg->cfg->chunk_min_bytes); /* fits */
         if (hdr(out->resp, "OCI-Chunk-Min-Length", minlen) < 0)
             return berr_set(&r->err, BERR_INTERNAL, "internal error");
     }
+    return 0;
+}
+
+/* range_refused answers 416 with the error body plus the session headers. */
+static int range_refused(struct req *r, struct reply *out)
+{
+    out->resp = reply_error(&r->err, &out->status);
+    if (out->resp == NULL)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    if (session_headers(r, out->resp, upload_id(r->upload), upload_offset(r->upload)) < 0)
+        return -1;
+    uploads_abort(r);
     return 0;
 }
 
@@ -140,13 +165,13 @@ static int check_range(struct req *r)
     if (cr == NULL)
         return 0;
     if (content_range_parse(&first, &last, cr) < 0)
-        return berr_set(&r->err, BERR_BLOB_UPLOAD_INVALID, "invalid Content-Range");
+        return berr_set(&r->err, BERR_RANGE_INVALID, "invalid Content-Range");
     if (first != off)
         return berr_set(&r->err, BERR_RANGE_INVALID,
                         "chunk starts at %llu, the upload is at %llu", (unsigned long long)first,
                         (unsigned long long)off);
     if (have_len && len != last - first + 1)
-        return berr_set(&r->err, BERR_SIZE_INVALID,
+        return berr_set(&r->err, BERR_RANGE_INVALID,
                         "Content-Length does not match Content-Range");
     r->upload_range = true;
     r->upload_expect = last - first + 1;
@@ -203,7 +228,15 @@ int uploads_begin(struct req *r, struct reply *out, bool *done)
     }
     if (upload_acquire(r->reg->uploads, r->ref, &r->name, &r->upload, &r->err) < 0)
         return -1;
-    return check_range(r);
+    if (check_range(r) < 0) {
+        if (r->err.code != BERR_RANGE_INVALID)
+            return -1;
+        /* a chunk out of order: 416 with the session's Location and Range, so the client
+         * can resume from where the server is */
+        *done = true;
+        return range_refused(r, out);
+    }
+    return 0;
 }
 
 int uploads_data(struct req *r, const char *data, size_t n)

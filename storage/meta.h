@@ -83,8 +83,8 @@ int meta_blob_link(struct meta *m, const struct repo_name *repo, const struct di
 int meta_blob_linked(struct meta *m, const struct repo_name *repo, const struct digest *d,
                      uint64_t *size, struct berr *err);
 /* meta_blob_unlink removes the link of d to repo (the file stays until gc).
- * BERR_BLOB_UNKNOWN when not linked. A manifest of repo that lists d still lets repo serve it
- * (meta_blob_linked) until that manifest is deleted. */
+ * BERR_BLOB_UNKNOWN when not linked. From then on repo no longer serves d, even while one of
+ * its manifests lists it (distribution's semantics of DELETE blob). */
 int meta_blob_unlink(struct meta *m, const struct repo_name *repo, const struct digest *d,
                      struct berr *err);
 /* meta_blob_size: size of a blob known anywhere in the registry; BERR_BLOB_UNKNOWN otherwise. */

@@ -247,7 +247,10 @@ static const char SQL_BLOB_INSERT[] =
 static const char SQL_REPO_BLOB_INSERT[] =
         "INSERT INTO repo_blobs(repo_id, digest, created_at) VALUES (?1, ?2, ?3)"
         " ON CONFLICT(repo_id, digest) DO NOTHING";
-/* The three ways a repository may serve a digest (invariant 3), first hit wins. */
+/* The two ways a repository may serve a digest (invariant 3), first hit wins. A manifest's
+ * config and layers are linked when it is pushed (meta_manifest_put requires it); a DELETE of
+ * the blob removes that link and the repository stops serving it, as distribution does, even
+ * while a manifest still lists it. */
 static const char SQL_BLOB_LINKED[] =
         "SELECT b.size FROM repositories r"
         " JOIN repo_blobs rb ON rb.repo_id = r.id AND rb.digest = ?2"
@@ -255,17 +258,11 @@ static const char SQL_BLOB_LINKED[] =
         " UNION ALL"
         " SELECT m.size FROM repositories r"
         " JOIN manifests m ON m.repo_id = r.id AND m.digest = ?2 WHERE r.name = ?1"
-        " UNION ALL"
-        " SELECT b.size FROM repositories r"
-        " JOIN manifest_blobs mb ON mb.repo_id = r.id AND mb.digest = ?2"
-        " JOIN blobs b ON b.digest = mb.digest WHERE r.name = ?1"
         " LIMIT 1";
 static const char SQL_BLOB_LINKED_ID[] =
         "SELECT 1 FROM repo_blobs WHERE repo_id = ?1 AND digest = ?2"
         " UNION ALL"
         " SELECT 1 FROM manifests WHERE repo_id = ?1 AND digest = ?2"
-        " UNION ALL"
-        " SELECT 1 FROM manifest_blobs WHERE repo_id = ?1 AND digest = ?2"
         " LIMIT 1";
 static const char SQL_REPO_BLOB_DELETE[] =
         "DELETE FROM repo_blobs WHERE repo_id = ?1 AND digest = ?2";

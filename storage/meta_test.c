@@ -400,10 +400,11 @@ static void test_manifests(void)
     CHECK_INT_EQ(meta_blob_linked(m, &r, &md, &size, &e), 0);
     CHECK_INT_EQ(size, strlen("manifest v1"));
 
-    /* a blob listed by a manifest stays servable after its direct link goes */
+    /* a deleted blob link is no longer served, even while a manifest lists the blob */
     CHECK_INT_EQ(meta_blob_unlink(m, &r, &blobs[1], &e), 0);
-    CHECK_INT_EQ(meta_blob_linked(m, &r, &blobs[1], &size, &e), 0);
-    CHECK_INT_EQ(size, 20);
+    CHECK_INT_EQ(meta_blob_linked(m, &r, &blobs[1], &size, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BLOB_UNKNOWN);
+    CHECK_INT_EQ(meta_blob_link(m, &r, &blobs[1], 20, &e), 0);
 
     /* tag move: v1 and latest to the second manifest */
     CHECK_INT_EQ(put_image(m, &r, "manifest v2", blobs, 1, "latest", &e), 0);
