@@ -87,7 +87,7 @@ int content_range_parse(uint64_t *first, uint64_t *last, const char *hdr)
 
     *first = *last = 0;
     trim(&s, &len);
-    if (len >= 6 && (strncmp(s, "bytes ", 6) == 0 || strncmp(s, "bytes=", 6) == 0)) {
+    if (len >= 6 && strncmp(s, "bytes ", 6) == 0) {
         s += 6;
         len -= 6;
         trim(&s, &len);

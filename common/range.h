@@ -16,7 +16,8 @@
 int range_parse_bytes(uint64_t *first, uint64_t *last, const char *hdr, uint64_t size);
 
 /* content_range_parse reads an upload chunk range "A-B" (the spec's form), also accepting
- * "bytes A-B/TOTAL" (TOTAL may be a star) and "bytes=A-B". On success [*first, *last] inclusive, last >= first.
+ * the HTTP form "bytes A-B/TOTAL" (TOTAL may be a star); "bytes=A-B" is a Range, not
+ * a Content-Range, and is refused. On success [*first, *last] inclusive, last >= first.
  * -1 when malformed. */
 int content_range_parse(uint64_t *first, uint64_t *last, const char *hdr);
 

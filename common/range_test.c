@@ -114,9 +114,10 @@ static void test_content_range(void)
     CHECK_INT_EQ(cr(&f, &l, "bytes 0-1023/*"), 0);
     CHECK_INT_EQ(l, 1023);
     CHECK_INT_EQ(cr(&f, &l, "bytes 0-1023/4096"), 0);
-    CHECK_INT_EQ(cr(&f, &l, "bytes=7-7"), 0);
+    CHECK_INT_EQ(cr(&f, &l, "bytes 7-7/8"), 0);
     CHECK_INT_EQ(f, 7);
     CHECK_INT_EQ(l, 7);
+    CHECK_INT_EQ(cr(&f, &l, "bytes=7-7"), -1);
     CHECK_INT_EQ(cr(&f, &l, " 3-4 "), 0);
     CHECK_INT_EQ(cr(&f, &l, "0-18446744073709551615"), 0);
     CHECK_INT_EQ(l == UINT64_MAX, 1);
