@@ -16,6 +16,7 @@
 #include "common/berr.h"
 #include "common/buf.h"
 #include "common/digest.h"
+#include "auth/authn.h"
 #include "config/config.h"
 
 struct blob_store;
@@ -34,18 +35,37 @@ struct registry {
 
 enum req_method { REQ_GET, REQ_HEAD, REQ_PUT, REQ_POST, REQ_PATCH, REQ_DELETE, REQ_OTHER };
 
+enum req_route {
+    ROUTE_NONE,
+    ROUTE_BASE,         /* GET /v2/ */
+    ROUTE_CATALOG,      /* GET /v2/_catalog */
+    ROUTE_TAGS,         /* GET /v2/<name>/tags/list */
+    ROUTE_BLOB,         /* /v2/<name>/blobs/<digest> */
+    ROUTE_UPLOAD_START, /* POST /v2/<name>/blobs/uploads/ */
+    ROUTE_UPLOAD,       /* /v2/<name>/blobs/uploads/<id> */
+    ROUTE_MANIFEST,     /* /v2/<name>/manifests/<ref> */
+    ROUTE_REFERRERS,    /* GET /v2/<name>/referrers/<digest> */
+    ROUTE_TOKEN,        /* GET/POST /service/token */
+    ROUTE_API,          /* /api/... (management API, registry/api.c) */
+    ROUTE_UI,           /* anything else: the embedded web UI */
+};
+
 struct req {
     struct registry *reg;
     struct MHD_Connection *conn;
     enum req_method method;
+    enum req_route route;
     const char *url; /* path as received, borrowed from libmicrohttpd */
 
     /* set by the router for repository routes */
     struct repo_name name;
     char ref[256]; /* raw last path segment: tag, digest or upload id ("" when none) */
 
-    /* authenticated principal ("" = anonymous) */
+    /* authenticated principal ("" = anonymous), set by access_check */
     char user[256];
+    struct principal who;
+    /* WWW-Authenticate value for a 401 ("" = the default Basic challenge) */
+    char challenge[512];
 
     /* request body for routes that buffer it (manifest PUT); capped */
     struct buf body;
@@ -98,6 +118,18 @@ struct MHD_Response *reply_head(uint64_t len);
 struct MHD_Response *reply_error(const struct berr *err, unsigned *status);
 /* reply_status_of: the HTTP status of an error code. */
 unsigned reply_status_of(enum berr_code code);
+
+/* access_check (registry/access.c) authenticates a /v2/ request and decides whether the caller
+ * may do what the route and method ask. On refusal it sets r->err (UNAUTHORIZED, DENIED or
+ * TOOMANYREQUESTS) and, for a 401, r->challenge. Sets r->who and r->user on success. */
+int access_check(struct req *r);
+
+/* token_handle (registry/token_ep.c): GET/POST /service/token. Body (POST form) in r->body. */
+int token_handle(struct req *r, struct reply *out);
+/* api_handle (registry/api.c): everything under /api/. JSON body in r->body (capped at
+ * REQ_JSON_MAX_BYTES). Authenticates on its own (Basic, session cookie). */
+#define REQ_JSON_MAX_BYTES (64 * 1024)
+int api_handle(struct req *r, struct reply *out);
 
 /* ---- handlers (one file per endpoint family) ---- */
 int base_get(struct req *r, struct reply *out);       /* GET /v2/ */

@@ -35,25 +35,11 @@
 
 #define SERVER_CONN_MEMORY (256 * 1024)
 
-enum route {
-    ROUTE_NONE,
-    ROUTE_BASE,
-    ROUTE_CATALOG,
-    ROUTE_TAGS,
-    ROUTE_BLOB,
-    ROUTE_UPLOAD_START,
-    ROUTE_UPLOAD,
-    ROUTE_MANIFEST,
-    ROUTE_REFERRERS,
-    ROUTE_PING,
-    ROUTE_UI,
-};
-
 enum body_mode { BODY_NONE, BODY_BUFFER, BODY_UPLOAD };
 
 struct conn_ctx {
     struct req r;
-    enum route route;
+    enum req_route route;
     enum body_mode body;
     bool failed; /* r.err holds why; the rest of the body is dropped */
     bool answered;
@@ -205,16 +191,19 @@ static int route_v2(struct conn_ctx *c, const char *rest)
     return 0;
 }
 
-static bool method_allowed(enum route route, enum req_method m)
+static bool method_allowed(enum req_route route, enum req_method m)
 {
     switch (route) {
     case ROUTE_BASE:
     case ROUTE_CATALOG:
     case ROUTE_TAGS:
     case ROUTE_REFERRERS:
-    case ROUTE_PING:
     case ROUTE_UI:
         return m == REQ_GET || m == REQ_HEAD;
+    case ROUTE_TOKEN:
+        return m == REQ_GET || m == REQ_POST;
+    case ROUTE_API:
+        return true;
     case ROUTE_BLOB:
         return m == REQ_GET || m == REQ_HEAD || m == REQ_DELETE;
     case ROUTE_UPLOAD_START:
@@ -229,9 +218,10 @@ static bool method_allowed(enum route route, enum req_method m)
     return false;
 }
 
-static bool is_v2(enum route route)
+static bool is_v2(enum req_route route)
 {
-    return route != ROUTE_PING && route != ROUTE_UI && route != ROUTE_NONE;
+    return route != ROUTE_API && route != ROUTE_TOKEN && route != ROUTE_UI &&
+           route != ROUTE_NONE;
 }
 
 static int add_header(struct MHD_Response *resp, const char *k, const char *v)
@@ -257,8 +247,9 @@ static enum MHD_Result queue(struct conn_ctx *c, struct reply *rep)
         MHD_destroy_response(rep->resp);
         return MHD_NO;
     }
-    if (status == MHD_HTTP_UNAUTHORIZED && is_v2(c->route) &&
-        add_header(rep->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Basic realm=\"berth\"") < 0) {
+    if (status == MHD_HTTP_UNAUTHORIZED && (is_v2(c->route) || r->challenge[0] != '\0') &&
+        add_header(rep->resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                   r->challenge[0] ? r->challenge : "Basic realm=\"berth\"") < 0) {
         MHD_destroy_response(rep->resp);
         return MHD_NO;
     }
@@ -311,15 +302,6 @@ static int ui_get(struct conn_ctx *c, struct reply *out)
     return berr_set(&c->r.err, BERR_NOT_FOUND, "not found");
 }
 
-static int ping_get(struct conn_ctx *c, struct reply *out)
-{
-    (void)c;
-    out->resp = reply_bytes("Pong", 4, "text/plain; charset=utf-8");
-    out->status = MHD_HTTP_OK;
-    out->len = 4;
-    return 0;
-}
-
 int base_get(struct req *r, struct reply *out)
 {
     (void)r;
@@ -359,28 +341,16 @@ static int dispatch(struct conn_ctx *c, struct reply *out)
         if (r->method == REQ_DELETE)
             return manifests_delete(r, out);
         return manifests_get(r, out);
-    case ROUTE_PING:
-        return ping_get(c, out);
+    case ROUTE_TOKEN:
+        return token_handle(r, out);
+    case ROUTE_API:
+        return api_handle(r, out);
     case ROUTE_UI:
         return ui_get(c, out);
     case ROUTE_NONE:
         break;
     }
     return berr_set(&r->err, BERR_NOT_FOUND, "not found");
-}
-
-static int authenticate(struct conn_ctx *c)
-{
-    struct req *r = &c->r;
-    const char *h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-    struct principal p;
-
-    if (h == NULL)
-        return berr_set(&r->err, BERR_UNAUTHORIZED, "authentication required");
-    if (authn_basic(r->reg->authn, h, &p, &r->err) < 0)
-        return -1;
-    (void)snprintf(r->user, sizeof(r->user), "%s", p.name); /* same caps */
-    return 0;
 }
 
 /* request_has_body: the client announced a body (Content-Length > 0 or chunked). */
@@ -433,11 +403,10 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
     if (strcmp(url, "/v2") == 0 || str_has_prefix(url, "/v2/")) {
         if (route_v2(c, url[3] == '/' ? url + 4 : "") < 0)
             return answer_early(c, NULL, true);
-    } else if (strcmp(url, "/api/v2.0/ping") == 0) {
-        c->route = ROUTE_PING;
+    } else if (strcmp(url, "/service/token") == 0) {
+        c->route = ROUTE_TOKEN;
     } else if (str_has_prefix(url, "/api/")) {
-        berr_set(&r->err, BERR_NOT_FOUND, "not found");
-        return answer_early(c, NULL, true);
+        c->route = ROUTE_API;
     } else {
         c->route = ROUTE_UI;
     }
@@ -445,8 +414,23 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
         berr_set(&r->err, BERR_UNSUPPORTED, "method %s not allowed here", method);
         return answer_early(c, NULL, true);
     }
-    if (is_v2(c->route) && authenticate(c) < 0)
+    r->route = c->route;
+    if (is_v2(c->route) && access_check(r) < 0)
         return answer_early(c, NULL, true);
+    if ((c->route == ROUTE_API || c->route == ROUTE_TOKEN) &&
+        (r->method == REQ_POST || r->method == REQ_PUT || r->method == REQ_PATCH ||
+         r->method == REQ_DELETE)) {
+        uint64_t n;
+        buf_init(&r->body, REQ_JSON_MAX_BYTES);
+        cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl != NULL && parse_u64(&n, cl, strlen(cl)) == 0 && n > REQ_JSON_MAX_BYTES) {
+            berr_set(&r->err, BERR_TOO_LARGE, "request body larger than %d bytes",
+                     REQ_JSON_MAX_BYTES);
+            return answer_early(c, NULL, true);
+        }
+        c->body = BODY_BUFFER;
+        return MHD_YES;
+    }
 
     if (c->route == ROUTE_MANIFEST && r->method == REQ_PUT) {
         uint64_t n;
@@ -509,8 +493,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             if (buf_append(&c->r.body, upload_data, n) < 0) {
                 c->failed = true;
                 if (errno == EFBIG)
-                    berr_set(&c->r.err, BERR_TOO_LARGE, "manifest larger than %llu bytes",
-                             (unsigned long long)c->r.reg->cfg->manifest_max_bytes);
+                    berr_set(&c->r.err, BERR_TOO_LARGE, "body larger than %llu bytes",
+                             (unsigned long long)c->r.body.max);
                 else
                     berr_sys(&c->r.err, errno, "manifest body");
             }
