@@ -34,19 +34,19 @@
 #define SCOPE_ACT_STAR 8u /* "*": every action on the resource (registry:catalog:*) */
 #define SCOPE_ACT_KNOWN (SCOPE_ACT_PULL | SCOPE_ACT_PUSH | SCOPE_ACT_DELETE | SCOPE_ACT_STAR)
 
-#define SCOPE_MAX_LEN 8192   /* bytes of one scope string (one scope= parameter) */
-#define SCOPE_MAX_COUNT 64   /* distinct entries in one list */
-#define SCOPE_TYPE_MAX 64    /* bytes of a type or a class */
-#define SCOPE_NAME_MAX 512   /* bytes of a name (room for host:port/ + a 255-byte repository) */
-#define SCOPE_ACTION_MAX 32  /* bytes of one action word */
+#define SCOPE_MAX_LEN 8192    /* bytes of one scope string (one scope= parameter) */
+#define SCOPE_MAX_COUNT 64    /* distinct entries in one list */
+#define SCOPE_TYPE_MAX 64     /* bytes of a type or a class */
+#define SCOPE_NAME_MAX 512    /* bytes of a name (room for host:port/ + a 255-byte repository) */
+#define SCOPE_ACTION_MAX 32   /* bytes of one action word */
 #define SCOPE_UNKNOWN_MAX 256 /* bytes of the comma-joined unknown actions of one entry */
 
 struct scope {
-    char *type;     /* new: "repository", "registry", ... */
-    char *rclass;   /* new: "plugin" for repository(plugin):..., NULL when absent */
-    char *name;     /* new: everything between the first and the last ':' */
+    char *type;       /* new: "repository", "registry", ... */
+    char *rclass;     /* new: "plugin" for repository(plugin):..., NULL when absent */
+    char *name;       /* new: everything between the first and the last ':' */
     unsigned actions; /* SCOPE_ACT_* bits */
-    char *unknown;  /* new: unrecognised action words joined by ',', NULL when none */
+    char *unknown;    /* new: unrecognised action words joined by ',', NULL when none */
 };
 
 struct scope_list {

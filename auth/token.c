@@ -44,10 +44,10 @@
 #include "common/mem.h"
 #include "common/util.h"
 
-#define TOK_HDR_MAX 1024     /* decoded header bytes */
+#define TOK_HDR_MAX 1024 /* decoded header bytes */
 #define TOK_HDR_MEMBERS 8
-#define TOK_SIG_MAX 512      /* 4096-bit modulus */
-#define TOK_AUD_MAX 16       /* entries of an aud array */
+#define TOK_SIG_MAX 512 /* 4096-bit modulus */
+#define TOK_AUD_MAX 16  /* entries of an aud array */
 #define TOK_JTI_BYTES 16
 #define TOK_MIN_BITS 2048
 #define TOK_MAX_BITS 4096
@@ -305,8 +305,8 @@ int tok_key_generate(struct tok_key **out, int bits, struct berr *err)
 
     *out = NULL;
     if (bits < TOK_MIN_BITS || bits > TOK_MAX_BITS)
-        return berr_set(err, BERR_INTERNAL, "token key: %d bits not in %d..%d", bits,
-                        TOK_MIN_BITS, TOK_MAX_BITS);
+        return berr_set(err, BERR_INTERNAL, "token key: %d bits not in %d..%d", bits, TOK_MIN_BITS,
+                        TOK_MAX_BITS);
     ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_RSA, NULL);
     if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 ||
         EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, bits) <= 0 || EVP_PKEY_keygen(ctx, &pkey) <= 0) {
@@ -475,8 +475,7 @@ static int key_create(struct tok_key **out, const char *path, struct berr *err)
         if (rc < 0)
             goto out;
     } else {
-        log_msg(LOG_INFO, "token key: created %d-bit RSA key %s (kid %s)", k->bits, path,
-                k->kid);
+        log_msg(LOG_INFO, "token key: created %d-bit RSA key %s (kid %s)", k->bits, path, k->kid);
     }
     *out = k;
     k = NULL;
@@ -851,7 +850,8 @@ static bool aud_matches(const json_t *aud, const char *want)
         return strcmp(json_string_value(aud), want) == 0;
     if (!json_is_array(aud) || json_array_size(aud) > TOK_AUD_MAX)
         return false;
-    json_array_foreach(aud, i, v) {
+    json_array_foreach(aud, i, v)
+    {
         if (json_is_string(v) && strcmp(json_string_value(v), want) == 0)
             return true;
     }
@@ -867,7 +867,8 @@ static int parse_access(struct tok_claims *out, const json_t *arr, struct berr *
         return 0;
     if (!json_is_array(arr) || json_array_size(arr) > TOK_MAX_ACCESS)
         return unauthorized(err, "malformed token");
-    json_array_foreach(arr, i, e) {
+    json_array_foreach(arr, i, e)
+    {
         const json_t *acts, *w;
         char *type = NULL, *name = NULL;
         unsigned bits = 0;
@@ -880,7 +881,8 @@ static int parse_access(struct tok_claims *out, const json_t *arr, struct berr *
         if (acts != NULL && !json_is_null(acts)) {
             if (!json_is_array(acts) || json_array_size(acts) > TOK_MAX_ACTIONS)
                 return unauthorized(err, "malformed token");
-            json_array_foreach(acts, j, w) {
+            json_array_foreach(acts, j, w)
+            {
                 if (!json_is_string(w))
                     return unauthorized(err, "malformed token");
                 bits |= scope_action_bit(json_string_value(w), json_string_length(w));
@@ -987,15 +989,15 @@ int tok_verify(struct tok_claims *out, const struct tok_key *k, const char *jwt,
         return unauthorized(err, "token too large");
     dot1 = memchr(jwt, '.', len);
     dot2 = dot1 != NULL ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - jwt)) : NULL;
-    if (dot1 == NULL || dot2 == NULL || dot1 == jwt || dot2 == dot1 + 1 ||
-        dot2 + 1 == jwt + len || memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - jwt)) != NULL)
+    if (dot1 == NULL || dot2 == NULL || dot1 == jwt || dot2 == dot1 + 1 || dot2 + 1 == jwt + len ||
+        memchr(dot2 + 1, '.', len - (size_t)(dot2 + 1 - jwt)) != NULL)
         return unauthorized(err, "malformed token");
 
     rc = check_header(k, jwt, (size_t)(dot1 - jwt), err);
     if (rc < 0)
         return rc;
-    rc = check_signature(k, jwt, (size_t)(dot2 - jwt), dot2 + 1,
-                         len - (size_t)(dot2 + 1 - jwt), err);
+    rc = check_signature(k, jwt, (size_t)(dot2 - jwt), dot2 + 1, len - (size_t)(dot2 + 1 - jwt),
+                         err);
     if (rc < 0)
         return rc;
 

@@ -24,13 +24,13 @@
 #include "auth/scope.h"
 #include "common/berr.h"
 
-#define TOK_MAX_LEN 16384    /* bytes of a whole token, issued or accepted */
-#define TOK_MAX_CLAIMS 32    /* members of the claims object */
-#define TOK_MAX_ACCESS 64    /* entries of "access" (= SCOPE_MAX_COUNT) */
-#define TOK_MAX_ACTIONS 16   /* words in one entry's "actions" */
-#define TOK_STR_MAX 1024     /* bytes of any string claim or access type/name */
-#define TOK_KID_LEN 59       /* 12 groups of 4 + 11 ':' */
-#define TOK_KEY_BITS 3072    /* size of a generated key */
+#define TOK_MAX_LEN 16384  /* bytes of a whole token, issued or accepted */
+#define TOK_MAX_CLAIMS 32  /* members of the claims object */
+#define TOK_MAX_ACCESS 64  /* entries of "access" (= SCOPE_MAX_COUNT) */
+#define TOK_MAX_ACTIONS 16 /* words in one entry's "actions" */
+#define TOK_STR_MAX 1024   /* bytes of any string claim or access type/name */
+#define TOK_KID_LEN 59     /* 12 groups of 4 + 11 ':' */
+#define TOK_KEY_BITS 3072  /* size of a generated key */
 #define TOK_KEY_FILE_MAX 65536
 
 struct tok_key;
@@ -106,7 +106,8 @@ int tok_issue(char **out, const struct tok_key *k, const struct tok_claims *c, s
  * required and now must be < exp + leeway_s; nbf and iat, when present, must be integers and
  * nbf <= now + leeway_s; iss must equal want_iss; aud, a string or an array of strings, must
  * be or hold want_aud; access, when present, must be a well-formed list (an absent or empty
- * list grants nothing). */
+ * list grants nothing). want_iss and want_aud are required (non-NULL); a negative leeway counts
+ * as 0. */
 int tok_verify(struct tok_claims *out, const struct tok_key *k, const char *jwt,
                const char *want_iss, const char *want_aud, int64_t now, int64_t leeway_s,
                struct berr *err);

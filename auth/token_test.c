@@ -32,10 +32,10 @@
 #define NOW ((int64_t)1760000000)
 
 static char tmpdir[] = "/tmp/berth-token-test-XXXXXX";
-static EVP_PKEY *pk_a;      /* the test's own handle on key A, for forging */
-static struct tok_key *ka;  /* key A, 2048 bits, from PEM */
-static struct tok_key *kb;  /* key B, another 2048-bit key */
-static struct tok_key *kf;  /* the 3072-bit key tok_key_load_or_create made */
+static EVP_PKEY *pk_a;     /* the test's own handle on key A, for forging */
+static struct tok_key *ka; /* key A, 2048 bits, from PEM */
+static struct tok_key *kb; /* key B, another 2048-bit key */
+static struct tok_key *kf; /* the 3072-bit key tok_key_load_or_create made */
 
 /* ---- helpers: our own base64url and JWT forging ---- */
 
@@ -80,8 +80,8 @@ static void forge(char *out, size_t cap, const char *hdr, const char *payload, e
         unsigned int ml = 0;
         struct berr err;
         CHECK_INT_EQ(tok_key_public_pem(&pem, ka, &err), 0);
-        CHECK(pem != NULL && HMAC(EVP_sha256(), pem, (int)strlen(pem), (unsigned char *)out, o,
-                                  sig, &ml) != NULL);
+        CHECK(pem != NULL &&
+              HMAC(EVP_sha256(), pem, (int)strlen(pem), (unsigned char *)out, o, sig, &ml) != NULL);
         sl = ml;
         mem_free(pem);
     } else if (how == SIG_JUNK) {
@@ -208,8 +208,7 @@ static int remove_tmpdir(void)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name) >= (int)sizeof(p) ||
-            unlink(p) < 0)
+        if (snprintf(p, sizeof(p), "%s/%s", tmpdir, e->d_name) >= (int)sizeof(p) || unlink(p) < 0)
             rc = -1;
     }
     (void)closedir(d); /* read-only handle */
@@ -375,9 +374,8 @@ static void test_round_trip(void)
 
     tok_claims_init(&c);
     CHECK_INT_EQ(tok_claims_fill(&c, ISS, "robot$proj+ci", AUD, NOW, 1800, &err), 0);
-    CHECK_INT_EQ(tok_access_add(&c, "repository", "proj/app", SCOPE_ACT_PULL | SCOPE_ACT_PUSH,
-                                &err),
-                 0);
+    CHECK_INT_EQ(
+            tok_access_add(&c, "repository", "proj/app", SCOPE_ACT_PULL | SCOPE_ACT_PUSH, &err), 0);
     CHECK_INT_EQ(tok_access_add(&c, "repository", "host:5000/p/r", 0, &err), 0);
     CHECK_INT_EQ(tok_access_add(&c, "registry", "catalog", SCOPE_ACT_STAR, &err), 0);
     CHECK_INT_EQ(tok_issue(&jwt, ka, &c, &err), 0);
@@ -422,11 +420,11 @@ static void test_round_trip(void)
         CHECK(strstr((char *)raw, "\"sub\":\"robot$proj+ci\"") != NULL);
         CHECK(strstr((char *)raw, "\"exp\":1760001800,\"nbf\":1760000000,\"iat\":1760000000") !=
               NULL);
-        CHECK(strstr((char *)raw, "\"access\":[{\"type\":\"repository\",\"name\":\"proj/app\","
-                                  "\"actions\":[\"pull\",\"push\"]},{\"type\":\"repository\","
-                                  "\"name\":\"host:5000/p/r\",\"actions\":[]},{\"type\":"
-                                  "\"registry\",\"name\":\"catalog\",\"actions\":[\"*\"]}]") !=
-              NULL);
+        CHECK(strstr((char *)raw,
+                     "\"access\":[{\"type\":\"repository\",\"name\":\"proj/app\","
+                     "\"actions\":[\"pull\",\"push\"]},{\"type\":\"repository\","
+                     "\"name\":\"host:5000/p/r\",\"actions\":[]},{\"type\":"
+                     "\"registry\",\"name\":\"catalog\",\"actions\":[\"*\"]}]") != NULL);
         CHECK(strstr((char *)raw, "\"jti\":\"") != NULL);
         /* the signature is the modulus size: 256 bytes -> 342 characters */
         CHECK_INT_EQ(strlen(d2 + 1), 342);
@@ -520,8 +518,8 @@ static void test_tampered(void)
                          "\"name\":\"a/b\",\"actions\":[\"pull\",\"push\"]}]}";
         size_t o = b64u(p2, (const unsigned char *)pl, strlen(pl));
         char rebuilt[8192];
-        int n = snprintf(rebuilt, sizeof(rebuilt), "%.*s.%.*s%s", (int)(d1 - copy), copy,
-                         (int)o, p2, d2);
+        int n = snprintf(rebuilt, sizeof(rebuilt), "%.*s.%.*s%s", (int)(d1 - copy), copy, (int)o,
+                         p2, d2);
         CHECK(n > 0 && (size_t)n < sizeof(rebuilt));
         CHECK_STR_EQ(verify_msg(rebuilt), "bad signature");
     }
@@ -557,8 +555,8 @@ static void test_algs(void)
 {
     char jwt[65536], h[256];
     const char *kid = tok_key_kid(ka);
-    static const char *const algs[] = {"none", "None", "HS256", "RS512", "PS256", "ES256",
-                                       "rs256", "RS256 ", ""};
+    static const char *const algs[] = {"none",  "None",  "HS256",  "RS512", "PS256",
+                                       "ES256", "rs256", "RS256 ", ""};
 
     /* alg none: with an empty signature, and with some signature bytes */
     CHECK(snprintf(h, sizeof(h), "{\"alg\":\"none\",\"typ\":\"JWT\",\"kid\":\"%s\"}", kid) > 0);
@@ -596,8 +594,7 @@ static void test_algs(void)
     CHECK(snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"typ\":\"JOSE\",\"kid\":\"%s\"}", kid) > 0);
     forge(jwt, sizeof(jwt), h, std_payload(), SIG_RS256, pk_a);
     CHECK_STR_EQ(verify_msg(jwt), "malformed token");
-    CHECK(snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"kid\":\"%s\"}", kid) >
-          0);
+    CHECK(snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"kid\":\"%s\"}", kid) > 0);
     forge(jwt, sizeof(jwt), h, std_payload(), SIG_RS256, pk_a);
     CHECK_STR_EQ(verify_msg(jwt), "unsupported header");
     CHECK(snprintf(h, sizeof(h), "{\"alg\":\"RS256\",\"alg\":\"none\",\"kid\":\"%s\"}", kid) > 0);
@@ -634,9 +631,9 @@ static void test_times(void)
         const char *want;
     } rows[] = {
             {"\"exp\":1760000001", "ok"},
-            {"\"exp\":1759999990", "ok"},                  /* expired, within leeway */
-            {"\"exp\":1759999941", "ok"},                  /* 59 s ago */
-            {"\"exp\":1759999940", "token expired"},       /* exactly the leeway */
+            {"\"exp\":1759999990", "ok"},            /* expired, within leeway */
+            {"\"exp\":1759999941", "ok"},            /* 59 s ago */
+            {"\"exp\":1759999940", "token expired"}, /* exactly the leeway */
             {"\"exp\":1759999000", "token expired"},
             {"\"exp\":-9223372036854775807", "token expired"},
             {"\"exp\":9223372036854775807", "ok"},
@@ -839,11 +836,11 @@ static void test_malformed(void)
             ".b.c",
             "a.b.",
             "H.e30.AAAA.",
-            "H.e30=.AAAA",  /* the signature fails first: it covers the text as sent */
+            "H.e30=.AAAA", /* the signature fails first: it covers the text as sent */
             "H.e30.AA+A",
             "H.e30.AA/A",
-            "H.e30.AAAAA",  /* length % 4 == 1 */
-            "H.e30.AAB",    /* non-zero spare bits */
+            "H.e30.AAAAA", /* length % 4 == 1 */
+            "H.e30.AAB",   /* non-zero spare bits */
             "H.e30.AA A",
             "H.e30.AA==",
             "H.e30.AA\nA",
@@ -880,13 +877,15 @@ static void test_malformed(void)
                  "malformed token");
     CHECK_STR_EQ(verify_payload("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1760000300}\n"),
                  "malformed token");
-    CHECK_STR_EQ(verify_payload("{\"iss\":\"" ISS "\",\"aud\":\"berth\\/registry\",\"exp\":1760000300}"),
-                 "malformed token");
+    CHECK_STR_EQ(
+            verify_payload("{\"iss\":\"" ISS "\",\"aud\":\"berth\\/registry\",\"exp\":1760000300}"),
+            "malformed token");
     CHECK_STR_EQ(verify_payload("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"exp\":1760000300,"
                                 "\"x\":\"\\u0041\"}"),
                  "malformed token");
     /* key order is free: jansson keeps it */
-    CHECK_STR_EQ(verify_payload("{\"exp\":1760000300,\"aud\":\"" AUD "\",\"iss\":\"" ISS "\"}"), "ok");
+    CHECK_STR_EQ(verify_payload("{\"exp\":1760000300,\"aud\":\"" AUD "\",\"iss\":\"" ISS "\"}"),
+                 "ok");
     /* a correctly signed payload that is not JSON, or not an object */
     CHECK_STR_EQ(verify_payload("not json"), "malformed token");
     CHECK_STR_EQ(verify_payload("[1,2]"), "malformed token");
@@ -1061,9 +1060,8 @@ static void rates(const char *label, const struct tok_key *k)
 
     tok_claims_init(&c);
     CHECK_INT_EQ(tok_claims_fill(&c, ISS, "alice", AUD, now_s(), 1800, &err), 0);
-    CHECK_INT_EQ(tok_access_add(&c, "repository", "proj/app", SCOPE_ACT_PULL | SCOPE_ACT_PUSH,
-                                &err),
-                 0);
+    CHECK_INT_EQ(
+            tok_access_add(&c, "repository", "proj/app", SCOPE_ACT_PULL | SCOPE_ACT_PUSH, &err), 0);
     t0 = now_ms_mono();
     for (n = 0; (dt = now_ms_mono() - t0) < 700; n++) {
         mem_free(jwt);

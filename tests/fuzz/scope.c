@@ -34,9 +34,9 @@ static void check_list(const struct scope_list *l)
         const struct scope *s = &l->items[i];
         size_t tl = strlen(s->type), nl = strlen(s->name);
 
-        need(tl > 0 && tl <= SCOPE_TYPE_MAX && strspn(s->type, "abcdefghijklmnopqrstuvwxyz0123456789") == tl);
-        need(s->rclass == NULL ||
-             (strlen(s->rclass) > 0 && strlen(s->rclass) <= SCOPE_TYPE_MAX));
+        need(tl > 0 && tl <= SCOPE_TYPE_MAX &&
+             strspn(s->type, "abcdefghijklmnopqrstuvwxyz0123456789") == tl);
+        need(s->rclass == NULL || (strlen(s->rclass) > 0 && strlen(s->rclass) <= SCOPE_TYPE_MAX));
         need(nl > 0 && nl <= SCOPE_NAME_MAX);
         for (size_t j = 0; j < nl; j++)
             need((unsigned char)s->name[j] >= 0x21 && (unsigned char)s->name[j] <= 0x7e);

@@ -112,8 +112,8 @@ static void check_accepted(const struct tok_claims *c)
     c2.nbf = c->nbf;
     c2.exp = c->exp;
     for (size_t i = 0; i < c->n_access; i++)
-        if (tok_access_add(&c2, c->access[i].type, c->access[i].name, c->access[i].actions,
-                           &err) < 0)
+        if (tok_access_add(&c2, c->access[i].type, c->access[i].name, c->access[i].actions, &err) <
+            0)
             goto out;
     if (tok_issue(&jwt, key, &c2, &err) < 0) {
         /* only a claim jansson will not write (bad UTF-8 cannot get here) or the size cap */
@@ -141,8 +141,8 @@ static void verify(const char *jwt)
 
     if (tok_verify(&c, key, jwt, ISS, AUD, NOW, LEEWAY_S, &err) < 0) {
         need(err.code == BERR_UNAUTHORIZED || err.code == BERR_INTERNAL);
-        need(c.iss == NULL && c.sub == NULL && c.aud == NULL && c.jti == NULL &&
-             c.access == NULL && c.n_access == 0);
+        need(c.iss == NULL && c.sub == NULL && c.aud == NULL && c.jti == NULL && c.access == NULL &&
+             c.n_access == 0);
         return;
     }
     check_accepted(&c);
