@@ -125,4 +125,49 @@ done
 req GET "/v2/library/par-shared/tags/list"
 check_jq "parallel pushes into one repository: every tag present" '.tags | sort == ["v4","v5"]'
 
+# --- the same blob and the same tag from several clients at once --------------------------------
+same=$BB_TMP/same.bin
+rand_file "$same" 800000
+sdg=$(digest_of "$same")
+pids=()
+for i in 1 2 3 4 5 6; do
+    (
+        BB_CURL_AUTH="$ADMIN_USER:$ADMIN_PASS"
+        R_HDR=$BB_TMP/same$i.hdr R_BODY=$BB_TMP/same$i.body
+        bb_curl POST "/v2/library/same/blobs/uploads/"
+        bb_curl PUT "$(url_add_query "$(hdr Location)" "digest=$sdg")" \
+            -H 'Content-Type: application/octet-stream' --data-binary "@$same"
+        [ "$R_STATUS" = 201 ]
+    ) &
+    pids+=($!)
+done
+fails=0
+for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+check_eq "6 parallel uploads of the same blob all -> 201" "$fails" 0
+req GET "/v2/library/same/blobs/$sdg"
+check_body_file "the blob uploaded in parallel has the exact bytes" "$same"
+if srv_is_berth; then
+    check_eq "one file in the blob store for it" \
+        "$(find "$SRV_DATA/blobs" -type f -name "${sdg#sha256:}" | wc -l | tr -d ' ')" 1
+fi
+mk_image "$BB_TMP/same-img"
+push_blob library/same "$BB_TMP/same-img/config.json"
+push_blob library/same "$BB_TMP/same-img/layer.tar.gz"
+pids=()
+for i in 1 2 3 4 5 6; do
+    (
+        BB_CURL_AUTH="$ADMIN_USER:$ADMIN_PASS"
+        R_HDR=$BB_TMP/samem$i.hdr R_BODY=$BB_TMP/samem$i.body
+        bb_curl PUT "/v2/library/same/manifests/v$((i % 2))" -H "Content-Type: $MT_OCI_MANIFEST" \
+            --data-binary "@$BB_TMP/same-img/manifest.json"
+        [ "$R_STATUS" = 201 ]
+    ) &
+    pids+=($!)
+done
+fails=0
+for p in "${pids[@]}"; do wait "$p" || fails=$((fails + 1)); done
+check_eq "6 parallel PUTs of one manifest under 2 tags all -> 201" "$fails" 0
+req GET "/v2/library/same/tags/list"
+check_jq "both tags exist once" '.tags | sort == ["v0","v1"]'
+
 finish
