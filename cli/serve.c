@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +23,44 @@
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/upload.h"
+
+#define SERVE_MAINT_INTERVAL_S 600
+
+/* The maintenance thread purges upload sessions older than cfg->upload_purge_age_s every
+ * SERVE_MAINT_INTERVAL_S; `lock` guards `stop`, `cond` wakes it for a prompt exit. */
+struct maint {
+    struct registry *reg;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stop;
+};
+
+static void *maint_main(void *arg)
+{
+    struct maint *mt = arg;
+    struct timespec ts;
+    struct berr err;
+    unsigned removed;
+
+    (void)pthread_mutex_lock(&mt->lock);
+    while (!mt->stop) {
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += SERVE_MAINT_INTERVAL_S;
+        (void)pthread_cond_timedwait(&mt->cond, &mt->lock, &ts);
+        if (mt->stop)
+            break;
+        (void)pthread_mutex_unlock(&mt->lock);
+        removed = 0;
+        if (upload_purge(mt->reg->uploads, (int64_t)mt->reg->cfg->upload_purge_age_s, &removed,
+                         &err) < 0)
+            log_msg(LOG_WARN, "upload purge: %s", err.msg);
+        else if (removed > 0)
+            log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
+        (void)pthread_mutex_lock(&mt->lock);
+    }
+    (void)pthread_mutex_unlock(&mt->lock);
+    return NULL;
+}
 
 static void serve_usage(FILE *f)
 {
@@ -67,6 +107,9 @@ int cmd_serve(int argc, char **argv)
     struct berth_config cfg;
     struct registry reg = {0};
     struct server *srv = NULL;
+    struct maint mt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    pthread_t maint_thread;
+    bool maint_started = false;
     struct berr err = {0};
     char path[PATH_MAX];
     enum log_level lvl;
@@ -122,6 +165,12 @@ int cmd_serve(int argc, char **argv)
         log_msg(LOG_ERROR, "%s", err.msg);
         goto out;
     }
+    mt.reg = &reg;
+    if (pthread_create(&maint_thread, NULL, maint_main, &mt) != 0) {
+        log_msg(LOG_ERROR, "cannot start the maintenance thread");
+        goto out;
+    }
+    maint_started = true;
     log_msg(LOG_INFO, "berth listening on %s (port %u), data in %s, %u threads", cfg.listen,
             server_port(srv), cfg.data_dir, cfg.threads);
     printf("berth: registry and web UI at http://%s/\n", cfg.listen);
@@ -136,6 +185,13 @@ int cmd_serve(int argc, char **argv)
     log_msg(LOG_INFO, "signal %d: stopping", sig);
     rc = 0;
 out:
+    if (maint_started) {
+        (void)pthread_mutex_lock(&mt.lock);
+        mt.stop = true;
+        (void)pthread_cond_signal(&mt.cond);
+        (void)pthread_mutex_unlock(&mt.lock);
+        (void)pthread_join(maint_thread, NULL);
+    }
     server_stop(srv);
     authn_free(reg.authn);
     upload_mgr_free(reg.uploads);
