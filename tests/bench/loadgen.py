@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
-"""loadgen.py - the benchmark's load generator for what wrk cannot do (HEAD, pushes).
+"""loadgen.py - the benchmark's load generator for pushes (wrk only does reads).
 
-    loadgen.py MODE --port P --auth B64 [--seconds S] [--procs N] [--path PATH] [--repo R]
+    loadgen.py MODE --port P --auth B64 [--seconds S] [--procs N] [--repo R]
                [--size BYTES] [--chunk BYTES]
 
 MODE is one of
-    head     HEAD PATH again and again over one keep-alive connection per process
     push     monolithic pushes of small unique blobs into REPO: POST, then PUT ?digest= with
              the bytes (one op = one blob stored)
     chunked  uploads of SIZE-byte unique blobs into REPO in CHUNK-byte PATCHes with
@@ -67,13 +66,6 @@ class Worker:
             self.connect()
             return 0, "", b""
 
-    def head(self):
-        st, _, _ = self.call("HEAD", self.args.path)
-        if st == 200:
-            self.ops += 1
-        else:
-            self.errors += 1
-
     def push(self):
         blob = struct.pack("<QQ", self.seed, self.ops + self.errors) + os.urandom(1008)
         dg = "sha256:" + hashlib.sha256(blob).hexdigest()
@@ -131,9 +123,7 @@ def run(arg_tuple):
     t0 = time.monotonic()
     deadline = t0 + args.seconds
     while time.monotonic() < deadline:
-        if args.mode == "head":
-            w.head()
-        elif args.mode == "push":
+        if args.mode == "push":
             w.push()
         else:
             w.chunked(data)
@@ -143,18 +133,15 @@ def run(arg_tuple):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["head", "push", "chunked"])
+    p.add_argument("mode", choices=["push", "chunked"])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--auth", required=True, help="base64 of user:password")
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--procs", type=int, default=4)
-    p.add_argument("--path", default="")
     p.add_argument("--repo", default="library/bench")
     p.add_argument("--size", type=int, default=64 << 20)
     p.add_argument("--chunk", type=int, default=8 << 20)
     args = p.parse_args()
-    if args.mode == "head" and not args.path:
-        p.error("head needs --path")
     if not 0 < args.seconds <= 60:
         p.error("--seconds must be in (0, 60]")
     seed0 = int.from_bytes(os.urandom(4), "little") << 16
