@@ -143,8 +143,7 @@ int repo_name_parse(struct repo_name *out, const char *s, size_t len, struct ber
             return berr_set(err, BERR_NAME_INVALID, "invalid repository name");
     }
     if (components < 2)
-        return berr_set(err, BERR_NAME_INVALID,
-                        "repository name must be <project>/<repository>");
+        return berr_set(err, BERR_NAME_INVALID, "repository name must be <project>/<repository>");
     memcpy(out->s, s, len);
     out->s[len] = '\0';
     out->len = len;

@@ -18,7 +18,7 @@ static int test_failed_;
             test_passed_++;                                                                        \
         } else {                                                                                   \
             test_failed_++;                                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
         }                                                                                          \
     } while (0)
 
@@ -29,7 +29,7 @@ static int test_failed_;
             test_passed_++;                                                                        \
         } else {                                                                                   \
             test_failed_++;                                                                        \
-            fprintf(stderr, "%s:%d: CHECK_INT_EQ failed: %s == %lld, want %lld\n", __FILE__,      \
+            fprintf(stderr, "%s:%d: CHECK_INT_EQ failed: %s == %lld, want %lld\n", __FILE__,       \
                     __LINE__, #a, va_, vb_);                                                       \
         }                                                                                          \
     } while (0)
@@ -41,7 +41,7 @@ static int test_failed_;
             test_passed_++;                                                                        \
         } else {                                                                                   \
             test_failed_++;                                                                        \
-            fprintf(stderr, "%s:%d: CHECK_STR_EQ failed: %s == \"%s\", want \"%s\"\n", __FILE__,  \
+            fprintf(stderr, "%s:%d: CHECK_STR_EQ failed: %s == \"%s\", want \"%s\"\n", __FILE__,   \
                     __LINE__, #a, sa_ ? sa_ : "(null)", sb_ ? sb_ : "(null)");                     \
         }                                                                                          \
     } while (0)
@@ -50,7 +50,7 @@ static int test_failed_;
     do {                                                                                           \
         int before_ = test_failed_;                                                                \
         fn();                                                                                      \
-        fprintf(stderr, "%s %s\n", test_failed_ == before_ ? "ok  " : "FAIL", #fn);               \
+        fprintf(stderr, "%s %s\n", test_failed_ == before_ ? "ok  " : "FAIL", #fn);                \
     } while (0)
 
 static inline int test_summary(void)

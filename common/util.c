@@ -143,7 +143,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
     else
         *slash = '\0';
     return fsync_dir(dir);
-fail: {
+fail : {
     int saved = errno;
     if (fd >= 0)
         (void)close(fd); /* already failing; the write error is the one to report */
@@ -191,7 +191,7 @@ int read_file(char **out, size_t *out_len, const char *path, size_t max)
     if (out_len)
         *out_len = got;
     return 0;
-fail: {
+fail : {
     int saved = errno;
     mem_free(data);
     (void)close(fd);

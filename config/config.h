@@ -29,11 +29,11 @@ struct berth_config {
     unsigned upload_purge_age_s;     /* gc removes upload sessions older than this, default 7 d */
     unsigned gc_window_s;            /* gc spares blobs younger than this, default 2 h */
     unsigned token_ttl_s;            /* bearer token lifetime, default 1800 */
-    char token_service[64];          /* "service" of the token challenge, default "berth-registry" */
-    char token_issuer[64];           /* iss claim, default "berth-token-issuer" */
-    char robot_prefix[32];           /* default "robot$" */
-    unsigned login_fail_limit;       /* failed logins before throttling, default 5 */
-    unsigned pull_flush_s;           /* pull counters flush interval, default 10 */
+    char token_service[64];    /* "service" of the token challenge, default "berth-registry" */
+    char token_issuer[64];     /* iss claim, default "berth-token-issuer" */
+    char robot_prefix[32];     /* default "robot$" */
+    unsigned login_fail_limit; /* failed logins before throttling, default 5 */
+    unsigned pull_flush_s;     /* pull counters flush interval, default 10 */
 };
 
 /* config_defaults fills every field with its default. */

@@ -220,8 +220,7 @@ static bool method_allowed(enum req_route route, enum req_method m)
 
 static bool is_v2(enum req_route route)
 {
-    return route != ROUTE_API && route != ROUTE_TOKEN && route != ROUTE_UI &&
-           route != ROUTE_NONE;
+    return route != ROUTE_API && route != ROUTE_TOKEN && route != ROUTE_UI && route != ROUTE_NONE;
 }
 
 static int add_header(struct MHD_Response *resp, const char *k, const char *v)
@@ -460,9 +459,8 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     struct server *s = cls;
     struct conn_ctx *c = *con_cls;
@@ -531,9 +529,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     uploads_abort(r);
     if (c->has_pending && !c->pending_is_err && c->pending.resp != NULL)
         MHD_destroy_response(c->pending.resp);
-    log_msg(LOG_INFO, "%s %s %s %u %llu %lldms user=%s%s", r->reqid, method_name(r->method),
-            r->url, r->status, (unsigned long long)r->bytes_out,
-            (long long)(now_ms_mono() - r->t0_ms), r->user[0] ? r->user : "-",
+    log_msg(LOG_INFO, "%s %s %s %u %llu %lldms user=%s%s", r->reqid, method_name(r->method), r->url,
+            r->status, (unsigned long long)r->bytes_out, (long long)(now_ms_mono() - r->t0_ms),
+            r->user[0] ? r->user : "-",
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     buf_cleanup(&r->body);
     mem_free(c);
@@ -609,14 +607,13 @@ int server_start(struct server **out, struct registry *reg, struct berr *err)
     s->reg = reg;
     s->d = MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+            (unsigned int)cfg->threads, MHD_OPTION_CONNECTION_LIMIT,
             (unsigned int)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             (unsigned int)cfg->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
             (unsigned int)cfg->connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
             (size_t)SERVER_CONN_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-            MHD_OPTION_LISTENING_ADDRESS_REUSE,
-            (unsigned int)1, MHD_OPTION_END);
+            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
     if (s->d == NULL) {
         mem_free(s);
         return berr_set(err, BERR_INTERNAL, "cannot listen on %s", cfg->listen);

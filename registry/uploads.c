@@ -167,12 +167,10 @@ static int check_range(struct req *r)
     if (content_range_parse(&first, &last, cr) < 0)
         return berr_set(&r->err, BERR_RANGE_INVALID, "invalid Content-Range");
     if (first != off)
-        return berr_set(&r->err, BERR_RANGE_INVALID,
-                        "chunk starts at %llu, the upload is at %llu", (unsigned long long)first,
-                        (unsigned long long)off);
+        return berr_set(&r->err, BERR_RANGE_INVALID, "chunk starts at %llu, the upload is at %llu",
+                        (unsigned long long)first, (unsigned long long)off);
     if (have_len && len != last - first + 1)
-        return berr_set(&r->err, BERR_SIZE_INVALID,
-                        "Content-Length does not match Content-Range");
+        return berr_set(&r->err, BERR_SIZE_INVALID, "Content-Length does not match Content-Range");
     r->upload_range = true;
     r->upload_expect = last - first + 1;
     return 0;
