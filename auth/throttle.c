@@ -1,0 +1,202 @@
+/* throttle.c - failed-login counting with exponential back-off (see throttle.h).
+ *
+ * Invariants:
+ *   1. An entry with used == false holds nothing; key is meaningful only when used.
+ *   2. until_ms > now means the pair is blocked; it is set only by throttle_fail, when fails
+ *      reaches the limit, to last_ms + back-off(fails), never past THROTTLE_MAX_MS from then.
+ *   3. fails counts failures since the last success or the last forget; a failure arriving
+ *      THROTTLE_FORGET_MS after the previous one (and after its block ended) starts from 1.
+ *   4. Keys are SHA-256(salt || user || 0 || addr) with a random per-process salt, compared with
+ *      CRYPTO_memcmp.
+ * Thread-safety: `lock` guards `sets`. */
+#include "auth/throttle.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "common/mem.h"
+#include "common/util.h"
+
+struct throttle_entry {
+    unsigned char key[32];
+    bool used;
+    unsigned fails;
+    int64_t last_ms;
+    int64_t until_ms;
+};
+
+struct throttle {
+    unsigned limit;
+    unsigned char salt[32];
+    pthread_mutex_t lock; /* guards sets */
+    struct throttle_entry sets[THROTTLE_SETS][THROTTLE_WAYS];
+};
+
+int throttle_new(struct throttle **out, unsigned limit, struct berr *err)
+{
+    struct throttle *t;
+
+    *out = NULL;
+    t = mem_calloc(1, sizeof(*t));
+    if (t == NULL)
+        return berr_sys(err, ENOMEM, "throttle: alloc");
+    t->limit = limit > 0 ? limit : 1;
+    if (rand_fill(t->salt, sizeof(t->salt)) < 0 || pthread_mutex_init(&t->lock, NULL) != 0) {
+        mem_free(t);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    *out = t;
+    return 0;
+}
+
+void throttle_free(struct throttle *t)
+{
+    if (t == NULL)
+        return;
+    (void)pthread_mutex_destroy(&t->lock); /* no thread uses it any more */
+    mem_free(t);
+}
+
+static int pair_key(const struct throttle *t, const char *user, const char *addr,
+                    unsigned char key[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    int rc = -1;
+
+    if (md == NULL)
+        return -1;
+    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+        EVP_DigestUpdate(md, t->salt, sizeof(t->salt)) == 1 &&
+        EVP_DigestUpdate(md, user, strlen(user) + 1) == 1 &&
+        EVP_DigestUpdate(md, addr, strlen(addr)) == 1 && EVP_DigestFinal_ex(md, key, &len) == 1 &&
+        len == 32)
+        rc = 0;
+    EVP_MD_CTX_free(md);
+    return rc;
+}
+
+static struct throttle_entry *set_of(struct throttle *t, const unsigned char key[32])
+{
+    unsigned idx = ((unsigned)key[0] << 8 | key[1]) % THROTTLE_SETS;
+    return t->sets[idx];
+}
+
+static bool stale(const struct throttle_entry *e, int64_t now_ms)
+{
+    return !e->used || (e->until_ms <= now_ms && now_ms - e->last_ms >= THROTTLE_FORGET_MS);
+}
+
+/* find returns the live entry of key, or NULL (a stale one is cleared on the way). */
+static struct throttle_entry *find(struct throttle_entry *set, const unsigned char key[32],
+                                   int64_t now_ms)
+{
+    for (unsigned i = 0; i < THROTTLE_WAYS; i++) {
+        struct throttle_entry *e = &set[i];
+        if (!e->used || CRYPTO_memcmp(e->key, key, 32) != 0)
+            continue;
+        if (stale(e, now_ms)) {
+            memset(e, 0, sizeof(*e));
+            return NULL;
+        }
+        return e;
+    }
+    return NULL;
+}
+
+/* victim picks the way to reuse: a free or stale one, else the unblocked one idle longest,
+ * else the blocked one whose back-off ends first. */
+static struct throttle_entry *victim(struct throttle_entry *set, int64_t now_ms)
+{
+    struct throttle_entry *idle = NULL, *blocked = NULL;
+
+    for (unsigned i = 0; i < THROTTLE_WAYS; i++) {
+        struct throttle_entry *e = &set[i];
+        if (stale(e, now_ms))
+            return e;
+        if (e->until_ms <= now_ms) {
+            if (idle == NULL || e->last_ms < idle->last_ms)
+                idle = e;
+        } else if (blocked == NULL || e->until_ms < blocked->until_ms) {
+            blocked = e;
+        }
+    }
+    return idle != NULL ? idle : blocked;
+}
+
+static int64_t backoff_ms(unsigned fails, unsigned limit)
+{
+    unsigned shift = fails - limit; /* fails >= limit here */
+    int64_t ms = THROTTLE_BASE_MS;
+
+    while (shift-- > 0 && ms < THROTTLE_MAX_MS)
+        ms *= 2;
+    return ms < THROTTLE_MAX_MS ? ms : THROTTLE_MAX_MS;
+}
+
+int throttle_check(struct throttle *t, const char *user, const char *addr, int64_t now_ms,
+                   unsigned *retry_after_s, struct berr *err)
+{
+    unsigned char key[32];
+    struct throttle_entry *e;
+    int64_t left = 0;
+
+    *retry_after_s = 0;
+    if (pair_key(t, user, addr, key) < 0)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    (void)pthread_mutex_lock(&t->lock);
+    e = find(set_of(t, key), key, now_ms);
+    if (e != NULL && e->until_ms > now_ms)
+        left = e->until_ms - now_ms;
+    (void)pthread_mutex_unlock(&t->lock);
+    if (left <= 0)
+        return 0;
+    *retry_after_s = (unsigned)((left + 999) / 1000);
+    return berr_set(err, BERR_TOOMANYREQUESTS, "too many failed logins, retry in %u s",
+                    *retry_after_s);
+}
+
+void throttle_fail(struct throttle *t, const char *user, const char *addr, int64_t now_ms)
+{
+    unsigned char key[32];
+    struct throttle_entry *set, *e;
+
+    if (pair_key(t, user, addr, key) < 0)
+        return; /* nothing to count under; the login failed anyway */
+    (void)pthread_mutex_lock(&t->lock);
+    set = set_of(t, key);
+    e = find(set, key, now_ms);
+    if (e == NULL) {
+        e = victim(set, now_ms);
+        memset(e, 0, sizeof(*e));
+        memcpy(e->key, key, 32);
+        e->used = true;
+    }
+    if (e->fails < 1000000u)
+        e->fails++;
+    e->last_ms = now_ms;
+    if (e->fails >= t->limit)
+        e->until_ms = now_ms + backoff_ms(e->fails, t->limit);
+    (void)pthread_mutex_unlock(&t->lock);
+}
+
+void throttle_success(struct throttle *t, const char *user, const char *addr)
+{
+    unsigned char key[32];
+    struct throttle_entry *set;
+
+    if (pair_key(t, user, addr, key) < 0)
+        return;
+    (void)pthread_mutex_lock(&t->lock);
+    set = set_of(t, key);
+    for (unsigned i = 0; i < THROTTLE_WAYS; i++) {
+        if (set[i].used && CRYPTO_memcmp(set[i].key, key, 32) == 0)
+            memset(&set[i], 0, sizeof(set[i]));
+    }
+    (void)pthread_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,41 @@
+/* throttle.h - slows down password guessing: failed logins are counted per (user, client
+ * address); after `limit` failures in a row that pair is refused for a back-off that doubles with
+ * every further failure (THROTTLE_BASE_MS, 2x, 4x ... up to THROTTLE_MAX_MS), answered as
+ * 429 TOOMANYREQUESTS with Retry-After. A success clears the pair; so does THROTTLE_FORGET_MS
+ * without a failure once the back-off has run out. Attempts refused while blocked are not
+ * verified and do not count.
+ *
+ * Memory is bounded: a fixed table of THROTTLE_SETS x THROTTLE_WAYS entries keyed by a salted
+ * SHA-256 of user and address (no user name or address is kept). When a set is full the entry
+ * idle longest is reused, a blocked one only when every entry of the set is blocked.
+ * Times are the caller's monotonic milliseconds (now_ms_mono()), so tests drive the clock.
+ * Thread-safe: one mutex guards the table. */
+#ifndef BERTH_AUTH_THROTTLE_H
+#define BERTH_AUTH_THROTTLE_H
+
+#include <stdint.h>
+
+#include "common/berr.h"
+
+#define THROTTLE_SETS 1024
+#define THROTTLE_WAYS 8
+#define THROTTLE_BASE_MS 1000LL
+#define THROTTLE_MAX_MS (15LL * 60 * 1000)
+#define THROTTLE_FORGET_MS (15LL * 60 * 1000)
+
+struct throttle;
+
+/* throttle_new: limit = failures allowed before the first back-off (>= 1; 0 is taken as 1).
+ * *out is new (throttle_free). */
+int throttle_new(struct throttle **out, unsigned limit, struct berr *err);
+void throttle_free(struct throttle *t);
+
+/* throttle_check: 0 when user may try from addr now. When blocked: -1, BERR_TOOMANYREQUESTS in
+ * err and *retry_after_s (>= 1) set to the seconds left. addr may be "" (unknown). */
+int throttle_check(struct throttle *t, const char *user, const char *addr, int64_t now_ms,
+                   unsigned *retry_after_s, struct berr *err);
+/* throttle_fail records one failed login; throttle_success forgets the pair. */
+void throttle_fail(struct throttle *t, const char *user, const char *addr, int64_t now_ms);
+void throttle_success(struct throttle *t, const char *user, const char *addr);
+
+#endif
