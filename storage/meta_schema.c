@@ -107,7 +107,66 @@ static const char MIGRATION_1[] =
         " PRIMARY KEY (repo_id, name)) WITHOUT ROWID;"
         "CREATE INDEX tags_manifest ON tags(manifest_id);";
 
-static const char *const migrations[] = {MIGRATION_1};
+/* Migration 2: identity. Project members with Harbor's role ids, robot accounts with their
+ * per-namespace permissions, a storage limit per project, and two triggers:
+ *   - a project inserted with an owner makes that user its projectAdmin (so every way of
+ *     creating a project, meta_project_create included, keeps "the creator is a member");
+ *   - a deleted project leaves a tombstone, and a project re-created under that name gets a
+ *     created_at later than the deletion, even within the same second, so a token issued for
+ *     the old project is always older than the new one. */
+static const char MIGRATION_2[] =
+        "ALTER TABLE projects ADD COLUMN storage_limit INTEGER NOT NULL DEFAULT -1;"
+        "CREATE TABLE project_members ("
+        " id INTEGER PRIMARY KEY,"
+        " project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,"
+        " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        " role INTEGER NOT NULL CHECK (role BETWEEN 1 AND 5),"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL,"
+        " UNIQUE (project_id, user_id));"
+        "CREATE INDEX project_members_user ON project_members(user_id);"
+        "CREATE TABLE robots ("
+        " id INTEGER PRIMARY KEY,"
+        " name TEXT NOT NULL UNIQUE,"
+        " description TEXT NOT NULL DEFAULT '',"
+        " secret_hash TEXT NOT NULL,"
+        " project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,"
+        " disabled INTEGER NOT NULL DEFAULT 0,"
+        " duration_days INTEGER NOT NULL DEFAULT -1,"
+        " expires_at INTEGER NOT NULL DEFAULT 0,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL);"
+        "CREATE INDEX robots_project ON robots(project_id);"
+        "CREATE TABLE robot_permissions ("
+        " robot_id INTEGER NOT NULL REFERENCES robots(id) ON DELETE CASCADE,"
+        " namespace TEXT NOT NULL,"
+        " actions INTEGER NOT NULL,"
+        " PRIMARY KEY (robot_id, namespace)) WITHOUT ROWID;"
+        "CREATE INDEX robot_permissions_ns ON robot_permissions(namespace);"
+        "CREATE TABLE project_tombstones ("
+        " name TEXT PRIMARY KEY,"
+        " deleted_at INTEGER NOT NULL) WITHOUT ROWID;"
+        "CREATE TRIGGER projects_owner_member AFTER INSERT ON projects"
+        " WHEN NEW.owner_id IS NOT NULL AND EXISTS (SELECT 1 FROM users WHERE id = NEW.owner_id)"
+        " BEGIN"
+        " INSERT OR IGNORE INTO project_members(project_id, user_id, role, created_at, updated_at)"
+        " VALUES (NEW.id, NEW.owner_id, 1, NEW.created_at, NEW.created_at);"
+        " END;"
+        "CREATE TRIGGER projects_recreated AFTER INSERT ON projects"
+        " WHEN EXISTS (SELECT 1 FROM project_tombstones t"
+        " WHERE t.name = NEW.name AND t.deleted_at >= NEW.created_at)"
+        " BEGIN"
+        " UPDATE projects SET created_at = (SELECT deleted_at + 1 FROM project_tombstones"
+        " WHERE name = NEW.name), updated_at = (SELECT deleted_at + 1 FROM project_tombstones"
+        " WHERE name = NEW.name) WHERE id = NEW.id;"
+        " END;"
+        "CREATE TRIGGER projects_deleted AFTER DELETE ON projects"
+        " BEGIN"
+        " INSERT OR REPLACE INTO project_tombstones(name, deleted_at)"
+        " VALUES (OLD.name, MAX(CAST(strftime('%s', 'now') AS INTEGER), OLD.created_at));"
+        " END;";
+
+static const char *const migrations[] = {MIGRATION_1, MIGRATION_2};
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
