@@ -1,11 +1,17 @@
-/* authn.c - HTTP Basic authentication against the user table.
+/* authn.c - HTTP Basic authentication of users and robots, bearer token verification, and
+ * failed-login throttling.
  *
  * Invariants:
  *   1. A cache entry exists only for credentials that password_verify accepted within the last
- *      AUTHN_CACHE_TTL_S seconds, and it stores only an HMAC of them under a random process key.
+ *      AUTHN_CACHE_TTL_S seconds (and, for a robot, before its expiry), and it stores only an
+ *      HMAC of them under a random process key.
  *   2. Lookups compare HMACs with CRYPTO_memcmp over their fixed length.
  *   3. Plaintext passwords live on the stack only and are wiped with OPENSSL_cleanse before return.
- * Thread-safety: `lock` guards `slots`; the KDF runs outside the lock. */
+ *   4. Unknown users and robots cost one password_verify against a dummy hash, like known ones.
+ *   5. A name with the robot prefix is only ever checked against robots, never users.
+ *   6. With an address, a blocked (user, address) pair is refused before any password check.
+ * Thread-safety: `lock` guards `slots`; the KDF runs outside the lock. prefix and throttle are
+ * set before serving (authn_configure) and read-only after; throttle has its own lock. */
 #include "auth/authn.h"
 
 #include <errno.h>
@@ -20,18 +26,20 @@
 #include <openssl/hmac.h>
 
 #include "auth/password.h"
+#include "auth/throttle.h"
+#include "auth/token.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
 #include "storage/meta.h"
+#include "storage/meta_ident.h"
 
 #define AUTHN_SLOTS 256
-#define AUTHN_PASS_MAX 512
+#define AUTHN_DEFAULT_FAIL_LIMIT 5
 
 struct authn_slot {
     unsigned char mac[32];
-    char user[AUTHN_USER_MAX + 1];
-    bool sysadmin;
+    struct principal who;
     int64_t expires;
 };
 
@@ -39,6 +47,8 @@ struct authn {
     struct meta *meta;
     unsigned char key[32];
     char dummy_hash[256]; /* verified against for unknown users: equal timing */
+    char prefix[AUTHN_PREFIX_MAX + 1];
+    struct throttle *throttle;
     pthread_mutex_t lock; /* guards slots */
     struct authn_slot slots[AUTHN_SLOTS];
 };
@@ -53,12 +63,18 @@ int authn_new(struct authn **out, struct meta *m, struct berr *err)
     if (a == NULL)
         return berr_sys(err, ENOMEM, "authn: alloc");
     a->meta = m;
+    memcpy(a->prefix, "robot$", sizeof("robot$"));
     if (rand_fill(a->key, sizeof(a->key)) < 0 || rand_hex(pass, sizeof(pass), 16) < 0 ||
         password_hash(a->dummy_hash, sizeof(a->dummy_hash), pass, err) < 0) {
         mem_free(a);
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
+    if (throttle_new(&a->throttle, AUTHN_DEFAULT_FAIL_LIMIT, err) < 0) {
+        mem_free(a);
+        return -1;
+    }
     if (pthread_mutex_init(&a->lock, NULL) != 0) {
+        throttle_free(a->throttle);
         mem_free(a);
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
@@ -71,8 +87,31 @@ void authn_free(struct authn *a)
     if (a == NULL)
         return;
     (void)pthread_mutex_destroy(&a->lock); /* no thread uses it any more */
+    throttle_free(a->throttle);
     OPENSSL_cleanse(a, sizeof(*a));
     mem_free(a);
+}
+
+int authn_configure(struct authn *a, const char *robot_prefix, unsigned login_fail_limit,
+                    struct berr *err)
+{
+    struct throttle *t = NULL;
+    size_t len = strlen(robot_prefix);
+
+    if (len == 0 || len > AUTHN_PREFIX_MAX)
+        return berr_set(err, BERR_BAD_REQUEST, "robot prefix must be 1..%d bytes",
+                        AUTHN_PREFIX_MAX);
+    if (throttle_new(&t, login_fail_limit, err) < 0)
+        return -1;
+    memcpy(a->prefix, robot_prefix, len + 1);
+    throttle_free(a->throttle);
+    a->throttle = t;
+    return 0;
+}
+
+const char *authn_robot_prefix(const struct authn *a)
+{
+    return a->prefix;
 }
 
 int authn_basic_decode(const char *header, char *user, size_t user_cap, char *pass,
@@ -154,23 +193,22 @@ static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct pr
 
     (void)pthread_mutex_lock(&a->lock);
     if (s->expires > now_s() && CRYPTO_memcmp(s->mac, mac, 32) == 0) {
-        memcpy(out->name, s->user, sizeof(out->name));
-        out->sysadmin = s->sysadmin;
+        *out = s->who;
         hit = true;
     }
     (void)pthread_mutex_unlock(&a->lock);
     return hit;
 }
 
-static void cache_store(struct authn *a, const unsigned char mac[32], const struct principal *p)
+static void cache_store(struct authn *a, const unsigned char mac[32], const struct principal *p,
+                        int64_t expires)
 {
     struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
 
     (void)pthread_mutex_lock(&a->lock);
     memcpy(s->mac, mac, 32);
-    memcpy(s->user, p->name, sizeof(s->user));
-    s->sysadmin = p->sysadmin;
-    s->expires = now_s() + AUTHN_CACHE_TTL_S;
+    s->who = *p;
+    s->expires = expires;
     (void)pthread_mutex_unlock(&a->lock);
 }
 
@@ -178,32 +216,23 @@ void authn_forget(struct authn *a, const char *user)
 {
     (void)pthread_mutex_lock(&a->lock);
     for (unsigned i = 0; i < AUTHN_SLOTS; i++) {
-        if (strcmp(a->slots[i].user, user) == 0)
+        if (strcmp(a->slots[i].who.name, user) == 0)
             memset(&a->slots[i], 0, sizeof(a->slots[i]));
     }
     (void)pthread_mutex_unlock(&a->lock);
 }
 
-int authn_basic(struct authn *a, const char *header, struct principal *out, struct berr *err)
+/* check_user verifies a user's password; *until is when a cache entry must end. */
+static int check_user(struct authn *a, const char *user, const char *pass, struct principal *out,
+                      int64_t *until, struct berr *err)
 {
-    char user[AUTHN_USER_MAX + 1], pass[AUTHN_PASS_MAX];
-    unsigned char mac[32];
-    struct meta_user *u = NULL;
+    struct meta_user *u = mem_malloc(sizeof(*u));
     struct berr uerr;
     bool ok = false;
     int rc;
 
-    memset(out, 0, sizeof(*out));
-    if (authn_basic_decode(header, user, sizeof(user), pass, sizeof(pass)) < 0)
-        return berr_set(err, BERR_UNAUTHORIZED, "authentication required");
-    rc = credential_mac(a, user, pass, mac);
-    if (rc == 0 && cache_lookup(a, mac, out))
-        goto out;
-    u = mem_malloc(sizeof(*u));
-    if (u == NULL) {
-        rc = berr_sys(err, ENOMEM, "authn: alloc");
-        goto out;
-    }
+    if (u == NULL)
+        return berr_sys(err, ENOMEM, "authn: alloc");
     if (meta_user_get(a->meta, user, u, &uerr) < 0) {
         if (uerr.code != BERR_NOT_FOUND) {
             *err = uerr;
@@ -215,26 +244,169 @@ int authn_basic(struct authn *a, const char *header, struct principal *out, stru
         rc = berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
         goto out;
     }
-    if (password_verify(u->pw_hash, pass, &ok, err) < 0) {
-        rc = -1;
+    rc = password_verify(u->pw_hash, pass, &ok, err);
+    if (rc < 0)
         goto out;
-    }
     if (!ok) {
         rc = berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
         goto out;
     }
     (void)snprintf(out->name, sizeof(out->name), "%s", u->name); /* same cap as meta_user.name */
     out->sysadmin = u->sysadmin;
-    if (rc == 0)
-        cache_store(a, mac, out);
-    rc = 0;
+    out->kind = PRINCIPAL_USER;
+    out->user_id = u->id;
+    *until = now_s() + AUTHN_CACHE_TTL_S;
 out:
-    OPENSSL_cleanse(pass, sizeof(pass));
-    if (u != NULL) {
-        OPENSSL_cleanse(u, sizeof(*u));
-        mem_free(u);
-    }
+    OPENSSL_cleanse(u, sizeof(*u));
+    mem_free(u);
     return rc;
+}
+
+/* check_robot verifies a robot's secret, then that it is enabled and not expired. */
+static int check_robot(struct authn *a, const char *name, const char *pass,
+                       struct principal *out, int64_t *until, struct berr *err)
+{
+    struct meta_robot *rb = mem_malloc(sizeof(*rb));
+    struct berr rerr;
+    int64_t now = now_s();
+    bool ok = false;
+    int rc;
+
+    if (rb == NULL)
+        return berr_sys(err, ENOMEM, "authn: alloc");
+    if (meta_robot_get(a->meta, name, rb, &rerr) < 0) {
+        if (rerr.code != BERR_NOT_FOUND) {
+            *err = rerr;
+            rc = -1;
+            goto out;
+        }
+        (void)password_verify(a->dummy_hash, pass, &ok, NULL); /* equal timing, see above */
+        rc = berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
+        goto out;
+    }
+    rc = password_verify(rb->secret_hash, pass, &ok, err);
+    if (rc < 0)
+        goto out;
+    if (!ok) {
+        rc = berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
+        goto out;
+    }
+    /* only the holder of the secret learns why a known robot is refused */
+    if (rb->disabled) {
+        rc = berr_set(err, BERR_UNAUTHORIZED, "robot account is disabled");
+        goto out;
+    }
+    if (rb->expires_at > 0 && now >= rb->expires_at) {
+        rc = berr_set(err, BERR_UNAUTHORIZED, "robot account has expired");
+        goto out;
+    }
+    (void)snprintf(out->name, sizeof(out->name), "%s", rb->name); /* same cap */
+    out->kind = PRINCIPAL_ROBOT;
+    out->robot_id = rb->id;
+    *until = now + AUTHN_CACHE_TTL_S;
+    if (rb->expires_at > 0 && rb->expires_at < *until)
+        *until = rb->expires_at;
+out:
+    OPENSSL_cleanse(rb, sizeof(*rb));
+    mem_free(rb);
+    return rc;
+}
+
+int authn_password(struct authn *a, const char *user, const char *pass, const char *addr,
+                   struct principal *out, unsigned *retry_after_s, struct berr *err)
+{
+    unsigned char mac[32];
+    int64_t until = 0;
+    unsigned retry = 0;
+    bool have_mac;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (retry_after_s != NULL)
+        *retry_after_s = 0;
+    if (user[0] == '\0' || strlen(user) > AUTHN_USER_MAX || strlen(pass) >= AUTHN_PASS_MAX)
+        return berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
+    if (addr != NULL &&
+        throttle_check(a->throttle, user, addr, now_ms_mono(), &retry, err) < 0) {
+        if (retry_after_s != NULL)
+            *retry_after_s = retry;
+        return -1;
+    }
+    have_mac = credential_mac(a, user, pass, mac) == 0;
+    if (have_mac && cache_lookup(a, mac, out))
+        goto ok;
+    if (str_has_prefix(user, a->prefix))
+        rc = check_robot(a, user, pass, out, &until, err);
+    else
+        rc = check_user(a, user, pass, out, &until, err);
+    if (rc < 0) {
+        memset(out, 0, sizeof(*out));
+        /* only a wrong secret counts, not a store failure */
+        if (addr != NULL && err->code == BERR_UNAUTHORIZED)
+            throttle_fail(a->throttle, user, addr, now_ms_mono());
+        return -1;
+    }
+    if (have_mac)
+        cache_store(a, mac, out, until);
+ok:
+    if (addr != NULL)
+        throttle_success(a->throttle, user, addr);
+    return 0;
+}
+
+int authn_basic_from(struct authn *a, const char *header, const char *addr,
+                     struct principal *out, unsigned *retry_after_s, struct berr *err)
+{
+    char user[AUTHN_USER_MAX + 1], pass[AUTHN_PASS_MAX];
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (retry_after_s != NULL)
+        *retry_after_s = 0;
+    if (authn_basic_decode(header, user, sizeof(user), pass, sizeof(pass)) < 0)
+        return berr_set(err, BERR_UNAUTHORIZED, "authentication required");
+    rc = authn_password(a, user, pass, addr, out, retry_after_s, err);
+    OPENSSL_cleanse(pass, sizeof(pass));
+    return rc;
+}
+
+int authn_basic(struct authn *a, const char *header, struct principal *out, struct berr *err)
+{
+    return authn_basic_from(a, header, NULL, out, NULL, err);
+}
+
+int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, const char *iss,
+                 const char *aud, struct tok_claims *claims, struct principal *out,
+                 struct berr *err)
+{
+    const char *jwt;
+    size_t len;
+
+    memset(out, 0, sizeof(*out));
+    tok_claims_init(claims);
+    if (strncasecmp(header, "Bearer ", 7) != 0)
+        return berr_set(err, BERR_UNAUTHORIZED, "authentication required");
+    jwt = header + 7;
+    while (*jwt == ' ')
+        jwt++;
+    len = strlen(jwt);
+    if (len == 0 || len > TOK_MAX_LEN || strchr(jwt, ' ') != NULL)
+        return berr_set(err, BERR_UNAUTHORIZED, "malformed token");
+    if (tok_verify(claims, k, jwt, iss, aud, now_s(), AUTHN_BEARER_LEEWAY_S, err) < 0)
+        return -1;
+    if (strlen(claims->sub) > AUTHN_USER_MAX) {
+        tok_claims_cleanup(claims);
+        return berr_set(err, BERR_UNAUTHORIZED, "malformed token");
+    }
+    memcpy(out->name, claims->sub, strlen(claims->sub) + 1);
+    if (out->name[0] == '\0')
+        out->kind = PRINCIPAL_ANONYMOUS;
+    else if (str_has_prefix(out->name, a->prefix))
+        out->kind = PRINCIPAL_ROBOT;
+    else
+        out->kind = PRINCIPAL_USER;
+    out->bearer = true;
+    return 0;
 }
 
 int authn_bootstrap_admin(struct meta *m, bool *created, struct berr *err)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "auth/authn.h"
+#include "auth/token.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -155,8 +156,16 @@ int cmd_serve(int argc, char **argv)
         blob_store_open(&reg.blobs, cfg.data_dir, &err) < 0 ||
         upload_mgr_new(&reg.uploads, reg.blobs, &err) < 0 ||
         authn_new(&reg.authn, reg.meta, &err) < 0 ||
+        authn_configure(reg.authn, cfg.robot_prefix, cfg.login_fail_limit, &err) < 0 ||
         authn_bootstrap_admin(reg.meta, &created, &err) < 0) {
         log_msg(LOG_ERROR, "cannot open %s: %s", cfg.data_dir, err.msg);
+        goto out;
+    }
+    /* the token signing key: made on the first start (mode 0600), loaded once */
+    n = snprintf(path, sizeof(path), "%s/token.key", cfg.data_dir);
+    if (n < 0 || (size_t)n >= sizeof(path) ||
+        tok_key_load_or_create(&reg.tokkey, path, &err) < 0) {
+        log_msg(LOG_ERROR, "token key %s: %s", path, err.msg);
         goto out;
     }
     if (created)
@@ -194,6 +203,7 @@ out:
     }
     server_stop(srv);
     authn_free(reg.authn);
+    tok_key_free(reg.tokkey);
     upload_mgr_free(reg.uploads);
     blob_store_close(reg.blobs);
     meta_close(reg.meta);

@@ -24,6 +24,7 @@ struct upload_mgr;
 struct upload;
 struct meta;
 struct authn;
+struct tok_key;
 
 struct registry {
     const struct berth_config *cfg;
@@ -31,6 +32,7 @@ struct registry {
     struct upload_mgr *uploads;
     struct meta *meta;
     struct authn *authn;
+    struct tok_key *tokkey; /* signs and verifies bearer tokens (DATA/token.key), read-only */
 };
 
 enum req_method { REQ_GET, REQ_HEAD, REQ_PUT, REQ_POST, REQ_PATCH, REQ_DELETE, REQ_OTHER };
@@ -65,7 +67,9 @@ struct req {
     char user[256];
     struct principal who;
     /* WWW-Authenticate value for a 401 ("" = the default Basic challenge) */
-    char challenge[512];
+    char challenge[1024];
+    /* seconds for a Retry-After header on a 429 TOOMANYREQUESTS (0 = none) */
+    unsigned retry_after_s;
 
     /* request body for routes that buffer it (manifest PUT); capped */
     struct buf body;
@@ -123,6 +127,11 @@ unsigned reply_status_of(enum berr_code code);
  * may do what the route and method ask. On refusal it sets r->err (UNAUTHORIZED, DENIED or
  * TOOMANYREQUESTS) and, for a 401, r->challenge. Sets r->who and r->user on success. */
 int access_check(struct req *r);
+/* access_repo_allows: the caller of r (as access_check authenticated it) may use every one of
+ * `actions` (SCOPE_ACT_* bits: pull 1, push 2, delete 4) on repo - by its bearer token's claims
+ * (also refused when the token predates repo's project), else by its role. For the mount
+ * check: pull on `from`. False on any store failure. */
+bool access_repo_allows(struct req *r, const struct repo_name *repo, unsigned actions);
 
 /* token_handle (registry/token_ep.c): GET/POST /service/token. Body (POST form) in r->body. */
 int token_handle(struct req *r, struct reply *out);
