@@ -603,8 +603,13 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 
 /* ---- the request loop ------------------------------------------------------------------ */
 
-static bool curl_retryable(CURLcode rc)
+/* curl_retryable: transport failures worth another attempt. A TLS handshake that failed because
+ * the peer does not speak TLS at all ("wrong version number": a plain-HTTP port) fails the same
+ * way every time, so it is not retried. */
+static bool curl_retryable(CURLcode rc, const char *detail)
 {
+    if (rc == CURLE_SSL_CONNECT_ERROR && strstr(detail, "wrong version number") != NULL)
+        return false;
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_SEND_ERROR:
@@ -660,6 +665,73 @@ static void error_detail(char *out, size_t cap, const struct buf *body)
         out[n] = '\0';
     }
     json_decref(root);
+}
+
+/* url_path: the part of an absolute URL after its origin, without query or fragment */
+static void url_path(char *out, size_t cap, const char *url)
+{
+    const char *p = strstr(url, "://");
+
+    p = p != NULL ? p + 3 : url;
+    p += strcspn(p, "/?#");
+    /* a cut path is still a fair pointer in a message */
+    (void)snprintf(out, cap, "%.*s", (int)strcspn(p, "?#"), p);
+}
+
+/* transport_error fills err for a transfer that failed after `attempts` retries. The reason
+ * comes first so that a cut message keeps it; TLS failures say what to do about them
+ * (--ca-file, --insecure, --plain-http). detail is curl's error buffer (may be empty). */
+static int transport_error(const struct client *c, const char *url, CURLcode cc,
+                           const char *detail, int attempts, struct berr *err)
+{
+    const char *d = detail[0] != '\0' ? detail : curl_easy_strerror(cc);
+    const char *prefix = "SSL certificate problem: ";
+    bool plain = str_has_prefix(c->base, "http://");
+    char path[96], tries[48] = "";
+
+    if (str_has_prefix(d, prefix))
+        d += strlen(prefix);
+    switch (cc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return berr_set(err, BERR_INTERNAL,
+                        "TLS certificate not trusted (%s); add its CA with --ca-file or use "
+                        "--insecure",
+                        d);
+    case CURLE_SSL_CACERT_BADFILE:
+        return berr_set(err, BERR_INTERNAL, "cannot use the CA file given with --ca-file (%s)",
+                        d);
+    case CURLE_SSL_CONNECT_ERROR:
+        if (strstr(d, "wrong version number") != NULL)
+            return berr_set(err, BERR_INTERNAL,
+                            "TLS handshake failed: the registry does not speak TLS on this port "
+                            "(plain HTTP? use --plain-http)");
+        break;
+    default:
+        break;
+    }
+    url_path(path, sizeof(path), url);
+    if (attempts > 0)
+        (void)snprintf(tries, sizeof(tries), "; gave up after %d %s", attempts,
+                       attempts == 1 ? "retry" : "retries"); /* fits: a number and words */
+    return berr_set(err, BERR_INTERNAL, "%s%s%s (GET %s)", d, tries,
+                    plain && (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR)
+                            ? "; a TLS port? drop --plain-http"
+                            : "",
+                    path);
+}
+
+/* note_retries appends how many retries were spent to a final error, so a user can tell a
+ * flaky registry from a refusal. */
+static void note_retries(struct berr *err, int attempts)
+{
+    size_t len;
+
+    if (err == NULL || attempts <= 0)
+        return;
+    len = strlen(err->msg);
+    /* a cut suffix still says enough; the message stays NUL-terminated */
+    (void)snprintf(err->msg + len, sizeof(err->msg) - len, " (gave up after %d %s)", attempts,
+                   attempts == 1 ? "retry" : "retries");
 }
 
 static void set_tls(struct client *c, CURL *h)
@@ -921,6 +993,13 @@ static int fail_status(struct client *c, struct req *r, long status, bool auth_t
         if (r->kind == REQ_BLOB)
             return berr_set(err, BERR_BLOB_UNKNOWN, "blob not found%s%s", sep, detail);
         return berr_set(err, BERR_MANIFEST_UNKNOWN, "manifest not found%s%s", sep, detail);
+    case 400:
+        /* Go's TLS server answers a plain-HTTP request with this 400 */
+        if (str_has_prefix(c->base, "http://") &&
+            strstr(r->errbody.data != NULL ? r->errbody.data : "", "HTTPS server") != NULL)
+            return berr_set(err, BERR_INTERNAL,
+                            "the registry speaks TLS on this port; drop --plain-http");
+        return berr_set(err, BERR_INTERNAL, "registry answered HTTP 400%s%s", sep, detail);
     case 416:
         return berr_set(err, BERR_RANGE_INVALID, "registry refused the range");
     case 429:
@@ -937,6 +1016,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
     struct curl_slist *hdrs = NULL;
     char *auth = NULL;
     char range[96];
+    char errbuf[CURL_ERROR_SIZE];
     int attempt = 0, redirects = 0, rc = -1;
     bool auth_tried = false;
     const uint64_t offset0 = r->offset;
@@ -999,6 +1079,8 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
         (void)curl_easy_setopt(h, CURLOPT_HEADERDATA, r);
         (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
         (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
+        errbuf[0] = '\0';
+        (void)curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
         if (hdrs != NULL)
             (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
         if (r->kind == REQ_TOKEN && same && c->username != NULL) {
@@ -1028,7 +1110,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
                               "registry answered a different range than asked");
                 goto out;
             }
-            if (curl_retryable(cc) && attempt < c->max_retries) {
+            if (curl_retryable(cc, errbuf) && attempt < c->max_retries) {
                 long d = client_retry_delay_ms(attempt, c->backoff_ms, 0);
                 if (c->verbose)
                     log_msg(LOG_INFO, "transfer failed (%s); retry in %ld ms",
@@ -1038,8 +1120,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
                 attempt++;
                 continue;
             }
-            rc = berr_set(err, BERR_INTERNAL, "%.*s: %s", (int)strcspn(url, "?#"), url,
-                          curl_easy_strerror(cc));
+            rc = transport_error(c, url, cc, errbuf, attempt, err);
             goto out;
         }
         if (status >= 300 && status < 400 && status != 304) {
@@ -1081,6 +1162,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
             goto out;
         }
         rc = fail_status(c, r, status, auth_tried, err);
+        note_retries(err, attempt);
         goto out;
     }
 nomem:

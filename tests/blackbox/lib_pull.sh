@@ -44,7 +44,7 @@ skip() {
 check() {
     local name=$1
     shift
-    if "$@"; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
+    if "$@" >/dev/null; then ok "$name"; else not_ok "$name" "command failed: $*"; fi
 }
 # check_eq NAME GOT WANT
 check_eq() {
@@ -95,6 +95,8 @@ free_port() {
 
 # reg_start NAME AUTH_YAML: docker-registry with its own storage; sets REG_PORT, REG_HOST,
 # REG_DATA (storage root). AUTH_YAML is the text under "auth:" (indented two spaces) or "".
+# With REG_TLS_CERT and REG_TLS_KEY set (PEM files), the registry serves HTTPS with them and
+# readiness is polled over TLS (with REG_TLS_CA as the trust anchor; unverified when it is empty).
 reg_start() {
     local name=$1 auth=$2 dir=$PL_TMP/$1
     mkdir -p "$dir/data"
@@ -113,6 +115,11 @@ reg_start() {
         echo "http:"
         echo "  addr: $REG_HOST"
         echo "  secret: $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+        if [ -n "${REG_TLS_CERT:-}" ]; then
+            echo "  tls:"
+            echo "    certificate: $REG_TLS_CERT"
+            echo "    key: $REG_TLS_KEY"
+        fi
         if [ -n "$auth" ]; then
             echo "auth:"
             printf '%s\n' "$auth"
@@ -120,7 +127,13 @@ reg_start() {
     } >"$dir/config.yml"
     docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
     PL_PIDS="$PL_PIDS $!"
-    if ! wait_until 20 curl -s -o /dev/null "http://$REG_HOST/v2/"; then
+    local probe=(curl -s -o /dev/null "http://$REG_HOST/v2/")
+    if [ -n "${REG_TLS_CERT:-}" ] && [ -n "${REG_TLS_CA:-}" ]; then
+        probe=(curl -s -o /dev/null --cacert "$REG_TLS_CA" "https://$REG_HOST/v2/")
+    elif [ -n "${REG_TLS_CERT:-}" ]; then
+        probe=(curl -s -k -o /dev/null "https://$REG_HOST/v2/")
+    fi
+    if ! wait_until 20 "${probe[@]}"; then
         echo "# registry $name did not start:"
         sed 's/^/# /' "$dir/log"
         return 1
