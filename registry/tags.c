@@ -9,6 +9,7 @@
  *   3. A malformed n (not a plain decimal number) is 400 BAD_REQUEST: the distribution spec
  *      defines no code for it (distribution answers PAGINATION_NUMBER_INVALID, which is not in
  *      the spec's table), and silently ignoring it would hide a client bug.
+ * _catalog lists only repositories of projects the caller may pull from (catalog_add).
  * JSON is built with jansson, never by hand. No shared state. */
 #include "registry/req.h"
 
@@ -17,8 +18,10 @@
 
 #include <jansson.h>
 
+#include "auth/rbac.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "registry/authz.h"
 #include "storage/meta.h"
 
 /* longest `last` accepted: a repository name or a tag is shorter */
@@ -173,13 +176,62 @@ int tags_list(struct req *r, struct reply *out)
     return send_page(r, out, root, &p, more, n, path);
 }
 
+/* The catalog shows a caller only repositories of projects it may pull from (auth/rbac.h).
+ * Names come sorted, so one project's repositories are consecutive and one decision per run of
+ * them is enough. */
+struct catalog_filter {
+    struct req *r;
+    struct page *p;
+    char project[REPO_NAME_MAX + 1]; /* project of the last decision ("" = none yet) */
+    bool visible;                    /* that decision */
+    char seen[LIST_LAST_MAX + 1];    /* the last name the walk gave, shown or not */
+    unsigned added;
+    bool failed; /* r->err set */
+};
+
+static int catalog_add(const char *s, void *ctx)
+{
+    struct catalog_filter *cf = ctx;
+    struct repo_name name;
+    char project[REPO_NAME_MAX + 1];
+    int64_t created;
+    unsigned acts = 0;
+    struct berr e;
+    int n;
+
+    n = snprintf(cf->seen, sizeof(cf->seen), "%s", s);
+    if (n < 0 || (size_t)n >= sizeof(cf->seen)) {
+        cf->p->oom = true;
+        return -1;
+    }
+    if (repo_name_parse(&name, s, strlen(s), &e) < 0)
+        return 0; /* cannot be in the store; never shown */
+    repo_name_project(&name, project, sizeof(project));
+    if (cf->project[0] == '\0' || strcmp(project, cf->project) != 0) {
+        if (authz_project_actions(cf->r->reg, &cf->r->who, project, &acts, &created,
+                                  &cf->r->err) < 0) {
+            cf->failed = true;
+            return -1;
+        }
+        memcpy(cf->project, project, sizeof(cf->project));
+        cf->visible = (acts & RBAC_PULL) != 0;
+    }
+    if (!cf->visible)
+        return 0;
+    cf->added++;
+    return page_add(s, cf->p);
+}
+
 int catalog_list(struct req *r, struct reply *out)
 {
     struct page p = {0};
+    struct catalog_filter cf = {.r = r, .p = &p};
     json_t *root;
     const char *last;
+    char cursor[LIST_LAST_MAX + 1] = "";
     unsigned n;
     bool more = false;
+    int rc;
 
     if (parse_page(r, &n, &last) < 0)
         return -1;
@@ -194,9 +246,24 @@ int catalog_list(struct req *r, struct reply *out)
         json_decref(root);
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     }
-    if (meta_catalog(r->reg->meta, last, n, page_add, &p, &more, &r->err) != 0) {
+    if (last != NULL)
+        (void)snprintf(cursor, sizeof(cursor), "%s", last); /* length checked by parse_page */
+    /* walk in pages until n visible names are found or the catalog ends; a sysadmin sees
+     * everything, so the first page is the answer */
+    for (;;) {
+        rc = meta_catalog(r->reg->meta, cursor[0] != '\0' ? cursor : NULL, n - cf.added,
+                          catalog_add, &cf, &more, &r->err);
+        if (rc != 0)
+            break;
+        if (!more || cf.added >= n || n == 0 || cf.seen[0] == '\0')
+            break;
+        memcpy(cursor, cf.seen, sizeof(cursor));
+    }
+    if (rc != 0) {
         json_decref(root);
         /* a callback failure stops the walk; meta may not have set err for it */
+        if (cf.failed)
+            return -1;
         if (p.oom || r->err.code == BERR_OK)
             return berr_set(&r->err, BERR_INTERNAL, "internal error");
         return -1;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/scope.h"
 #include "common/range.h"
 #include "common/util.h"
 #include "storage/meta.h"
@@ -110,6 +111,9 @@ static int mount_candidate(const char *repo, void *ctx)
 
     if (repo_name_parse(&from, repo, strlen(repo), &e) < 0)
         return 0;
+    /* only a source the caller may pull from (a mount must not leak blobs) */
+    if (!access_repo_allows(mf->r, &from, SCOPE_ACT_PULL))
+        return 0;
     if (meta_blob_linked(mf->r->reg->meta, &from, &mf->d, &mf->size, &e) < 0)
         return 0;
     mf->found = true;
@@ -129,6 +133,10 @@ static int try_mount(struct req *r, const char *mount, const char *from, bool *m
     if (from != NULL) {
         /* an unusable `from` is not an error: the client gets an upload session instead */
         if (repo_name_parse(&src, from, strlen(from), &e) < 0)
+            return 0;
+        /* pull on `from` is needed (push on the target was checked by access_check);
+         * without it the client gets an upload session, as for an unknown blob */
+        if (!access_repo_allows(r, &src, SCOPE_ACT_PULL))
             return 0;
         if (meta_blob_linked(r->reg->meta, &src, &mf.d, &mf.size, &e) < 0) {
             if (e.code == BERR_INTERNAL) {
