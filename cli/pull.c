@@ -300,7 +300,7 @@ static int load_keyring(struct keyring *k, const struct pull_opts *o, struct ber
 static void report_error(struct progress *p, bool json, const char *msg)
 {
     if (json)
-        progress_event(p, "error", "message", msg, NULL);
+        progress_event(p, "error", "message", msg, (const char *)NULL);
     else
         fprintf(stderr, "berth pull: error: %s\n", msg);
 }
@@ -377,7 +377,7 @@ int cmd_pull(int argc, char **argv)
     if (client_global_init(&err) < 0)
         goto fail;
     curl_up = true;
-    progress_event(pr, "resolve", "image", full, NULL);
+    progress_event(pr, "resolve", "image", full, (const char *)NULL);
     for (size_t i = 0; i < (creds.n > 0 ? creds.n : 1) && !resolved; i++) {
         const struct cred *cr = creds.n > 0 ? &creds.v[i] : NULL;
         struct client_opts co = {
@@ -453,7 +453,7 @@ int cmd_pull(int argc, char **argv)
         log_msg(LOG_INFO, "requests %ld, tokens %ld, ranged %ld, retries %ld", st.requests,
                 st.tokens, st.ranged, st.retries);
     }
-    progress_event(pr, "pulled", "image", full, "digest", dg, "output", o.out_path, NULL);
+    progress_event(pr, "pulled", "image", full, "digest", dg, "output", o.out_path, (const char *)NULL);
     if (!o.json)
         printf("%s\n", dg);
     status = 0;
