@@ -395,8 +395,8 @@ int cmd_pull(int argc, char **argv)
         client_free(c);
         c = NULL;
         berr_clear(&err);
-        if (client_new(&c, &co, cr != NULL ? cr->username : NULL,
-                       cr != NULL ? cr->password : NULL, &err) < 0)
+        if (client_new(&c, &co, cr != NULL ? cr->username : NULL, cr != NULL ? cr->password : NULL,
+                       &err) < 0)
             goto fail;
         if (fetch_resolve(&res, c, &fo, &err) == 0) {
             resolved = true;
@@ -407,8 +407,7 @@ int cmd_pull(int argc, char **argv)
         }
         /* tried-list is for the message only: a cut list is still a truthful prefix */
         (void)buf_printf(&tried, "%s%s%s%s%s: %s", tried.len ? "; " : "",
-                         cr != NULL ? cr->source : "anonymous",
-                         cr != NULL ? " (user " : "",
+                         cr != NULL ? cr->source : "anonymous", cr != NULL ? " (user " : "",
                          cr != NULL ? (cr->username[0] ? cr->username : "(empty)") : "",
                          cr != NULL ? ")" : "", err.msg);
         if (err.code != BERR_UNAUTHORIZED && err.code != BERR_DENIED)
@@ -453,7 +452,8 @@ int cmd_pull(int argc, char **argv)
         log_msg(LOG_INFO, "requests %ld, tokens %ld, ranged %ld, retries %ld", st.requests,
                 st.tokens, st.ranged, st.retries);
     }
-    progress_event(pr, "pulled", "image", full, "digest", dg, "output", o.out_path, (const char *)NULL);
+    progress_event(pr, "pulled", "image", full, "digest", dg, "output", o.out_path,
+                   (const char *)NULL);
     if (!o.json)
         printf("%s\n", dg);
     status = 0;

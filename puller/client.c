@@ -96,10 +96,10 @@ struct req {
     struct buf errbody;
     client_sink_fn sink;
     void *ctx;
-    uint64_t offset;    /* first byte wanted in this attempt */
-    uint64_t skip;      /* bytes still to drop (server ignored Range) */
-    uint64_t delivered; /* bytes given to the sink, all attempts */
-    uint64_t limit;     /* total bytes the sink may get */
+    uint64_t offset;       /* first byte wanted in this attempt */
+    uint64_t skip;         /* bytes still to drop (server ignored Range) */
+    uint64_t delivered;    /* bytes given to the sink, all attempts */
+    uint64_t limit;        /* total bytes the sink may get */
     int64_t rate_start_ms; /* --limit-rate: when this request's first body byte came */
     uint64_t rate_bytes;   /* body bytes since rate_start_ms */
     bool sink_failed;
@@ -681,8 +681,8 @@ static void url_path(char *out, size_t cap, const char *url)
 /* transport_error fills err for a transfer that failed after `attempts` retries. The reason
  * comes first so that a cut message keeps it; TLS failures say what to do about them
  * (--ca-file, --insecure, --plain-http). detail is curl's error buffer (may be empty). */
-static int transport_error(const struct client *c, const char *url, CURLcode cc,
-                           const char *detail, int attempts, struct berr *err)
+static int transport_error(const struct client *c, const char *url, CURLcode cc, const char *detail,
+                           int attempts, struct berr *err)
 {
     const char *d = detail[0] != '\0' ? detail : curl_easy_strerror(cc);
     const char *prefix = "SSL certificate problem: ";
@@ -698,8 +698,7 @@ static int transport_error(const struct client *c, const char *url, CURLcode cc,
                         "--insecure",
                         d);
     case CURLE_SSL_CACERT_BADFILE:
-        return berr_set(err, BERR_INTERNAL, "cannot use the CA file given with --ca-file (%s)",
-                        d);
+        return berr_set(err, BERR_INTERNAL, "cannot use the CA file given with --ca-file (%s)", d);
     case CURLE_SSL_CONNECT_ERROR:
         if (strstr(d, "wrong version number") != NULL)
             return berr_set(err, BERR_INTERNAL,
@@ -743,7 +742,6 @@ static void set_tls(struct client *c, CURL *h)
         (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
 }
-
 
 /* build_basic returns a new "Authorization: Basic ..." line; NULL when out of memory */
 static char *build_basic(const char *user, const char *pass)
@@ -971,18 +969,17 @@ static int fail_status(struct client *c, struct req *r, long status, bool auth_t
     if (r->kind == REQ_TOKEN) {
         if (status == 401 || status == 403)
             return berr_set(err, BERR_UNAUTHORIZED, "token service refused %s (HTTP %ld)",
-                            c->username != NULL ? "the credentials" : "anonymous access",
-                            status);
+                            c->username != NULL ? "the credentials" : "anonymous access", status);
         return berr_set(err, BERR_UNAUTHORIZED, "token service answered HTTP %ld", status);
     }
     switch (status) {
     case 401:
         if (c->auth == AUTH_BASIC)
-            return berr_set(err, BERR_UNAUTHORIZED, "registry refused the credentials%s%s",
-                            sep, detail);
+            return berr_set(err, BERR_UNAUTHORIZED, "registry refused the credentials%s%s", sep,
+                            detail);
         if (c->auth == AUTH_BEARER)
-            return berr_set(err, BERR_UNAUTHORIZED, "registry refused the token%s%s%s", sep,
-                            detail, c->username == NULL ? " (anonymous)" : "");
+            return berr_set(err, BERR_UNAUTHORIZED, "registry refused the token%s%s%s", sep, detail,
+                            c->username == NULL ? " (anonymous)" : "");
         return berr_set(err, BERR_UNAUTHORIZED, "authentication required%s%s%s", sep, detail,
                         auth_tried ? "" : " (no challenge answered)");
     case 403:
@@ -1005,8 +1002,7 @@ static int fail_status(struct client *c, struct req *r, long status, bool auth_t
     case 429:
         return berr_set(err, BERR_TOOMANYREQUESTS, "registry answered 429 (too many requests)");
     default:
-        return berr_set(err, BERR_INTERNAL, "registry answered HTTP %ld%s%s", status, sep,
-                        detail);
+        return berr_set(err, BERR_INTERNAL, "registry answered HTTP %ld%s%s", status, sep, detail);
     }
 }
 
@@ -1145,8 +1141,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
             memcpy(url, start_url, ulen + 1);
             continue;
         }
-        if ((status == 429 || status == 500 || status == 502 || status == 503 ||
-             status == 504) &&
+        if ((status == 429 || status == 500 || status == 502 || status == 503 || status == 504) &&
             attempt < c->max_retries) {
             long d = client_retry_delay_ms(attempt, c->backoff_ms, r->retry_after_s);
             if (c->verbose)

@@ -249,9 +249,9 @@ static int store_bytes(const char *root, const struct digest *d, const struct bu
 }
 
 /* get_checked fetches a manifest by reference and checks it against want (when given) */
-static int get_checked(struct buf *body, char *mt, size_t cap, struct digest *got,
-                       struct client *c, const char *ref, const struct fetch_desc *want,
-                       const char *pinned, struct berr *err)
+static int get_checked(struct buf *body, char *mt, size_t cap, struct digest *got, struct client *c,
+                       const char *ref, const struct fetch_desc *want, const char *pinned,
+                       struct berr *err)
 {
     char gs[DIGEST_STR_LEN + 1];
 
@@ -263,8 +263,7 @@ static int get_checked(struct buf *body, char *mt, size_t cap, struct digest *go
     digest_format(got, gs, sizeof(gs));
     if (want != NULL) {
         if (!digest_equal(got, &want->digest))
-            return berr_set(err, BERR_DIGEST_INVALID, "manifest %s does not match its digest",
-                            ref);
+            return berr_set(err, BERR_DIGEST_INVALID, "manifest %s does not match its digest", ref);
         if (body->len != want->size)
             return berr_set(err, BERR_SIZE_INVALID,
                             "manifest %s is %zu bytes, its descriptor says %llu", ref, body->len,
@@ -675,8 +674,7 @@ restart:
         /* fall through */
     case FETCH_RESUME_FRESH:
         if (ftruncate(s.fd, 0) < 0) {
-            rc = berr_set(err, BERR_INTERNAL, "cannot truncate %s: %s", partial,
-                          strerror(errno));
+            rc = berr_set(err, BERR_INTERNAL, "cannot truncate %s: %s", partial, strerror(errno));
             goto out;
         }
         break;
@@ -790,8 +788,7 @@ static bool job_seen(const struct pool *pl, const struct fetch_desc *d)
     return false;
 }
 
-static int add_job(struct pool *pl, const struct fetch_desc *d, const char *kind,
-                   struct berr *err)
+static int add_job(struct pool *pl, const struct fetch_desc *d, const char *kind, struct berr *err)
 {
     char ds[DIGEST_STR_LEN + 1];
     struct job *j;
@@ -814,7 +811,9 @@ int fetch_blobs(struct client *c, const struct fetch_result *r, const struct fet
     struct pool pl;
     pthread_t th[FETCH_MAX_PARALLEL];
     size_t total = 0, started = 0;
-    int nth = o->parallel < 1 ? 1 : (o->parallel > FETCH_MAX_PARALLEL ? FETCH_MAX_PARALLEL : o->parallel);
+    int nth = o->parallel < 1
+                      ? 1
+                      : (o->parallel > FETCH_MAX_PARALLEL ? FETCH_MAX_PARALLEL : o->parallel);
     int rc = -1;
 
     memset(&pl, 0, sizeof(pl));

@@ -52,19 +52,19 @@ struct fetch_image {
 };
 
 struct fetch_result {
-    bool is_index;          /* the reference named an index */
-    struct fetch_desc top;  /* what the reference named (index or manifest) */
+    bool is_index;              /* the reference named an index */
+    struct fetch_desc top;      /* what the reference named (index or manifest) */
     struct fetch_image *images; /* owned; one unless all_platforms */
     size_t nimages;
 };
 
 struct fetch_opts {
-    const char *root;      /* blob directory (OCI layout root), created if missing */
-    const char *reference; /* tag or "sha256:..." to ask the registry for */
-    const char *digest;    /* "" or the digest the reference pins: the bytes must match */
+    const char *root;               /* blob directory (OCI layout root), created if missing */
+    const char *reference;          /* tag or "sha256:..." to ask the registry for */
+    const char *digest;             /* "" or the digest the reference pins: the bytes must match */
     struct fetch_platform platform; /* wanted platform (normalized by fetch_resolve) */
     bool all_platforms;
-    int parallel; /* concurrent blob downloads, 1..FETCH_MAX_PARALLEL */
+    int parallel;              /* concurrent blob downloads, 1..FETCH_MAX_PARALLEL */
     struct progress *progress; /* borrowed */
 };
 

@@ -47,8 +47,9 @@ static json_t *desc_json(const struct fetch_desc *d, const struct fetch_platform
         return NULL;
     if (p != NULL) {
         json_t *pj = json_pack("{s:s,s:s}", "architecture", p->arch, "os", p->os);
-        if (pj == NULL || (p->variant[0] != '\0' &&
-                           json_object_set_new(pj, "variant", json_string(p->variant)) < 0) ||
+        if (pj == NULL ||
+            (p->variant[0] != '\0' &&
+             json_object_set_new(pj, "variant", json_string(p->variant)) < 0) ||
             json_object_set_new(o, "platform", pj) < 0)
             goto fail;
     }
@@ -102,9 +103,8 @@ int out_oci_index_json(char **out, size_t *out_len, const char *existing, size_t
         const char *name = json_string_value(
                 json_object_get(json_object_get(m, "annotations"), OUT_OCI_REF_NAME));
         const char *d = json_string_value(json_object_get(m, "digest"));
-        bool same = ref_name[0] != '\0'
-                            ? name != NULL && strcmp(name, ref_name) == 0
-                            : name == NULL && d != NULL && strcmp(d, ds) == 0;
+        bool same = ref_name[0] != '\0' ? name != NULL && strcmp(name, ref_name) == 0
+                                        : name == NULL && d != NULL && strcmp(d, ds) == 0;
         if (same) {
             if (json_array_remove(ms, i) < 0)
                 goto nomem;
@@ -155,8 +155,7 @@ int out_oci_finish(const char *root, const struct fetch_result *r, const char *r
         }
         old = NULL;
     }
-    if (out_oci_index_json(&idx, &idx_len, old, old_len, top, plat, ref_name, image_name,
-                           err) < 0)
+    if (out_oci_index_json(&idx, &idx_len, old, old_len, top, plat, ref_name, image_name, err) < 0)
         goto out;
     if (write_file_atomic(path, idx, idx_len, 0644) < 0) {
         rc = berr_set(err, BERR_INTERNAL, "cannot write %s: %s", path, strerror(errno));

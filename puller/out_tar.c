@@ -45,8 +45,8 @@ static int tar_err(struct tarw *t, struct berr *err, const char *what)
     return berr_set(err, BERR_INTERNAL, "tar: %s: %s", what, archive_error_string(t->a));
 }
 
-static int add_entry_header(struct tarw *t, const char *name, int64_t size, unsigned mode,
-                            bool dir, struct berr *err)
+static int add_entry_header(struct tarw *t, const char *name, int64_t size, unsigned mode, bool dir,
+                            struct berr *err)
 {
     struct archive_entry *e = archive_entry_new();
     int rc;
@@ -67,8 +67,7 @@ static int add_entry_header(struct tarw *t, const char *name, int64_t size, unsi
     return 0;
 }
 
-static int add_bytes(struct tarw *t, const char *name, const void *p, size_t len,
-                     struct berr *err)
+static int add_bytes(struct tarw *t, const char *name, const void *p, size_t len, struct berr *err)
 {
     if (add_entry_header(t, name, (int64_t)len, 0644, false, err) < 0)
         return -1;
@@ -171,8 +170,7 @@ static int tar_close(struct tarw *t, const char *path, bool ok, struct berr *err
         if (fd >= 0)
             (void)close(fd); /* the data is synced; close of a read-only fd cannot lose it */
         if (rc == 0 && rename(t->tmp, path) < 0)
-            rc = berr_set(err, BERR_INTERNAL, "cannot rename to %s: %s", path,
-                          strerror(errno));
+            rc = berr_set(err, BERR_INTERNAL, "cannot rename to %s: %s", path, strerror(errno));
     }
     if (rc < 0 && t->tmp[0] != '\0')
         (void)unlink(t->tmp); /* best effort: the error already reported matters more */

@@ -171,7 +171,8 @@ static void write_all(int fd, const char *s, size_t len)
     }
 }
 
-static void emit_line(struct progress *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit_line(struct progress *p, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
 
 static void emit_line(struct progress *p, const char *fmt, ...)
 {
@@ -262,8 +263,7 @@ static void redraw(struct progress *p, bool force)
             goto out;
     }
     rate = now > p->start_ms ? (double)fresh * 1000.0 / (double)(now - p->start_ms) : -1.0;
-    progress_fmt_line(line, sizeof(line), "total", cur, total, fresh > 0 ? rate : -1.0,
-                      BAR_WIDTH);
+    progress_fmt_line(line, sizeof(line), "total", cur, total, fresh > 0 ? rate : -1.0, BAR_WIDTH);
     if (buf_printf(&b, "\r\033[K%s\n", line) < 0)
         goto out;
     write_all(p->fd, b.data, b.len);
@@ -272,8 +272,7 @@ out:
     buf_cleanup(&b);
 }
 
-int progress_add(struct progress *p, size_t *idx, const char *id, const char *kind,
-                 uint64_t total)
+int progress_add(struct progress *p, size_t *idx, const char *id, const char *kind, uint64_t total)
 {
     struct item *it;
     int rc = -1;
@@ -292,7 +291,7 @@ int progress_add(struct progress *p, size_t *idx, const char *id, const char *ki
     }
     it = &p->items[p->n];
     memset(it, 0, sizeof(*it));
-    (void)snprintf(it->id, sizeof(it->id), "%s", id);     /* digests fit; display only */
+    (void)snprintf(it->id, sizeof(it->id), "%s", id); /* digests fit; display only */
     (void)snprintf(it->kind, sizeof(it->kind), "%s", kind);
     it->total = total;
     *idx = p->n++;
@@ -355,8 +354,7 @@ void progress_advance(struct progress *p, size_t idx, uint64_t n)
         if (now - it->last_emit_ms >= JSON_EVERY_MS) {
             it->last_emit_ms = now;
             emit_json(p, json_pack("{s:s,s:s,s:I,s:I}", "event", "progress", "id", it->id,
-                                   "current", (json_int_t)it->cur, "total",
-                                   (json_int_t)it->total));
+                                   "current", (json_int_t)it->cur, "total", (json_int_t)it->total));
         }
         break;
     case PROGRESS_PLAIN:
@@ -428,8 +426,8 @@ void progress_fail(struct progress *p, size_t idx, const char *msg)
         if (p->mode == PROGRESS_PLAIN)
             emit_line(p, "failed  %s %s: %s", it->kind, it->id, msg);
         else if (p->mode == PROGRESS_JSON)
-            emit_json(p, json_pack("{s:s,s:s,s:s}", "event", "error", "id", it->id, "message",
-                                   msg));
+            emit_json(p,
+                      json_pack("{s:s,s:s,s:s}", "event", "error", "id", it->id, "message", msg));
         else if (p->mode == PROGRESS_TTY)
             redraw(p, true);
     }

@@ -24,8 +24,7 @@ void progress_free(struct progress *p);
 
 /* progress_add registers an item: id is the digest string, kind "layer", "config", "manifest"
  * or "index"; total its size. *idx receives its handle. -1 when out of memory. */
-int progress_add(struct progress *p, size_t *idx, const char *id, const char *kind,
-                 uint64_t total);
+int progress_add(struct progress *p, size_t *idx, const char *id, const char *kind, uint64_t total);
 /* progress_begin: the download of idx starts, `already` bytes were there (resume). */
 void progress_begin(struct progress *p, size_t idx, uint64_t already);
 void progress_advance(struct progress *p, size_t idx, uint64_t n);
