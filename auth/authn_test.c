@@ -1,0 +1,390 @@
+/* authn_test.c - authn against a temporary database: users (right, wrong, unknown, malformed
+ * headers), robots with the default and a custom prefix (enabled, wrong secret, disabled,
+ * expired, a name with the other prefix), the success cache and authn_forget, throttling by
+ * user and address, and bearer tokens (valid user/robot/anonymous, tampered, wrong audience,
+ * wrong issuer, expired, another key, not a bearer header). */
+#include "auth/authn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "auth/password.h"
+#include "auth/token.h"
+#include "common/mem.h"
+#include "common/test.h"
+#include "common/util.h"
+#include "storage/meta.h"
+#include "storage/meta_ident.h"
+
+static char tmpdir[] = "/tmp/berth-authn-test-XXXXXX";
+static struct meta *m;
+static struct authn *a;
+static int64_t robot_ci_id, robot_off_id, robot_old_id, robot_dash_id;
+
+/* basic builds "Basic base64(user:pass)" into out. */
+static void basic(char *out, size_t cap, const char *user, const char *pass)
+{
+    char plain[512];
+    unsigned char enc[800];
+    int n = snprintf(plain, sizeof(plain), "%s:%s", user, pass);
+    int len;
+
+    if (n < 0 || (size_t)n >= sizeof(plain)) {
+        out[0] = '\0';
+        return;
+    }
+    len = EVP_EncodeBlock(enc, (const unsigned char *)plain, n);
+    (void)snprintf(out, cap, "Basic %.*s", len, (const char *)enc);
+}
+
+static int64_t mk_robot(const char *name, const char *secret, int64_t project_id, bool disabled,
+                        int64_t expires_at)
+{
+    struct meta_robot rb;
+    struct meta_robot_perm perm = {.ns = "p", .actions = META_ACT_PULL};
+    struct berr e;
+    int64_t id = 0;
+
+    memset(&rb, 0, sizeof(rb));
+    (void)snprintf(rb.name, sizeof(rb.name), "%s", name);
+    if (password_hash(rb.secret_hash, sizeof(rb.secret_hash), secret, &e) < 0)
+        return 0;
+    rb.project_id = project_id;
+    rb.disabled = disabled;
+    rb.expires_at = expires_at;
+    rb.duration_days = -1;
+    if (meta_robot_create(m, &rb, &perm, 1, &id, &e) < 0) {
+        fprintf(stderr, "meta_robot_create %s: %s\n", name, e.msg);
+        return 0;
+    }
+    return id;
+}
+
+static int setup(void)
+{
+    char path[256], hash[PASSWORD_HASH_MAX];
+    struct meta_project p;
+    struct berr e;
+    int n;
+
+    if (mkdtemp(tmpdir) == NULL)
+        return -1;
+    n = snprintf(path, sizeof(path), "%s/t.db", tmpdir);
+    if (n < 0 || (size_t)n >= sizeof(path) || meta_open(&m, path, 4, &e) < 0)
+        return -1;
+    if (authn_new(&a, m, &e) < 0)
+        return -1;
+    if (password_hash(hash, sizeof(hash), "Alice-pass1", &e) < 0 ||
+        meta_user_create(m, "alice", hash, false, NULL, &e) < 0 ||
+        password_hash(hash, sizeof(hash), "Root-pass1", &e) < 0 ||
+        meta_user_create(m, "root", hash, true, NULL, &e) < 0)
+        return -1;
+    if (meta_project_create(m, "p", false, 0, &p, &e) < 0)
+        return -1;
+    robot_ci_id = mk_robot("robot$p+ci", "Sekret-ci-1", p.id, false, 0);
+    robot_off_id = mk_robot("robot$p+off", "Sekret-off-1", p.id, true, 0);
+    robot_old_id = mk_robot("robot$p+old", "Sekret-old-1", p.id, false, now_s() - 10);
+    robot_dash_id = mk_robot("robot-p+ci", "Sekret-dash-1", p.id, false, now_s() + 3600);
+    return robot_ci_id > 0 && robot_off_id > 0 && robot_old_id > 0 && robot_dash_id > 0 ? 0 : -1;
+}
+
+static int try_basic(const char *user, const char *pass, struct principal *who, struct berr *e)
+{
+    char h[1024];
+
+    basic(h, sizeof(h), user, pass);
+    return authn_basic(a, h, who, e);
+}
+
+static void test_users(void)
+{
+    struct principal who;
+    struct berr e1 = {0}, e2 = {0};
+
+    CHECK_INT_EQ(try_basic("alice", "Alice-pass1", &who, &e1), 0);
+    CHECK_STR_EQ(who.name, "alice");
+    CHECK_INT_EQ(who.kind, PRINCIPAL_USER);
+    CHECK(who.user_id > 0);
+    CHECK_INT_EQ(who.robot_id, 0);
+    CHECK(!who.sysadmin);
+    CHECK(!who.bearer);
+    /* a second time comes from the cache and says the same */
+    memset(&who, 0x5a, sizeof(who));
+    CHECK_INT_EQ(try_basic("alice", "Alice-pass1", &who, &e1), 0);
+    CHECK_STR_EQ(who.name, "alice");
+    CHECK_INT_EQ(who.kind, PRINCIPAL_USER);
+    CHECK(who.user_id > 0);
+    CHECK_INT_EQ(try_basic("root", "Root-pass1", &who, &e1), 0);
+    CHECK(who.sysadmin);
+
+    CHECK_INT_EQ(try_basic("alice", "wrong", &who, &e1), -1);
+    CHECK_INT_EQ(e1.code, BERR_UNAUTHORIZED);
+    CHECK_STR_EQ(who.name, "");
+    CHECK_INT_EQ(who.kind, PRINCIPAL_ANONYMOUS);
+    CHECK_INT_EQ(try_basic("nobody", "Alice-pass1", &who, &e2), -1);
+    CHECK_INT_EQ(e2.code, BERR_UNAUTHORIZED);
+    CHECK_STR_EQ(e1.msg, e2.msg); /* nothing tells which users exist */
+
+    CHECK_INT_EQ(authn_basic(a, "Bearer abc", &who, &e1), -1);
+    CHECK_INT_EQ(authn_basic(a, "Basic !!!!", &who, &e1), -1);
+    CHECK_INT_EQ(authn_basic(a, "Basic YWxpY2U=", &who, &e1), -1); /* "alice", no colon */
+    CHECK_INT_EQ(authn_basic(a, "Basic ", &who, &e1), -1);
+    CHECK_INT_EQ(e1.code, BERR_UNAUTHORIZED);
+}
+
+static void test_robots_default_prefix(void)
+{
+    struct principal who;
+    struct berr e = {0};
+
+    CHECK_STR_EQ(authn_robot_prefix(a), "robot$");
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+    CHECK_INT_EQ(who.kind, PRINCIPAL_ROBOT);
+    CHECK_INT_EQ(who.robot_id, robot_ci_id);
+    CHECK_INT_EQ(who.user_id, 0);
+    CHECK_STR_EQ(who.name, "robot$p+ci");
+    CHECK(!who.sysadmin);
+
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-2", &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "invalid username or password");
+    CHECK_INT_EQ(try_basic("robot$p+off", "Sekret-off-1", &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    CHECK_STR_EQ(e.msg, "robot account is disabled");
+    CHECK_INT_EQ(try_basic("robot$p+off", "wrong", &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "invalid username or password"); /* no hint without the secret */
+    CHECK_INT_EQ(try_basic("robot$p+old", "Sekret-old-1", &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "robot account has expired");
+    CHECK_INT_EQ(try_basic("robot$p+none", "x", &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    /* "robot-..." is no robot with this prefix: looked up among users, and unknown */
+    CHECK_INT_EQ(try_basic("robot-p+ci", "Sekret-dash-1", &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+}
+
+static void test_cache_and_forget(void)
+{
+    struct principal who;
+    struct meta_robot rb;
+    struct berr e = {0};
+
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+    CHECK_INT_EQ(meta_robot_get_by_id(m, robot_ci_id, &rb, &e), 0);
+    rb.disabled = true;
+    CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
+    /* cached for AUTHN_CACHE_TTL_S: still accepted until the API calls authn_forget */
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+    authn_forget(a, "robot$p+ci");
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "robot account is disabled");
+    rb.disabled = false;
+    CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+}
+
+static void test_custom_prefix(void)
+{
+    struct principal who;
+    struct berr e = {0};
+
+    CHECK_INT_EQ(authn_configure(a, "", 5, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    CHECK_INT_EQ(authn_configure(a, "0123456789012345678901234567890123", 5, &e), -1);
+    CHECK_STR_EQ(authn_robot_prefix(a), "robot$");
+    CHECK_INT_EQ(authn_configure(a, "robot-", 3, &e), 0);
+    CHECK_STR_EQ(authn_robot_prefix(a), "robot-");
+    CHECK_INT_EQ(try_basic("robot-p+ci", "Sekret-dash-1", &who, &e), 0);
+    CHECK_INT_EQ(who.kind, PRINCIPAL_ROBOT);
+    CHECK_INT_EQ(who.robot_id, robot_dash_id);
+    /* robot$ names are now plain user names: no such user. The cache may still hold the
+     * earlier success of robot$p+ci under the old prefix: forget it first. */
+    authn_forget(a, "robot$p+ci");
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    CHECK_INT_EQ(authn_configure(a, "robot$", 3, &e), 0);
+}
+
+static void test_throttle(void)
+{
+    struct principal who;
+    struct berr e = {0};
+    unsigned retry = 7;
+    char h[1024];
+
+    /* limit 3 since test_custom_prefix */
+    basic(h, sizeof(h), "alice", "bad");
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT_EQ(authn_basic_from(a, h, "10.1.1.1", &who, &retry, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+        CHECK_INT_EQ(retry, 0);
+    }
+    basic(h, sizeof(h), "alice", "Alice-pass1");
+    CHECK_INT_EQ(authn_basic_from(a, h, "10.1.1.1", &who, &retry, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_TOOMANYREQUESTS);
+    CHECK(retry >= 1);
+    CHECK_STR_EQ(who.name, "");
+    /* the same user from elsewhere, and the legacy unthrottled call, still work */
+    CHECK_INT_EQ(authn_basic_from(a, h, "10.1.1.2", &who, &retry, &e), 0);
+    CHECK_INT_EQ(retry, 0);
+    CHECK_INT_EQ(authn_basic(a, h, &who, &e), 0);
+    /* authn_password throttles the same pairs */
+    CHECK_INT_EQ(authn_password(a, "alice", "Alice-pass1", "10.1.1.1", &who, &retry, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_TOOMANYREQUESTS);
+    CHECK_INT_EQ(authn_password(a, "root", "Root-pass1", "10.1.1.1", &who, &retry, &e), 0);
+    CHECK(who.sysadmin);
+    CHECK_INT_EQ(authn_password(a, "", "x", NULL, &who, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+}
+
+static char *issue(const struct tok_key *k, const char *iss, const char *sub, const char *aud,
+                   int64_t iat, int64_t ttl)
+{
+    struct tok_claims c;
+    struct berr e;
+    char *t = NULL;
+
+    tok_claims_init(&c);
+    if (tok_claims_fill(&c, iss, sub, aud, iat, ttl, &e) < 0 ||
+        tok_access_add(&c, "repository", "p/app", 3, &e) < 0 || tok_issue(&t, k, &c, &e) < 0)
+        t = NULL;
+    tok_claims_cleanup(&c);
+    return t;
+}
+
+static int try_bearer(const struct tok_key *k, const char *tok, struct principal *who,
+                      struct berr *e)
+{
+    char h[TOK_MAX_LEN + 16];
+    struct tok_claims c;
+    int rc;
+
+    (void)snprintf(h, sizeof(h), "Bearer %s", tok);
+    rc = authn_bearer(a, k, h, "iss-x", "svc-x", &c, who, e);
+    if (rc == 0)
+        CHECK(tok_claims_allows(&c, "repository", "p/app", 2));
+    tok_claims_cleanup(&c);
+    return rc;
+}
+
+static void test_bearer(void)
+{
+    struct tok_key *k = NULL, *other = NULL;
+    struct principal who;
+    struct tok_claims c;
+    struct berr e = {0};
+    int64_t now = now_s();
+    char *t;
+
+    CHECK_INT_EQ(tok_key_generate(&k, 2048, &e), 0);
+    CHECK_INT_EQ(tok_key_generate(&other, 2048, &e), 0);
+    if (k == NULL || other == NULL)
+        goto out;
+
+    t = issue(k, "iss-x", "alice", "svc-x", now, 60);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(who.kind, PRINCIPAL_USER);
+    CHECK(who.bearer);
+    CHECK_STR_EQ(who.name, "alice");
+    CHECK_INT_EQ(who.user_id, 0);
+    CHECK(!who.sysadmin);
+    /* tampered: flip one character of the claims part */
+    if (t != NULL) {
+        char *dot = strchr(t, '.');
+        if (dot != NULL)
+            dot[5] = dot[5] == 'A' ? 'B' : 'A';
+        CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+        CHECK_STR_EQ(who.name, "");
+    }
+    mem_free(t);
+    /* signed by another key */
+    t = issue(other, "iss-x", "alice", "svc-x", now, 60);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    mem_free(t);
+    t = issue(k, "iss-x", "alice", "other-svc", now, 60);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "wrong audience");
+    mem_free(t);
+    t = issue(k, "iss-y", "alice", "svc-x", now, 60);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "wrong issuer");
+    mem_free(t);
+    /* expired beyond the 60 s leeway, and within it */
+    t = issue(k, "iss-x", "alice", "svc-x", now - 200, 100);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "token expired");
+    mem_free(t);
+    t = issue(k, "iss-x", "alice", "svc-x", now - 130, 100);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    mem_free(t);
+    /* not yet valid beyond the leeway */
+    t = issue(k, "iss-x", "alice", "svc-x", now + 300, 100);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    mem_free(t);
+    /* robots and anonymous tokens */
+    t = issue(k, "iss-x", "robot$p+ci", "svc-x", now, 60);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(who.kind, PRINCIPAL_ROBOT);
+    CHECK_INT_EQ(who.robot_id, 0);
+    mem_free(t);
+    t = issue(k, "iss-x", "", "svc-x", now, 60);
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(who.kind, PRINCIPAL_ANONYMOUS);
+    CHECK(who.bearer);
+    mem_free(t);
+    /* not a bearer header, empty, garbage */
+    CHECK_INT_EQ(authn_bearer(a, k, "Basic abc", "iss-x", "svc-x", &c, &who, &e), -1);
+    tok_claims_cleanup(&c);
+    CHECK_INT_EQ(authn_bearer(a, k, "Bearer ", "iss-x", "svc-x", &c, &who, &e), -1);
+    tok_claims_cleanup(&c);
+    CHECK_INT_EQ(authn_bearer(a, k, "Bearer a.b.c", "iss-x", "svc-x", &c, &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    tok_claims_cleanup(&c);
+out:
+    tok_key_free(k);
+    tok_key_free(other);
+}
+
+static void test_alloc_failure(void)
+{
+    struct authn *x = (struct authn *)&x;
+    struct berr e = {0};
+
+    mem_fail_after(0);
+    CHECK_INT_EQ(authn_new(&x, m, &e), -1);
+    mem_fail_after(-1);
+    CHECK(x == NULL);
+    authn_free(NULL);
+}
+
+int main(void)
+{
+    const char *names[] = {"t.db", "t.db-wal", "t.db-shm"};
+    char p[300];
+
+    (void)setenv("BERTH_TEST_KDF_ITER", "1000", 1); /* test builds only: fast hashes */
+    mem_install_json();
+    if (setup() < 0) {
+        fprintf(stderr, "setup failed\n");
+        CHECK(0);
+        return test_summary();
+    }
+    TEST_RUN(test_users);
+    TEST_RUN(test_robots_default_prefix);
+    TEST_RUN(test_cache_and_forget);
+    TEST_RUN(test_custom_prefix);
+    TEST_RUN(test_throttle);
+    TEST_RUN(test_bearer);
+    TEST_RUN(test_alloc_failure);
+    authn_free(a);
+    meta_close(m);
+    for (size_t i = 0; i < 3; i++) {
+        (void)snprintf(p, sizeof(p), "%s/%s", tmpdir, names[i]);
+        (void)unlink(p); /* may not exist */
+    }
+    (void)rmdir(tmpdir); /* best effort: a leftover temp dir fails nothing */
+    return test_summary();
+}
