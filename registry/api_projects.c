@@ -1,0 +1,380 @@
+/* api_projects.c - /api/v2.0/projects: list (q, sort, paging, visibility), create, HEAD by
+ * name, get/update/delete by name or id, _deletable, and the routes below a project (members,
+ * robots) after the project has been found and the caller's role looked up.
+ *
+ * Invariants:
+ *   1. A caller sees a project only when it is public, the caller is a member, a sysadmin, or a
+ *      robot with a grant on it; otherwise 401 (anonymous) or 403, as Harbor.
+ *   2. Updating or deleting a project needs projectAdmin or sysadmin; storage_limit is set by
+ *      sysadmins only. A project holding repositories is not deleted (412 PRECONDITION, as
+ *      Harbor; the storage layer checks it inside the delete transaction).
+ *   3. The creator of a project becomes its projectAdmin (owner, in the same transaction).
+ * Thread-safe: per-request state only. */
+#include "registry/api_int.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "auth/rbac.h"
+#include "common/mem.h"
+
+int api_project_role(struct api_call *c, int64_t project_id, int *role, struct berr *err)
+{
+    *role = 0;
+    if (!api_is_user(c))
+        return 0;
+    return meta_member_role(c->r->reg->meta, project_id, c->who.user_id, role, err);
+}
+
+bool api_project_readable(struct api_call *c, const struct meta_project_info *p, int role)
+{
+    unsigned acts = 0;
+    struct berr e;
+
+    if (p->p.public || role > 0 || api_is_sysadmin(c))
+        return true;
+    if (c->who.kind == PRINCIPAL_ROBOT && c->who.robot_id > 0 &&
+        meta_robot_actions(c->r->reg->meta, c->who.robot_id, p->p.name, &acts, &e) == 0)
+        return acts != 0;
+    return false;
+}
+
+int api_project_lookup(struct api_call *c, size_t i, struct meta_project_info *p, int *role)
+{
+    const char *isname = req_header(c->r, "X-Is-Resource-Name");
+    bool by_name = isname != NULL && strcasecmp(isname, "true") == 0;
+    struct berr e;
+    int64_t id = 0;
+    int rc;
+
+    *role = 0;
+    if (!by_name && !api_parse_id(c->seg[i], c->seglen[i], &id))
+        by_name = true;
+    if (meta_project_info_get(c->r->reg->meta, by_name ? 0 : id, by_name ? c->seg[i] : NULL, p,
+                              &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        return rc < 0 ? -1 : 1;
+    }
+    if (api_project_role(c, p->p.id, role, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        return rc < 0 ? -1 : 1;
+    }
+    if (api_project_readable(c, p, *role))
+        return 0;
+    if (api_anonymous(c))
+        rc = api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized");
+    else
+        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+    return rc < 0 ? -1 : 1;
+}
+
+static json_t *project_json(const struct meta_project_info *p, int role)
+{
+    char created[32];
+    char updated[32];
+    json_t *j;
+    json_t *ids;
+
+    api_time(p->p.created_at, created, sizeof(created));
+    api_time(p->updated_at, updated, sizeof(updated));
+    ids = role > 0 ? json_pack("[i]", role) : json_array();
+    j = json_pack("{s:I,s:I,s:s,s:i,s:s,s:s,s:b,s:s,s:i,s:o,s:I,s:{s:s}}", "project_id",
+                  (json_int_t)p->p.id, "owner_id", (json_int_t)p->owner_id, "name", p->p.name,
+                  "registry_id", 0, "creation_time", created, "update_time", updated, "deleted", 0,
+                  "owner_name", p->owner_name, "current_user_role_id", role,
+                  "current_user_role_ids", ids, "repo_count", (json_int_t)p->repo_count,
+                  "metadata", "public", p->p.public ? "true" : "false");
+    return j;
+}
+
+static int project_list(struct api_call *c)
+{
+    struct meta_project_info *rows = NULL;
+    struct meta_project_q q;
+    struct api_page p;
+    struct berr e;
+    const char *s;
+    json_t *arr = NULL;
+    size_t n = 0;
+    size_t i;
+    int64_t total = 0;
+    int role;
+    int rc;
+
+    rc = api_page_parse(c, "name", &p);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    /* Harbor's name= parameter is a fuzzy match; public= a boolean */
+    s = req_query(c->r, "name");
+    if (s != NULL && !p.has_name) {
+        if (strlen(s) > REPO_NAME_MAX)
+            return api_fail(c, MHD_HTTP_BAD_REQUEST, "name is too long");
+        memcpy(p.name, s, strlen(s) + 1);
+        p.has_name = true;
+        p.fuzzy = true;
+    }
+    s = req_query(c->r, "public");
+    if (s != NULL) {
+        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+            p.public_only = 1;
+        else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+            p.public_only = 0;
+        else
+            return api_fail(c, MHD_HTTP_BAD_REQUEST, "public must be true or false");
+    }
+    memset(&q, 0, sizeof(q));
+    api_page_q(&p, &q.l);
+    q.public_only = p.public_only;
+    q.all = api_is_sysadmin(c);
+    q.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
+    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
+    arr = json_array();
+    if (rows == NULL || arr == NULL) {
+        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        goto out;
+    }
+    if (meta_project_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if (api_project_role(c, rows[i].p.id, &role, &e) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+        if (json_array_append_new(arr, project_json(&rows[i], role)) < 0) {
+            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            goto out;
+        }
+    }
+    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    arr = NULL;
+    if (rc == 0 && c->out->status == MHD_HTTP_OK)
+        rc = api_page_headers(c, &p, total);
+out:
+    json_decref(arr);
+    mem_free(rows);
+    return rc;
+}
+
+static int project_head(struct api_call *c)
+{
+    const char *name = req_query(c->r, "project_name");
+    struct meta_project pr;
+    struct berr e;
+
+    if (name == NULL || name[0] == '\0')
+        return api_fail(c, MHD_HTTP_BAD_REQUEST, "project_name is required");
+    if (meta_project_get(c->r->reg->meta, name, &pr, &e) < 0) {
+        if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_NOT_FOUND)
+            return api_reply_empty(c, MHD_HTTP_NOT_FOUND);
+        return api_fail_berr(c, &e);
+    }
+    return api_reply_empty(c, MHD_HTTP_OK);
+}
+
+/* read_public: metadata.public ("true"/"false" string, as Harbor) or the deprecated bool
+ * `public`. 1 when present, 0 when absent, -1 when answered 400. */
+static int read_public(struct api_call *c, json_t *body, bool *out)
+{
+    json_t *md = json_object_get(body, "metadata");
+    const char *s;
+    bool has;
+    int rc;
+
+    *out = false;
+    if (md != NULL && !json_is_null(md)) {
+        if (!json_is_object(md)) {
+            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "metadata must be an object");
+            return -1;
+        }
+        rc = api_get_str(c, md, "public", &s, &has);
+        if (rc < 0)
+            return -1;
+        if (has) {
+            if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0) {
+                (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "metadata.public must be \"true\" or"
+                                                        " \"false\"");
+                return -1;
+            }
+            *out = strcmp(s, "true") == 0;
+            return 1;
+        }
+    }
+    rc = api_get_bool(c, body, "public", out, &has);
+    if (rc < 0)
+        return -1;
+    return has ? 1 : 0;
+}
+
+static int project_create(struct api_call *c)
+{
+    const char *name;
+    const char *loc_hdr = req_header(c->r, "X-Resource-Name-In-Location");
+    bool has_name, has_limit, public = false;
+    json_t *body = NULL;
+    struct berr e;
+    char loc[REPO_NAME_MAX + 32];
+    int64_t limit = -1;
+    int64_t id = 0;
+    int rc;
+
+    if (c->who.kind == PRINCIPAL_ROBOT)
+        return api_fail(c, MHD_HTTP_FORBIDDEN, "robot accounts may not create projects");
+    rc = api_body(c, &body);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (api_get_str(c, body, "project_name", &name, &has_name) < 0 ||
+        read_public(c, body, &public) < 0 ||
+        api_get_int(c, body, "storage_limit", &limit, &has_limit) < 0) {
+        rc = 0;
+        goto out;
+    }
+    if (!has_name) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "project_name is required");
+        goto out;
+    }
+    if (!has_limit || limit == 0)
+        limit = -1;
+    if (limit < -1) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "storage_limit must be -1 or positive");
+        goto out;
+    }
+    if (limit != -1 && !api_is_sysadmin(c)) {
+        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "only a system administrator sets storage_limit");
+        goto out;
+    }
+    if (meta_project_create_full(c->r->reg->meta, name, public, c->who.user_id, limit, &id, &e) <
+        0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    if (loc_hdr != NULL && strcasecmp(loc_hdr, "true") == 0)
+        (void)snprintf(loc, sizeof(loc), "/projects/%s", name); /* name <= 255 */
+    else
+        (void)snprintf(loc, sizeof(loc), "/projects/%lld", (long long)id);
+    rc = api_reply_created(c, loc);
+out:
+    json_decref(body);
+    return rc;
+}
+
+static bool may_admin(const struct api_call *c, int role)
+{
+    return api_is_sysadmin(c) || (api_is_user(c) && role == ROLE_PROJECT_ADMIN);
+}
+
+static int project_update(struct api_call *c, const struct meta_project_info *p, int role)
+{
+    json_t *body = NULL;
+    struct berr e;
+    bool public = false;
+    bool has_limit;
+    int64_t limit = 0;
+    int has_public;
+    int rc;
+
+    if (!may_admin(c, role))
+        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+    rc = api_body(c, &body);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    has_public = read_public(c, body, &public);
+    if (has_public < 0 || api_get_int(c, body, "storage_limit", &limit, &has_limit) < 0) {
+        rc = 0;
+        goto out;
+    }
+    if (has_limit && limit == 0)
+        limit = -1;
+    if (has_limit && limit < -1) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "storage_limit must be -1 or positive");
+        goto out;
+    }
+    if (has_limit && limit != p->storage_limit && !api_is_sysadmin(c)) {
+        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "only a system administrator sets storage_limit");
+        goto out;
+    }
+    if (meta_project_update(c->r->reg->meta, p->p.id, has_public == 1, public, has_limit, limit,
+                            &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_empty(c, MHD_HTTP_OK);
+out:
+    json_decref(body);
+    return rc;
+}
+
+static int project_delete(struct api_call *c, const struct meta_project_info *p, int role)
+{
+    struct berr e;
+
+    if (!may_admin(c, role))
+        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+    if (meta_project_delete(c->r->reg->meta, p->p.id, &e) < 0) {
+        if (e.code == BERR_CONFLICT)
+            return api_fail(c, MHD_HTTP_PRECONDITION_FAILED, "%s", e.msg);
+        return api_fail_berr(c, &e);
+    }
+    return api_reply_empty(c, MHD_HTTP_OK);
+}
+
+static int project_deletable(struct api_call *c, const struct meta_project_info *p, int role)
+{
+    if (!may_admin(c, role))
+        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+    if (p->repo_count > 0)
+        return api_reply_json(c, MHD_HTTP_OK,
+                              json_pack("{s:b,s:s}", "deletable", 0, "message",
+                                        "the project contains repositories"));
+    return api_reply_json(c, MHD_HTTP_OK, json_pack("{s:b}", "deletable", 1));
+}
+
+int api_projects(struct api_call *c)
+{
+    struct meta_project_info *p;
+    enum req_method m = c->r->method;
+    int role = 0;
+    int rc;
+
+    if (c->nseg == 1) {
+        if (m == REQ_GET)
+            return project_list(c);
+        if (m == REQ_HEAD)
+            return project_head(c);
+        if (m == REQ_POST) {
+            rc = api_need_auth(c);
+            return rc != 0 ? (rc < 0 ? -1 : 0) : project_create(c);
+        }
+        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    }
+    p = mem_malloc(sizeof(*p));
+    if (p == NULL)
+        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    rc = api_project_lookup(c, 1, p, &role);
+    if (rc != 0) {
+        rc = rc < 0 ? -1 : 0;
+        goto out;
+    }
+    if (c->nseg == 2) {
+        if (m == REQ_GET || m == REQ_HEAD)
+            rc = api_reply_json(c, MHD_HTTP_OK, project_json(p, role));
+        else if (m == REQ_PUT)
+            rc = project_update(c, p, role);
+        else if (m == REQ_DELETE)
+            rc = project_delete(c, p, role);
+        else
+            rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    } else if (strcmp(c->seg[2], "members") == 0) {
+        rc = api_members(c, p, role);
+    } else if (strcmp(c->seg[2], "robots") == 0) {
+        rc = api_project_robots(c, p, role);
+    } else if (c->nseg == 3 && strcmp(c->seg[2], "_deletable") == 0) {
+        rc = m == REQ_GET ? project_deletable(c, p, role)
+                          : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    } else {
+        rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+    }
+out:
+    mem_free(p);
+    return rc;
+}

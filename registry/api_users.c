@@ -1,0 +1,455 @@
+/* api_users.c - /api/v2.0/users: list, create, get, update, delete, password, sysadmin flag,
+ * /users/current and /users/search (Harbor's UserResp, UserCreationReq, UserProfile,
+ * PasswordReq and UserSysAdminFlag bodies).
+ *
+ * Invariants:
+ *   1. Managing users is for sysadmins; a user may read and update its own profile and change its
+ *      own password (with the old one; a sysadmin changing another user's omits it).
+ *   2. A new password passes password_policy_check and is stored only as password_hash();
+ *      plaintext is wiped (OPENSSL_cleanse) and never logged or echoed.
+ *   3. A user name may not start with the robot prefix, so a user can never shadow a robot.
+ *   4. After a password change or delete, authn_forget drops the cached logins of that user.
+ * Thread-safe: per-request state only. */
+#include "registry/api_int.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "auth/password.h"
+#include "common/mem.h"
+
+static json_t *user_json(const struct meta_user_info *u)
+{
+    char created[32];
+    char updated[32];
+
+    api_time(u->u.created_at, created, sizeof(created));
+    api_time(u->updated_at, updated, sizeof(updated));
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}", "user_id", (json_int_t)u->u.id,
+                     "username", u->u.name, "email", u->email, "realname", u->realname,
+                     "comment", u->comment, "sysadmin_flag", u->u.sysadmin, "admin_role_in_auth",
+                     0, "creation_time", created, "update_time", updated);
+}
+
+static bool username_ok(const struct api_call *c, const char *s)
+{
+    const char *prefix = authn_robot_prefix(c->r->reg->authn);
+    size_t len = strlen(s);
+    size_t i;
+
+    if (len == 0 || len > 255)
+        return false;
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x21 || ch == 0x7f || strchr(",\"~#$%:/", ch) != NULL)
+            return false;
+    }
+    return prefix == NULL || prefix[0] == '\0' || strncmp(s, prefix, strlen(prefix)) != 0;
+}
+
+static bool email_ok(const char *s)
+{
+    const char *at = strchr(s, '@');
+
+    return s[0] == '\0' || (at != NULL && at != s && at[1] != '\0' && strlen(s) <= META_TEXT_MAX);
+}
+
+static int forbidden(struct api_call *c)
+{
+    return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+}
+
+/* may the caller touch user id: sysadmin, or self when self_ok */
+static bool may(const struct api_call *c, int64_t id, bool self_ok)
+{
+    return api_is_sysadmin(c) || (self_ok && api_is_user(c) && c->who.user_id == id);
+}
+
+static int user_get(struct api_call *c, int64_t id)
+{
+    struct meta_user_info *u = mem_malloc(sizeof(*u));
+    struct berr e;
+    int rc;
+
+    if (u == NULL)
+        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    if (meta_user_info_get(c->r->reg->meta, id, u, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_json(c, MHD_HTTP_OK, user_json(u));
+    OPENSSL_cleanse(u->u.pw_hash, sizeof(u->u.pw_hash));
+    mem_free(u);
+    return rc;
+}
+
+static int user_list(struct api_call *c)
+{
+    struct meta_user_info *rows = NULL;
+    struct meta_list_q q;
+    struct api_page p;
+    struct berr e;
+    json_t *arr = NULL;
+    size_t n = 0;
+    size_t i;
+    int64_t total = 0;
+    int rc;
+
+    if (!api_is_sysadmin(c))
+        return forbidden(c);
+    rc = api_page_parse(c, "username", &p);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    api_page_q(&p, &q);
+    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
+    arr = json_array();
+    if (rows == NULL || arr == NULL) {
+        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        goto out;
+    }
+    if (meta_user_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        if (json_array_append_new(arr, user_json(&rows[i])) < 0) {
+            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            goto out;
+        }
+    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    arr = NULL;
+    if (rc == 0 && c->out->status == MHD_HTTP_OK)
+        rc = api_page_headers(c, &p, total);
+out:
+    json_decref(arr);
+    mem_free(rows);
+    return rc;
+}
+
+/* users/search?username=: any authenticated caller may find users to add as members */
+static int user_search(struct api_call *c)
+{
+    struct meta_user_info *rows = NULL;
+    struct meta_list_q q;
+    struct api_page p;
+    struct berr e;
+    const char *name = req_query(c->r, "username");
+    json_t *arr = NULL;
+    size_t n = 0;
+    size_t i;
+    int64_t total = 0;
+    int rc;
+
+    if (!api_is_user(c))
+        return api_anonymous(c) ? api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized")
+                                : forbidden(c);
+    if (name == NULL || name[0] == '\0' || strlen(name) > 255)
+        return api_fail(c, MHD_HTTP_BAD_REQUEST, "username is required");
+    rc = api_page_parse(c, "username", &p);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    api_page_q(&p, &q);
+    q.name = name;
+    q.fuzzy = true;
+    q.sort = NULL;
+    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
+    arr = json_array();
+    if (rows == NULL || arr == NULL) {
+        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        goto out;
+    }
+    if (meta_user_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        if (json_array_append_new(arr, json_pack("{s:I,s:s}", "user_id",
+                                                 (json_int_t)rows[i].u.id, "username",
+                                                 rows[i].u.name)) < 0) {
+            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            goto out;
+        }
+    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    arr = NULL;
+    if (rc == 0 && c->out->status == MHD_HTTP_OK)
+        rc = api_page_headers(c, &p, total);
+out:
+    json_decref(arr);
+    mem_free(rows);
+    return rc;
+}
+
+static int user_create(struct api_call *c)
+{
+    char hash[PASSWORD_HASH_MAX];
+    const char *username, *password, *email, *realname, *comment;
+    bool has_user, has_pw, has_email, has_real, has_comment;
+    json_t *body = NULL;
+    struct berr e;
+    char loc[64];
+    int64_t id = 0;
+    int rc;
+
+    if (!api_is_sysadmin(c))
+        return forbidden(c);
+    rc = api_body(c, &body);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (api_get_str(c, body, "username", &username, &has_user) < 0 ||
+        api_get_str(c, body, "password", &password, &has_pw) < 0 ||
+        api_get_str(c, body, "email", &email, &has_email) < 0 ||
+        api_get_str(c, body, "realname", &realname, &has_real) < 0 ||
+        api_get_str(c, body, "comment", &comment, &has_comment) < 0) {
+        rc = 0;
+        goto out;
+    }
+    if (!has_user || !username_ok(c, username)) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "username is missing or invalid");
+        goto out;
+    }
+    if (!has_pw) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "password is required");
+        goto out;
+    }
+    if (password_policy_check(password, &e) < 0) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
+        goto out;
+    }
+    if (has_email && !email_ok(email)) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "email is invalid");
+        goto out;
+    }
+    if (password_hash(hash, sizeof(hash), password, &e) < 0 ||
+        meta_user_create(c->r->reg->meta, username, hash, false, &id, &e) < 0 ||
+        meta_user_update(c->r->reg->meta, id, has_email ? email : NULL,
+                         has_real ? realname : NULL, has_comment ? comment : NULL, &e) < 0) {
+        if (id > 0) {
+            struct berr e2;
+            (void)meta_user_delete(c->r->reg->meta, id, &e2); /* undo; e says why */
+        }
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    (void)snprintf(loc, sizeof(loc), "/users/%lld", (long long)id); /* fits */
+    rc = api_reply_created(c, loc);
+out:
+    OPENSSL_cleanse(hash, sizeof(hash));
+    if (body != NULL) {
+        /* wipe the plaintext password held by jansson */
+        json_t *pw = json_object_get(body, "password");
+        if (json_is_string(pw))
+            OPENSSL_cleanse((void *)(uintptr_t)json_string_value(pw), json_string_length(pw));
+    }
+    json_decref(body);
+    return rc;
+}
+
+static int user_update(struct api_call *c, int64_t id)
+{
+    const char *email, *realname, *comment;
+    bool has_email, has_real, has_comment;
+    json_t *body = NULL;
+    struct berr e;
+    int rc;
+
+    if (!may(c, id, true))
+        return forbidden(c);
+    rc = api_body(c, &body);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (api_get_str(c, body, "email", &email, &has_email) < 0 ||
+        api_get_str(c, body, "realname", &realname, &has_real) < 0 ||
+        api_get_str(c, body, "comment", &comment, &has_comment) < 0) {
+        rc = 0;
+        goto out;
+    }
+    if (has_email && !email_ok(email)) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "email is invalid");
+        goto out;
+    }
+    if (meta_user_update(c->r->reg->meta, id, email, realname, comment, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_empty(c, MHD_HTTP_OK);
+out:
+    json_decref(body);
+    return rc;
+}
+
+static int user_delete(struct api_call *c, int64_t id)
+{
+    struct meta_user u;
+    struct berr e;
+
+    if (!may(c, id, false))
+        return forbidden(c);
+    if (c->who.user_id == id)
+        return api_fail(c, MHD_HTTP_FORBIDDEN, "can not delete yourself");
+    if (meta_user_get_by_id(c->r->reg->meta, id, &u, &e) < 0 ||
+        meta_user_delete(c->r->reg->meta, id, &e) < 0)
+        return api_fail_berr(c, &e);
+    authn_forget(c->r->reg->authn, u.name);
+    OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
+    return api_reply_empty(c, MHD_HTTP_OK);
+}
+
+static void wipe_field(json_t *body, const char *key)
+{
+    json_t *v = json_object_get(body, key);
+
+    if (json_is_string(v))
+        OPENSSL_cleanse((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+}
+
+/* password_change_checked: the body is parsed; checks and stores */
+static int password_change_checked(struct api_call *c, int64_t id, const char *oldp, bool has_old,
+                                   const char *newp)
+{
+    char hash[PASSWORD_HASH_MAX];
+    struct meta_user u;
+    struct berr e;
+    bool ok = false;
+    int rc;
+
+    if (meta_user_get_by_id(c->r->reg->meta, id, &u, &e) < 0)
+        return api_fail_berr(c, &e);
+    /* a sysadmin resets another user's password without the old one; everyone else proves it */
+    if (!(api_is_sysadmin(c) && c->who.user_id != id)) {
+        if (!has_old) {
+            rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "old_password is required");
+            goto out;
+        }
+        if (password_verify(u.pw_hash, oldp, &ok, &e) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+        if (!ok) {
+            rc = api_fail(c, MHD_HTTP_FORBIDDEN, "the old password is incorrect");
+            goto out;
+        }
+        if (strcmp(oldp, newp) == 0) {
+            rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "the new password is the same as the old one");
+            goto out;
+        }
+    }
+    if (password_policy_check(newp, &e) < 0) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
+        goto out;
+    }
+    if (password_hash(hash, sizeof(hash), newp, &e) < 0 ||
+        meta_user_set_password_id(c->r->reg->meta, id, hash, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+    } else {
+        authn_forget(c->r->reg->authn, u.name);
+        rc = api_reply_empty(c, MHD_HTTP_OK);
+    }
+    OPENSSL_cleanse(hash, sizeof(hash));
+out:
+    OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
+    return rc;
+}
+
+static int user_password(struct api_call *c, int64_t id)
+{
+    const char *oldp, *newp;
+    bool has_old, has_new;
+    json_t *body = NULL;
+    int rc;
+
+    if (!may(c, id, true))
+        return forbidden(c);
+    rc = api_body(c, &body);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (api_get_str(c, body, "old_password", &oldp, &has_old) < 0 ||
+        api_get_str(c, body, "new_password", &newp, &has_new) < 0) {
+        rc = 0;
+        goto out;
+    }
+    if (!has_new)
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "new_password is required");
+    else
+        rc = password_change_checked(c, id, oldp, has_old, newp);
+out:
+    wipe_field(body, "old_password");
+    wipe_field(body, "new_password");
+    json_decref(body);
+    return rc;
+}
+
+static int user_sysadmin(struct api_call *c, int64_t id)
+{
+    json_t *body = NULL;
+    struct berr e;
+    bool flag;
+    bool has;
+    int rc;
+
+    if (!api_is_sysadmin(c))
+        return forbidden(c);
+    rc = api_body(c, &body);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (api_get_bool(c, body, "sysadmin_flag", &flag, &has) < 0) {
+        rc = 0;
+        goto out;
+    }
+    if (!has)
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "sysadmin_flag is required");
+    else if (id == c->who.user_id && !flag)
+        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "can not revoke your own sysadmin flag");
+    else if (meta_user_set_sysadmin(c->r->reg->meta, id, flag, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_empty(c, MHD_HTTP_OK);
+out:
+    json_decref(body);
+    return rc;
+}
+
+int api_users(struct api_call *c)
+{
+    enum req_method m = c->r->method;
+    int64_t id;
+    int rc = api_need_auth(c);
+
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (c->nseg == 1) {
+        if (m == REQ_GET)
+            return user_list(c);
+        if (m == REQ_POST)
+            return user_create(c);
+        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    }
+    if (c->nseg == 2 && strcmp(c->seg[1], "current") == 0) {
+        if (m != REQ_GET)
+            return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        if (!api_is_user(c))
+            return api_fail(c, MHD_HTTP_FORBIDDEN, "robot accounts have no user profile");
+        return user_get(c, c->who.user_id);
+    }
+    if (c->nseg == 2 && strcmp(c->seg[1], "search") == 0) {
+        if (m != REQ_GET)
+            return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return user_search(c);
+    }
+    if (!api_parse_id(c->seg[1], c->seglen[1], &id))
+        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid user id");
+    if (c->nseg == 2) {
+        if (m == REQ_GET)
+            return may(c, id, true) ? user_get(c, id) : forbidden(c);
+        if (m == REQ_PUT)
+            return user_update(c, id);
+        if (m == REQ_DELETE)
+            return user_delete(c, id);
+        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    }
+    if (c->nseg == 3 && strcmp(c->seg[2], "password") == 0)
+        return m == REQ_PUT ? user_password(c, id)
+                            : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (c->nseg == 3 && strcmp(c->seg[2], "sysadmin") == 0)
+        return m == REQ_PUT ? user_sysadmin(c, id)
+                            : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+}
