@@ -7,5 +7,6 @@ int cmd_serve(int argc, char **argv); /* cli/serve.c */
 int cmd_pull(int argc, char **argv);  /* cli/pull.c */
 int cmd_gc(int argc, char **argv);    /* cli/gc.c */
 int cmd_fsck(int argc, char **argv);  /* cli/gc.c */
+int cmd_user(int argc, char **argv);  /* cli/admin.c */
 
 #endif

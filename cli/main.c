@@ -15,6 +15,7 @@ static const struct subcmd subcmds[] = {
         {"pull", cmd_pull, "pull an image from any v2 registry with kubelet's credential rules"},
         {"gc", cmd_gc, "collect unreferenced blobs and stale uploads"},
         {"fsck", cmd_fsck, "check the blob store against the metadata"},
+        {"user", cmd_user, "offline user administration (user passwd NAME)"},
 };
 
 static void usage(FILE *f)
