@@ -6,6 +6,10 @@
  *      lines never interleave with other writers of the same fd at line granularity.
  *   3. tty mode: p->drawn is the number of lines the last redraw left below the cursor's start;
  *      a redraw moves up that many lines first, so the bars stay in place.
+ *   4. tty mode: a redraw never scrolls the terminal: it draws at most rows - 1 lines (the
+ *      cursor keeps the last row), each cut to cols - 1 characters so none wraps. When the blobs
+ *      do not fit, the active ones are drawn (as many as fit) and one summary line counts the
+ *      rest by state; the terminal size is read at every redraw, so a resize is followed.
  *   4. Nothing here ever sees a credential: ids are digests, messages come from struct berr. */
 #include "puller/progress.h"
 
@@ -14,6 +18,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -51,6 +56,7 @@ struct progress {
     struct item *items;
     size_t n, cap;
     size_t drawn;
+    unsigned short rows, cols; /* forced terminal size (tests); 0: ask the fd */
     int64_t start_ms;
     int64_t last_draw_ms;
 };
@@ -224,52 +230,122 @@ static void short_id(char *out, size_t cap, const char *id)
     (void)snprintf(out, cap, "%.12s", colon != NULL ? colon + 1 : id);
 }
 
-/* redraw repaints every bar plus the total line; caller holds p->mu */
+/* term_size: the terminal's rows and columns (forced ones first), 24x80 when unknown */
+static void term_size(const struct progress *p, size_t *rows, size_t *cols)
+{
+    struct winsize ws;
+
+    *rows = 24;
+    *cols = 80;
+    if (p->rows > 0 && p->cols > 0) {
+        *rows = p->rows;
+        *cols = p->cols;
+        return;
+    }
+    if (ioctl(p->fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
+        *rows = ws.ws_row;
+        *cols = ws.ws_col;
+    }
+}
+
+/* item_line formats the one-line view of an item */
+static void item_line(char *line, size_t cap, const struct item *it, int64_t now)
+{
+    char label[16];
+
+    short_id(label, sizeof(label), it->id);
+    if (it->state == ITEM_DONE) {
+        char sz[32];
+        progress_fmt_bytes(sz, sizeof(sz), it->total);
+        (void)snprintf(line, cap, "%-12.12s %-8s %s %s", label, it->kind,
+                       it->reused ? "exists " : "done   ", sz);
+    } else if (it->state == ITEM_FAILED) {
+        (void)snprintf(line, cap, "%-12.12s %-8s failed", label, it->kind);
+    } else if (it->state == ITEM_WAITING) {
+        (void)snprintf(line, cap, "%-12.12s %-8s waiting", label, it->kind);
+    } else {
+        progress_fmt_line(line, cap, label, it->cur, it->total, item_rate(it, now), BAR_WIDTH);
+    }
+}
+
+/* put_line appends one cleared line, cut to width characters (all output is ASCII) */
+static int put_line(struct buf *b, const char *line, size_t width)
+{
+    return buf_printf(b, "\r\033[K%.*s\n", (int)(width < LINE_MAX_BYTES ? width : LINE_MAX_BYTES),
+                      line);
+}
+
+/* redraw repaints the bars plus the total line within the terminal (invariant 4); caller holds
+ * p->mu */
 static void redraw(struct progress *p, bool force)
 {
     struct buf b;
-    char line[LINE_MAX_BYTES], label[16];
+    char line[LINE_MAX_BYTES];
     int64_t now = now_ms_mono();
     uint64_t cur = 0, total = 0, fresh = 0;
+    size_t rows, cols, width, room, lines = 0, shown = 0;
+    size_t nstate[4] = {0, 0, 0, 0};
+    bool all;
     double rate;
 
     if (!force && now - p->last_draw_ms < REDRAW_MS)
         return;
     p->last_draw_ms = now;
-    buf_init(&b, (p->n + 2) * (LINE_MAX_BYTES + 16) + 32);
-    if (p->drawn > 0 && buf_printf(&b, "\033[%zuA", p->drawn) < 0)
-        goto out;
+    term_size(p, &rows, &cols);
+    width = cols > 1 ? cols - 1 : 1;
+    /* lines for items: rows less the total line and the cursor's row */
+    room = rows > 2 ? rows - 2 : 0;
     for (size_t i = 0; i < p->n; i++) {
         const struct item *it = &p->items[i];
-        short_id(label, sizeof(label), it->id);
         cur += it->cur;
         total += it->total;
         if (it->state != ITEM_WAITING && !it->reused)
             fresh += it->cur - it->at_begin;
-        if (it->state == ITEM_DONE) {
-            char sz[32];
-            progress_fmt_bytes(sz, sizeof(sz), it->total);
-            (void)snprintf(line, sizeof(line), "%-12.12s %-8s %s %s", label, it->kind,
-                           it->reused ? "exists " : "done   ", sz);
-        } else if (it->state == ITEM_FAILED) {
-            (void)snprintf(line, sizeof(line), "%-12.12s %-8s failed", label, it->kind);
-        } else if (it->state == ITEM_WAITING) {
-            (void)snprintf(line, sizeof(line), "%-12.12s %-8s waiting", label, it->kind);
-        } else {
-            progress_fmt_line(line, sizeof(line), label, it->cur, it->total, item_rate(it, now),
-                              BAR_WIDTH);
-        }
-        if (buf_printf(&b, "\r\033[K%s\n", line) < 0)
+        nstate[it->state]++;
+    }
+    all = p->n <= room;
+    buf_init(&b, (p->n + 3) * (LINE_MAX_BYTES + 16) + 32);
+    if (p->drawn > 0 && buf_printf(&b, "\033[%zuA", p->drawn) < 0)
+        goto out;
+    /* not all fit: active items only, one line kept for the summary */
+    for (size_t i = 0; i < p->n; i++) {
+        const struct item *it = &p->items[i];
+        if (!all && (it->state != ITEM_ACTIVE || shown + 1 >= room))
+            continue;
+        item_line(line, sizeof(line), it, now);
+        if (put_line(&b, line, width) < 0)
             goto out;
+        shown++;
+        lines++;
+    }
+    if (!all && room > 0) {
+        /* short enough for an 80-column terminal; the counts cover every blob */
+        (void)snprintf(line, sizeof(line),
+                       "%s%zu blobs: %zu active %zu waiting %zu done %zu failed",
+                       shown > 0 ? "+ " : "", p->n, nstate[ITEM_ACTIVE], nstate[ITEM_WAITING],
+                       nstate[ITEM_DONE], nstate[ITEM_FAILED]);
+        if (put_line(&b, line, width) < 0)
+            goto out;
+        lines++;
     }
     rate = now > p->start_ms ? (double)fresh * 1000.0 / (double)(now - p->start_ms) : -1.0;
     progress_fmt_line(line, sizeof(line), "total", cur, total, fresh > 0 ? rate : -1.0, BAR_WIDTH);
-    if (buf_printf(&b, "\r\033[K%s\n", line) < 0)
+    /* a redraw may be shorter than the last one: clear what is left of that below */
+    if (put_line(&b, line, width) < 0 || buf_appends(&b, "\033[J") < 0)
         goto out;
+    lines++;
     write_all(p->fd, b.data, b.len);
-    p->drawn = p->n + 1;
+    p->drawn = lines;
 out:
     buf_cleanup(&b);
+}
+
+void progress_set_term_size(struct progress *p, unsigned short rows, unsigned short cols)
+{
+    (void)pthread_mutex_lock(&p->mu);
+    p->rows = rows;
+    p->cols = cols;
+    (void)pthread_mutex_unlock(&p->mu);
 }
 
 int progress_add(struct progress *p, size_t *idx, const char *id, const char *kind, uint64_t total)

@@ -1,7 +1,8 @@
 /* progress.h - what `berth pull` tells the user while it downloads.
  *
  * Four modes: quiet (nothing), plain (one line per event, for logs and pipes), tty (per-blob and
- * total bars with rate and ETA, redrawn in place at most every 100 ms) and json (one JSON object
+ * total bars with rate and ETA, redrawn in place at most every 100 ms, never more lines than the
+ * terminal has rows: past that, the active blobs and a summary line) and json (one JSON object
  * per line: "start", "progress", "done", "error", for scripts). Items are the blobs being
  * fetched, registered before the downloads start. All calls are thread-safe (one mutex) and
  * write whole lines with one write(2). */
@@ -37,6 +38,9 @@ void progress_note(struct progress *p, const char *fmt, ...) __attribute__((form
 /* progress_event writes one JSON line {"event": event, key: value...} in json mode; pairs are
  * given as NULL-terminated (key, string value) arguments. No-op in other modes. */
 void progress_event(struct progress *p, const char *event, ...);
+/* progress_set_term_size makes tty mode draw for a terminal of rows x cols instead of asking
+ * the fd (TIOCGWINSZ); 0, 0 asks the fd again. For tests. */
+void progress_set_term_size(struct progress *p, unsigned short rows, unsigned short cols);
 /* progress_finish draws the final state (tty: bars at 100 %, plain: a summary line). */
 void progress_finish(struct progress *p, bool ok);
 

@@ -123,6 +123,106 @@ static void test_json_and_plain(void)
     progress_free(NULL);
 }
 
+/* check_redraws splits tty output at its cursor-up sequences (one per redraw after the first)
+ * and checks that no redraw has more than max_lines lines or a line wider than max_cols. The
+ * closing "complete: ..." line is printed once, below the last redraw, and is not counted. */
+static void check_redraws(const char *out, size_t max_lines, size_t max_cols, size_t *nredraws)
+{
+    const char *p = out, *end = strstr(out, "complete: ");
+    size_t lines = 0, col = 0;
+
+    if (end == NULL)
+        end = out + strlen(out);
+    *nredraws = 1;
+    while (p < end) {
+        if (p[0] == '\033' && p[1] == '[') {
+            const char *q = p + 2;
+            while (*q >= '0' && *q <= '9')
+                q++;
+            if (*q == 'A') {
+                CHECK(lines <= max_lines);
+                (*nredraws)++;
+                lines = 0;
+            }
+            p = q + 1;
+            continue;
+        }
+        if (*p == '\n') {
+            lines++;
+            CHECK(col <= max_cols);
+            col = 0;
+        } else if (*p != '\r') {
+            col++;
+        }
+        p++;
+    }
+    CHECK(lines <= max_lines);
+}
+
+/* tty_run: 50 layers on a rows x cols terminal, 3 active, then all done; output into buf */
+static void tty_run(char *buf, size_t cap, unsigned short rows, unsigned short cols)
+{
+    char path[] = "/tmp/progress_test.XXXXXX";
+    struct progress *p = NULL;
+    size_t idx[50];
+    ssize_t n;
+    int fd = mkstemp(path);
+
+    buf[0] = '\0';
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    CHECK_INT_EQ(progress_new(&p, PROGRESS_TTY, fd), 0);
+    progress_set_term_size(p, rows, cols);
+    for (size_t i = 0; i < 50; i++) {
+        char id[80];
+        (void)snprintf(id, sizeof(id), "sha256:%064zu", i);
+        CHECK_INT_EQ(progress_add(p, &idx[i], id, "layer", 1000), 0);
+    }
+    progress_begin(p, idx[0], 0); /* the first redraw is not throttled */
+    progress_begin(p, idx[1], 0);
+    progress_begin(p, idx[2], 500);
+    progress_advance(p, idx[0], 100);
+    progress_fail(p, idx[49], "x"); /* forces a redraw with 3 active */
+    for (size_t i = 0; i < 49; i++)
+        progress_done(p, idx[i], i % 2 == 0);
+    progress_finish(p, true);
+    progress_free(p);
+    n = pread(fd, buf, cap - 1, 0);
+    CHECK(n > 0);
+    buf[n > 0 ? n : 0] = '\0';
+    (void)close(fd);
+    (void)unlink(path);
+}
+
+static void test_tty_many_layers(void)
+{
+    static char buf[256 * 1024];
+    size_t redraws = 0;
+
+    /* a 10-row, 60-column terminal: 9 lines at most per redraw, 59 columns per line */
+    tty_run(buf, sizeof(buf), 10, 60);
+    check_redraws(buf, 9, 59, &redraws);
+    CHECK(redraws >= 2);
+    CHECK(strstr(buf, "+ 50 blobs: 3 active 46 waiting 0 done 1 failed") != NULL);
+    CHECK(strstr(buf, "\r\033[K50 blobs: 0 active 0 waiting 49 done 1 failed\n") != NULL);
+    CHECK(strstr(buf, "waiting\n") == NULL); /* waiting blobs are summed up, not listed */
+    CHECK(strstr(buf, "\r\033[Ktotal ") != NULL);
+    CHECK(strstr(buf, "complete: 50 blobs") != NULL);
+
+    /* 3 rows: no room for blob lines, only the total */
+    tty_run(buf, sizeof(buf), 3, 200);
+    check_redraws(buf, 2, 199, &redraws);
+    CHECK(strstr(buf, "\r\033[Ktotal ") != NULL);
+
+    /* a tall terminal: every blob gets its line (50 + total) */
+    tty_run(buf, sizeof(buf), 100, 200);
+    check_redraws(buf, 51, 199, &redraws);
+    CHECK(strstr(buf, "blobs: ") == NULL);
+    CHECK(strstr(buf, "waiting\n") != NULL);
+    CHECK(strstr(buf, "\033[51A") != NULL);
+}
+
 int main(void)
 {
     TEST_RUN(test_bytes);
@@ -130,5 +230,6 @@ int main(void)
     TEST_RUN(test_bar);
     TEST_RUN(test_line);
     TEST_RUN(test_json_and_plain);
+    TEST_RUN(test_tty_many_layers);
     return test_summary();
 }
