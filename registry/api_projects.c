@@ -15,7 +15,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "auth/rbac.h"
+#include <openssl/crypto.h>
+
+#include "common/buf.h"
 #include "common/mem.h"
 
 int api_project_role(struct api_call *c, int64_t project_id, int *role, struct berr *err)
@@ -304,18 +306,68 @@ out:
     return rc;
 }
 
+/* robot_names collects the names of the project's robots, '\n'-separated, into b */
+static int robot_names(struct api_call *c, int64_t project_id, struct buf *b, struct berr *err)
+{
+    struct meta_robot *rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
+    struct meta_list_q q;
+    size_t n = 0;
+    size_t i;
+    int64_t total = 0;
+    int rc = 0;
+
+    if (rows == NULL)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    memset(&q, 0, sizeof(q));
+    q.limit = API_PAGE_SIZE_MAX;
+    do {
+        rc = meta_robot_list(c->r->reg->meta, &q, project_id, rows, API_PAGE_SIZE_MAX, &n,
+                             &total, err);
+        for (i = 0; rc == 0 && i < n; i++) {
+            OPENSSL_cleanse(rows[i].secret_hash, sizeof(rows[i].secret_hash));
+            if (buf_appends(b, rows[i].name) < 0 || buf_append(b, "\n", 1) < 0)
+                rc = berr_set(err, BERR_INTERNAL, "internal error");
+        }
+        q.offset += (int64_t)n;
+    } while (rc == 0 && n == API_PAGE_SIZE_MAX);
+    mem_free(rows);
+    return rc;
+}
+
 static int project_delete(struct api_call *c, const struct meta_project_info *p, int role)
 {
     struct berr e;
+    struct buf names;
+    char *s;
+    char *nl;
+    int rc;
 
     if (!may_admin(c, role))
         return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+    /* the project's robots go with it (cascade): their cached logins must go too */
+    buf_init(&names, 4u << 20);
+    if (robot_names(c, p->p.id, &names, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
     if (meta_project_delete(c->r->reg->meta, p->p.id, &e) < 0) {
         if (e.code == BERR_CONFLICT)
-            return api_fail(c, MHD_HTTP_PRECONDITION_FAILED, "%s", e.msg);
-        return api_fail_berr(c, &e);
+            rc = api_fail(c, MHD_HTTP_PRECONDITION_FAILED, "%s", e.msg);
+        else
+            rc = api_fail_berr(c, &e);
+        goto out;
     }
-    return api_reply_empty(c, MHD_HTTP_OK);
+    for (s = names.data; s != NULL && *s != '\0'; s = nl + 1) {
+        nl = strchr(s, '\n');
+        if (nl == NULL)
+            break;
+        *nl = '\0';
+        authn_forget(c->r->reg->authn, s);
+    }
+    rc = api_reply_empty(c, MHD_HTTP_OK);
+out:
+    buf_cleanup(&names);
+    return rc;
 }
 
 static int project_deletable(struct api_call *c, const struct meta_project_info *p, int role)

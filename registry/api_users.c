@@ -377,10 +377,23 @@ out:
     return rc;
 }
 
+/* set_sysadmin stores the flag and drops the user's cached logins, which carry the old flag */
+static int set_sysadmin(struct api_call *c, int64_t id, bool flag)
+{
+    struct meta_user u;
+    struct berr e;
+
+    if (meta_user_get_by_id(c->r->reg->meta, id, &u, &e) < 0 ||
+        meta_user_set_sysadmin(c->r->reg->meta, id, flag, &e) < 0)
+        return api_fail_berr(c, &e);
+    OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
+    authn_forget(c->r->reg->authn, u.name);
+    return api_reply_empty(c, MHD_HTTP_OK);
+}
+
 static int user_sysadmin(struct api_call *c, int64_t id)
 {
     json_t *body = NULL;
-    struct berr e;
     bool flag;
     bool has;
     int rc;
@@ -398,10 +411,8 @@ static int user_sysadmin(struct api_call *c, int64_t id)
         rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "sysadmin_flag is required");
     else if (id == c->who.user_id && !flag)
         rc = api_fail(c, MHD_HTTP_FORBIDDEN, "can not revoke your own sysadmin flag");
-    else if (meta_user_set_sysadmin(c->r->reg->meta, id, flag, &e) < 0)
-        rc = api_fail_berr(c, &e);
     else
-        rc = api_reply_empty(c, MHD_HTTP_OK);
+        rc = set_sysadmin(c, id, flag);
 out:
     json_decref(body);
     return rc;
