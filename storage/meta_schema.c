@@ -166,7 +166,25 @@ static const char MIGRATION_2[] =
         " VALUES (OLD.name, MAX(CAST(strftime('%s', 'now') AS INTEGER), OLD.created_at));"
         " END;";
 
-static const char *const migrations[] = {MIGRATION_1, MIGRATION_2};
+/* Migration 3: the audit log (storage/audit.c). project_id has no foreign key on purpose: the
+ * history of a project outlives the project. Rows are read newest first, filtered by time, user
+ * or project. */
+static const char MIGRATION_3[] =
+        "CREATE TABLE audit_log ("
+        " id INTEGER PRIMARY KEY,"
+        " op_time INTEGER NOT NULL,"
+        " username TEXT NOT NULL,"
+        " operation TEXT NOT NULL,"
+        " resource_type TEXT NOT NULL,"
+        " resource TEXT NOT NULL,"
+        " project_id INTEGER,"
+        " client TEXT NOT NULL DEFAULT '',"
+        " result INTEGER NOT NULL DEFAULT 1);"
+        "CREATE INDEX audit_log_time ON audit_log(op_time);"
+        "CREATE INDEX audit_log_project ON audit_log(project_id, id) WHERE project_id IS NOT NULL;"
+        "CREATE INDEX audit_log_user ON audit_log(username, id);";
+
+static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";

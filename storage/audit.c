@@ -1,0 +1,490 @@
+/* audit.c - the audit log: an in-memory queue of events written in batches, and the queries.
+ *
+ * Invariants:
+ *   1. `mu` guards q, n, cap, dropped, stop; it is never held during a database call, so
+ *      audit_record never waits on SQLite (only on another recorder's memcpy).
+ *   2. `flush_mu` lets one flush run at a time: a flush takes the whole queue out under `mu`,
+ *      writes it in one BEGIN IMMEDIATE transaction, and on failure puts it back in front of
+ *      what was recorded meanwhile, so the order of events (and of their ids) is the order they
+ *      were recorded.
+ *   3. The queue never holds more than max events: when full, the recording thread flushes;
+ *      if that fails the oldest event is dropped and counted (logged at the next flush).
+ *   4. Lock order: flush_mu before mu.
+ * All SQL is static with bound parameters; statements are prepared per call and finalized
+ * before the connection is given back. Thread-safe. */
+#include "storage/audit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+#include "storage/meta_int.h"
+
+struct audit {
+    struct meta *m;
+    pthread_mutex_t mu; /* guards q, n, cap, dropped, stop (invariant 1) */
+    pthread_cond_t cv;  /* wakes the flusher to stop */
+    pthread_mutex_t flush_mu;
+    struct audit_event *q;
+    size_t n;
+    size_t cap;
+    size_t max;
+    uint64_t dropped;
+    bool stop;
+    bool started;
+    unsigned interval_ms;
+    pthread_t thread;
+};
+
+static const char SQL_INSERT[] =
+        "INSERT INTO audit_log(op_time, username, operation, resource_type, resource,"
+        " project_id, client, result)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, (SELECT id FROM projects WHERE name = ?6), ?7, ?8)";
+/* ?1 username, ?2 fuzzy; ?3/?4 operation; ?5/?6 resource_type; ?7/?8 resource; ?9 from, ?10 to,
+ * ?11 project_id */
+#define AUDIT_WHERE                                                                                \
+    " WHERE (?1 IS NULL OR (CASE WHEN ?2 THEN instr(username, ?1) > 0 ELSE username = ?1 END))"   \
+    " AND (?3 IS NULL OR (CASE WHEN ?4 THEN instr(operation, ?3) > 0 ELSE operation = ?3 END))"   \
+    " AND (?5 IS NULL OR (CASE WHEN ?6 THEN instr(resource_type, ?5) > 0"                         \
+    " ELSE resource_type = ?5 END))"                                                               \
+    " AND (?7 IS NULL OR (CASE WHEN ?8 THEN instr(resource, ?7) > 0 ELSE resource = ?7 END))"     \
+    " AND (?9 = 0 OR op_time >= ?9) AND (?10 = 0 OR op_time <= ?10)"                               \
+    " AND (?11 = 0 OR project_id = ?11)"
+#define AUDIT_COLS                                                                                 \
+    "SELECT id, op_time, username, operation, resource_type, resource, COALESCE(project_id, 0),"  \
+    " client, result FROM audit_log"
+static const char SQL_COUNT[] = "SELECT COUNT(*) FROM audit_log" AUDIT_WHERE;
+static const char SQL_PAGE_DESC[] = AUDIT_COLS AUDIT_WHERE " ORDER BY id DESC LIMIT ?12 OFFSET ?13";
+static const char SQL_PAGE_ASC[] = AUDIT_COLS AUDIT_WHERE " ORDER BY id ASC LIMIT ?12 OFFSET ?13";
+static const char SQL_PURGE[] = "DELETE FROM audit_log WHERE op_time < ?1";
+
+/* ---- queue ---- */
+
+static void copy_field(char *dst, size_t cap, const char *src)
+{
+    size_t len = src != NULL ? strnlen(src, cap - 1) : 0;
+
+    if (len > 0)
+        memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+int audit_new(struct audit **out, struct meta *m, size_t max_pending, struct berr *err)
+{
+    struct audit *a;
+
+    *out = NULL;
+    a = mem_calloc(1, sizeof(*a));
+    if (a == NULL)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    a->m = m;
+    a->max = max_pending > 0 ? max_pending : AUDIT_PENDING_DEFAULT;
+    if (pthread_mutex_init(&a->mu, NULL) != 0) {
+        mem_free(a);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    if (pthread_mutex_init(&a->flush_mu, NULL) != 0) {
+        (void)pthread_mutex_destroy(&a->mu);
+        mem_free(a);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    if (pthread_cond_init(&a->cv, NULL) != 0) {
+        (void)pthread_mutex_destroy(&a->flush_mu);
+        (void)pthread_mutex_destroy(&a->mu);
+        mem_free(a);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
+    *out = a;
+    return 0;
+}
+
+/* push_locked appends e (mu held); false when the queue is at its cap or cannot grow */
+static bool push_locked(struct audit *a, const struct audit_event *e)
+{
+    struct audit_event *nq;
+    size_t ncap;
+
+    if (a->n == a->max)
+        return false;
+    if (a->n == a->cap) {
+        ncap = a->cap == 0 ? 16 : a->cap * 2;
+        if (ncap > a->max)
+            ncap = a->max;
+        nq = mem_realloc(a->q, ncap * sizeof(*nq));
+        if (nq == NULL)
+            return false;
+        a->q = nq;
+        a->cap = ncap;
+    }
+    a->q[a->n++] = *e;
+    return true;
+}
+
+int audit_record(struct audit *a, const char *username, const char *operation,
+                 const char *resource_type, const char *resource, const char *project,
+                 const char *client, bool result)
+{
+    struct audit_event e;
+    struct berr err;
+    bool ok;
+
+    if (a == NULL)
+        return 0;
+    memset(&e, 0, sizeof(e));
+    e.op_time = now_s();
+    copy_field(e.username, sizeof(e.username), username);
+    copy_field(e.operation, sizeof(e.operation), operation);
+    copy_field(e.resource_type, sizeof(e.resource_type), resource_type);
+    copy_field(e.resource, sizeof(e.resource), resource);
+    copy_field(e.project, sizeof(e.project), project);
+    copy_field(e.client, sizeof(e.client), client);
+    e.result = result;
+
+    (void)pthread_mutex_lock(&a->mu);
+    ok = push_locked(a, &e);
+    (void)pthread_mutex_unlock(&a->mu);
+    if (ok)
+        return 0;
+    /* invariant 3: full (or out of memory): write the queue out on this thread */
+    if (audit_flush(a, NULL, &err) < 0)
+        log_msg(LOG_WARN, "audit: flush on a full queue failed: %s", err.msg);
+    (void)pthread_mutex_lock(&a->mu);
+    ok = push_locked(a, &e);
+    if (!ok && a->n > 0) {
+        memmove(a->q, a->q + 1, (a->n - 1) * sizeof(*a->q));
+        a->n--;
+        a->dropped++;
+        ok = push_locked(a, &e);
+    }
+    if (!ok)
+        a->dropped++;
+    (void)pthread_mutex_unlock(&a->mu);
+    return ok ? 0 : -1;
+}
+
+size_t audit_pending(struct audit *a)
+{
+    size_t n;
+
+    if (a == NULL)
+        return 0;
+    (void)pthread_mutex_lock(&a->mu);
+    n = a->n;
+    (void)pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
+static int bind_text_or_empty(struct meta_conn *c, sqlite3_stmt *st, int idx, const char *s,
+                              struct berr *err)
+{
+    return meta_bind_text(c, st, idx, s, strlen(s), err);
+}
+
+/* write_batch inserts events in one transaction */
+static int write_batch(struct meta *m, const struct audit_event *ev, size_t n, struct berr *err)
+{
+    struct meta_conn *c = meta_conn_get(m);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    rc = meta_tx_begin(c, err);
+    if (rc < 0)
+        goto out;
+    if (sqlite3_prepare_v2(c->db, SQL_INSERT, -1, &st, NULL) != SQLITE_OK)
+        rc = meta_fail(c, "prepare", err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct audit_event *e = &ev[i];
+
+        (void)sqlite3_reset(st);
+        rc = meta_bind_i64(c, st, 1, e->op_time, err);
+        if (rc == 0)
+            rc = bind_text_or_empty(c, st, 2, e->username, err);
+        if (rc == 0)
+            rc = bind_text_or_empty(c, st, 3, e->operation, err);
+        if (rc == 0)
+            rc = bind_text_or_empty(c, st, 4, e->resource_type, err);
+        if (rc == 0)
+            rc = bind_text_or_empty(c, st, 5, e->resource, err);
+        if (rc == 0)
+            rc = e->project[0] != '\0' ? bind_text_or_empty(c, st, 6, e->project, err)
+                                       : meta_bind_null(c, st, 6, err);
+        if (rc == 0)
+            rc = bind_text_or_empty(c, st, 7, e->client, err);
+        if (rc == 0)
+            rc = meta_bind_i64(c, st, 8, e->result ? 1 : 0, err);
+        if (rc == 0)
+            rc = meta_exec(c, st, err);
+    }
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    rc = meta_tx_end(c, rc, err);
+out:
+    meta_conn_put(c);
+    return rc;
+}
+
+/* put_back puts a failed batch in front of the events recorded since (invariant 2), dropping
+ * the oldest beyond max */
+static void put_back(struct audit *a, struct audit_event *batch, size_t nb)
+{
+    size_t total, keep_b, skip;
+    struct audit_event *nq;
+
+    (void)pthread_mutex_lock(&a->mu);
+    total = nb + a->n;
+    if (total > a->max)
+        total = a->max;
+    keep_b = total > a->n ? total - a->n : 0; /* newest keep_b of the batch */
+    skip = nb - keep_b;
+    nq = mem_malloc((total > 0 ? total : 1) * sizeof(*nq));
+    if (nq == NULL) {
+        a->dropped += nb; /* cannot even hold them: the recorded-since events stay */
+    } else {
+        if (keep_b > 0)
+            memcpy(nq, batch + skip, keep_b * sizeof(*nq));
+        if (total > keep_b)
+            memcpy(nq + keep_b, a->q, (total - keep_b) * sizeof(*nq));
+        a->dropped += skip + (a->n - (total - keep_b));
+        mem_free(a->q);
+        a->q = nq;
+        a->n = total;
+        a->cap = total > 0 ? total : 1;
+    }
+    (void)pthread_mutex_unlock(&a->mu);
+    mem_free(batch);
+}
+
+int audit_flush(struct audit *a, uint64_t *flushed, struct berr *err)
+{
+    struct audit_event *batch;
+    uint64_t dropped;
+    size_t nb;
+    int rc = 0;
+
+    if (flushed != NULL)
+        *flushed = 0;
+    if (a == NULL)
+        return 0;
+    (void)pthread_mutex_lock(&a->flush_mu);
+    (void)pthread_mutex_lock(&a->mu);
+    batch = a->q;
+    nb = a->n;
+    dropped = a->dropped;
+    a->q = NULL;
+    a->n = 0;
+    a->cap = 0;
+    a->dropped = 0;
+    (void)pthread_mutex_unlock(&a->mu);
+    if (dropped > 0)
+        log_msg(LOG_WARN, "audit: %llu events were dropped (queue full, database failing)",
+                (unsigned long long)dropped);
+    if (nb > 0) {
+        rc = write_batch(a->m, batch, nb, err);
+        if (rc < 0) {
+            put_back(a, batch, nb);
+            batch = NULL;
+        } else if (flushed != NULL) {
+            *flushed = nb;
+        }
+    }
+    mem_free(batch);
+    (void)pthread_mutex_unlock(&a->flush_mu);
+    return rc;
+}
+
+/* ---- flusher ---- */
+
+static void *flusher_main(void *arg)
+{
+    struct audit *a = arg;
+    struct timespec ts;
+    struct berr err;
+
+    (void)pthread_mutex_lock(&a->mu);
+    while (!a->stop) {
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)(a->interval_ms / 1000);
+        ts.tv_nsec += (long)(a->interval_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        (void)pthread_cond_timedwait(&a->cv, &a->mu, &ts);
+        if (a->stop || a->n == 0)
+            continue;
+        (void)pthread_mutex_unlock(&a->mu);
+        if (audit_flush(a, NULL, &err) < 0)
+            log_msg(LOG_WARN, "audit: flush failed: %s (events kept)", err.msg);
+        (void)pthread_mutex_lock(&a->mu);
+    }
+    (void)pthread_mutex_unlock(&a->mu);
+    return NULL;
+}
+
+int audit_start(struct audit *a, unsigned interval_ms, struct berr *err)
+{
+    if (a->started)
+        return berr_set(err, BERR_INTERNAL, "audit flusher already running");
+    a->interval_ms = interval_ms < 10 ? 10 : interval_ms;
+    if (pthread_create(&a->thread, NULL, flusher_main, a) != 0)
+        return berr_set(err, BERR_INTERNAL, "cannot start the audit flusher");
+    a->started = true;
+    return 0;
+}
+
+void audit_free(struct audit *a)
+{
+    struct berr err;
+
+    if (a == NULL)
+        return;
+    if (a->started) {
+        (void)pthread_mutex_lock(&a->mu);
+        a->stop = true;
+        (void)pthread_cond_signal(&a->cv);
+        (void)pthread_mutex_unlock(&a->mu);
+        (void)pthread_join(a->thread, NULL);
+    }
+    if (audit_flush(a, NULL, &err) < 0)
+        log_msg(LOG_ERROR, "audit: %zu events lost at shutdown: %s", a->n, err.msg);
+    mem_free(a->q);
+    (void)pthread_cond_destroy(&a->cv);
+    (void)pthread_mutex_destroy(&a->flush_mu);
+    (void)pthread_mutex_destroy(&a->mu);
+    mem_free(a);
+}
+
+/* ---- queries ---- */
+
+static int bind_filter(struct meta_conn *c, sqlite3_stmt *st, int idx, const char *v, bool fuzzy,
+                       struct berr *err)
+{
+    int rc = v != NULL ? meta_bind_text(c, st, idx, v, strlen(v), err)
+                       : meta_bind_null(c, st, idx, err);
+
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, idx + 1, fuzzy ? 1 : 0, err);
+    return rc;
+}
+
+static int bind_where(struct meta_conn *c, sqlite3_stmt *st, const struct audit_q *q,
+                      struct berr *err)
+{
+    int rc = bind_filter(c, st, 1, q->username, q->username_fuzzy, err);
+
+    if (rc == 0)
+        rc = bind_filter(c, st, 3, q->operation, q->operation_fuzzy, err);
+    if (rc == 0)
+        rc = bind_filter(c, st, 5, q->resource_type, q->resource_type_fuzzy, err);
+    if (rc == 0)
+        rc = bind_filter(c, st, 7, q->resource, q->resource_fuzzy, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 9, q->from, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 10, q->to, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 11, q->project_id, err);
+    return rc;
+}
+
+static int read_event(struct meta_conn *c, sqlite3_stmt *st, struct audit_event *e,
+                      struct berr *err)
+{
+    memset(e, 0, sizeof(*e));
+    e->id = (int64_t)sqlite3_column_int64(st, 0);
+    e->op_time = (int64_t)sqlite3_column_int64(st, 1);
+    if (meta_col_text(c, st, 2, e->username, sizeof(e->username), err) < 0 ||
+        meta_col_text(c, st, 3, e->operation, sizeof(e->operation), err) < 0 ||
+        meta_col_text(c, st, 4, e->resource_type, sizeof(e->resource_type), err) < 0 ||
+        meta_col_text(c, st, 5, e->resource, sizeof(e->resource), err) < 0)
+        return -1;
+    e->project_id = (int64_t)sqlite3_column_int64(st, 6);
+    if (meta_col_text(c, st, 7, e->client, sizeof(e->client), err) < 0)
+        return -1;
+    e->result = sqlite3_column_int(st, 8) != 0;
+    return 0;
+}
+
+int audit_list(struct meta *m, const struct audit_q *q, struct audit_event *out, size_t cap,
+               size_t *n, int64_t *total, struct berr *err)
+{
+    struct meta_conn *c;
+    sqlite3_stmt *st = NULL;
+    size_t i = 0;
+    int rc = 0;
+
+    *n = 0;
+    *total = 0;
+    if (cap > AUDIT_LIST_MAX || q->offset < 0 || q->project_id < 0)
+        return berr_set(err, BERR_BAD_REQUEST, "bad page");
+    c = meta_conn_get(m);
+    if (sqlite3_prepare_v2(c->db, SQL_COUNT, -1, &st, NULL) != SQLITE_OK)
+        rc = meta_fail(c, "prepare", err);
+    if (rc == 0)
+        rc = bind_where(c, st, q, err);
+    if (rc == 0)
+        rc = meta_step(c, st, err);
+    if (rc == 1) {
+        *total = (int64_t)sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    st = NULL;
+    if (rc == 0 && sqlite3_prepare_v2(c->db, q->oldest_first ? SQL_PAGE_ASC : SQL_PAGE_DESC, -1,
+                                      &st, NULL) != SQLITE_OK)
+        rc = meta_fail(c, "prepare", err);
+    if (rc == 0)
+        rc = bind_where(c, st, q, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 12, (int64_t)cap, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 13, q->offset, err);
+    while (rc == 0 && i < cap) {
+        rc = meta_step(c, st, err);
+        if (rc <= 0)
+            break;
+        rc = read_event(c, st, &out[i], err);
+        if (rc == 0)
+            i++;
+    }
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    meta_conn_put(c);
+    if (rc < 0) {
+        *total = 0;
+        return -1;
+    }
+    *n = i;
+    return 0;
+}
+
+int audit_purge(struct meta *m, int64_t before, int64_t *removed, struct berr *err)
+{
+    struct meta_conn *c = meta_conn_get(m);
+    sqlite3_stmt *st = NULL;
+    int64_t gone = 0;
+    int rc;
+
+    if (removed != NULL)
+        *removed = 0;
+    rc = meta_tx_begin(c, err);
+    if (rc < 0)
+        goto out;
+    if (sqlite3_prepare_v2(c->db, SQL_PURGE, -1, &st, NULL) != SQLITE_OK)
+        rc = meta_fail(c, "prepare", err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 1, before, err);
+    if (rc == 0)
+        rc = meta_exec(c, st, err);
+    if (rc == 0)
+        gone = (int64_t)sqlite3_changes(c->db);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    rc = meta_tx_end(c, rc, err);
+out:
+    meta_conn_put(c);
+    if (rc == 0 && removed != NULL)
+        *removed = gone;
+    return rc;
+}
