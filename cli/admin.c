@@ -89,8 +89,8 @@ static int read_password(char *out, size_t cap)
         }
         return 0;
     }
-    if (prompt("New password: ", out, cap) < 0 || prompt("Retype new password: ", again,
-                                                         sizeof(again)) < 0) {
+    if (prompt("New password: ", out, cap) < 0 ||
+        prompt("Retype new password: ", again, sizeof(again)) < 0) {
         fprintf(stderr, "berth user passwd: cannot read the password\n");
         OPENSSL_cleanse(again, sizeof(again));
         return -1;

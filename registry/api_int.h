@@ -71,8 +71,7 @@ int api_add_header(struct api_call *c, const char *k, const char *v);
 int api_body(struct api_call *c, json_t **out);
 /* JSON field readers: 0 when absent (*present false), 1 when present with the right type, -1
  * (and the 400 answered) for a wrong type. */
-int api_get_str(struct api_call *c, json_t *obj, const char *key, const char **out,
-                bool *present);
+int api_get_str(struct api_call *c, json_t *obj, const char *key, const char **out, bool *present);
 int api_get_int(struct api_call *c, json_t *obj, const char *key, int64_t *out, bool *present);
 int api_get_bool(struct api_call *c, json_t *obj, const char *key, bool *out, bool *present);
 /* api_parse_id: a decimal id > 0 filling the whole segment; false otherwise. */
@@ -114,7 +113,7 @@ bool api_project_readable(struct api_call *c, const struct meta_project_info *p,
 int api_users(struct api_call *c);    /* /users... */
 int api_projects(struct api_call *c); /* /projects... (members and robots of a project too) */
 int api_members(struct api_call *c, const struct meta_project_info *p, int role);
-int api_robots(struct api_call *c);   /* /robots... */
+int api_robots(struct api_call *c); /* /robots... */
 int api_project_robots(struct api_call *c, const struct meta_project_info *p, int role);
 
 #endif

@@ -84,8 +84,8 @@ static json_t *project_json(const struct meta_project_info *p, int role)
                   (json_int_t)p->p.id, "owner_id", (json_int_t)p->owner_id, "name", p->p.name,
                   "registry_id", 0, "creation_time", created, "update_time", updated, "deleted", 0,
                   "owner_name", p->owner_name, "current_user_role_id", role,
-                  "current_user_role_ids", ids, "repo_count", (json_int_t)p->repo_count,
-                  "metadata", "public", p->p.public ? "true" : "false");
+                  "current_user_role_ids", ids, "repo_count", (json_int_t)p->repo_count, "metadata",
+                  "public", p->p.public ? "true" : "false");
     return j;
 }
 
@@ -195,8 +195,9 @@ static int read_public(struct api_call *c, json_t *body, bool *out)
             return -1;
         if (has) {
             if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0) {
-                (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "metadata.public must be \"true\" or"
-                                                        " \"false\"");
+                (void)api_fail(c, MHD_HTTP_BAD_REQUEST,
+                               "metadata.public must be \"true\" or"
+                               " \"false\"");
                 return -1;
             }
             *out = strcmp(s, "true") == 0;
@@ -321,8 +322,8 @@ static int robot_names(struct api_call *c, int64_t project_id, struct buf *b, st
     memset(&q, 0, sizeof(q));
     q.limit = API_PAGE_SIZE_MAX;
     do {
-        rc = meta_robot_list(c->r->reg->meta, &q, project_id, rows, API_PAGE_SIZE_MAX, &n,
-                             &total, err);
+        rc = meta_robot_list(c->r->reg->meta, &q, project_id, rows, API_PAGE_SIZE_MAX, &n, &total,
+                             err);
         for (i = 0; rc == 0 && i < n; i++) {
             OPENSSL_cleanse(rows[i].secret_hash, sizeof(rows[i].secret_hash));
             if (buf_appends(b, rows[i].name) < 0 || buf_append(b, "\n", 1) < 0)

@@ -85,8 +85,8 @@ static json_t *perms_json(const struct meta_robot_perm *perms, size_t n)
         for (b = 0; access != NULL && b < 3; b++)
             if ((perms[i].actions & (1u << b)) != 0 &&
                 json_array_append_new(access, json_pack("{s:s,s:s,s:s}", "resource", "repository",
-                                                        "action", names[b], "effect",
-                                                        "allow")) < 0) {
+                                                        "action", names[b], "effect", "allow")) <
+                        0) {
                 json_decref(access);
                 access = NULL;
             }
@@ -119,8 +119,8 @@ static json_t *robot_json(struct api_call *c, const struct meta_robot *rb)
         return NULL;
     api_time(rb->created_at, created, sizeof(created));
     api_time(rb->updated_at, updated, sizeof(updated));
-    j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:b,s:b,s:I,s:o,s:s,s:s}", "id", (json_int_t)rb->id,
-                  "name", rb->name, "description", rb->description, "level",
+    j = json_pack("{s:I,s:s,s:s,s:s,s:I,s:b,s:b,s:I,s:o,s:s,s:s}", "id", (json_int_t)rb->id, "name",
+                  rb->name, "description", rb->description, "level",
                   rb->project_id > 0 ? "project" : "system", "duration",
                   (json_int_t)rb->duration_days, "editable", 1, "disable", rb->disabled,
                   "expires_at", (json_int_t)(rb->expires_at > 0 ? rb->expires_at : -1),
@@ -333,8 +333,9 @@ static int robot_create_read(struct api_call *c, json_t *body, struct robot_in *
     if (!has_desc)
         in->desc = "";
     if (!has_name || !project_name_valid(in->name, strlen(in->name))) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "name is missing or invalid (lower-case letters,"
-                                                " digits and . _ - separators)");
+        (void)api_fail(c, MHD_HTTP_BAD_REQUEST,
+                       "name is missing or invalid (lower-case letters,"
+                       " digits and . _ - separators)");
         return -1;
     }
     if (!has_level || (strcmp(in->level, "system") != 0 && strcmp(in->level, "project") != 0)) {
@@ -471,8 +472,8 @@ static int robot_list_common(struct api_call *c, const struct api_page *pg, int6
         rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
-    if (meta_robot_list(c->r->reg->meta, &q, project_id, rows, API_PAGE_SIZE_MAX, &n, &total,
-                        &e) < 0) {
+    if (meta_robot_list(c->r->reg->meta, &q, project_id, rows, API_PAGE_SIZE_MAX, &n, &total, &e) <
+        0) {
         rc = api_fail_berr(c, &e);
         goto out;
     }

@@ -27,9 +27,9 @@ static json_t *user_json(const struct meta_user_info *u)
     api_time(u->u.created_at, created, sizeof(created));
     api_time(u->updated_at, updated, sizeof(updated));
     return json_pack("{s:I,s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:s}", "user_id", (json_int_t)u->u.id,
-                     "username", u->u.name, "email", u->email, "realname", u->realname,
-                     "comment", u->comment, "sysadmin_flag", u->u.sysadmin, "admin_role_in_auth",
-                     0, "creation_time", created, "update_time", updated);
+                     "username", u->u.name, "email", u->email, "realname", u->realname, "comment",
+                     u->comment, "sysadmin_flag", u->u.sysadmin, "admin_role_in_auth", 0,
+                     "creation_time", created, "update_time", updated);
 }
 
 static bool username_ok(const struct api_call *c, const char *s)
@@ -141,8 +141,7 @@ static int user_search(struct api_call *c)
     int rc;
 
     if (!api_is_user(c))
-        return api_anonymous(c) ? api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized")
-                                : forbidden(c);
+        return api_anonymous(c) ? api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized") : forbidden(c);
     if (name == NULL || name[0] == '\0' || strlen(name) > 255)
         return api_fail(c, MHD_HTTP_BAD_REQUEST, "username is required");
     rc = api_page_parse(c, "username", &p);
@@ -163,9 +162,8 @@ static int user_search(struct api_call *c)
         goto out;
     }
     for (i = 0; i < n; i++)
-        if (json_array_append_new(arr, json_pack("{s:I,s:s}", "user_id",
-                                                 (json_int_t)rows[i].u.id, "username",
-                                                 rows[i].u.name)) < 0) {
+        if (json_array_append_new(arr, json_pack("{s:I,s:s}", "user_id", (json_int_t)rows[i].u.id,
+                                                 "username", rows[i].u.name)) < 0) {
             rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }
@@ -221,8 +219,8 @@ static int user_create(struct api_call *c)
     }
     if (password_hash(hash, sizeof(hash), password, &e) < 0 ||
         meta_user_create(c->r->reg->meta, username, hash, false, &id, &e) < 0 ||
-        meta_user_update(c->r->reg->meta, id, has_email ? email : NULL,
-                         has_real ? realname : NULL, has_comment ? comment : NULL, &e) < 0) {
+        meta_user_update(c->r->reg->meta, id, has_email ? email : NULL, has_real ? realname : NULL,
+                         has_comment ? comment : NULL, &e) < 0) {
         if (id > 0) {
             struct berr e2;
             (void)meta_user_delete(c->r->reg->meta, id, &e2); /* undo; e says why */

@@ -81,8 +81,8 @@ int ident_exists(struct meta_conn *c, const char *sql, int64_t id, struct berr *
 }
 
 int ident_list_run(struct meta *m, const struct ident_list *l, const void *q,
-                   const struct meta_list_q *lq, void *out, size_t cap, size_t *n,
-                   int64_t *total, struct berr *err)
+                   const struct meta_list_q *lq, void *out, size_t cap, size_t *n, int64_t *total,
+                   struct berr *err)
 {
     struct meta_conn *c;
     sqlite3_stmt *st = NULL;
@@ -146,11 +146,10 @@ static int text_ok(const char *s, const char *what, struct berr *err)
 /* ---- users ---- */
 
 #define USER_COLS                                                                                  \
-    "SELECT id, name, sysadmin, created_at, COALESCE(email, ''), COALESCE(realname, ''),"        \
+    "SELECT id, name, sysadmin, created_at, COALESCE(email, ''), COALESCE(realname, ''),"          \
     " COALESCE(comment, ''), updated_at, pw_hash FROM users"
 static const char SQL_USER_BY_ID[] = USER_COLS " WHERE id = ?1";
-#define USER_WHERE                                                                                 \
-    " WHERE (?1 IS NULL OR CASE WHEN ?2 THEN instr(name, ?1) > 0 ELSE name = ?1 END)"
+#define USER_WHERE " WHERE (?1 IS NULL OR CASE WHEN ?2 THEN instr(name, ?1) > 0 ELSE name = ?1 END)"
 static const char SQL_USER_COUNT[] = "SELECT COUNT(*) FROM users" USER_WHERE;
 static const char SQL_USER_PAGE[] =
         USER_COLS USER_WHERE " ORDER BY"
@@ -261,9 +260,9 @@ struct user_write {
     const char *sql;
     const char *t1, *t2, *t3; /* text parameters ?2..?4 (NULL binds NULL), when ntext > 0 */
     int ntext;
-    int64_t i1;  /* integer parameter ?2 when ntext == 0 and has_i1 */
+    int64_t i1; /* integer parameter ?2 when ntext == 0 and has_i1 */
     bool has_i1;
-    bool stamp;  /* bind now_s() after the other parameters */
+    bool stamp; /* bind now_s() after the other parameters */
 };
 
 static int user_write_run(struct meta *m, int64_t id, const struct user_write *w, struct berr *err)
@@ -341,9 +340,9 @@ int meta_user_delete(struct meta *m, int64_t id, struct berr *err)
 
 #define PROJECT_COLS                                                                               \
     "SELECT p.id, p.name, p.public, p.created_at, COALESCE(p.owner_id, 0), COALESCE(u.name, ''),"  \
-    " p.updated_at, (SELECT COUNT(*) FROM repositories r WHERE r.project_id = p.id AND"             \
-    " (EXISTS (SELECT 1 FROM manifests mf WHERE mf.repo_id = r.id) OR"                              \
-    " EXISTS (SELECT 1 FROM repo_blobs rb WHERE rb.repo_id = r.id))), p.storage_limit"            \
+    " p.updated_at, (SELECT COUNT(*) FROM repositories r WHERE r.project_id = p.id AND"            \
+    " (EXISTS (SELECT 1 FROM manifests mf WHERE mf.repo_id = r.id) OR"                             \
+    " EXISTS (SELECT 1 FROM repo_blobs rb WHERE rb.repo_id = r.id))), p.storage_limit"             \
     " FROM projects p LEFT JOIN users u ON u.id = p.owner_id"
 static const char SQL_PROJECT_BY_ID[] = PROJECT_COLS " WHERE p.id = ?1";
 static const char SQL_PROJECT_BY_NAME[] = PROJECT_COLS " WHERE p.name = ?1";
@@ -352,8 +351,7 @@ static const char SQL_PROJECT_BY_NAME[] = PROJECT_COLS " WHERE p.name = ?1";
     " AND (?3 < 0 OR p.public = ?3)"                                                               \
     " AND (?4 OR (NOT ?6 AND p.public = 1) OR EXISTS (SELECT 1 FROM project_members pm"            \
     " WHERE pm.project_id = p.id AND pm.user_id = ?5))"
-static const char SQL_PROJECT_COUNT[] =
-        "SELECT COUNT(*) FROM projects p" PROJECT_WHERE;
+static const char SQL_PROJECT_COUNT[] = "SELECT COUNT(*) FROM projects p" PROJECT_WHERE;
 static const char SQL_PROJECT_PAGE[] =
         PROJECT_COLS PROJECT_WHERE " ORDER BY"
                                    " CASE ?7 WHEN 'name' THEN p.name END ASC,"
@@ -470,9 +468,8 @@ static int project_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bo
     return rc;
 }
 
-int meta_project_list(struct meta *m, const struct meta_project_q *q,
-                      struct meta_project_info *out, size_t cap, size_t *n, int64_t *total,
-                      struct berr *err)
+int meta_project_list(struct meta *m, const struct meta_project_q *q, struct meta_project_info *out,
+                      size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
     static const struct ident_list l = {SQL_PROJECT_COUNT, SQL_PROJECT_PAGE, project_bind,
                                         project_read, sizeof(struct meta_project_info)};
@@ -589,8 +586,8 @@ static int project_delete_tx(struct meta_conn *c, int64_t id, struct berr *err)
     if (rc < 0)
         return -1;
     if (rc == 1)
-        return berr_set(err, BERR_CONFLICT, "project %s is not empty: delete its repositories first",
-                        name);
+        return berr_set(err, BERR_CONFLICT,
+                        "project %s is not empty: delete its repositories first", name);
     rc = ident_prepare(&st, c, SQL_PROJECT_PERMS_DELETE, err);
     if (rc == 0)
         rc = meta_bind_text(c, st, 1, name, strlen(name), err);

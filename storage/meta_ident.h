@@ -99,9 +99,8 @@ struct meta_project_q {
                                member of; 0 = anonymous: public only */
     bool member_only;       /* with viewer_user_id: only projects the viewer is a member of */
 };
-int meta_project_list(struct meta *m, const struct meta_project_q *q,
-                      struct meta_project_info *out, size_t cap, size_t *n, int64_t *total,
-                      struct berr *err);
+int meta_project_list(struct meta *m, const struct meta_project_q *q, struct meta_project_info *out,
+                      size_t cap, size_t *n, int64_t *total, struct berr *err);
 /* meta_project_create_full: meta_project_create plus a storage limit (-1 none); when
  * owner_id > 0 the owner becomes its projectAdmin member in the same transaction (also true of
  * meta_project_create: a schema trigger adds the member). A project re-created under the name
@@ -137,8 +136,8 @@ int meta_member_add(struct meta *m, int64_t project_id, int64_t user_id, int rol
                     struct berr *err);
 /* meta_member_get / _set_role / _delete by member id within project_id: BERR_NOT_FOUND when
  * that member does not belong to that project. */
-int meta_member_get(struct meta *m, int64_t project_id, int64_t member_id,
-                    struct meta_member *out, struct berr *err);
+int meta_member_get(struct meta *m, int64_t project_id, int64_t member_id, struct meta_member *out,
+                    struct berr *err);
 int meta_member_set_role(struct meta *m, int64_t project_id, int64_t member_id, int role,
                          struct berr *err);
 int meta_member_delete(struct meta *m, int64_t project_id, int64_t member_id, struct berr *err);
@@ -175,11 +174,12 @@ int meta_robot_actions(struct meta *m, int64_t robot_id, const char *project, un
 /* meta_robot_create inserts r (id, created_at, updated_at ignored) with its permissions.
  * BERR_CONFLICT when the name exists, BERR_NOT_FOUND when r->project_id is unknown,
  * BERR_BAD_REQUEST when nperms > META_ROBOT_PERMS_MAX. *id may be NULL. */
-int meta_robot_create(struct meta *m, const struct meta_robot *r, const struct meta_robot_perm *perms,
-                      size_t nperms, int64_t *id, struct berr *err);
+int meta_robot_create(struct meta *m, const struct meta_robot *r,
+                      const struct meta_robot_perm *perms, size_t nperms, int64_t *id,
+                      struct berr *err);
 /* meta_robot_perms copies up to cap permission entries of robot id, in namespace order. */
-int meta_robot_perms(struct meta *m, int64_t id, struct meta_robot_perm *out, size_t cap,
-                     size_t *n, struct berr *err);
+int meta_robot_perms(struct meta *m, int64_t id, struct meta_robot_perm *out, size_t cap, size_t *n,
+                     struct berr *err);
 /* meta_robot_update sets description, disabled, duration_days and expires_at from r, and
  * replaces the permissions when perms != NULL. BERR_NOT_FOUND when unknown. */
 int meta_robot_update(struct meta *m, int64_t id, const struct meta_robot *r,

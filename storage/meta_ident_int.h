@@ -39,8 +39,8 @@ struct ident_list {
     size_t elem; /* size of one output row */
 };
 int ident_list_run(struct meta *m, const struct ident_list *l, const void *q,
-                   const struct meta_list_q *lq, void *out, size_t cap, size_t *n,
-                   int64_t *total, struct berr *err);
+                   const struct meta_list_q *lq, void *out, size_t cap, size_t *n, int64_t *total,
+                   struct berr *err);
 
 /* ident_exists: 1 when sql (one i64 parameter) yields a row, 0 when not, -1 on failure. */
 int ident_exists(struct meta_conn *c, const char *sql, int64_t id, struct berr *err);

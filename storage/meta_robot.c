@@ -51,8 +51,8 @@ static const char SQL_MEMBER_DELETE[] =
     " (?1 IS NULL OR CASE WHEN ?2 THEN instr(u.name, ?1) > 0 ELSE u.name = ?1 END)"
 static const char SQL_MEMBER_COUNT[] =
         "SELECT COUNT(*) FROM project_members pm JOIN users u ON u.id = pm.user_id" MEMBER_WHERE;
-static const char SQL_MEMBER_PAGE[] = MEMBER_COLS MEMBER_WHERE
-        " ORDER BY pm.id LIMIT ?20 OFFSET ?21";
+static const char SQL_MEMBER_PAGE[] =
+        MEMBER_COLS MEMBER_WHERE " ORDER BY pm.id LIMIT ?20 OFFSET ?21";
 
 int meta_member_role(struct meta *m, int64_t project_id, int64_t user_id, int *role,
                      struct berr *err)
@@ -149,8 +149,8 @@ int meta_member_add(struct meta *m, int64_t project_id, int64_t user_id, int rol
     return rc;
 }
 
-int meta_member_get(struct meta *m, int64_t project_id, int64_t member_id,
-                    struct meta_member *out, struct berr *err)
+int meta_member_get(struct meta *m, int64_t project_id, int64_t member_id, struct meta_member *out,
+                    struct berr *err)
 {
     struct meta_conn *c = meta_conn_get(m);
     sqlite3_stmt *st = NULL;
@@ -240,8 +240,8 @@ int meta_member_list(struct meta *m, int64_t project_id, const struct meta_list_
                      struct meta_member *out, size_t cap, size_t *n, int64_t *total,
                      struct berr *err)
 {
-    static const struct ident_list l = {SQL_MEMBER_COUNT, SQL_MEMBER_PAGE, member_bind,
-                                        member_read, sizeof(struct meta_member)};
+    static const struct ident_list l = {SQL_MEMBER_COUNT, SQL_MEMBER_PAGE, member_bind, member_read,
+                                        sizeof(struct meta_member)};
     struct member_q mq = {q, project_id};
 
     return ident_list_run(m, &l, &mq, q, out, cap, n, total, err);
@@ -250,7 +250,7 @@ int meta_member_list(struct meta *m, int64_t project_id, const struct meta_list_
 /* ---- robots ---- */
 
 #define ROBOT_COLS                                                                                 \
-    "SELECT id, name, secret_hash, COALESCE(project_id, 0), disabled, expires_at, created_at,"    \
+    "SELECT id, name, secret_hash, COALESCE(project_id, 0), disabled, expires_at, created_at,"     \
     " duration_days, description, updated_at FROM robots"
 static const char SQL_ROBOT_BY_NAME[] = ROBOT_COLS " WHERE name = ?1";
 static const char SQL_ROBOT_BY_ID[] = ROBOT_COLS " WHERE id = ?1";
@@ -276,14 +276,14 @@ static const char SQL_ROBOT_DELETE[] = "DELETE FROM robots WHERE id = ?1";
     " WHERE (?1 IS NULL OR CASE WHEN ?2 THEN instr(name, ?1) > 0 ELSE name = ?1 END) AND"          \
     " CASE WHEN ?3 > 0 THEN project_id = ?3 WHEN ?3 < 0 THEN project_id IS NULL ELSE 1 END"
 static const char SQL_ROBOT_COUNT[] = "SELECT COUNT(*) FROM robots" ROBOT_WHERE;
-static const char SQL_ROBOT_PAGE[] = ROBOT_COLS ROBOT_WHERE
-        " ORDER BY"
-        " CASE ?4 WHEN 'name' THEN name END ASC,"
-        " CASE ?4 WHEN '-name' THEN name END DESC,"
-        " CASE ?4 WHEN 'creation_time' THEN created_at END ASC,"
-        " CASE ?4 WHEN '-creation_time' THEN created_at END DESC,"
-        " CASE ?4 WHEN '-id' THEN id END DESC,"
-        " id ASC LIMIT ?20 OFFSET ?21";
+static const char SQL_ROBOT_PAGE[] =
+        ROBOT_COLS ROBOT_WHERE " ORDER BY"
+                               " CASE ?4 WHEN 'name' THEN name END ASC,"
+                               " CASE ?4 WHEN '-name' THEN name END DESC,"
+                               " CASE ?4 WHEN 'creation_time' THEN created_at END ASC,"
+                               " CASE ?4 WHEN '-creation_time' THEN created_at END DESC,"
+                               " CASE ?4 WHEN '-id' THEN id END DESC,"
+                               " id ASC LIMIT ?20 OFFSET ?21";
 
 static const char *const robot_sort_keys[] = {"name", "creation_time", "id", NULL};
 
@@ -473,8 +473,9 @@ static int robot_create_tx(struct meta_conn *c, const struct meta_robot *r,
     return rc;
 }
 
-int meta_robot_create(struct meta *m, const struct meta_robot *r, const struct meta_robot_perm *perms,
-                      size_t nperms, int64_t *id, struct berr *err)
+int meta_robot_create(struct meta *m, const struct meta_robot *r,
+                      const struct meta_robot_perm *perms, size_t nperms, int64_t *id,
+                      struct berr *err)
 {
     struct meta_conn *c;
     size_t nlen = strnlen(r->name, sizeof(r->name));
@@ -501,8 +502,8 @@ int meta_robot_create(struct meta *m, const struct meta_robot *r, const struct m
     return rc;
 }
 
-int meta_robot_perms(struct meta *m, int64_t id, struct meta_robot_perm *out, size_t cap,
-                     size_t *n, struct berr *err)
+int meta_robot_perms(struct meta *m, int64_t id, struct meta_robot_perm *out, size_t cap, size_t *n,
+                     struct berr *err)
 {
     struct meta_conn *c = meta_conn_get(m);
     sqlite3_stmt *st = NULL;
@@ -640,8 +641,7 @@ static int robot_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bool
 }
 
 int meta_robot_list(struct meta *m, const struct meta_list_q *q, int64_t project_id,
-                    struct meta_robot *out, size_t cap, size_t *n, int64_t *total,
-                    struct berr *err)
+                    struct meta_robot *out, size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
     static const struct ident_list l = {SQL_ROBOT_COUNT, SQL_ROBOT_PAGE, robot_bind, robot_read,
                                         sizeof(struct meta_robot)};
