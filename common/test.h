@@ -2,12 +2,18 @@
  *
  * A test file defines test functions and calls them from main() through TEST_RUN, then returns
  * test_summary(). Every failed check prints file:line and the expression; the process exits
- * non-zero when any check failed. Single-threaded use only. */
+ * non-zero when any check failed. Tests that need files get a fresh directory under /tmp from
+ * test_mkdtemp and remove it with test_rm_rf. Single-threaded use only. */
 #ifndef BERTH_COMMON_TEST_H
 #define BERTH_COMMON_TEST_H
 
+#include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int test_passed_;
 static int test_failed_;
@@ -52,6 +58,68 @@ static int test_failed_;
         fn();                                                                                      \
         fprintf(stderr, "%s %s\n", test_failed_ == before_ ? "ok  " : "FAIL", #fn);                \
     } while (0)
+
+/* test_mkdtemp makes a fresh directory /tmp/berth-<tag>-XXXXXX and writes its path into out (cap
+ * bytes). Without it no test of the file could run, so failing exits the process with status 2. */
+static inline void test_mkdtemp(char *out, size_t cap, const char *tag)
+{
+    int n = snprintf(out, cap, "/tmp/berth-%s-XXXXXX", tag);
+
+    if (n < 0 || (size_t)n >= cap) {
+        fprintf(stderr, "test_mkdtemp: no room for the path of %s\n", tag);
+        exit(2);
+    }
+    if (mkdtemp(out) == NULL) {
+        perror("mkdtemp");
+        exit(2);
+    }
+}
+
+/* test_rm_rf removes path and, when it is a directory, everything below it; links are removed,
+ * never followed. Best effort: what cannot be removed stays, and a leftover under /tmp harms no
+ * later run (each takes a fresh test_mkdtemp directory). */
+static inline void test_rm_rf(const char *path)
+{
+    char sub[PATH_MAX];
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    if (lstat(path, &st) < 0)
+        return;
+    if (!S_ISDIR(st.st_mode)) {
+        (void)unlink(path); /* best effort, see above */
+        return;
+    }
+    d = opendir(path);
+    if (d != NULL) {
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
+                test_rm_rf(sub);
+        }
+        (void)closedir(d); /* read-only stream: nothing to lose */
+    }
+    (void)rmdir(path); /* best effort, see above */
+}
+
+/* test_count_entries: the entries of dir other than . and .. (-1 when it cannot be opened). */
+static inline int test_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+            n++;
+    }
+    (void)closedir(d); /* read-only stream: nothing to lose */
+    return n;
+}
 
 static inline int test_summary(void)
 {

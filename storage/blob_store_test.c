@@ -4,7 +4,6 @@
  * checks what failed calls leave behind: no temp file in uploads/, no file in blobs/. */
 #include "storage/blob_store.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,58 +20,6 @@
 
 /* sha256("hello") */
 #define HELLO_HEX "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
-
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *de;
-    char sub[PATH_MAX];
-
-    if (lstat(path, &st) < 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        d = opendir(path);
-        if (d != NULL) {
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                    continue;
-                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
-                    rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static void make_root(char *out, size_t cap)
-{
-    snprintf(out, cap, "/tmp/berth-bs-XXXXXX");
-    if (mkdtemp(out) == NULL) {
-        perror("mkdtemp");
-        exit(2);
-    }
-}
-
-/* count_entries: entries of dir other than . and .. (-1 when it cannot be opened). */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int n = 0;
-
-    if (d == NULL)
-        return -1;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
 
 static int write_path(const char *path, const char *s)
 {
@@ -102,7 +49,7 @@ static void test_open_layout(void)
     struct stat st;
     struct berr err;
 
-    make_root(root, sizeof(root));
+    test_mkdtemp(root, sizeof(root), "bs");
     CHECK_INT_EQ(blob_store_open(&bs, root, &err), 0);
     CHECK(bs != NULL);
     sub_path(p, sizeof(p), root, "blobs/sha256");
@@ -137,7 +84,7 @@ static void test_open_layout(void)
     CHECK_INT_EQ(blob_store_open(&bs, p, &err), -1);
     CHECK(bs == NULL);
     CHECK_INT_EQ(blob_store_open(&bs, "", &err), -1);
-    rm_rf(root);
+    test_rm_rf(root);
 }
 
 static void test_put_stat_open(void)
@@ -149,7 +96,7 @@ static void test_put_stat_open(void)
     uint64_t size = 99;
     int fd = 7;
 
-    make_root(root, sizeof(root));
+    test_mkdtemp(root, sizeof(root), "bs");
     CHECK_INT_EQ(blob_store_open(&bs, root, &err), 0);
     CHECK_INT_EQ(blob_store_put_buf(bs, "hello", 5, &d, &err), 0);
     CHECK_STR_EQ(d.hex, HELLO_HEX);
@@ -168,9 +115,9 @@ static void test_put_stat_open(void)
     CHECK_INT_EQ(blob_store_put_buf(bs, "hello", 5, &d2, &err), 0);
     CHECK(digest_equal(&d, &d2));
     sub_path(p, sizeof(p), root, "uploads");
-    CHECK_INT_EQ(count_entries(p), 0);
+    CHECK_INT_EQ(test_count_entries(p), 0);
     sub_path(p, sizeof(p), root, "blobs/sha256/2c");
-    CHECK_INT_EQ(count_entries(p), 1);
+    CHECK_INT_EQ(test_count_entries(p), 1);
 
     /* the empty blob is a blob too */
     CHECK_INT_EQ(blob_store_put_buf(bs, "", 0, &d2, &err), 0);
@@ -189,7 +136,7 @@ static void test_put_stat_open(void)
     CHECK_INT_EQ(fd, -1);
 
     blob_store_close(bs);
-    rm_rf(root);
+    test_rm_rf(root);
 }
 
 static void test_commit_file(void)
@@ -201,7 +148,7 @@ static void test_commit_file(void)
     struct stat st;
     struct berr err;
 
-    make_root(root, sizeof(root));
+    test_mkdtemp(root, sizeof(root), "bs");
     CHECK_INT_EQ(blob_store_open(&bs, root, &err), 0);
     memcpy(d.hex, HELLO_HEX, DIGEST_HEX_LEN + 1);
     sub_path(tmp, sizeof(tmp), root, "uploads/t1");
@@ -225,7 +172,7 @@ static void test_commit_file(void)
     CHECK(stat(fin, &st) == 0 && st.st_size == 5);
     CHECK(st.st_mtime >= time(NULL) - 60);
     sub_path(up, sizeof(up), root, "uploads");
-    CHECK_INT_EQ(count_entries(up), 0);
+    CHECK_INT_EQ(test_count_entries(up), 0);
 
     /* remove, then remove again: missing is fine */
     CHECK_INT_EQ(blob_store_remove(bs, &d, &err), 0);
@@ -235,13 +182,13 @@ static void test_commit_file(void)
     /* a commit that cannot rename leaves the file where it was and nothing in blobs/ */
     CHECK_INT_EQ(write_path(tmp, "hello"), 0);
     sub_path(fin, sizeof(fin), root, "blobs/sha256/2c");
-    rm_rf(fin);
+    test_rm_rf(fin);
     CHECK_INT_EQ(write_path(fin, "not a directory"), 0);
     CHECK_INT_EQ(blob_store_commit_file(bs, tmp, &d, &err), -1);
     CHECK_INT_EQ(err.code, BERR_INTERNAL);
     CHECK(access(tmp, F_OK) == 0);
     blob_store_close(bs);
-    rm_rf(root);
+    test_rm_rf(root);
 }
 
 static void test_put_failure_leaves_nothing(void)
@@ -252,7 +199,7 @@ static void test_put_failure_leaves_nothing(void)
     struct berr err;
     uint64_t size;
 
-    make_root(root, sizeof(root));
+    test_mkdtemp(root, sizeof(root), "bs");
     CHECK_INT_EQ(blob_store_open(&bs, root, &err), 0);
     /* the prefix directory of "hello" is a file: rename must fail */
     sub_path(p, sizeof(p), root, "blobs/sha256/2c");
@@ -263,13 +210,13 @@ static void test_put_failure_leaves_nothing(void)
     CHECK_STR_EQ(err.msg, "internal error");
     CHECK_INT_EQ(d.hex[0], '\0');
     sub_path(p, sizeof(p), root, "uploads");
-    CHECK_INT_EQ(count_entries(p), 0);
+    CHECK_INT_EQ(test_count_entries(p), 0);
     sub_path(p, sizeof(p), root, "blobs/sha256");
-    CHECK_INT_EQ(count_entries(p), 1); /* only the junk file */
+    CHECK_INT_EQ(test_count_entries(p), 1); /* only the junk file */
     memcpy(d.hex, HELLO_HEX, DIGEST_HEX_LEN + 1);
     CHECK_INT_EQ(blob_store_stat(bs, &d, &size, &err), -1);
     blob_store_close(bs);
-    rm_rf(root);
+    test_rm_rf(root);
 }
 
 struct walk_ctx {
@@ -308,7 +255,7 @@ static void test_walk(void)
     struct digest d;
     struct berr err;
 
-    make_root(root, sizeof(root));
+    test_mkdtemp(root, sizeof(root), "bs");
     CHECK_INT_EQ(blob_store_open(&bs, root, &err), 0);
     memset(&w, 0, sizeof(w));
     CHECK_INT_EQ(blob_store_walk(bs, walk_count, walk_bad, &w), 0);
@@ -342,7 +289,7 @@ static void test_walk(void)
     CHECK_INT_EQ(blob_store_walk(bs, walk_count, NULL, &w), 42);
     CHECK_INT_EQ(w.good, 2);
     blob_store_close(bs);
-    rm_rf(root);
+    test_rm_rf(root);
 }
 
 static void test_verify(void)
@@ -352,7 +299,7 @@ static void test_verify(void)
     struct digest d, unknown;
     struct berr err;
 
-    make_root(root, sizeof(root));
+    test_mkdtemp(root, sizeof(root), "bs");
     CHECK_INT_EQ(blob_store_open(&bs, root, &err), 0);
     /* larger than one read chunk */
     size_t big = 200 * 1024 + 7;
@@ -376,7 +323,7 @@ static void test_verify(void)
     CHECK_INT_EQ(blob_store_verify(bs, &unknown, &err), -1);
     CHECK_INT_EQ(err.code, BERR_BLOB_UNKNOWN);
     blob_store_close(bs);
-    rm_rf(root);
+    test_rm_rf(root);
 }
 
 /* every allocation of open, put and verify fails in turn: clean error, no leak, no junk */
@@ -389,7 +336,7 @@ static void test_alloc_failures(void)
     long n;
     int rc = -1, failures = 0;
 
-    make_root(root, sizeof(root));
+    test_mkdtemp(root, sizeof(root), "bs");
     sub_path(p, sizeof(p), root, "uploads");
     CHECK_INT_EQ(mkdir_p(p), 0);
     for (n = 0; n < 50; n++) {
@@ -409,13 +356,13 @@ static void test_alloc_failures(void)
         }
         blob_store_close(bs);
         sub_path(p, sizeof(p), root, "uploads");
-        CHECK_INT_EQ(count_entries(p), 0);
+        CHECK_INT_EQ(test_count_entries(p), 0);
         if (rc == 0 && injected == 0)
             break;
     }
     CHECK_INT_EQ(rc, 0);
     CHECK(failures >= 2); /* open and verify allocate */
-    rm_rf(root);
+    test_rm_rf(root);
 }
 
 int main(void)

@@ -5,7 +5,6 @@
  * and rows left behind, and that a dry run changes nothing. */
 #include "storage/gc.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,48 +20,6 @@
 #include "common/test.h"
 #include "common/util.h"
 
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *de;
-    char sub[PATH_MAX];
-
-    if (lstat(path, &st) < 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        d = opendir(path);
-        if (d != NULL) {
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                    continue;
-                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
-                    rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int n = 0;
-
-    if (d == NULL)
-        return -1;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
 struct fixture {
     char root[64];
     struct blob_store *bs;
@@ -77,11 +34,7 @@ static void fx_open(struct fixture *f)
     struct berr err;
 
     memset(f, 0, sizeof(*f));
-    snprintf(f->root, sizeof(f->root), "/tmp/berth-gc-XXXXXX");
-    if (mkdtemp(f->root) == NULL) {
-        perror("mkdtemp");
-        exit(2);
-    }
+    test_mkdtemp(f->root, sizeof(f->root), "gc");
     snprintf(db, sizeof(db), "%s/berth.db", f->root);
     if (blob_store_open(&f->bs, f->root, &err) < 0 || upload_mgr_new(&f->um, f->bs, &err) < 0 ||
         meta_open(&f->m, db, 2, &err) < 0 ||
@@ -97,7 +50,7 @@ static void fx_close(struct fixture *f)
     meta_close(f->m);
     upload_mgr_free(f->um);
     blob_store_close(f->bs);
-    rm_rf(f->root);
+    test_rm_rf(f->root);
 }
 
 /* put_linked stores s as a blob and links it to repo (repo NULL: file only, an orphan). */
@@ -219,7 +172,7 @@ static void test_gc(void)
     CHECK(file_exists(&f, &shared) && row_exists(&f, &shared));
     /* the live upload session stays (its age is measured against the real clock) */
     snprintf(p, sizeof(p), "%s/uploads", f.root);
-    CHECK_INT_EQ(count_entries(p), 1);
+    CHECK_INT_EQ(test_count_entries(p), 1);
 
     /* a second run finds nothing */
     CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
@@ -354,7 +307,7 @@ static void test_fsck(void)
     CHECK_INT_EQ(seen.n[FSCK_QUARANTINED], 1);
     CHECK(!file_exists(&f, &bad));
     snprintf(p, sizeof(p), "%s/quarantine", f.root);
-    CHECK_INT_EQ(count_entries(p), 1);
+    CHECK_INT_EQ(test_count_entries(p), 1);
     CHECK_INT_EQ(fsck_run(&st, f.m, f.bs, &o, &err), 0);
     CHECK_INT_EQ(st.corrupt, 0);
     CHECK_INT_EQ(st.no_file, 2);

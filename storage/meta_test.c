@@ -13,7 +13,7 @@
 #include "common/test.h"
 #include "common/util.h"
 
-static char tmpdir[] = "/tmp/berth-meta-test-XXXXXX";
+static char tmpdir[64]; /* test_mkdtemp, one per run */
 static int dbseq;
 
 /* a fresh database path per test */
@@ -1064,27 +1064,9 @@ static void test_list_alloc_failures(void)
     meta_close(m);
 }
 
-/* removes the temporary databases t*.db with their -wal and -shm files, then the directory */
-static void cleanup_tmp(void)
-{
-    static const char *const sfx[] = {"", "-wal", "-shm"};
-    char p[256];
-    size_t k;
-    int i;
-
-    for (i = 1; i <= dbseq; i++)
-        for (k = 0; k < 3; k++)
-            if (snprintf(p, sizeof(p), "%s/t%d.db%s", tmpdir, i, sfx[k]) > 0)
-                (void)unlink(p); /* absent files are fine */
-    (void)rmdir(tmpdir);         /* best effort: a leftover directory in /tmp harms nothing */
-}
-
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_mkdtemp(tmpdir, sizeof(tmpdir), "meta-test");
     TEST_RUN(test_migrations);
     TEST_RUN(test_projects);
     TEST_RUN(test_users);
@@ -1099,6 +1081,6 @@ int main(void)
     TEST_RUN(test_open_alloc_failures);
     TEST_RUN(test_put_alloc_failures);
     TEST_RUN(test_list_alloc_failures);
-    cleanup_tmp();
+    test_rm_rf(tmpdir); /* the databases with their -wal and -shm files */
     return test_summary();
 }

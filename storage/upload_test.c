@@ -24,48 +24,6 @@
 #include "common/test.h"
 #include "common/util.h"
 
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *de;
-    char sub[PATH_MAX];
-
-    if (lstat(path, &st) < 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        d = opendir(path);
-        if (d != NULL) {
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                    continue;
-                if (snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
-                    rm_rf(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *de;
-    int n = 0;
-
-    if (d == NULL)
-        return -1;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-            n++;
-    }
-    closedir(d);
-    return n;
-}
-
 /* count_blobs: files under blobs/sha256/xx/. */
 static int count_blobs(const char *root)
 {
@@ -82,7 +40,7 @@ static int count_blobs(const char *root)
         if (de->d_name[0] == '.')
             continue;
         if (snprintf(sub, sizeof(sub), "%s/%s", p, de->d_name) < (int)sizeof(sub))
-            n += count_entries(sub);
+            n += test_count_entries(sub);
     }
     closedir(d);
     return n;
@@ -93,7 +51,7 @@ static int count_uploads(const char *root)
     char p[PATH_MAX];
 
     snprintf(p, sizeof(p), "%s/uploads", root);
-    return count_entries(p);
+    return test_count_entries(p);
 }
 
 struct fixture {
@@ -108,11 +66,7 @@ static void fx_open(struct fixture *f)
     struct berr err;
 
     memset(f, 0, sizeof(*f));
-    snprintf(f->root, sizeof(f->root), "/tmp/berth-up-XXXXXX");
-    if (mkdtemp(f->root) == NULL) {
-        perror("mkdtemp");
-        exit(2);
-    }
+    test_mkdtemp(f->root, sizeof(f->root), "up");
     if (blob_store_open(&f->bs, f->root, &err) < 0 || upload_mgr_new(&f->m, f->bs, &err) < 0 ||
         repo_name_parse(&f->repo, "library/app", 11, &err) < 0 ||
         repo_name_parse(&f->other, "library/other", 13, &err) < 0) {
@@ -125,7 +79,7 @@ static void fx_close(struct fixture *f)
 {
     upload_mgr_free(f->m);
     blob_store_close(f->bs);
-    rm_rf(f->root);
+    test_rm_rf(f->root);
 }
 
 static void session_file(const struct fixture *f, const char *id, const char *leaf, char *out,
@@ -355,7 +309,7 @@ static void test_restart(void)
     /* the files vanish under an idle session (another process purged it): unknown */
     CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
     snprintf(p, sizeof(p), "%s/uploads/%s", f.root, id);
-    rm_rf(p);
+    test_rm_rf(p);
     CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), -1);
     CHECK_INT_EQ(err.code, BERR_BLOB_UPLOAD_UNKNOWN);
     CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), -1);
@@ -621,7 +575,7 @@ static void test_alloc_failures(void)
         {
             char p[PATH_MAX];
             snprintf(p, sizeof(p), "%s/uploads", f.root);
-            rm_rf(p);
+            test_rm_rf(p);
             CHECK_INT_EQ(mkdir(p, 0750), 0);
         }
     }
