@@ -40,6 +40,8 @@ int meta_open(struct meta **out, const char *path, unsigned pool_size, struct be
 void meta_close(struct meta *m);
 /* meta_schema_version: the migration number the database is at. */
 int meta_schema_version(struct meta *m, int *out, struct berr *err);
+/* meta_schema_latest: the newest migration number this binary knows. */
+int meta_schema_latest(void);
 
 /* ---- projects ---- */
 struct meta_project {

@@ -311,3 +311,8 @@ int meta_schema_version(struct meta *m, int *out, struct berr *err)
     meta_conn_put(c);
     return rc;
 }
+
+int meta_schema_latest(void)
+{
+    return MIGRATION_COUNT;
+}
