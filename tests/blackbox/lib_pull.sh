@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib_pull.sh - shared helpers of the `berth pull` black-box tests (sourced by bash scripts).
 #
 # Starts Debian's docker-registry (distribution 2.8) on free 127.0.0.1 ports with temp dirs,
@@ -102,6 +103,7 @@ reg_start() {
     mkdir -p "$dir/data"
     REG_PORT=$(free_port)
     REG_HOST=127.0.0.1:$REG_PORT
+    # shellcheck disable=SC2034 # read by the scripts that source this file
     REG_DATA=$dir/data
     {
         echo "version: 0.1"

@@ -49,7 +49,7 @@ bad=0
 for f in "$PL_TMP"/o1/blobs/sha256/*; do
     [ "$(blob_sha "$f")" = "$(basename "$f")" ] || bad=1
 done
-check_eq "every blob hashes to its name, no .partial left" "$bad:$(ls "$PL_TMP"/o1/blobs/sha256 | grep -c partial)" "0:0"
+check_eq "every blob hashes to its name, no .partial left" "$bad:$(find "$PL_TMP/o1/blobs/sha256" -name '*partial*' | wc -l)" "0:0"
 
 # --- second pull into the same layout: everything reused
 "$BERTH" pull "${P[@]}" --oci "$PL_TMP/o1" "$H/test/single:v1" >/dev/null 2>"$PL_TMP/e1b"
@@ -136,7 +136,7 @@ printf 'X' | dd of="$DATA" bs=1 seek=100 conv=notrunc 2>/dev/null
 check_eq "corrupted blob: exit 1" "$?" 1
 check "corrupted blob: digest mismatch reported" grep -q "content has digest" "$PL_TMP/e15"
 check_eq "corrupted blob: neither final nor partial file kept" \
-    "$(ls "$PL_TMP/o15/blobs/sha256" | grep -c "$LAYER")" 0
+    "$(find "$PL_TMP/o15/blobs/sha256" -name "$LAYER*" 2>/dev/null | wc -l)" 0
 cp "$PL_TMP/layer.orig" "$DATA"
 
 # --- interrupted pull resumed with Range

@@ -2,12 +2,14 @@
 # pull_berth.sh - `berth pull` against `berth serve` (the Berth leg of the pull tests).
 #
 # Starts BERTH_BIN (default build/asan/berth) with tests/blackbox/lib.sh's srv_start, pushes test
-# images made by tests/fixtures/pull/mkimage.py into the `library` project with skopeo
-# (--dest-creds admin:PASS), and pulls them back with the same binary's `pull` subcommand:
+# images made by tests/fixtures/pull/mkimage.py with skopeo (--dest-creds admin:PASS) into a
+# private project made through the projects API (`library`, public in Berth, when there is no
+# such API), and pulls them back with the same binary's `pull` subcommand:
 # a single image to an OCI layout (read by `skopeo inspect oci:` and `umoci`), an index with
 # --platform, by digest, a zstd layer, credentials from a Kubernetes Secret manifest
 # (kubernetes.io/dockerconfigjson, data base64, beside a secret of another type that must be
-# ignored), a wrong credential refused with a clear error, and a docker-archive loaded by
+# ignored), a wrong credential refused with a clear error, anonymous refused on the private
+# project and served on the public `library`, and a docker-archive loaded by
 # `podman load`. Works whether Berth answers GET /v2/ with a Basic challenge or with a Bearer
 # challenge of its token service: the puller follows whichever the registry sends.
 . "$(dirname "$0")/lib.sh"
@@ -57,7 +59,21 @@ registry_digest() {
     hdr Docker-Content-Digest
 }
 
-# --- test images, pushed as admin into the library project
+# --- the project: a private one made through the projects API, so that credentials matter
+# (Berth's `library` is public, readable anonymously); a Berth without that API keeps `library`
+PROJ=library
+req POST /api/v2.0/projects -H 'Content-Type: application/json' \
+    --data '{"project_name":"pulltest","metadata":{"public":"false"}}'
+case $R_STATUS in
+201) PROJ=pulltest && ok "private project pulltest created" ;;
+404 | 405) bb_diag "no projects API (HTTP $R_STATUS): images go to library" ;;
+*) not_ok "create private project pulltest" && bb_resp_diag ;;
+esac
+LIB_PUBLIC=false
+req GET /api/v2.0/projects/library
+[ "$R_STATUS" = 200 ] && LIB_PUBLIC=$(jq -r '.metadata.public // "false"' "$R_BODY" 2>/dev/null)
+
+# --- test images, pushed as admin into the project (and the single one into library too)
 python3 "$FIX/mkimage.py" "$BB_TMP/single" v1 --layers 2 --seed 11 >"$BB_TMP/single.d"
 python3 "$FIX/mkimage.py" "$BB_TMP/multi" v1 --platform linux/amd64 --platform linux/arm64/v8 \
     --platform linux/arm/v7 --seed 12 >"$BB_TMP/multi.d"
@@ -73,16 +89,18 @@ ARMV7=$(jq -r '.manifests[] | select(.platform.architecture=="arm") | .digest' \
     "$BB_TMP/multi/blobs/sha256/${MULTI#sha256:}")
 imgs="single multi"
 [ $zstd_ok = 1 ] && imgs="$imgs zstd"
-for i in $imgs; do
+for i in $imgs library/single; do
+    dest=$PROJ/$i
+    case $i in library/*) dest=$i i=${i#library/} ;; esac
     if skopeo copy -q --all --dest-tls-verify=false --dest-creds "$ADMIN_USER:$ADMIN_PASS" \
-        "oci:$BB_TMP/$i:v1" "docker://$H/library/$i:v1" >"$BB_TMP/push.err" 2>&1; then
-        ok "skopeo pushes $i into berth (library/$i:v1)"
+        "oci:$BB_TMP/$i:v1" "docker://$H/$dest:v1" >"$BB_TMP/push.err" 2>&1; then
+        ok "skopeo pushes $i into berth ($dest:v1)"
     else
-        not_ok "skopeo pushes $i into berth" "$(tail -n 5 "$BB_TMP/push.err")"
+        not_ok "skopeo pushes $i into berth ($dest:v1)" "$(tail -n 5 "$BB_TMP/push.err")"
     fi
 done
 check_eq "berth serves the single image under the digest skopeo pushed" \
-    "$(registry_digest library/single v1)" "$SINGLE"
+    "$(registry_digest "$PROJ/single" v1)" "$SINGLE"
 
 # --- credentials: a Kubernetes Secret manifest (dockerconfigjson, data base64) for the Berth host,
 # plus an Opaque secret that kubelet ignores
@@ -120,7 +138,7 @@ EOF
 S=(--secret "$BB_TMP/secret.yaml")
 
 # --- single image to an OCI layout
-pull "${S[@]}" --verbose --oci "$BB_TMP/o1" "$H/library/single:v1"
+pull "${S[@]}" --verbose --oci "$BB_TMP/o1" "$H/$PROJ/single:v1"
 if [ "$PRC" = 0 ] && [ "$(cat "$BB_TMP/out")" = "$SINGLE" ]; then
     ok "single image: exit 0, digest on stdout"
 else
@@ -150,29 +168,29 @@ else
 fi
 
 # --- index with --platform
-pull "${S[@]}" --platform linux/arm64 --oci "$BB_TMP/o2" "$H/library/multi:v1"
+pull "${S[@]}" --platform linux/arm64 --oci "$BB_TMP/o2" "$H/$PROJ/multi:v1"
 check_eq "index: stdout gives the index digest" "$PRC:$(cat "$BB_TMP/out")" "0:$MULTI"
 check_eq "index: --platform linux/arm64 picks the arm64/v8 manifest" "$(layout_top "$BB_TMP/o2")" "$ARM64"
-pull "${S[@]}" --platform linux/arm/v7 --oci "$BB_TMP/o2b" "$H/library/multi:v1"
+pull "${S[@]}" --platform linux/arm/v7 --oci "$BB_TMP/o2b" "$H/$PROJ/multi:v1"
 check_eq "index: --platform linux/arm/v7 picks the arm/v7 manifest" "$(layout_top "$BB_TMP/o2b")" "$ARMV7"
 check_eq "index: the arm/v7 config says arm" \
     "$(skopeo inspect --config "oci:$BB_TMP/o2b:v1" 2>/dev/null | jq -r '.architecture + "/" + .variant')" arm/v7
-pull "${S[@]}" --platform linux/s390x --oci "$BB_TMP/o2c" "$H/library/multi:v1"
+pull "${S[@]}" --platform linux/s390x --oci "$BB_TMP/o2c" "$H/$PROJ/multi:v1"
 check_eq "index: a platform the index lacks fails" "$PRC" 1
 check_contains "index: the error lists what the index has" "$(cat "$BB_TMP/err")" "no manifest for linux/s390x"
 
 # --- by digest
-pull "${S[@]}" --oci "$BB_TMP/o3" "$H/library/single@$SINGLE"
+pull "${S[@]}" --oci "$BB_TMP/o3" "$H/$PROJ/single@$SINGLE"
 check_eq "by digest: exit 0 and digest" "$PRC:$(cat "$BB_TMP/out")" "0:$SINGLE"
 check_eq "by digest: layout names the pinned manifest" "$(layout_top "$BB_TMP/o3")" "$SINGLE"
-pull "${S[@]}" --oci "$BB_TMP/o3b" "$H/library/single@sha256:$(printf '%064d' 0)"
+pull "${S[@]}" --oci "$BB_TMP/o3b" "$H/$PROJ/single@sha256:$(printf '%064d' 0)"
 check_eq "by digest: an unknown digest fails" "$PRC" 1
 check_contains "by digest: the error says manifest unknown" "$(cat "$BB_TMP/err")" "not found"
 
 # --- zstd layer
 if [ $zstd_ok = 1 ]; then
     ZSTD=$(cat "$BB_TMP/zstd.d")
-    pull "${S[@]}" --oci "$BB_TMP/o4" "$H/library/zstd:v1"
+    pull "${S[@]}" --oci "$BB_TMP/o4" "$H/$PROJ/zstd:v1"
     check_eq "zstd image: exit 0 and digest" "$PRC:$(cat "$BB_TMP/out")" "0:$ZSTD"
     check_eq "zstd image: layer media type kept" \
         "$(jq -r '.layers[0].mediaType' "$BB_TMP/o4/blobs/sha256/${ZSTD#sha256:}")" \
@@ -188,7 +206,7 @@ else
 fi
 
 # --- a wrong credential: clear error naming source and user, never the password
-pull --secret "$BB_TMP/wrong.yaml" --oci "$BB_TMP/o5" "$H/library/single:v1"
+pull --secret "$BB_TMP/wrong.yaml" --oci "$BB_TMP/o5" "$H/$PROJ/single:v1"
 check_eq "wrong credential: exit 1" "$PRC" 1
 if grep -q "not authorized; tried secret wrong-pull (file .*wrong.yaml.*(user $ADMIN_USER): .*refused the credentials" "$BB_TMP/err"; then
     ok "wrong credential: the error names the secret and the user"
@@ -196,27 +214,32 @@ else
     not_ok "wrong credential: the error names the secret and the user" && pull_diag
 fi
 # the wrong one first, then the right one: the next matching credential is tried
-pull --secret "$BB_TMP/wrong.yaml" --secret "$BB_TMP/secret.yaml" --oci "$BB_TMP/o6" "$H/library/single:v1"
+pull --secret "$BB_TMP/wrong.yaml" --secret "$BB_TMP/secret.yaml" --oci "$BB_TMP/o6" "$H/$PROJ/single:v1"
 check_eq "wrong then right Secret: exit 0" "$PRC:$(cat "$BB_TMP/out")" "0:$SINGLE"
 check_contains "wrong then right Secret: the refused one is reported" "$(cat "$BB_TMP/err")" \
     "refused"
-pull --oci "$BB_TMP/o7" "$H/library/single:v1"
+pull --oci "$BB_TMP/o7" "$H/$PROJ/single:v1"
 check_eq "anonymous on a private project: exit 1" "$PRC" 1
 check_contains "anonymous: told what was tried" "$(cat "$BB_TMP/err")" "tried anonymous"
+if [ "$PROJ" != library ] && [ "$LIB_PUBLIC" = true ]; then
+    pull --oci "$BB_TMP/o7b" "$H/library/single:v1"
+    check_eq "anonymous on the public library project: exit 0 and digest" \
+        "$PRC:$(cat "$BB_TMP/out")" "0:$SINGLE"
+fi
 
 # --- docker-archive, loaded by podman
-pull "${S[@]}" --tar "$BB_TMP/img.tar" "$H/library/single:v1"
+pull "${S[@]}" --tar "$BB_TMP/img.tar" "$H/$PROJ/single:v1"
 check_eq "docker-archive: exit 0, work dir removed" \
     "$PRC:$(test -e "$BB_TMP/img.tar.partial.d" && echo left)" "0:"
 check_eq "docker-archive: manifest.json names the image" \
-    "$(tar -xOf "$BB_TMP/img.tar" manifest.json 2>/dev/null | jq -r '.[0].RepoTags[0]')" "$H/library/single:v1"
+    "$(tar -xOf "$BB_TMP/img.tar" manifest.json 2>/dev/null | jq -r '.[0].RepoTags[0]')" "$H/$PROJ/single:v1"
 if command -v podman >/dev/null 2>&1; then
     PR=(podman --root "$BB_TMP/podman/root" --runroot "$BB_TMP/podman/run" --storage-driver vfs)
     if "${PR[@]}" load -i "$BB_TMP/img.tar" >"$BB_TMP/podman.out" 2>&1 &&
-        grep -q "Loaded image: $H/library/single:v1" "$BB_TMP/podman.out"; then
+        grep -q "Loaded image: $H/$PROJ/single:v1" "$BB_TMP/podman.out"; then
         ok "podman load reads the docker-archive and names the image"
         check_eq "podman image id is the pulled config's digest" \
-            "$("${PR[@]}" image inspect --format '{{.Id}}' "$H/library/single:v1" 2>/dev/null)" \
+            "$("${PR[@]}" image inspect --format '{{.Id}}' "$H/$PROJ/single:v1" 2>/dev/null)" \
             "$(jq -r .config.digest "$BB_TMP/o1/blobs/sha256/${SINGLE#sha256:}" | cut -d: -f2)"
     else
         not_ok "podman load reads the docker-archive" "$(tail -n 10 "$BB_TMP/podman.out")"

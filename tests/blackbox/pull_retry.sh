@@ -107,7 +107,7 @@ if grep -q "error: .*registry answered HTTP 500: injected by faultproxy (500) (g
 else
     not_ok "permanent 500: clear error" "$(diag)"
 fi
-check_eq "permanent 500: nothing written" "$(ls "$PL_TMP/o.$SC/blobs/sha256" 2>/dev/null | wc -l)" 0
+check_eq "permanent 500: nothing written" "$(find "$PL_TMP/o.$SC/blobs/sha256" -type f 2>/dev/null | wc -l)" 0
 
 # --- a permanent reset of a blob: gives up too, the partial file stays for a later resume
 scenario preset "{\"rules\": [{\"kind\": \"blob\", \"action\": \"reset\", \"after\": 65536, \"count\": -1, \"match\": \"$BIG\"}]}"

@@ -23,7 +23,7 @@ bar_drawn() { pane | grep -qE '\[=+>? *\] .*/s ETA'; }
 finished() { pane | grep -q '^EXIT=[0-9]'; }
 if wait_until 20 bar_drawn; then
     ok "a progress bar with rate and ETA is drawn while pulling"
-    pane | grep -q '^total ' && ok "a total line is drawn" || not_ok "a total line is drawn" "$(pane)"
+    if pane | grep -q '^total '; then ok "a total line is drawn"; else not_ok "a total line is drawn" "$(pane)"; fi
 else
     not_ok "a progress bar with rate and ETA is drawn while pulling" "$(pane)"
 fi
