@@ -24,6 +24,9 @@
 #include "common/util.h"
 #include "storage/meta_int.h"
 
+/* attempts of audit_record to make room by flushing before it drops the oldest event */
+#define AUDIT_RECORD_TRIES 64
+
 struct audit {
     struct meta *m;
     pthread_mutex_t mu; /* guards q, n, cap, dropped, stop (invariant 1) */
@@ -144,14 +147,19 @@ int audit_record(struct audit *a, const char *username, const char *operation,
     copy_field(e.client, sizeof(e.client), client);
     e.result = result;
 
-    (void)pthread_mutex_lock(&a->mu);
-    ok = push_locked(a, &e);
-    (void)pthread_mutex_unlock(&a->mu);
-    if (ok)
-        return 0;
-    /* invariant 3: full (or out of memory): write the queue out on this thread */
-    if (audit_flush(a, NULL, &err) < 0)
-        log_msg(LOG_WARN, "audit: flush on a full queue failed: %s", err.msg);
+    /* invariant 3: full (or out of memory): write the queue out on this thread and try again;
+     * other recorders may fill it meanwhile, so retry while flushes succeed */
+    for (int tries = 0; tries < AUDIT_RECORD_TRIES; tries++) {
+        (void)pthread_mutex_lock(&a->mu);
+        ok = push_locked(a, &e);
+        (void)pthread_mutex_unlock(&a->mu);
+        if (ok)
+            return 0;
+        if (audit_flush(a, NULL, &err) < 0) {
+            log_msg(LOG_WARN, "audit: flush on a full queue failed: %s", err.msg);
+            break;
+        }
+    }
     (void)pthread_mutex_lock(&a->mu);
     ok = push_locked(a, &e);
     if (!ok && a->n > 0) {
