@@ -177,6 +177,16 @@ int meta_exec(struct meta_conn *c, sqlite3_stmt *st, struct berr *err)
     return 0;
 }
 
+int meta_step_i64(struct meta_conn *c, sqlite3_stmt *st, int64_t *v, struct berr *err)
+{
+    int rc = meta_step(c, st, err);
+
+    if (v != NULL)
+        *v = rc == 1 ? (int64_t)sqlite3_column_int64(st, 0) : 0;
+    (void)sqlite3_reset(st); /* after a failed step this repeats the error meta_step logged */
+    return rc;
+}
+
 static int bind_check(struct meta_conn *c, int src, struct berr *err)
 {
     if (src != SQLITE_OK)
@@ -518,10 +528,7 @@ int meta_repo_id(struct meta_conn *c, const struct repo_name *repo, int64_t *id,
     if (rc == 0)
         rc = meta_bind_repo(c, st, 1, repo, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1)
-        *id = (int64_t)sqlite3_column_int64(st, 0);
-    (void)sqlite3_reset(st);
+        rc = meta_step_i64(c, st, id, err);
     return rc;
 }
 
@@ -550,10 +557,7 @@ int meta_repo_ensure(struct meta_conn *c, const struct repo_name *repo, int64_t 
     if (rc == 0)
         rc = meta_bind_text(c, st, 1, repo->s, repo->project_len, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1)
-        project_id = (int64_t)sqlite3_column_int64(st, 0);
-    (void)sqlite3_reset(st);
+        rc = meta_step_i64(c, st, &project_id, err);
     if (rc < 0)
         return -1;
     if (rc == 0) {

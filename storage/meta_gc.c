@@ -118,8 +118,7 @@ int meta_blob_known(struct meta *m, const struct digest *d, bool *known, struct 
     if (rc == 0)
         rc = meta_bind_digest(c, st, 1, d, dbuf, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    (void)sqlite3_reset(st);
+        rc = meta_step_i64(c, st, NULL, err);
     meta_conn_put(c);
     if (rc < 0)
         return -1;

@@ -104,6 +104,10 @@ int meta_stmt(sqlite3_stmt **out, struct meta_conn *c, enum meta_q q, const char
 int meta_step(struct meta_conn *c, sqlite3_stmt *st, struct berr *err);
 /* meta_exec runs a statement that returns no rows to completion and resets it. */
 int meta_exec(struct meta_conn *c, sqlite3_stmt *st, struct berr *err);
+/* meta_step_i64 is meta_step for a lookup of one row: 1 for a row (then *v = its column 0), 0
+ * when there is none (*v = 0), -1 on failure (err set, *v = 0). st is reset either way, so the
+ * statement is done with. v may be NULL when only existence matters. */
+int meta_step_i64(struct meta_conn *c, sqlite3_stmt *st, int64_t *v, struct berr *err);
 
 /* Binding helpers: all return 0 or -1 with err set. Text is bound SQLITE_STATIC (rule 2);
  * meta_bind_digest formats into buf, which must live until the statement is reset. */

@@ -100,10 +100,7 @@ static int manifest_id(struct meta_conn *c, int64_t repo_id, const struct digest
     if (rc == 0)
         rc = meta_bind_digest(c, st, 2, d, dbuf, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1)
-        *id = (int64_t)sqlite3_column_int64(st, 0);
-    (void)sqlite3_reset(st);
+        rc = meta_step_i64(c, st, id, err);
     return rc;
 }
 

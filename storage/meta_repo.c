@@ -317,8 +317,7 @@ int meta_blob_linked_id(struct meta_conn *c, int64_t repo_id, const struct diges
     if (rc == 0)
         rc = meta_bind_digest(c, st, 2, d, dbuf, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    (void)sqlite3_reset(st);
+        rc = meta_step_i64(c, st, NULL, err);
     return rc;
 }
 
@@ -347,7 +346,7 @@ int meta_blob_linked(struct meta *m, const struct repo_name *repo, const struct 
     char dbuf[DIGEST_STR_LEN + 1];
     struct meta_conn *c = meta_conn_get(m);
     sqlite3_stmt *st;
-    sqlite3_int64 v = 0;
+    int64_t v = 0;
     int rc;
 
     *size = 0;
@@ -357,10 +356,7 @@ int meta_blob_linked(struct meta *m, const struct repo_name *repo, const struct 
     if (rc == 0)
         rc = meta_bind_digest(c, st, 2, d, dbuf, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1)
-        v = sqlite3_column_int64(st, 0);
-    (void)sqlite3_reset(st);
+        rc = meta_step_i64(c, st, &v, err);
     meta_conn_put(c);
     if (rc < 0)
         return -1;
@@ -406,7 +402,7 @@ int meta_blob_size(struct meta *m, const struct digest *d, uint64_t *size, struc
     char dbuf[DIGEST_STR_LEN + 1];
     struct meta_conn *c = meta_conn_get(m);
     sqlite3_stmt *st;
-    sqlite3_int64 v = 0;
+    int64_t v = 0;
     int rc;
 
     *size = 0;
@@ -414,10 +410,7 @@ int meta_blob_size(struct meta *m, const struct digest *d, uint64_t *size, struc
     if (rc == 0)
         rc = meta_bind_digest(c, st, 1, d, dbuf, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1)
-        v = sqlite3_column_int64(st, 0);
-    (void)sqlite3_reset(st);
+        rc = meta_step_i64(c, st, &v, err);
     meta_conn_put(c);
     if (rc < 0)
         return -1;
