@@ -225,6 +225,19 @@ int meta_bind_repo(struct meta_conn *c, sqlite3_stmt *st, int idx, const struct 
     return meta_bind_text(c, st, idx, r->s, r->len, err);
 }
 
+int meta_stmt_id_digest(sqlite3_stmt **out, struct meta_conn *c, enum meta_q q, const char *sql,
+                        int64_t id, const struct digest *d, char dbuf[DIGEST_STR_LEN + 1],
+                        struct berr *err)
+{
+    int rc = meta_stmt(out, c, q, sql, err);
+
+    if (rc == 0)
+        rc = meta_bind_i64(c, *out, 1, id, err);
+    if (rc == 0)
+        rc = meta_bind_digest(c, *out, 2, d, dbuf, err);
+    return rc;
+}
+
 int meta_col_digest(struct meta_conn *c, sqlite3_stmt *st, int col, struct digest *out,
                     struct berr *err)
 {

@@ -119,6 +119,12 @@ int meta_bind_digest(struct meta_conn *c, sqlite3_stmt *st, int idx, const struc
                      char buf[DIGEST_STR_LEN + 1], struct berr *err);
 int meta_bind_repo(struct meta_conn *c, sqlite3_stmt *st, int idx, const struct repo_name *r,
                    struct berr *err);
+/* meta_stmt_id_digest is meta_stmt for slot q, then ?1 = id (a repository or manifest row id) and
+ * ?2 = d, formatted into dbuf (rule 2: dbuf lives until the reset). Statements on one digest of
+ * one row share that prefix; the caller binds any further parameters. */
+int meta_stmt_id_digest(sqlite3_stmt **out, struct meta_conn *c, enum meta_q q, const char *sql,
+                        int64_t id, const struct digest *d, char dbuf[DIGEST_STR_LEN + 1],
+                        struct berr *err);
 /* meta_col_digest parses column col ("sha256:<hex>"); -1 (logged, BERR_INTERNAL) when the
  * stored text is not a digest. */
 int meta_col_digest(struct meta_conn *c, sqlite3_stmt *st, int col, struct digest *out,

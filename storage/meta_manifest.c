@@ -94,11 +94,7 @@ static int manifest_id(struct meta_conn *c, int64_t repo_id, const struct digest
     int rc;
 
     *id = 0;
-    rc = meta_stmt(&st, c, META_Q_MANIFEST_ID, SQL_MANIFEST_ID, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, repo_id, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st, 2, d, dbuf, err);
+    rc = meta_stmt_id_digest(&st, c, META_Q_MANIFEST_ID, SQL_MANIFEST_ID, repo_id, d, dbuf, err);
     if (rc == 0)
         rc = meta_step_i64(c, st, id, err);
     return rc;
@@ -146,11 +142,8 @@ static int manifest_insert(struct meta_conn *c, int64_t repo_id, const struct me
     size_t i;
     int rc;
 
-    rc = meta_stmt(&st, c, META_Q_MANIFEST_INSERT, SQL_MANIFEST_INSERT, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, repo_id, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st, 2, &in->digest, dbuf, err);
+    rc = meta_stmt_id_digest(&st, c, META_Q_MANIFEST_INSERT, SQL_MANIFEST_INSERT, repo_id,
+                             &in->digest, dbuf, err);
     if (rc == 0)
         rc = meta_bind_text(c, st, 3, in->media_type, strlen(in->media_type), err);
     if (rc == 0)
@@ -180,11 +173,8 @@ static int manifest_insert(struct meta_conn *c, int64_t repo_id, const struct me
         return 0; /* kept: its references were recorded when it was first put */
     }
     for (i = 0; i < in->nblobs; i++) {
-        rc = meta_stmt(&st, c, META_Q_MANIFEST_BLOB_INSERT, SQL_MANIFEST_BLOB_INSERT, err);
-        if (rc == 0)
-            rc = meta_bind_i64(c, st, 1, *id, err);
-        if (rc == 0)
-            rc = meta_bind_digest(c, st, 2, &in->blobs[i], dbuf, err);
+        rc = meta_stmt_id_digest(&st, c, META_Q_MANIFEST_BLOB_INSERT, SQL_MANIFEST_BLOB_INSERT, *id,
+                                 &in->blobs[i], dbuf, err);
         if (rc == 0)
             rc = meta_bind_i64(c, st, 3, repo_id, err);
         if (rc == 0)
@@ -197,11 +187,8 @@ static int manifest_insert(struct meta_conn *c, int64_t repo_id, const struct me
 
         if (ch->size > INT64_MAX)
             return berr_set(err, BERR_SIZE_INVALID, "manifest entry too large");
-        rc = meta_stmt(&st, c, META_Q_MANIFEST_CHILD_INSERT, SQL_MANIFEST_CHILD_INSERT, err);
-        if (rc == 0)
-            rc = meta_bind_i64(c, st, 1, *id, err);
-        if (rc == 0)
-            rc = meta_bind_digest(c, st, 2, &ch->digest, dbuf, err);
+        rc = meta_stmt_id_digest(&st, c, META_Q_MANIFEST_CHILD_INSERT, SQL_MANIFEST_CHILD_INSERT,
+                                 *id, &ch->digest, dbuf, err);
         if (rc == 0)
             rc = meta_bind_text(c, st, 3, ch->media_type,
                                 strnlen(ch->media_type, sizeof(ch->media_type)), err);
@@ -359,22 +346,16 @@ int meta_manifest_delete(struct meta *m, const struct repo_name *repo, const str
         goto out;
     rc = repo_id_or_unknown(c, repo, &repo_id, err);
     if (rc == 0)
-        rc = meta_stmt(&st, c, META_Q_MANIFEST_DELETE, SQL_MANIFEST_DELETE, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, repo_id, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st, 2, d, dbuf, err);
+        rc = meta_stmt_id_digest(&st, c, META_Q_MANIFEST_DELETE, SQL_MANIFEST_DELETE, repo_id, d,
+                                 dbuf, err);
     if (rc == 0)
         rc = meta_exec(c, st, err);
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_MANIFEST_UNKNOWN, "manifest unknown");
     /* invariant 2: the link meta_manifest_put made for the manifest's own digest */
     if (rc == 0)
-        rc = meta_stmt(&st, c, META_Q_MANIFEST_UNLINK, SQL_REPO_BLOB_UNLINK, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, repo_id, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st, 2, d, dbuf, err);
+        rc = meta_stmt_id_digest(&st, c, META_Q_MANIFEST_UNLINK, SQL_REPO_BLOB_UNLINK, repo_id, d,
+                                 dbuf, err);
     if (rc == 0)
         rc = meta_exec(c, st, err);
     rc = meta_tx_end(c, rc, err);

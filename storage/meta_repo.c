@@ -292,11 +292,8 @@ int meta_blob_insert_link(struct meta_conn *c, int64_t repo_id, const struct dig
         rc = meta_exec(c, st, err);
     if (rc < 0)
         return -1;
-    rc = meta_stmt(&st, c, META_Q_REPO_BLOB_INSERT, SQL_REPO_BLOB_INSERT, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, repo_id, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st, 2, d, dbuf, err);
+    rc = meta_stmt_id_digest(&st, c, META_Q_REPO_BLOB_INSERT, SQL_REPO_BLOB_INSERT, repo_id, d,
+                             dbuf, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 3, now, err);
     if (rc == 0)
@@ -311,11 +308,8 @@ int meta_blob_linked_id(struct meta_conn *c, int64_t repo_id, const struct diges
     sqlite3_stmt *st;
     int rc;
 
-    rc = meta_stmt(&st, c, META_Q_BLOB_LINKED_ID, SQL_BLOB_LINKED_ID, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, repo_id, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st, 2, d, dbuf, err);
+    rc = meta_stmt_id_digest(&st, c, META_Q_BLOB_LINKED_ID, SQL_BLOB_LINKED_ID, repo_id, d, dbuf,
+                             err);
     if (rc == 0)
         rc = meta_step_i64(c, st, NULL, err);
     return rc;
@@ -382,11 +376,8 @@ int meta_blob_unlink(struct meta *m, const struct repo_name *repo, const struct 
     if (rc == 0)
         rc = berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to repository");
     if (rc == 1)
-        rc = meta_stmt(&st, c, META_Q_REPO_BLOB_DELETE, SQL_REPO_BLOB_DELETE, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, repo_id, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st, 2, d, dbuf, err);
+        rc = meta_stmt_id_digest(&st, c, META_Q_REPO_BLOB_DELETE, SQL_REPO_BLOB_DELETE, repo_id, d,
+                                 dbuf, err);
     if (rc == 0)
         rc = meta_exec(c, st, err);
     if (rc == 0 && sqlite3_changes(c->db) == 0)
