@@ -114,8 +114,7 @@ const char *authn_robot_prefix(const struct authn *a)
     return a->prefix;
 }
 
-int authn_basic_decode(const char *header, char *user, size_t user_cap, char *pass,
-                       size_t pass_cap)
+int authn_basic_decode(const char *header, char *user, size_t user_cap, char *pass, size_t pass_cap)
 {
     unsigned char dec[AUTHN_USER_MAX + AUTHN_PASS_MAX + 8];
     size_t inlen, pad = 0;
@@ -263,8 +262,8 @@ out:
 }
 
 /* check_robot verifies a robot's secret, then that it is enabled and not expired. */
-static int check_robot(struct authn *a, const char *name, const char *pass,
-                       struct principal *out, int64_t *until, struct berr *err)
+static int check_robot(struct authn *a, const char *name, const char *pass, struct principal *out,
+                       int64_t *until, struct berr *err)
 {
     struct meta_robot *rb = mem_malloc(sizeof(*rb));
     struct berr rerr;
@@ -326,8 +325,7 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         *retry_after_s = 0;
     if (user[0] == '\0' || strlen(user) > AUTHN_USER_MAX || strlen(pass) >= AUTHN_PASS_MAX)
         return berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
-    if (addr != NULL &&
-        throttle_check(a->throttle, user, addr, now_ms_mono(), &retry, err) < 0) {
+    if (addr != NULL && throttle_check(a->throttle, user, addr, now_ms_mono(), &retry, err) < 0) {
         if (retry_after_s != NULL)
             *retry_after_s = retry;
         return -1;
@@ -354,8 +352,8 @@ ok:
     return 0;
 }
 
-int authn_basic_from(struct authn *a, const char *header, const char *addr,
-                     struct principal *out, unsigned *retry_after_s, struct berr *err)
+int authn_basic_from(struct authn *a, const char *header, const char *addr, struct principal *out,
+                     unsigned *retry_after_s, struct berr *err)
 {
     char user[AUTHN_USER_MAX + 1], pass[AUTHN_PASS_MAX];
     int rc;

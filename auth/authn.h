@@ -62,8 +62,8 @@ int authn_basic(struct authn *a, const char *header, struct principal *out, stru
 /* authn_basic_from: the same, throttled per (user, addr): while the pair is blocked it fails
  * with BERR_TOOMANYREQUESTS and *retry_after_s (else 0) without checking the password; a wrong
  * password counts one failure, a success clears the pair. */
-int authn_basic_from(struct authn *a, const char *header, const char *addr,
-                     struct principal *out, unsigned *retry_after_s, struct berr *err);
+int authn_basic_from(struct authn *a, const char *header, const char *addr, struct principal *out,
+                     unsigned *retry_after_s, struct berr *err);
 /* authn_password checks a user name and password given apart (the token endpoint's POST form),
  * throttled like authn_basic_from when addr != NULL. pass is borrowed and not wiped. */
 int authn_password(struct authn *a, const char *user, const char *pass, const char *addr,

@@ -47,7 +47,7 @@ enum rbac_who { RBAC_ANONYMOUS, RBAC_USER, RBAC_ROBOT };
 
 struct rbac_facts {
     enum rbac_who who;
-    bool sysadmin;          /* users only; ignored for robots and anonymous */
+    bool sysadmin; /* users only; ignored for robots and anonymous */
     bool project_exists;
     bool project_public;
     int role;               /* users: member role on this project, RBAC_ROLE_NONE when none */

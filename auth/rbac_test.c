@@ -24,8 +24,8 @@ static const struct role_row roles[] = {
 
 static struct rbac_facts user_facts(int role, bool exists, bool pub)
 {
-    struct rbac_facts f = {.who = RBAC_USER, .project_exists = exists, .project_public = pub,
-                           .role = role};
+    struct rbac_facts f = {
+            .who = RBAC_USER, .project_exists = exists, .project_public = pub, .role = role};
     return f;
 }
 

@@ -9,8 +9,7 @@
 #include "common/mem.h"
 #include "common/test.h"
 
-static int blocked(struct throttle *t, const char *u, const char *a, int64_t now,
-                   unsigned *retry)
+static int blocked(struct throttle *t, const char *u, const char *a, int64_t now, unsigned *retry)
 {
     struct berr e = {0};
     int rc = throttle_check(t, u, a, now, retry, &e);

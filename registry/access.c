@@ -231,8 +231,9 @@ static int check_bearer(struct req *r, const char *h, unsigned need)
     if (need == 0) {
         rc = 0;
     } else if (need == ACCESS_CATALOG) {
-        rc = catalog_claim(&c) ? 0 : refuse_bearer(r, need, "insufficient_scope",
-                                                   "authentication required");
+        rc = catalog_claim(&c)
+                     ? 0
+                     : refuse_bearer(r, need, "insufficient_scope", "authentication required");
     } else if (claims_allow(r, &c, &r->name, need, &ok, &stale) < 0) {
         rc = -1;
     } else if (stale) {
@@ -330,8 +331,8 @@ bool access_repo_allows(struct req *r, const struct repo_name *repo, unsigned ac
         if (h == NULL || r->reg->tokkey == NULL)
             return false;
         /* the token verified in access_check; verify again rather than keep claims around */
-        if (authn_bearer(r->reg->authn, r->reg->tokkey, h, cfg->token_issuer,
-                         cfg->token_service, &c, &who, &e) == 0 &&
+        if (authn_bearer(r->reg->authn, r->reg->tokkey, h, cfg->token_issuer, cfg->token_service,
+                         &c, &who, &e) == 0 &&
             claims_allow(r, &c, repo, actions, &ok, &stale) < 0)
             ok = false;
         tok_claims_cleanup(&c);

@@ -20,8 +20,9 @@
 #include "storage/meta.h"
 #include "storage/meta_ident.h"
 
-_Static_assert(ROLE_PROJECT_ADMIN == RBAC_ROLE_PROJECT_ADMIN && ROLE_DEVELOPER == RBAC_ROLE_DEVELOPER &&
-                       ROLE_GUEST == RBAC_ROLE_GUEST && ROLE_MAINTAINER == RBAC_ROLE_MAINTAINER &&
+_Static_assert(ROLE_PROJECT_ADMIN == RBAC_ROLE_PROJECT_ADMIN &&
+                       ROLE_DEVELOPER == RBAC_ROLE_DEVELOPER && ROLE_GUEST == RBAC_ROLE_GUEST &&
+                       ROLE_MAINTAINER == RBAC_ROLE_MAINTAINER &&
                        ROLE_LIMITED_GUEST == RBAC_ROLE_LIMITED_GUEST,
                "role ids of meta_ident.h and rbac.h agree");
 _Static_assert(META_ACT_PULL == RBAC_PULL && META_ACT_PUSH == RBAC_PUSH &&
@@ -110,8 +111,8 @@ int authz_project_actions(struct registry *reg, const struct principal *who, con
         if (f.who == RBAC_USER && !f.sysadmin && uid > 0 &&
             meta_member_role(reg->meta, p.id, uid, &f.role, err) < 0)
             return -1;
-        if (f.who == RBAC_ROBOT && meta_robot_actions(reg->meta, rid, p.name, &f.robot_actions,
-                                                      err) < 0)
+        if (f.who == RBAC_ROBOT &&
+            meta_robot_actions(reg->meta, rid, p.name, &f.robot_actions, err) < 0)
             return -1;
     }
     *actions = rbac_project_actions(&f);

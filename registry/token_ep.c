@@ -359,8 +359,7 @@ static int issue_refresh(struct req *r, const struct principal *who, int64_t now
     n = snprintf(name, sizeof(name), "%c:%" PRId64 ":%s", kind, id, bind);
     if (n < 0 || (size_t)n >= sizeof(name))
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    rc = tok_claims_fill(&c, cfg->token_issuer, who->name, aud, now, TOKEN_REFRESH_TTL_S,
-                         &r->err);
+    rc = tok_claims_fill(&c, cfg->token_issuer, who->name, aud, now, TOKEN_REFRESH_TTL_S, &r->err);
     if (rc == 0)
         rc = tok_access_add(&c, TOKEN_REFRESH_TYPE, name, 0, &r->err);
     if (rc == 0)
