@@ -364,6 +364,26 @@ void meta_conn_put(struct meta_conn *c)
     (void)pthread_mutex_unlock(&m->mu);
 }
 
+int meta_write_begin(struct meta_conn **out, struct meta *m, struct berr *err)
+{
+    struct meta_conn *c = meta_conn_get(m);
+
+    *out = NULL;
+    if (meta_tx_begin(c, err) < 0) {
+        meta_conn_put(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+int meta_write_end(struct meta_conn *c, int rc, struct berr *err)
+{
+    rc = meta_tx_end(c, rc, err);
+    meta_conn_put(c);
+    return rc;
+}
+
 int meta_exec_sql(struct meta_conn *c, const char *sql, struct berr *err)
 {
     char *emsg = NULL;

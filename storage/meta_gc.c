@@ -83,14 +83,14 @@ int meta_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void
 int meta_blob_forget(struct meta *m, const struct digest *d, bool *forgotten, struct berr *err)
 {
     char dbuf[DIGEST_STR_LEN + 1];
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st;
     int rc;
 
     *forgotten = false;
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = meta_stmt(&st, c, META_Q_BLOB_FORGET, SQL_BLOB_FORGET, err);
     if (rc == 0)
         rc = meta_bind_digest(c, st, 1, d, dbuf, err);
@@ -98,11 +98,9 @@ int meta_blob_forget(struct meta *m, const struct digest *d, bool *forgotten, st
         rc = meta_exec(c, st, err);
     if (rc == 0)
         *forgotten = sqlite3_changes(c->db) > 0;
-    rc = meta_tx_end(c, rc, err);
+    rc = meta_write_end(c, rc, err);
     if (rc < 0)
         *forgotten = false;
-out:
-    meta_conn_put(c);
     return rc;
 }
 

@@ -146,6 +146,12 @@ int meta_schema_migrate(struct meta_conn *c, struct berr *err);
  * failed). */
 int meta_tx_begin(struct meta_conn *c, struct berr *err);
 int meta_tx_end(struct meta_conn *c, int rc, struct berr *err);
+/* meta_write_begin borrows a connection of m (meta_conn_get) and opens a write transaction on it
+ * (meta_tx_begin); on failure it gives the connection back and *out is NULL. meta_write_end
+ * ends that transaction (meta_tx_end with rc) and gives the connection back; it returns what
+ * meta_tx_end returns. The frame of every public call that writes. */
+int meta_write_begin(struct meta_conn **out, struct meta *m, struct berr *err);
+int meta_write_end(struct meta_conn *c, int rc, struct berr *err);
 
 /* meta_repo_id looks a repository up by name: 1 and *id when it exists, 0 when not, -1 on
  * failure. meta_repo_ensure (inside a transaction) creates it when its project exists and

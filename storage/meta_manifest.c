@@ -253,10 +253,9 @@ int meta_manifest_put(struct meta *m, const struct repo_name *repo,
 
     if (check_input(in, err) < 0)
         return -1;
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = meta_repo_ensure(c, repo, &repo_id, err);
     if (rc == 0)
         rc = check_refs(c, repo_id, in, err);
@@ -266,10 +265,7 @@ int meta_manifest_put(struct meta *m, const struct repo_name *repo,
         rc = manifest_insert(c, repo_id, in, now, &mid, err);
     if (rc == 0)
         rc = tags_set(c, repo_id, mid, in, now, err);
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
-    return rc;
+    return meta_write_end(c, rc, err);
 }
 
 /* ---- resolve, delete ---- */
@@ -336,14 +332,14 @@ int meta_manifest_delete(struct meta *m, const struct repo_name *repo, const str
                          struct berr *err)
 {
     char dbuf[DIGEST_STR_LEN + 1];
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int64_t repo_id = 0;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = repo_id_or_unknown(c, repo, &repo_id, err);
     if (rc == 0)
         rc = meta_stmt_id_digest(&st, c, META_Q_MANIFEST_DELETE, SQL_MANIFEST_DELETE, repo_id, d,
@@ -358,23 +354,20 @@ int meta_manifest_delete(struct meta *m, const struct repo_name *repo, const str
                                  dbuf, err);
     if (rc == 0)
         rc = meta_exec(c, st, err);
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
-    return rc;
+    return meta_write_end(c, rc, err);
 }
 
 int meta_tag_delete(struct meta *m, const struct repo_name *repo, const struct tag *t,
                     struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int64_t repo_id = 0;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = repo_id_or_unknown(c, repo, &repo_id, err);
     if (rc == 0)
         rc = meta_stmt(&st, c, META_Q_TAG_DELETE, SQL_TAG_DELETE, err);
@@ -386,10 +379,7 @@ int meta_tag_delete(struct meta *m, const struct repo_name *repo, const struct t
         rc = meta_exec(c, st, err);
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_MANIFEST_UNKNOWN, "tag unknown");
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
-    return rc;
+    return meta_write_end(c, rc, err);
 }
 
 /* ---- lists ---- */

@@ -76,10 +76,9 @@ int meta_project_create(struct meta *m, const char *name, bool public, int64_t o
         memset(out, 0, sizeof(*out));
     if (!project_name_valid(name, len))
         return berr_set(err, BERR_NAME_INVALID, "invalid project name");
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = meta_stmt(&st, c, META_Q_PROJECT_INSERT, SQL_PROJECT_INSERT, err);
     if (rc == 0)
         rc = meta_bind_text(c, st, 1, name, len, err);
@@ -99,9 +98,7 @@ int meta_project_create(struct meta *m, const char *name, bool public, int64_t o
         out->public = public;
         out->created_at = now;
     }
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     if (rc < 0 && out != NULL)
         memset(out, 0, sizeof(*out));
     return rc;
@@ -179,10 +176,9 @@ int meta_user_create(struct meta *m, const char *name, const char *pw_hash, bool
         return berr_set(err, BERR_BAD_REQUEST, "invalid user name");
     if (pw_hash_check(hlen, err) < 0)
         return -1;
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = meta_stmt(&st, c, META_Q_USER_INSERT, SQL_USER_INSERT, err);
     if (rc == 0)
         rc = meta_bind_text(c, st, 1, name, len, err);
@@ -198,9 +194,7 @@ int meta_user_create(struct meta *m, const char *name, const char *pw_hash, bool
         rc = berr_set(err, BERR_CONFLICT, "user already exists");
     if (rc == 0 && id != NULL)
         *id = (int64_t)sqlite3_last_insert_rowid(c->db);
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     if (rc < 0 && id != NULL)
         *id = 0;
     return rc;
@@ -218,10 +212,9 @@ int meta_user_set_password(struct meta *m, const char *name, const char *pw_hash
         return berr_set(err, BERR_NOT_FOUND, "user not found");
     if (pw_hash_check(hlen, err) < 0)
         return -1;
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = meta_stmt(&st, c, META_Q_USER_SET_PW, SQL_USER_SET_PW, err);
     if (rc == 0)
         rc = meta_bind_text(c, st, 1, name, len, err);
@@ -233,10 +226,7 @@ int meta_user_set_password(struct meta *m, const char *name, const char *pw_hash
         rc = meta_exec(c, st, err);
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_NOT_FOUND, "user not found");
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
-    return rc;
+    return meta_write_end(c, rc, err);
 }
 
 /* ---- blobs ---- */
@@ -318,20 +308,17 @@ int meta_blob_linked_id(struct meta_conn *c, int64_t repo_id, const struct diges
 int meta_blob_link(struct meta *m, const struct repo_name *repo, const struct digest *d,
                    uint64_t size, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     int64_t repo_id;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = meta_repo_ensure(c, repo, &repo_id, err);
     if (rc == 0)
         rc = meta_blob_insert_link(c, repo_id, d, size, err);
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
-    return rc;
+    return meta_write_end(c, rc, err);
 }
 
 int meta_blob_linked(struct meta *m, const struct repo_name *repo, const struct digest *d,
@@ -364,14 +351,14 @@ int meta_blob_unlink(struct meta *m, const struct repo_name *repo, const struct 
                      struct berr *err)
 {
     char dbuf[DIGEST_STR_LEN + 1];
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int64_t repo_id;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = meta_repo_id(c, repo, &repo_id, err);
     if (rc == 0)
         rc = berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to repository");
@@ -382,10 +369,7 @@ int meta_blob_unlink(struct meta *m, const struct repo_name *repo, const struct 
         rc = meta_exec(c, st, err);
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to repository");
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
-    return rc;
+    return meta_write_end(c, rc, err);
 }
 
 int meta_blob_size(struct meta *m, const struct digest *d, uint64_t *size, struct berr *err)
