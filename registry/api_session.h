@@ -1,0 +1,50 @@
+/* api_session.h - server-side sessions of the web UI: POST /c/login sets an HttpOnly,
+ * SameSite=Strict cookie `sid` (256 random bits, Secure under TLS); each session carries the
+ * CSRF token the client must echo in X-Harbor-CSRF-Token on unsafe methods. Sessions live in
+ * memory (a restart logs everyone out) and expire after an idle time. Thread-safe. */
+#ifndef BERTH_REGISTRY_API_SESSION_H
+#define BERTH_REGISTRY_API_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/authn.h"
+#include "common/berr.h"
+
+#define API_SESSION_IDLE_S_DEFAULT (30 * 60)
+#define API_SESSION_MAX 10000
+#define API_SESSION_ID_HEX 64   /* 256 bits */
+#define API_SESSION_CSRF_HEX 64 /* 256 bits */
+
+struct api_sessions;
+struct req;
+struct reply;
+
+/* api_sessions_new: idle_s (0 = default) is the idle expiry. *out is new (api_sessions_free). */
+int api_sessions_new(struct api_sessions **out, unsigned idle_s, struct berr *err);
+void api_sessions_free(struct api_sessions *s);
+
+/* api_session_create stores a session for who and writes its id and CSRF token (hex + NUL).
+ * When the table is full the least recently used session is dropped. */
+int api_session_create(struct api_sessions *s, const struct principal *who,
+                       char id[API_SESSION_ID_HEX + 1], char csrf[API_SESSION_CSRF_HEX + 1],
+                       struct berr *err);
+/* api_session_lookup finds a live session by id (touching it), copying its principal and CSRF
+ * token; 0 when found, -1 when unknown or expired (an expired one is removed). */
+int api_session_lookup(struct api_sessions *s, const char *id, struct principal *who,
+                       char csrf[API_SESSION_CSRF_HEX + 1]);
+/* api_session_drop removes a session (logout); unknown ids are ignored. */
+void api_session_drop(struct api_sessions *s, const char *id);
+/* api_session_drop_user removes every session of a user (password change, deletion). */
+void api_session_drop_user(struct api_sessions *s, const char *name);
+
+/* api_form_field finds key in an application/x-www-form-urlencoded body of len bytes and
+ * decodes its value into out (cap bytes): 1 found, 0 absent, -1 malformed or too long. */
+int api_form_field(const char *body, size_t len, const char *key, char *out, size_t cap);
+
+/* api_session_handle serves /c/login (POST, form principal & password) and /c/log_out (GET).
+ * Called by api_handle for URLs under /c/. */
+int api_session_handle(struct req *r, struct reply *out);
+
+#endif
