@@ -20,12 +20,15 @@
 #include "common/mem.h"
 #include "common/util.h"
 #include "config/config.h"
+#include "registry/api_session.h"
 #include "registry/server.h"
+#include "storage/audit.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/upload.h"
 
 #define SERVE_MAINT_INTERVAL_S 600
+#define SERVE_AUDIT_FLUSH_MS 1000 /* audit events reach the database within about this */
 
 /* The maintenance thread purges upload sessions older than cfg->upload_purge_age_s every
  * SERVE_MAINT_INTERVAL_S; `lock` guards `stop`, `cond` wakes it for a prompt exit. */
@@ -157,7 +160,10 @@ int cmd_serve(int argc, char **argv)
         upload_mgr_new(&reg.uploads, reg.blobs, &err) < 0 ||
         authn_new(&reg.authn, reg.meta, &err) < 0 ||
         authn_configure(reg.authn, cfg.robot_prefix, cfg.login_fail_limit, &err) < 0 ||
-        authn_bootstrap_admin(reg.meta, &created, &err) < 0) {
+        authn_bootstrap_admin(reg.meta, &created, &err) < 0 ||
+        audit_new(&reg.audit, reg.meta, 0, &err) < 0 ||
+        audit_start(reg.audit, SERVE_AUDIT_FLUSH_MS, &err) < 0 ||
+        api_sessions_new(&reg.sessions, 0, &err) < 0) {
         log_msg(LOG_ERROR, "cannot open %s: %s", cfg.data_dir, err.msg);
         goto out;
     }
@@ -202,6 +208,8 @@ out:
         (void)pthread_join(maint_thread, NULL);
     }
     server_stop(srv);
+    audit_free(reg.audit); /* after the server: every request's events are queued */
+    api_sessions_free(reg.sessions);
     authn_free(reg.authn);
     tok_key_free(reg.tokkey);
     upload_mgr_free(reg.uploads);

@@ -40,6 +40,7 @@
 #include "auth/token.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "registry/audit_hook.h"
 #include "registry/authz.h"
 #include "storage/meta.h"
 
@@ -228,20 +229,19 @@ static int check_bearer(struct req *r, const char *h, unsigned need)
         }
         return refuse_bearer(r, need, "invalid_token", e.msg);
     }
-    if (need == 0) {
-        rc = 0;
-    } else if (need == ACCESS_CATALOG) {
-        rc = catalog_claim(&c)
-                     ? 0
-                     : refuse_bearer(r, need, "insufficient_scope", "authentication required");
-    } else if (claims_allow(r, &c, &r->name, need, &ok, &stale) < 0) {
-        rc = -1;
-    } else if (stale) {
-        rc = refuse_bearer(r, need, "invalid_token", "token issued before the project was created");
-    } else if (!ok) {
-        rc = refuse_bearer(r, need, "insufficient_scope", "authentication required");
-    } else {
-        rc = 0;
+    /* GET /v2/ (need 0): a valid token is enough */
+    rc = 0;
+    if (need == ACCESS_CATALOG) {
+        if (!catalog_claim(&c))
+            rc = refuse_bearer(r, need, "insufficient_scope", "authentication required");
+    } else if (need != 0) {
+        if (claims_allow(r, &c, &r->name, need, &ok, &stale) < 0)
+            rc = -1;
+        else if (stale)
+            rc = refuse_bearer(r, need, "invalid_token",
+                               "token issued before the project was created");
+        else if (!ok)
+            rc = refuse_bearer(r, need, "insufficient_scope", "authentication required");
     }
     tok_claims_cleanup(&c);
     return rc;
@@ -302,8 +302,10 @@ int access_check(struct req *r)
     authz_client_addr(r, addr, sizeof(addr));
     if (authn_basic_from(r->reg->authn, h, addr, &r->who, &r->retry_after_s, &e) < 0) {
         r->err = e;
-        if (e.code == BERR_UNAUTHORIZED)
+        if (e.code == BERR_UNAUTHORIZED) {
             (void)snprintf(r->challenge, sizeof(r->challenge), "Basic realm=\"berth\"");
+            req_audit_login_failed(r, NULL);
+        }
         return -1;
     }
     (void)snprintf(r->user, sizeof(r->user), "%s", r->who.name); /* same caps */

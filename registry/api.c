@@ -9,7 +9,8 @@
  *   2. A client's fault is 400/401/403/404/409/412, never 500: bodies are parsed with jansson
  *      (duplicates rejected) and every field's type is checked before use.
  *   3. The caller is authenticated once per request, with HTTP Basic (users and robots,
- *      throttled per user and address like /v2/); no header is the anonymous caller. Passwords,
+ *      throttled per user and address like /v2/) or, without an Authorization header, the web
+ *      UI's session cookie (api_session.c, CSRF-checked); neither is the anonymous caller. Passwords,
  *      secrets and Authorization values are never logged; the access log shows the path only.
  * GET /api/v2.0/ping answers "Pong" without authentication (a readiness probe, as Harbor).
  * Thread-safe: all state is per request. */
@@ -25,7 +26,9 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "registry/api_ext.h"
 #include "registry/api_int.h"
+#include "registry/api_session.h"
 #include "registry/authz.h"
 
 /* ---- replies ---- */
@@ -518,8 +521,11 @@ int api_handle(struct req *r, struct reply *out)
 {
     struct api_call *c;
     size_t plen = strlen(API_PREFIX);
+    bool by_session = false;
     int rc;
 
+    if (str_has_prefix(r->url, "/c/"))
+        return api_session_handle(r, out); /* /c/login, /c/log_out */
     c = mem_calloc(1, sizeof(*c));
     if (c == NULL)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
@@ -537,6 +543,8 @@ int api_handle(struct req *r, struct reply *out)
         goto out;
     }
     rc = authenticate(c);
+    if (rc == 0 && api_anonymous(c))
+        rc = api_session_auth(c, &by_session);
     if (rc != 0) {
         rc = rc < 0 ? -1 : 0;
         goto out;
@@ -547,8 +555,18 @@ int api_handle(struct req *r, struct reply *out)
         rc = api_projects(c);
     else if (strcmp(c->seg[0], "robots") == 0)
         rc = api_robots(c);
+    else if (strcmp(c->seg[0], "quotas") == 0)
+        rc = api_quotas(c);
+    else if (strcmp(c->seg[0], "audit-logs") == 0)
+        rc = api_audit_logs(c);
+    else if (strcmp(c->seg[0], "system") == 0)
+        rc = api_system(c);
     else
         rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+    if (rc == 0)
+        api_audit_after(c);
+    if (rc == 0 && by_session && api_session_token_header(c) < 0)
+        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
 out:
     mem_free(c);
     if (rc < 0) {

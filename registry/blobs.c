@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/range.h"
+#include "registry/audit_hook.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 
@@ -97,6 +98,7 @@ int blobs_delete(struct req *r, struct reply *out)
         return -1;
     if (meta_blob_unlink(r->reg->meta, &r->name, &d, &r->err) < 0)
         return -1;
+    req_audit_ref(r, "delete", "blob", r->ref);
     out->resp = reply_empty();
     out->status = MHD_HTTP_ACCEPTED;
     if (out->resp == NULL)

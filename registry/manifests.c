@@ -10,6 +10,10 @@
  *      unreferenced manifest file behind, which gc removes.
  *   2. Every tag of a PUT (the reference and each ?tag=) is applied in one meta_manifest_put.
  *   3. GET serves the stored bytes with sendfile and the stored media type as Content-Type.
+ *   4. A PUT that would take the project past its storage quota is refused (DENIED) before the
+ *      bytes are written; the manifest's own link is then made with the quota re-checked in its
+ *      transaction, and undone when meta_manifest_put fails after it.
+ * Pushes (PUT), pulls (GET, not HEAD) and deletes are recorded in the audit log.
  * Accept negotiation is lenient on purpose: a manifest is served in its stored media type even
  * when the Accept header does not list it. Berth never converts between formats, so the only
  * alternative would be a 404 for content that exists; current clients (containerd, podman,
@@ -24,9 +28,11 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "registry/audit_hook.h"
 #include "registry/manifest_parse.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
+#include "storage/quota.h"
 
 /* cap on the tags one PUT may apply (the reference plus ?tag= values) */
 #define MANIFEST_PUT_TAGS_MAX 64
@@ -122,6 +128,8 @@ int manifests_get(struct req *r, struct reply *out)
     }
     if (out->resp == NULL || manifest_headers(out->resp, dstr, m.media_type) < 0)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    if (r->method == REQ_GET)
+        req_audit_ref(r, "pull", "artifact", r->ref);
     return 0;
 }
 
@@ -201,7 +209,7 @@ int manifests_put(struct req *r, struct reply *out)
     struct meta_manifest_in in;
     struct meta_project proj;
     struct digest want, got, stored;
-    bool by_digest = false;
+    bool by_digest = false, linked = false;
     char dstr[DIGEST_STR_LEN + 1], subj[DIGEST_STR_LEN + 1];
     char loc[REPO_NAME_MAX + DIGEST_STR_LEN + 32], project[REPO_NAME_MAX + 1];
     int n, rc = -1;
@@ -243,6 +251,8 @@ int manifests_put(struct req *r, struct reply *out)
         goto out;
     if (refs_present(r, &mi) < 0)
         goto out;
+    if (quota_check(r->reg->meta, &r->name, &got, r->body.len, &r->err) < 0)
+        goto out; /* invariant 4 */
 
     if (blob_store_put_buf(r->reg->blobs, r->body.data, r->body.len, &stored, &r->err) < 0)
         goto out;
@@ -251,6 +261,8 @@ int manifests_put(struct req *r, struct reply *out)
         log_msg(LOG_ERROR, "manifests: blob store and digest_of disagree");
         goto out;
     }
+    if (meta_blob_link_quota(r->reg->meta, &r->name, &got, r->body.len, &linked, &r->err) < 0)
+        goto out;
 
     memset(&in, 0, sizeof(in));
     in.digest = got;
@@ -266,6 +278,9 @@ int manifests_put(struct req *r, struct reply *out)
     in.tags = pt->tags;
     in.ntags = pt->n;
     if (meta_manifest_put(r->reg->meta, &r->name, &in, &r->err) < 0) {
+        struct berr ignored;
+        if (linked) /* the link made above for the quota: not half a manifest */
+            (void)meta_blob_unlink(r->reg->meta, &r->name, &got, &ignored);
         /* a child that is not a manifest of the repository: spec 1.1 answers
          * MANIFEST_BLOB_UNKNOWN for any missing reference of a pushed manifest */
         if (r->err.code == BERR_MANIFEST_UNKNOWN)
@@ -293,6 +308,7 @@ int manifests_put(struct req *r, struct reply *out)
             goto out;
         }
     }
+    req_audit_ref(r, "create", "artifact", r->ref);
     rc = 0;
 out:
     manifest_info_cleanup(&mi);
@@ -315,6 +331,7 @@ int manifests_delete(struct req *r, struct reply *out)
     } else if (meta_tag_delete(r->reg->meta, &r->name, &ref.tag, &r->err) < 0) {
         return -1;
     }
+    req_audit_ref(r, "delete", ref.is_digest ? "artifact" : "tag", r->ref);
     out->resp = reply_empty();
     out->status = MHD_HTTP_ACCEPTED;
     if (out->resp == NULL)

@@ -25,6 +25,8 @@ struct upload;
 struct meta;
 struct authn;
 struct tok_key;
+struct audit;
+struct api_sessions;
 
 struct registry {
     const struct berth_config *cfg;
@@ -33,6 +35,8 @@ struct registry {
     struct meta *meta;
     struct authn *authn;
     struct tok_key *tokkey; /* signs and verifies bearer tokens (DATA/token.key), read-only */
+    struct audit *audit;    /* audit log queue (storage/audit.h); NULL = auditing off */
+    struct api_sessions *sessions; /* web UI cookie sessions (registry/api_session.h); NULL = none */
 };
 
 enum req_method { REQ_GET, REQ_HEAD, REQ_PUT, REQ_POST, REQ_PATCH, REQ_DELETE, REQ_OTHER };

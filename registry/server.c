@@ -404,8 +404,8 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
             return answer_early(c, NULL, true);
     } else if (strcmp(url, "/service/token") == 0) {
         c->route = ROUTE_TOKEN;
-    } else if (str_has_prefix(url, "/api/")) {
-        c->route = ROUTE_API;
+    } else if (str_has_prefix(url, "/api/") || str_has_prefix(url, "/c/")) {
+        c->route = ROUTE_API; /* /c/login, /c/log_out: the web UI's session (api_session.c) */
     } else {
         c->route = ROUTE_UI;
     }

@@ -48,6 +48,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "registry/audit_hook.h"
 #include "registry/authz.h"
 #include "storage/meta.h"
 #include "storage/meta_ident.h"
@@ -55,7 +56,8 @@
 #define TOKEN_REFRESH_TTL_S (30LL * 24 * 3600)
 #define TOKEN_REFRESH_TYPE "berth-refresh"
 #define TOKEN_BIND_BYTES 16
-#define TOKEN_FIELD_MAX (TOK_MAX_LEN + 1) /* longest form value we decode */
+#define TOKEN_BIND_HEX ((size_t)2 * TOKEN_BIND_BYTES) /* hex characters of a binding */
+#define TOKEN_FIELD_MAX (TOK_MAX_LEN + 1)             /* longest form value we decode */
 
 /* ---- application/x-www-form-urlencoded ---- */
 
@@ -273,8 +275,7 @@ static int refresh_aud(const struct req *r, char *out, size_t cap)
 }
 
 /* binding_hex: hex of the first TOKEN_BIND_BYTES of SHA-256("berth-refresh" 0 kind id 0 hash). */
-static int binding_hex(char out[2 * TOKEN_BIND_BYTES + 1], char kind, int64_t id,
-                       const char *stored_hash)
+static int binding_hex(char out[TOKEN_BIND_HEX + 1], char kind, int64_t id, const char *stored_hash)
 {
     static const char hexd[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -292,11 +293,11 @@ static int binding_hex(char out[2 * TOKEN_BIND_BYTES + 1], char kind, int64_t id
         EVP_DigestUpdate(ctx, stored_hash, strlen(stored_hash)) != 1 ||
         EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen < TOKEN_BIND_BYTES)
         goto out;
-    for (unsigned i = 0; i < TOKEN_BIND_BYTES; i++) {
+    for (size_t i = 0; i < TOKEN_BIND_BYTES; i++) {
         out[2 * i] = hexd[md[i] >> 4];
         out[2 * i + 1] = hexd[md[i] & 15];
     }
-    out[2 * TOKEN_BIND_BYTES] = '\0';
+    out[TOKEN_BIND_HEX] = '\0';
     rc = 0;
 out:
     EVP_MD_CTX_free(ctx);
@@ -304,8 +305,8 @@ out:
 }
 
 /* account_binding loads who's stored hash (by id) and computes its binding. */
-static int account_binding(struct req *r, const struct principal *who,
-                           char out[2 * TOKEN_BIND_BYTES + 1], char *kind, int64_t *id)
+static int account_binding(struct req *r, const struct principal *who, char out[TOKEN_BIND_HEX + 1],
+                           char *kind, int64_t *id)
 {
     int rc = -1;
 
@@ -345,7 +346,7 @@ static int account_binding(struct req *r, const struct principal *who,
 static int issue_refresh(struct req *r, const struct principal *who, int64_t now, char **out)
 {
     const struct berth_config *cfg = r->reg->cfg;
-    char aud[128], bind[2 * TOKEN_BIND_BYTES + 1], name[96], kind = 0;
+    char aud[128], bind[TOKEN_BIND_HEX + 1], name[96], kind = 0;
     struct tok_claims c;
     int64_t id = 0;
     int n, rc;
@@ -373,7 +374,7 @@ static int issue_refresh(struct req *r, const struct principal *who, int64_t now
 static int redeem_refresh(struct req *r, const char *token, struct principal *who)
 {
     const struct berth_config *cfg = r->reg->cfg;
-    char aud[128], want[2 * TOKEN_BIND_BYTES + 1], got[2 * TOKEN_BIND_BYTES + 1];
+    char aud[128], want[TOKEN_BIND_HEX + 1], got[TOKEN_BIND_HEX + 1];
     const char *bindname = NULL, *p;
     struct tok_claims c;
     struct berr e;
@@ -402,7 +403,7 @@ static int redeem_refresh(struct req *r, const char *token, struct principal *wh
     if (errno != 0 || end == bindname + 2 || *end != ':' || id <= 0)
         goto bad;
     p = end + 1;
-    if (strlen(p) != 2 * TOKEN_BIND_BYTES)
+    if (strlen(p) != TOKEN_BIND_HEX)
         goto bad;
     memcpy(got, p, sizeof(got));
     if (kind == 'u') {
@@ -417,7 +418,7 @@ static int redeem_refresh(struct req *r, const char *token, struct principal *wh
             goto out;
         goto bad; /* the account is gone */
     }
-    if (CRYPTO_memcmp(want, got, 2 * TOKEN_BIND_BYTES) != 0)
+    if (CRYPTO_memcmp(want, got, TOKEN_BIND_HEX) != 0)
         goto bad;
     /* the account's current state: name, sysadmin flag, robot enabled and unexpired */
     if (who->kind == PRINCIPAL_USER) {
@@ -632,8 +633,11 @@ int token_handle(struct req *r, struct reply *out)
     }
     if (service[0] != '\0' && strcmp(service, cfg->token_service) != 0)
         return berr_set(&r->err, BERR_BAD_REQUEST, "unable to handle service");
-    if (authenticate(r, &who, &offline, &retry) < 0)
+    if (authenticate(r, &who, &offline, &retry) < 0) {
+        if (r->err.code == BERR_UNAUTHORIZED)
+            req_audit_login_failed(r, NULL);
         return refuse(r, out, retry);
+    }
     r->who = who;
     (void)snprintf(r->user, sizeof(r->user), "%s", who.name); /* same caps */
     if (read_scopes(r, &scopes) < 0)

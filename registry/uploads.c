@@ -10,6 +10,10 @@
  *   2. A blob becomes visible in a repository only after upload_commit verified its digest and
  *      the file is in the blob store (meta_blob_link comes last).
  *   3. A mount links an existing blob only from a repository that already serves it.
+ *   4. A blob that would take its project past its storage quota is refused (DENIED) before
+ *      upload_commit moves it into the store, and the link is re-checked against the quota in
+ *      the link's own transaction (storage/quota.h); only a push losing that race leaves a file
+ *      without a row, which gc collects as an orphan.
  * No shared state beyond what storage/ guards. */
 #include "registry/req.h"
 
@@ -20,6 +24,7 @@
 #include "common/range.h"
 #include "common/util.h"
 #include "storage/meta.h"
+#include "storage/quota.h"
 #include "storage/upload.h"
 
 static int hdr(struct MHD_Response *resp, const char *k, const char *v)
@@ -151,7 +156,7 @@ static int try_mount(struct req *r, const char *mount, const char *from, bool *m
     }
     if (!mf.found)
         return 0;
-    if (meta_blob_link(r->reg->meta, &r->name, &mf.d, mf.size, &r->err) < 0)
+    if (meta_blob_link_quota(r->reg->meta, &r->name, &mf.d, mf.size, NULL, &r->err) < 0)
         return -1;
     *mounted = true;
     return 0;
@@ -273,11 +278,22 @@ int uploads_end(struct req *r, struct reply *out)
         uploads_abort(r);
         return rc;
     }
+    /* invariant 4: refuse over quota before anything reaches the store */
+    if (quota_check(r->reg->meta, &r->name, &r->upload_want, upload_offset(r->upload), &r->err) <
+        0) {
+        if (r->err.code == BERR_DENIED) {
+            struct berr ignored;
+            memcpy(id, upload_id(r->upload), sizeof(id));
+            uploads_abort(r);
+            (void)upload_cancel(r->reg->uploads, id, &r->name, &ignored); /* best effort */
+        }
+        return -1;
+    }
     rc = upload_commit(r->upload, &r->upload_want, &size, &r->err);
     r->upload = NULL; /* commit ends the session either way */
     if (rc < 0)
         return -1;
-    if (meta_blob_link(r->reg->meta, &r->name, &r->upload_want, size, &r->err) < 0)
+    if (meta_blob_link_quota(r->reg->meta, &r->name, &r->upload_want, size, NULL, &r->err) < 0)
         return -1;
     return blob_created(r, out, &r->upload_want);
 }
