@@ -9,17 +9,17 @@
 #include "common/test.h"
 
 struct role_row {
-    int role;
     const char *name;
+    int role;
     unsigned own; /* expected on its own private project */
 };
 
 static const struct role_row roles[] = {
-        {RBAC_ROLE_PROJECT_ADMIN, "projectAdmin", RBAC_PULL | RBAC_PUSH | RBAC_DELETE},
-        {RBAC_ROLE_DEVELOPER, "developer", RBAC_PULL | RBAC_PUSH},
-        {RBAC_ROLE_GUEST, "guest", RBAC_PULL},
-        {RBAC_ROLE_MAINTAINER, "maintainer", RBAC_PULL | RBAC_PUSH | RBAC_DELETE},
-        {RBAC_ROLE_LIMITED_GUEST, "limitedGuest", RBAC_PULL},
+        {"projectAdmin", RBAC_ROLE_PROJECT_ADMIN, RBAC_PULL | RBAC_PUSH | RBAC_DELETE},
+        {"developer", RBAC_ROLE_DEVELOPER, RBAC_PULL | RBAC_PUSH},
+        {"guest", RBAC_ROLE_GUEST, RBAC_PULL},
+        {"maintainer", RBAC_ROLE_MAINTAINER, RBAC_PULL | RBAC_PUSH | RBAC_DELETE},
+        {"limitedGuest", RBAC_ROLE_LIMITED_GUEST, RBAC_PULL},
 };
 
 static struct rbac_facts user_facts(int role, bool exists, bool pub)
