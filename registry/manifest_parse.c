@@ -316,8 +316,13 @@ static const struct digest *get_child(const void *arr, size_t i)
     return &((const struct meta_child *)arr)[i].digest;
 }
 
-static int dedupe_digests(struct digest *a, size_t *n, struct berr *err)
+/* dedupe_array removes from arr[0..*n) (elements of size bytes, get(arr, i) giving the i-th
+ * one's digest) every element whose digest came earlier, keeping the others in order; 0, or -1
+ * (BERR_INTERNAL, arr and *n unchanged) when memory runs out */
+static int dedupe_array(void *arr, size_t *n, size_t size,
+                        const struct digest *(*get)(const void *, size_t), struct berr *err)
 {
+    unsigned char *base = arr;
     bool *keep;
     size_t i, w = 0;
 
@@ -326,37 +331,14 @@ static int dedupe_digests(struct digest *a, size_t *n, struct berr *err)
     keep = mem_calloc(*n, sizeof(*keep));
     if (keep == NULL)
         return berr_set(err, BERR_INTERNAL, "out of memory");
-    if (dedupe_positions(keep, *n, get_digest, a, err) < 0) {
-        mem_free(keep);
-        return -1;
-    }
-    for (i = 0; i < *n; i++) {
-        if (keep[i])
-            a[w++] = a[i];
-    }
-    *n = w;
-    mem_free(keep);
-    return 0;
-}
-
-static int dedupe_children(struct meta_child *a, size_t *n, struct berr *err)
-{
-    bool *keep;
-    size_t i, w = 0;
-
-    if (*n < 2)
-        return 0;
-    keep = mem_calloc(*n, sizeof(*keep));
-    if (keep == NULL)
-        return berr_set(err, BERR_INTERNAL, "out of memory");
-    if (dedupe_positions(keep, *n, get_child, a, err) < 0) {
+    if (dedupe_positions(keep, *n, get, arr, err) < 0) {
         mem_free(keep);
         return -1;
     }
     for (i = 0; i < *n; i++) {
         if (keep[i]) {
             if (w != i)
-                a[w] = a[i];
+                memcpy(base + w * size, base + i * size, size); /* w < i: no overlap */
             w++;
         }
     }
@@ -437,9 +419,9 @@ static int parse_image(struct manifest_info *out, const json_t *root, struct ber
             out->blobs[out->nblobs++] = d.digest;
         }
     }
-    if (dedupe_digests(out->blobs, &out->nblobs, err) < 0)
+    if (dedupe_array(out->blobs, &out->nblobs, sizeof(*out->blobs), get_digest, err) < 0)
         return -1;
-    return dedupe_digests(out->foreign, &out->nforeign, err);
+    return dedupe_array(out->foreign, &out->nforeign, sizeof(*out->foreign), get_digest, err);
 }
 
 static int parse_index(struct manifest_info *out, const json_t *root, struct berr *err)
@@ -485,7 +467,7 @@ static int parse_index(struct manifest_info *out, const json_t *root, struct ber
         }
         out->nchildren++;
     }
-    return dedupe_children(out->children, &out->nchildren, err);
+    return dedupe_array(out->children, &out->nchildren, sizeof(*out->children), get_child, err);
 }
 
 /* dump_matches: text parses back to a value equal to v */
