@@ -25,6 +25,8 @@
 #include "common/mem.h"
 #include "storage/meta_int.h"
 
+#define PULLS_RECORD_TRIES 16
+
 struct pull_ent {
     struct repo_name repo;
     struct digest digest;
@@ -162,16 +164,18 @@ int pulls_record(struct pulls *p, const struct repo_name *repo, const struct dig
     int tries;
     int rc = 1;
 
-    for (tries = 0; tries < 2 && rc == 1; tries++) {
+    /* a full table is flushed by the thread that found it full; other threads may refill it
+     * before this one retries, hence a few rounds */
+    for (tries = 0; tries < PULLS_RECORD_TRIES && rc == 1; tries++) {
         (void)pthread_mutex_lock(&p->mu);
         rc = add_locked(p, repo, d, t, 1, when);
         (void)pthread_mutex_unlock(&p->mu);
-        if (rc == 1 && tries == 0 && pulls_flush(p, NULL, err) < 0)
+        if (rc == 1 && pulls_flush(p, NULL, err) < 0)
             return -1;
     }
     if (rc < 0)
         return berr_sys(err, ENOMEM, "pulls: record");
-    if (rc == 1) /* filled again by other threads between our flush and our retry */
+    if (rc == 1)
         return berr_set(err, BERR_INTERNAL, "pulls: table full");
     return 0;
 }

@@ -1,0 +1,402 @@
+/* pulls_test.c - unit tests for storage/pulls.h: what one flush writes (repository, artifact,
+ * tag, parent index), batching (nothing written before a flush), a full table flushing inline,
+ * a failed flush keeping its counts, exact totals under concurrent recording and flushing, and
+ * allocation failures. */
+#include "storage/pulls.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "common/mem.h"
+#include "common/test.h"
+#include "storage/meta.h"
+#include "storage/meta_browse.h"
+
+static char tmpdir[] = "/tmp/berth-pulls-test-XXXXXX";
+
+static struct repo_name rn(const char *s)
+{
+    struct repo_name r;
+    struct berr e;
+
+    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
+        abort();
+    return r;
+}
+
+static struct digest dig(const char *content)
+{
+    struct digest d;
+
+    if (digest_of(&d, content, strlen(content)) < 0)
+        abort();
+    return d;
+}
+
+static struct tag mktag(const char *s)
+{
+    struct tag t;
+    struct berr e;
+
+    if (tag_parse(&t, s, strlen(s), &e) < 0)
+        abort();
+    return t;
+}
+
+/* lib/app: m1 tagged v1, and index idx (tag multi) listing m1 */
+static struct meta *setup(const char *file, char *path, size_t cap)
+{
+    struct repo_name app = rn("library/app");
+    struct digest b1 = dig("b1"), m1 = dig("m1");
+    struct meta_manifest_in in;
+    struct meta_child ch;
+    struct tag v1 = mktag("v1"), multi = mktag("multi");
+    struct meta *m = NULL;
+    struct berr e;
+    int n = snprintf(path, cap, "%s/%s", tmpdir, file);
+
+    if (n < 0 || (size_t)n >= cap || meta_open(&m, path, 4, &e) < 0 ||
+        meta_blob_link(m, &app, &b1, 10, &e) < 0)
+        abort();
+    memset(&in, 0, sizeof(in));
+    in.digest = m1;
+    in.media_type = "application/vnd.oci.image.manifest.v1+json";
+    in.size = 2;
+    in.blobs = &b1;
+    in.nblobs = 1;
+    in.tags = &v1;
+    in.ntags = 1;
+    if (meta_manifest_put(m, &app, &in, &e) < 0)
+        abort();
+    memset(&ch, 0, sizeof(ch));
+    ch.digest = m1;
+    (void)snprintf(ch.media_type, sizeof(ch.media_type), "%s", in.media_type);
+    ch.size = 2;
+    memset(&in, 0, sizeof(in));
+    in.digest = dig("idx");
+    in.media_type = "application/vnd.oci.image.index.v1+json";
+    in.size = 3;
+    in.children = &ch;
+    in.nchildren = 1;
+    in.tags = &multi;
+    in.ntags = 1;
+    if (meta_manifest_put(m, &app, &in, &e) < 0)
+        abort();
+    return m;
+}
+
+struct counts {
+    int64_t repo;
+    int64_t m1, m1_time;
+    int64_t idx, idx_time;
+    int64_t v1, v1_time;
+    int64_t multi;
+};
+
+static void read_counts(struct meta *m, struct counts *c)
+{
+    struct repo_name app = rn("library/app");
+    struct meta_repo_info info;
+    struct meta_artifact a;
+    struct meta_tag_info t[4];
+    struct meta_list_q q;
+    struct digest m1 = dig("m1"), idx = dig("idx");
+    struct berr e;
+    size_t n;
+    int64_t total;
+
+    memset(c, 0, sizeof(*c));
+    memset(&q, 0, sizeof(q));
+    q.limit = 4;
+    if (meta_repo_info_get(m, &app, &info, &e) < 0)
+        abort();
+    c->repo = info.pull_count;
+    if (meta_artifact_get(m, info.id, &m1, &a, &e) < 0)
+        abort();
+    c->m1 = a.pull_count;
+    c->m1_time = a.pull_time;
+    if (meta_artifact_tags(m, a.id, &q, t, 4, &n, &total, &e) < 0 || n != 1)
+        abort();
+    c->v1 = t[0].pull_count;
+    c->v1_time = t[0].pull_time;
+    if (meta_artifact_get(m, info.id, &idx, &a, &e) < 0)
+        abort();
+    c->idx = a.pull_count;
+    c->idx_time = a.pull_time;
+    if (meta_artifact_tags(m, a.id, &q, t, 4, &n, &total, &e) < 0 || n != 1)
+        abort();
+    c->multi = t[0].pull_count;
+}
+
+static void test_flush_writes(void)
+{
+    char path[256];
+    struct meta *m = setup("flush.db", path, sizeof(path));
+    struct repo_name app = rn("library/app");
+    struct digest m1 = dig("m1"), idx = dig("idx");
+    struct tag v1 = mktag("v1"), multi = mktag("multi");
+    struct pulls *p = NULL;
+    struct counts c;
+    struct berr e;
+    uint64_t flushed = 99;
+
+    CHECK_INT_EQ(pulls_new(&p, m, 0, &e), 0);
+    CHECK_INT_EQ(pulls_flush(p, &flushed, &e), 0); /* nothing pending */
+    CHECK_INT_EQ(flushed, 0);
+    /* docker pull app:multi = index by tag, then the child by digest */
+    CHECK_INT_EQ(pulls_record(p, &app, &idx, &multi, 1000, &e), 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, NULL, 1001, &e), 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, &v1, 1005, &e), 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, &v1, 1003, &e), 0);
+    CHECK_INT_EQ(pulls_pending(p), 4);
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 0); /* batched: nothing written yet */
+    CHECK_INT_EQ(c.m1, 0);
+    CHECK_INT_EQ(pulls_flush(p, &flushed, &e), 0);
+    CHECK_INT_EQ(flushed, 4);
+    CHECK_INT_EQ(pulls_pending(p), 0);
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 4);
+    CHECK_INT_EQ(c.m1, 3);
+    CHECK_INT_EQ(c.m1_time, 1005);
+    CHECK_INT_EQ(c.v1, 2);
+    CHECK_INT_EQ(c.v1_time, 1005);
+    CHECK_INT_EQ(c.idx, 1);
+    CHECK_INT_EQ(c.idx_time, 1005); /* the parent index was used when its child was pulled */
+    CHECK_INT_EQ(c.multi, 1);
+    /* pull times never go back */
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, &v1, 10, &e), 0);
+    CHECK_INT_EQ(pulls_flush(p, &flushed, &e), 0);
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.m1, 4);
+    CHECK_INT_EQ(c.m1_time, 1005);
+    CHECK_INT_EQ(c.repo, 5);
+    /* pulls of something that is gone write nothing and fail nothing */
+    {
+        struct repo_name gone = rn("library/gone");
+        CHECK_INT_EQ(pulls_record(p, &gone, &m1, &v1, 10, &e), 0);
+        CHECK_INT_EQ(pulls_flush(p, &flushed, &e), 0);
+        CHECK_INT_EQ(flushed, 1);
+    }
+    pulls_free(p);
+    meta_close(m);
+}
+
+static void test_full_table(void)
+{
+    char path[256];
+    struct meta *m = setup("full.db", path, sizeof(path));
+    struct repo_name app = rn("library/app");
+    struct digest m1 = dig("m1"), idx = dig("idx");
+    struct tag v1 = mktag("v1");
+    struct pulls *p = NULL;
+    struct counts c;
+    struct berr e;
+
+    CHECK_INT_EQ(pulls_new(&p, m, 2, &e), 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, &v1, 5, &e), 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, NULL, 5, &e), 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, NULL, 5, &e), 0); /* same key: no new entry */
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &idx, NULL, 5, &e), 0); /* third key: flushes first */
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 3);
+    CHECK_INT_EQ(pulls_pending(p), 1);
+    CHECK_INT_EQ(pulls_flush(p, NULL, &e), 0);
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 4);
+    CHECK_INT_EQ(c.idx, 1);
+    pulls_free(p);
+    meta_close(m);
+}
+
+/* a flush that fails (the tags table is renamed away by another connection) keeps its counts */
+static void test_flush_failure(void)
+{
+    char path[256];
+    struct meta *m = setup("fail.db", path, sizeof(path));
+    struct repo_name app = rn("library/app");
+    struct digest m1 = dig("m1");
+    struct tag v1 = mktag("v1");
+    struct pulls *p = NULL;
+    struct counts c;
+    struct berr e;
+    sqlite3 *db = NULL;
+    uint64_t flushed = 7;
+
+    CHECK_INT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    CHECK_INT_EQ(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+    CHECK_INT_EQ(pulls_new(&p, m, 0, &e), 0);
+    for (int i = 0; i < 5; i++)
+        CHECK_INT_EQ(pulls_record(p, &app, &m1, &v1, 100 + i, &e), 0);
+    CHECK_INT_EQ(sqlite3_exec(db, "ALTER TABLE tags RENAME TO tags_away", NULL, NULL, NULL),
+                 SQLITE_OK);
+    CHECK_INT_EQ(pulls_flush(p, &flushed, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_INTERNAL);
+    CHECK_INT_EQ(flushed, 0);
+    CHECK_INT_EQ(pulls_pending(p), 5);
+    CHECK_INT_EQ(sqlite3_exec(db, "ALTER TABLE tags_away RENAME TO tags", NULL, NULL, NULL),
+                 SQLITE_OK);
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 0); /* the failed transaction was rolled back as a whole */
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, &v1, 200, &e), 0);
+    CHECK_INT_EQ(pulls_flush(p, &flushed, &e), 0);
+    CHECK_INT_EQ(flushed, 6);
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 6);
+    CHECK_INT_EQ(c.m1, 6);
+    CHECK_INT_EQ(c.v1, 6);
+    CHECK_INT_EQ(c.v1_time, 200);
+    (void)sqlite3_close(db);
+    pulls_free(p);
+    meta_close(m);
+}
+
+#define THREADS 8
+#define PER_THREAD 2000
+
+struct worker {
+    struct pulls *p;
+    int idx;
+    int failures;
+};
+
+static void *record_main(void *arg)
+{
+    struct worker *w = arg;
+    struct repo_name app = rn("library/app");
+    struct digest m1 = dig("m1"), idx = dig("idx");
+    struct tag v1 = mktag("v1");
+    struct berr e;
+
+    for (int i = 0; i < PER_THREAD; i++) {
+        const struct digest *d = (i + w->idx) % 3 == 0 ? &idx : &m1;
+        const struct tag *t = i % 2 == 0 && d == &m1 ? &v1 : NULL;
+        if (pulls_record(w->p, &app, d, t, 1000 + i, &e) < 0)
+            w->failures++;
+    }
+    return NULL;
+}
+
+struct flusher {
+    struct pulls *p;
+    volatile int stop;
+    int flushes;
+    int failures;
+};
+
+static void *flush_main(void *arg)
+{
+    struct flusher *f = arg;
+    struct berr e;
+
+    while (!f->stop) {
+        if (pulls_flush(f->p, NULL, &e) < 0)
+            f->failures++;
+        f->flushes++;
+    }
+    return NULL;
+}
+
+static void test_concurrency(void)
+{
+    char path[256];
+    struct meta *m = setup("conc.db", path, sizeof(path));
+    pthread_t th[THREADS], ft;
+    struct worker w[THREADS];
+    struct flusher fl;
+    struct pulls *p = NULL;
+    struct counts c;
+    struct berr e;
+    int failures = 0;
+
+    /* a small table: recording threads also flush inline when it fills */
+    CHECK_INT_EQ(pulls_new(&p, m, 2, &e), 0);
+    memset(&fl, 0, sizeof(fl));
+    fl.p = p;
+    CHECK_INT_EQ(pthread_create(&ft, NULL, flush_main, &fl), 0);
+    for (int i = 0; i < THREADS; i++) {
+        w[i].p = p;
+        w[i].idx = i;
+        w[i].failures = 0;
+        CHECK_INT_EQ(pthread_create(&th[i], NULL, record_main, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        (void)pthread_join(th[i], NULL);
+        failures += w[i].failures;
+    }
+    fl.stop = 1;
+    (void)pthread_join(ft, NULL);
+    CHECK_INT_EQ(pulls_flush(p, NULL, &e), 0);
+    CHECK_INT_EQ(pulls_pending(p), 0);
+    read_counts(m, &c);
+    /* a record refused because the table refilled between its flush and its retry is the only
+     * allowed loss, and it is reported to the caller */
+    CHECK_INT_EQ(c.repo + failures, THREADS * PER_THREAD);
+    CHECK_INT_EQ(c.m1 + c.idx + failures, THREADS * PER_THREAD);
+    CHECK_INT_EQ(fl.failures, 0);
+    fprintf(stderr, "concurrency: %d background flushes, %d refused records\n", fl.flushes,
+            failures);
+    pulls_free(p);
+    meta_close(m);
+}
+
+static void test_oom(void)
+{
+    char path[256];
+    struct meta *m = setup("oom.db", path, sizeof(path));
+    struct repo_name app = rn("library/app");
+    struct digest m1 = dig("m1");
+    struct pulls *p = NULL;
+    struct counts c;
+    struct berr e;
+    int done = 0;
+    int injected = 0;
+
+    for (long i = 0; i < 10 && !done; i++) {
+        mem_fail_after(i);
+        if (pulls_new(&p, m, 0, &e) == 0) {
+            done = mem_injected() == 0;
+            if (!done) {
+                pulls_free(p);
+                p = NULL;
+            }
+        } else {
+            CHECK(p == NULL);
+            injected++;
+        }
+        mem_fail_after(-1);
+    }
+    CHECK(done);
+    CHECK(injected > 0);
+    /* the first record grows the table: make that fail, then succeed */
+    mem_fail_after(0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, NULL, 1, &e), -1);
+    mem_fail_after(-1);
+    CHECK_INT_EQ(pulls_pending(p), 0);
+    CHECK_INT_EQ(pulls_record(p, &app, &m1, NULL, 1, &e), 0);
+    CHECK_INT_EQ(pulls_flush(p, NULL, &e), 0);
+    read_counts(m, &c);
+    CHECK_INT_EQ(c.repo, 1);
+    pulls_free(p);
+    pulls_free(NULL);
+    meta_close(m);
+}
+
+int main(void)
+{
+    if (mkdtemp(tmpdir) == NULL)
+        return 1;
+    mem_install_json();
+    TEST_RUN(test_flush_writes);
+    TEST_RUN(test_full_table);
+    TEST_RUN(test_flush_failure);
+    TEST_RUN(test_concurrency);
+    TEST_RUN(test_oom);
+    return test_summary();
+}
