@@ -18,6 +18,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -65,7 +66,14 @@ int api_sessions_new(struct api_sessions **out, unsigned idle_s, struct berr *er
         mem_free(s);
         return berr_set(err, BERR_INTERNAL, "out of memory");
     }
-    s->idle_ms = (int64_t)(idle_s > 0 ? idle_s : API_SESSION_IDLE_S_DEFAULT) * 1000;
+    if (idle_s == 0) {
+        const char *env = getenv("BERTH_SESSION_IDLE_S");
+        uint64_t v;
+        idle_s = API_SESSION_IDLE_S_DEFAULT;
+        if (env != NULL && parse_u64(&v, env, strlen(env)) == 0 && v >= 1 && v <= 86400)
+            idle_s = (unsigned)v;
+    }
+    s->idle_ms = (int64_t)idle_s * 1000;
     *out = s;
     return 0;
 }

@@ -21,7 +21,8 @@ struct api_sessions;
 struct req;
 struct reply;
 
-/* api_sessions_new: idle_s (0 = default) is the idle expiry. *out is new (api_sessions_free). */
+/* api_sessions_new: idle_s is the idle expiry; 0 takes BERTH_SESSION_IDLE_S from the
+ * environment (1..86400) when set, else API_SESSION_IDLE_S_DEFAULT. *out is new (api_sessions_free). */
 int api_sessions_new(struct api_sessions **out, unsigned idle_s, struct berr *err);
 void api_sessions_free(struct api_sessions *s);
 
