@@ -98,6 +98,7 @@ check_err "token without the catalog scope -> 401 on _catalog" 401 UNAUTHORIZED
 PC=$(rand_name pc)
 check_true "create project C" api_project "$PC" false
 TC=$(token_get "$ADMIN_USER:$ADMIN_PASS" "repository:$PC/app:pull,push")
+TM=$(token_get "$ADMIN_USER:$ADMIN_PASS" "repository:$PA/mnt:pull,push" "repository:$PC/app:pull")
 auth_bearer "$TC"
 as_req GET "/v2/$PC/app/tags/list"
 check_err "token for C works before (404: no repository yet)" 404 NAME_UNKNOWN
@@ -114,6 +115,12 @@ sleep 1.1
 auth_bearer "$(token_get "$ADMIN_USER:$ADMIN_PASS" "repository:$PC/app:pull,push")"
 try_push "$PC/app" v1
 check_eq "a new token pushes to C" "$PUSH_STATUS" 201
+auth_bearer "$TM"
+as_req POST "/v2/$PA/mnt/blobs/uploads/?mount=$PUSH_LAYER_DIGEST&from=$PC/app"
+check_status "old token: mount from the re-created C falls back to an upload (202)" 202
+auth_bearer "$(token_get "$ADMIN_USER:$ADMIN_PASS" "repository:$PA/mnt:pull,push" "repository:$PC/app:pull")"
+as_req POST "/v2/$PA/mnt/blobs/uploads/?mount=$PUSH_LAYER_DIGEST&from=$PC/app"
+check_status "a new token mounts from C (201)" 201
 
 # --- crafted and broken tokens --------------------------------------------------------------------------------
 NOW=$(date +%s)
