@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "registry/api_content.h"
 #include "registry/api_ext.h"
 #include "registry/api_int.h"
 #include "registry/api_session.h"
@@ -531,8 +532,12 @@ int api_handle(struct req *r, struct reply *out)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     c->r = r;
     c->out = out;
-    if (strncmp(r->url, API_PREFIX, plen) != 0 || (r->url[plen] != '/' && r->url[plen] != '\0') ||
-        split_path(c, r->url + plen) < 0 || c->nseg == 0) {
+    if (strcmp(r->url, "/metrics") == 0) /* Prometheus' default path, handled as /metrics */
+        plen = 0;
+    else if (strncmp(r->url, API_PREFIX, plen) != 0 ||
+             (r->url[plen] != '/' && r->url[plen] != '\0'))
+        plen = SIZE_MAX;
+    if (plen == SIZE_MAX || split_path(c, r->url + plen) < 0 || c->nseg == 0) {
         rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
         goto out;
     }
@@ -561,7 +566,7 @@ int api_handle(struct req *r, struct reply *out)
         rc = api_audit_logs(c);
     else if (strcmp(c->seg[0], "system") == 0)
         rc = api_system(c);
-    else
+    else if (api_content_dispatch(c, &rc) != 0) /* repositories, statistics, search, ... */
         rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
     if (rc == 0)
         api_audit_after(c);

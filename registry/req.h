@@ -27,6 +27,7 @@ struct authn;
 struct tok_key;
 struct audit;
 struct api_sessions;
+struct pulls;
 
 struct registry {
     const struct berth_config *cfg;
@@ -37,6 +38,7 @@ struct registry {
     struct tok_key *tokkey; /* signs and verifies bearer tokens (DATA/token.key), read-only */
     struct audit *audit;    /* audit log queue (storage/audit.h); NULL = auditing off */
     struct api_sessions *sessions; /* web UI cookie sessions (registry/api_session.h); NULL = none */
+    struct pulls *pulls;           /* pull counters (storage/pulls.h); NULL = not counted */
 };
 
 enum req_method { REQ_GET, REQ_HEAD, REQ_PUT, REQ_POST, REQ_PATCH, REQ_DELETE, REQ_OTHER };

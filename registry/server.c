@@ -406,6 +406,8 @@ static enum MHD_Result first_call(struct server *s, struct MHD_Connection *conn,
         c->route = ROUTE_TOKEN;
     } else if (str_has_prefix(url, "/api/") || str_has_prefix(url, "/c/")) {
         c->route = ROUTE_API; /* /c/login, /c/log_out: the web UI's session (api_session.c) */
+    } else if (strcmp(url, "/metrics") == 0) {
+        c->route = ROUTE_API; /* Prometheus metrics (api_misc.c) */
     } else {
         c->route = ROUTE_UI;
     }

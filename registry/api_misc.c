@@ -1,0 +1,393 @@
+/* api_misc.c - registry-wide endpoints of /api/v2.0: statistics, search, systeminfo, health,
+ * the OpenAPI document, and Prometheus metrics (also at the root path /metrics).
+ *
+ * Invariants:
+ *   1. Nothing here shows a private project or repository to a caller who may not read it:
+ *      statistics count private projects the caller is a member of (all for sysadmins), search
+ *      uses the same visibility filters as the lists, metrics are for sysadmins only (they name
+ *      every repository).
+ *   2. /health runs real checks: a query on the database and a write probe (create, fsync,
+ *      unlink) in the data directory; any failure makes the overall status "unhealthy".
+ *   3. /metrics flushes pending pull counters first, so its counts are the database's, exact at
+ *      the time of the scrape.
+ *   4. /openapi.json serves the bytes of webui/openapi.json embedded at build time, the same file
+ *      kept in the repository as docs/openapi.json.
+ * Thread-safe: per-request state only. */
+#include "registry/api_content.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+#include "registry/ui_assets.h"
+#include "storage/meta_browse.h"
+#include "storage/pulls.h"
+
+#define BERTH_HARBOR_VERSION "berth-0.1.0"
+#define SEARCH_MAX 100
+#define METRICS_MAX_BYTES (8u * 1024 * 1024)
+
+static int method_get(struct api_call *c)
+{
+    if (c->nseg != 1)
+        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found") < 0 ? -1 : 1;
+    if (c->r->method != REQ_GET && c->r->method != REQ_HEAD)
+        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed") < 0 ? -1 : 1;
+    return 0;
+}
+
+/* ---- statistics ---- */
+
+int api_statistics(struct api_call *c)
+{
+    struct meta_stats s;
+    struct berr e;
+    int rc = method_get(c);
+
+    if (rc == 0)
+        rc = api_need_auth(c);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (meta_stats_get(c->r->reg->meta, api_is_sysadmin(c), api_is_user(c) ? c->who.user_id : 0,
+                       &s, &e) < 0)
+        return api_fail_berr(c, &e);
+    return api_reply_json(
+            c, MHD_HTTP_OK,
+            json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "private_project_count",
+                      (json_int_t)s.private_project_count, "private_repo_count",
+                      (json_int_t)s.private_repo_count, "public_project_count",
+                      (json_int_t)s.public_project_count, "public_repo_count",
+                      (json_int_t)s.public_repo_count, "total_project_count",
+                      (json_int_t)s.total_project_count, "total_repo_count",
+                      (json_int_t)s.total_repo_count, "total_storage_consumption",
+                      (json_int_t)(api_is_sysadmin(c) ? s.total_storage_consumption : 0)));
+}
+
+/* ---- search ---- */
+
+static json_t *search_project_json(struct api_call *c, const struct meta_project_info *p)
+{
+    char created[32];
+    char updated[32];
+    struct berr e;
+    int role = 0;
+
+    if (api_project_role(c, p->p.id, &role, &e) < 0)
+        return NULL;
+    api_time(p->p.created_at, created, sizeof(created));
+    api_time(p->updated_at, updated, sizeof(updated));
+    return json_pack("{s:I,s:I,s:s,s:s,s:s,s:b,s:s,s:i,s:I,s:{s:s}}", "project_id",
+                     (json_int_t)p->p.id, "owner_id", (json_int_t)p->owner_id, "name", p->p.name,
+                     "creation_time", created, "update_time", updated, "deleted", 0, "owner_name",
+                     p->owner_name, "current_user_role_id", role, "repo_count",
+                     (json_int_t)p->repo_count, "metadata", "public",
+                     p->p.public ? "true" : "false");
+}
+
+static json_t *search_repo_json(const struct meta_repo_info *r)
+{
+    char project[REPO_NAME_MAX + 1];
+    const char *slash = strchr(r->name, '/');
+    size_t plen = slash != NULL ? (size_t)(slash - r->name) : strlen(r->name);
+
+    memcpy(project, r->name, plen);
+    project[plen] = '\0';
+    return json_pack("{s:I,s:s,s:b,s:s,s:I,s:I}", "project_id", (json_int_t)r->project_id,
+                     "project_name", project, "project_public", r->project_public ? 1 : 0,
+                     "repository_name", r->name, "pull_count", (json_int_t)r->pull_count,
+                     "artifact_count", (json_int_t)r->artifact_count);
+}
+
+int api_search(struct api_call *c)
+{
+    const char *q = req_query(c->r, "q");
+    struct meta_project_info *projects = NULL;
+    struct meta_repo_info *repos = NULL;
+    struct meta_project_q pq;
+    struct meta_repo_q rq;
+    json_t *parr = NULL, *rarr = NULL;
+    struct berr e;
+    int64_t total;
+    size_t n, i;
+    int rc = method_get(c);
+
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (q == NULL || q[0] == '\0')
+        return api_fail(c, MHD_HTTP_BAD_REQUEST, "q is required");
+    if (strlen(q) > REPO_NAME_MAX)
+        return api_fail(c, MHD_HTTP_BAD_REQUEST, "q is too long");
+    projects = mem_calloc(SEARCH_MAX, sizeof(*projects));
+    repos = mem_calloc(SEARCH_MAX, sizeof(*repos));
+    parr = json_array();
+    rarr = json_array();
+    if (projects == NULL || repos == NULL || parr == NULL || rarr == NULL) {
+        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        goto out;
+    }
+    memset(&pq, 0, sizeof(pq));
+    pq.l.name = q;
+    pq.l.fuzzy = true;
+    pq.l.sort = "name";
+    pq.l.limit = SEARCH_MAX;
+    pq.public_only = -1;
+    pq.all = api_is_sysadmin(c);
+    pq.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
+    if (meta_project_list(c->r->reg->meta, &pq, projects, SEARCH_MAX, &n, &total, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if (json_array_append_new(parr, search_project_json(c, &projects[i])) < 0) {
+            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            goto out;
+        }
+    }
+    memset(&rq, 0, sizeof(rq));
+    rq.l.name = q;
+    rq.l.fuzzy = true;
+    rq.l.sort = "name";
+    rq.l.limit = SEARCH_MAX;
+    rq.all = api_is_sysadmin(c);
+    rq.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
+    rq.viewer_robot_id = c->who.kind == PRINCIPAL_ROBOT ? c->who.robot_id : 0;
+    if (meta_repo_list(c->r->reg->meta, &rq, repos, SEARCH_MAX, &n, &total, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        if (json_array_append_new(rarr, search_repo_json(&repos[i])) < 0) {
+            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            goto out;
+        }
+    }
+    rc = api_reply_json(c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "project", parr, "repository",
+                                                  rarr));
+    parr = NULL; /* json_pack's "o" took them, also on failure */
+    rarr = NULL;
+out:
+    json_decref(parr);
+    json_decref(rarr);
+    mem_free(projects);
+    mem_free(repos);
+    return rc;
+}
+
+/* ---- systeminfo ---- */
+
+int api_systeminfo(struct api_call *c)
+{
+    const char *host = req_header(c->r, MHD_HTTP_HEADER_HOST);
+    char now[32];
+    int rc = method_get(c);
+
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    /* a Host header goes back only when it is a plain host[:port] */
+    if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
+        strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
+                strlen(host))
+        host = c->r->reg->cfg->listen;
+    api_time(now_s(), now, sizeof(now));
+    return api_reply_json(
+            c, MHD_HTTP_OK,
+            json_pack("{s:s,s:s,s:b,s:b,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:s,s:s}",
+                      "harbor_version", BERTH_HARBOR_VERSION, "auth_mode", "db_auth",
+                      "primary_auth_mode", 0, "self_registration", 0, "registry_url", host,
+                      "external_url", host, "current_time", now, "has_ca_root", 0, "read_only",
+                      0, "with_chartmuseum", 0, "with_notary", 0, "notification_enable", 0,
+                      "registry_storage_provider_name", "filesystem", "banner_message", ""));
+}
+
+/* ---- health ---- */
+
+/* probe_storage creates, fsyncs and removes a file in the data directory */
+static int probe_storage(const char *dir, char *why, size_t cap)
+{
+    char path[PATH_MAX];
+    int fd;
+    int n = snprintf(path, sizeof(path), "%s/.health-%ld", dir, (long)getpid());
+
+    if (n < 0 || (size_t)n >= sizeof(path)) {
+        (void)snprintf(why, cap, "data directory path too long");
+        return -1;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, "ok", 2) != 2 || fsync(fd) < 0) {
+        (void)snprintf(why, cap, "cannot write to the data directory: %s", strerror(errno));
+        if (fd >= 0)
+            (void)close(fd); /* already failing */
+        (void)unlink(path);  /* best effort */
+        return -1;
+    }
+    if (close(fd) < 0 || unlink(path) < 0) {
+        (void)snprintf(why, cap, "cannot write to the data directory: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *component(const char *name, bool ok, const char *why)
+{
+    if (ok)
+        return json_pack("{s:s,s:s}", "name", name, "status", "healthy");
+    return json_pack("{s:s,s:s,s:s}", "name", name, "status", "unhealthy", "error", why);
+}
+
+int api_health(struct api_call *c)
+{
+    char swhy[160] = "";
+    struct berr e;
+    bool db_ok, st_ok;
+    int version = 0;
+    int rc = method_get(c);
+
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    db_ok = meta_schema_version(c->r->reg->meta, &version, &e) == 0 && version > 0;
+    st_ok = probe_storage(c->r->reg->cfg->data_dir, swhy, sizeof(swhy)) == 0;
+    if (!st_ok)
+        log_msg(LOG_WARN, "health: %s", swhy);
+    /* the client sees a short reason, not paths */
+    return api_reply_json(
+            c, MHD_HTTP_OK,
+            json_pack("{s:s,s:[o,o,o]}", "status", db_ok && st_ok ? "healthy" : "unhealthy",
+                      "components", component("core", true, ""),
+                      component("database", db_ok, "database query failed"),
+                      component("storage", st_ok, "data directory not writable")));
+}
+
+/* ---- OpenAPI document ---- */
+
+int api_openapi(struct api_call *c)
+{
+    int rc = method_get(c);
+
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    for (unsigned i = 0; i < ui_assets_count; i++) {
+        if (strcmp(ui_assets[i].path, "/openapi.json") != 0)
+            continue;
+        c->out->resp = reply_bytes(ui_assets[i].data, ui_assets[i].len, "application/json");
+        c->out->status = MHD_HTTP_OK;
+        c->out->len = ui_assets[i].len;
+        return c->out->resp != NULL ? 0 : -1;
+    }
+    return api_fail(c, MHD_HTTP_NOT_FOUND, "the OpenAPI document was not built in");
+}
+
+/* ---- metrics ---- */
+
+static int metrics_text(struct api_call *c, struct buf *b)
+{
+    struct meta_repo_info *rows = NULL;
+    struct meta_repo_q q;
+    struct meta_stats s;
+    struct berr e;
+    int64_t total = 0;
+    uint64_t flushed;
+    size_t n, i;
+    int rc = 0;
+
+    if (c->r->reg->pulls != NULL && pulls_flush(c->r->reg->pulls, &flushed, &e) < 0)
+        log_msg(LOG_WARN, "metrics: pull counters not flushed: %s", e.msg);
+    rows = mem_calloc(META_LIST_MAX, sizeof(*rows));
+    if (rows == NULL)
+        return -1;
+    if (buf_appends(b, "# HELP berth_pulls_total Successful manifest GETs per repository.\n"
+                       "# TYPE berth_pulls_total counter\n") < 0)
+        rc = -1;
+    memset(&q, 0, sizeof(q));
+    q.all = true;
+    q.l.sort = "name";
+    q.l.limit = META_LIST_MAX;
+    do {
+        if (rc < 0 ||
+            meta_repo_list(c->r->reg->meta, &q, rows, META_LIST_MAX, &n, &total, &e) < 0) {
+            rc = -1;
+            break;
+        }
+        /* names match the distribution grammar: no quote, backslash or newline to escape */
+        for (i = 0; i < n && rc == 0; i++)
+            rc = buf_printf(b, "berth_pulls_total{repository=\"%s\"} %lld\n", rows[i].name,
+                            (long long)rows[i].pull_count);
+        q.l.offset += (int64_t)n;
+    } while (rc == 0 && n == META_LIST_MAX && q.l.offset < total);
+    if (rc == 0 && meta_stats_get(c->r->reg->meta, true, 0, &s, &e) < 0)
+        rc = -1;
+    if (rc == 0)
+        rc = buf_printf(b,
+                        "# HELP berth_pulls_pending Pulls counted in memory, not yet written.\n"
+                        "# TYPE berth_pulls_pending gauge\nberth_pulls_pending %llu\n"
+                        "# HELP berth_projects Projects.\n# TYPE berth_projects gauge\n"
+                        "berth_projects{public=\"true\"} %lld\n"
+                        "berth_projects{public=\"false\"} %lld\n"
+                        "# HELP berth_repositories Repositories holding content.\n"
+                        "# TYPE berth_repositories gauge\n"
+                        "berth_repositories{public=\"true\"} %lld\n"
+                        "berth_repositories{public=\"false\"} %lld\n"
+                        "# HELP berth_storage_bytes Bytes of every blob known.\n"
+                        "# TYPE berth_storage_bytes gauge\nberth_storage_bytes %lld\n",
+                        (unsigned long long)(c->r->reg->pulls != NULL
+                                                     ? pulls_pending(c->r->reg->pulls)
+                                                     : 0),
+                        (long long)s.public_project_count, (long long)s.private_project_count,
+                        (long long)s.public_repo_count, (long long)s.private_repo_count,
+                        (long long)s.total_storage_consumption);
+    mem_free(rows);
+    return rc;
+}
+
+int api_metrics(struct api_call *c)
+{
+    struct buf b;
+    int rc = method_get(c);
+
+    if (rc == 0)
+        rc = api_need_auth(c);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (!api_is_sysadmin(c))
+        return api_fail(c, MHD_HTTP_FORBIDDEN, "metrics are for system administrators");
+    buf_init(&b, METRICS_MAX_BYTES);
+    if (metrics_text(c, &b) < 0) {
+        buf_cleanup(&b);
+        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    }
+    c->out->resp = reply_bytes(b.data != NULL ? b.data : "", b.len,
+                               "text/plain; version=0.0.4; charset=utf-8");
+    c->out->status = MHD_HTTP_OK;
+    c->out->len = b.len;
+    buf_cleanup(&b);
+    return c->out->resp != NULL ? 0 : -1;
+}
+
+/* ---- dispatch ---- */
+
+int api_content_dispatch(struct api_call *c, int *rc)
+{
+    static const struct {
+        const char *seg;
+        int (*fn)(struct api_call *c);
+    } table[] = {
+            {"repositories", api_repositories}, {"statistics", api_statistics},
+            {"search", api_search},             {"systeminfo", api_systeminfo},
+            {"health", api_health},             {"openapi.json", api_openapi},
+            {"metrics", api_metrics},
+    };
+
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strcmp(c->seg[0], table[i].seg) == 0) {
+            *rc = table[i].fn(c);
+            return 0;
+        }
+    }
+    return 1;
+}
