@@ -25,6 +25,7 @@
 #include "storage/audit.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
+#include "storage/pulls.h"
 #include "storage/upload.h"
 
 #define SERVE_MAINT_INTERVAL_S 600
@@ -163,7 +164,9 @@ int cmd_serve(int argc, char **argv)
         authn_bootstrap_admin(reg.meta, &created, &err) < 0 ||
         audit_new(&reg.audit, reg.meta, 0, &err) < 0 ||
         audit_start(reg.audit, SERVE_AUDIT_FLUSH_MS, &err) < 0 ||
-        api_sessions_new(&reg.sessions, 0, &err) < 0) {
+        api_sessions_new(&reg.sessions, 0, &err) < 0 ||
+        pulls_new(&reg.pulls, reg.meta, 0, &err) < 0 ||
+        pulls_start(reg.pulls, cfg.pull_flush_s, &err) < 0) {
         log_msg(LOG_ERROR, "cannot open %s: %s", cfg.data_dir, err.msg);
         goto out;
     }
@@ -210,6 +213,9 @@ out:
     server_stop(srv);
     audit_free(reg.audit); /* after the server: every request's events are queued */
     api_sessions_free(reg.sessions);
+    if (pulls_stop(reg.pulls, &err) < 0) /* the last flush, before the database closes */
+        log_msg(LOG_ERROR, "pull counters lost at shutdown: %s", err.msg);
+    pulls_free(reg.pulls);
     authn_free(reg.authn);
     tok_key_free(reg.tokkey);
     upload_mgr_free(reg.uploads);

@@ -28,10 +28,12 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/util.h"
 #include "registry/audit_hook.h"
 #include "registry/manifest_parse.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
+#include "storage/pulls.h"
 #include "storage/quota.h"
 
 /* cap on the tags one PUT may apply (the reference plus ?tag= values) */
@@ -130,6 +132,17 @@ int manifests_get(struct req *r, struct reply *out)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     if (r->method == REQ_GET)
         req_audit_ref(r, "pull", "artifact", r->ref);
+    /* pull counters (anchors 2.5): a successful GET, never HEAD or 304; not Harbor's own
+     * replication client */
+    if (r->method == REQ_GET && out->status == MHD_HTTP_OK && r->reg->pulls != NULL) {
+        const char *ua = req_header(r, MHD_HTTP_HEADER_USER_AGENT);
+        struct berr pe;
+
+        if ((ua == NULL || strcmp(ua, "harbor-registry-client") != 0) &&
+            pulls_record(r->reg->pulls, &r->name, &m.digest, ref.is_digest ? NULL : &ref.tag,
+                         now_s(), &pe) < 0)
+            log_msg(LOG_WARN, "manifests: a pull of %s was not counted: %s", r->name.s, pe.msg);
+    }
     return 0;
 }
 

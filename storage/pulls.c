@@ -14,12 +14,15 @@
  *      a count is either in the database or pending, never both, never lost (except when the
  *      merge-back itself cannot allocate, which is logged with the number of pulls lost).
  *   3. `pending` equals the sum of the counts of ents[0..n).
+ * The flush thread (pulls_start) sleeps on `cv` with `tmu`, which guards `stop`.
  * Thread-safe: `mu` guards ents, n, cap, slots and pending. */
 #include "storage/pulls.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "common/mem.h"
@@ -45,6 +48,13 @@ struct pulls {
     uint32_t *slots;
     size_t nslots; /* power of two, >= 2 * max */
     uint64_t pending;
+
+    pthread_mutex_t tmu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    bool started;
+    bool stop;
+    unsigned interval_s;
 };
 
 static uint64_t fnv(uint64_t h, const char *s, size_t len)
@@ -94,6 +104,19 @@ int pulls_new(struct pulls **out, struct meta *m, size_t max_entries, struct ber
         mem_free(p);
         return berr_set(err, BERR_INTERNAL, "pulls: cannot create a mutex");
     }
+    if (pthread_mutex_init(&p->tmu, NULL) != 0) {
+        (void)pthread_mutex_destroy(&p->mu);
+        mem_free(p->slots);
+        mem_free(p);
+        return berr_set(err, BERR_INTERNAL, "pulls: cannot create a mutex");
+    }
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        (void)pthread_mutex_destroy(&p->tmu);
+        (void)pthread_mutex_destroy(&p->mu);
+        mem_free(p->slots);
+        mem_free(p);
+        return berr_set(err, BERR_INTERNAL, "pulls: cannot create a condition variable");
+    }
     *out = p;
     return 0;
 }
@@ -105,6 +128,8 @@ void pulls_free(struct pulls *p)
     if (p->pending > 0)
         log_msg(LOG_WARN, "pulls: %llu pulls were not flushed", (unsigned long long)p->pending);
     (void)pthread_mutex_destroy(&p->mu); /* no call may be running */
+    (void)pthread_mutex_destroy(&p->tmu);
+    (void)pthread_cond_destroy(&p->cv);
     mem_free(p->ents);
     mem_free(p->slots);
     mem_free(p);
@@ -326,4 +351,56 @@ int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err)
     }
     mem_free(ents);
     return rc;
+}
+
+/* ---- the flush thread ---- */
+
+static void *flush_main(void *arg)
+{
+    struct pulls *p = arg;
+    struct timespec ts;
+    struct berr err;
+    uint64_t n;
+
+    (void)pthread_mutex_lock(&p->tmu);
+    while (!p->stop) {
+        (void)clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t)p->interval_s;
+        (void)pthread_cond_timedwait(&p->cv, &p->tmu, &ts);
+        if (p->stop)
+            break;
+        (void)pthread_mutex_unlock(&p->tmu);
+        if (pulls_flush(p, &n, &err) < 0)
+            log_msg(LOG_WARN, "pulls: flush failed, counts kept for the next one: %s", err.msg);
+        (void)pthread_mutex_lock(&p->tmu);
+    }
+    (void)pthread_mutex_unlock(&p->tmu);
+    return NULL;
+}
+
+int pulls_start(struct pulls *p, unsigned interval_s, struct berr *err)
+{
+    if (p->started)
+        return berr_set(err, BERR_INTERNAL, "pulls: already started");
+    p->interval_s = interval_s > 0 ? interval_s : 1;
+    p->stop = false;
+    if (pthread_create(&p->thread, NULL, flush_main, p) != 0)
+        return berr_set(err, BERR_INTERNAL, "pulls: cannot start the flush thread");
+    p->started = true;
+    return 0;
+}
+
+int pulls_stop(struct pulls *p, struct berr *err)
+{
+    if (p == NULL)
+        return 0;
+    if (p->started) {
+        (void)pthread_mutex_lock(&p->tmu);
+        p->stop = true;
+        (void)pthread_cond_signal(&p->cv);
+        (void)pthread_mutex_unlock(&p->tmu);
+        (void)pthread_join(p->thread, NULL);
+        p->started = false;
+    }
+    return pulls_flush(p, NULL, err);
 }

@@ -38,6 +38,13 @@ int pulls_record(struct pulls *p, const struct repo_name *repo, const struct dig
  * number of pulls written. On failure the counts stay pending and err is set. */
 int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err);
 
+/* pulls_start runs a thread that flushes every interval_s seconds (>= 1); pulls_stop stops it
+ * (prompt: it is woken) and flushes one last time, returning that flush's result. Call
+ * pulls_stop before pulls_free and before the database closes; it is a no-op when not
+ * started. */
+int pulls_start(struct pulls *p, unsigned interval_s, struct berr *err);
+int pulls_stop(struct pulls *p, struct berr *err);
+
 /* pulls_pending: pulls recorded and not yet flushed. */
 uint64_t pulls_pending(struct pulls *p);
 
