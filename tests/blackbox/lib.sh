@@ -443,8 +443,10 @@ layout_blobs_ok() {
 
 # snap FILE: the blob files with their hashes and every metadata table, sorted, into FILE.
 # Columns whose names match BB_VOLATILE_COLS (counters and timestamps that reads or logins move)
-# and upload sessions are left out.
+# and upload sessions are left out, and so are tables that record activity rather than content
+# (the audit log: a refused request is itself an event worth recording).
 BB_VOLATILE_COLS=${BB_VOLATILE_COLS:-pull|last_|login|accessed|updated_at|seen}
+BB_VOLATILE_TABLES=${BB_VOLATILE_TABLES:-audit}
 snap() {
     local out=$1 db t cols
     {
@@ -458,7 +460,8 @@ snap() {
                 -o -name '*.sqlite3' \) | sort); do
                 echo "== $(basename "$db")"
                 for t in $(sqlite3 -readonly "$db" \
-                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
+                    "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' ORDER BY name" |
+                    grep -Ev "$BB_VOLATILE_TABLES"); do
                     cols=$(sqlite3 -readonly "$db" "SELECT name FROM pragma_table_info('$t')" |
                         grep -Ev "$BB_VOLATILE_COLS" | sed 's/.*/"&"/' | paste -sd, -)
                     [ -n "$cols" ] || continue
