@@ -12,7 +12,7 @@ command -v skopeo >/dev/null 2>&1 || have_skopeo=no
 
 # robot_suite PREFIX: everything, against the running server.
 robot_suite() {
-    local pre=$1 P Q line ci_id ci ci_sec pl pl_sec d_id d d_sec e_id e e_sec T
+    local pre=$1 P Q line ci ci_sec pl pl_sec d_id d d_sec e_id e e_sec T
     P=$(rand_name rp)
     Q=$(rand_name rq)
     check_true "[$pre] projects P and Q (private)" eval 'api_project "$P" false && api_project "$Q" false'
@@ -22,7 +22,7 @@ robot_suite() {
     try_push "$Q/base" v1
 
     line=$(api_robot ci "$P" pull,push) || line=""
-    read -r ci_id ci ci_sec <<<"$line"
+    read -r _ ci ci_sec <<<"$line"
     check_eq "[$pre] project robot is named <prefix><project>+ci" "$ci" "$pre$P+ci"
     line=$(api_robot puller "$P" pull) || line=""
     read -r _ pl pl_sec <<<"$line"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib_auth.sh - helpers for the access-control black-box tests (auth_*.sh), sourced after lib.sh.
 #
 # - auth_srv_start CONFIG: like srv_start, with `--config CONFIG` (robot prefix, throttle limit).
@@ -159,7 +160,10 @@ try_push() {
         tr -d '\n' >"$w/manifest.json"
     as_req PUT "/v2/$repo/manifests/$tag" -H "Content-Type: $MT_OCI_MANIFEST" \
         --data-binary "@$w/manifest.json"
+    # shellcheck disable=SC2034 # read by the sourcing test
     PUSH_STATUS=$R_STATUS
+    # shellcheck disable=SC2034
     PUSH_MANIFEST_DIGEST=$(digest_of "$w/manifest.json")
+    # shellcheck disable=SC2034
     PUSH_LAYER_DIGEST=$(digest_of "$w/layer.bin")
 }
