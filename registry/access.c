@@ -233,7 +233,8 @@ static int check_bearer(struct req *r, const char *h, unsigned need)
     rc = 0;
     if (need == ACCESS_CATALOG) {
         if (!catalog_claim(&c))
-            rc = refuse_bearer(r, need, "insufficient_scope", "authentication required");
+            rc = refuse_bearer(r, need, "insufficient_scope",
+                               "requested access to the resource is denied");
     } else if (need != 0) {
         if (claims_allow(r, &c, &r->name, need, &ok, &stale) < 0)
             rc = -1;
@@ -241,7 +242,8 @@ static int check_bearer(struct req *r, const char *h, unsigned need)
             rc = refuse_bearer(r, need, "invalid_token",
                                "token issued before the project was created");
         else if (!ok)
-            rc = refuse_bearer(r, need, "insufficient_scope", "authentication required");
+            rc = refuse_bearer(r, need, "insufficient_scope",
+                               "requested access to the resource is denied");
     }
     tok_claims_cleanup(&c);
     return rc;
