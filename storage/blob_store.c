@@ -425,43 +425,62 @@ int blob_store_walk(const struct blob_store *bs, blob_walk_fn fn, blob_bad_fn ba
     return rc;
 }
 
+int blob_store_hash_fd(EVP_MD_CTX **out, uint64_t *len, int fd, const char *what, struct berr *err)
+{
+    unsigned char *chunk;
+    EVP_MD_CTX *md = NULL;
+    uint64_t off = 0;
+    int rc = -1;
+
+    *out = NULL;
+    *len = 0;
+    chunk = mem_malloc(BLOB_IO_CHUNK);
+    if (chunk == NULL)
+        return berr_sys(err, ENOMEM, "blob_store: hash buffer");
+    md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = pread(fd, chunk, BLOB_IO_CHUNK, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            berr_sys(err, errno, what);
+            goto out;
+        }
+        if (r == 0)
+            break;
+        if (EVP_DigestUpdate(md, chunk, (size_t)r) != 1) {
+            berr_set(err, BERR_INTERNAL, "internal error");
+            goto out;
+        }
+        off += (uint64_t)r;
+    }
+    *out = md;
+    md = NULL;
+    *len = off;
+    rc = 0;
+out:
+    EVP_MD_CTX_free(md);
+    mem_free(chunk);
+    return rc;
+}
+
 int blob_store_verify(const struct blob_store *bs, const struct digest *d, struct berr *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     EVP_MD_CTX *ctx = NULL;
-    unsigned char *chunk = NULL;
     struct digest got;
-    uint64_t size;
+    uint64_t size, hashed;
     int fd = -1, rc = -1;
 
     if (blob_store_open_read(bs, d, &fd, &size, err) < 0)
         return -1;
-    chunk = mem_malloc(BLOB_IO_CHUNK);
-    if (chunk == NULL) {
-        berr_sys(err, ENOMEM, "blob_store: verify buffer");
+    if (blob_store_hash_fd(&ctx, &hashed, fd, "blob_store: read blob", err) < 0)
         goto out;
-    }
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        berr_set(err, BERR_INTERNAL, "internal error");
-        goto out;
-    }
-    for (;;) {
-        ssize_t r = read(fd, chunk, BLOB_IO_CHUNK);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            berr_sys(err, errno, "blob_store: read blob");
-            goto out;
-        }
-        if (r == 0)
-            break;
-        if (EVP_DigestUpdate(ctx, chunk, (size_t)r) != 1) {
-            berr_set(err, BERR_INTERNAL, "internal error");
-            goto out;
-        }
-    }
     if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
         berr_set(err, BERR_INTERNAL, "internal error");
         goto out;
@@ -474,7 +493,6 @@ int blob_store_verify(const struct blob_store *bs, const struct digest *d, struc
     rc = 0;
 out:
     EVP_MD_CTX_free(ctx);
-    mem_free(chunk);
     (void)close(fd); /* read-only descriptor */
     return rc;
 }

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "common/berr.h"
 #include "common/digest.h"
 
@@ -52,5 +54,10 @@ int blob_store_walk(const struct blob_store *bs, blob_walk_fn fn, blob_bad_fn ba
 /* blob_store_verify re-hashes one blob: 0 when it matches its name, -1 with BERR_DIGEST_INVALID
  * when it does not, BERR_BLOB_UNKNOWN when missing. */
 int blob_store_verify(const struct blob_store *bs, const struct digest *d, struct berr *err);
+/* blob_store_hash_fd hashes the file open on fd from its first byte to its end (pread: the
+ * descriptor's offset does not move). *out is a new SHA-256 context holding that state (free it
+ * with EVP_MD_CTX_free; NULL on failure) and *len the bytes hashed. what names the file in the
+ * log when reading fails. Errors: BERR_INTERNAL. */
+int blob_store_hash_fd(EVP_MD_CTX **out, uint64_t *len, int fd, const char *what, struct berr *err);
 
 #endif

@@ -38,7 +38,6 @@
 #include "common/util.h"
 
 #define UPLOAD_BUCKETS 256
-#define UPLOAD_IO_CHUNK ((size_t)64 * 1024)
 #define UPLOAD_INFO_MAX 1024
 
 struct upload {
@@ -272,46 +271,15 @@ static int info_read(const struct upload_mgr *m, const char *id, struct repo_nam
 /* rebuild_hash hashes `data` from the start, reading it once; offset becomes its length. */
 static int rebuild_hash(struct upload *u, struct berr *err)
 {
-    unsigned char *chunk = NULL;
-    EVP_MD_CTX *md = NULL;
-    uint64_t off = 0;
-    int rc = -1;
+    EVP_MD_CTX *md;
+    uint64_t len;
 
-    chunk = mem_malloc(UPLOAD_IO_CHUNK);
-    if (chunk == NULL) {
-        berr_sys(err, ENOMEM, "upload: rehash buffer");
-        goto out;
-    }
-    md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
-        berr_set(err, BERR_INTERNAL, "internal error");
-        goto out;
-    }
-    for (;;) {
-        ssize_t r = pread(u->fd, chunk, UPLOAD_IO_CHUNK, (off_t)off);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            berr_sys(err, errno, "upload: read data");
-            goto out;
-        }
-        if (r == 0)
-            break;
-        if (EVP_DigestUpdate(md, chunk, (size_t)r) != 1) {
-            berr_set(err, BERR_INTERNAL, "internal error");
-            goto out;
-        }
-        off += (uint64_t)r;
-    }
+    if (blob_store_hash_fd(&md, &len, u->fd, "upload: read data", err) < 0)
+        return -1;
     EVP_MD_CTX_free(u->md);
     u->md = md;
-    md = NULL;
-    u->offset = off;
-    rc = 0;
-out:
-    EVP_MD_CTX_free(md);
-    mem_free(chunk);
-    return rc;
+    u->offset = len;
+    return 0;
 }
 
 /* open_data opens `data` read-write and makes the file agree with the hash state: rebuilds the
