@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # auth_clients.sh - real clients through the token flow: podman, skopeo and buildah login with a
 # user and with a robot (wrong passwords rejected), podman pull with a developer's credentials
-# and anonymously from a public project, refused anonymously from a private one. Missing
-# clients are skipped. Client state (auth files, storage) lives under $BB_TMP.
+# and anonymously from a public project, refused anonymously from a private one, and ctr
+# (containerd's authorizer, OAuth2 POST) fetches with a password, a robot secret and
+# anonymously. Missing clients are skipped. Client state (auth files, storage, a private
+# containerd) lives under $BB_TMP.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_auth.sh"
 
@@ -58,6 +60,49 @@ if command -v skopeo >/dev/null 2>&1 && command -v podman >/dev/null 2>&1; then
     rm -rf "$BB_TMP/podman-root" 2>/dev/null
 else
     skip "podman pulls and pushes" "podman or skopeo not installed"
+fi
+
+# containerd: ctr fetches through containerd's authorizer (the OAuth2 POST to the realm first,
+# with --user), against a private containerd started here and stopped by its PID
+CTRD_PID=""
+ctrd_stop() {
+    [ -n "$CTRD_PID" ] || return 0
+    kill "$CTRD_PID" 2>/dev/null
+    bb_wait_exit "$CTRD_PID" 10 || kill -KILL "$CTRD_PID" 2>/dev/null
+    CTRD_PID=""
+}
+trap 'ctrd_stop; bb_cleanup' EXIT
+if command -v containerd >/dev/null 2>&1 && command -v ctr >/dev/null 2>&1 &&
+    command -v skopeo >/dev/null 2>&1; then
+    C=$BB_TMP/ctrd
+    mkdir -p "$C"
+    printf 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n' >"$C/config.toml"
+    containerd --config "$C/config.toml" --root "$C/root" --state "$C/state" \
+        --address "$C/c.sock" >"$C/log" 2>&1 &
+    CTRD_PID=$!
+    CTR=(ctr --address "$C/c.sock")
+    deadline=$((SECONDS + 20))
+    while ! "${CTR[@]}" version >/dev/null 2>&1 && [ $SECONDS -lt "$deadline" ]; do sleep 0.1; done
+    if "${CTR[@]}" version >/dev/null 2>&1; then
+        ok "private containerd runs"
+        check_true "ctr fetch from P with the developer's password" timeout 120 "${CTR[@]}" \
+            content fetch --plain-http --user dave:Dave-Pass-1 "$SRV_HOSTPORT/$P/app:v1"
+        check_true "ctr fetch from P with the robot's secret" timeout 120 "${CTR[@]}" \
+            content fetch --plain-http --user "$RNAME:$RSEC" "$SRV_HOSTPORT/$P/app:v1"
+        check_false "ctr fetch from P with a wrong password fails" timeout 120 "${CTR[@]}" \
+            content fetch --plain-http --user dave:wrong-Pass-1 "$SRV_HOSTPORT/$P/app:v1"
+        check_false "ctr fetch from P anonymously fails" timeout 120 "${CTR[@]}" \
+            content fetch --plain-http "$SRV_HOSTPORT/$P/app:v1"
+        check_true "ctr fetch from PUB anonymously" timeout 120 "${CTR[@]}" \
+            content fetch --plain-http "$SRV_HOSTPORT/$PUB/app:v1"
+        check_true "containerd used the OAuth2 POST to the token service" \
+            grep -a -q 'POST /service/token 200' "$SRV_LOG"
+    else
+        not_ok "private containerd runs" "$(tail -n 5 "$C/log")"
+    fi
+    ctrd_stop
+else
+    skip "ctr fetches" "containerd, ctr or skopeo not installed"
 fi
 
 srv_stop
