@@ -8,5 +8,10 @@ int cmd_pull(int argc, char **argv);  /* cli/pull.c */
 int cmd_gc(int argc, char **argv);    /* cli/gc.c */
 int cmd_fsck(int argc, char **argv);  /* cli/gc.c */
 int cmd_user(int argc, char **argv);  /* cli/admin.c */
+int cmd_project(int argc, char **argv);  /* cli/admin_api.c */
+int cmd_member(int argc, char **argv);   /* cli/admin_api.c */
+int cmd_robot(int argc, char **argv);    /* cli/admin_api.c */
+int cmd_user_any(int argc, char **argv); /* cli/admin_api.c: API, or cmd_user offline */
+int cmd_audit(int argc, char **argv);    /* cli/admin_api.c */
 
 #endif
