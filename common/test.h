@@ -3,7 +3,9 @@
  * A test file defines test functions and calls them from main() through TEST_RUN, then returns
  * test_summary(). Every failed check prints file:line and the expression; the process exits
  * non-zero when any check failed. Tests that need files get a fresh directory under /tmp from
- * test_mkdtemp and remove it with test_rm_rf. Single-threaded use only. */
+ * test_mkdtemp and remove it with test_rm_rf; test_digest_of, test_repo_name and test_tag turn
+ * literals into the parsed types (aborting on a typo in the test itself). Single-threaded use
+ * only. */
 #ifndef BERTH_COMMON_TEST_H
 #define BERTH_COMMON_TEST_H
 
@@ -14,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "common/digest.h"
 
 static int test_passed_;
 static int test_failed_;
@@ -119,6 +123,37 @@ static inline int test_count_entries(const char *dir)
     }
     (void)closedir(d); /* read-only stream: nothing to lose */
     return n;
+}
+
+/* test_digest_of: the SHA-256 digest of the text content. */
+static inline struct digest test_digest_of(const char *content)
+{
+    struct digest d;
+
+    if (digest_of(&d, content, strlen(content)) < 0)
+        abort();
+    return d;
+}
+
+/* test_repo_name and test_tag parse a literal the test knows to be valid. */
+static inline struct repo_name test_repo_name(const char *s)
+{
+    struct repo_name r;
+    struct berr e;
+
+    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
+        abort();
+    return r;
+}
+
+static inline struct tag test_tag(const char *s)
+{
+    struct tag t;
+    struct berr e;
+
+    if (tag_parse(&t, s, strlen(s), &e) < 0)
+        abort();
+    return t;
 }
 
 static inline int test_summary(void)

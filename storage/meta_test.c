@@ -38,25 +38,6 @@ static struct meta *open_fresh(unsigned pool, char *path, size_t cap)
     return m;
 }
 
-static struct digest dig(const char *content)
-{
-    struct digest d;
-
-    if (digest_of(&d, content, strlen(content)) < 0)
-        abort();
-    return d;
-}
-
-static struct repo_name rn(const char *s)
-{
-    struct repo_name r;
-    struct berr e;
-
-    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
-        abort();
-    return r;
-}
-
 static struct reference ref_tag(const char *s)
 {
     struct reference r;
@@ -77,16 +58,6 @@ static struct reference ref_digest(const struct digest *d)
     return r;
 }
 
-static struct tag mktag(const char *s)
-{
-    struct tag t;
-    struct berr e;
-
-    if (tag_parse(&t, s, strlen(s), &e) < 0)
-        abort();
-    return t;
-}
-
 /* an image manifest over the given blobs, pushed with at most one tag */
 static int put_image(struct meta *m, const struct repo_name *r, const char *content,
                      const struct digest *blobs, size_t nblobs, const char *tag, struct berr *e)
@@ -95,13 +66,13 @@ static int put_image(struct meta *m, const struct repo_name *r, const char *cont
     struct tag t;
 
     memset(&in, 0, sizeof(in));
-    in.digest = dig(content);
+    in.digest = test_digest_of(content);
     in.media_type = "application/vnd.oci.image.manifest.v1+json";
     in.size = strlen(content);
     in.blobs = blobs;
     in.nblobs = nblobs;
     if (tag != NULL) {
-        t = mktag(tag);
+        t = test_tag(tag);
         in.tags = &t;
         in.ntags = 1;
     }
@@ -271,11 +242,11 @@ static void test_blob_links(void)
 {
     char path[256];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct repo_name r = rn("library/app");
-    struct repo_name r2 = rn("library/other");
-    struct repo_name nope = rn("nope/app");
-    struct digest d = dig("layer one");
-    struct digest d2 = dig("layer two");
+    struct repo_name r = test_repo_name("library/app");
+    struct repo_name r2 = test_repo_name("library/other");
+    struct repo_name nope = test_repo_name("nope/app");
+    struct digest d = test_digest_of("layer one");
+    struct digest d2 = test_digest_of("layer two");
     struct coll col;
     struct berr e;
     uint64_t size = 1;
@@ -338,12 +309,12 @@ static void test_manifests(void)
     char path[256];
     char want[128];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct repo_name r = rn("library/app");
-    struct repo_name r2 = rn("library/fresh");
-    struct digest blobs[2] = {dig("config"), dig("layer")};
-    struct digest missing = dig("missing");
-    struct digest md = dig("manifest v1");
-    struct digest md2 = dig("manifest v2");
+    struct repo_name r = test_repo_name("library/app");
+    struct repo_name r2 = test_repo_name("library/fresh");
+    struct digest blobs[2] = {test_digest_of("config"), test_digest_of("layer")};
+    struct digest missing = test_digest_of("missing");
+    struct digest md = test_digest_of("manifest v1");
+    struct digest md2 = test_digest_of("manifest v2");
     struct reference ref;
     struct meta_manifest mf;
     struct meta_manifest_in in;
@@ -423,7 +394,7 @@ static void test_manifests(void)
     child.size = 11;
     memcpy(child.os, "linux", 6);
     memcpy(child.arch, "amd64", 6);
-    in.digest = dig("index");
+    in.digest = test_digest_of("index");
     in.media_type = "application/vnd.oci.image.index.v1+json";
     in.size = 5;
     in.children = &child;
@@ -447,7 +418,7 @@ static void test_manifests(void)
     CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
 
     /* tag delete keeps the manifest */
-    struct tag t = mktag("latest");
+    struct tag t = test_tag("latest");
     CHECK_INT_EQ(meta_tag_delete(m, &r, &t, &e), 0);
     CHECK_INT_EQ(meta_tag_delete(m, &r, &t, &e), -1);
     CHECK_INT_EQ(e.code, BERR_MANIFEST_UNKNOWN);
@@ -471,7 +442,7 @@ static void test_manifests(void)
 
     /* bad input */
     memset(&in, 0, sizeof(in));
-    in.digest = dig("bad");
+    in.digest = test_digest_of("bad");
     in.media_type = "";
     CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), -1);
     CHECK_INT_EQ(e.code, BERR_MANIFEST_INVALID);
@@ -483,9 +454,9 @@ static void test_tags_paging(void)
     char path[256];
     char name[16];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct repo_name r = rn("library/paged");
-    struct repo_name none = rn("library/none");
-    struct digest cfg = dig("cfg");
+    struct repo_name r = test_repo_name("library/paged");
+    struct repo_name none = test_repo_name("library/none");
+    struct digest cfg = test_digest_of("cfg");
     struct meta_manifest_in in;
     struct tag tags[150];
     struct coll col;
@@ -497,10 +468,10 @@ static void test_tags_paging(void)
     /* 150 tags t000..t149 in one push: more than two batches */
     for (i = 0; i < 150; i++) {
         CHECK(snprintf(name, sizeof(name), "t%03d", i) > 0);
-        tags[i] = mktag(name);
+        tags[i] = test_tag(name);
     }
     memset(&in, 0, sizeof(in));
-    in.digest = dig("m");
+    in.digest = test_digest_of("m");
     in.media_type = "application/vnd.oci.image.manifest.v1+json";
     in.size = 1;
     in.blobs = &cfg;
@@ -569,7 +540,7 @@ static void test_catalog(void)
     char path[256];
     char name[64];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct digest d = dig("b");
+    struct digest d = test_digest_of("b");
     struct repo_name r;
     struct coll col;
     struct berr e;
@@ -579,13 +550,13 @@ static void test_catalog(void)
     CHECK_INT_EQ(meta_project_create(m, "zeta", true, 0, NULL, &e), 0);
     for (i = 0; i < 5; i++) {
         CHECK(snprintf(name, sizeof(name), "library/r%d", i) > 0);
-        r = rn(name);
+        r = test_repo_name(name);
         CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1, &e), 0);
     }
-    r = rn("zeta/app");
+    r = test_repo_name("zeta/app");
     CHECK_INT_EQ(put_image(m, &r, "zm", NULL, 0, "t", &e), 0);
     /* a repository whose only blob went is not listed */
-    r = rn("library/r2");
+    r = test_repo_name("library/r2");
     CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);
 
     memset(&col, 0, sizeof(col));
@@ -631,13 +602,13 @@ static void test_referrers(void)
     char want[512];
     char content[32];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct repo_name r = rn("library/art");
-    struct repo_name none = rn("library/none");
-    struct digest cfg = dig("cfg");
-    struct digest subject = dig("subject manifest");
-    struct digest other = dig("other");
-    struct digest a1 = dig("sig one");
-    struct digest a2 = dig("sbom one");
+    struct repo_name r = test_repo_name("library/art");
+    struct repo_name none = test_repo_name("library/none");
+    struct digest cfg = test_digest_of("cfg");
+    struct digest subject = test_digest_of("subject manifest");
+    struct digest other = test_digest_of("other");
+    struct digest a1 = test_digest_of("sig one");
+    struct digest a2 = test_digest_of("sbom one");
     struct meta_manifest_in in;
     struct ref_coll col;
     struct berr e;
@@ -685,7 +656,7 @@ static void test_referrers(void)
     in.annotations_json = NULL;
     for (i = 0; i < 70; i++) {
         CHECK(snprintf(content, sizeof(content), "bulk %d", i) > 0);
-        in.digest = dig(content);
+        in.digest = test_digest_of(content);
         CHECK_INT_EQ(meta_manifest_put(m, &r, &in, &e), 0);
     }
     memset(&col, 0, sizeof(col));
@@ -712,12 +683,12 @@ static void test_gc(void)
 {
     char path[256];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct repo_name r = rn("library/gc");
-    struct digest keep = dig("keep");
-    struct digest drop = dig("drop");
-    struct digest layer = dig("layer");
-    struct digest md = dig("manifest");
-    struct digest absent = dig("absent");
+    struct repo_name r = test_repo_name("library/gc");
+    struct digest keep = test_digest_of("keep");
+    struct digest drop = test_digest_of("drop");
+    struct digest layer = test_digest_of("layer");
+    struct digest md = test_digest_of("manifest");
+    struct digest absent = test_digest_of("absent");
     struct coll col;
     struct berr e;
     bool forgotten = true;
@@ -795,7 +766,7 @@ static void test_gc_many(void)
     char path[256];
     char content[32];
     struct meta *m = open_fresh(1, path, sizeof(path));
-    struct repo_name r = rn("library/many");
+    struct repo_name r = test_repo_name("library/many");
     struct digest d;
     struct coll col;
     struct berr e;
@@ -803,7 +774,7 @@ static void test_gc_many(void)
 
     for (i = 0; i < 150; i++) {
         CHECK(snprintf(content, sizeof(content), "blob %d", i) > 0);
-        d = dig(content);
+        d = test_digest_of(content);
         CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1, &e), 0);
         CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);
     }
@@ -833,7 +804,7 @@ static void *worker_run(void *arg)
     char tag[16];
     struct repo_name r;
     struct digest layer;
-    struct digest shared = dig("shared base layer");
+    struct digest shared = test_digest_of("shared base layer");
     struct reference ref;
     struct meta_manifest mf;
     struct berr e;
@@ -846,8 +817,8 @@ static void *worker_run(void *arg)
             snprintf(content, sizeof(content), "layer %d %d", w->id, i) < 0 ||
             snprintf(tag, sizeof(tag), "t%d", i % 3) < 0)
             abort();
-        r = rn(name);
-        layer = dig(content);
+        r = test_repo_name(name);
+        layer = test_digest_of(content);
         if (meta_blob_link(w->m, &r, &layer, 5, &e) < 0 ||
             meta_blob_link(w->m, &r, &shared, 9, &e) < 0) {
             fprintf(stderr, "worker %d: link: %s\n", w->id, e.msg);
@@ -949,9 +920,9 @@ static void test_put_alloc_failures(void)
 {
     char path[256];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct repo_name r = rn("library/oom");
-    struct digest blobs[2] = {dig("oom config"), dig("oom layer")};
-    struct digest md = dig("oom manifest");
+    struct repo_name r = test_repo_name("library/oom");
+    struct digest blobs[2] = {test_digest_of("oom config"), test_digest_of("oom layer")};
+    struct digest md = test_digest_of("oom manifest");
     struct reference by_tag = ref_tag("v1");
     struct reference by_digest = ref_digest(&md);
     struct meta_manifest mf;
@@ -1013,7 +984,7 @@ static void test_list_alloc_failures(void)
     char content[32];
     char mcontent[40];
     struct meta *m = open_fresh(2, path, sizeof(path));
-    struct repo_name r = rn("library/oomlist");
+    struct repo_name r = test_repo_name("library/oomlist");
     struct digest d;
     struct coll col;
     struct berr e;
@@ -1024,7 +995,7 @@ static void test_list_alloc_failures(void)
 
     for (i = 0; i < 100; i++) {
         CHECK(snprintf(content, sizeof(content), "t%03ld", i) > 0);
-        d = dig(content);
+        d = test_digest_of(content);
         CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1, &e), 0);
         CHECK(snprintf(mcontent, sizeof(mcontent), "manifest %s", content) > 0);
         CHECK_INT_EQ(put_image(m, &r, mcontent, &d, 1, content, &e), 0);
