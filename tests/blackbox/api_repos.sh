@@ -430,4 +430,26 @@ conf_start "$conf_slow" "$SRV_DATA"
 req GET "$ART"
 check_jq "the shutdown flush wrote the pending pulls" '.pull_count == 4 and .tags[0].pull_count == 3'
 srv_stop
+
+# --- berth stats (offline) -----------------------------------------------------------------------
+"$BERTH_BIN" stats --data "$SRV_DATA" --json >"$R_BODY" 2>"$BB_TMP/stats.err"
+check_eq "berth stats --json exits 0" "$?" 0
+check_jq "stats: repository, artifact and tag counts" '
+    (.repositories | map(select(.name == "prj/app"))[0]) as $r
+    | $r.pull_count == 4 and ($r.artifacts | map(select(.digest == $d))[0]) as $a
+    | $a.pull_count == 4 and ($a.tags | map(select(.name == "v1"))[0].pull_count) == 3' --arg d "$IMG1"
+check_jq "stats: index children listed under their index with their own counts" '
+    (.repositories | map(select(.name == "prj/multi"))[0].artifacts) as $arts
+    | ($arts | map(select(.digest == $i))[0].pull_count) == 1 and ($arts | map(select(.digest == $a))[0].child_of) == $x' \
+    --arg i "$IDX" --arg a "$IA" --arg x "$IDX"
+"$BERTH_BIN" stats --data "$SRV_DATA" prj/app >"$BB_TMP/stats.txt" 2>&1
+check_eq "berth stats REPO (table) exits 0" "$?" 0
+check_contains "table names the repository" "$(cat "$BB_TMP/stats.txt")" "prj/app"
+check_contains "table shows tag pulls" "$(cat "$BB_TMP/stats.txt")" "v1 (3)"
+"$BERTH_BIN" stats --data "$SRV_DATA" prj/none >/dev/null 2>&1
+check_eq "berth stats of an unknown repository exits 1" "$?" 1
+"$BERTH_BIN" stats --data "$BB_TMP/no-such-dir" >/dev/null 2>&1
+check_eq "berth stats without a database exits 1" "$?" 1
+"$BERTH_BIN" stats --bogus >/dev/null 2>&1
+check_eq "berth stats bad flag exits 2" "$?" 2
 finish
