@@ -40,8 +40,7 @@ static json_t *when_json(int64_t t)
 }
 
 /* add_children appends the children of index a (pulled by digest, listed under it) */
-static int add_children(struct meta *m, const struct meta_artifact *a, json_t *ja,
-                        struct berr *err)
+static int add_children(struct meta *m, const struct meta_artifact *a, json_t *ja, struct berr *err)
 {
     struct meta_artifact_ref refs[64];
     struct meta_artifact ca;
@@ -56,10 +55,10 @@ static int add_children(struct meta *m, const struct meta_artifact *a, json_t *j
         if (refs[i].child_id <= 0 || meta_artifact_get(m, a->repo_id, &refs[i].child, &ca, err) < 0)
             continue; /* a child not in the repository has no counts */
         digest_format(&ca.digest, dstr, sizeof(dstr));
-        if (json_array_append_new(ja, json_pack("{s:s,s:s,s:I,s:o,s:[]}", "digest", dstr,
-                                                "child_of", pstr, "pull_count",
-                                                (json_int_t)ca.pull_count, "pull_time",
-                                                when_json(ca.pull_time), "tags")) < 0)
+        if (json_array_append_new(ja,
+                                  json_pack("{s:s,s:s,s:I,s:o,s:[]}", "digest", dstr, "child_of",
+                                            pstr, "pull_count", (json_int_t)ca.pull_count,
+                                            "pull_time", when_json(ca.pull_time), "tags")) < 0)
             return -1;
     }
     return 0;
@@ -104,10 +103,10 @@ static json_t *repo_stats(struct meta *m, const struct meta_repo_info *r, struct
             if (meta_artifact_tags(m, arts[i].id, &tq, tags, STATS_PAGE, &nt, &ttotal, err) < 0)
                 goto fail;
             for (k = 0; k < nt; k++) {
-                if (json_array_append_new(
-                            jt, json_pack("{s:s,s:I,s:o}", "name", tags[k].name, "pull_count",
-                                          (json_int_t)tags[k].pull_count, "pull_time",
-                                          when_json(tags[k].pull_time))) < 0)
+                if (json_array_append_new(jt,
+                                          json_pack("{s:s,s:I,s:o}", "name", tags[k].name,
+                                                    "pull_count", (json_int_t)tags[k].pull_count,
+                                                    "pull_time", when_json(tags[k].pull_time))) < 0)
                     goto fail;
             }
             if (arts[i].is_index && add_children(m, &arts[i], ja, err) < 0)

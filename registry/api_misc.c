@@ -55,8 +55,8 @@ int api_statistics(struct api_call *c)
         rc = api_need_auth(c);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if (meta_stats_get(c->r->reg->meta, api_is_sysadmin(c), api_is_user(c) ? c->who.user_id : 0,
-                       &s, &e) < 0)
+    if (meta_stats_get(c->r->reg->meta, api_is_sysadmin(c), api_is_user(c) ? c->who.user_id : 0, &s,
+                       &e) < 0)
         return api_fail_berr(c, &e);
     return api_reply_json(
             c, MHD_HTTP_OK,
@@ -168,8 +168,8 @@ int api_search(struct api_call *c)
             goto out;
         }
     }
-    rc = api_reply_json(c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "project", parr, "repository",
-                                                  rarr));
+    rc = api_reply_json(c, MHD_HTTP_OK,
+                        json_pack("{s:o,s:o}", "project", parr, "repository", rarr));
     parr = NULL; /* json_pack's "o" took them, also on failure */
     rarr = NULL;
 out:
@@ -196,14 +196,14 @@ int api_systeminfo(struct api_call *c)
                 strlen(host))
         host = c->r->reg->cfg->listen;
     api_time(now_s(), now, sizeof(now));
-    return api_reply_json(
-            c, MHD_HTTP_OK,
-            json_pack("{s:s,s:s,s:b,s:b,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:s,s:s}",
-                      "harbor_version", BERTH_HARBOR_VERSION, "auth_mode", "db_auth",
-                      "primary_auth_mode", 0, "self_registration", 0, "registry_url", host,
-                      "external_url", host, "current_time", now, "has_ca_root", 0, "read_only",
-                      0, "with_chartmuseum", 0, "with_notary", 0, "notification_enable", 0,
-                      "registry_storage_provider_name", "filesystem", "banner_message", ""));
+    return api_reply_json(c, MHD_HTTP_OK,
+                          json_pack("{s:s,s:s,s:b,s:b,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:s,s:s}",
+                                    "harbor_version", BERTH_HARBOR_VERSION, "auth_mode", "db_auth",
+                                    "primary_auth_mode", 0, "self_registration", 0, "registry_url",
+                                    host, "external_url", host, "current_time", now, "has_ca_root",
+                                    0, "read_only", 0, "with_chartmuseum", 0, "with_notary", 0,
+                                    "notification_enable", 0, "registry_storage_provider_name",
+                                    "filesystem", "banner_message", ""));
 }
 
 /* ---- health ---- */
@@ -256,12 +256,12 @@ int api_health(struct api_call *c)
     if (!st_ok)
         log_msg(LOG_WARN, "health: %s", swhy);
     /* the client sees a short reason, not paths */
-    return api_reply_json(
-            c, MHD_HTTP_OK,
-            json_pack("{s:s,s:[o,o,o]}", "status", db_ok && st_ok ? "healthy" : "unhealthy",
-                      "components", component("core", true, ""),
-                      component("database", db_ok, "database query failed"),
-                      component("storage", st_ok, "data directory not writable")));
+    return api_reply_json(c, MHD_HTTP_OK,
+                          json_pack("{s:s,s:[o,o,o]}", "status",
+                                    db_ok && st_ok ? "healthy" : "unhealthy", "components",
+                                    component("core", true, ""),
+                                    component("database", db_ok, "database query failed"),
+                                    component("storage", st_ok, "data directory not writable")));
 }
 
 /* ---- OpenAPI document ---- */
@@ -377,9 +377,12 @@ int api_content_dispatch(struct api_call *c, int *rc)
         const char *seg;
         int (*fn)(struct api_call *c);
     } table[] = {
-            {"repositories", api_repositories}, {"statistics", api_statistics},
-            {"search", api_search},             {"systeminfo", api_systeminfo},
-            {"health", api_health},             {"openapi.json", api_openapi},
+            {"repositories", api_repositories},
+            {"statistics", api_statistics},
+            {"search", api_search},
+            {"systeminfo", api_systeminfo},
+            {"health", api_health},
+            {"openapi.json", api_openapi},
             {"metrics", api_metrics},
     };
 

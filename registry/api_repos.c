@@ -34,9 +34,9 @@
 #include "storage/blob_store.h"
 #include "storage/meta_browse.h"
 
-#define ATTR_MAX_BYTES (256 * 1024) /* manifests and configs read for extra_attrs */
-#define ART_TAGS_MAX 100            /* tags embedded in one artifact */
-#define ART_REFS_MAX 256            /* children embedded in one index */
+#define ATTR_MAX_BYTES (256 * 1024)      /* manifests and configs read for extra_attrs */
+#define ART_TAGS_MAX 100                 /* tags embedded in one artifact */
+#define ART_REFS_MAX 256                 /* children embedded in one index */
 #define ZERO_TIME "0001-01-01T00:00:00Z" /* Harbor's never-pulled time */
 
 /* ---- helpers ---- */
@@ -60,8 +60,8 @@ static unsigned caller_actions(struct api_call *c, const struct meta_project_inf
         f.role = role;
     } else if (c->who.kind == PRINCIPAL_ROBOT) {
         f.who = RBAC_ROBOT;
-        if (meta_robot_actions(c->r->reg->meta, c->who.robot_id, p->p.name, &f.robot_actions,
-                               &e) < 0)
+        if (meta_robot_actions(c->r->reg->meta, c->who.robot_id, p->p.name, &f.robot_actions, &e) <
+            0)
             f.robot_actions = 0;
     } else {
         f.who = RBAC_ANONYMOUS;
@@ -107,8 +107,7 @@ static int repo_from_seg(struct api_call *c, const struct meta_project_info *p, 
     name[len++] = '/';
     for (k = 0; k < c->seglen[i]; k++) {
         char ch = s[k];
-        if (ch == '%' && k + 2 < c->seglen[i] && hexval(s[k + 1]) >= 0 &&
-            hexval(s[k + 2]) >= 0) {
+        if (ch == '%' && k + 2 < c->seglen[i] && hexval(s[k + 1]) >= 0 && hexval(s[k + 2]) >= 0) {
             ch = (char)(hexval(s[k + 1]) * 16 + hexval(s[k + 2]));
             k += 2;
         }
@@ -321,11 +320,10 @@ static int read_small(struct api_call *c, const struct digest *d, char **out, si
 
 /* config_info: the config descriptor of an image manifest and, from the config blob, the
  * extra_attrs object (architecture, os, variant, author, created). Either may stay NULL. */
-static void config_info(struct api_call *c, const struct meta_artifact *a, char *cfg_mt,
-                        size_t cap, json_t **attrs)
+static void config_info(struct api_call *c, const struct meta_artifact *a, char *cfg_mt, size_t cap,
+                        json_t **attrs)
 {
-    static const char *const keys[] = {"architecture", "os", "variant", "author", "created",
-                                       NULL};
+    static const char *const keys[] = {"architecture", "os", "variant", "author", "created", NULL};
     json_t *man = NULL, *conf = NULL, *v;
     const char *s;
     struct digest cd;
@@ -422,8 +420,8 @@ static json_t *tags_json(struct api_call *c, int64_t artifact_id, struct berr *e
     memset(&q, 0, sizeof(q));
     q.limit = ART_TAGS_MAX;
     if (rows == NULL || arr == NULL ||
-        meta_artifact_tags(c->r->reg->meta, artifact_id, &q, rows, ART_TAGS_MAX, &n, &total,
-                           e) < 0) {
+        meta_artifact_tags(c->r->reg->meta, artifact_id, &q, rows, ART_TAGS_MAX, &n, &total, e) <
+                0) {
         json_decref(arr);
         arr = NULL;
     }
@@ -508,9 +506,9 @@ static json_t *artifact_json(struct api_call *c, const struct meta_artifact *a, 
         type = a->artifact_type;
     /* Harbor: media_type is the config's for an image, the manifest's for an index */
     mt = a->is_index ? a->media_type
-                     : (cfg_mt[0] != '\0' ? cfg_mt
-                                          : (a->artifact_type[0] != '\0' ? a->artifact_type
-                                                                         : a->media_type));
+                     : (cfg_mt[0] != '\0'
+                                ? cfg_mt
+                                : (a->artifact_type[0] != '\0' ? a->artifact_type : a->media_type));
     digest_format(&a->digest, dstr, sizeof(dstr));
     set(j, "id", json_integer(a->id), &ok);
     set(j, "type", json_string(type), &ok);
@@ -675,8 +673,7 @@ static int find_artifact(struct api_call *c, const struct repo_name *repo, size_
         return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid reference") < 0 ? -1 : 1;
     if (meta_manifest_resolve(c->r->reg->meta, repo, &ref, &mm, &e) < 0) {
         if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_MANIFEST_UNKNOWN)
-            return api_fail(c, MHD_HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]) < 0 ? -1
-                                                                                           : 1;
+            return api_fail(c, MHD_HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]) < 0 ? -1 : 1;
         return api_fail_berr(c, &e) < 0 ? -1 : 1;
     }
     info = mem_malloc(sizeof(*info));
@@ -763,9 +760,8 @@ static int tag_create(struct api_call *c, const struct meta_project_info *p, int
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    rc = snprintf(loc, sizeof(loc), "%.*s/%s",
-                  (int)(strlen(c->r->url) - strlen(API_PREFIX)), c->r->url + strlen(API_PREFIX),
-                  t.s);
+    rc = snprintf(loc, sizeof(loc), "%.*s/%s", (int)(strlen(c->r->url) - strlen(API_PREFIX)),
+                  c->r->url + strlen(API_PREFIX), t.s);
     if (rc < 0 || (size_t)rc >= sizeof(loc))
         rc = api_reply_empty(c, MHD_HTTP_CREATED);
     else

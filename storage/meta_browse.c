@@ -29,55 +29,56 @@
 /* a top-level artifact: not a child of an index of its repository, not a referrer of one of its
  * manifests */
 #define ART_TOP(M)                                                                                 \
-    " (NOT EXISTS (SELECT 1 FROM manifest_children tc JOIN manifests tp ON tp.id = tc.parent_id"  \
+    " (NOT EXISTS (SELECT 1 FROM manifest_children tc JOIN manifests tp ON tp.id = tc.parent_id"   \
     " WHERE tc.child_digest = " M ".digest AND tp.repo_id = " M ".repo_id) AND"                    \
     " (" M ".subject_digest IS NULL OR NOT EXISTS (SELECT 1 FROM manifests ts"                     \
     " WHERE ts.repo_id = " M ".repo_id AND ts.digest = " M ".subject_digest)))"
 
 /* manifest plus the blobs it lists */
 #define OWN_SIZE(M)                                                                                \
-    "(" M ".size + COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b"              \
+    "(" M ".size + COALESCE((SELECT SUM(b.size) FROM manifest_blobs mb JOIN blobs b"               \
     " ON b.digest = mb.digest WHERE mb.manifest_id = " M ".id), 0))"
 
 #define ART_SIZE                                                                                   \
-    "(" OWN_SIZE("m") " + COALESCE((SELECT SUM(" OWN_SIZE("xm") ") FROM manifest_children xc"      \
-    " JOIN manifests xm ON xm.repo_id = m.repo_id AND xm.digest = xc.child_digest"                 \
-    " WHERE xc.parent_id = m.id), 0))"
+    "(" OWN_SIZE("m") " + COALESCE((SELECT SUM(" OWN_SIZE(                                         \
+            "xm") ") FROM manifest_children xc"                                                    \
+                  " JOIN manifests xm ON xm.repo_id = m.repo_id AND xm.digest = xc.child_digest"   \
+                  " WHERE xc.parent_id = m.id), 0))"
 
 /* ---- repositories ---- */
 
 #define REPO_COLS                                                                                  \
     "SELECT r.id, r.project_id, p.public, r.name, r.description,"                                  \
-    " (SELECT COUNT(*) FROM manifests m WHERE m.repo_id = r.id AND" ART_TOP("m") ") AS ac,"       \
-    " r.pull_count, r.created_at, r.updated_at"                                                    \
-    " FROM repositories r JOIN projects p ON p.id = r.project_id"
+    " (SELECT COUNT(*) FROM manifests m WHERE m.repo_id = r.id AND" ART_TOP(                       \
+            "m") ") AS ac,"                                                                        \
+                 " r.pull_count, r.created_at, r.updated_at"                                       \
+                 " FROM repositories r JOIN projects p ON p.id = r.project_id"
 
 #define REPO_WHERE                                                                                 \
     " WHERE (?1 IS NULL OR CASE WHEN ?2 THEN instr(r.name, ?1) > 0 ELSE r.name = ?1 END)"          \
     " AND (?3 <= 0 OR r.project_id = ?3)"                                                          \
     " AND (?4 OR p.public = 1"                                                                     \
     " OR EXISTS (SELECT 1 FROM project_members pm WHERE pm.project_id = p.id AND pm.user_id = ?5)" \
-    " OR EXISTS (SELECT 1 FROM robot_permissions rp WHERE rp.robot_id = ?6"                       \
+    " OR EXISTS (SELECT 1 FROM robot_permissions rp WHERE rp.robot_id = ?6"                        \
     " AND (rp.namespace = p.name OR rp.namespace = '*') AND (rp.actions & 1) != 0))"               \
     " AND" REPO_HAS_CONTENT
 
 static const char SQL_REPO_COUNT[] =
         "SELECT COUNT(*) FROM repositories r JOIN projects p ON p.id = r.project_id" REPO_WHERE;
-static const char SQL_REPO_PAGE[] =
-        "SELECT * FROM (" REPO_COLS REPO_WHERE ") v ORDER BY"
-        " CASE ?7 WHEN 'name' THEN v.name END ASC,"
-        " CASE ?7 WHEN '-name' THEN v.name END DESC,"
-        " CASE ?7 WHEN 'creation_time' THEN v.created_at END ASC,"
-        " CASE ?7 WHEN '-creation_time' THEN v.created_at END DESC,"
-        " CASE ?7 WHEN 'update_time' THEN v.updated_at END ASC,"
-        " CASE ?7 WHEN '-update_time' THEN v.updated_at END DESC,"
-        " CASE ?7 WHEN 'pull_count' THEN v.pull_count END ASC,"
-        " CASE ?7 WHEN '-pull_count' THEN v.pull_count END DESC,"
-        " CASE ?7 WHEN 'artifact_count' THEN v.ac END ASC,"
-        " CASE ?7 WHEN '-artifact_count' THEN v.ac END DESC,"
-        " CASE ?7 WHEN 'id' THEN v.id END ASC,"
-        " CASE WHEN ?7 IS NULL THEN v.created_at END DESC,"
-        " v.id DESC LIMIT ?20 OFFSET ?21";
+static const char SQL_REPO_PAGE[] = "SELECT * FROM (" REPO_COLS REPO_WHERE ") v ORDER BY"
+                                    " CASE ?7 WHEN 'name' THEN v.name END ASC,"
+                                    " CASE ?7 WHEN '-name' THEN v.name END DESC,"
+                                    " CASE ?7 WHEN 'creation_time' THEN v.created_at END ASC,"
+                                    " CASE ?7 WHEN '-creation_time' THEN v.created_at END DESC,"
+                                    " CASE ?7 WHEN 'update_time' THEN v.updated_at END ASC,"
+                                    " CASE ?7 WHEN '-update_time' THEN v.updated_at END DESC,"
+                                    " CASE ?7 WHEN 'pull_count' THEN v.pull_count END ASC,"
+                                    " CASE ?7 WHEN '-pull_count' THEN v.pull_count END DESC,"
+                                    " CASE ?7 WHEN 'artifact_count' THEN v.ac END ASC,"
+                                    " CASE ?7 WHEN '-artifact_count' THEN v.ac END DESC,"
+                                    " CASE ?7 WHEN 'id' THEN v.id END ASC,"
+                                    " CASE WHEN ?7 IS NULL THEN v.created_at END DESC,"
+                                    " v.id DESC LIMIT ?20 OFFSET ?21";
 static const char SQL_REPO_GET[] = REPO_COLS " WHERE r.name = ?1 AND" REPO_HAS_CONTENT;
 static const char SQL_REPO_DESC[] =
         "UPDATE repositories SET description = ?2, updated_at = ?3 WHERE name = ?1";
@@ -85,9 +86,8 @@ static const char SQL_REPO_DELETE[] = "DELETE FROM repositories WHERE name = ?1"
 static const char SQL_REPO_ID_SHOWN[] =
         "SELECT r.id FROM repositories r WHERE r.name = ?1 AND" REPO_HAS_CONTENT;
 
-static const char *const repo_sort_keys[] = {"name",       "creation_time",  "update_time",
-                                             "pull_count", "artifact_count", "id",
-                                             NULL};
+static const char *const repo_sort_keys[] = {
+        "name", "creation_time", "update_time", "pull_count", "artifact_count", "id", NULL};
 
 static int repo_read(struct meta_conn *c, sqlite3_stmt *st, void *row, struct berr *err)
 {
@@ -230,24 +230,26 @@ int meta_repo_delete(struct meta *m, const struct repo_name *repo, struct berr *
     " FROM manifests m JOIN repositories r ON r.id = m.repo_id"
 
 #define ART_WHERE                                                                                  \
-    " WHERE (?1 <= 0 OR m.repo_id = ?1) AND (?2 <= 0 OR r.project_id = ?2) AND" ART_TOP("m")       \
-    " AND (?3 < 0 OR (?3 = 1) = EXISTS (SELECT 1 FROM tags t WHERE t.manifest_id = m.id))"        \
-    " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.manifest_id = m.id AND"             \
-    " CASE WHEN ?5 THEN instr(t.name, ?4) > 0 ELSE t.name = ?4 END))"                              \
-    " AND (?6 IS NULL OR m.digest = ?6)"
+    " WHERE (?1 <= 0 OR m.repo_id = ?1) AND (?2 <= 0 OR r.project_id = ?2) AND" ART_TOP(           \
+            "m") " AND (?3 < 0 OR (?3 = 1) = EXISTS (SELECT 1 FROM tags t WHERE t.manifest_id = "  \
+                 "m.id))"                                                                          \
+                 " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.manifest_id = m.id AND" \
+                 " CASE WHEN ?5 THEN instr(t.name, ?4) > 0 ELSE t.name = ?4 END))"                 \
+                 " AND (?6 IS NULL OR m.digest = ?6)"
 
 static const char SQL_ART_COUNT[] =
         "SELECT COUNT(*) FROM manifests m JOIN repositories r ON r.id = m.repo_id" ART_WHERE;
-static const char SQL_ART_PAGE[] = ART_COLS ART_WHERE " ORDER BY"
-                                                      " CASE ?7 WHEN 'push_time' THEN m.pushed_at END ASC,"
-                                                      " CASE ?7 WHEN '-push_time' THEN m.pushed_at END DESC,"
-                                                      " CASE ?7 WHEN 'pull_time' THEN m.pull_time END ASC,"
-                                                      " CASE ?7 WHEN '-pull_time' THEN m.pull_time END DESC,"
-                                                      " CASE ?7 WHEN 'pull_count' THEN m.pull_count END ASC,"
-                                                      " CASE ?7 WHEN '-pull_count' THEN m.pull_count END DESC,"
-                                                      " CASE ?7 WHEN 'id' THEN m.id END ASC,"
-                                                      " CASE WHEN ?7 IS NULL THEN m.pushed_at END DESC,"
-                                                      " m.id DESC LIMIT ?20 OFFSET ?21";
+static const char SQL_ART_PAGE[] =
+        ART_COLS ART_WHERE " ORDER BY"
+                           " CASE ?7 WHEN 'push_time' THEN m.pushed_at END ASC,"
+                           " CASE ?7 WHEN '-push_time' THEN m.pushed_at END DESC,"
+                           " CASE ?7 WHEN 'pull_time' THEN m.pull_time END ASC,"
+                           " CASE ?7 WHEN '-pull_time' THEN m.pull_time END DESC,"
+                           " CASE ?7 WHEN 'pull_count' THEN m.pull_count END ASC,"
+                           " CASE ?7 WHEN '-pull_count' THEN m.pull_count END DESC,"
+                           " CASE ?7 WHEN 'id' THEN m.id END ASC,"
+                           " CASE WHEN ?7 IS NULL THEN m.pushed_at END DESC,"
+                           " m.id DESC LIMIT ?20 OFFSET ?21";
 static const char SQL_ART_GET[] = ART_COLS " WHERE m.repo_id = ?1 AND m.digest = ?2";
 
 static const char *const art_sort_keys[] = {"push_time", "pull_time", "pull_count", "id", NULL};
@@ -310,9 +312,8 @@ static int art_bind(struct meta_conn *c, sqlite3_stmt *st, const void *ctx, bool
     return rc;
 }
 
-int meta_artifact_list(struct meta *m, const struct meta_artifact_q *q,
-                       struct meta_artifact *out, size_t cap, size_t *n, int64_t *total,
-                       struct berr *err)
+int meta_artifact_list(struct meta *m, const struct meta_artifact_q *q, struct meta_artifact *out,
+                       size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
     static const struct ident_list l = {SQL_ART_COUNT, SQL_ART_PAGE, art_bind, art_read,
                                         sizeof(struct meta_artifact)};
@@ -365,13 +366,14 @@ int meta_artifact_get(struct meta *m, int64_t repo_id, const struct digest *d,
     " WHERE manifest_id = ?1"                                                                      \
     " AND (?2 IS NULL OR CASE WHEN ?3 THEN instr(name, ?2) > 0 ELSE name = ?2 END)"
 static const char SQL_TAG_COUNT[] = "SELECT COUNT(*) FROM tags" TAG_WHERE;
-static const char SQL_TAG_PAGE[] = TAG_COLS TAG_WHERE " ORDER BY"
-                                                      " CASE ?4 WHEN 'push_time' THEN pushed_at END ASC,"
-                                                      " CASE ?4 WHEN '-push_time' THEN pushed_at END DESC,"
-                                                      " CASE ?4 WHEN 'pull_time' THEN pull_time END ASC,"
-                                                      " CASE ?4 WHEN '-pull_time' THEN pull_time END DESC,"
-                                                      " CASE ?4 WHEN '-name' THEN name END DESC,"
-                                                      " name ASC LIMIT ?20 OFFSET ?21";
+static const char SQL_TAG_PAGE[] =
+        TAG_COLS TAG_WHERE " ORDER BY"
+                           " CASE ?4 WHEN 'push_time' THEN pushed_at END ASC,"
+                           " CASE ?4 WHEN '-push_time' THEN pushed_at END DESC,"
+                           " CASE ?4 WHEN 'pull_time' THEN pull_time END ASC,"
+                           " CASE ?4 WHEN '-pull_time' THEN pull_time END DESC,"
+                           " CASE ?4 WHEN '-name' THEN name END DESC,"
+                           " name ASC LIMIT ?20 OFFSET ?21";
 
 static const char *const tag_sort_keys[] = {"name", "push_time", "pull_time", NULL};
 

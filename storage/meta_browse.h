@@ -99,9 +99,8 @@ struct meta_artifact_q {
     bool tag_fuzzy;
     const struct digest *digest;
 };
-int meta_artifact_list(struct meta *m, const struct meta_artifact_q *q,
-                       struct meta_artifact *out, size_t cap, size_t *n, int64_t *total,
-                       struct berr *err);
+int meta_artifact_list(struct meta *m, const struct meta_artifact_q *q, struct meta_artifact *out,
+                       size_t cap, size_t *n, int64_t *total, struct berr *err);
 /* meta_artifact_get: the manifest d of repository repo_id (top-level or not). */
 int meta_artifact_get(struct meta *m, int64_t repo_id, const struct digest *d,
                       struct meta_artifact *out, struct berr *err);

@@ -376,8 +376,8 @@ static void test_index(void)
     CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
     CHECK_INT_EQ(total, 1);
     CHECK(rows[0].is_index);
-    CHECK_INT_EQ(rows[0].size, strlen(idx) + strlen("m1-content") + 1100 +
-                                       strlen("m2-content-longer") + 50);
+    CHECK_INT_EQ(rows[0].size,
+                 strlen(idx) + strlen("m1-content") + 1100 + strlen("m2-content-longer") + 50);
     CHECK_INT_EQ(meta_artifact_refs(f.m, rows[0].id, refs, 4, &n, &e), 0);
     CHECK_INT_EQ(n, 2);
     CHECK(digest_equal(&refs[0].child, &m1));
