@@ -61,17 +61,16 @@ struct opts {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: berth project ls | add NAME [--public] [--storage-limit BYTES] | rm NAME\n"
-            "       berth member ls PROJECT | add PROJECT USER --role ROLE | rm PROJECT USER\n"
-            "       berth robot ls | add NAME --project P [--access pull,push,delete]\n"
-            "                  [--duration DAYS] | rm ID | refresh ID\n"
-            "       berth user ls | add NAME --email E [--realname R] [--admin] | rm NAME |\n"
-            "                  passwd NAME\n"
-            "       berth audit purge --older-than 30d --data DIR\n\n"
-            "API options: --url URL --user NAME --password-stdin --json\n"
-            "(or BERTH_URL, BERTH_USER, BERTH_PASSWORD). ROLE: admin, developer, guest,\n"
-            "maintainer, limited-guest or 1-5. Passwords are read from stdin, one per line.\n");
+    fprintf(f, "usage: berth project ls | add NAME [--public] [--storage-limit BYTES] | rm NAME\n"
+               "       berth member ls PROJECT | add PROJECT USER --role ROLE | rm PROJECT USER\n"
+               "       berth robot ls | add NAME --project P [--access pull,push,delete]\n"
+               "                  [--duration DAYS] | rm ID | refresh ID\n"
+               "       berth user ls | add NAME --email E [--realname R] [--admin] | rm NAME |\n"
+               "                  passwd NAME\n"
+               "       berth audit purge --older-than 30d --data DIR\n\n"
+               "API options: --url URL --user NAME --password-stdin --json\n"
+               "(or BERTH_URL, BERTH_USER, BERTH_PASSWORD). ROLE: admin, developer, guest,\n"
+               "maintainer, limited-guest or 1-5. Passwords are read from stdin, one per line.\n");
 }
 
 static int read_line(char *out, size_t cap)
@@ -462,8 +461,8 @@ static int member_cmd(struct opts *o, const char *verb)
                             "limited-guest or 1-5\n");
             return 2;
         }
-        json_t *b = json_pack("{s:i,s:{s:s}}", "role_id", role, "member_user", "username",
-                              o->pos[1]);
+        json_t *b =
+                json_pack("{s:i,s:{s:s}}", "role_id", role, "member_user", "username", o->pos[1]);
         (void)snprintf(path, sizeof(path), "/projects/%s/members", o->pos[0]);
         rc = call(o, "POST", path, b, 201, NULL, NULL);
         json_decref(b);
@@ -478,8 +477,7 @@ static int member_cmd(struct opts *o, const char *verb)
             fprintf(stderr, "berth: %s is not a member of %s\n", o->pos[1], o->pos[0]);
             return 1;
         }
-        (void)snprintf(path, sizeof(path), "/projects/%s/members/%lld", o->pos[0],
-                       (long long)id);
+        (void)snprintf(path, sizeof(path), "/projects/%s/members/%lld", o->pos[0], (long long)id);
         if (call(o, "DELETE", path, NULL, 200, NULL, NULL) < 0)
             return 1;
         if (!o->json)
@@ -507,8 +505,8 @@ static json_t *access_list(const char *spec)
         }
         memcpy(act, s, len);
         act[len] = '\0';
-        if (json_array_append_new(arr, json_pack("{s:s,s:s}", "resource", "repository", "action",
-                                                 act)) < 0) {
+        if (json_array_append_new(
+                    arr, json_pack("{s:s,s:s}", "resource", "repository", "action", act)) < 0) {
             json_decref(arr);
             return NULL;
         }
@@ -555,8 +553,8 @@ static int robot_cmd(struct opts *o, const char *verb)
             return 2;
         }
         b = json_pack("{s:s,s:s,s:I,s:[{s:s,s:s,s:o}]}", "name", o->pos[0], "level", "system",
-                      "duration", (json_int_t)(o->duration != 0 ? o->duration : -1),
-                      "permissions", "kind", "project", "namespace", o->project, "access", acc);
+                      "duration", (json_int_t)(o->duration != 0 ? o->duration : -1), "permissions",
+                      "kind", "project", "namespace", o->project, "access", acc);
         rc = call(o, "POST", "/robots", b, 201, &j, NULL);
         json_decref(b);
         if (rc < 0)

@@ -3,12 +3,12 @@
 #ifndef BERTH_CLI_CMDS_H
 #define BERTH_CLI_CMDS_H
 
-int cmd_serve(int argc, char **argv); /* cli/serve.c */
-int cmd_pull(int argc, char **argv);  /* cli/pull.c */
-int cmd_gc(int argc, char **argv);    /* cli/gc.c */
-int cmd_fsck(int argc, char **argv);  /* cli/gc.c */
-int cmd_user(int argc, char **argv);  /* cli/admin.c */
-int cmd_stats(int argc, char **argv); /* cli/stats.c */
+int cmd_serve(int argc, char **argv);    /* cli/serve.c */
+int cmd_pull(int argc, char **argv);     /* cli/pull.c */
+int cmd_gc(int argc, char **argv);       /* cli/gc.c */
+int cmd_fsck(int argc, char **argv);     /* cli/gc.c */
+int cmd_user(int argc, char **argv);     /* cli/admin.c */
+int cmd_stats(int argc, char **argv);    /* cli/stats.c */
 int cmd_project(int argc, char **argv);  /* cli/admin_api.c */
 int cmd_member(int argc, char **argv);   /* cli/admin_api.c */
 int cmd_robot(int argc, char **argv);    /* cli/admin_api.c */

@@ -15,7 +15,7 @@ static const struct subcmd subcmds[] = {
         {"pull", cmd_pull, "pull an image from any v2 registry with kubelet's credential rules"},
         {"gc", cmd_gc, "collect unreferenced blobs and stale uploads"},
         {"fsck", cmd_fsck, "check the blob store against the metadata"},
-        {"user", cmd_user_any, "users over the API (ls, add, rm, passwd); passwd --data DIR offline"},
+        {"user", cmd_user_any, "users over the API; user passwd NAME --data DIR offline"},
         {"project", cmd_project, "projects over the API (ls, add, rm)"},
         {"member", cmd_member, "project members over the API (ls, add, rm)"},
         {"robot", cmd_robot, "robot accounts over the API (ls, add, rm, refresh)"},

@@ -44,8 +44,7 @@ void req_audit(struct req *r, const char *operation, const char *resource_type,
                        result);
 }
 
-void req_audit_ref(struct req *r, const char *operation, const char *resource_type,
-                   const char *ref)
+void req_audit_ref(struct req *r, const char *operation, const char *resource_type, const char *ref)
 {
     char res[AUDIT_RESOURCE_MAX + 1];
     bool digest = strchr(ref, ':') != NULL;
@@ -69,8 +68,8 @@ void req_audit_login_failed(struct req *r, const char *user)
         (void)snprintf(name, sizeof(name), "%s", user); /* cut at the field size */
     } else if (r->route == ROUTE_TOKEN && r->method == REQ_POST) {
         /* the OAuth2 password grant names the user in the form */
-        if (api_form_field(r->body.data != NULL ? r->body.data : "", r->body.len, "username",
-                           name, sizeof(name)) <= 0)
+        if (api_form_field(r->body.data != NULL ? r->body.data : "", r->body.len, "username", name,
+                           sizeof(name)) <= 0)
             name[0] = '\0';
     } else {
         h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -147,8 +146,8 @@ struct audit_filter {
 };
 
 /* set_str copies one q value into buf and points *dst at it */
-static int set_str(char *buf, size_t cap, const char *v, size_t vlen, const char **dst,
-                   bool *fuzzy, bool fz)
+static int set_str(char *buf, size_t cap, const char *v, size_t vlen, const char **dst, bool *fuzzy,
+                   bool fz)
 {
     if (vlen >= cap)
         return -1;
@@ -234,7 +233,7 @@ static int page_args(struct api_call *c, struct audit_filter *f, struct api_page
             f->q.oldest_first = true;
         else if (strcmp(s, "-op_time") != 0)
             return api_fail(c, MHD_HTTP_BAD_REQUEST, "sort must be op_time or -op_time") < 0 ? -1
-                                                                                              : 1;
+                                                                                             : 1;
     }
     s = req_query(c->r, "q");
     while (s != NULL && *s != '\0') {
@@ -419,8 +418,8 @@ void api_audit_after(struct api_call *c)
     char addr[64];
     size_t used = 0;
 
-    if (c->r->reg->audit == NULL || c->nseg == 0 || c->out->resp == NULL ||
-        c->out->status < 200 || c->out->status > 299)
+    if (c->r->reg->audit == NULL || c->nseg == 0 || c->out->resp == NULL || c->out->status < 200 ||
+        c->out->status > 299)
         return;
     switch (c->r->method) {
     case REQ_POST:

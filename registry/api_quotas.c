@@ -35,8 +35,8 @@ json_t *api_quota_json(struct api_call *c, int64_t project_id)
 
     if (quota_get(c->r->reg->meta, project_id, &q, &e) < 0)
         return NULL;
-    return json_pack("{s:{s:I},s:{s:I}}", "hard", "storage", (json_int_t)q.hard, "used",
-                     "storage", (json_int_t)q.used);
+    return json_pack("{s:{s:I},s:{s:I}}", "hard", "storage", (json_int_t)q.hard, "used", "storage",
+                     (json_int_t)q.used);
 }
 
 static int quota_list_reply(struct api_call *c)
@@ -63,8 +63,8 @@ static int quota_list_reply(struct api_call *c)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     if (rows == NULL)
         return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    if (quota_list(c->r->reg->meta, pid, (p.page - 1) * p.page_size, rows, (size_t)p.page_size,
-                   &n, &total, &e) < 0) {
+    if (quota_list(c->r->reg->meta, pid, (p.page - 1) * p.page_size, rows, (size_t)p.page_size, &n,
+                   &total, &e) < 0) {
         rc = api_fail_berr(c, &e);
         goto out;
     }
@@ -116,9 +116,8 @@ static int quota_put(struct api_call *c, int64_t id)
         log_msg(LOG_WARN, "%s quota %lld set to %lld bytes by %s, below its usage of %lld",
                 c->r->reqid, (long long)id, (long long)limit, c->who.name, (long long)used);
         rc = api_reply_json(c, MHD_HTTP_OK,
-                            json_pack("{s:{s:I},s:{s:I},s:s}", "hard", "storage",
-                                      (json_int_t)limit, "used", "storage", (json_int_t)used,
-                                      "warning",
+                            json_pack("{s:{s:I},s:{s:I},s:s}", "hard", "storage", (json_int_t)limit,
+                                      "used", "storage", (json_int_t)used, "warning",
                                       "the limit is below the current usage: pushes that add "
                                       "content are refused until usage drops"));
     } else {
@@ -174,9 +173,9 @@ int api_quotas(struct api_call *c)
 /* member_counts adds Harbor's per-role member counts of project_id to j */
 static int member_counts(struct api_call *c, int64_t project_id, json_t *j, struct berr *e)
 {
-    static const char *const keys[6] = {NULL,           "project_admin_count", "developer_count",
-                                        "guest_count",  "maintainer_count",
-                                        "limited_guest_count"};
+    static const char *const keys[6] = {
+            NULL,          "project_admin_count", "developer_count",
+            "guest_count", "maintainer_count",    "limited_guest_count"};
     struct meta_member *rows;
     struct meta_list_q q;
     int64_t counts[6] = {0};

@@ -351,9 +351,9 @@ static int login(struct req *r, struct reply *out)
     if (pass == NULL)
         return -1;
     fu = api_form_field(r->body.data != NULL ? r->body.data : "", r->body.len, "principal", user,
-                    sizeof(user));
+                        sizeof(user));
     fp = api_form_field(r->body.data != NULL ? r->body.data : "", r->body.len, "password", pass,
-                    AUTHN_PASS_MAX + 1);
+                        AUTHN_PASS_MAX + 1);
     if (fu <= 0 || fp <= 0 || user[0] == '\0') {
         rc = reply_status(out, MHD_HTTP_BAD_REQUEST,
                           "{\"errors\":[{\"code\":\"BAD_REQUEST\","
@@ -383,13 +383,12 @@ static int login(struct req *r, struct reply *out)
                           "\"message\":\"invalid user name or password\"}]}");
         goto out;
     }
-    if (r->reg->sessions == NULL ||
-        api_session_create(r->reg->sessions, &who, id, csrf, &e) < 0) {
+    if (r->reg->sessions == NULL || api_session_create(r->reg->sessions, &who, id, csrf, &e) < 0) {
         rc = -1;
         goto out;
     }
-    rc = snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
-                  SID_COOKIE, id, over_tls(r) ? "; Secure" : "");
+    rc = snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict%s", SID_COOKIE,
+                  id, over_tls(r) ? "; Secure" : "");
     if (rc < 0 || (size_t)rc >= sizeof(cookie)) {
         rc = -1;
         goto out;
@@ -420,9 +419,8 @@ static int log_out(struct req *r, struct reply *out)
                             "\"message\":\"method not allowed\"}]}");
     if (sid != NULL)
         api_session_drop(r->reg->sessions, sid);
-    (void)snprintf(cookie, sizeof(cookie),
-                   "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s", SID_COOKIE,
-                   over_tls(r) ? "; Secure" : ""); /* fits */
+    (void)snprintf(cookie, sizeof(cookie), "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                   SID_COOKIE, over_tls(r) ? "; Secure" : ""); /* fits */
     if (reply_status(out, MHD_HTTP_OK, NULL) < 0 ||
         add_hdr(out, MHD_HTTP_HEADER_SET_COOKIE, cookie) < 0)
         return -1;

@@ -50,15 +50,15 @@ static const char SQL_INSERT[] =
 /* ?1 username, ?2 fuzzy; ?3/?4 operation; ?5/?6 resource_type; ?7/?8 resource; ?9 from, ?10 to,
  * ?11 project_id */
 #define AUDIT_WHERE                                                                                \
-    " WHERE (?1 IS NULL OR (CASE WHEN ?2 THEN instr(username, ?1) > 0 ELSE username = ?1 END))"   \
-    " AND (?3 IS NULL OR (CASE WHEN ?4 THEN instr(operation, ?3) > 0 ELSE operation = ?3 END))"   \
-    " AND (?5 IS NULL OR (CASE WHEN ?6 THEN instr(resource_type, ?5) > 0"                         \
+    " WHERE (?1 IS NULL OR (CASE WHEN ?2 THEN instr(username, ?1) > 0 ELSE username = ?1 END))"    \
+    " AND (?3 IS NULL OR (CASE WHEN ?4 THEN instr(operation, ?3) > 0 ELSE operation = ?3 END))"    \
+    " AND (?5 IS NULL OR (CASE WHEN ?6 THEN instr(resource_type, ?5) > 0"                          \
     " ELSE resource_type = ?5 END))"                                                               \
-    " AND (?7 IS NULL OR (CASE WHEN ?8 THEN instr(resource, ?7) > 0 ELSE resource = ?7 END))"     \
+    " AND (?7 IS NULL OR (CASE WHEN ?8 THEN instr(resource, ?7) > 0 ELSE resource = ?7 END))"      \
     " AND (?9 = 0 OR op_time >= ?9) AND (?10 = 0 OR op_time <= ?10)"                               \
     " AND (?11 = 0 OR project_id = ?11)"
 #define AUDIT_COLS                                                                                 \
-    "SELECT id, op_time, username, operation, resource_type, resource, COALESCE(project_id, 0),"  \
+    "SELECT id, op_time, username, operation, resource_type, resource, COALESCE(project_id, 0),"   \
     " client, result FROM audit_log"
 static const char SQL_COUNT[] = "SELECT COUNT(*) FROM audit_log" AUDIT_WHERE;
 static const char SQL_PAGE_DESC[] = AUDIT_COLS AUDIT_WHERE " ORDER BY id DESC LIMIT ?12 OFFSET ?13";

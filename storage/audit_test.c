@@ -53,12 +53,11 @@ static void test_record_flush_list(void)
 
     CHECK_INT_EQ(meta_project_create_full(m, "proj", false, 0, -1, &pid, &e), 0);
     CHECK_INT_EQ(audit_new(&a, m, 0, &e), 0);
-    CHECK_INT_EQ(audit_record(a, "alice", "create", "artifact", "proj/app:v1", "proj", "10.0.0.1",
-                              true),
-                 0);
-    CHECK_INT_EQ(audit_record(a, "bob", "pull", "artifact", "proj/app:v1", "proj", "10.0.0.2",
-                              true),
-                 0);
+    CHECK_INT_EQ(
+            audit_record(a, "alice", "create", "artifact", "proj/app:v1", "proj", "10.0.0.1", true),
+            0);
+    CHECK_INT_EQ(
+            audit_record(a, "bob", "pull", "artifact", "proj/app:v1", "proj", "10.0.0.2", true), 0);
     CHECK_INT_EQ(audit_record(a, "mallory", "login", "user", "mallory", NULL, "10.0.0.3", false),
                  0);
     CHECK_INT_EQ(audit_record(a, "admin", "delete", "project", "gone", "gone", NULL, true), 0);

@@ -252,8 +252,8 @@ static int check_on(struct meta_conn *c, const struct repo_name *repo, const str
     return 0;
 }
 
-int quota_check(struct meta *m, const struct repo_name *repo, const struct digest *d,
-                uint64_t size, struct berr *err)
+int quota_check(struct meta *m, const struct repo_name *repo, const struct digest *d, uint64_t size,
+                struct berr *err)
 {
     struct meta_conn *c = meta_conn_get(m);
     int64_t pid;

@@ -54,8 +54,8 @@ int quota_set(struct meta *m, int64_t project_id, int64_t hard, int64_t *used, s
 /* quota_check: would linking d (size bytes) into repo stay within its project's limit? A digest
  * already linked to any repository of the project adds nothing. 0 when it would, BERR_DENIED
  * when not. Reads only. */
-int quota_check(struct meta *m, const struct repo_name *repo, const struct digest *d,
-                uint64_t size, struct berr *err);
+int quota_check(struct meta *m, const struct repo_name *repo, const struct digest *d, uint64_t size,
+                struct berr *err);
 /* meta_blob_link_quota is meta_blob_link (blob row, repository row, link) preceded, in the same
  * transaction, by quota_check's test. *added (may be NULL) is set when the repository had no link
  * to d before. Nothing is written when it fails. */

@@ -130,7 +130,8 @@ static void test_refusal(void)
     /* 60 + 50 > 100: refused with the exact message, nothing written */
     CHECK_INT_EQ(quota_check(m, &a, &l2, 50, &e), -1);
     CHECK_INT_EQ(e.code, BERR_DENIED);
-    CHECK_STR_EQ(e.msg, "quota exceeded: project lim uses 60 of 100 bytes, this push needs 50 more");
+    CHECK_STR_EQ(e.msg,
+                 "quota exceeded: project lim uses 60 of 100 bytes, this push needs 50 more");
     CHECK_INT_EQ(meta_blob_link_quota(m, &b, &l2, 50, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_DENIED);
     CHECK_INT_EQ(meta_blob_known(m, &l2, &known, &e), 0);
