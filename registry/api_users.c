@@ -8,7 +8,8 @@
  *   2. A new password passes password_policy_check and is stored only as password_hash();
  *      plaintext is wiped (OPENSSL_cleanse) and never logged or echoed.
  *   3. A user name may not start with the robot prefix, so a user can never shadow a robot.
- *   4. After a password change or delete, authn_forget drops the cached logins of that user.
+ *   4. After a password change or delete, authn_forget drops the cached logins of that user
+ *      and api_session_drop_user its web UI sessions (also after a sysadmin change).
  * Thread-safe: per-request state only. */
 #include "registry/api_int.h"
 
@@ -18,6 +19,7 @@
 
 #include "auth/password.h"
 #include "common/mem.h"
+#include "registry/api_session.h"
 
 static json_t *user_json(const struct meta_user_info *u)
 {
@@ -287,6 +289,7 @@ static int user_delete(struct api_call *c, int64_t id)
         meta_user_delete(c->r->reg->meta, id, &e) < 0)
         return api_fail_berr(c, &e);
     authn_forget(c->r->reg->authn, u.name);
+    api_session_drop_user(c->r->reg->sessions, u.name);
     OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
     return api_reply_empty(c, MHD_HTTP_OK);
 }
@@ -339,6 +342,7 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
         rc = api_fail_berr(c, &e);
     } else {
         authn_forget(c->r->reg->authn, u.name);
+        api_session_drop_user(c->r->reg->sessions, u.name);
         rc = api_reply_empty(c, MHD_HTTP_OK);
     }
     OPENSSL_cleanse(hash, sizeof(hash));
@@ -386,6 +390,7 @@ static int set_sysadmin(struct api_call *c, int64_t id, bool flag)
         return api_fail_berr(c, &e);
     OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
     authn_forget(c->r->reg->authn, u.name);
+    api_session_drop_user(c->r->reg->sessions, u.name);
     return api_reply_empty(c, MHD_HTTP_OK);
 }
 

@@ -86,6 +86,20 @@ RSECRET=$(jq -r '.secret' "$R_BODY")
 req_anon POST /c/login --data-urlencode "principal=$RNAME" --data-urlencode "password=$RSECRET"
 check_status "robot UI login -> 401" 401
 
+# a password change ends the user's sessions
+SPW="Se-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')x9"
+req POST $API/users "${J[@]}" --data-binary "{\"username\":\"suser\",\"password\":\"$SPW\",\"email\":\"s@example.com\",\"realname\":\"S\"}"
+check_status "create suser" 201
+SUID=$(hdr Location | sed 's#.*/##')
+req_anon POST /c/login --data-urlencode "principal=suser" --data-urlencode "password=$SPW"
+SSID=$(hdr Set-Cookie | sed 's/^sid=\([0-9a-f]*\);.*/\1/')
+req_anon GET $API/users/current -b "sid=$SSID"
+check_status "suser session works" 200
+req PUT "$API/users/$SUID/password" "${J[@]}" --data-binary "{\"new_password\":\"${SPW}N\"}"
+check_status "admin resets suser's password" 200
+req_anon GET $API/users/current -b "sid=$SSID"
+check_err "session dropped after the password change" 401 UNAUTHORIZED
+
 # logout ends the session
 req_anon GET /c/log_out -b "sid=$SID"
 check_status "GET /c/log_out -> 200" 200
