@@ -225,9 +225,9 @@ int cmd_gc(int argc, char **argv)
     opts.progress = print_progress;
     berr_clear(&err);
     rc = gc_run(&st, s.m, s.bs, s.um, &opts, &err);
-    printf("%s%u unreferenced blobs (%llu bytes), %u orphan files (%llu bytes), "
-           "%u upload sessions\n",
-           a.dry_run ? "would remove " : "removed ", st.blobs_removed,
+    printf("%s%u dangling repository links, %u unreferenced blobs (%llu bytes), "
+           "%u orphan files (%llu bytes), %u upload sessions\n",
+           a.dry_run ? "would remove " : "removed ", st.links_removed, st.blobs_removed,
            (unsigned long long)st.blob_bytes, st.orphans_removed,
            (unsigned long long)st.orphan_bytes, st.uploads_removed);
     if (st.bad_names > 0)

@@ -240,6 +240,10 @@ int gc_run(struct gc_stats *out, struct meta *m, struct blob_store *bs, struct u
     g.before = now - opts->window_s;
     g.err = &lerr;
 
+    /* first drop links that deleted manifests left behind: their blobs then count as
+     * unreferenced in the same run (a dry run only counts them, so it under-reports those) */
+    if (meta_gc_unlink_dangling(m, g.before, opts->dry_run, &out->links_removed, &lerr) < 0)
+        goto fail;
     if (sweep_unreferenced(&g) < 0)
         goto fail;
 
@@ -257,9 +261,9 @@ int gc_run(struct gc_stats *out, struct meta *m, struct blob_store *bs, struct u
             goto fail;
     }
     log_msg(LOG_INFO,
-            "gc%s: %u unreferenced blobs (%llu bytes), %u orphan files (%llu bytes), "
-            "%u uploads",
-            opts->dry_run ? " (dry run)" : "", out->blobs_removed,
+            "gc%s: %u dangling links, %u unreferenced blobs (%llu bytes), %u orphan files "
+            "(%llu bytes), %u uploads",
+            opts->dry_run ? " (dry run)" : "", out->links_removed, out->blobs_removed,
             (unsigned long long)out->blob_bytes, out->orphans_removed,
             (unsigned long long)out->orphan_bytes, out->uploads_removed);
     return 0;

@@ -31,6 +31,7 @@ struct gc_opts {
 };
 
 struct gc_stats {
+    unsigned links_removed; /* repository links no manifest of the repository lists */
     unsigned blobs_removed; /* unreferenced blobs: row and file (or would be, in a dry run) */
     uint64_t blob_bytes;
     unsigned orphans_removed; /* files under blobs/ without a row */

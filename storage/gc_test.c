@@ -104,6 +104,23 @@ static void count_progress(const char *phase, uint64_t done, uint64_t bytes, voi
     progress_calls++;
 }
 
+/* put_manifest records a manifest of repo listing one blob (the bytes need not be JSON here:
+ * meta only needs the digest, and the file makes it a real blob) */
+static void put_manifest(struct fixture *f, const char *bytes, const struct repo_name *repo,
+                         const struct digest *listed)
+{
+    struct meta_manifest_in in;
+    struct berr err;
+
+    memset(&in, 0, sizeof(in));
+    CHECK_INT_EQ(blob_store_put_buf(f->bs, bytes, strlen(bytes), &in.digest, &err), 0);
+    in.media_type = "application/vnd.oci.image.manifest.v1+json";
+    in.size = strlen(bytes);
+    in.blobs = listed;
+    in.nblobs = 1;
+    CHECK_INT_EQ(meta_manifest_put(f->m, repo, &in, &err), 0);
+}
+
 static void test_gc(void)
 {
     struct fixture f;
@@ -118,6 +135,9 @@ static void test_gc(void)
     put_linked(&f, "keep me", &f.app, &keep);
     put_linked(&f, "shared", &f.app, &shared);
     CHECK_INT_EQ(meta_blob_link(f.m, &f.other, &shared, 6, &err), 0);
+    /* links stay only while a manifest of the repository lists the blob */
+    put_manifest(&f, "manifest of app", &f.app, &keep);
+    put_manifest(&f, "manifest of other", &f.other, &shared);
     CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &shared, &err), 0); /* still in other */
     put_linked(&f, "drop me!", &f.app, &dropped);
     CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &dropped, &err), 0);
@@ -162,6 +182,7 @@ static void test_gc(void)
     /* the real run */
     o.dry_run = false;
     CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.links_removed, 0);
     CHECK_INT_EQ(st.blobs_removed, 2);
     CHECK_INT_EQ(st.blob_bytes, 8);
     CHECK_INT_EQ(st.orphans_removed, 1);
@@ -248,6 +269,45 @@ static void collect_report(enum fsck_kind kind, const char *what, void *ctx)
     CHECK(what != NULL && what[0] != '\0');
     CHECK(strcmp(fsck_kind_name(kind), "unknown") != 0);
     s->n[kind]++;
+}
+
+/* A deleted manifest leaves its layer links behind; gc drops them once they are older than the
+ * window, and the blobs then go too. A link still listed by another manifest stays. */
+static void test_gc_dangling_links(void)
+{
+    struct fixture f;
+    struct digest layer, kept, man;
+    struct gc_opts o;
+    struct gc_stats st;
+    struct berr err;
+
+    fx_open(&f);
+    put_linked(&f, "layer of a deleted image", &f.app, &layer);
+    put_linked(&f, "layer still used", &f.app, &kept);
+    put_manifest(&f, "image to delete", &f.app, &layer);
+    CHECK_INT_EQ(digest_of(&man, "image to delete", strlen("image to delete")), 0);
+    put_manifest(&f, "image kept", &f.app, &kept);
+    CHECK_INT_EQ(meta_manifest_delete(f.m, &f.app, &man, &err), 0);
+
+    memset(&o, 0, sizeof(o));
+    o.window_s = 3600; /* within the window: the link may belong to a push in flight */
+    o.upload_age_s = -1;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.links_removed, 0);
+    CHECK(row_exists(&f, &layer));
+
+    o.now = now_s() + 7200;
+    o.window_s = 60;
+    o.dry_run = true;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.links_removed, 1);
+    CHECK(row_exists(&f, &layer));
+    o.dry_run = false;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, f.um, &o, &err), 0);
+    CHECK_INT_EQ(st.links_removed, 1);
+    CHECK(!row_exists(&f, &layer) && !file_exists(&f, &layer));
+    CHECK(row_exists(&f, &kept) && file_exists(&f, &kept));
+    fx_close(&f);
 }
 
 static void test_fsck(void)
@@ -388,6 +448,7 @@ int main(void)
 {
     TEST_RUN(test_gc);
     TEST_RUN(test_gc_keeps_manifest_blobs);
+    TEST_RUN(test_gc_dangling_links);
     TEST_RUN(test_fsck);
     TEST_RUN(test_alloc_failures);
     return test_summary();

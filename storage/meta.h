@@ -180,6 +180,12 @@ int meta_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void
 /* meta_blob_forget deletes a blob row if, inside the same transaction, it is still unreferenced;
  * *forgotten says whether it was. gc removes the file only after this. */
 int meta_blob_forget(struct meta *m, const struct digest *d, bool *forgotten, struct berr *err);
+/* meta_gc_unlink_dangling removes repository links created before `before` whose blob no
+ * manifest of that repository lists (left by deleted manifests or abandoned pushes), so the
+ * blob stops counting towards the project's quota and becomes collectable. *n counts them
+ * (with dry_run: counts only). */
+int meta_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsigned *n,
+                            struct berr *err);
 /* meta_blob_known: *known set when a blob row exists for d (fsck). */
 int meta_blob_known(struct meta *m, const struct digest *d, bool *known, struct berr *err);
 /* meta_blobs_all calls fn for every blob row (fsck). */

@@ -28,6 +28,18 @@ static const char SQL_GC_PAGE[] =
         " AND" SQL_UNREFERENCED " ORDER BY b.digest LIMIT ?3";
 static const char SQL_BLOB_FORGET[] =
         "DELETE FROM blobs AS b WHERE b.digest = ?1 AND" SQL_UNREFERENCED;
+/* A repository link is dangling when no manifest of that repository lists the blob and the
+ * blob is not itself a manifest of it: left behind by a deleted manifest, or by a push that
+ * never finished. Only links older than the window are touched, so layers uploaded for a
+ * manifest still on its way stay. */
+#define SQL_DANGLING                                                                               \
+    " rb.created_at < ?1"                                                                          \
+    " AND NOT EXISTS (SELECT 1 FROM manifest_blobs mb"                                             \
+    "                 WHERE mb.repo_id = rb.repo_id AND mb.digest = rb.digest)"                    \
+    " AND NOT EXISTS (SELECT 1 FROM manifests m"                                                   \
+    "                 WHERE m.repo_id = rb.repo_id AND m.digest = rb.digest)"
+static const char SQL_DANGLING_DELETE[] = "DELETE FROM repo_blobs AS rb WHERE" SQL_DANGLING;
+static const char SQL_DANGLING_COUNT[] = "SELECT COUNT(*) FROM repo_blobs AS rb WHERE" SQL_DANGLING;
 static const char SQL_BLOB_KNOWN[] = "SELECT 1 FROM blobs WHERE digest = ?1";
 static const char SQL_BLOBS_PAGE[] =
         "SELECT digest FROM blobs WHERE digest > ?1 ORDER BY digest LIMIT ?2";
@@ -145,4 +157,37 @@ int meta_blobs_all(struct meta *m, meta_digest_fn fn, void *ctx, struct berr *er
 
     rc = meta_page_strings(m, blobs_query, NULL, NULL, UINT_MAX, digest_cb_call, &cb, NULL, err);
     return cb.bad ? -1 : rc;
+}
+
+int meta_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsigned *n,
+                            struct berr *err)
+{
+    struct meta_conn *c;
+    sqlite3_stmt *st;
+    int64_t count = 0;
+    int rc;
+
+    *n = 0;
+    rc = meta_write_begin(&c, m, err);
+    if (rc < 0)
+        return -1;
+    if (dry_run) {
+        rc = meta_stmt(&st, c, META_Q_DANGLING_COUNT, SQL_DANGLING_COUNT, err);
+        if (rc == 0)
+            rc = meta_bind_i64(c, st, 1, before, err);
+        if (rc == 0)
+            rc = meta_step_i64(c, st, &count, err) < 0 ? -1 : 0;
+    } else {
+        rc = meta_stmt(&st, c, META_Q_DANGLING_DELETE, SQL_DANGLING_DELETE, err);
+        if (rc == 0)
+            rc = meta_bind_i64(c, st, 1, before, err);
+        if (rc == 0)
+            rc = meta_exec(c, st, err);
+        if (rc == 0)
+            count = sqlite3_changes(c->db);
+    }
+    rc = meta_write_end(c, rc, err);
+    if (rc == 0 && count > 0)
+        *n = count > UINT_MAX ? UINT_MAX : (unsigned)count;
+    return rc;
 }
