@@ -252,6 +252,14 @@ static enum MHD_Result queue(struct conn_ctx *c, struct reply *rep)
         MHD_destroy_response(rep->resp);
         return MHD_NO;
     }
+    if (status == MHD_HTTP_TOO_MANY_REQUESTS && r->retry_after_s > 0) {
+        char ra[16];
+        (void)snprintf(ra, sizeof(ra), "%u", r->retry_after_s); /* fits */
+        if (add_header(rep->resp, MHD_HTTP_HEADER_RETRY_AFTER, ra) < 0) {
+            MHD_destroy_response(rep->resp);
+            return MHD_NO;
+        }
+    }
     (void)add_header(rep->resp, "X-Content-Type-Options", "nosniff"); /* advisory only */
     r->status = status;
     r->bytes_out = rep->len;
