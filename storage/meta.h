@@ -32,7 +32,8 @@ struct meta;
 
 /* meta_open opens (creating) the database at path, sets WAL, foreign_keys, busy timeout on
  * pool_size connections (1..256; a call waits while all are borrowed), runs the numbered
- * migrations up to the newest, and makes sure the project `library` (public) exists. A database
+ * migrations up to the newest, and makes sure the project `library` exists (private: anonymous
+ * pull is opt-in; PUT /api/v2.0/projects/library {"metadata":{"public":"true"}} opens it). A database
  * migrated by a newer binary is refused (BERR_INTERNAL, the message names both versions).
  * *out is new (meta_close), NULL on failure. meta_close(NULL) is a no-op; no call may be
  * running. */

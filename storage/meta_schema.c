@@ -192,7 +192,7 @@ static const char SQL_MIGRATION_DONE[] =
         "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)";
 static const char SQL_LIBRARY[] =
         "INSERT INTO projects(name, public, owner_id, created_at, updated_at)"
-        " VALUES ('library', 1, NULL, ?1, ?1) ON CONFLICT(name) DO NOTHING";
+        " VALUES ('library', 0, NULL, ?1, ?1) ON CONFLICT(name) DO NOTHING";
 
 /* ---- version and migrations ---- */
 

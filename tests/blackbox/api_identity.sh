@@ -30,6 +30,7 @@ adm_json() { as_json "$ADMIN_USER:$ADMIN_PASS" "$@"; }
 id_from_location() { hdr Location | sed 's#.*/##'; }
 
 srv_start
+project_public library # the tests below were written for a public library
 
 # --- ping and basics ----------------------------------------------------------------------------
 req_anon GET $API/ping

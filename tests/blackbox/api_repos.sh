@@ -67,6 +67,7 @@ wait_jq() {
 }
 
 conf_start "$conf_fast"
+project_public library # the tests below were written for a public library
 
 # --- identity: users, projects, members --------------------------------------------------------
 DEV_PASS=$(pw)

@@ -7,6 +7,7 @@
 . "$(dirname "$0")/lib_auth.sh"
 
 srv_start
+project_public library # the tests below were written for a public library
 
 # --- docker login: challenge, token with Basic, /v2/ with Bearer ----------------------------------
 req_anon GET /v2/

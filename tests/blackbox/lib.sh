@@ -618,3 +618,10 @@ srv_stop() {
 
 # srv_is_berth: true for the Berth target (for tests whose store layout is Berth's own).
 srv_is_berth() { [ "$SRV_KIND" = berth ]; }
+
+# project_public NAME: open a project to anonymous pulls (library is private on a new server).
+project_public() {
+    req PUT "/api/v2.0/projects/$1" -H 'Content-Type: application/json' \
+        --data '{"metadata":{"public":"true"}}'
+    [ "$R_STATUS" = 200 ] || { echo "# project_public $1: status $R_STATUS" >&2; return 1; }
+}

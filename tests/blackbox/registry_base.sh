@@ -28,17 +28,18 @@ check_hdr_present "wrong password answer carries WWW-Authenticate" WWW-Authentic
 req_as "nosuchuser:whatever" GET /v2/
 check_err "GET /v2/ with an unknown user -> 401 UNAUTHORIZED" 401 UNAUTHORIZED
 
-# library is public: anonymous reads reach the repository (unknown here); a private project
-# answers 401 with a challenge
+# library is private on a new server: anonymous reads get a challenge; a public project lets
+# them reach the repository (unknown here)
 req_anon GET "/v2/library/x/tags/list"
-check_err "public project, anonymous read of an unknown repository -> 404 NAME_UNKNOWN" 404 NAME_UNKNOWN
+check_err "private library, repository route without credentials -> 401 UNAUTHORIZED" 401 UNAUTHORIZED
 req POST "/api/v2.0/projects" -H 'Content-Type: application/json' \
-    --data '{"project_name":"privbase","metadata":{"public":"false"}}'
-check_status "create a private project through the API" 201
-req_anon GET "/v2/privbase/x/tags/list"
-check_err "private project, repository route without credentials -> 401 UNAUTHORIZED" 401 UNAUTHORIZED
+    --data '{"project_name":"pubbase","metadata":{"public":"true"}}'
+check_status "create a public project through the API" 201
+req_anon GET "/v2/pubbase/x/tags/list"
+check_err "public project, anonymous read of an unknown repository -> 404 NAME_UNKNOWN" 404 NAME_UNKNOWN
+req_anon GET "/v2/library/x/tags/list"
 check_hdr_match "401 carries a Bearer challenge for the repository" Www-Authenticate \
-    'Bearer realm=".*/service/token",service="[^"]+",scope="repository:privbase/x:pull"'
+    'Bearer realm=".*/service/token",service="[^"]+",scope="repository:library/x:pull"'
 
 req_anon POST "/v2/library/x/blobs/uploads/"
 check_err "upload without credentials -> 401 UNAUTHORIZED" 401 UNAUTHORIZED

@@ -145,6 +145,6 @@ push_image "$other" v1 "$img"
 req GET "/v2/$other/referrers/$subject"
 check_jq "referrers are per repository" '.manifests == []'
 req_anon GET "/v2/$repo/referrers/$subject"
-check_status "referrers of the public project without credentials -> 200 (anonymous pull)" 200
+check_err "referrers of the private library without credentials -> 401 UNAUTHORIZED" 401 UNAUTHORIZED
 
 finish

@@ -115,6 +115,6 @@ check_eq "_catalog pages together give every name once" \
 req_anon GET "/v2/_catalog"
 check_err "_catalog without credentials -> 401 UNAUTHORIZED" 401 UNAUTHORIZED
 req_anon GET "/v2/$repo/tags/list"
-check_status "tags/list of the public project without credentials -> 200 (anonymous pull)" 200
+check_err "tags/list of the private library without credentials -> 401 UNAUTHORIZED" 401 UNAUTHORIZED
 
 finish
