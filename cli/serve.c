@@ -172,8 +172,7 @@ int cmd_serve(int argc, char **argv)
     }
     /* the token signing key: made on the first start (mode 0600), loaded once */
     n = snprintf(path, sizeof(path), "%s/token.key", cfg.data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path) ||
-        tok_key_load_or_create(&reg.tokkey, path, &err) < 0) {
+    if (n < 0 || (size_t)n >= sizeof(path) || tok_key_load_or_create(&reg.tokkey, path, &err) < 0) {
         log_msg(LOG_ERROR, "token key %s: %s", path, err.msg);
         goto out;
     }

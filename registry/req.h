@@ -147,15 +147,15 @@ int token_handle(struct req *r, struct reply *out);
 int api_handle(struct req *r, struct reply *out);
 
 /* ---- handlers (one file per endpoint family) ---- */
-int base_get(struct req *r, struct reply *out);       /* GET /v2/ */
-int blobs_get(struct req *r, struct reply *out);      /* GET/HEAD /v2/<name>/blobs/<digest> */
-int blobs_delete(struct req *r, struct reply *out);   /* DELETE /v2/<name>/blobs/<digest> */
-int manifests_get(struct req *r, struct reply *out);  /* GET/HEAD /v2/<name>/manifests/<ref> */
-int manifests_put(struct req *r, struct reply *out);  /* PUT, body in r->body */
+int base_get(struct req *r, struct reply *out);      /* GET /v2/ */
+int blobs_get(struct req *r, struct reply *out);     /* GET/HEAD /v2/<name>/blobs/<digest> */
+int blobs_delete(struct req *r, struct reply *out);  /* DELETE /v2/<name>/blobs/<digest> */
+int manifests_get(struct req *r, struct reply *out); /* GET/HEAD /v2/<name>/manifests/<ref> */
+int manifests_put(struct req *r, struct reply *out); /* PUT, body in r->body */
 int manifests_delete(struct req *r, struct reply *out);
-int tags_list(struct req *r, struct reply *out);      /* GET /v2/<name>/tags/list */
-int catalog_list(struct req *r, struct reply *out);   /* GET /v2/_catalog */
-int referrers_get(struct req *r, struct reply *out);  /* GET /v2/<name>/referrers/<digest> */
+int tags_list(struct req *r, struct reply *out);     /* GET /v2/<name>/tags/list */
+int catalog_list(struct req *r, struct reply *out);  /* GET /v2/_catalog */
+int referrers_get(struct req *r, struct reply *out); /* GET /v2/<name>/referrers/<digest> */
 
 /* Uploads (registry/uploads.c). uploads_begin runs before the body: it may answer at once
  * (*done set: mounts, a POST that only opens a session, early errors); otherwise the body goes

@@ -208,8 +208,8 @@ static int catalog_add(const char *s, void *ctx)
         return 0; /* cannot be in the store; never shown */
     repo_name_project(&name, project, sizeof(project));
     if (cf->project[0] == '\0' || strcmp(project, cf->project) != 0) {
-        if (authz_project_actions(cf->r->reg, &cf->r->who, project, &acts, &created,
-                                  &cf->r->err) < 0) {
+        if (authz_project_actions(cf->r->reg, &cf->r->who, project, &acts, &created, &cf->r->err) <
+            0) {
             cf->failed = true;
             return -1;
         }

@@ -461,7 +461,7 @@ static void test_stats(void)
 
     setup(&f, "stats.db");
     CHECK_INT_EQ(meta_stats_get(f.m, true, 0, &s, &e), 0);
-    CHECK_INT_EQ(s.public_project_count, 1); /* pub */
+    CHECK_INT_EQ(s.public_project_count, 1);  /* pub */
     CHECK_INT_EQ(s.private_project_count, 2); /* library (private by default) and p1 */
     CHECK_INT_EQ(s.total_project_count, 3);
     CHECK_INT_EQ(s.public_repo_count, 1);
