@@ -12,41 +12,12 @@
 #include "common/test.h"
 #include "common/util.h"
 
-static char tmpdir[] = "/tmp/berth-browse-test-XXXXXX";
-
-static struct repo_name rn(const char *s)
-{
-    struct repo_name r;
-    struct berr e;
-
-    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
-        abort();
-    return r;
-}
-
-static struct digest dig(const char *content)
-{
-    struct digest d;
-
-    if (digest_of(&d, content, strlen(content)) < 0)
-        abort();
-    return d;
-}
-
-static struct tag mktag(const char *s)
-{
-    struct tag t;
-    struct berr e;
-
-    if (tag_parse(&t, s, strlen(s), &e) < 0)
-        abort();
-    return t;
-}
+static char tmpdir[64];
 
 static void blob(struct meta *m, const char *repo, const char *content, uint64_t size)
 {
-    struct repo_name r = rn(repo);
-    struct digest d = dig(content);
+    struct repo_name r = test_repo_name(repo);
+    struct digest d = test_digest_of(content);
     struct berr e;
 
     if (meta_blob_link(m, &r, &d, size, &e) < 0)
@@ -56,28 +27,28 @@ static void blob(struct meta *m, const char *repo, const char *content, uint64_t
 static void image(struct meta *m, const char *repo, const char *content, const char *b1,
                   const char *b2, const char *tag1, const char *tag2)
 {
-    struct repo_name r = rn(repo);
+    struct repo_name r = test_repo_name(repo);
     struct meta_manifest_in in;
     struct digest blobs[2];
     struct tag tags[2];
     struct berr e;
 
     memset(&in, 0, sizeof(in));
-    in.digest = dig(content);
+    in.digest = test_digest_of(content);
     in.media_type = "application/vnd.oci.image.manifest.v1+json";
     in.artifact_type = "application/vnd.oci.image.config.v1+json";
     in.size = strlen(content);
-    blobs[0] = dig(b1);
+    blobs[0] = test_digest_of(b1);
     in.nblobs = 1;
     if (b2 != NULL) {
-        blobs[1] = dig(b2);
+        blobs[1] = test_digest_of(b2);
         in.nblobs = 2;
     }
     in.blobs = blobs;
     if (tag1 != NULL)
-        tags[in.ntags++] = mktag(tag1);
+        tags[in.ntags++] = test_tag(tag1);
     if (tag2 != NULL)
-        tags[in.ntags++] = mktag(tag2);
+        tags[in.ntags++] = test_tag(tag2);
     in.tags = tags;
     if (meta_manifest_put(m, &r, &in, &e) < 0) {
         fprintf(stderr, "put: %s\n", e.msg);
@@ -217,9 +188,9 @@ static void test_repo_get_update_delete(void)
     struct berr e;
 
     setup(&f, "repo1.db");
-    app = rn("pub/app");
-    secret = rn("p1/secret");
-    none = rn("pub/none");
+    app = test_repo_name("pub/app");
+    secret = test_repo_name("p1/secret");
+    none = test_repo_name("pub/none");
     CHECK(longdesc != NULL);
     CHECK_INT_EQ(meta_repo_info_get(f.m, &app, &info, &e), 0);
     CHECK_STR_EQ(info.name, "pub/app");
@@ -257,8 +228,8 @@ static void test_artifacts(void)
     struct meta_artifact a;
     struct meta_artifact_q q;
     struct meta_repo_info info;
-    struct repo_name app = rn("pub/app");
-    struct digest m1 = dig("m1-content"), m2 = dig("m2-content-longer");
+    struct repo_name app = test_repo_name("pub/app");
+    struct digest m1 = test_digest_of("m1-content"), m2 = test_digest_of("m2-content-longer");
     struct berr e;
     size_t n = 0;
     int64_t total = 0;
@@ -335,9 +306,9 @@ static void test_index(void)
     struct meta_repo_info info;
     struct meta_manifest_in in;
     struct meta_child ch[2];
-    struct repo_name app = rn("pub/app");
-    struct digest m1 = dig("m1-content"), m2 = dig("m2-content-longer");
-    struct tag t = mktag("multi");
+    struct repo_name app = test_repo_name("pub/app");
+    struct digest m1 = test_digest_of("m1-content"), m2 = test_digest_of("m2-content-longer");
+    struct tag t = test_tag("multi");
     const char *idx = "index-content";
     struct berr e;
     size_t n = 0;
@@ -358,7 +329,7 @@ static void test_index(void)
     (void)snprintf(ch[1].arch, sizeof(ch[1].arch), "arm64");
     (void)snprintf(ch[1].variant, sizeof(ch[1].variant), "v8");
     memset(&in, 0, sizeof(in));
-    in.digest = dig(idx);
+    in.digest = test_digest_of(idx);
     in.media_type = "application/vnd.oci.image.index.v1+json";
     in.size = strlen(idx);
     in.children = ch;
@@ -400,10 +371,10 @@ static void test_tags(void)
     struct meta_list_q q;
     struct meta_artifact a1, a2, s;
     struct meta_repo_info app, secret;
-    struct repo_name rapp = rn("pub/app"), rsecret = rn("p1/secret");
-    struct digest m1 = dig("m1-content"), m2 = dig("m2-content-longer");
-    struct digest s1 = dig("s-content");
-    struct tag v3 = mktag("v3"), v1 = mktag("v1");
+    struct repo_name rapp = test_repo_name("pub/app"), rsecret = test_repo_name("p1/secret");
+    struct digest m1 = test_digest_of("m1-content"), m2 = test_digest_of("m2-content-longer");
+    struct digest s1 = test_digest_of("s-content");
+    struct tag v3 = test_tag("v3"), v1 = test_tag("v1");
     struct berr e;
     size_t n = 0;
     int64_t total = 0;
@@ -480,13 +451,13 @@ static void test_stats(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 1;
+    test_mkdtemp(tmpdir, sizeof(tmpdir), "browse-test");
     TEST_RUN(test_repo_list);
     TEST_RUN(test_repo_get_update_delete);
     TEST_RUN(test_artifacts);
     TEST_RUN(test_index);
     TEST_RUN(test_tags);
     TEST_RUN(test_stats);
+    test_rm_rf(tmpdir);
     return test_summary();
 }

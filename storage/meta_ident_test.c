@@ -11,7 +11,7 @@
 #include "common/test.h"
 #include "common/util.h"
 
-static char tmpdir[] = "/tmp/berth-ident-test-XXXXXX";
+static char tmpdir[64];
 static int dbseq;
 
 static struct meta *open_fresh(void)
@@ -46,16 +46,6 @@ static int64_t mkuser(struct meta *m, const char *name, bool admin)
     if (meta_user_create(m, name, "pbkdf2-sha256$1000$c2FsdA==$aGFzaA==", admin, &id, &e) < 0)
         abort();
     return id;
-}
-
-static struct repo_name rn(const char *s)
-{
-    struct repo_name r;
-    struct berr e;
-
-    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
-        abort();
-    return r;
 }
 
 static void test_schema(void)
@@ -168,7 +158,7 @@ static void test_projects(void)
     struct meta_project_info info;
     struct meta_project p;
     struct meta_project_q q;
-    struct repo_name r = rn("team/app");
+    struct repo_name r = test_repo_name("team/app");
     struct digest d;
     struct berr e;
     size_t n = 0;
@@ -536,23 +526,13 @@ static void test_alloc_failures(void)
 
 int main(void)
 {
-    char cmd[300];
-
-    if (mkdtemp(tmpdir) == NULL) {
-        perror("mkdtemp");
-        return 1;
-    }
+    test_mkdtemp(tmpdir, sizeof(tmpdir), "ident-test");
     TEST_RUN(test_schema);
     TEST_RUN(test_users);
     TEST_RUN(test_projects);
     TEST_RUN(test_members);
     TEST_RUN(test_robots);
     TEST_RUN(test_alloc_failures);
-    if (snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", tmpdir) < (int)sizeof(cmd)) {
-        FILE *f = popen(cmd, "r");
-
-        if (f != NULL)
-            (void)pclose(f);
-    }
+    test_rm_rf(tmpdir);
     return test_summary();
 }

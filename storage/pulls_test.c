@@ -16,45 +16,16 @@
 #include "storage/meta.h"
 #include "storage/meta_browse.h"
 
-static char tmpdir[] = "/tmp/berth-pulls-test-XXXXXX";
-
-static struct repo_name rn(const char *s)
-{
-    struct repo_name r;
-    struct berr e;
-
-    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
-        abort();
-    return r;
-}
-
-static struct digest dig(const char *content)
-{
-    struct digest d;
-
-    if (digest_of(&d, content, strlen(content)) < 0)
-        abort();
-    return d;
-}
-
-static struct tag mktag(const char *s)
-{
-    struct tag t;
-    struct berr e;
-
-    if (tag_parse(&t, s, strlen(s), &e) < 0)
-        abort();
-    return t;
-}
+static char tmpdir[64];
 
 /* lib/app: m1 tagged v1, and index idx (tag multi) listing m1 */
 static struct meta *setup(const char *file, char *path, size_t cap)
 {
-    struct repo_name app = rn("library/app");
-    struct digest b1 = dig("b1"), m1 = dig("m1");
+    struct repo_name app = test_repo_name("library/app");
+    struct digest b1 = test_digest_of("b1"), m1 = test_digest_of("m1");
     struct meta_manifest_in in;
     struct meta_child ch;
-    struct tag v1 = mktag("v1"), multi = mktag("multi");
+    struct tag v1 = test_tag("v1"), multi = test_tag("multi");
     struct meta *m = NULL;
     struct berr e;
     int n = snprintf(path, cap, "%s/%s", tmpdir, file);
@@ -77,7 +48,7 @@ static struct meta *setup(const char *file, char *path, size_t cap)
     (void)snprintf(ch.media_type, sizeof(ch.media_type), "%s", in.media_type);
     ch.size = 2;
     memset(&in, 0, sizeof(in));
-    in.digest = dig("idx");
+    in.digest = test_digest_of("idx");
     in.media_type = "application/vnd.oci.image.index.v1+json";
     in.size = 3;
     in.children = &ch;
@@ -99,12 +70,12 @@ struct counts {
 
 static void read_counts(struct meta *m, struct counts *c)
 {
-    struct repo_name app = rn("library/app");
+    struct repo_name app = test_repo_name("library/app");
     struct meta_repo_info info;
     struct meta_artifact a;
     struct meta_tag_info t[4];
     struct meta_list_q q;
-    struct digest m1 = dig("m1"), idx = dig("idx");
+    struct digest m1 = test_digest_of("m1"), idx = test_digest_of("idx");
     struct berr e;
     size_t n;
     int64_t total;
@@ -136,9 +107,9 @@ static void test_flush_writes(void)
 {
     char path[256];
     struct meta *m = setup("flush.db", path, sizeof(path));
-    struct repo_name app = rn("library/app");
-    struct digest m1 = dig("m1"), idx = dig("idx");
-    struct tag v1 = mktag("v1"), multi = mktag("multi");
+    struct repo_name app = test_repo_name("library/app");
+    struct digest m1 = test_digest_of("m1"), idx = test_digest_of("idx");
+    struct tag v1 = test_tag("v1"), multi = test_tag("multi");
     struct pulls *p = NULL;
     struct counts c;
     struct berr e;
@@ -177,7 +148,7 @@ static void test_flush_writes(void)
     CHECK_INT_EQ(c.repo, 5);
     /* pulls of something that is gone write nothing and fail nothing */
     {
-        struct repo_name gone = rn("library/gone");
+        struct repo_name gone = test_repo_name("library/gone");
         CHECK_INT_EQ(pulls_record(p, &gone, &m1, &v1, 10, &e), 0);
         CHECK_INT_EQ(pulls_flush(p, &flushed, &e), 0);
         CHECK_INT_EQ(flushed, 1);
@@ -190,9 +161,9 @@ static void test_full_table(void)
 {
     char path[256];
     struct meta *m = setup("full.db", path, sizeof(path));
-    struct repo_name app = rn("library/app");
-    struct digest m1 = dig("m1"), idx = dig("idx");
-    struct tag v1 = mktag("v1");
+    struct repo_name app = test_repo_name("library/app");
+    struct digest m1 = test_digest_of("m1"), idx = test_digest_of("idx");
+    struct tag v1 = test_tag("v1");
     struct pulls *p = NULL;
     struct counts c;
     struct berr e;
@@ -220,9 +191,9 @@ static void test_flush_failure(void)
 {
     char path[256];
     struct meta *m = setup("fail.db", path, sizeof(path));
-    struct repo_name app = rn("library/app");
-    struct digest m1 = dig("m1");
-    struct tag v1 = mktag("v1");
+    struct repo_name app = test_repo_name("library/app");
+    struct digest m1 = test_digest_of("m1");
+    struct tag v1 = test_tag("v1");
     struct pulls *p = NULL;
     struct counts c;
     struct berr e;
@@ -269,9 +240,9 @@ struct worker {
 static void *record_main(void *arg)
 {
     struct worker *w = arg;
-    struct repo_name app = rn("library/app");
-    struct digest m1 = dig("m1"), idx = dig("idx");
-    struct tag v1 = mktag("v1");
+    struct repo_name app = test_repo_name("library/app");
+    struct digest m1 = test_digest_of("m1"), idx = test_digest_of("idx");
+    struct tag v1 = test_tag("v1");
     struct berr e;
 
     for (int i = 0; i < PER_THREAD; i++) {
@@ -350,8 +321,8 @@ static void test_oom(void)
 {
     char path[256];
     struct meta *m = setup("oom.db", path, sizeof(path));
-    struct repo_name app = rn("library/app");
-    struct digest m1 = dig("m1");
+    struct repo_name app = test_repo_name("library/app");
+    struct digest m1 = test_digest_of("m1");
     struct pulls *p = NULL;
     struct counts c;
     struct berr e;
@@ -390,13 +361,13 @@ static void test_oom(void)
 
 int main(void)
 {
-    if (mkdtemp(tmpdir) == NULL)
-        return 1;
+    test_mkdtemp(tmpdir, sizeof(tmpdir), "pulls-test");
     mem_install_json();
     TEST_RUN(test_flush_writes);
     TEST_RUN(test_full_table);
     TEST_RUN(test_flush_failure);
     TEST_RUN(test_concurrency);
     TEST_RUN(test_oom);
+    test_rm_rf(tmpdir);
     return test_summary();
 }

@@ -27,25 +27,6 @@ static struct meta *open_fresh(unsigned pool)
     return m;
 }
 
-static struct digest dig(const char *content)
-{
-    struct digest d;
-
-    if (digest_of(&d, content, strlen(content)) < 0)
-        abort();
-    return d;
-}
-
-static struct repo_name rn(const char *s)
-{
-    struct repo_name r;
-    struct berr e;
-
-    if (repo_name_parse(&r, s, strlen(s), &e) < 0)
-        abort();
-    return r;
-}
-
 static int64_t usage(struct meta *m, int64_t pid)
 {
     struct berr e;
@@ -59,8 +40,9 @@ static int64_t usage(struct meta *m, int64_t pid)
 static void test_usage_distinct(void)
 {
     struct meta *m = open_fresh(2);
-    struct repo_name a = rn("p1/a"), b = rn("p1/b"), o = rn("p2/x");
-    struct digest l1 = dig("layer1"), l2 = dig("layer2");
+    struct repo_name a = test_repo_name("p1/a"), b = test_repo_name("p1/b"),
+                     o = test_repo_name("p2/x");
+    struct digest l1 = test_digest_of("layer1"), l2 = test_digest_of("layer2");
     struct meta_manifest_in in;
     struct quota_info qi;
     struct berr e;
@@ -89,7 +71,7 @@ static void test_usage_distinct(void)
     /* a manifest's own bytes count too */
     CHECK_INT_EQ(meta_blob_link_quota(m, &a, &l2, 200, NULL, &e), 0);
     memset(&in, 0, sizeof(in));
-    in.digest = dig("{manifest}");
+    in.digest = test_digest_of("{manifest}");
     in.media_type = "application/vnd.oci.image.manifest.v1+json";
     in.size = 10;
     in.blobs = &l1;
@@ -118,8 +100,9 @@ static void test_usage_distinct(void)
 static void test_refusal(void)
 {
     struct meta *m = open_fresh(2);
-    struct repo_name a = rn("lim/a"), b = rn("lim/b");
-    struct digest l1 = dig("one"), l2 = dig("two"), l3 = dig("three");
+    struct repo_name a = test_repo_name("lim/a"), b = test_repo_name("lim/b");
+    struct digest l1 = test_digest_of("one"), l2 = test_digest_of("two"),
+                  l3 = test_digest_of("three");
     struct berr e;
     bool known = true;
     int64_t pid, used = -1;
@@ -161,7 +144,7 @@ static void test_refusal(void)
 
     /* unknown project */
     {
-        struct repo_name x = rn("nope/x");
+        struct repo_name x = test_repo_name("nope/x");
         CHECK_INT_EQ(meta_blob_link_quota(m, &x, &l3, 1, NULL, &e), -1);
         CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
         CHECK_INT_EQ(quota_check(m, &x, &l3, 1, &e), -1);
@@ -219,8 +202,8 @@ static void *race_one(void *arg)
 
     (void)snprintf(content, sizeof(content), "racer-%d", r->i);
     (void)snprintf(name, sizeof(name), "race/r%d", r->i % 3);
-    repo = rn(name);
-    d = dig(content);
+    repo = test_repo_name(name);
+    d = test_digest_of(content);
     r->rc = meta_blob_link_quota(r->m, &repo, &d, 10, NULL, &e);
     r->code = r->rc < 0 ? e.code : BERR_OK;
     return NULL;
