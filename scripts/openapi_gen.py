@@ -143,6 +143,7 @@ paths["/quotas/{id}"] = O([
     ("get", op("Get a quota", "quota", [P["id"]], merge(ok(ref("Quota")), err(401, 403, 404)))),
     ("put", op("Set a project's storage limit (sysadmin)", "quota", [P["id"]], merge(ok(), err(400, 401, 403, 404)), body=ref("QuotaUpdateReq")))])
 paths["/audit-logs"] = {"get": op("Audit log entries the caller may see", "auditlog", PAGING, merge(ok(arr(ref("AuditLog")), paged=True), err(400, 401)))}
+paths["/system/purgeaudit"] = {"post": op("Remove audit entries older than retention_hours, now (sysadmin)", "auditlog", [], merge(ok({"type": Ob, "properties": {"removed": {"type": I}}}), err(400, 401, 403)), body={"type": Ob, "properties": {"retention_hours": {"type": I}}})}
 responses = O(("E%d" % c, {"description": d, "content": {"application/json": {"schema": ref("Errors")}}}) for c, d in [(400, "Bad request"), (401, "Unauthorized"), (403, "Forbidden"), (404, "Not found"), (405, "Method not allowed"), (409, "Conflict"), (412, "Precondition failed"), (500, "Internal error")])
 doc = O([("openapi", "3.0.3"),
   ("info", O([("title", "Berth management API"), ("version", "2.0"), ("description", "Harbor-compatible /api/v2.0 subset served by Berth: Harbor's paths, JSON field names, status codes, paging (page, page_size, X-Total-Count, Link) and error body {\"errors\":[{\"code\",\"message\"}]}. Berth extensions: pull_count on artifacts and tags.")])),
