@@ -195,13 +195,13 @@ static int bind_text_or_empty(struct meta_conn *c, sqlite3_stmt *st, int idx, co
 /* write_batch inserts events in one transaction */
 static int write_batch(struct meta *m, const struct audit_event *ev, size_t n, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     if (sqlite3_prepare_v2(c->db, SQL_INSERT, -1, &st, NULL) != SQLITE_OK)
         rc = meta_fail(c, "prepare", err);
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -228,9 +228,7 @@ static int write_batch(struct meta *m, const struct audit_event *ev, size_t n, s
             rc = meta_exec(c, st, err);
     }
     (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 
@@ -470,16 +468,16 @@ int audit_list(struct meta *m, const struct audit_q *q, struct audit_event *out,
 
 int audit_purge(struct meta *m, int64_t before, int64_t *removed, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int64_t gone = 0;
     int rc;
 
     if (removed != NULL)
         *removed = 0;
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     if (sqlite3_prepare_v2(c->db, SQL_PURGE, -1, &st, NULL) != SQLITE_OK)
         rc = meta_fail(c, "prepare", err);
     if (rc == 0)
@@ -489,9 +487,7 @@ int audit_purge(struct meta *m, int64_t before, int64_t *removed, struct berr *e
     if (rc == 0)
         gone = (int64_t)sqlite3_changes(c->db);
     (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     if (rc == 0 && removed != NULL)
         *removed = gone;
     return rc;

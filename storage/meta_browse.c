@@ -171,13 +171,13 @@ int meta_repo_info_get(struct meta *m, const struct repo_name *repo, struct meta
 static int repo_write(struct meta *m, const struct repo_name *repo, const char *sql,
                       const char *text, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, SQL_REPO_ID_SHOWN, err);
     if (rc == 0)
         rc = meta_bind_repo(c, st, 1, repo, err);
@@ -201,9 +201,7 @@ static int repo_write(struct meta *m, const struct repo_name *repo, const char *
         rc = meta_exec(c, st, err);
     (void)sqlite3_finalize(st); /* errors were reported */
 end:
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 
@@ -484,14 +482,14 @@ static const char SQL_REPO_TOUCH_ID[] = "UPDATE repositories SET updated_at = ?2
 int meta_tag_create(struct meta *m, int64_t repo_id, int64_t artifact_id, const struct tag *t,
                     struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int64_t now = now_s();
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, SQL_ART_IN_REPO, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 1, repo_id, err);
@@ -530,21 +528,19 @@ int meta_tag_create(struct meta *m, int64_t repo_id, int64_t artifact_id, const 
     if (rc == 0)
         rc = meta_exec(c, st, err);
     (void)sqlite3_finalize(st); /* errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 
 int meta_tag_detach(struct meta *m, int64_t artifact_id, const struct tag *t, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, SQL_TAG_DETACH, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 1, artifact_id, err);
@@ -555,9 +551,7 @@ int meta_tag_detach(struct meta *m, int64_t artifact_id, const struct tag *t, st
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_NOT_FOUND, "tag %s not found on the artifact", t->s);
     (void)sqlite3_finalize(st); /* errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 

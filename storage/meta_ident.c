@@ -268,7 +268,7 @@ struct user_write {
 static int user_write_run(struct meta *m, int64_t id, const struct user_write *w, struct berr *err)
 {
     const char *texts[3];
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int idx = 2;
     int i;
@@ -277,9 +277,9 @@ static int user_write_run(struct meta *m, int64_t id, const struct user_write *w
     texts[0] = w->t1;
     texts[1] = w->t2;
     texts[2] = w->t3;
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, w->sql, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 1, id, err);
@@ -295,9 +295,7 @@ static int user_write_run(struct meta *m, int64_t id, const struct user_write *w
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_NOT_FOUND, "user %lld not found", (long long)id);
     (void)sqlite3_finalize(st); /* step errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 
@@ -495,10 +493,9 @@ int meta_project_create_full(struct meta *m, const char *name, bool public, int6
         return berr_set(err, BERR_NAME_INVALID, "invalid project name");
     if (storage_limit < -1)
         return berr_set(err, BERR_BAD_REQUEST, "storage_limit must be -1 or more");
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, SQL_PROJECT_INSERT_FULL, err);
     if (rc == 0)
         rc = meta_bind_text(c, st, 1, name, len, err);
@@ -517,9 +514,7 @@ int meta_project_create_full(struct meta *m, const char *name, bool public, int6
     if (rc == 0 && id != NULL)
         *id = (int64_t)sqlite3_last_insert_rowid(c->db);
     (void)sqlite3_finalize(st); /* step errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     if (rc < 0 && id != NULL)
         *id = 0;
     return rc;
@@ -534,10 +529,9 @@ int meta_project_update(struct meta *m, int64_t id, bool set_public, bool public
 
     if (set_limit && storage_limit < -1)
         return berr_set(err, BERR_BAD_REQUEST, "storage_limit must be -1 or more");
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, SQL_PROJECT_UPDATE, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 1, id, err);
@@ -556,9 +550,7 @@ int meta_project_update(struct meta *m, int64_t id, bool set_public, bool public
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_NOT_FOUND, "project %lld not found", (long long)id);
     (void)sqlite3_finalize(st); /* step errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 
@@ -608,12 +600,11 @@ static int project_delete_tx(struct meta_conn *c, int64_t id, struct berr *err)
 
 int meta_project_delete(struct meta *m, int64_t id, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc == 0)
-        rc = meta_tx_end(c, project_delete_tx(c, id, err), err);
-    meta_conn_put(c);
+        rc = meta_write_end(c, project_delete_tx(c, id, err), err);
     return rc;
 }

@@ -139,11 +139,9 @@ int meta_member_add(struct meta *m, int64_t project_id, int64_t user_id, int rol
         *id = 0;
     if (!role_ok(role))
         return berr_set(err, BERR_BAD_REQUEST, "role_id must be 1..5");
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc == 0)
-        rc = meta_tx_end(c, member_add_tx(c, project_id, user_id, role, id, err), err);
-    meta_conn_put(c);
+        rc = meta_write_end(c, member_add_tx(c, project_id, user_id, role, id, err), err);
     if (rc < 0 && id != NULL)
         *id = 0;
     return rc;
@@ -179,13 +177,13 @@ int meta_member_get(struct meta *m, int64_t project_id, int64_t member_id, struc
 static int member_write(struct meta *m, int64_t project_id, int64_t member_id, int role,
                         struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, role > 0 ? SQL_MEMBER_SET_ROLE : SQL_MEMBER_DELETE, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 1, project_id, err);
@@ -200,9 +198,7 @@ static int member_write(struct meta *m, int64_t project_id, int64_t member_id, i
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_NOT_FOUND, "member %lld not found", (long long)member_id);
     (void)sqlite3_finalize(st); /* step errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 
@@ -492,11 +488,9 @@ int meta_robot_create(struct meta *m, const struct meta_robot *r,
         return berr_set(err, BERR_BAD_REQUEST, "description is too long");
     if (perms_check(perms, nperms, err) < 0)
         return -1;
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc == 0)
-        rc = meta_tx_end(c, robot_create_tx(c, r, perms, nperms, id, err), err);
-    meta_conn_put(c);
+        rc = meta_write_end(c, robot_create_tx(c, r, perms, nperms, id, err), err);
     if (rc < 0 && id != NULL)
         *id = 0;
     return rc;
@@ -571,24 +565,22 @@ int meta_robot_update(struct meta *m, int64_t id, const struct meta_robot *r,
         return berr_set(err, BERR_BAD_REQUEST, "description is too long");
     if (perms != NULL && perms_check(perms, nperms, err) < 0)
         return -1;
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc == 0)
-        rc = meta_tx_end(c, robot_update_tx(c, id, r, perms, nperms, err), err);
-    meta_conn_put(c);
+        rc = meta_write_end(c, robot_update_tx(c, id, r, perms, nperms, err), err);
     return rc;
 }
 
 /* robot_write runs SET_SECRET (hash != NULL) or DELETE in a transaction */
 static int robot_write(struct meta *m, int64_t id, const char *hash, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     sqlite3_stmt *st = NULL;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = ident_prepare(&st, c, hash != NULL ? SQL_ROBOT_SECRET : SQL_ROBOT_DELETE, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 1, id, err);
@@ -601,9 +593,7 @@ static int robot_write(struct meta *m, int64_t id, const char *hash, struct berr
     if (rc == 0 && sqlite3_changes(c->db) == 0)
         rc = berr_set(err, BERR_NOT_FOUND, "robot account not found");
     (void)sqlite3_finalize(st); /* step errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 

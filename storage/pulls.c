@@ -285,14 +285,14 @@ static int write_all(struct meta *m, const struct pull_ent *ents, size_t n, stru
 {
     static const char *const sql[ST_N] = {SQL_REPO, SQL_MANIFEST, SQL_TAG, SQL_PARENTS};
     sqlite3_stmt *st[ST_N] = {NULL, NULL, NULL, NULL};
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     size_t i;
     int rc;
 
     /* prepared per flush (every few seconds): not worth slots in meta's statement cache */
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     for (i = 0; i < ST_N && rc == 0; i++) {
         if (sqlite3_prepare_v2(c->db, sql[i], -1, &st[i], NULL) != SQLITE_OK)
             rc = meta_fail(c, "pulls: prepare", err);
@@ -301,9 +301,7 @@ static int write_all(struct meta *m, const struct pull_ent *ents, size_t n, stru
         rc = write_one(c, st, &ents[i], err);
     for (i = 0; i < ST_N; i++)
         (void)sqlite3_finalize(st[i]); /* NULL is a no-op; step errors were reported */
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     return rc;
 }
 

@@ -184,10 +184,9 @@ int quota_set(struct meta *m, int64_t project_id, int64_t hard, int64_t *used, s
         *used = 0;
     if (hard < QUOTA_UNLIMITED)
         return berr_set(err, BERR_BAD_REQUEST, "storage must be -1 (unlimited) or a byte count");
-    c = meta_conn_get(m);
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = prepare(&st, c, SQL_QUOTA_SET, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 1, project_id, err);
@@ -202,9 +201,7 @@ int quota_set(struct meta *m, int64_t project_id, int64_t hard, int64_t *used, s
     (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
     if (rc == 0)
         rc = usage_on(c, project_id, &u, err);
-    rc = meta_tx_end(c, rc, err);
-out:
-    meta_conn_put(c);
+    rc = meta_write_end(c, rc, err);
     if (rc == 0 && used != NULL)
         *used = u;
     return rc;
@@ -266,15 +263,15 @@ int quota_check(struct meta *m, const struct repo_name *repo, const struct diges
 int meta_blob_link_quota(struct meta *m, const struct repo_name *repo, const struct digest *d,
                          uint64_t size, bool *added, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct meta_conn *c;
     int64_t pid, repo_id, linked = 0;
     int rc;
 
     if (added != NULL)
         *added = false;
-    rc = meta_tx_begin(c, err);
+    rc = meta_write_begin(&c, m, err);
     if (rc < 0)
-        goto out;
+        return -1;
     rc = check_on(c, repo, d, size, &pid, err);
     if (rc == 0)
         rc = meta_repo_ensure(c, repo, &repo_id, err);
@@ -282,10 +279,8 @@ int meta_blob_link_quota(struct meta *m, const struct repo_name *repo, const str
         rc = one_i64(c, SQL_LINKED_HERE, repo_id, d, &linked, err) < 0 ? -1 : 0;
     if (rc == 0)
         rc = meta_blob_insert_link(c, repo_id, d, size, err);
-    rc = meta_tx_end(c, rc, err);
+    rc = meta_write_end(c, rc, err);
     if (rc == 0 && added != NULL)
         *added = linked == 0;
-out:
-    meta_conn_put(c);
     return rc;
 }
