@@ -445,6 +445,27 @@ int api_page_headers(struct api_call *c, const struct api_page *p, int64_t total
     return 0;
 }
 
+void api_array_push(json_t **arr, json_t *item)
+{
+    if (*arr == NULL) {
+        json_decref(item); /* NULL is a no-op */
+        return;
+    }
+    if (json_array_append_new(*arr, item) < 0) { /* takes item, also on failure */
+        json_decref(*arr);
+        *arr = NULL;
+    }
+}
+
+int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, int64_t total)
+{
+    int rc = api_reply_json(c, MHD_HTTP_OK, arr);
+
+    if (rc == 0 && c->out->status == MHD_HTTP_OK)
+        rc = api_page_headers(c, p, total);
+    return rc;
+}
+
 /* ---- routing and authentication ---- */
 
 /* split_path copies the segments of the path after /api/v2.0/ into c; -1 when too many or long */

@@ -290,15 +290,9 @@ static int list_events(struct api_call *c, int64_t project_id)
         goto out;
     }
     arr = json_array();
-    for (size_t i = 0; arr != NULL && i < n; i++) {
-        if (json_array_append_new(arr, event_json(&ev[i])) < 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &p, total);
+    for (size_t i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, event_json(&ev[i]));
+    rc = api_reply_page(c, arr, &p, total);
 out:
     mem_free(ev);
     mem_free(f);

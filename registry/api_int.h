@@ -98,6 +98,12 @@ int api_page_parse(struct api_call *c, const char *name_key, struct api_page *p)
 void api_page_q(const struct api_page *p, struct meta_list_q *q);
 /* api_page_headers adds X-Total-Count and Link (rel="prev"/"next") for total rows. */
 int api_page_headers(struct api_call *c, const struct api_page *p, int64_t total);
+/* api_array_push appends item (taken, may be NULL) to *arr. When either is NULL or the append
+ * fails, the whole array is dropped and *arr becomes NULL, so the reply that follows answers 500. */
+void api_array_push(json_t **arr, json_t *item);
+/* api_reply_page answers 200 with arr (taken; NULL = allocation failed, answers 500) and then
+ * the paging headers of p for total rows. The tail of every paged JSON listing. */
+int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, int64_t total);
 
 /* ---- projects (api_projects.c) ---- */
 /* api_project_lookup finds the project named by segment i (id, or name with X-Is-Resource-Name:

@@ -78,15 +78,10 @@ static int member_list(struct api_call *c, const struct meta_project_info *p)
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    for (i = 0; i < n; i++)
-        if (json_array_append_new(arr, member_json(&rows[i])) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, member_json(&rows[i]));
+    rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &pg, total);
 out:
     json_decref(arr);
     mem_free(rows);

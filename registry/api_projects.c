@@ -141,20 +141,15 @@ static int project_list(struct api_call *c)
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    for (i = 0; i < n; i++) {
+    for (i = 0; arr != NULL && i < n; i++) {
         if (api_project_role(c, rows[i].p.id, &role, &e) < 0) {
             rc = api_fail_berr(c, &e);
             goto out;
         }
-        if (json_array_append_new(arr, project_json(&rows[i], role)) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
+        api_array_push(&arr, project_json(&rows[i], role));
     }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    rc = api_reply_page(c, arr, &p, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &p, total);
 out:
     json_decref(arr);
     mem_free(rows);

@@ -194,16 +194,10 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        if (json_array_append_new(arr, repo_json(&rows[i])) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
-    }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, repo_json(&rows[i]));
+    rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &pg, total);
 out:
     json_decref(arr);
     mem_free(rows);
@@ -425,12 +419,8 @@ static json_t *tags_json(struct api_call *c, int64_t artifact_id, struct berr *e
         json_decref(arr);
         arr = NULL;
     }
-    for (i = 0; arr != NULL && i < n; i++) {
-        if (json_array_append_new(arr, tag_json(&rows[i])) < 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-    }
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, tag_json(&rows[i]));
     mem_free(rows);
     return arr;
 }
@@ -612,7 +602,6 @@ static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id
     struct api_page pg;
     struct berr e = {0};
     json_t *arr = NULL;
-    json_t *one;
     int64_t total = 0;
     bool with_tag;
     size_t n = 0;
@@ -642,17 +631,10 @@ static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        one = artifact_json(c, &rows[i], with_tag, &e);
-        if (one == NULL || json_array_append_new(arr, one) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
-    }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, artifact_json(c, &rows[i], with_tag, &e));
+    rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &pg, total);
 out:
     json_decref(arr);
     mem_free(rows);
@@ -715,16 +697,10 @@ static int tag_list(struct api_call *c, const struct meta_artifact *a)
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    for (i = 0; i < n; i++) {
-        if (json_array_append_new(arr, tag_json(&rows[i])) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
-    }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, tag_json(&rows[i]));
+    rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &pg, total);
 out:
     json_decref(arr);
     mem_free(rows);

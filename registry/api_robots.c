@@ -479,15 +479,10 @@ static int robot_list_common(struct api_call *c, const struct api_page *pg, int6
     }
     for (i = 0; i < n; i++) {
         OPENSSL_cleanse(rows[i].secret_hash, sizeof(rows[i].secret_hash));
-        if (json_array_append_new(arr, robot_json(c, &rows[i])) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
+        api_array_push(&arr, robot_json(c, &rows[i]));
     }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    rc = api_reply_page(c, arr, pg, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, pg, total);
 out:
     json_decref(arr);
     mem_free(rows);

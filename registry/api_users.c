@@ -113,15 +113,10 @@ static int user_list(struct api_call *c)
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    for (i = 0; i < n; i++)
-        if (json_array_append_new(arr, user_json(&rows[i])) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, user_json(&rows[i]));
+    rc = api_reply_page(c, arr, &p, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &p, total);
 out:
     json_decref(arr);
     mem_free(rows);
@@ -163,16 +158,11 @@ static int user_search(struct api_call *c)
         rc = api_fail_berr(c, &e);
         goto out;
     }
-    for (i = 0; i < n; i++)
-        if (json_array_append_new(arr, json_pack("{s:I,s:s}", "user_id", (json_int_t)rows[i].u.id,
-                                                 "username", rows[i].u.name)) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-            goto out;
-        }
-    rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, json_pack("{s:I,s:s}", "user_id", (json_int_t)rows[i].u.id, "username",
+                                       rows[i].u.name));
+    rc = api_reply_page(c, arr, &p, total);
     arr = NULL;
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
-        rc = api_page_headers(c, &p, total);
 out:
     json_decref(arr);
     mem_free(rows);
