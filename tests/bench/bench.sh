@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# bench.sh - Berth side by side with Debian's docker-registry (distribution 2.8): same workload,
-# same Basic-auth password, one run each, one table (make bench).
+# bench.sh - `make bench`: three tables from one run.
+#
+# 1. Berth side by side with Debian's docker-registry (distribution 2.8): same workload, same
+#    Basic-auth password, one run each.
 #
 #   manifest GET req/s     wrk, GET /v2/library/bench/manifests/v1 (small OCI manifest)
 #   blob HEAD req/s        headgen.c, 4 threads (wrk cannot parse HEAD answers)
@@ -10,7 +12,17 @@
 #   chunked upload MiB/s   loadgen.py chunked: 64 MiB blobs in 8 MiB PATCHes
 #   peak RSS MiB           VmHWM of each server at the end
 #
-# Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~3 minutes. Both
+# 2. Berth auth modes (distribution 2.8 has no token service of its own, so no ratio; its
+#    manifest GET with htpasswd Basic from table 1 is printed as the reference line):
+#   tokens issued/s        wrk, GET /service/token?service=<from the /v2/ challenge>
+#                          &scope=repository:library/bench:pull with Basic credentials
+#   manifest GET req/s     wrk, the same manifest with Bearer (a token from the service), Basic,
+#                          and anonymous (a copy in the public project benchpub)
+#
+# 3. The puller: `berth pull` to an OCI layout vs `skopeo copy` of a 200 MiB image from a local
+#    docker-registry (pull_bench.sh, run after both servers above are stopped).
+#
+# Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~4 minutes. Both
 # servers listen on 127.0.0.1 only, on free ports, with fresh data dirs under a temp dir, and are
 # stopped by PID at the end. Both share the machine with the load generators, so the ratio is
 # the number to read. BERTH_BENCH_BIN overrides the Berth binary (default bin/berth).
@@ -35,7 +47,7 @@ if ! command -v wrk >/dev/null 2>&1; then
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } ||
         die "cannot install wrk"
 fi
-for c in docker-registry htpasswd curl python3 jq cc; do
+for c in docker-registry htpasswd curl python3 jq cc skopeo; do
     command -v "$c" >/dev/null 2>&1 || die "$c missing (make deps-test)"
 done
 
@@ -142,10 +154,25 @@ for port in "$REF_PORT" "$BERTH_PORT"; do
         "http://127.0.0.1:$port/v2/library/bench/manifests/v1" || die "manifest push to :$port failed"
 done
 
+# Berth only: a public project holding the same manifest (library is private on a new server),
+# for anonymous pulls; its blobs are mounted from library/bench.
+curl -sS -f -u "$USER_NAME:$PASS" -X POST -H 'Content-Type: application/json' -o /dev/null \
+    "http://127.0.0.1:$BERTH_PORT/api/v2.0/projects" \
+    -d '{"project_name":"benchpub","metadata":{"public":"true"}}' || die "cannot create project benchpub"
+for f in config blob1m; do
+    code=$(curl -sS -u "$USER_NAME:$PASS" -X POST -o /dev/null -w '%{http_code}' \
+        "http://127.0.0.1:$BERTH_PORT/v2/benchpub/bench/blobs/uploads/?mount=$(digest "$TMP/$f")&from=library/bench")
+    [ "$code" = 201 ] || die "mount of $f into benchpub/bench answered $code"
+done
+curl -sS -f -u "$USER_NAME:$PASS" -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+    --data-binary "@$TMP/manifest" -o /dev/null \
+    "http://127.0.0.1:$BERTH_PORT/v2/benchpub/bench/manifests/v1" || die "manifest push to benchpub failed"
+
 # --- measurements -------------------------------------------------------------------------------
-# Each prints "value errors".
-wrk_run() { # PORT PATH CONNS METHOD -> "requests bytes duration_us errors"
-    BENCH_METHOD=$4 BENCH_AUTH_B64=$AUTH_B64 BENCH_ACCEPT=$ACCEPT \
+# wrk_run PORT PATH CONNS METHOD [AUTHORIZATION] -> "requests bytes duration_us errors"
+# AUTHORIZATION defaults to Basic with the bench password; an empty one sends none.
+wrk_run() {
+    BENCH_METHOD=$4 BENCH_AUTHORIZATION=${5-Basic $AUTH_B64} BENCH_ACCEPT=$ACCEPT \
         wrk -t2 -c"$3" -d"${SECS}s" --timeout 30s -s "$HERE/wrk_report.lua" \
         "http://127.0.0.1:$1$2" 2>&1 | sed -n 's/^RESULT //p'
 }
@@ -210,6 +237,77 @@ for k in "${KEYS[@]}"; do
     RE[$k]=${ERR[$k]}
 done
 
+# --- Berth auth modes ---------------------------------------------------------------------------
+# The token service's name and realm come from Berth's own /v2/ challenge (cfg token_service).
+CHALLENGE=$(curl -sS -D - -o /dev/null "http://127.0.0.1:$BERTH_PORT/v2/" | tr -d '\r' |
+    sed -n 's/^[Ww][Ww][Ww]-[Aa]uthenticate: *//p')
+TOKEN_SERVICE=$(printf '%s' "$CHALLENGE" | sed -n 's/.*service="\([^"]*\)".*/\1/p')
+[ -n "$TOKEN_SERVICE" ] || die "no service in Berth's /v2/ challenge: $CHALLENGE"
+TOKEN_PATH="/service/token?service=$TOKEN_SERVICE&scope=repository:library/bench:pull"
+TOKEN=$(curl -sS -f -u "$USER_NAME:$PASS" "http://127.0.0.1:$BERTH_PORT$TOKEN_PATH" | jq -r .token) ||
+    die "token request failed"
+if [ -z "$TOKEN" ] || [ "$TOKEN" = null ]; then
+    die "no token in the token service's answer"
+fi
+
+# expect_200 PATH [CURL ARGS...]: the request answers 200, so a measurement counts real work
+expect_200() {
+    local path=$1 code
+    shift
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Accept: $ACCEPT" "$@" "http://127.0.0.1:$BERTH_PORT$path")
+    [ "$code" = 200 ] || die "GET $path answered $code (wanted 200)"
+}
+expect_200 /v2/library/bench/manifests/v1 -H "Authorization: Bearer $TOKEN"
+expect_200 /v2/library/bench/manifests/v1 -u "$USER_NAME:$PASS"
+expect_200 /v2/benchpub/bench/manifests/v1
+code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$BERTH_PORT/v2/library/bench/manifests/v1")
+[ "$code" = 401 ] || die "anonymous GET on private library answered $code (wanted 401)"
+
+declare -A A AE AN AUS
+AKEYS=(token manifest_bearer manifest_basic manifest_anon)
+declare -A ALABEL=(
+    [token]="tokens issued/s (GET /service/token, Basic)"
+    [manifest_bearer]="manifest GET req/s, Bearer"
+    [manifest_basic]="manifest GET req/s, Basic"
+    [manifest_anon]="manifest GET req/s, anonymous (public)"
+)
+declare -A APATH=(
+    [token]=$TOKEN_PATH
+    [manifest_bearer]=/v2/library/bench/manifests/v1
+    [manifest_basic]=/v2/library/bench/manifests/v1
+    [manifest_anon]=/v2/benchpub/bench/manifests/v1
+)
+declare -A AAUTH=(
+    [token]="Basic $AUTH_B64"
+    [manifest_bearer]="Bearer $TOKEN"
+    [manifest_basic]="Basic $AUTH_B64"
+    [manifest_anon]=""
+)
+for k in "${AKEYS[@]}"; do
+    AN[$k]=0
+    AUS[$k]=0
+    AE[$k]=0
+done
+auth_run() { # KEY: one wrk run, added to the key's totals
+    local -a f
+    read -r -a f <<<"$(wrk_run "$BERTH_PORT" "${APATH[$1]}" 8 GET "${AAUTH[$1]}")"
+    AN[$1]=$((AN[$1] + ${f[0]:-0}))
+    AUS[$1]=$((AUS[$1] + ${f[2]:-0}))
+    if [[ ${f[3]:-x} =~ ^[0-9]+$ ]]; then AE[$1]=$((AE[$1] + f[3])); else AE[$1]="${AE[$1]}+?"; fi
+}
+# The three manifest modes run twice, in the order Bearer Basic anonymous anonymous Basic Bearer,
+# so that a drift in the machine's load does not favour one of them.
+echo "bench: ${ALABEL[token]} ..." >&2
+auth_run token
+echo "bench: manifest GET req/s with Bearer, Basic, anonymous (2 rounds each) ..." >&2
+for k in manifest_bearer manifest_basic manifest_anon manifest_anon manifest_basic manifest_bearer; do
+    auth_run "$k"
+done
+for k in "${AKEYS[@]}"; do
+    A[$k]=$(per_s "${AN[$k]}" "${AUS[$k]}")
+    [ "${AN[$k]}" != 0 ] || AE[$k]="${AE[$k]} (no successful request)"
+done
+
 hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 B[rss]=$(hwm_mib "$BERTH_PID")
 R[rss]=$(hwm_mib "$REF_PID")
@@ -225,7 +323,13 @@ wait "$BERTH_PID" || berth_rc=$?
 wait "$REF_PID" 2>/dev/null || true
 PIDS=()
 
-# --- table --------------------------------------------------------------------------------------
+# --- puller -------------------------------------------------------------------------------------
+# Runs with both servers above stopped; pull_bench.sh starts and stops its own docker-registry.
+echo "bench: berth pull vs skopeo copy (200 MiB image) ..." >&2
+PULL_OUT=$(BERTH_PULL_BIN=$BERTH bash "$HERE/pull_bench.sh" 2>&1) || true
+read -r -a PULL <<<"$(printf '%s\n' "$PULL_OUT" | sed -n 's/^RESULT //p')"
+
+# --- tables -------------------------------------------------------------------------------------
 printf '\n%-40s %12s %12s %10s\n' "metric" "berth" "reference" "berth/ref"
 printf '%-40s %12s %12s %10s\n' "----------------------------------------" "------------" \
     "------------" "----------"
@@ -240,6 +344,50 @@ echo
 echo "reference: Debian docker-registry $(docker-registry --version 2>/dev/null | awk '{print $3}');" \
     "both with Basic auth (same password; distribution checks bcrypt from htpasswd on every request)."
 echo "load: wrk (GET), headgen.c (HEAD), loadgen.py (pushes), on the same $(nproc) cores as the servers."
+
+printf '\n%-48s %12s %10s\n' "Berth auth modes" "berth" "vs Basic"
+printf '%-48s %12s %10s\n' "------------------------------------------------" "------------" "----------"
+for k in "${AKEYS[@]}"; do
+    ratio=-
+    case $k in manifest_*)
+        ratio=$(awk -v a="${A[$k]}" -v b="${A[manifest_basic]}" \
+            'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }') ;;
+    esac
+    note=""
+    [ "${AE[$k]}" = 0 ] || note=" errors: ${AE[$k]}"
+    printf '%-48s %12s %10s%s\n' "${ALABEL[$k]}" "${A[$k]}" "$ratio" "$note"
+done
+printf '%-48s %12s %10s\n' "reference: distribution 2.8 manifest GET, Basic" "${R[manifest_get]}" \
+    "$(awk -v a="${R[manifest_get]}" -v b="${A[manifest_basic]}" \
+        'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+echo
+echo "tokens: one RS256 JWT per request (scope repository:library/bench:pull," \
+    "service \"$TOKEN_SERVICE\"), 8 connections."
+echo "manifest rows: 2 runs each in alternating order, 8 connections; Bearer reuses one token"
+echo "(signature, exp, nbf, aud and project age checked per request); Basic hits Berth's cache of"
+echo "verified credentials after the first KDF; anonymous reads the public project benchpub."
+echo "distribution 2.8 has no token service of its own; its row is table 1's manifest GET."
+
+echo
+if [ "${#PULL[@]}" -ge 4 ]; then
+    printf '%-40s %12s %12s %10s\n' "puller (${PULL[0]} MiB image, best of ${PULL[3]})" "berth pull" \
+        "skopeo copy" "berth/sk"
+    printf '%-40s %12s %12s %10s\n' "----------------------------------------" "------------" \
+        "------------" "----------"
+    printf '%-40s %12s %12s %10s\n' "wall time s (lower is better)" "${PULL[1]}" "${PULL[2]}" \
+        "$(awk -v a="${PULL[1]}" -v b="${PULL[2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+    printf '%-40s %12s %12s %10s\n' "throughput MiB/s" \
+        "$(awk -v n="${PULL[0]}" -v t="${PULL[1]}" 'BEGIN { if (t > 0) printf "%.1f", n / t; else print 0 }')" \
+        "$(awk -v n="${PULL[0]}" -v t="${PULL[2]}" 'BEGIN { if (t > 0) printf "%.1f", n / t; else print 0 }')" \
+        "$(awk -v a="${PULL[1]}" -v b="${PULL[2]}" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')"
+    echo
+    echo "puller: 4 layers of 50 MiB incompressible data (gzip) + config from a local docker-registry" \
+        "into an OCI layout; rounds alternate which tool goes first."
+else
+    echo "puller: no result from pull_bench.sh; its output:"
+    printf '%s\n' "$PULL_OUT" | tail -n 20
+fi
+
 if [ "$berth_rc" != 0 ]; then
     echo "bench: berth exited $berth_rc on SIGTERM; its log's tail:"
     tail -n 20 "$TMP/berth.log"

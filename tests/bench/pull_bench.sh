@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # pull_bench.sh - `berth pull` vs `skopeo copy` of the same 200 MiB image (4 layers of 50 MiB of
 # incompressible data, gzip) from the same local docker-registry into an OCI layout.
-# Prints both wall times and their ratio. Outside `make test`; compare runs on one machine only.
+# Runs PULL_ROUNDS rounds (default 2, at most 5) in the order berth, skopeo, skopeo, berth, ...
+# so that neither tool always goes first, each into a fresh directory; prints the best wall time
+# of each, their ratio, and one machine-readable line for tests/bench/bench.sh:
+#   RESULT <image MiB> <berth best s> <skopeo best s> <rounds>
+# Part of `make bench` (its third table); runs alone too. Compare runs on one machine only.
 # BERTH_PULL_BIN overrides the binary (default build/release/berth, else bin/berth).
+# shellcheck source=../blackbox/lib_pull.sh
 . "$(dirname "$0")/../blackbox/lib_pull.sh"
 BERTH=${BERTH_PULL_BIN:-$PL_ROOT/build/release/berth}
 [ -x "$BERTH" ] || BERTH=$PL_ROOT/bin/berth
@@ -48,18 +53,52 @@ PY
 push "$IMG:v1" "$REG_HOST/bench/big:v1" || { echo "push failed"; exit 1; }
 SIZE=$(du -sm "$IMG/blobs" | cut -f1)
 
-t0=$(date +%s.%N)
-"$BERTH" pull --quiet --plain-http --oci "$PL_TMP/berth" "$REG_HOST/bench/big:v1" >/dev/null || { echo "berth pull failed"; exit 1; }
-t1=$(date +%s.%N)
-skopeo copy -q --src-tls-verify=false "docker://$REG_HOST/bench/big:v1" "oci:$PL_TMP/skopeo:v1" >/dev/null || { echo "skopeo copy failed"; exit 1; }
-t2=$(date +%s.%N)
+ROUNDS=${PULL_ROUNDS:-2}
+case $ROUNDS in [1-5]) ;; *) echo "PULL_ROUNDS must be 1-5"; exit 1 ;; esac
 
-python3 - "$t0" "$t1" "$t2" "$SIZE" <<'PY'
+# timed OUTVAR CMD...: runs CMD, stores its wall time in seconds in OUTVAR
+timed() {
+    local var=$1 t0 t1
+    shift
+    t0=$(date +%s.%N)
+    "$@" >/dev/null || return 1
+    t1=$(date +%s.%N)
+    printf -v "$var" '%s' "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+}
+run_berth() {
+    rm -rf "$PL_TMP/berth"
+    timed "$1" "$BERTH" pull --quiet --plain-http --oci "$PL_TMP/berth" "$REG_HOST/bench/big:v1" ||
+        { echo "berth pull failed"; exit 1; }
+}
+run_skopeo() {
+    rm -rf "$PL_TMP/skopeo"
+    timed "$1" skopeo copy -q --src-tls-verify=false "docker://$REG_HOST/bench/big:v1" \
+        "oci:$PL_TMP/skopeo:v1" || { echo "skopeo copy failed"; exit 1; }
+}
+
+BT=()
+ST=()
+for ((i = 0; i < ROUNDS; i++)); do
+    if [ $((i % 2)) = 0 ]; then
+        run_berth b
+        run_skopeo s
+    else
+        run_skopeo s
+        run_berth b
+    fi
+    BT+=("$b")
+    ST+=("$s")
+done
+
+python3 - "$SIZE" "$ROUNDS" "${BT[*]}" "${ST[*]}" <<'PY'
 import sys
-t0, t1, t2, size = map(float, sys.argv[1:])
-b, s = t1 - t0, t2 - t1
-print("image: %d MiB, 4 layers + config" % size)
-print("berth pull:  %.2f s (%.0f MiB/s)" % (b, size / b))
-print("skopeo copy: %.2f s (%.0f MiB/s)" % (s, size / s))
+size, rounds = float(sys.argv[1]), int(sys.argv[2])
+bt = [float(x) for x in sys.argv[3].split()]
+st = [float(x) for x in sys.argv[4].split()]
+b, s = min(bt), min(st)
+print("image: %d MiB, 4 layers + config; best of %d rounds" % (size, rounds))
+print("berth pull:  %.2f s (%.0f MiB/s)  rounds: %s" % (b, size / b, " ".join("%.2f" % x for x in bt)))
+print("skopeo copy: %.2f s (%.0f MiB/s)  rounds: %s" % (s, size / s, " ".join("%.2f" % x for x in st)))
 print("ratio berth/skopeo: %.2f" % (b / s))
+print("RESULT %d %.3f %.3f %d" % (size, b, s, rounds))
 PY
