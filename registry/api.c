@@ -185,6 +185,13 @@ int api_need_auth(struct api_call *c)
     return 1;
 }
 
+int api_deny(struct api_call *c)
+{
+    if (api_anonymous(c))
+        return api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized");
+    return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+}
+
 /* ---- request input ---- */
 
 int api_body(struct api_call *c, json_t **out)

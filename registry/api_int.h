@@ -47,6 +47,9 @@ static inline bool api_is_sysadmin(const struct api_call *c)
 }
 /* api_need_auth answers 401 for anonymous callers: returns 1 when it answered. */
 int api_need_auth(struct api_call *c);
+/* api_deny refuses the call: 401 "UnAuthorized" to an anonymous caller, who might be let in by
+ * logging in, 403 "forbidden" to anyone else. Returns what api_fail returns. */
+int api_deny(struct api_call *c);
 
 /* ---- replies ---- */
 /* api_fail answers status with Harbor's error body ({"errors":[{"code","message"}]}); code is

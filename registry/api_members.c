@@ -37,13 +37,6 @@ static bool may_write(const struct api_call *c, int role)
     return api_is_sysadmin(c) || (api_is_user(c) && role == ROLE_PROJECT_ADMIN);
 }
 
-static int deny(struct api_call *c)
-{
-    if (api_anonymous(c))
-        return api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized");
-    return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
-}
-
 static int member_list(struct api_call *c, const struct meta_project_info *p)
 {
     struct meta_member *rows = NULL;
@@ -191,7 +184,7 @@ static int member_one(struct api_call *c, const struct meta_project_info *p, int
         return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid member id");
     if (m == REQ_GET) {
         if (!may_read(c, role))
-            return deny(c);
+            return api_deny(c);
         if (meta_member_get(c->r->reg->meta, p->p.id, mid, &mb, &e) < 0)
             return api_fail_berr(c, &e);
         return api_reply_json(c, MHD_HTTP_OK, member_json(&mb));
@@ -199,7 +192,7 @@ static int member_one(struct api_call *c, const struct meta_project_info *p, int
     if (m != REQ_PUT && m != REQ_DELETE)
         return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (!may_write(c, role))
-        return deny(c);
+        return api_deny(c);
     if (m == REQ_DELETE) {
         if (meta_member_delete(c->r->reg->meta, p->p.id, mid, &e) < 0)
             return api_fail_berr(c, &e);
@@ -224,9 +217,9 @@ int api_members(struct api_call *c, const struct meta_project_info *p, int role)
 
     if (c->nseg == 3) {
         if (m == REQ_GET)
-            return may_read(c, role) ? member_list(c, p) : deny(c);
+            return may_read(c, role) ? member_list(c, p) : api_deny(c);
         if (m == REQ_POST)
-            return may_write(c, role) ? member_add(c, p) : deny(c);
+            return may_write(c, role) ? member_add(c, p) : api_deny(c);
         return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     }
     if (c->nseg == 4)

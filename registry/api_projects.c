@@ -65,11 +65,7 @@ int api_project_lookup(struct api_call *c, size_t i, struct meta_project_info *p
     }
     if (api_project_readable(c, p, *role))
         return 0;
-    if (api_anonymous(c))
-        rc = api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized");
-    else
-        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
-    return rc < 0 ? -1 : 1;
+    return api_deny(c) < 0 ? -1 : 1;
 }
 
 static json_t *project_json(const struct meta_project_info *p, int role)

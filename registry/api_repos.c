@@ -74,9 +74,7 @@ static int need(struct api_call *c, const struct meta_project_info *p, int role,
 {
     if ((caller_actions(c, p, role) & act) == act)
         return 0;
-    if (api_anonymous(c))
-        return api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized") < 0 ? -1 : 1;
-    return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden") < 0 ? -1 : 1;
+    return api_deny(c) < 0 ? -1 : 1;
 }
 
 static int hexval(char ch)

@@ -138,7 +138,7 @@ static int user_search(struct api_call *c)
     int rc;
 
     if (!api_is_user(c))
-        return api_anonymous(c) ? api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized") : forbidden(c);
+        return api_deny(c);
     if (name == NULL || name[0] == '\0' || strlen(name) > 255)
         return api_fail(c, MHD_HTTP_BAD_REQUEST, "username is required");
     rc = api_page_parse(c, "username", &p);
