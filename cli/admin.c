@@ -24,6 +24,7 @@
 
 #include "auth/authn.h"
 #include "auth/password.h"
+#include "cli/opt.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "storage/meta.h"
@@ -100,29 +101,6 @@ static int read_password(char *out, size_t cap)
     if (rc < 0)
         fprintf(stderr, "berth user passwd: the passwords do not match\n");
     return rc;
-}
-
-/* opt_value matches "--name VALUE" and "--name=VALUE"; advances *i past what it used. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t len = strlen(name);
-    const char *a = argv[*i];
-
-    if (strncmp(a, name, len) != 0)
-        return 0;
-    if (a[len] == '=') {
-        *val = a + len + 1;
-        return 1;
-    }
-    if (a[len] != '\0')
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "berth user: %s needs a value\n", name);
-        return -1;
-    }
-    (*i)++;
-    *val = argv[*i];
-    return 1;
 }
 
 static int user_passwd(const struct berth_config *cfg, const char *name)
@@ -204,14 +182,14 @@ int cmd_user(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        r = opt_value(argc, argv, &i, "--data", &v);
+        r = cli_opt_value(&v, argc, argv, &i, "--data", "user");
         if (r < 0)
             return 2;
         if (r > 0) {
             data = v;
             continue;
         }
-        r = opt_value(argc, argv, &i, "--config", &v);
+        r = cli_opt_value(&v, argc, argv, &i, "--config", "user");
         if (r < 0)
             return 2;
         if (r > 0) {

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/opt.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "config/config.h"
@@ -44,29 +45,6 @@ struct store {
     struct meta *m;
 };
 
-/* opt_value matches "--name VALUE" and "--name=VALUE"; advances *i past what it used. */
-static int opt_value(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t len = strlen(name);
-    const char *a = argv[*i];
-
-    if (strncmp(a, name, len) != 0)
-        return 0;
-    if (a[len] == '=') {
-        *val = a + len + 1;
-        return 1;
-    }
-    if (a[len] != '\0')
-        return 0;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "berth %s: %s needs a value\n", argv[0], name);
-        return -1;
-    }
-    (*i)++;
-    *val = argv[*i];
-    return 1;
-}
-
 /* parse_args: 0 ok, -1 usage error (message printed). */
 static int parse_args(struct gc_args *a, int argc, char **argv, bool is_gc)
 {
@@ -79,19 +57,19 @@ static int parse_args(struct gc_args *a, int argc, char **argv, bool is_gc)
             a->help = true;
             continue;
         }
-        if ((r = opt_value(argc, argv, &i, "--data", &v)) != 0) {
+        if ((r = cli_opt_value(&v, argc, argv, &i, "--data", argv[0])) != 0) {
             if (r < 0)
                 return -1;
             a->data = v;
             continue;
         }
-        if ((r = opt_value(argc, argv, &i, "--config", &v)) != 0) {
+        if ((r = cli_opt_value(&v, argc, argv, &i, "--config", argv[0])) != 0) {
             if (r < 0)
                 return -1;
             a->config = v;
             continue;
         }
-        if (is_gc && (r = opt_value(argc, argv, &i, "--window", &v)) != 0) {
+        if (is_gc && (r = cli_opt_value(&v, argc, argv, &i, "--window", argv[0])) != 0) {
             if (r < 0)
                 return -1;
             a->window = v;
