@@ -326,31 +326,73 @@ static int list_all(struct opts *o, const char *path, json_t **out)
     return 0;
 }
 
+/* One column of an `ls` table: heading, padding (0 for the last column), how the cell is shown,
+ * and the field: key of each row, or with sub set the field sub of the object key. */
+enum col_kind { COL_NUM, COL_STR, COL_YESNO };
+struct col {
+    const char *head;
+    int width;
+    enum col_kind kind;
+    const char *key;
+    const char *sub;
+};
+
+/* print_ls lists path (every page) and prints it as JSON (--json) or as a table of the ncols
+ * columns, one space apart. 0 done, 1 the listing failed (message printed). */
+static int print_ls(struct opts *o, const char *path, const struct col *cols, size_t ncols)
+{
+    char cell[32];
+    json_t *j = NULL;
+    json_t *v;
+    size_t i;
+
+    if (list_all(o, path, &j) < 0)
+        return 1;
+    if (o->json) {
+        print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    for (size_t k = 0; k < ncols; k++)
+        printf("%-*s%s", cols[k].width, cols[k].head, k + 1 < ncols ? " " : "\n");
+    json_array_foreach(j, i, v)
+    {
+        for (size_t k = 0; k < ncols; k++) {
+            const json_t *row = cols[k].sub != NULL ? json_object_get(v, cols[k].key) : v;
+            const char *key = cols[k].sub != NULL ? cols[k].sub : cols[k].key;
+            const char *cs = cell;
+
+            switch (cols[k].kind) {
+            case COL_NUM:
+                (void)snprintf(cell, sizeof(cell), "%lld", num(row, key)); /* 21 chars at most */
+                break;
+            case COL_STR:
+                cs = str(row, key);
+                break;
+            case COL_YESNO:
+                cs = json_is_true(json_object_get(row, key)) ? "yes" : "no";
+                break;
+            }
+            printf("%-*s%s", cols[k].width, cs, k + 1 < ncols ? " " : "\n");
+        }
+    }
+    json_decref(j);
+    return 0;
+}
+
 /* ---- project ---- */
 
 static int project_cmd(struct opts *o, const char *verb)
 {
     char path[512];
-    json_t *j = NULL;
-    size_t i;
-    json_t *v;
 
     if (strcmp(verb, "ls") == 0) {
-        if (list_all(o, "/projects", &j) < 0)
-            return 1;
-        if (o->json) {
-            print_json(j);
-        } else {
-            printf("%-6s %-30s %-7s %-6s %s\n", "ID", "NAME", "PUBLIC", "REPOS", "OWNER");
-            json_array_foreach(j, i, v)
-            {
-                printf("%-6lld %-30s %-7s %-6lld %s\n", num(v, "project_id"), str(v, "name"),
-                       str(json_object_get(v, "metadata"), "public"), num(v, "repo_count"),
-                       str(v, "owner_name"));
-            }
-        }
-        json_decref(j);
-        return 0;
+        static const struct col cols[] = {{"ID", 6, COL_NUM, "project_id", NULL},
+                                          {"NAME", 30, COL_STR, "name", NULL},
+                                          {"PUBLIC", 7, COL_STR, "metadata", "public"},
+                                          {"REPOS", 6, COL_NUM, "repo_count", NULL},
+                                          {"OWNER", 0, COL_STR, "owner_name", NULL}};
+        return print_ls(o, "/projects", cols, sizeof(cols) / sizeof(cols[0]));
     }
     if (o->npos != 1) {
         usage(stderr);
@@ -423,10 +465,7 @@ static int member_find(struct opts *o, const char *project, const char *user, in
 static int member_cmd(struct opts *o, const char *verb)
 {
     char path[768];
-    json_t *j;
     int64_t id;
-    size_t i;
-    json_t *v;
     int rc;
 
     if (o->npos < 1) {
@@ -435,20 +474,10 @@ static int member_cmd(struct opts *o, const char *verb)
     }
     if (strcmp(verb, "ls") == 0) {
         (void)snprintf(path, sizeof(path), "/projects/%s/members", o->pos[0]);
-        if (list_all(o, path, &j) < 0)
-            return 1;
-        if (o->json) {
-            print_json(j);
-        } else {
-            printf("%-6s %-30s %s\n", "ID", "USER", "ROLE");
-            json_array_foreach(j, i, v)
-            {
-                printf("%-6lld %-30s %s\n", num(v, "id"), str(v, "entity_name"),
-                       str(v, "role_name"));
-            }
-        }
-        json_decref(j);
-        return 0;
+        static const struct col cols[] = {{"ID", 6, COL_NUM, "id", NULL},
+                                          {"USER", 30, COL_STR, "entity_name", NULL},
+                                          {"ROLE", 0, COL_STR, "role_name", NULL}};
+        return print_ls(o, path, cols, sizeof(cols) / sizeof(cols[0]));
     }
     if (o->npos != 2) {
         usage(stderr);
@@ -520,25 +549,14 @@ static int robot_cmd(struct opts *o, const char *verb)
     char path[256];
     json_t *j = NULL;
     int64_t id;
-    size_t i;
-    json_t *v;
     int rc;
 
     if (strcmp(verb, "ls") == 0) {
-        if (list_all(o, "/robots", &j) < 0)
-            return 1;
-        if (o->json) {
-            print_json(j);
-        } else {
-            printf("%-6s %-40s %-8s %s\n", "ID", "NAME", "LEVEL", "DISABLED");
-            json_array_foreach(j, i, v)
-            {
-                printf("%-6lld %-40s %-8s %s\n", num(v, "id"), str(v, "name"), str(v, "level"),
-                       json_is_true(json_object_get(v, "disable")) ? "yes" : "no");
-            }
-        }
-        json_decref(j);
-        return 0;
+        static const struct col cols[] = {{"ID", 6, COL_NUM, "id", NULL},
+                                          {"NAME", 40, COL_STR, "name", NULL},
+                                          {"LEVEL", 8, COL_STR, "level", NULL},
+                                          {"DISABLED", 0, COL_YESNO, "disable", NULL}};
+        return print_ls(o, "/robots", cols, sizeof(cols) / sizeof(cols[0]));
     }
     if (o->npos != 1) {
         usage(stderr);
@@ -626,29 +644,16 @@ static int user_cmd(struct opts *o, const char *verb)
 {
     char path[256];
     char pw[PW_MAX];
-    json_t *j;
     json_t *b;
     int64_t id;
-    size_t i;
-    json_t *v;
     int rc;
 
     if (strcmp(verb, "ls") == 0) {
-        if (list_all(o, "/users", &j) < 0)
-            return 1;
-        if (o->json) {
-            print_json(j);
-        } else {
-            printf("%-6s %-30s %-6s %s\n", "ID", "NAME", "ADMIN", "EMAIL");
-            json_array_foreach(j, i, v)
-            {
-                printf("%-6lld %-30s %-6s %s\n", num(v, "user_id"), str(v, "username"),
-                       json_is_true(json_object_get(v, "sysadmin_flag")) ? "yes" : "no",
-                       str(v, "email"));
-            }
-        }
-        json_decref(j);
-        return 0;
+        static const struct col cols[] = {{"ID", 6, COL_NUM, "user_id", NULL},
+                                          {"NAME", 30, COL_STR, "username", NULL},
+                                          {"ADMIN", 6, COL_YESNO, "sysadmin_flag", NULL},
+                                          {"EMAIL", 0, COL_STR, "email", NULL}};
+        return print_ls(o, "/users", cols, sizeof(cols) / sizeof(cols[0]));
     }
     if (o->npos != 1) {
         usage(stderr);
