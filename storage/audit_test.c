@@ -12,21 +12,9 @@
 #include "common/util.h"
 #include "storage/meta.h"
 #include "storage/meta_ident.h"
+#include "storage/test_meta.h"
 
 static char tmpdir[64];
-static int dbseq;
-
-static struct meta *open_fresh(unsigned pool)
-{
-    struct meta *m = NULL;
-    char path[128];
-    struct berr e;
-    int n = snprintf(path, sizeof(path), "%s/a%d.db", tmpdir, ++dbseq);
-
-    if (n < 0 || (size_t)n >= sizeof(path) || meta_open(&m, path, pool, &e) < 0)
-        abort();
-    return m;
-}
 
 static int64_t count(struct meta *m, const struct audit_q *q)
 {
@@ -42,7 +30,7 @@ static int64_t count(struct meta *m, const struct audit_q *q)
 
 static void test_record_flush_list(void)
 {
-    struct meta *m = open_fresh(2);
+    struct meta *m = test_meta_open(tmpdir, 2);
     struct audit *a = NULL;
     struct audit_event out[AUDIT_LIST_MAX];
     struct audit_q q;
@@ -141,7 +129,7 @@ static void test_record_flush_list(void)
 
 static void test_truncation_and_full(void)
 {
-    struct meta *m = open_fresh(2);
+    struct meta *m = test_meta_open(tmpdir, 2);
     struct audit *a = NULL;
     struct audit_event out[8];
     struct audit_q q;
@@ -195,7 +183,7 @@ static void *recorder(void *arg)
 
 static void test_flusher_concurrent(void)
 {
-    struct meta *m = open_fresh(4);
+    struct meta *m = test_meta_open(tmpdir, 4);
     struct audit *a = NULL;
     struct rec_arg ra[RECORDERS];
     pthread_t th[RECORDERS];

@@ -10,23 +10,15 @@
 #include "common/mem.h"
 #include "common/test.h"
 #include "common/util.h"
+#include "storage/test_meta.h"
 
 static char tmpdir[64];
-static int dbseq;
 
 static struct meta *open_fresh(void)
 {
-    char path[256];
-    struct meta *m = NULL;
+    struct meta *m = test_meta_open(tmpdir, 2);
     struct berr e;
-    int n = snprintf(path, sizeof(path), "%s/t%d.db", tmpdir, ++dbseq);
 
-    if (n < 0 || (size_t)n >= sizeof(path))
-        abort();
-    if (meta_open(&m, path, 2, &e) < 0) {
-        fprintf(stderr, "meta_open: %s\n", e.msg);
-        abort();
-    }
     /* these tests were written with Harbor's public `library`; Berth makes it private, so
      * open it here as an admin would */
     {

@@ -11,21 +11,9 @@
 #include "common/test.h"
 #include "common/util.h"
 #include "storage/meta_ident.h"
+#include "storage/test_meta.h"
 
 static char tmpdir[64];
-static int dbseq;
-
-static struct meta *open_fresh(unsigned pool)
-{
-    struct meta *m = NULL;
-    char path[128];
-    struct berr e;
-    int n = snprintf(path, sizeof(path), "%s/q%d.db", tmpdir, ++dbseq);
-
-    if (n < 0 || (size_t)n >= sizeof(path) || meta_open(&m, path, pool, &e) < 0)
-        abort();
-    return m;
-}
 
 static int64_t usage(struct meta *m, int64_t pid)
 {
@@ -39,7 +27,7 @@ static int64_t usage(struct meta *m, int64_t pid)
 
 static void test_usage_distinct(void)
 {
-    struct meta *m = open_fresh(2);
+    struct meta *m = test_meta_open(tmpdir, 2);
     struct repo_name a = test_repo_name("p1/a"), b = test_repo_name("p1/b"),
                      o = test_repo_name("p2/x");
     struct digest l1 = test_digest_of("layer1"), l2 = test_digest_of("layer2");
@@ -99,7 +87,7 @@ static void test_usage_distinct(void)
 
 static void test_refusal(void)
 {
-    struct meta *m = open_fresh(2);
+    struct meta *m = test_meta_open(tmpdir, 2);
     struct repo_name a = test_repo_name("lim/a"), b = test_repo_name("lim/b");
     struct digest l1 = test_digest_of("one"), l2 = test_digest_of("two"),
                   l3 = test_digest_of("three");
@@ -155,7 +143,7 @@ static void test_refusal(void)
 
 static void test_list(void)
 {
-    struct meta *m = open_fresh(2);
+    struct meta *m = test_meta_open(tmpdir, 2);
     struct quota_info out[QUOTA_LIST_MAX];
     struct berr e;
     size_t n = 0;
@@ -211,7 +199,7 @@ static void *race_one(void *arg)
 
 static void test_concurrent(void)
 {
-    struct meta *m = open_fresh(RACERS);
+    struct meta *m = test_meta_open(tmpdir, RACERS);
     struct racer rs[RACERS];
     pthread_t th[RACERS];
     struct berr e;
