@@ -122,9 +122,7 @@ static int repo_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bool 
     if (rc == 0)
         rc = meta_bind_i64(c, st, 6, rq->viewer_robot_id, err);
     if (rc == 0 && !for_count)
-        rc = rq->l.sort != NULL && rq->l.sort[0] != '\0'
-                     ? meta_bind_text(c, st, 7, rq->l.sort, strlen(rq->l.sort), err)
-                     : meta_bind_null(c, st, 7, err);
+        rc = ident_bind_sort(c, st, 7, rq->l.sort, err);
     return rc;
 }
 
@@ -304,9 +302,7 @@ static int art_bind(struct meta_conn *c, sqlite3_stmt *st, const void *ctx, bool
         rc = q->digest != NULL ? meta_bind_digest(c, st, 6, q->digest, bc->dbuf, err)
                                : meta_bind_null(c, st, 6, err);
     if (rc == 0 && !for_count)
-        rc = q->l.sort != NULL && q->l.sort[0] != '\0'
-                     ? meta_bind_text(c, st, 7, q->l.sort, strlen(q->l.sort), err)
-                     : meta_bind_null(c, st, 7, err);
+        rc = ident_bind_sort(c, st, 7, q->l.sort, err);
     return rc;
 }
 
@@ -389,9 +385,7 @@ static int tag_bind(struct meta_conn *c, sqlite3_stmt *st, const void *ctx, bool
     if (rc == 0)
         rc = ident_bind_name(c, st, 2, tc->q, err);
     if (rc == 0 && !for_count)
-        rc = tc->q->sort != NULL && tc->q->sort[0] != '\0'
-                     ? meta_bind_text(c, st, 4, tc->q->sort, strlen(tc->q->sort), err)
-                     : meta_bind_null(c, st, 4, err);
+        rc = ident_bind_sort(c, st, 4, tc->q->sort, err);
     return rc;
 }
 

@@ -38,6 +38,14 @@ int ident_prepare(sqlite3_stmt **out, struct meta_conn *c, const char *sql, stru
     return 0;
 }
 
+int ident_bind_sort(struct meta_conn *c, sqlite3_stmt *st, int idx, const char *sort,
+                    struct berr *err)
+{
+    if (sort == NULL || sort[0] == '\0')
+        return meta_bind_null(c, st, idx, err);
+    return meta_bind_text(c, st, idx, sort, strlen(sort), err);
+}
+
 int ident_bind_name(struct meta_conn *c, sqlite3_stmt *st, int idx, const struct meta_list_q *q,
                     struct berr *err)
 {
@@ -237,8 +245,7 @@ static int user_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bool 
     int rc = ident_bind_name(c, st, 1, lq, err);
 
     if (rc == 0 && !for_count)
-        rc = lq->sort != NULL ? meta_bind_text(c, st, 3, lq->sort, strlen(lq->sort), err)
-                              : meta_bind_null(c, st, 3, err);
+        rc = ident_bind_sort(c, st, 3, lq->sort, err);
     return rc;
 }
 
@@ -461,8 +468,7 @@ static int project_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bo
     if (rc == 0)
         rc = meta_bind_i64(c, st, 6, pq->member_only ? 1 : 0, err);
     if (rc == 0 && !for_count)
-        rc = pq->l.sort != NULL ? meta_bind_text(c, st, 7, pq->l.sort, strlen(pq->l.sort), err)
-                                : meta_bind_null(c, st, 7, err);
+        rc = ident_bind_sort(c, st, 7, pq->l.sort, err);
     return rc;
 }
 

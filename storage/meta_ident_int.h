@@ -22,6 +22,10 @@ int ident_prepare(sqlite3_stmt **out, struct meta_conn *c, const char *sql, stru
 int ident_bind_name(struct meta_conn *c, sqlite3_stmt *st, int idx, const struct meta_list_q *q,
                     struct berr *err);
 
+/* ident_bind_sort binds the sort key at idx: the text, or NULL when sort is NULL or "" (no order
+ * asked; the page queries' CASE arms yield NULL for both, leaving the default order). */
+int ident_bind_sort(struct meta_conn *c, sqlite3_stmt *st, int idx, const char *sort,
+                    struct berr *err);
 /* ident_sort_ok: sort is NULL, "" or one of keys (NULL-terminated), optionally with '-'. */
 bool ident_sort_ok(const char *sort, const char *const *keys);
 

@@ -625,8 +625,7 @@ static int robot_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bool
     if (rc == 0)
         rc = meta_bind_i64(c, st, 3, rq->project_id, err);
     if (rc == 0 && !for_count)
-        rc = rq->l->sort != NULL ? meta_bind_text(c, st, 4, rq->l->sort, strlen(rq->l->sort), err)
-                                 : meta_bind_null(c, st, 4, err);
+        rc = ident_bind_sort(c, st, 4, rq->l->sort, err);
     return rc;
 }
 
