@@ -264,6 +264,17 @@ int api_get_bool(struct api_call *c, json_t *obj, const char *key, bool *out, bo
     return 1;
 }
 
+int api_hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
 bool api_parse_id(const char *s, size_t len, int64_t *out)
 {
     uint64_t v;

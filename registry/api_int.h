@@ -77,6 +77,8 @@ int api_body(struct api_call *c, json_t **out);
 int api_get_str(struct api_call *c, json_t *obj, const char *key, const char **out, bool *present);
 int api_get_int(struct api_call *c, json_t *obj, const char *key, int64_t *out, bool *present);
 int api_get_bool(struct api_call *c, json_t *obj, const char *key, bool *out, bool *present);
+/* api_hexval: the value of the hex digit ch (either case), -1 when ch is none. */
+int api_hexval(char ch);
 /* api_parse_id: a decimal id > 0 filling the whole segment; false otherwise. */
 bool api_parse_id(const char *s, size_t len, int64_t *out);
 /* api_time writes RFC 3339 into out (cap >= 32). */

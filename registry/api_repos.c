@@ -77,17 +77,6 @@ static int need(struct api_call *c, const struct meta_project_info *p, int role,
     return api_deny(c) < 0 ? -1 : 1;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* repo_from_seg: "<project>/<segment percent-decoded once more>" parsed as a repository name.
  * The server decoded the path once; Harbor clients encode a '/' in {repository_name} twice. */
 static int repo_from_seg(struct api_call *c, const struct meta_project_info *p, size_t i,
@@ -105,8 +94,9 @@ static int repo_from_seg(struct api_call *c, const struct meta_project_info *p, 
     name[len++] = '/';
     for (k = 0; k < c->seglen[i]; k++) {
         char ch = s[k];
-        if (ch == '%' && k + 2 < c->seglen[i] && hexval(s[k + 1]) >= 0 && hexval(s[k + 2]) >= 0) {
-            ch = (char)(hexval(s[k + 1]) * 16 + hexval(s[k + 2]));
+        if (ch == '%' && k + 2 < c->seglen[i] && api_hexval(s[k + 1]) >= 0 &&
+            api_hexval(s[k + 2]) >= 0) {
+            ch = (char)(api_hexval(s[k + 1]) * 16 + api_hexval(s[k + 2]));
             k += 2;
         }
         if (len + 1 >= sizeof(name))

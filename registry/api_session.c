@@ -258,17 +258,6 @@ int api_session_token_header(struct api_call *c)
 
 /* ---- /c/login and /c/log_out ---- */
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* api_form_field finds key in an application/x-www-form-urlencoded body and decodes its value into
  * out: 1 found, 0 absent, -1 malformed or too long */
 int api_form_field(const char *body, size_t len, const char *key, char *out, size_t cap)
@@ -290,8 +279,8 @@ int api_form_field(const char *body, size_t len, const char *key, char *out, siz
                     int hi, lo;
                     if (k + 2 >= end)
                         return -1;
-                    hi = hexval(body[k + 1]);
-                    lo = hexval(body[k + 2]);
+                    hi = api_hexval(body[k + 1]);
+                    lo = api_hexval(body[k + 2]);
                     if (hi < 0 || lo < 0)
                         return -1;
                     ch = (char)(hi * 16 + lo);
