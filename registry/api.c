@@ -557,6 +557,18 @@ static int ping(struct api_call *c)
     return c->out->resp != NULL ? 0 : -1;
 }
 
+int api_handle_end(struct req *r, struct reply *out, int rc)
+{
+    if (rc < 0) {
+        if (out->resp != NULL) {
+            MHD_destroy_response(out->resp);
+            out->resp = NULL;
+        }
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    }
+    return 0;
+}
+
 int api_handle(struct req *r, struct reply *out)
 {
     struct api_call *c;
@@ -613,12 +625,5 @@ int api_handle(struct req *r, struct reply *out)
         rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
 out:
     mem_free(c);
-    if (rc < 0) {
-        if (out->resp != NULL) {
-            MHD_destroy_response(out->resp);
-            out->resp = NULL;
-        }
-        return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    }
-    return 0;
+    return api_handle_end(r, out, rc);
 }

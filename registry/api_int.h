@@ -59,6 +59,9 @@ int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
 /* api_fail_berr maps a storage error: NOT_FOUND 404, CONFLICT 409, BAD_REQUEST/NAME_INVALID 400,
  * else 500 (message "internal error"). */
 int api_fail_berr(struct api_call *c, const struct berr *e);
+/* api_handle_end closes a handler entry point (api_handle, api_session_handle) with the rc of its
+ * reply: 0 as is; when rc < 0, drops any half-built response and sets BERR_INTERNAL on r, -1. */
+int api_handle_end(struct req *r, struct reply *out, int rc);
 /* api_reply_json answers status with j (takes j, also on failure; NULL = allocation failed). */
 int api_reply_json(struct api_call *c, unsigned status, json_t *j);
 /* api_reply_empty answers status with no body. */

@@ -427,12 +427,5 @@ int api_session_handle(struct req *r, struct reply *out)
     else
         rc = reply_status(out, MHD_HTTP_NOT_FOUND,
                           "{\"errors\":[{\"code\":\"NOT_FOUND\",\"message\":\"not found\"}]}");
-    if (rc < 0) {
-        if (out->resp != NULL) {
-            MHD_destroy_response(out->resp);
-            out->resp = NULL;
-        }
-        return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    }
-    return 0;
+    return api_handle_end(r, out, rc);
 }
