@@ -108,11 +108,9 @@ int ident_list_run(struct meta *m, const struct ident_list *l, const void *q,
     if (rc == 0)
         rc = l->bind(c, st, q, true, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1) {
-        *total = (int64_t)sqlite3_column_int64(st, 0);
+        rc = meta_step_i64(c, st, total, err);
+    if (rc == 1)
         rc = 0;
-    }
     (void)sqlite3_finalize(st); /* step errors were reported */
     st = NULL;
     if (rc < 0 || limit == 0)

@@ -59,7 +59,7 @@ int meta_member_role(struct meta *m, int64_t project_id, int64_t user_id, int *r
 {
     struct meta_conn *c = meta_conn_get(m);
     sqlite3_stmt *st = NULL;
-    int64_t v;
+    int64_t v = 0;
     int rc;
 
     *role = 0;
@@ -69,9 +69,8 @@ int meta_member_role(struct meta *m, int64_t project_id, int64_t user_id, int *r
     if (rc == 0)
         rc = meta_bind_i64(c, st, 2, user_id, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
+        rc = meta_step_i64(c, st, &v, err);
     if (rc == 1) {
-        v = (int64_t)sqlite3_column_int64(st, 0);
         *role = role_ok((int)v) ? (int)v : 0;
         rc = 0;
     }

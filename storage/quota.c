@@ -69,10 +69,8 @@ static int one_i64(struct meta_conn *c, const char *sql, int64_t a, const struct
     if (rc == 0 && d != NULL)
         rc = meta_bind_digest(c, st, 2, d, dbuf, err);
     if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1)
-        *out = (int64_t)sqlite3_column_int64(st, 0);
-    (void)sqlite3_finalize(st); /* errors were reported by meta_step */
+        rc = meta_step_i64(c, st, out, err);
+    (void)sqlite3_finalize(st); /* errors were reported by meta_step_i64 */
     return rc;
 }
 
