@@ -127,6 +127,7 @@ static int project_list(struct api_call *c)
     q.public_only = p.public_only;
     q.all = api_is_sysadmin(c);
     q.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
+    q.viewer_robot_id = c->who.kind == PRINCIPAL_ROBOT ? c->who.robot_id : 0;
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {

@@ -353,7 +353,9 @@ static const char SQL_PROJECT_BY_NAME[] = PROJECT_COLS " WHERE p.name = ?1";
     " WHERE (?1 IS NULL OR CASE WHEN ?2 THEN instr(p.name, ?1) > 0 ELSE p.name = ?1 END)"          \
     " AND (?3 < 0 OR p.public = ?3)"                                                               \
     " AND (?4 OR (NOT ?6 AND p.public = 1) OR EXISTS (SELECT 1 FROM project_members pm"            \
-    " WHERE pm.project_id = p.id AND pm.user_id = ?5))"
+    " WHERE pm.project_id = p.id AND pm.user_id = ?5) OR EXISTS (SELECT 1 FROM"                    \
+    " robot_permissions rp WHERE ?8 > 0 AND rp.robot_id = ?8 AND rp.actions != 0"                  \
+    " AND (rp.namespace = p.name OR rp.namespace = '*')))"
 static const char SQL_PROJECT_COUNT[] = "SELECT COUNT(*) FROM projects p" PROJECT_WHERE;
 static const char SQL_PROJECT_PAGE[] =
         PROJECT_COLS PROJECT_WHERE " ORDER BY"
@@ -465,6 +467,8 @@ static int project_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bo
         rc = meta_bind_i64(c, st, 5, pq->viewer_user_id, err);
     if (rc == 0)
         rc = meta_bind_i64(c, st, 6, pq->member_only ? 1 : 0, err);
+    if (rc == 0)
+        rc = meta_bind_i64(c, st, 8, pq->viewer_robot_id, err);
     if (rc == 0 && !for_count)
         rc = ident_bind_sort(c, st, 7, pq->l.sort, err);
     return rc;

@@ -93,11 +93,12 @@ int meta_project_info_get(struct meta *m, int64_t id, const char *name,
  * who is asking. */
 struct meta_project_q {
     struct meta_list_q l;
-    int public_only;        /* -1 any, 0 private only, 1 public only (Harbor's `public`) */
-    bool all;               /* sysadmin: every project */
-    int64_t viewer_user_id; /* when !all: public projects plus those this user (> 0) is a
+    int public_only;         /* -1 any, 0 private only, 1 public only (Harbor's `public`) */
+    bool all;                /* sysadmin: every project */
+    int64_t viewer_user_id;  /* when !all: public projects plus those this user (> 0) is a
                                member of; 0 = anonymous: public only */
-    bool member_only;       /* with viewer_user_id: only projects the viewer is a member of */
+    bool member_only;        /* with viewer_user_id: only projects the viewer is a member of */
+    int64_t viewer_robot_id; /* > 0: also the projects this robot has a grant on */
 };
 int meta_project_list(struct meta *m, const struct meta_project_q *q, struct meta_project_info *out,
                       size_t cap, size_t *n, int64_t *total, struct berr *err);
