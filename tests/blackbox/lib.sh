@@ -533,8 +533,10 @@ srv_start() {
             bb_distribution_config
             docker-registry serve "$BB_TMP/registry.yml" >"$SRV_LOG" 2>&1 &
         else
+            # BB_SERVE_ARGS: extra serve options (e.g. --config FILE), split on blanks
+            # shellcheck disable=SC2086
             BERTH_ADMIN_PASSWORD=$ADMIN_PASS "$BERTH_BIN" serve --listen "$SRV_HOSTPORT" \
-                --data "$SRV_DATA" >"$SRV_LOG" 2>&1 &
+                --data "$SRV_DATA" ${BB_SERVE_ARGS:-} >"$SRV_LOG" 2>&1 &
         fi
         SRV_PID=$!
         local deadline=$((SECONDS + 30))

@@ -303,4 +303,16 @@ req_anon PATCH "$loc" --data-binary "@$w"
 check_err "PATCH without credentials -> 401" 401 UNAUTHORIZED
 req DELETE "$loc"
 
+# --- OCI-Chunk-Min-Length: not sent by default, advertised when configured ----------------------
+req POST "/v2/$repo/blobs/uploads/"
+check_hdr_absent "default: no OCI-Chunk-Min-Length" OCI-Chunk-Min-Length
+req DELETE "$(hdr Location)"
+srv_stop
+printf 'chunk_min_bytes = 1M\n' >"$BB_TMP/chunk.conf"
+BB_SERVE_ARGS="--config $BB_TMP/chunk.conf" srv_start
+req POST "/v2/$repo/blobs/uploads/"
+check_status "POST with chunk_min_bytes configured -> 202" 202
+check_hdr "OCI-Chunk-Min-Length advertised" OCI-Chunk-Min-Length 1048576
+srv_stop
+
 finish
