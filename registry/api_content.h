@@ -11,6 +11,23 @@
 int api_repositories(struct api_call *c); /* /repositories */
 /* /projects/{p}/repositories... and /projects/{p}/artifacts, after api_project_lookup */
 int api_project_content(struct api_call *c, const struct meta_project_info *p, int role);
+/* Shared by api_repos.c and api_artifacts.c only:
+ * api_repo_need: 0 when the caller may use every bit of act (RBAC_*) in project p, where its
+ * member role is role; else answers 401/403 and returns 1 (-1: not even that reply built). */
+int api_repo_need(struct api_call *c, const struct meta_project_info *p, int role, unsigned act);
+/* api_time_json: Unix time t as Harbor's time string, 0001-01-01T00:00:00Z when t <= 0; new,
+ * NULL when out of memory. */
+json_t *api_time_json(int64_t t);
+/* api_json_set: json_object_set_new(o, k, v) (takes v); a NULL v or a failure clears *ok. */
+void api_json_set(json_t *o, const char *k, json_t *v, bool *ok);
+
+/* api_artifacts.c, called by api_project_content once {r} is parsed */
+/* api_artifact_list: GET the artifacts of project project_id (repo_id 0), or of repository
+ * repo_id (project_id 0): paged, with_tag, q */
+int api_artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id);
+/* api_artifact_routes: .../repositories/{r}/artifacts/{reference}[/tags[/{tag}]] (nseg > 5) */
+int api_artifact_routes(struct api_call *c, const struct meta_project_info *p, int role,
+                        const struct repo_name *repo);
 
 /* api_misc.c */
 int api_statistics(struct api_call *c); /* /statistics */

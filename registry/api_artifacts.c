@@ -1,0 +1,572 @@
+/* api_artifacts.c - /api/v2.0 artifacts and tags (Harbor's paths and field names):
+ *   GET  /projects/{p}/repositories/{r}/artifacts               with_tag, q (tags=, digest=)
+ *   GET|DELETE .../artifacts/{reference}                        tag or digest
+ *   GET|POST   .../artifacts/{reference}/tags                   list, create ({"name":...})
+ *   DELETE     .../artifacts/{reference}/tags/{tag}
+ *   GET  /projects/{p}/artifacts                                recent, project-wide
+ * api_repos.c routes these here once the project is looked up and {r} parsed.
+ * Artifacts carry Berth's pull_count next to Harbor's pull_time (Harbor lacks it: harbor#21664).
+ *
+ * Invariants:
+ *   1. Reading needs only that the project is readable (checked by the caller through
+ *      api_project_lookup). Creating a tag needs push; deleting an artifact or a tag needs
+ *      delete (projectAdmin, maintainer, sysadmin, robots granted delete), checked with
+ *      api_repo_need: developers and guests get 403, anonymous callers 401.
+ *   2. References and tags from the path are parsed (reference_parse, tag_parse) before any
+ *      storage call; a malformed one is a 400, an unknown one a 404.
+ *   3. Deleting by tag deletes the whole artifact, as Harbor.
+ * extra_attrs (architecture, os, author, created) comes from the config blob, read (capped at
+ * ATTR_MAX_BYTES) only for image manifests; a missing or odd config leaves it out.
+ * Thread-safe: per-request state only. */
+#include "registry/api_content.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "auth/rbac.h"
+#include "common/mem.h"
+#include "storage/blob_store.h"
+#include "storage/meta_browse.h"
+
+#define ATTR_MAX_BYTES (256 * 1024) /* manifests and configs read for extra_attrs */
+#define ART_TAGS_MAX 100            /* tags embedded in one artifact */
+#define ART_REFS_MAX 256            /* children embedded in one index */
+
+static int fail_rc(int rc)
+{
+    return rc < 0 ? -1 : 0;
+}
+
+/* read_small reads a whole blob of at most ATTR_MAX_BYTES; *out new (mem_free) or NULL */
+static int read_small(struct api_call *c, const struct digest *d, char **out, size_t *len)
+{
+    struct berr e;
+    uint64_t size = 0;
+    size_t got = 0;
+    ssize_t k;
+    char *data;
+    int fd = -1;
+
+    *out = NULL;
+    *len = 0;
+    if (blob_store_open_read(c->r->reg->blobs, d, &fd, &size, &e) < 0)
+        return -1;
+    if (size > ATTR_MAX_BYTES || (data = mem_malloc((size_t)size + 1)) == NULL) {
+        (void)close(fd); /* read-only */
+        return -1;
+    }
+    while (got < size) {
+        k = read(fd, data + got, (size_t)size - got);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    (void)close(fd); /* read-only */
+    if (got != size) {
+        mem_free(data);
+        return -1;
+    }
+    data[got] = '\0';
+    *out = data;
+    *len = got;
+    return 0;
+}
+
+/* config_info: the config descriptor of an image manifest and, from the config blob, the
+ * extra_attrs object (architecture, os, variant, author, created). Either may stay NULL. */
+static void config_info(struct api_call *c, const struct meta_artifact *a, char *cfg_mt, size_t cap,
+                        json_t **attrs)
+{
+    static const char *const keys[] = {"architecture", "os", "variant", "author", "created", NULL};
+    json_t *man = NULL, *conf = NULL, *v;
+    const char *s;
+    struct digest cd;
+    struct berr e;
+    char *data = NULL;
+    size_t len;
+    size_t i;
+
+    cfg_mt[0] = '\0';
+    *attrs = NULL;
+    if (a->is_index || read_small(c, &a->digest, &data, &len) < 0)
+        goto out;
+    man = json_loadb(data, len, 0, NULL);
+    mem_free(data);
+    data = NULL;
+    v = json_object_get(json_object_get(man, "config"), "mediaType");
+    if (json_is_string(v) && json_string_length(v) < cap)
+        memcpy(cfg_mt, json_string_value(v), json_string_length(v) + 1);
+    v = json_object_get(json_object_get(man, "config"), "digest");
+    if (!json_is_string(v) ||
+        digest_parse(&cd, json_string_value(v), json_string_length(v), &e) < 0 ||
+        read_small(c, &cd, &data, &len) < 0)
+        goto out;
+    conf = json_loadb(data, len, 0, NULL);
+    if (!json_is_object(conf))
+        goto out;
+    *attrs = json_object();
+    for (i = 0; *attrs != NULL && keys[i] != NULL; i++) {
+        v = json_object_get(conf, keys[i]);
+        s = json_string_value(v);
+        if (s != NULL && json_object_set_new(*attrs, keys[i], json_string(s)) < 0) {
+            json_decref(*attrs);
+            *attrs = NULL;
+        }
+    }
+out:
+    mem_free(data);
+    json_decref(man);
+    json_decref(conf);
+}
+
+static bool is_image_config(const char *mt)
+{
+    return mt[0] == '\0' || strcmp(mt, "application/vnd.oci.image.config.v1+json") == 0 ||
+           strcmp(mt, "application/vnd.docker.container.image.v1+json") == 0;
+}
+
+/* tag_id: tags have no row id (WITHOUT ROWID); a stable id from (repository id, name), kept
+ * within JSON's exact integer range */
+static int64_t tag_id(int64_t repo_id, const char *name)
+{
+    uint64_t h = 14695981039346656037ULL ^ (uint64_t)repo_id;
+
+    for (; *name != '\0'; name++) {
+        h ^= (unsigned char)*name;
+        h *= 1099511628211ULL;
+    }
+    h &= (1ULL << 53) - 1;
+    return h == 0 ? 1 : (int64_t)h;
+}
+
+static json_t *tag_json(const struct meta_tag_info *t)
+{
+    json_t *j = json_object();
+    bool ok = j != NULL;
+
+    if (!ok)
+        return NULL;
+    api_json_set(j, "id", json_integer(tag_id(t->repo_id, t->name)), &ok);
+    api_json_set(j, "repository_id", json_integer(t->repo_id), &ok);
+    api_json_set(j, "artifact_id", json_integer(t->artifact_id), &ok);
+    api_json_set(j, "name", json_string(t->name), &ok);
+    api_json_set(j, "push_time", api_time_json(t->pushed_at), &ok);
+    api_json_set(j, "pull_time", api_time_json(t->pull_time), &ok);
+    api_json_set(j, "pull_count", json_integer(t->pull_count), &ok);
+    api_json_set(j, "immutable", json_false(), &ok);
+    api_json_set(j, "signed", json_false(), &ok);
+    if (!ok) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static json_t *tags_json(struct api_call *c, int64_t artifact_id, struct berr *e)
+{
+    struct meta_tag_info *rows = mem_calloc(ART_TAGS_MAX, sizeof(*rows));
+    struct meta_list_q q;
+    json_t *arr = json_array();
+    int64_t total;
+    size_t n = 0;
+    size_t i;
+
+    memset(&q, 0, sizeof(q));
+    q.limit = ART_TAGS_MAX;
+    if (rows == NULL || arr == NULL ||
+        meta_artifact_tags(c->r->reg->meta, artifact_id, &q, rows, ART_TAGS_MAX, &n, &total, e) <
+                0) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, tag_json(&rows[i]));
+    mem_free(rows);
+    return arr;
+}
+
+static json_t *refs_json(struct api_call *c, const struct meta_artifact *a, struct berr *e)
+{
+    struct meta_artifact_ref *rows = mem_calloc(ART_REFS_MAX, sizeof(*rows));
+    char dstr[DIGEST_STR_LEN + 1];
+    json_t *arr = json_array();
+    json_t *plat, *ref;
+    size_t n = 0;
+    size_t i;
+    bool ok;
+
+    if (rows == NULL || arr == NULL ||
+        meta_artifact_refs(c->r->reg->meta, a->id, rows, ART_REFS_MAX, &n, e) < 0) {
+        json_decref(arr);
+        arr = NULL;
+    }
+    for (i = 0; arr != NULL && i < n; i++) {
+        ok = true;
+        plat = json_object();
+        ref = json_object();
+        if (plat == NULL || ref == NULL) {
+            json_decref(plat);
+            json_decref(ref);
+            json_decref(arr);
+            arr = NULL;
+            break;
+        }
+        api_json_set(plat, "os", json_string(rows[i].os), &ok);
+        api_json_set(plat, "architecture", json_string(rows[i].arch), &ok);
+        if (rows[i].variant[0] != '\0')
+            api_json_set(plat, "variant", json_string(rows[i].variant), &ok);
+        digest_format(&rows[i].child, dstr, sizeof(dstr));
+        api_json_set(ref, "parent_id", json_integer(a->id), &ok);
+        api_json_set(ref, "child_id", json_integer(rows[i].child_id), &ok);
+        api_json_set(ref, "child_digest", json_string(dstr), &ok);
+        api_json_set(ref, "platform", plat, &ok);
+        /* plat belongs to ref now (set_new takes it even when it fails) */
+        if (!ok) {
+            json_decref(ref);
+            json_decref(arr);
+            arr = NULL;
+        } else if (json_array_append_new(arr, ref) < 0) { /* takes ref */
+            json_decref(arr);
+            arr = NULL;
+        }
+    }
+    mem_free(rows);
+    return arr;
+}
+
+static json_t *artifact_json(struct api_call *c, const struct meta_artifact *a, bool with_tags,
+                             struct berr *e)
+{
+    char dstr[DIGEST_STR_LEN + 1];
+    char cfg_mt[META_MEDIA_TYPE_MAX + 1];
+    const char *type;
+    const char *mt;
+    json_t *attrs = NULL;
+    json_t *j = json_object();
+    bool ok = j != NULL;
+
+    if (!ok)
+        return NULL;
+    config_info(c, a, cfg_mt, sizeof(cfg_mt), &attrs);
+    if (a->is_index || is_image_config(a->artifact_type))
+        type = "IMAGE";
+    else if (strcmp(a->artifact_type, "application/vnd.cncf.helm.config.v1+json") == 0)
+        type = "CHART";
+    else
+        type = a->artifact_type;
+    /* Harbor: media_type is the config's for an image, the manifest's for an index */
+    mt = a->is_index ? a->media_type
+                     : (cfg_mt[0] != '\0'
+                                ? cfg_mt
+                                : (a->artifact_type[0] != '\0' ? a->artifact_type : a->media_type));
+    digest_format(&a->digest, dstr, sizeof(dstr));
+    api_json_set(j, "id", json_integer(a->id), &ok);
+    api_json_set(j, "type", json_string(type), &ok);
+    api_json_set(j, "media_type", json_string(mt), &ok);
+    api_json_set(j, "manifest_media_type", json_string(a->media_type), &ok);
+    api_json_set(j, "artifact_type", json_string(a->artifact_type), &ok);
+    api_json_set(j, "project_id", json_integer(a->project_id), &ok);
+    api_json_set(j, "repository_id", json_integer(a->repo_id), &ok);
+    api_json_set(j, "repository_name", json_string(a->repo_name), &ok);
+    api_json_set(j, "digest", json_string(dstr), &ok);
+    api_json_set(j, "size", json_integer((json_int_t)a->size), &ok);
+    api_json_set(j, "icon", json_string(""), &ok);
+    api_json_set(j, "push_time", api_time_json(a->pushed_at), &ok);
+    api_json_set(j, "pull_time", api_time_json(a->pull_time), &ok);
+    api_json_set(j, "pull_count", json_integer(a->pull_count), &ok);
+    api_json_set(j, "extra_attrs", attrs != NULL ? attrs : json_object(), &ok);
+    api_json_set(j, "annotations", json_object(), &ok);
+    api_json_set(j, "labels", json_null(), &ok);
+    if (a->is_index)
+        api_json_set(j, "references", refs_json(c, a, e), &ok);
+    api_json_set(j, "tags", with_tags ? tags_json(c, a->id, e) : json_null(), &ok);
+    if (!ok) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int query_bool(struct api_call *c, const char *name, bool dflt, bool *out)
+{
+    const char *s = req_query(c->r, name);
+
+    *out = dflt;
+    if (s == NULL)
+        return 0;
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *out = true;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        *out = false;
+    else
+        return api_fail(c, MHD_HTTP_BAD_REQUEST, "%s must be true or false", name) < 0 ? -1 : 1;
+    return 0;
+}
+
+/* art_q: Harbor's artifact q terms: tags=* (tagged), tags=nil (untagged), tags=v, tags=~v,
+ * digest=sha256:... Other keys were handled (or ignored) by api_page_parse. */
+struct art_filter {
+    char tag[TAG_MAX + 1];
+    struct digest digest;
+    bool has_digest;
+};
+
+static int art_q(struct api_call *c, struct meta_artifact_q *q, struct art_filter *f)
+{
+    const char *s = req_query(c->r, "q");
+    const char *t, *v;
+    size_t len, vlen;
+    bool fuzzy;
+    struct berr e;
+
+    q->tagged = -1;
+    while (s != NULL && *s != '\0') {
+        t = strchr(s, ',');
+        len = t != NULL ? (size_t)(t - s) : strlen(s);
+        if (len > 5 && memcmp(s, "tags=", 5) == 0) {
+            v = s + 5;
+            vlen = len - 5;
+            fuzzy = v[0] == '~';
+            if (fuzzy) {
+                v++;
+                vlen--;
+            }
+            if (!fuzzy && vlen == 1 && v[0] == '*') {
+                q->tagged = 1;
+            } else if (!fuzzy && vlen == 3 && memcmp(v, "nil", 3) == 0) {
+                q->tagged = 0;
+            } else {
+                if (vlen == 0 || vlen > TAG_MAX)
+                    return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
+                memcpy(f->tag, v, vlen);
+                f->tag[vlen] = '\0';
+                q->tag = f->tag;
+                q->tag_fuzzy = fuzzy;
+            }
+        } else if (len > 7 && memcmp(s, "digest=", 7) == 0) {
+            if (digest_parse(&f->digest, s + 7, len - 7, &e) < 0)
+                return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid digest in q") < 0 ? -1 : 1;
+            f->has_digest = true;
+            q->digest = &f->digest;
+        }
+        s = t != NULL ? t + 1 : NULL;
+    }
+    return 0;
+}
+
+int api_artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
+{
+    struct meta_artifact *rows = NULL;
+    struct meta_artifact_q q;
+    struct art_filter f;
+    struct api_page pg;
+    struct berr e = {0};
+    json_t *arr = NULL;
+    int64_t total = 0;
+    bool with_tag;
+    size_t n = 0;
+    size_t i;
+    int rc;
+
+    rc = api_page_parse(c, "name", &pg);
+    if (rc == 0)
+        rc = query_bool(c, "with_tag", true, &with_tag);
+    memset(&q, 0, sizeof(q));
+    memset(&f, 0, sizeof(f));
+    if (rc == 0)
+        rc = art_q(c, &q, &f);
+    if (rc != 0)
+        return fail_rc(rc);
+    api_page_q(&pg, &q.l);
+    q.l.name = NULL;
+    q.repo_id = repo_id;
+    q.project_id = project_id;
+    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
+    arr = json_array();
+    if (rows == NULL || arr == NULL) {
+        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        goto out;
+    }
+    if (meta_artifact_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, artifact_json(c, &rows[i], with_tag, &e));
+    rc = api_reply_page(c, arr, &pg, total);
+    arr = NULL;
+out:
+    json_decref(arr);
+    mem_free(rows);
+    return rc;
+}
+
+/* find_artifact resolves {reference} (segment i) in repo: 0 and *a, or answered (1) */
+static int find_artifact(struct api_call *c, const struct repo_name *repo, size_t i,
+                         int64_t *repo_id, struct meta_artifact *a)
+{
+    struct meta_repo_info *info = NULL;
+    struct reference ref;
+    struct meta_manifest mm;
+    struct berr e;
+    int rc = 0;
+
+    if (reference_parse(&ref, c->seg[i], c->seglen[i], &e) < 0)
+        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid reference") < 0 ? -1 : 1;
+    if (meta_manifest_resolve(c->r->reg->meta, repo, &ref, &mm, &e) < 0) {
+        if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_MANIFEST_UNKNOWN)
+            return api_fail(c, MHD_HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]) < 0 ? -1 : 1;
+        return api_fail_berr(c, &e) < 0 ? -1 : 1;
+    }
+    info = mem_malloc(sizeof(*info));
+    if (info == NULL)
+        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
+    if (meta_repo_info_get(c->r->reg->meta, repo, info, &e) < 0 ||
+        meta_artifact_get(c->r->reg->meta, info->id, &mm.digest, a, &e) < 0)
+        rc = api_fail_berr(c, &e) < 0 ? -1 : 1;
+    else
+        *repo_id = info->id;
+    mem_free(info);
+    return rc;
+}
+
+static int tag_list(struct api_call *c, const struct meta_artifact *a)
+{
+    struct meta_tag_info *rows = NULL;
+    struct meta_list_q q;
+    struct api_page pg;
+    struct berr e;
+    json_t *arr = NULL;
+    int64_t total = 0;
+    size_t n = 0;
+    size_t i;
+    int rc;
+
+    rc = api_page_parse(c, "name", &pg);
+    if (rc != 0)
+        return fail_rc(rc);
+    api_page_q(&pg, &q);
+    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
+    arr = json_array();
+    if (rows == NULL || arr == NULL) {
+        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        goto out;
+    }
+    if (meta_artifact_tags(c->r->reg->meta, a->id, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) <
+        0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    for (i = 0; arr != NULL && i < n; i++)
+        api_array_push(&arr, tag_json(&rows[i]));
+    rc = api_reply_page(c, arr, &pg, total);
+    arr = NULL;
+out:
+    json_decref(arr);
+    mem_free(rows);
+    return rc;
+}
+
+static int tag_create(struct api_call *c, const struct meta_project_info *p, int role,
+                      int64_t repo_id, const struct meta_artifact *a)
+{
+    char loc[1024];
+    const char *name;
+    json_t *body = NULL;
+    struct tag t;
+    struct berr e;
+    bool has;
+    int rc;
+
+    rc = api_repo_need(c, p, role, RBAC_PUSH);
+    if (rc != 0)
+        return fail_rc(rc);
+    rc = api_body(c, &body);
+    if (rc != 0)
+        return fail_rc(rc);
+    if (api_get_str(c, body, "name", &name, &has) < 0) {
+        rc = 0;
+        goto out;
+    }
+    if (!has || tag_parse(&t, name, strlen(name), &e) < 0) {
+        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "name must be a valid tag");
+        goto out;
+    }
+    if (meta_tag_create(c->r->reg->meta, repo_id, a->id, &t, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    rc = snprintf(loc, sizeof(loc), "%.*s/%s", (int)(strlen(c->r->url) - strlen(API_PREFIX)),
+                  c->r->url + strlen(API_PREFIX), t.s);
+    if (rc < 0 || (size_t)rc >= sizeof(loc))
+        rc = api_reply_empty(c, MHD_HTTP_CREATED);
+    else
+        rc = api_reply_created(c, loc);
+out:
+    json_decref(body);
+    return rc;
+}
+
+int api_artifact_routes(struct api_call *c, const struct meta_project_info *p, int role,
+                        const struct repo_name *repo)
+{
+    enum req_method m = c->r->method;
+    struct meta_artifact *a = NULL;
+    struct berr e = {0};
+    struct tag t;
+    int64_t repo_id = 0;
+    bool with_tag;
+    int rc;
+
+    a = mem_malloc(sizeof(*a));
+    if (a == NULL)
+        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    rc = find_artifact(c, repo, 5, &repo_id, a);
+    if (rc != 0) {
+        rc = fail_rc(rc);
+        goto out;
+    }
+    if (c->nseg == 6) {
+        if (m == REQ_GET) {
+            rc = query_bool(c, "with_tag", true, &with_tag);
+            if (rc == 0)
+                rc = api_reply_json(c, MHD_HTTP_OK, artifact_json(c, a, with_tag, &e));
+            rc = fail_rc(rc);
+        } else if (m == REQ_DELETE) {
+            rc = api_repo_need(c, p, role, RBAC_DELETE);
+            if (rc == 0)
+                rc = meta_manifest_delete(c->r->reg->meta, repo, &a->digest, &e) < 0
+                             ? api_fail_berr(c, &e)
+                             : api_reply_empty(c, MHD_HTTP_OK);
+            rc = fail_rc(rc);
+        } else {
+            rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        }
+    } else if (strcmp(c->seg[6], "tags") != 0) {
+        rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+    } else if (c->nseg == 7) {
+        if (m == REQ_GET)
+            rc = tag_list(c, a);
+        else if (m == REQ_POST)
+            rc = tag_create(c, p, role, repo_id, a);
+        else
+            rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    } else if (m != REQ_DELETE) {
+        rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    } else {
+        rc = api_repo_need(c, p, role, RBAC_DELETE);
+        if (rc == 0 && tag_parse(&t, c->seg[7], c->seglen[7], &e) < 0)
+            rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid tag");
+        else if (rc == 0)
+            rc = meta_tag_detach(c->r->reg->meta, a->id, &t, &e) < 0
+                         ? api_fail_berr(c, &e)
+                         : api_reply_empty(c, MHD_HTTP_OK);
+        rc = fail_rc(rc);
+    }
+out:
+    mem_free(a);
+    return rc;
+}
