@@ -1,18 +1,21 @@
-/* client.c - registry v2 HTTP client over libcurl: challenges, tokens, retries, redirects.
+/* client.c - registry v2 HTTP client over libcurl: setup, curl callbacks, the request loop.
  *
- * Every request goes through one loop (perform) that owns the protocol decisions:
+ * Every request goes through one loop (client_perform) that owns the protocol decisions:
  *   1. Authorization is attached only when the request URL has the same origin as the URL the
  *      request started from (the registry base, or the token realm); redirects are followed by
  *      hand (CURLOPT_FOLLOWLOCATION off) so this is checked at every hop.
  *   2. A 401 is answered at most once per request: with a new token (Bearer) or the credential
- *      (Basic); a second 401 is BERR_UNAUTHORIZED and says which leg refused.
+ *      (Basic), as client_auth.c decides; a second 401 is BERR_UNAUTHORIZED and says which leg
+ *      refused.
  *   3. 429, 5xx and transport resets are retried with exponential back-off (Retry-After
  *      honoured, capped); a blob retry asks for the bytes after the last one the sink took, so
  *      the sink sees every byte exactly once and in order.
  *   4. Body bytes reach the caller only for a 2xx answer; error bodies go to a small buffer.
- *   5. The token, its expiry and generation are read and written under c->mu; the fetch of a
- *      new token happens under c->mu too, so concurrent 401s cause one fetch, not N: a thread
- *      whose failed request used an older generation just retries with the current token.
+ * Challenges, the credential and the token belong to client_auth.c (which keeps the token's
+ * invariants); the wording of failures to client_err.c; struct client and struct req sit in
+ * client_int.h. Threads: requests on one client may run at once, each with its own struct req
+ * and curl handle; the curl share object is guarded by c->share_mu, the token by c->mu, and the
+ * counters are atomic.
  * Secrets: the password and token live in memory only, are wiped on free, and no log line
  * carries a header value, a password, a token or a query string. */
 #include "puller/client.h"
@@ -28,21 +31,17 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "puller/client_int.h"
 
-#define URL_MAX 4096
 #define ERRBODY_MAX 4096
-#define TOKEN_BODY_MAX (64u * 1024u)
 #define WWW_AUTH_MAX 4096
 #define MAX_REDIRECTS 10
 #define RETRY_CAP_MS 30000L
-#define DEFAULT_TOKEN_TTL_S 60
 
 static const char *const manifest_accept =
         "Accept: application/vnd.oci.image.manifest.v1+json, "
@@ -50,197 +49,7 @@ static const char *const manifest_accept =
         "application/vnd.docker.distribution.manifest.v2+json, "
         "application/vnd.docker.distribution.manifest.list.v2+json";
 
-enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
-
-struct client {
-    char base[URL_MAX]; /* scheme://host */
-    char *repo;
-    char *ca_file;
-    bool insecure;
-    bool verbose;
-    int64_t limit_rate;
-    int max_retries;
-    int backoff_ms;
-    char *username; /* NULL: anonymous */
-    char *password;
-    CURLSH *share;
-    pthread_mutex_t share_mu[CURL_LOCK_DATA_LAST]; /* one per curl share data kind */
-    pthread_mutex_t mu;                            /* guards everything below */
-    enum auth_kind auth;
-    struct client_challenge bearer; /* the registry's Bearer challenge (realm, service) */
-    char *token;
-    int64_t token_expiry_ms; /* monotonic; renew at or after it */
-    long token_gen;
-    /* counters are atomic: they are bumped with and without c->mu held */
-    _Atomic long n_tokens;
-    _Atomic long n_requests;
-    _Atomic long n_ranged;
-    _Atomic long n_retries;
-};
-
-enum req_kind { REQ_MANIFEST, REQ_BLOB, REQ_TOKEN };
-
-struct req {
-    struct client *c;
-    enum req_kind kind;
-    CURL *h;
-    /* response headers of the last hop */
-    long status;
-    struct buf www_auth;
-    char content_type[CLIENT_MEDIA_TYPE_MAX];
-    char content_range[128];
-    long retry_after_s;
-    bool range_checked;
-    /* body */
-    struct buf *body; /* REQ_MANIFEST, REQ_TOKEN */
-    struct buf errbody;
-    client_sink_fn sink;
-    void *ctx;
-    uint64_t offset;       /* first byte wanted in this attempt */
-    uint64_t skip;         /* bytes still to drop (server ignored Range) */
-    uint64_t delivered;    /* bytes given to the sink, all attempts */
-    uint64_t limit;        /* total bytes the sink may get */
-    int64_t rate_start_ms; /* --limit-rate: when this request's first body byte came */
-    uint64_t rate_bytes;   /* body bytes since rate_start_ms */
-    bool sink_failed;
-    bool too_big;
-    bool bad_range;
-};
-
 /* ---- pure helpers ---------------------------------------------------------------------- */
-
-static const char *skip_ows(const char *p)
-{
-    while (*p == ' ' || *p == '\t')
-        p++;
-    return p;
-}
-
-static bool is_tchar(char ch)
-{
-    /* strchr finds the terminator too: '\0' must be ruled out first */
-    return ch != '\0' && (isalnum((unsigned char)ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
-
-/* read_token copies a token into out; returns the char after it, NULL when none or too long */
-static const char *read_token(const char *p, char *out, size_t cap)
-{
-    size_t n = 0;
-
-    while (is_tchar(*p)) {
-        if (n + 1 >= cap)
-            return NULL;
-        out[n++] = *p++;
-    }
-    out[n] = '\0';
-    return n == 0 ? NULL : p;
-}
-
-/* read_quoted reads a quoted-string starting at '"'; NULL when unterminated or too long */
-static const char *read_quoted(const char *p, char *out, size_t cap)
-{
-    size_t n = 0;
-
-    p++;
-    while (*p != '"') {
-        if (*p == '\0')
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == '\0')
-                return NULL;
-        }
-        if (n + 1 >= cap)
-            return NULL;
-        out[n++] = *p++;
-    }
-    out[n] = '\0';
-    return p + 1;
-}
-
-static int set_param(struct client_challenge *ch, const char *name, const char *val)
-{
-    struct {
-        const char *name;
-        char *dst;
-        size_t cap;
-    } fields[] = {
-            {"realm", ch->realm, sizeof(ch->realm)},
-            {"service", ch->service, sizeof(ch->service)},
-            {"scope", ch->scope, sizeof(ch->scope)},
-            {"error", ch->error, sizeof(ch->error)},
-    };
-
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-        if (strcasecmp(name, fields[i].name) != 0)
-            continue;
-        size_t len = strlen(val);
-        if (len >= fields[i].cap)
-            return -1;
-        memcpy(fields[i].dst, val, len + 1);
-        return 0;
-    }
-    return 0; /* unknown parameters are allowed and ignored */
-}
-
-int client_challenge_parse(struct client_challenge *out, size_t cap, size_t *n, const char *value)
-{
-    const char *p = value;
-    char name[64], val[CLIENT_SCOPE_MAX > CLIENT_REALM_MAX ? CLIENT_SCOPE_MAX : CLIENT_REALM_MAX];
-    struct client_challenge *cur = NULL;
-
-    *n = 0;
-    for (;;) {
-        const char *q;
-
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '\0')
-            return *n > 0 ? 0 : -1;
-        q = read_token(p, name, sizeof(name));
-        if (q == NULL)
-            return -1;
-        q = skip_ows(q);
-        if (*q == '=' && cur != NULL) {
-            /* an auth-param of the current challenge */
-            q = skip_ows(q + 1);
-            if (*q == '"')
-                q = read_quoted(q, val, sizeof(val));
-            else
-                q = read_token(q, val, sizeof(val));
-            if (q == NULL || set_param(cur, name, val) < 0)
-                return -1;
-            q = skip_ows(q);
-            if (*q != ',' && *q != '\0')
-                return -1;
-            p = q;
-            continue;
-        }
-        /* a new challenge: scheme name */
-        if (*n >= cap || strlen(name) >= sizeof(out[0].scheme))
-            return -1;
-        cur = &out[(*n)++];
-        memset(cur, 0, sizeof(*cur));
-        memcpy(cur->scheme, name, strlen(name) + 1);
-        p = q;
-        /* token68 form ("Negotiate abc==") : skip it, it carries nothing we use */
-        if (is_tchar(*p) || *p == '/' || *p == '=') {
-            const char *t = p;
-            while (is_tchar(*t) || *t == '/')
-                t++;
-            if (*t == '=') {
-                const char *e = t;
-                while (*e == '=')
-                    e++;
-                e = skip_ows(e);
-                if (*e == ',' || *e == '\0') {
-                    p = e;
-                    continue;
-                }
-            }
-        }
-    }
-}
 
 /* origin_of splits "scheme://host[:port]/..." into a lowercase "scheme://host:port" */
 static int origin_of(char *out, size_t cap, const char *url)
@@ -316,14 +125,14 @@ static int parse_u64_prefix(uint64_t *out, const char **pp)
 
 int client_content_range_parse(uint64_t *first, uint64_t *last, uint64_t *total, const char *v)
 {
-    const char *p = skip_ows(v);
+    const char *p = client_skip_ows(v);
 
     if (strncasecmp(p, "bytes", 5) != 0)
         return -1;
     p += 5;
     if (*p != ' ')
         return -1;
-    p = skip_ows(p);
+    p = client_skip_ows(p);
     if (parse_u64_prefix(first, &p) < 0 || *p++ != '-' || parse_u64_prefix(last, &p) < 0)
         return -1;
     if (*p++ != '/')
@@ -334,7 +143,7 @@ int client_content_range_parse(uint64_t *first, uint64_t *last, uint64_t *total,
     } else if (parse_u64_prefix(total, &p) < 0) {
         return -1;
     }
-    p = skip_ows(p);
+    p = client_skip_ows(p);
     if (*p != '\0' && *p != '\r' && *p != '\n')
         return -1;
     if (*last < *first || (*total != UINT64_MAX && *last >= *total))
@@ -388,7 +197,7 @@ static void share_unlock(CURL *h, curl_lock_data data, void *ctx)
         (void)pthread_mutex_unlock(&c->share_mu[data]);
 }
 
-static void wipe_free(char *s)
+void client_wipe_free(char *s)
 {
     if (s == NULL)
         return;
@@ -407,9 +216,9 @@ void client_free(struct client *c)
     (void)pthread_mutex_destroy(&c->mu);
     mem_free(c->repo);
     mem_free(c->ca_file);
-    wipe_free(c->username);
-    wipe_free(c->password);
-    wipe_free(c->token);
+    client_wipe_free(c->username);
+    client_wipe_free(c->password);
+    client_wipe_free(c->token);
     mem_free(c);
 }
 
@@ -603,29 +412,6 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
 
 /* ---- the request loop ------------------------------------------------------------------ */
 
-/* curl_retryable: transport failures worth another attempt. A TLS handshake that failed because
- * the peer does not speak TLS at all ("wrong version number": a plain-HTTP port) fails the same
- * way every time, so it is not retried. */
-static bool curl_retryable(CURLcode rc, const char *detail)
-{
-    if (rc == CURLE_SSL_CONNECT_ERROR && strstr(detail, "wrong version number") != NULL)
-        return false;
-    switch (rc) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_GOT_NOTHING:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_SSL_CONNECT_ERROR:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
@@ -642,97 +428,6 @@ static void log_request(const struct client *c, const char *what, const char *ur
     log_msg(LOG_INFO, "%s %.*s -> %ld", what, (int)strcspn(url, "?#"), url, status);
 }
 
-/* error_detail extracts a safe, short message from an OCI error body */
-static void error_detail(char *out, size_t cap, const struct buf *body)
-{
-    json_t *root, *errs, *first, *msg;
-    const char *s;
-    size_t n = 0;
-
-    out[0] = '\0';
-    if (body->len == 0)
-        return;
-    root = json_loadb(body->data, body->len, 0, NULL);
-    if (root == NULL)
-        return;
-    errs = json_object_get(root, "errors");
-    first = json_is_array(errs) ? json_array_get(errs, 0) : NULL;
-    msg = first != NULL ? json_object_get(first, "message") : NULL;
-    s = json_is_string(msg) ? json_string_value(msg) : NULL;
-    if (s != NULL) {
-        for (; *s != '\0' && n + 1 < cap; s++)
-            out[n++] = isprint((unsigned char)*s) ? *s : '?';
-        out[n] = '\0';
-    }
-    json_decref(root);
-}
-
-/* url_path: the part of an absolute URL after its origin, without query or fragment */
-static void url_path(char *out, size_t cap, const char *url)
-{
-    const char *p = strstr(url, "://");
-
-    p = p != NULL ? p + 3 : url;
-    p += strcspn(p, "/?#");
-    /* a cut path is still a fair pointer in a message */
-    (void)snprintf(out, cap, "%.*s", (int)strcspn(p, "?#"), p);
-}
-
-/* transport_error fills err for a transfer that failed after `attempts` retries. The reason
- * comes first so that a cut message keeps it; TLS failures say what to do about them
- * (--ca-file, --insecure, --plain-http). detail is curl's error buffer (may be empty). */
-static int transport_error(const struct client *c, const char *url, CURLcode cc, const char *detail,
-                           int attempts, struct berr *err)
-{
-    const char *d = detail[0] != '\0' ? detail : curl_easy_strerror(cc);
-    const char *prefix = "SSL certificate problem: ";
-    bool plain = str_has_prefix(c->base, "http://");
-    char path[96], tries[48] = "";
-
-    if (str_has_prefix(d, prefix))
-        d += strlen(prefix);
-    switch (cc) {
-    case CURLE_PEER_FAILED_VERIFICATION:
-        return berr_set(err, BERR_INTERNAL,
-                        "TLS certificate not trusted (%s); add its CA with --ca-file or use "
-                        "--insecure",
-                        d);
-    case CURLE_SSL_CACERT_BADFILE:
-        return berr_set(err, BERR_INTERNAL, "cannot use the CA file given with --ca-file (%s)", d);
-    case CURLE_SSL_CONNECT_ERROR:
-        if (strstr(d, "wrong version number") != NULL)
-            return berr_set(err, BERR_INTERNAL,
-                            "TLS handshake failed: the registry does not speak TLS on this port "
-                            "(plain HTTP? use --plain-http)");
-        break;
-    default:
-        break;
-    }
-    url_path(path, sizeof(path), url);
-    if (attempts > 0)
-        (void)snprintf(tries, sizeof(tries), "; gave up after %d %s", attempts,
-                       attempts == 1 ? "retry" : "retries"); /* fits: a number and words */
-    return berr_set(err, BERR_INTERNAL, "%s%s%s (GET %s)", d, tries,
-                    plain && (cc == CURLE_GOT_NOTHING || cc == CURLE_RECV_ERROR)
-                            ? "; a TLS port? drop --plain-http"
-                            : "",
-                    path);
-}
-
-/* note_retries appends how many retries were spent to a final error, so a user can tell a
- * flaky registry from a refusal. */
-static void note_retries(struct berr *err, int attempts)
-{
-    size_t len;
-
-    if (err == NULL || attempts <= 0)
-        return;
-    len = strlen(err->msg);
-    /* a cut suffix still says enough; the message stays NUL-terminated */
-    (void)snprintf(err->msg + len, sizeof(err->msg) - len, " (gave up after %d %s)", attempts,
-                   attempts == 1 ? "retry" : "retries");
-}
-
 static void set_tls(struct client *c, CURL *h)
 {
     if (c->ca_file != NULL)
@@ -741,203 +436,6 @@ static void set_tls(struct client *c, CURL *h)
         (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
         (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
-}
-
-/* build_basic returns a new "Authorization: Basic ..." line; NULL when out of memory */
-static char *build_basic(const char *user, const char *pass)
-{
-    size_t rawlen = strlen(user) + strlen(pass) + 1;
-    size_t b64cap = 4 * (rawlen / 3 + 1) + 1;
-    char *raw = mem_malloc(rawlen + 1);
-    unsigned char *b64 = mem_malloc(b64cap);
-    char *line = mem_malloc(b64cap + 32);
-    int n, m;
-
-    if (raw == NULL || b64 == NULL || line == NULL)
-        goto fail;
-    n = snprintf(raw, rawlen + 1, "%s:%s", user, pass);
-    if (n < 0 || (size_t)n != rawlen)
-        goto fail;
-    m = EVP_EncodeBlock(b64, (const unsigned char *)raw, n);
-    if (m < 0)
-        goto fail;
-    n = snprintf(line, b64cap + 32, "Authorization: Basic %.*s", m, (const char *)b64);
-    if (n < 0 || (size_t)n >= b64cap + 32)
-        goto fail;
-    OPENSSL_cleanse(raw, rawlen + 1);
-    OPENSSL_cleanse(b64, b64cap);
-    mem_free(raw);
-    mem_free(b64);
-    return line;
-fail:
-    if (raw != NULL)
-        OPENSSL_cleanse(raw, rawlen + 1);
-    if (b64 != NULL)
-        OPENSSL_cleanse(b64, b64cap);
-    mem_free(raw);
-    mem_free(b64);
-    mem_free(line);
-    return NULL;
-}
-
-static int perform(struct client *c, struct req *r, const char *start_url, struct berr *err);
-
-/* fetch_token_locked gets a new token for c->bearer from its realm. Caller holds c->mu. */
-static int fetch_token_locked(struct client *c, struct berr *err)
-{
-    struct buf body, url;
-    struct req t;
-    json_t *root = NULL;
-    const char *tok;
-    json_int_t ttl = DEFAULT_TOKEN_TTL_S;
-    char *esc = NULL, *copy = NULL;
-    char scope[CLIENT_SCOPE_MAX + 64];
-    int64_t margin_ms;
-    int rc = -1, n;
-
-    buf_init(&body, TOKEN_BODY_MAX);
-    buf_init(&url, URL_MAX);
-    memset(&t, 0, sizeof(t));
-    if (!str_has_prefix(c->bearer.realm, "https://") &&
-        !str_has_prefix(c->bearer.realm, "http://")) {
-        rc = berr_set(err, BERR_UNAUTHORIZED, "registry sent a Bearer realm that is not a URL");
-        goto out;
-    }
-    if (c->bearer.scope[0] != '\0')
-        n = snprintf(scope, sizeof(scope), "%s", c->bearer.scope);
-    else
-        n = snprintf(scope, sizeof(scope), "repository:%s:pull", c->repo);
-    if (n < 0 || (size_t)n >= sizeof(scope)) {
-        rc = berr_set(err, BERR_UNAUTHORIZED, "token scope too long");
-        goto out;
-    }
-    if (buf_appends(&url, c->bearer.realm) < 0 ||
-        buf_appends(&url, strchr(c->bearer.realm, '?') != NULL ? "&" : "?") < 0)
-        goto nomem;
-    if (c->bearer.service[0] != '\0') {
-        esc = curl_easy_escape(NULL, c->bearer.service, 0);
-        if (esc == NULL || buf_printf(&url, "service=%s&", esc) < 0)
-            goto nomem;
-        curl_free(esc);
-        esc = NULL;
-    }
-    esc = curl_easy_escape(NULL, scope, 0);
-    if (esc == NULL || buf_printf(&url, "scope=%s", esc) < 0)
-        goto nomem;
-    t.c = c;
-    t.kind = REQ_TOKEN;
-    t.body = &body;
-    rc = perform(c, &t, url.data, err);
-    if (rc < 0)
-        goto out;
-    root = json_loadb(body.data != NULL ? body.data : "", body.len, 0, NULL);
-    tok = root != NULL ? json_string_value(json_object_get(root, "token")) : NULL;
-    if (tok == NULL || tok[0] == '\0')
-        tok = root != NULL ? json_string_value(json_object_get(root, "access_token")) : NULL;
-    if (tok == NULL || tok[0] == '\0') {
-        rc = berr_set(err, BERR_UNAUTHORIZED, "token service answered without a token");
-        goto out;
-    }
-    if (json_is_integer(json_object_get(root, "expires_in")))
-        ttl = json_integer_value(json_object_get(root, "expires_in"));
-    if (ttl <= 0)
-        ttl = DEFAULT_TOKEN_TTL_S;
-    if (ttl > 86400)
-        ttl = 86400;
-    copy = mem_strdup(tok);
-    if (copy == NULL)
-        goto nomem;
-    wipe_free(c->token);
-    c->token = copy;
-    copy = NULL;
-    /* renew a little early so a token does not expire between check and use */
-    margin_ms = ttl >= 40 ? 10000 : (int64_t)ttl * 250;
-    c->token_expiry_ms = now_ms_mono() + (int64_t)ttl * 1000 - margin_ms;
-    c->token_gen++;
-    atomic_fetch_add(&c->n_tokens, 1);
-    if (c->verbose)
-        log_msg(LOG_INFO, "token for %s obtained (expires in %lld s)", scope, (long long)ttl);
-    rc = 0;
-    goto out;
-nomem:
-    rc = berr_set(err, BERR_INTERNAL, "out of memory");
-out:
-    if (esc != NULL)
-        curl_free(esc);
-    json_decref(root);
-    if (body.data != NULL)
-        OPENSSL_cleanse(body.data, body.len);
-    buf_cleanup(&body);
-    buf_cleanup(&url);
-    return rc;
-}
-
-/* auth_header builds the Authorization line for the current state (NULL: none), renewing an
- * expired token first, and records the token generation it used. */
-static int auth_header(struct client *c, char **line, long *gen, struct berr *err)
-{
-    int rc = 0;
-
-    *line = NULL;
-    (void)pthread_mutex_lock(&c->mu);
-    if (c->auth == AUTH_BASIC && c->username != NULL) {
-        *line = build_basic(c->username, c->password);
-        if (*line == NULL)
-            rc = berr_set(err, BERR_INTERNAL, "out of memory");
-    } else if (c->auth == AUTH_BEARER) {
-        if (c->token == NULL || now_ms_mono() >= c->token_expiry_ms)
-            rc = fetch_token_locked(c, err);
-        if (rc == 0) {
-            size_t cap = strlen(c->token) + 32;
-            *line = mem_malloc(cap);
-            if (*line == NULL)
-                rc = berr_set(err, BERR_INTERNAL, "out of memory");
-            else
-                (void)snprintf(*line, cap, "Authorization: Bearer %s", c->token);
-        }
-    }
-    *gen = c->token_gen;
-    (void)pthread_mutex_unlock(&c->mu);
-    return rc;
-}
-
-/* on_unauthorized decides how to answer a 401 of the registry. */
-static int on_unauthorized(struct client *c, struct req *r, long gen_used, struct berr *err)
-{
-    struct client_challenge ch[CLIENT_MAX_CHALLENGES];
-    const struct client_challenge *bearer = NULL, *basic = NULL;
-    size_t n = 0;
-    int rc = 0;
-
-    if (r->www_auth.len == 0 ||
-        client_challenge_parse(ch, CLIENT_MAX_CHALLENGES, &n, r->www_auth.data) < 0)
-        return berr_set(err, BERR_UNAUTHORIZED, "registry answered 401 without a usable challenge");
-    for (size_t i = 0; i < n; i++) {
-        if (strcasecmp(ch[i].scheme, "Bearer") == 0 && bearer == NULL)
-            bearer = &ch[i];
-        else if (strcasecmp(ch[i].scheme, "Basic") == 0 && basic == NULL)
-            basic = &ch[i];
-    }
-    (void)pthread_mutex_lock(&c->mu);
-    if (bearer != NULL) {
-        if (c->auth == AUTH_BEARER && c->token_gen != gen_used && c->token != NULL) {
-            rc = 0; /* another request renewed the token meanwhile */
-        } else {
-            memcpy(&c->bearer, bearer, sizeof(c->bearer));
-            c->auth = AUTH_BEARER;
-            rc = fetch_token_locked(c, err);
-        }
-    } else if (basic != NULL) {
-        if (c->username == NULL)
-            rc = berr_set(err, BERR_UNAUTHORIZED, "registry requires credentials (Basic)");
-        else
-            c->auth = AUTH_BASIC;
-    } else {
-        rc = berr_set(err, BERR_UNAUTHORIZED, "registry asks for an unsupported auth scheme %s",
-                      ch[0].scheme);
-    }
-    (void)pthread_mutex_unlock(&c->mu);
-    return rc;
 }
 
 static void reset_response(struct req *r)
@@ -958,55 +456,7 @@ static void reset_response(struct req *r)
         buf_reset(r->body);
 }
 
-static int fail_status(struct client *c, struct req *r, long status, bool auth_tried,
-                       struct berr *err)
-{
-    char detail[96];
-    const char *sep;
-
-    error_detail(detail, sizeof(detail), &r->errbody);
-    sep = detail[0] != '\0' ? ": " : "";
-    if (r->kind == REQ_TOKEN) {
-        if (status == 401 || status == 403)
-            return berr_set(err, BERR_UNAUTHORIZED, "token service refused %s (HTTP %ld)",
-                            c->username != NULL ? "the credentials" : "anonymous access", status);
-        return berr_set(err, BERR_UNAUTHORIZED, "token service answered HTTP %ld", status);
-    }
-    switch (status) {
-    case 401:
-        if (c->auth == AUTH_BASIC)
-            return berr_set(err, BERR_UNAUTHORIZED, "registry refused the credentials%s%s", sep,
-                            detail);
-        if (c->auth == AUTH_BEARER)
-            return berr_set(err, BERR_UNAUTHORIZED, "registry refused the token%s%s%s", sep, detail,
-                            c->username == NULL ? " (anonymous)" : "");
-        return berr_set(err, BERR_UNAUTHORIZED, "authentication required%s%s%s", sep, detail,
-                        auth_tried ? "" : " (no challenge answered)");
-    case 403:
-        return berr_set(err, BERR_DENIED, "access denied%s%s", sep, detail);
-    case 404:
-        if (strstr(r->errbody.data != NULL ? r->errbody.data : "", "NAME_UNKNOWN") != NULL)
-            return berr_set(err, BERR_NAME_UNKNOWN, "repository not found%s%s", sep, detail);
-        if (r->kind == REQ_BLOB)
-            return berr_set(err, BERR_BLOB_UNKNOWN, "blob not found%s%s", sep, detail);
-        return berr_set(err, BERR_MANIFEST_UNKNOWN, "manifest not found%s%s", sep, detail);
-    case 400:
-        /* Go's TLS server answers a plain-HTTP request with this 400 */
-        if (str_has_prefix(c->base, "http://") &&
-            strstr(r->errbody.data != NULL ? r->errbody.data : "", "HTTPS server") != NULL)
-            return berr_set(err, BERR_INTERNAL,
-                            "the registry speaks TLS on this port; drop --plain-http");
-        return berr_set(err, BERR_INTERNAL, "registry answered HTTP 400%s%s", sep, detail);
-    case 416:
-        return berr_set(err, BERR_RANGE_INVALID, "registry refused the range");
-    case 429:
-        return berr_set(err, BERR_TOOMANYREQUESTS, "registry answered 429 (too many requests)");
-    default:
-        return berr_set(err, BERR_INTERNAL, "registry answered HTTP %ld%s%s", status, sep, detail);
-    }
-}
-
-static int perform(struct client *c, struct req *r, const char *start_url, struct berr *err)
+int client_perform(struct client *c, struct req *r, const char *start_url, struct berr *err)
 {
     char url[URL_MAX];
     struct curl_slist *hdrs = NULL;
@@ -1040,10 +490,10 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
         curl_slist_free_all(hdrs);
         hdrs = NULL;
         if (auth != NULL) {
-            wipe_free(auth);
+            client_wipe_free(auth);
             auth = NULL;
         }
-        if (r->kind != REQ_TOKEN && same && auth_header(c, &auth, &gen, err) < 0)
+        if (r->kind != REQ_TOKEN && same && client_auth_header(c, &auth, &gen, err) < 0)
             goto out;
         if (r->kind == REQ_MANIFEST)
             hdrs = curl_slist_append(hdrs, manifest_accept);
@@ -1106,7 +556,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
                               "registry answered a different range than asked");
                 goto out;
             }
-            if (curl_retryable(cc, errbuf) && attempt < c->max_retries) {
+            if (client_curl_retryable(cc, errbuf) && attempt < c->max_retries) {
                 long d = client_retry_delay_ms(attempt, c->backoff_ms, 0);
                 if (c->verbose)
                     log_msg(LOG_INFO, "transfer failed (%s); retry in %ld ms",
@@ -1116,7 +566,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
                 attempt++;
                 continue;
             }
-            rc = transport_error(c, url, cc, errbuf, attempt, err);
+            rc = client_transport_error(c, url, cc, errbuf, attempt, err);
             goto out;
         }
         if (status >= 300 && status < 400 && status != 304) {
@@ -1136,7 +586,7 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
         }
         if (status == 401 && r->kind != REQ_TOKEN && !auth_tried) {
             auth_tried = true;
-            if (on_unauthorized(c, r, gen, err) < 0)
+            if (client_on_unauthorized(c, r, gen, err) < 0)
                 goto out;
             memcpy(url, start_url, ulen + 1);
             continue;
@@ -1156,15 +606,15 @@ static int perform(struct client *c, struct req *r, const char *start_url, struc
             rc = 0;
             goto out;
         }
-        rc = fail_status(c, r, status, auth_tried, err);
-        note_retries(err, attempt);
+        rc = client_fail_status(c, r, status, auth_tried, err);
+        client_note_retries(err, attempt);
         goto out;
     }
 nomem:
     rc = berr_set(err, BERR_INTERNAL, "out of memory");
 out:
     curl_slist_free_all(hdrs);
-    wipe_free(auth);
+    client_wipe_free(auth);
     if (r->h != NULL)
         curl_easy_cleanup(r->h);
     r->h = NULL;
@@ -1191,7 +641,7 @@ int client_get_manifest(struct client *c, struct buf *body, char *media_type, si
     r.c = c;
     r.kind = REQ_MANIFEST;
     r.body = body;
-    rc = perform(c, &r, url, err);
+    rc = client_perform(c, &r, url, err);
     if (rc == 0 && cap > 0) {
         n = snprintf(media_type, cap, "%s", r.content_type);
         if (n < 0 || (size_t)n >= cap)
@@ -1220,7 +670,7 @@ int client_get_blob(struct client *c, uint64_t *got, const char *digest, uint64_
     r.ctx = ctx;
     r.offset = offset;
     r.limit = size - offset;
-    rc = perform(c, &r, url, err);
+    rc = client_perform(c, &r, url, err);
     *got = r.delivered;
     return rc;
 }

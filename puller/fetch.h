@@ -9,7 +9,10 @@
  * The blob directory is an OCI layout root: a blob lives at ROOT/blobs/sha256/<hex>, and only
  * once its size and SHA-256 were checked while it streamed in; until then it grows in
  * ROOT/blobs/sha256/<hex>.partial, which survives an interrupted pull and is resumed with a Range
- * request the next time. A blob already in place whose content verifies is reused. */
+ * request the next time. A blob already in place whose content verifies is reused.
+ *
+ * fetch.c holds the platform helpers and fetch_resolve; fetch_blobs.c the downloads
+ * (fetch_blobs, fetch_resume_plan). */
 #ifndef BERTH_PULLER_FETCH_H
 #define BERTH_PULLER_FETCH_H
 
