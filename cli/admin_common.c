@@ -1,0 +1,331 @@
+/* admin_common.c - what the API subcommands of cli/admin_api.c share: their options, the
+ * caller's credentials, one management API request, paging, and `ls` tables.
+ *
+ *   1. adm_call wipes the request body (it may hold a password) before freeing it; the
+ *      caller's password stays in struct adm_opts, which admin_api.c wipes after the command.
+ *   2. adm_list_all follows pages of 100 until a short or empty page; any failed page fails the
+ *      whole listing, so a table is never printed half.
+ *   3. Every message goes to stderr prefixed "berth: "; only results go to stdout.
+ * No shared state. */
+#include "cli/admin_common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "cli/http.h"
+
+#define API "/api/v2.0"
+
+void adm_usage(FILE *f)
+{
+    fprintf(f, "usage: berth project ls | add NAME [--public] [--storage-limit BYTES] | rm NAME\n"
+               "       berth member ls PROJECT | add PROJECT USER --role ROLE | rm PROJECT USER\n"
+               "       berth robot ls | add NAME --project P [--access pull,push,delete]\n"
+               "                  [--duration DAYS] | rm ID | refresh ID\n"
+               "       berth user ls | add NAME --email E [--realname R] [--admin] | rm NAME |\n"
+               "                  passwd NAME\n"
+               "       berth audit purge --older-than 30d --data DIR\n\n"
+               "API options: --url URL --user NAME --password-stdin --json\n"
+               "(or BERTH_URL, BERTH_USER, BERTH_PASSWORD). ROLE: admin, developer, guest,\n"
+               "maintainer, limited-guest or 1-5. Passwords are read from stdin, one per line.\n");
+}
+
+int adm_read_line(char *out, size_t cap)
+{
+    size_t len;
+
+    if (fgets(out, (int)cap, stdin) == NULL)
+        return -1;
+    len = strlen(out);
+    if (len > 0 && out[len - 1] == '\n')
+        out[--len] = '\0';
+    else if (!feof(stdin))
+        return -1;
+    if (len > 0 && out[len - 1] == '\r')
+        out[--len] = '\0';
+    return 0;
+}
+
+int adm_parse_i64(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    v = strtoll(s, &end, 10);
+    if (*end != '\0')
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+/* adm_parse_opts reads argv[from..]; -1 on a usage error (message printed) */
+int adm_parse_opts(struct adm_opts *o, int argc, char **argv, int from)
+{
+    for (int i = from; i < argc; i++) {
+        const char *a = argv[i];
+        const char **dst = NULL;
+        if (strcmp(a, "--json") == 0) {
+            o->json = true;
+            continue;
+        }
+        if (strcmp(a, "--password-stdin") == 0) {
+            o->pw_stdin = true;
+            continue;
+        }
+        if (strcmp(a, "--public") == 0) {
+            o->public_ = true;
+            continue;
+        }
+        if (strcmp(a, "--admin") == 0) {
+            o->admin = true;
+            continue;
+        }
+        if (strcmp(a, "--url") == 0)
+            dst = &o->url;
+        else if (strcmp(a, "--user") == 0)
+            dst = &o->user;
+        else if (strcmp(a, "--role") == 0)
+            dst = &o->role;
+        else if (strcmp(a, "--project") == 0)
+            dst = &o->project;
+        else if (strcmp(a, "--access") == 0)
+            dst = &o->access;
+        else if (strcmp(a, "--email") == 0)
+            dst = &o->email;
+        else if (strcmp(a, "--realname") == 0)
+            dst = &o->realname;
+        else if (strcmp(a, "--data") == 0)
+            dst = &o->data;
+        else if (strcmp(a, "--older-than") == 0)
+            dst = &o->older;
+        if (dst != NULL) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "berth: %s needs a value\n", a);
+                return -1;
+            }
+            *dst = argv[++i];
+            continue;
+        }
+        if (strcmp(a, "--storage-limit") == 0 || strcmp(a, "--duration") == 0) {
+            int64_t v;
+            if (i + 1 >= argc || adm_parse_i64(argv[i + 1], &v) < 0) {
+                fprintf(stderr, "berth: %s needs an integer\n", a);
+                return -1;
+            }
+            i++;
+            if (a[2] == 's') {
+                o->limit = v;
+                o->has_limit = true;
+            } else {
+                o->duration = v;
+            }
+            continue;
+        }
+        if (a[0] == '-' && a[1] == '-') {
+            fprintf(stderr, "berth: unknown option %s\n", a);
+            return -1;
+        }
+        if (o->npos == (int)(sizeof(o->pos) / sizeof(o->pos[0]))) {
+            fprintf(stderr, "berth: too many arguments\n");
+            return -1;
+        }
+        o->pos[o->npos++] = a;
+    }
+    if (o->url == NULL)
+        o->url = getenv("BERTH_URL");
+    if (o->user == NULL)
+        o->user = getenv("BERTH_USER");
+    return 0;
+}
+
+/* adm_need_creds: URL set, the caller's password from stdin or BERTH_PASSWORD */
+int adm_need_creds(struct adm_opts *o)
+{
+    const char *env = getenv("BERTH_PASSWORD");
+
+    if (o->url == NULL || o->url[0] == '\0') {
+        fprintf(stderr, "berth: --url or BERTH_URL is required\n");
+        return -1;
+    }
+    if (o->user == NULL)
+        return 0; /* anonymous */
+    if (o->pw_stdin) {
+        if (adm_read_line(o->pass, sizeof(o->pass)) < 0) {
+            fprintf(stderr, "berth: cannot read the password from stdin\n");
+            return -1;
+        }
+    } else if (env != NULL && strlen(env) < sizeof(o->pass)) {
+        memcpy(o->pass, env, strlen(env) + 1);
+    } else {
+        fprintf(stderr, "berth: give the password with --password-stdin or BERTH_PASSWORD\n");
+        return -1;
+    }
+    o->have_pass = true;
+    return 0;
+}
+
+/* adm_call: one API request; *out is the parsed JSON body (NULL when empty), status checked
+ * against want (0 = any 2xx). Prints the API's error message and returns -1 otherwise. */
+int adm_call(struct adm_opts *o, const char *method, const char *path, json_t *body, long want,
+             json_t **out, struct http_resp *resp_out)
+{
+    char url[2048];
+    struct http_resp resp;
+    struct berr err;
+    char *text = NULL;
+    json_t *j = NULL;
+    size_t ulen = strlen(o->url);
+    int n, rc = 0;
+
+    if (out != NULL)
+        *out = NULL;
+    while (ulen > 0 && o->url[ulen - 1] == '/')
+        ulen--;
+    n = snprintf(url, sizeof(url), "%.*s%s%s", (int)ulen, o->url, API, path);
+    if (n < 0 || (size_t)n >= sizeof(url)) {
+        fprintf(stderr, "berth: URL too long\n");
+        return -1;
+    }
+    if (body != NULL) {
+        text = json_dumps(body, JSON_COMPACT);
+        if (text == NULL) {
+            fprintf(stderr, "berth: out of memory\n");
+            return -1;
+        }
+    }
+    rc = http_call(&resp, method, url, o->user, o->have_pass ? o->pass : NULL, text, &err);
+    if (text != NULL) {
+        OPENSSL_cleanse(text, strlen(text)); /* may hold a password */
+        free(text);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "berth: %s\n", err.msg);
+        http_resp_cleanup(&resp);
+        return -1;
+    }
+    if (resp.body.len > 0)
+        j = json_loadb(resp.body.data, resp.body.len, 0, NULL);
+    if ((want != 0 && resp.status != want) ||
+        (want == 0 && (resp.status < 200 || resp.status > 299))) {
+        json_t *m = json_object_get(json_array_get(json_object_get(j, "errors"), 0), "message");
+        fprintf(stderr, "berth: %s %s: HTTP %ld%s%s\n", method, path, resp.status,
+                json_is_string(m) ? ": " : "", json_is_string(m) ? json_string_value(m) : "");
+        rc = -1;
+    }
+    if (rc == 0 && out != NULL) {
+        *out = j;
+        j = NULL;
+    }
+    json_decref(j);
+    if (resp_out != NULL && rc == 0)
+        *resp_out = resp;
+    else
+        http_resp_cleanup(&resp);
+    return rc;
+}
+
+void adm_print_json(const json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2));
+
+    if (s != NULL) {
+        printf("%s\n", s);
+        free(s);
+    }
+}
+
+const char *adm_str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s != NULL ? s : "";
+}
+
+long long adm_num(const json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+/* adm_list_all: GET path page by page (100 a page) into one array */
+int adm_list_all(struct adm_opts *o, const char *path, json_t **out)
+{
+    char p[1024];
+    json_t *all = json_array();
+    json_t *page;
+    int rc = 0;
+
+    *out = NULL;
+    if (all == NULL)
+        return -1;
+    for (int pg = 1; rc == 0; pg++) {
+        int n = snprintf(p, sizeof(p), "%s%spage=%d&page_size=100", path,
+                         strchr(path, '?') != NULL ? "&" : "?", pg);
+        if (n < 0 || (size_t)n >= sizeof(p) || adm_call(o, "GET", p, NULL, 200, &page, NULL) < 0) {
+            rc = -1;
+            break;
+        }
+        if (!json_is_array(page) || json_array_size(page) == 0) {
+            json_decref(page);
+            break;
+        }
+        rc = json_array_extend(all, page) == 0 ? 0 : -1;
+        n = (int)json_array_size(page);
+        json_decref(page);
+        if (n < 100)
+            break;
+    }
+    if (rc < 0) {
+        json_decref(all);
+        return -1;
+    }
+    *out = all;
+    return 0;
+}
+
+/* adm_print_ls lists path (every page) and prints it as JSON (--json) or as a table of the ncols
+ * columns, one space apart. 0 done, 1 the listing failed (message printed). */
+int adm_print_ls(struct adm_opts *o, const char *path, const struct adm_col *cols, size_t ncols)
+{
+    char cell[32];
+    json_t *j = NULL;
+    json_t *v;
+    size_t i;
+
+    if (adm_list_all(o, path, &j) < 0)
+        return 1;
+    if (o->json) {
+        adm_print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    for (size_t k = 0; k < ncols; k++)
+        printf("%-*s%s", cols[k].width, cols[k].head, k + 1 < ncols ? " " : "\n");
+    json_array_foreach(j, i, v)
+    {
+        for (size_t k = 0; k < ncols; k++) {
+            const json_t *row = cols[k].sub != NULL ? json_object_get(v, cols[k].key) : v;
+            const char *key = cols[k].sub != NULL ? cols[k].sub : cols[k].key;
+            const char *cs = cell;
+
+            switch (cols[k].kind) {
+            case ADM_COL_NUM:
+                (void)snprintf(cell, sizeof(cell), "%lld",
+                               adm_num(row, key)); /* 21 chars at most */
+                break;
+            case ADM_COL_STR:
+                cs = adm_str(row, key);
+                break;
+            case ADM_COL_YESNO:
+                cs = json_is_true(json_object_get(row, key)) ? "yes" : "no";
+                break;
+            }
+            printf("%-*s%s", cols[k].width, cs, k + 1 < ncols ? " " : "\n");
+        }
+    }
+    json_decref(j);
+    return 0;
+}

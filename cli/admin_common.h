@@ -1,0 +1,87 @@
+/* admin_common.h - private to the API subcommands (cli/admin_api.c, cli/admin_common.c):
+ * their parsed options, the caller's credentials, one management API request and `ls` tables.
+ * Prefix adm_. Messages go to stderr prefixed "berth: "; no state beyond struct adm_opts. */
+#ifndef BERTH_CLI_ADMIN_COMMON_H
+#define BERTH_CLI_ADMIN_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "cli/http.h"
+
+#define ADM_PW_MAX 256
+
+/* The options of one subcommand; strings are borrowed from argv or the environment. */
+struct adm_opts {
+    const char *url;
+    const char *user;
+    char pass[ADM_PW_MAX];
+    bool have_pass;
+    bool json;
+    bool pw_stdin;
+    /* command options */
+    const char *role;
+    const char *project;
+    const char *access;
+    const char *email;
+    const char *realname;
+    const char *data;
+    const char *older;
+    int64_t duration;
+    int64_t limit;
+    bool has_limit;
+    bool public_;
+    bool admin;
+    const char *pos[4]; /* positional arguments after the verb */
+    int npos;
+};
+
+/* adm_usage prints the usage of every API subcommand to f */
+void adm_usage(FILE *f);
+/* adm_read_line reads one line of stdin into out (cap bytes, newline and CR stripped);
+ * -1 at end of input or when the line does not fit */
+int adm_read_line(char *out, size_t cap);
+/* adm_parse_i64: s as a whole decimal integer; -1 when s is NULL, empty or not a number */
+int adm_parse_i64(const char *s, int64_t *out);
+/* adm_parse_opts reads argv[from..] into o (then BERTH_URL, BERTH_USER for what is unset);
+ * -1 on a usage error (message printed) */
+int adm_parse_opts(struct adm_opts *o, int argc, char **argv, int from);
+/* adm_need_creds: URL set, the caller's password from stdin or BERTH_PASSWORD (none without
+ * --user: anonymous); -1 with the message printed */
+int adm_need_creds(struct adm_opts *o);
+/* adm_call: one API request to path under /api/v2.0 with body (borrowed, NULL = none); *out is
+ * the parsed JSON body, new (NULL when empty), status checked against want (0 = any 2xx).
+ * resp_out (may be NULL) gets the response on success (http_resp_cleanup it). Prints the API's
+ * error message and returns -1 otherwise, with *out NULL. */
+int adm_call(struct adm_opts *o, const char *method, const char *path, json_t *body, long want,
+             json_t **out, struct http_resp *resp_out);
+/* adm_print_json prints j indented to stdout */
+void adm_print_json(const json_t *j);
+/* adm_str: string field k of o, borrowed from o; "" when absent or not a string */
+const char *adm_str(const json_t *o, const char *k);
+/* adm_num: integer field k of o; 0 when absent or not an integer */
+long long adm_num(const json_t *o, const char *k);
+/* adm_list_all: GET path page by page (100 a page) into one array, *out new; -1 with *out NULL
+ * when any page failed (message printed) */
+int adm_list_all(struct adm_opts *o, const char *path, json_t **out);
+
+/* One column of an `ls` table: heading, padding (0 for the last column), how the cell is shown,
+ * and the field: key of each row, or with sub set the field sub of the object key. */
+enum adm_col_kind { ADM_COL_NUM, ADM_COL_STR, ADM_COL_YESNO };
+struct adm_col {
+    const char *head;
+    int width;
+    enum adm_col_kind kind;
+    const char *key;
+    const char *sub;
+};
+
+/* adm_print_ls lists path (every page) and prints it as JSON (--json) or as a table of the
+ * ncols columns, one space apart. 0 done, 1 the listing failed (message printed). */
+int adm_print_ls(struct adm_opts *o, const char *path, const struct adm_col *cols, size_t ncols);
+
+#endif
