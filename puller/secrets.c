@@ -1,8 +1,8 @@
 /* secrets.c - turning Kubernetes Secrets and docker config files into keyring entries.
  *
  * Every input becomes a jansson tree first: JSON through jansson, YAML (several documents per
- * file) through libyaml's document loader and a converter to jansson values. Then one walker
- * handles Secret, List and docker-config shapes, and one decoder handles kubelet's
+ * file) through secrets_yaml.c, which hands each document back to secrets_load_doc. Then one
+ * walker handles Secret, List and docker-config shapes, and one decoder handles kubelet's
  * DockerConfigEntry (config.go) and DockerConfigJSON:
  *   1. Field names inside .dockerconfigjson / .dockercfg / config.json are matched
  *      case-insensitively (ASCII) and the last occurrence wins, as Go's encoding/json does;
@@ -13,8 +13,6 @@
  *      and kubernetes.io/dockercfg with a non-empty .dockercfg contribute; others are ignored.
  *   4. Decoded secret material is wiped before it is freed and never reaches a log line or an
  *      error message; sources and errors name files, secrets and registry keys only.
- *   5. YAML conversion is bounded (depth YAML_MAX_DEPTH, YAML_MAX_NODES values including
- *      alias expansions), so an alias bomb fails instead of exhausting memory.
  * No global state; safe to call from several threads on different keyrings. */
 #include "puller/secrets.h"
 
@@ -28,14 +26,12 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <yaml.h>
 
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "puller/secrets_int.h"
 
-#define YAML_MAX_DEPTH 64
-#define YAML_MAX_NODES 200000
 #define LIST_MAX_DEPTH 8
 #define TYPE_DOCKERCONFIGJSON "kubernetes.io/dockerconfigjson"
 #define TYPE_DOCKERCFG "kubernetes.io/dockercfg"
@@ -64,11 +60,8 @@ static const char *base_name(const char *path)
     return s != NULL ? s + 1 : path;
 }
 
-/* fail formats "<file>: <what>: <field>: <detail>" into err, using the file's base name when
- * the full path would not fit the message. Returns -1. */
-static int fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-static int fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt, ...)
+int secrets_fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt,
+                 ...)
 {
     char detail[256], head[512];
     const char *label = c->label;
@@ -242,12 +235,12 @@ static int add_entry(struct lctx *c, const struct where *w, const char *reg_key,
     int rc, n;
 
     if (!json_is_null(entry) && !json_is_object(entry))
-        return fail(c, w, err, "entry %s is not an object", reg_key);
+        return secrets_fail(c, w, err, "entry %s is not an object", reg_key);
     if (json_is_object(entry) &&
         (str_field(&user, entry, "username") < 0 || str_field(&pass, entry, "password") < 0 ||
          str_field(&email, entry, "email") < 0 || str_field(&auth, entry, "auth") < 0))
-        return fail(c, w, err, "entry %s: username, password, email and auth must be strings",
-                    reg_key);
+        return secrets_fail(
+                c, w, err, "entry %s: username, password, email and auth must be strings", reg_key);
     /* docker: credHelpers[exact key] first, then credsStore, then the stored entry */
     h = w->helpers != NULL ? json_object_get(w->helpers, reg_key) : NULL;
     if (json_is_string(h))
@@ -262,17 +255,17 @@ static int add_entry(struct lctx *c, const struct where *w, const char *reg_key,
         if (b64_decode(&dec, &dec_len, auth, strlen(auth), padded) < 0) {
             if (errno == ENOMEM)
                 return berr_sys(err, ENOMEM, "secrets: base64");
-            return fail(c, w, err, "entry %s: auth is not valid base64", reg_key);
+            return secrets_fail(c, w, err, "entry %s: auth is not valid base64", reg_key);
         }
         colon = memchr(dec, ':', dec_len);
         if (colon == NULL) {
             wipe_free(dec, dec_len + 1);
-            return fail(c, w, err, "entry %s: auth has no ':' (want base64 of user:password)",
-                        reg_key);
+            return secrets_fail(
+                    c, w, err, "entry %s: auth has no ':' (want base64 of user:password)", reg_key);
         }
         if (has_nul(dec, dec_len)) {
             wipe_free(dec, dec_len + 1);
-            return fail(c, w, err, "entry %s: auth holds a NUL byte", reg_key);
+            return secrets_fail(c, w, err, "entry %s: auth holds a NUL byte", reg_key);
         }
         *colon = '\0';
         user = dec;
@@ -321,7 +314,7 @@ static int add_map(struct lctx *c, const struct where *w, json_t *map, struct be
     if (map == NULL || json_is_null(map))
         return 0;
     if (!json_is_object(map))
-        return fail(c, w, err, "expected a map of registry -> credentials");
+        return secrets_fail(c, w, err, "expected a map of registry -> credentials");
     json_object_foreach(map, key, v)
     {
         if (add_entry(c, w, key, v, err) < 0)
@@ -342,26 +335,26 @@ static int add_config_json(struct lctx *c, struct where *w, json_t *root, bool d
     if (json_is_null(root))
         return 0;
     if (!json_is_object(root))
-        return fail(c, w, err, "expected a JSON object with \"auths\"");
+        return secrets_fail(c, w, err, "expected a JSON object with \"auths\"");
     hh = get_ci(root, "HttpHeaders", &found);
     if (found && !json_is_null(hh)) {
         if (!json_is_object(hh))
-            return fail(c, w, err, "HttpHeaders must be a map of strings");
+            return secrets_fail(c, w, err, "HttpHeaders must be a map of strings");
         json_object_foreach(hh, key, v)
         {
             if (!json_is_string(v))
-                return fail(c, w, err, "HttpHeaders must be a map of strings");
+                return secrets_fail(c, w, err, "HttpHeaders must be a map of strings");
         }
     }
     if (docker) {
         helpers = get_ci(root, "credHelpers", &found);
         if (found && !json_is_null(helpers) && !json_is_object(helpers))
-            return fail(c, w, err, "credHelpers must be a map of registry -> helper name");
+            return secrets_fail(c, w, err, "credHelpers must be a map of registry -> helper name");
         if (json_is_null(helpers))
             helpers = NULL;
         store = get_ci(root, "credsStore", &found);
         if (found && !json_is_null(store) && !json_is_string(store))
-            return fail(c, w, err, "credsStore must be a string");
+            return secrets_fail(c, w, err, "credsStore must be a string");
         if (json_is_string(store) && json_string_length(store) > 0)
             w->helper = json_string_value(store);
         w->helpers = helpers;
@@ -375,7 +368,7 @@ static int add_config_json(struct lctx *c, struct where *w, json_t *root, bool d
             char source[768];
             int rc, n;
             if (!json_is_string(v))
-                return fail(c, w, err, "credHelpers[%s] must be a helper name", key);
+                return secrets_fail(c, w, err, "credHelpers[%s] must be a helper name", key);
             if (found && json_is_object(auths) && json_object_get(auths, key) != NULL)
                 continue; /* already added from auths, through this helper */
             n = snprintf(source, sizeof(source),
@@ -388,7 +381,7 @@ static int add_config_json(struct lctx *c, struct where *w, json_t *root, bool d
                 source[0] = '\0';
             rc = keyring_add_helper(c->k, c->origin, key, json_string_value(v), source, err);
             if (rc < 0 && err != NULL && err->code == BERR_BAD_REQUEST)
-                return fail(c, w, err, "credHelpers[%s]: invalid helper name", key);
+                return secrets_fail(c, w, err, "credHelpers[%s]: invalid helper name", key);
             if (rc < 0)
                 return rc;
             if (rc == 1)
@@ -408,7 +401,7 @@ static int parse_json_bytes(json_t **out, struct lctx *c, const struct where *w,
 
     *out = json_loadb(s, len, JSON_DECODE_ANY, &jerr);
     if (*out == NULL)
-        return fail(c, w, err, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+        return secrets_fail(c, w, err, "invalid JSON at line %d: %s", jerr.line, jerr.text);
     return 0;
 }
 
@@ -430,13 +423,13 @@ static int secret_value(char **out, size_t *out_len, struct lctx *c, const struc
     *out = NULL;
     *out_len = 0;
     if (sd != NULL && !json_is_null(sd) && !json_is_object(sd))
-        return fail(c, w, err, "stringData is not a map");
+        return secrets_fail(c, w, err, "stringData is not a map");
     if (d != NULL && !json_is_null(d) && !json_is_object(d))
-        return fail(c, w, err, "data is not a map");
+        return secrets_fail(c, w, err, "data is not a map");
     v = json_object_get(sd, key);
     if (v != NULL && !json_is_null(v)) {
         if (!json_is_string(v))
-            return fail(c, w, err, "stringData value is not a string");
+            return secrets_fail(c, w, err, "stringData value is not a string");
         *out = mem_strndup(json_string_value(v), json_string_length(v));
         if (*out == NULL)
             return berr_sys(err, ENOMEM, "secrets: stringData");
@@ -447,11 +440,11 @@ static int secret_value(char **out, size_t *out_len, struct lctx *c, const struc
     if (v == NULL || json_is_null(v))
         return 0;
     if (!json_is_string(v))
-        return fail(c, w, err, "data value is not a base64 string");
+        return secrets_fail(c, w, err, "data value is not a base64 string");
     if (b64_decode(out, out_len, json_string_value(v), json_string_length(v), true) < 0) {
         if (errno == ENOMEM)
             return berr_sys(err, ENOMEM, "secrets: base64");
-        return fail(c, w, err, "data value is not valid base64");
+        return secrets_fail(c, w, err, "data value is not valid base64");
     }
     return 0;
 }
@@ -506,8 +499,6 @@ out:
     return rc;
 }
 
-static int load_doc(struct lctx *c, json_t *doc, size_t index, int depth, struct berr *err);
-
 static int load_list(struct lctx *c, json_t *items, int depth, struct berr *err)
 {
     size_t i;
@@ -516,10 +507,10 @@ static int load_list(struct lctx *c, json_t *items, int depth, struct berr *err)
     if (json_is_null(items) || items == NULL)
         return 0;
     if (!json_is_array(items))
-        return fail(c, NULL, err, "List items is not a sequence");
+        return secrets_fail(c, NULL, err, "List items is not a sequence");
     json_array_foreach(items, i, v)
     {
-        if (load_doc(c, v, i, depth + 1, err) < 0)
+        if (secrets_load_doc(c, v, i, depth + 1, err) < 0)
             return -1;
     }
     return 0;
@@ -544,17 +535,17 @@ static bool looks_like_dockercfg(json_t *root)
     return true;
 }
 
-static int load_doc(struct lctx *c, json_t *doc, size_t index, int depth, struct berr *err)
+int secrets_load_doc(struct lctx *c, json_t *doc, size_t index, int depth, struct berr *err)
 {
     json_t *kind;
     bool found;
 
     if (depth > LIST_MAX_DEPTH)
-        return fail(c, NULL, err, "Lists nested too deeply");
+        return secrets_fail(c, NULL, err, "Lists nested too deeply");
     if (json_is_null(doc))
         return 0;
     if (!json_is_object(doc))
-        return fail(c, NULL, err, "document %zu is not a mapping", index + 1);
+        return secrets_fail(c, NULL, err, "document %zu is not a mapping", index + 1);
     kind = json_object_get(doc, "kind");
     if (kind != NULL) {
         const char *k = str_or(kind, "");
@@ -580,139 +571,6 @@ docker : {
     struct where w = {"docker config", NULL, NULL, NULL};
     return add_config_json(c, &w, doc, true, err);
 }
-}
-
-/* ---- YAML -> jansson --------------------------------------------------------------------- */
-
-struct yconv {
-    yaml_document_t *doc;
-    size_t budget;
-};
-
-static bool plain_is(const char *s, const char *const *words)
-{
-    for (size_t i = 0; words[i] != NULL; i++)
-        if (strcmp(s, words[i]) == 0)
-            return true;
-    return false;
-}
-
-static json_t *yaml_scalar(const yaml_node_t *node)
-{
-    static const char *const nulls[] = {"", "~", "null", "Null", "NULL", NULL};
-    static const char *const trues[] = {"true", "True", "TRUE", NULL};
-    static const char *const falses[] = {"false", "False", "FALSE", NULL};
-    const char *s = (const char *)node->data.scalar.value;
-    size_t len = node->data.scalar.length;
-
-    if (node->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && strlen(s) == len) {
-        if (plain_is(s, nulls))
-            return json_null();
-        if (plain_is(s, trues))
-            return json_true();
-        if (plain_is(s, falses))
-            return json_false();
-    }
-    return json_stringn(s, len);
-}
-
-static json_t *yaml_to_json(struct yconv *y, yaml_node_t *node, int depth)
-{
-    json_t *out = NULL, *v;
-    yaml_node_item_t *it;
-    yaml_node_pair_t *p;
-
-    if (node == NULL || depth > YAML_MAX_DEPTH || y->budget == 0)
-        return NULL;
-    y->budget--;
-    switch (node->type) {
-    case YAML_SCALAR_NODE:
-        return yaml_scalar(node);
-    case YAML_SEQUENCE_NODE:
-        out = json_array();
-        if (out == NULL)
-            return NULL;
-        for (it = node->data.sequence.items.start; it < node->data.sequence.items.top; it++) {
-            v = yaml_to_json(y, yaml_document_get_node(y->doc, *it), depth + 1);
-            if (v == NULL || json_array_append_new(out, v) < 0)
-                goto fail;
-        }
-        return out;
-    case YAML_MAPPING_NODE:
-        out = json_object();
-        if (out == NULL)
-            return NULL;
-        for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-            yaml_node_t *kn = yaml_document_get_node(y->doc, p->key);
-            char *key;
-            if (kn == NULL || kn->type != YAML_SCALAR_NODE)
-                goto fail;
-            key = mem_strndup((const char *)kn->data.scalar.value, kn->data.scalar.length);
-            if (key == NULL)
-                goto fail;
-            v = yaml_to_json(y, yaml_document_get_node(y->doc, p->value), depth + 1);
-            if (v == NULL || json_object_set_new(out, key, v) < 0) {
-                mem_free(key);
-                goto fail;
-            }
-            mem_free(key);
-        }
-        return out;
-    case YAML_NO_NODE:
-        break;
-    }
-fail:
-    json_decref(out);
-    return NULL;
-}
-
-static int load_yaml(struct lctx *c, const char *data, size_t len, struct berr *err)
-{
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    size_t index = 0;
-    int rc = 0;
-
-    if (!yaml_parser_initialize(&parser))
-        return berr_sys(err, ENOMEM, "secrets: yaml_parser_initialize");
-    yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-    for (;;) {
-        yaml_node_t *root;
-        json_t *j;
-        struct yconv y;
-        if (!yaml_parser_load(&parser, &doc)) {
-            rc = fail(c, NULL, err, "YAML error at line %zu: %s", parser.problem_mark.line + 1,
-                      parser.problem != NULL ? parser.problem : "parse error");
-            break;
-        }
-        root = yaml_document_get_root_node(&doc);
-        if (root == NULL) {
-            yaml_document_delete(&doc);
-            break;
-        }
-        y.doc = &doc;
-        y.budget = YAML_MAX_NODES;
-        j = yaml_to_json(&y, root, 0);
-        if (j == NULL) {
-            yaml_document_delete(&doc);
-            if (y.budget == 0)
-                rc = fail(c, NULL, err, "YAML document %zu too large", index + 1);
-            else
-                rc = fail(c, NULL, err,
-                          "YAML document %zu: unsupported structure (complex key, nesting "
-                          "or invalid UTF-8)",
-                          index + 1);
-            break;
-        }
-        rc = load_doc(c, j, index, 0, err);
-        json_decref(j);
-        yaml_document_delete(&doc);
-        if (rc < 0)
-            break;
-        index++;
-    }
-    yaml_parser_delete(&parser);
-    return rc;
 }
 
 /* ---- entry points ------------------------------------------------------------------------ */
@@ -741,17 +599,17 @@ static int load_buffer(struct lctx *c, const char *data, size_t len, struct berr
             if (json_is_array(root))
                 rc = load_list(c, root, 0, err);
             else
-                rc = load_doc(c, root, 0, 0, err);
+                rc = secrets_load_doc(c, root, 0, 0, err);
             json_decref(root);
             return rc;
         }
         /* not JSON: maybe a YAML flow mapping; report the JSON error if YAML fails too */
-        rc = load_yaml(c, data, len, err);
+        rc = secrets_load_yaml(c, data, len, err);
         if (rc < 0 && err != NULL && err->code == BERR_BAD_REQUEST)
-            return fail(c, NULL, err, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+            return secrets_fail(c, NULL, err, "invalid JSON at line %d: %s", jerr.line, jerr.text);
         return rc;
     }
-    return load_yaml(c, data, len, err);
+    return secrets_load_yaml(c, data, len, err);
 }
 
 int secrets_load_buffer(struct keyring *k, const char *data, size_t len, const char *label,
@@ -776,12 +634,12 @@ int secrets_load_file(struct keyring *k, const char *path, enum secret_origin or
 
     if (read_file(&data, &len, path, SECRETS_FILE_MAX_BYTES) < 0) {
         if (errno == EFBIG)
-            return fail(&c, NULL, err, "larger than %u bytes", SECRETS_FILE_MAX_BYTES);
+            return secrets_fail(&c, NULL, err, "larger than %u bytes", SECRETS_FILE_MAX_BYTES);
         if (errno == ENOENT)
-            return fail(&c, NULL, err, "no such file");
+            return secrets_fail(&c, NULL, err, "no such file");
         if (errno == EACCES)
-            return fail(&c, NULL, err, "permission denied");
-        return fail(&c, NULL, err, "cannot read: %s", strerror(errno));
+            return secrets_fail(&c, NULL, err, "permission denied");
+        return secrets_fail(&c, NULL, err, "cannot read: %s", strerror(errno));
     }
     rc = secrets_load_buffer(k, data, len, path, origin, verbose, err);
     wipe_free(data, len + 1);
@@ -805,12 +663,12 @@ static int load_node_file(struct keyring *k, const char *path, bool dockercfg, b
         if (errno == ENOENT || errno == ENOTDIR)
             return 1;
         if (errno == EFBIG)
-            return fail(&c, NULL, err, "larger than %u bytes", SECRETS_FILE_MAX_BYTES);
-        return fail(&c, NULL, err, "cannot read: %s", strerror(errno));
+            return secrets_fail(&c, NULL, err, "larger than %u bytes", SECRETS_FILE_MAX_BYTES);
+        return secrets_fail(&c, NULL, err, "cannot read: %s", strerror(errno));
     }
     root = json_loadb(data, len, JSON_DECODE_ANY, &jerr);
     if (root == NULL) {
-        rc = fail(&c, NULL, err, "invalid JSON at line %d: %s", jerr.line, jerr.text);
+        rc = secrets_fail(&c, NULL, err, "invalid JSON at line %d: %s", jerr.line, jerr.text);
         goto out;
     }
     if (dockercfg)
