@@ -1,6 +1,9 @@
-/* test_meta.h - a fixture for the unit tests of storage/ modules that work on the metadata
- * database (audit_test, quota_test, meta_ident_test): a fresh database per call.
- * Test-only, header-only (like common/test.h); single-threaded use. */
+/* test_meta.h - fixtures for the unit tests of storage/ modules that work on the metadata
+ * database (meta_test, meta_manifest_test, audit_test, quota_test, meta_ident_test): a fresh
+ * database per call (test_meta_open, or test_meta_open_at when the test needs the path), plus
+ * reference/manifest builders and callback collectors the meta tests share. Test-only,
+ * header-only (like common/test.h); the database counter is not thread-safe, so open fixtures
+ * from the main thread only. */
 #ifndef BERTH_STORAGE_TEST_META_H
 #define BERTH_STORAGE_TEST_META_H
 
