@@ -20,8 +20,9 @@
 #include "common/mem.h"
 #include "common/util.h"
 #include "config/config.h"
-#include "registry/api_session.h"
-#include "registry/server.h"
+#include "api/api_session.h"
+#include "api/mount.h"
+#include "http/server.h"
 #include "storage/audit.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
@@ -111,7 +112,10 @@ int cmd_serve(int argc, char **argv)
 {
     struct berth_config cfg;
     struct registry reg = {0};
-    struct server *srv = NULL;
+    struct http_server *srv = NULL;
+    struct http_mount mounts[API_MOUNTS_MAX];
+    struct http_server_opts hopts = {0};
+    size_t nmounts;
     struct maint mt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
     pthread_t maint_thread;
     bool maint_started = false;
@@ -178,7 +182,13 @@ int cmd_serve(int argc, char **argv)
     }
     if (created)
         log_msg(LOG_INFO, "created user admin");
-    if (server_start(&srv, &reg, &err) < 0) {
+    nmounts = api_mounts(mounts, API_MOUNTS_MAX, &reg);
+    hopts.listen = cfg.listen;
+    hopts.threads = cfg.threads;
+    hopts.max_connections = cfg.max_connections;
+    hopts.per_ip_connections = cfg.per_ip_connections;
+    hopts.connection_timeout_s = cfg.connection_timeout_s;
+    if (http_server_start(&srv, &hopts, mounts, nmounts, &err) < 0) {
         log_msg(LOG_ERROR, "%s", err.msg);
         goto out;
     }
@@ -189,7 +199,7 @@ int cmd_serve(int argc, char **argv)
     }
     maint_started = true;
     log_msg(LOG_INFO, "berth listening on %s (port %u), data in %s, %u threads", cfg.listen,
-            server_port(srv), cfg.data_dir, cfg.threads);
+            http_server_port(srv), cfg.data_dir, cfg.threads);
     printf("berth: registry and web UI at http://%s/\n", cfg.listen);
     (void)fflush(stdout);
 
@@ -209,7 +219,7 @@ out:
         (void)pthread_mutex_unlock(&mt.lock);
         (void)pthread_join(maint_thread, NULL);
     }
-    server_stop(srv);
+    http_server_stop(srv);
     audit_free(reg.audit); /* after the server: every request's events are queued */
     api_sessions_free(reg.sessions);
     if (pulls_stop(reg.pulls, &err) < 0) /* the last flush, before the database closes */

@@ -57,9 +57,9 @@ static unsigned needed(const struct req *r)
         return SCOPE_ACT_PULL;
     case ROUTE_BLOB:
     case ROUTE_MANIFEST:
-        if (r->method == REQ_DELETE)
+        if (r->method == HTTP_DELETE)
             return SCOPE_ACT_DELETE;
-        if (r->method == REQ_PUT || r->method == REQ_POST || r->method == REQ_PATCH)
+        if (r->method == HTTP_PUT || r->method == HTTP_POST || r->method == HTTP_PATCH)
             return SCOPE_ACT_PUSH;
         return SCOPE_ACT_PULL;
     case ROUTE_UPLOAD_START:
@@ -103,7 +103,7 @@ static void set_bearer_challenge(struct req *r, const char *scope, const char *e
             plen--;
         n = snprintf(realm, sizeof(realm), "%.*s/service/token", (int)plen, cfg->public_url);
     } else {
-        host = req_header(r, MHD_HTTP_HEADER_HOST);
+        host = req_header(r, HTTP_HEADER_HOST);
         if (host == NULL || !host_ok(host))
             host = cfg->listen;
         proto = req_header(r, "X-Forwarded-Proto");
@@ -275,7 +275,7 @@ static int check_principal(struct req *r, unsigned need, bool *ok)
 
 int access_check(struct req *r)
 {
-    const char *h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h = req_header(r, HTTP_HEADER_AUTHORIZATION);
     unsigned need = needed(r);
     char addr[64];
     bool ok = false;
@@ -327,7 +327,7 @@ bool access_repo_allows(struct req *r, const struct repo_name *repo, unsigned ac
     bool ok = false, stale = false;
 
     if (r->who.bearer) {
-        const char *h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+        const char *h = req_header(r, HTTP_HEADER_AUTHORIZATION);
         const struct berth_config *cfg = r->reg->cfg;
         struct principal who;
         struct tok_claims c;

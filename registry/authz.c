@@ -121,25 +121,9 @@ int authz_project_actions(struct registry *reg, const struct principal *who, con
 
 void authz_client_addr(const struct req *r, char *out, size_t cap)
 {
-    const union MHD_ConnectionInfo *ci;
-    const struct sockaddr *sa;
-
     if (cap == 0)
         return;
     out[0] = '\0';
-    if (r->conn == NULL)
-        return;
-    ci = MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci == NULL || ci->client_addr == NULL)
-        return;
-    sa = ci->client_addr;
-    if (sa->sa_family == AF_INET) {
-        const struct sockaddr_in *in4 = (const struct sockaddr_in *)(const void *)sa;
-        if (inet_ntop(AF_INET, &in4->sin_addr, out, (socklen_t)cap) == NULL)
-            out[0] = '\0';
-    } else if (sa->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)(const void *)sa;
-        if (inet_ntop(AF_INET6, &in6->sin6_addr, out, (socklen_t)cap) == NULL)
-            out[0] = '\0';
-    }
+    if (r->http != NULL)
+        http_client_addr(r->http, out, cap);
 }

@@ -15,21 +15,21 @@
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 
-static int blob_headers(struct MHD_Response *resp, const char *dstr, const char *ctype)
+static int blob_headers(struct http_resp *resp, const char *dstr, const char *ctype)
 {
     char etag[DIGEST_STR_LEN + 3];
 
     (void)snprintf(etag, sizeof(etag), "\"%s\"", dstr); /* fits: DIGEST_STR_LEN + quotes */
-    if (MHD_add_response_header(resp, "Docker-Content-Digest", dstr) != MHD_YES ||
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) != MHD_YES ||
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag) != MHD_YES ||
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes") != MHD_YES ||
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "max-age=31536000") != MHD_YES)
+    if (http_resp_header(resp, "Docker-Content-Digest", dstr) < 0 ||
+        http_resp_header(resp, HTTP_HEADER_CONTENT_TYPE, ctype) < 0 ||
+        http_resp_header(resp, HTTP_HEADER_ETAG, etag) < 0 ||
+        http_resp_header(resp, HTTP_HEADER_ACCEPT_RANGES, "bytes") < 0 ||
+        http_resp_header(resp, HTTP_HEADER_CACHE_CONTROL, "max-age=31536000") < 0)
         return -1;
     return 0;
 }
 
-int blobs_get(struct req *r, struct reply *out)
+int blobs_get(struct req *r, struct http_reply *out)
 {
     char dstr[DIGEST_STR_LEN + 1], cr[96];
     const char *range, *inm;
@@ -42,46 +42,44 @@ int blobs_get(struct req *r, struct reply *out)
     if (meta_blob_linked(r->reg->meta, &r->name, &d, &size, &r->err) < 0)
         return -1;
     digest_format(&d, dstr, sizeof(dstr));
-    inm = req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    inm = req_header(r, HTTP_HEADER_IF_NONE_MATCH);
     if (inm != NULL && (strstr(inm, dstr) != NULL)) {
-        out->resp = reply_empty();
-        out->status = MHD_HTTP_NOT_MODIFIED;
+        out->resp = http_resp_empty();
+        out->status = HTTP_NOT_MODIFIED;
         goto headers;
     }
-    if (r->method == REQ_HEAD) {
+    if (r->method == HTTP_HEAD) {
         if (blob_store_stat(r->reg->blobs, &d, &fsize, &r->err) < 0)
             return -1;
-        out->resp = reply_head(fsize);
-        out->status = MHD_HTTP_OK;
+        out->resp = http_resp_head(fsize);
+        out->status = HTTP_OK;
         goto headers;
     }
     if (blob_store_open_read(r->reg->blobs, &d, &fd, &fsize, &r->err) < 0)
         return -1;
-    range = req_header(r, MHD_HTTP_HEADER_RANGE);
+    range = req_header(r, HTTP_HEADER_RANGE);
     if (range != NULL)
         rr = range_parse_bytes(&first, &last, range, fsize);
     if (rr < 0) {
         (void)close(fd); /* read-only */
         (void)snprintf(cr, sizeof(cr), "bytes */%llu", (unsigned long long)fsize);
-        out->resp = reply_empty();
-        out->status = MHD_HTTP_RANGE_NOT_SATISFIABLE;
-        if (out->resp == NULL ||
-            MHD_add_response_header(out->resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr) != MHD_YES)
+        out->resp = http_resp_empty();
+        out->status = HTTP_RANGE_NOT_SATISFIABLE;
+        if (out->resp == NULL || http_resp_header(out->resp, HTTP_HEADER_CONTENT_RANGE, cr) < 0)
             return berr_set(&r->err, BERR_INTERNAL, "internal error");
         return 0;
     }
     if (rr == 0) {
-        out->resp = reply_fd(fd, first, last - first + 1);
-        out->status = MHD_HTTP_PARTIAL_CONTENT;
+        out->resp = http_resp_fd(fd, first, last - first + 1);
+        out->status = HTTP_PARTIAL_CONTENT;
         out->len = last - first + 1;
         (void)snprintf(cr, sizeof(cr), "bytes %llu-%llu/%llu", (unsigned long long)first,
                        (unsigned long long)last, (unsigned long long)fsize);
-        if (out->resp != NULL &&
-            MHD_add_response_header(out->resp, MHD_HTTP_HEADER_CONTENT_RANGE, cr) != MHD_YES)
+        if (out->resp != NULL && http_resp_header(out->resp, HTTP_HEADER_CONTENT_RANGE, cr) < 0)
             return berr_set(&r->err, BERR_INTERNAL, "internal error");
     } else {
-        out->resp = reply_fd(fd, 0, fsize);
-        out->status = MHD_HTTP_OK;
+        out->resp = http_resp_fd(fd, 0, fsize);
+        out->status = HTTP_OK;
         out->len = fsize;
     }
 headers:
@@ -90,7 +88,7 @@ headers:
     return 0;
 }
 
-int blobs_delete(struct req *r, struct reply *out)
+int blobs_delete(struct req *r, struct http_reply *out)
 {
     struct digest d;
 
@@ -99,8 +97,8 @@ int blobs_delete(struct req *r, struct reply *out)
     if (meta_blob_unlink(r->reg->meta, &r->name, &d, &r->err) < 0)
         return -1;
     req_audit_ref(r, "delete", "blob", r->ref);
-    out->resp = reply_empty();
-    out->status = MHD_HTTP_ACCEPTED;
+    out->resp = http_resp_empty();
+    out->status = HTTP_ACCEPTED;
     if (out->resp == NULL)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     return 0;

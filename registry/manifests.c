@@ -39,9 +39,9 @@
 /* cap on the tags one PUT may apply (the reference plus ?tag= values) */
 #define MANIFEST_PUT_TAGS_MAX 64
 
-static int hdr(struct MHD_Response *resp, const char *k, const char *v)
+static int hdr(struct http_resp *resp, const char *k, const char *v)
 {
-    return MHD_add_response_header(resp, k, v) == MHD_YES ? 0 : -1;
+    return http_resp_header(resp, k, v);
 }
 
 /* ---- If-None-Match ---- */
@@ -81,19 +81,18 @@ static bool etag_list_matches(const char *h, const char *dstr)
 }
 
 /* common headers of a manifest GET/HEAD/304 */
-static int manifest_headers(struct MHD_Response *resp, const char *dstr, const char *ctype)
+static int manifest_headers(struct http_resp *resp, const char *dstr, const char *ctype)
 {
     char etag[DIGEST_STR_LEN + 3];
 
     (void)snprintf(etag, sizeof(etag), "\"%s\"", dstr); /* fits: DIGEST_STR_LEN + quotes */
     if (hdr(resp, "Docker-Content-Digest", dstr) < 0 ||
-        hdr(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) < 0 ||
-        hdr(resp, MHD_HTTP_HEADER_ETAG, etag) < 0)
+        hdr(resp, HTTP_HEADER_CONTENT_TYPE, ctype) < 0 || hdr(resp, HTTP_HEADER_ETAG, etag) < 0)
         return -1;
     return 0;
 }
 
-int manifests_get(struct req *r, struct reply *out)
+int manifests_get(struct req *r, struct http_reply *out)
 {
     struct reference ref;
     struct meta_manifest m;
@@ -108,13 +107,13 @@ int manifests_get(struct req *r, struct reply *out)
         return -1;
     digest_format(&m.digest, dstr, sizeof(dstr));
 
-    inm = req_header(r, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    inm = req_header(r, HTTP_HEADER_IF_NONE_MATCH);
     if (inm != NULL && etag_list_matches(inm, dstr)) {
-        out->resp = reply_empty();
-        out->status = MHD_HTTP_NOT_MODIFIED;
-    } else if (r->method == REQ_HEAD) {
-        out->resp = reply_head(m.size);
-        out->status = MHD_HTTP_OK;
+        out->resp = http_resp_empty();
+        out->status = HTTP_NOT_MODIFIED;
+    } else if (r->method == HTTP_HEAD) {
+        out->resp = http_resp_head(m.size);
+        out->status = HTTP_OK;
     } else {
         if (blob_store_open_read(r->reg->blobs, &m.digest, &fd, &fsize, &r->err) < 0) {
             /* meta has the row, so the file must exist (blob_store invariant 3) */
@@ -124,18 +123,18 @@ int manifests_get(struct req *r, struct reply *out)
         if (fsize != m.size)
             log_msg(LOG_WARN, "manifests: %s is %llu bytes on disk, %llu in meta", dstr,
                     (unsigned long long)fsize, (unsigned long long)m.size);
-        out->resp = reply_fd(fd, 0, fsize); /* takes fd */
-        out->status = MHD_HTTP_OK;
+        out->resp = http_resp_fd(fd, 0, fsize); /* takes fd */
+        out->status = HTTP_OK;
         out->len = fsize;
     }
     if (out->resp == NULL || manifest_headers(out->resp, dstr, m.media_type) < 0)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    if (r->method == REQ_GET)
+    if (r->method == HTTP_GET)
         req_audit_ref(r, "pull", "artifact", r->ref);
     /* pull counters (anchors 2.5): a successful GET, never HEAD or 304; not Harbor's own
      * replication client */
-    if (r->method == REQ_GET && out->status == MHD_HTTP_OK && r->reg->pulls != NULL) {
-        const char *ua = req_header(r, MHD_HTTP_HEADER_USER_AGENT);
+    if (r->method == HTTP_GET && out->status == HTTP_OK && r->reg->pulls != NULL) {
+        const char *ua = req_header(r, HTTP_HEADER_USER_AGENT);
         struct berr pe;
 
         if ((ua == NULL || strcmp(ua, "harbor-registry-client") != 0) &&
@@ -215,7 +214,7 @@ static int refs_present(struct req *r, const struct manifest_info *mi)
     return 0;
 }
 
-int manifests_put(struct req *r, struct reply *out)
+int manifests_put(struct req *r, struct http_reply *out)
 {
     struct put_tags *pt = NULL;
     struct manifest_info mi;
@@ -254,7 +253,7 @@ int manifests_put(struct req *r, struct reply *out)
         rc = berr_set(&r->err, BERR_DIGEST_INVALID, "manifest content does not match %s", r->ref);
         goto out;
     }
-    if (manifest_parse(&mi, r->body.data, r->body.len, req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE),
+    if (manifest_parse(&mi, r->body.data, r->body.len, req_header(r, HTTP_HEADER_CONTENT_TYPE),
                        &r->err) < 0)
         goto out;
 
@@ -307,9 +306,9 @@ int manifests_put(struct req *r, struct reply *out)
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
         goto out;
     }
-    out->resp = reply_empty();
-    out->status = MHD_HTTP_CREATED;
-    if (out->resp == NULL || hdr(out->resp, MHD_HTTP_HEADER_LOCATION, loc) < 0 ||
+    out->resp = http_resp_empty();
+    out->status = HTTP_CREATED;
+    if (out->resp == NULL || hdr(out->resp, HTTP_HEADER_LOCATION, loc) < 0 ||
         hdr(out->resp, "Docker-Content-Digest", dstr) < 0) {
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
         goto out;
@@ -331,7 +330,7 @@ out:
 
 /* ---- DELETE ---- */
 
-int manifests_delete(struct req *r, struct reply *out)
+int manifests_delete(struct req *r, struct http_reply *out)
 {
     struct reference ref;
 
@@ -345,8 +344,8 @@ int manifests_delete(struct req *r, struct reply *out)
         return -1;
     }
     req_audit_ref(r, "delete", ref.is_digest ? "artifact" : "tag", r->ref);
-    out->resp = reply_empty();
-    out->status = MHD_HTTP_ACCEPTED;
+    out->resp = http_resp_empty();
+    out->status = HTTP_ACCEPTED;
     if (out->resp == NULL)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     return 0;

@@ -64,7 +64,7 @@ fail:
     return -1;
 }
 
-int referrers_get(struct req *r, struct reply *out)
+int referrers_get(struct req *r, struct http_reply *out)
 {
     struct ref_list l = {0};
     struct digest subject;
@@ -127,12 +127,11 @@ int referrers_get(struct req *r, struct reply *out)
         goto out;
     }
     len = strlen(text);
-    out->resp = reply_bytes(text, len, MT_OCI_INDEX);
-    out->status = MHD_HTTP_OK;
+    out->resp = http_resp_bytes(text, len, MT_OCI_INDEX);
+    out->status = HTTP_OK;
     out->len = len;
-    if (out->resp == NULL ||
-        (filter != NULL &&
-         MHD_add_response_header(out->resp, "OCI-Filters-Applied", "artifactType") != MHD_YES)) {
+    if (out->resp == NULL || (filter != NULL && http_resp_header(out->resp, "OCI-Filters-Applied",
+                                                                 "artifactType") < 0)) {
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
         goto out;
     }

@@ -2,7 +2,7 @@
  *
  * registry/server.c owns the request lifecycle: it routes the URL, parses the repository name,
  * authenticates, buffers a manifest body (capped at cfg->manifest_max_bytes, 413 above), calls one
- * handler, and logs one line. A handler fills `struct reply` and returns 0, or returns -1 with
+ * handler, and logs one line. A handler fills `struct http_reply` and returns 0, or returns -1 with
  * r->err set; the server turns r->err into the spec's JSON error (registry/reply.c).
  * Handlers run on any worker thread; everything in struct registry is thread-safe. */
 #ifndef BERTH_REGISTRY_REQ_H
@@ -11,13 +11,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <microhttpd.h>
-
 #include "common/berr.h"
 #include "common/buf.h"
 #include "common/digest.h"
 #include "auth/authn.h"
 #include "config/config.h"
+#include "http/http.h"
 
 struct blob_store;
 struct upload_mgr;
@@ -41,8 +40,6 @@ struct registry {
     struct pulls *pulls;           /* pull counters (storage/pulls.h); NULL = not counted */
 };
 
-enum req_method { REQ_GET, REQ_HEAD, REQ_PUT, REQ_POST, REQ_PATCH, REQ_DELETE, REQ_OTHER };
-
 enum req_route {
     ROUTE_NONE,
     ROUTE_BASE,         /* GET /v2/ */
@@ -54,16 +51,16 @@ enum req_route {
     ROUTE_MANIFEST,     /* /v2/<name>/manifests/<ref> */
     ROUTE_REFERRERS,    /* GET /v2/<name>/referrers/<digest> */
     ROUTE_TOKEN,        /* GET/POST /service/token */
-    ROUTE_API,          /* /api/... (management API, registry/api.c) */
+    ROUTE_API,          /* /api/..., /c/..., /metrics (management API, api/) */
     ROUTE_UI,           /* anything else: the embedded web UI */
 };
 
 struct req {
     struct registry *reg;
-    struct MHD_Connection *conn;
-    enum req_method method;
+    struct http_req *http; /* the request as the HTTP seam gives it; NULL in some unit tests */
+    enum http_method method;
     enum req_route route;
-    const char *url; /* path as received, borrowed from libmicrohttpd */
+    const char *url; /* decoded path, without the query string (http->path) */
 
     /* set by the router for repository routes */
     struct repo_name name;
@@ -90,17 +87,7 @@ struct req {
 
     struct berr err;
 
-    /* bookkeeping for the access log */
-    char reqid[17];
-    int64_t t0_ms;
-    unsigned status;
-    uint64_t bytes_out;
-};
-
-struct reply {
-    struct MHD_Response *resp; /* new; the server queues and destroys it */
-    unsigned status;
-    uint64_t len; /* body bytes, for the access log (0 when unknown) */
+    const char *reqid; /* http->reqid, for log lines */
 };
 
 /* req_header returns a request header value (borrowed until the request ends) or NULL. */
@@ -112,20 +99,28 @@ const char *req_query(const struct req *r, const char *name);
 typedef int (*req_query_fn)(const char *value, void *ctx);
 int req_query_each(const struct req *r, const char *name, req_query_fn fn, void *ctx);
 
-/* Building replies. Each returns a new response (NULL on allocation failure; the server then
- * answers 500). Common headers (Docker-Distribution-Api-Version) are added by the server. */
-struct MHD_Response *reply_empty(void);
-/* reply_json / reply_bytes copy the data. */
-struct MHD_Response *reply_json(const char *json, size_t len);
-struct MHD_Response *reply_bytes(const void *data, size_t len, const char *content_type);
-/* reply_fd serves [offset, offset+len) of fd with sendfile; takes fd (closed with the response,
- * also on failure). */
-struct MHD_Response *reply_fd(int fd, uint64_t offset, uint64_t len);
-/* reply_head: an empty body that still announces Content-Length: len (for HEAD). */
-struct MHD_Response *reply_head(uint64_t len);
+/* ---- the request's life (registry/req.c), shared by route.c and the management API ---- */
+
+/* req_new: a request context for hr on reg (new, req_free), NULL when out of memory. The body
+ * buffer is capped at the manifest limit until req_body_expect says otherwise. */
+struct req *req_new(struct registry *reg, struct http_req *hr);
+/* req_free records r->user for the access log, releases an upload the request held and frees.
+ * NULL is a no-op. */
+void req_free(struct req *r);
+/* req_body_expect prepares r->body for a buffered body of at most max bytes: refuses at once
+ * (TOO_LARGE "<what> larger than N bytes", -1) when Content-Length already says more. */
+int req_body_expect(struct req *r, uint64_t max, const char *what);
+/* req_body_append adds a piece of a buffered body; -1 with r->err set (TOO_LARGE past the cap). */
+int req_body_append(struct req *r, const char *data, size_t n);
+/* req_answer closes a handler call: when rc < 0, whatever was built is dropped and r->err is
+ * answered in the spec's format; then the headers every answer of this kind carries are added
+ * (Docker-Distribution-Api-Version on /v2/, WWW-Authenticate on a 401 of /v2/ or whenever
+ * r->challenge is set, Retry-After on a 429). */
+void req_answer(struct req *r, int rc, struct http_reply *out, bool v2);
+
 /* reply_error builds the spec's {"errors":[{"code","message","detail"}]} for err and sets
- * *status from the code. */
-struct MHD_Response *reply_error(const struct berr *err, unsigned *status);
+ * *status from the code (new; NULL when out of memory). */
+struct http_resp *reply_error(const struct berr *err, unsigned *status);
 /* reply_status_of: the HTTP status of an error code. */
 unsigned reply_status_of(enum berr_code code);
 
@@ -139,33 +134,30 @@ int access_check(struct req *r);
  * check: pull on `from`. False on any store failure. */
 bool access_repo_allows(struct req *r, const struct repo_name *repo, unsigned actions);
 
-/* token_handle (registry/token_ep.c): GET/POST /service/token. Body (POST form) in r->body. */
-int token_handle(struct req *r, struct reply *out);
-/* api_handle (registry/api.c): everything under /api/. JSON body in r->body (capped at
- * REQ_JSON_MAX_BYTES). Authenticates on its own (Basic, session cookie). */
+/* The management API's JSON bodies are capped at this size. */
 #define REQ_JSON_MAX_BYTES (64 * 1024)
-int api_handle(struct req *r, struct reply *out);
 
 /* ---- handlers (one file per endpoint family) ---- */
-int base_get(struct req *r, struct reply *out);      /* GET /v2/ */
-int blobs_get(struct req *r, struct reply *out);     /* GET/HEAD /v2/<name>/blobs/<digest> */
-int blobs_delete(struct req *r, struct reply *out);  /* DELETE /v2/<name>/blobs/<digest> */
-int manifests_get(struct req *r, struct reply *out); /* GET/HEAD /v2/<name>/manifests/<ref> */
-int manifests_put(struct req *r, struct reply *out); /* PUT, body in r->body */
-int manifests_delete(struct req *r, struct reply *out);
-int tags_list(struct req *r, struct reply *out);     /* GET /v2/<name>/tags/list */
-int catalog_list(struct req *r, struct reply *out);  /* GET /v2/_catalog */
-int referrers_get(struct req *r, struct reply *out); /* GET /v2/<name>/referrers/<digest> */
+int base_get(struct req *r, struct http_reply *out);      /* GET /v2/ */
+int blobs_get(struct req *r, struct http_reply *out);     /* GET/HEAD /v2/<name>/blobs/<digest> */
+int blobs_delete(struct req *r, struct http_reply *out);  /* DELETE /v2/<name>/blobs/<digest> */
+int manifests_get(struct req *r, struct http_reply *out); /* GET/HEAD /v2/<name>/manifests/<ref> */
+int manifests_put(struct req *r, struct http_reply *out); /* PUT, body in r->body */
+int manifests_delete(struct req *r, struct http_reply *out);
+int tags_list(struct req *r, struct http_reply *out);     /* GET /v2/<name>/tags/list */
+int catalog_list(struct req *r, struct http_reply *out);  /* GET /v2/_catalog */
+int referrers_get(struct req *r, struct http_reply *out); /* GET /v2/<name>/referrers/<digest> */
 
 /* Uploads (registry/uploads.c). uploads_begin runs before the body: it may answer at once
  * (*done set: mounts, a POST that only opens a session, early errors); otherwise the body goes
  * to uploads_data chunk by chunk and uploads_end answers. uploads_abort releases what a request
- * holds when it ends early (called by the server in every case; safe to call twice). */
-int uploads_begin(struct req *r, struct reply *out, bool *done);
+ * holds when it ends early (called by req_free in every case; safe to call twice). */
+int uploads_begin(struct req *r, struct http_reply *out, bool *done);
 int uploads_data(struct req *r, const char *data, size_t n);
-int uploads_end(struct req *r, struct reply *out);
+int uploads_end(struct req *r, struct http_reply *out);
 void uploads_abort(struct req *r);
-int uploads_status(struct req *r, struct reply *out); /* GET /v2/<name>/blobs/uploads/<id> */
-int uploads_delete(struct req *r, struct reply *out); /* DELETE /v2/<name>/blobs/uploads/<id> */
+int uploads_status(struct req *r, struct http_reply *out); /* GET /v2/<name>/blobs/uploads/<id> */
+int uploads_delete(struct req *r,
+                   struct http_reply *out); /* DELETE /v2/<name>/blobs/uploads/<id> */
 
 #endif

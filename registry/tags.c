@@ -96,7 +96,7 @@ static int pct_encode(char *out, size_t cap, const char *s)
 
 /* send_page answers 200 with root as JSON, plus the Link header when more entries remain.
  * path is the list's URL path ("/v2/<name>/tags/list" or "/v2/_catalog"). Takes root. */
-static int send_page(struct req *r, struct reply *out, json_t *root, const struct page *p,
+static int send_page(struct req *r, struct http_reply *out, json_t *root, const struct page *p,
                      bool more, unsigned n, const char *path)
 {
     char enc[3 * LIST_LAST_MAX + 1], link[REPO_NAME_MAX + sizeof(enc) + 96];
@@ -110,8 +110,8 @@ static int send_page(struct req *r, struct reply *out, json_t *root, const struc
         goto out;
     }
     len = strlen(text);
-    out->resp = reply_json(text, len);
-    out->status = MHD_HTTP_OK;
+    out->resp = http_resp_json(text, len);
+    out->status = HTTP_OK;
     out->len = len;
     if (out->resp == NULL) {
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
@@ -124,7 +124,7 @@ static int send_page(struct req *r, struct reply *out, json_t *root, const struc
         }
         w = snprintf(link, sizeof(link), "<%s?n=%u&last=%s>; rel=\"next\"", path, n, enc);
         if (w < 0 || (size_t)w >= sizeof(link) ||
-            MHD_add_response_header(out->resp, MHD_HTTP_HEADER_LINK, link) != MHD_YES) {
+            http_resp_header(out->resp, HTTP_HEADER_LINK, link) < 0) {
             rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
             goto out;
         }
@@ -136,7 +136,7 @@ out:
     return rc;
 }
 
-int tags_list(struct req *r, struct reply *out)
+int tags_list(struct req *r, struct http_reply *out)
 {
     struct page p = {0};
     json_t *root = NULL;
@@ -222,7 +222,7 @@ static int catalog_add(const char *s, void *ctx)
     return page_add(s, cf->p);
 }
 
-int catalog_list(struct req *r, struct reply *out)
+int catalog_list(struct req *r, struct http_reply *out)
 {
     struct page p = {0};
     struct catalog_filter cf = {.r = r, .p = &p};

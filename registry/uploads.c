@@ -27,14 +27,13 @@
 #include "storage/quota.h"
 #include "storage/upload.h"
 
-static int hdr(struct MHD_Response *resp, const char *k, const char *v)
+static int hdr(struct http_resp *resp, const char *k, const char *v)
 {
-    return MHD_add_response_header(resp, k, v) == MHD_YES ? 0 : -1;
+    return http_resp_header(resp, k, v);
 }
 
 /* session_headers adds the session's Location, Range and Docker-Upload-UUID to resp. */
-static int session_headers(struct req *r, struct MHD_Response *resp, const char *id,
-                           uint64_t offset)
+static int session_headers(struct req *r, struct http_resp *resp, const char *id, uint64_t offset)
 {
     char loc[REPO_NAME_MAX + 64], range[48];
     int n;
@@ -44,19 +43,19 @@ static int session_headers(struct req *r, struct MHD_Response *resp, const char 
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     (void)snprintf(range, sizeof(range), "0-%llu",
                    (unsigned long long)(offset > 0 ? offset - 1 : 0)); /* always fits */
-    if (hdr(resp, MHD_HTTP_HEADER_LOCATION, loc) < 0 || hdr(resp, "Range", range) < 0 ||
+    if (hdr(resp, HTTP_HEADER_LOCATION, loc) < 0 || hdr(resp, "Range", range) < 0 ||
         hdr(resp, "Docker-Upload-UUID", id) < 0)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     return 0;
 }
 
 /* session_reply answers 202/204 with the session headers. */
-static int session_reply(struct req *r, struct reply *out, const char *id, uint64_t offset,
+static int session_reply(struct req *r, struct http_reply *out, const char *id, uint64_t offset,
                          unsigned status)
 {
     char minlen[24];
 
-    out->resp = reply_empty();
+    out->resp = http_resp_empty();
     out->status = status;
     if (out->resp == NULL)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
@@ -72,7 +71,7 @@ static int session_reply(struct req *r, struct reply *out, const char *id, uint6
 }
 
 /* range_refused answers 416 with the error body plus the session headers. */
-static int range_refused(struct req *r, struct reply *out)
+static int range_refused(struct req *r, struct http_reply *out)
 {
     out->resp = reply_error(&r->err, &out->status);
     if (out->resp == NULL)
@@ -84,7 +83,7 @@ static int range_refused(struct req *r, struct reply *out)
 }
 
 /* blob_created answers 201 for a blob now served by the repository. */
-static int blob_created(struct req *r, struct reply *out, const struct digest *d)
+static int blob_created(struct req *r, struct http_reply *out, const struct digest *d)
 {
     char loc[REPO_NAME_MAX + DIGEST_STR_LEN + 16], dstr[DIGEST_STR_LEN + 1];
     int n;
@@ -93,9 +92,9 @@ static int blob_created(struct req *r, struct reply *out, const struct digest *d
     n = snprintf(loc, sizeof(loc), "/v2/%s/blobs/%s", r->name.s, dstr);
     if (n < 0 || (size_t)n >= sizeof(loc))
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    out->resp = reply_empty();
-    out->status = MHD_HTTP_CREATED;
-    if (out->resp == NULL || hdr(out->resp, MHD_HTTP_HEADER_LOCATION, loc) < 0 ||
+    out->resp = http_resp_empty();
+    out->status = HTTP_CREATED;
+    if (out->resp == NULL || hdr(out->resp, HTTP_HEADER_LOCATION, loc) < 0 ||
         hdr(out->resp, "Docker-Content-Digest", dstr) < 0)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     return 0;
@@ -165,8 +164,8 @@ static int try_mount(struct req *r, const char *mount, const char *from, bool *m
 /* check_range validates Content-Range / Content-Length against the session's offset. */
 static int check_range(struct req *r)
 {
-    const char *cr = req_header(r, MHD_HTTP_HEADER_CONTENT_RANGE);
-    const char *cl = req_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cr = req_header(r, HTTP_HEADER_CONTENT_RANGE);
+    const char *cl = req_header(r, HTTP_HEADER_CONTENT_LENGTH);
     uint64_t first, last, len = 0, off = upload_offset(r->upload);
     bool have_len = false;
 
@@ -189,7 +188,7 @@ static int check_range(struct req *r)
     return 0;
 }
 
-int uploads_begin(struct req *r, struct reply *out, bool *done)
+int uploads_begin(struct req *r, struct http_reply *out, bool *done)
 {
     char id[UPLOAD_ID_LEN + 1], project[REPO_NAME_MAX + 1];
     const char *mount, *digest;
@@ -197,7 +196,7 @@ int uploads_begin(struct req *r, struct reply *out, bool *done)
     bool mounted = false;
 
     *done = false;
-    if (r->method == REQ_POST) {
+    if (r->method == HTTP_POST) {
         repo_name_project(&r->name, project, sizeof(project));
         if (meta_project_get(r->reg->meta, project, &p, &r->err) < 0)
             return -1;
@@ -217,7 +216,7 @@ int uploads_begin(struct req *r, struct reply *out, bool *done)
             return -1;
         if (digest == NULL) {
             *done = true;
-            return session_reply(r, out, id, 0, MHD_HTTP_ACCEPTED);
+            return session_reply(r, out, id, 0, HTTP_ACCEPTED);
         }
         /* single-request upload: the body is the whole blob */
         if (digest_parse(&r->upload_want, digest, strlen(digest), &r->err) < 0 ||
@@ -229,7 +228,7 @@ int uploads_begin(struct req *r, struct reply *out, bool *done)
         r->upload_finish = true;
         return 0;
     }
-    if (r->method == REQ_PUT) {
+    if (r->method == HTTP_PUT) {
         digest = req_query(r, "digest");
         if (digest == NULL)
             return berr_set(&r->err, BERR_DIGEST_INVALID, "digest query parameter required");
@@ -262,7 +261,7 @@ int uploads_data(struct req *r, const char *data, size_t n)
     return 0;
 }
 
-int uploads_end(struct req *r, struct reply *out)
+int uploads_end(struct req *r, struct http_reply *out)
 {
     char id[UPLOAD_ID_LEN + 1];
     uint64_t size = 0;
@@ -274,7 +273,7 @@ int uploads_end(struct req *r, struct reply *out)
         return berr_set(&r->err, BERR_SIZE_INVALID, "chunk shorter than its Content-Range");
     if (!r->upload_finish) {
         memcpy(id, upload_id(r->upload), sizeof(id));
-        rc = session_reply(r, out, id, upload_offset(r->upload), MHD_HTTP_ACCEPTED);
+        rc = session_reply(r, out, id, upload_offset(r->upload), HTTP_ACCEPTED);
         uploads_abort(r);
         return rc;
     }
@@ -306,7 +305,7 @@ void uploads_abort(struct req *r)
     }
 }
 
-int uploads_status(struct req *r, struct reply *out)
+int uploads_status(struct req *r, struct http_reply *out)
 {
     char id[UPLOAD_ID_LEN + 1];
     int rc;
@@ -314,17 +313,17 @@ int uploads_status(struct req *r, struct reply *out)
     if (upload_acquire(r->reg->uploads, r->ref, &r->name, &r->upload, &r->err) < 0)
         return -1;
     memcpy(id, upload_id(r->upload), sizeof(id));
-    rc = session_reply(r, out, id, upload_offset(r->upload), MHD_HTTP_NO_CONTENT);
+    rc = session_reply(r, out, id, upload_offset(r->upload), HTTP_NO_CONTENT);
     uploads_abort(r);
     return rc;
 }
 
-int uploads_delete(struct req *r, struct reply *out)
+int uploads_delete(struct req *r, struct http_reply *out)
 {
     if (upload_cancel(r->reg->uploads, r->ref, &r->name, &r->err) < 0)
         return -1;
-    out->resp = reply_empty();
-    out->status = MHD_HTTP_NO_CONTENT;
+    out->resp = http_resp_empty();
+    out->status = HTTP_NO_CONTENT;
     if (out->resp == NULL)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     return 0;

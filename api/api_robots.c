@@ -14,7 +14,7 @@
  *      Harbor's list are accepted and ignored: Berth enforces repository access only).
  *   5. Any change to a robot drops its cached logins (authn_forget).
  * Thread-safe: per-request state only. */
-#include "registry/api_int.h"
+#include "api/api_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -163,20 +163,20 @@ static int parse_perms(struct api_call *c, json_t *body, struct meta_robot_perm 
     if (arr == NULL || json_is_null(arr))
         return 1;
     if (!json_is_array(arr)) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "permissions must be an array");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "permissions must be an array");
         return -1;
     }
     *present = true;
     json_array_foreach(arr, i, p)
     {
         if (!json_is_object(p)) {
-            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "a permission must be an object");
+            (void)api_fail(c, HTTP_BAD_REQUEST, "a permission must be an object");
             return -1;
         }
         if (api_get_str(c, p, "kind", &kind, &has) < 0)
             return -1;
         if (!has || (strcmp(kind, "project") != 0 && strcmp(kind, "system") != 0)) {
-            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "permission kind must be project or system");
+            (void)api_fail(c, HTTP_BAD_REQUEST, "permission kind must be project or system");
             return -1;
         }
         if (strcmp(kind, "system") == 0)
@@ -185,25 +185,25 @@ static int parse_perms(struct api_call *c, json_t *body, struct meta_robot_perm 
             return -1;
         if (!has || strlen(ns) > REPO_NAME_MAX ||
             (strcmp(ns, "*") != 0 && !project_name_valid(ns, strlen(ns)))) {
-            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "permission namespace is missing or invalid");
+            (void)api_fail(c, HTTP_BAD_REQUEST, "permission namespace is missing or invalid");
             return -1;
         }
         access = json_object_get(p, "access");
         if (!json_is_array(access)) {
-            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "permission access must be an array");
+            (void)api_fail(c, HTTP_BAD_REQUEST, "permission access must be an array");
             return -1;
         }
         bits = 0;
         json_array_foreach(access, k, a)
         {
             if (!json_is_object(a)) {
-                (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "an access entry must be an object");
+                (void)api_fail(c, HTTP_BAD_REQUEST, "an access entry must be an object");
                 return -1;
             }
             if (api_get_str(c, a, "resource", &res, &has) < 0)
                 return -1;
             if (!has || api_get_str(c, a, "action", &act, &has) < 0 || !has) {
-                (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "access needs resource and action");
+                (void)api_fail(c, HTTP_BAD_REQUEST, "access needs resource and action");
                 return -1;
             }
             if (strcmp(res, "repository") != 0)
@@ -220,8 +220,7 @@ static int parse_perms(struct api_call *c, json_t *body, struct meta_robot_perm 
                 break;
         if (j == *n) {
             if (*n == META_ROBOT_PERMS_MAX) {
-                (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "at most %d permissions",
-                               META_ROBOT_PERMS_MAX);
+                (void)api_fail(c, HTTP_BAD_REQUEST, "at most %d permissions", META_ROBOT_PERMS_MAX);
                 return -1;
             }
             memcpy(out[j].ns, ns, strlen(ns) + 1);
@@ -245,7 +244,7 @@ static int check_namespaces(struct api_call *c, const struct meta_robot_perm *pe
             continue;
         if (meta_project_get(c->r->reg->meta, perms[i].ns, &pr, &e) < 0) {
             if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_NOT_FOUND)
-                (void)api_fail(c, MHD_HTTP_NOT_FOUND, "project %s not found", perms[i].ns);
+                (void)api_fail(c, HTTP_NOT_FOUND, "project %s not found", perms[i].ns);
             else
                 (void)api_fail_berr(c, &e);
             return -1;
@@ -264,7 +263,7 @@ static int read_duration(struct api_call *c, json_t *body, int64_t dflt, int64_t
     if (!has)
         *out = dflt;
     if (*out == 0 || *out < -1 || *out > ROBOT_MAX_DAYS) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "duration must be -1 (never) or 1..%d days",
+        (void)api_fail(c, HTTP_BAD_REQUEST, "duration must be -1 (never) or 1..%d days",
                        ROBOT_MAX_DAYS);
         return -1;
     }
@@ -279,16 +278,16 @@ static int make_secret(struct api_call *c, const char *given, char *plain, size_
 
     if (given != NULL) {
         if (password_policy_check(given, &e) < 0) {
-            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "secret: %s", e.msg);
+            (void)api_fail(c, HTTP_BAD_REQUEST, "secret: %s", e.msg);
             return -1;
         }
         if (strlen(given) >= pcap) {
-            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "secret is too long");
+            (void)api_fail(c, HTTP_BAD_REQUEST, "secret is too long");
             return -1;
         }
         memcpy(plain, given, strlen(given) + 1);
     } else if (secret_generate(plain, pcap) < 0) {
-        (void)api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        (void)api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         return -1;
     }
     if (password_hash(hash, hcap, plain, &e) < 0) {
@@ -333,21 +332,21 @@ static int robot_create_read(struct api_call *c, json_t *body, struct robot_in *
     if (!has_desc)
         in->desc = "";
     if (!has_name || !project_name_valid(in->name, strlen(in->name))) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST,
+        (void)api_fail(c, HTTP_BAD_REQUEST,
                        "name is missing or invalid (lower-case letters,"
                        " digits and . _ - separators)");
         return -1;
     }
     if (!has_level || (strcmp(in->level, "system") != 0 && strcmp(in->level, "project") != 0)) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "level must be system or project");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "level must be system or project");
         return -1;
     }
     if (strlen(in->desc) > META_TEXT_MAX) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "description is too long");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "description is too long");
         return -1;
     }
     if (in->nperms == 0) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "permissions are required");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "permissions are required");
         return -1;
     }
     return 1;
@@ -374,10 +373,10 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
         return 0;
     rb = mem_calloc(1, sizeof(*rb));
     if (rb == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     if (strcmp(in.level, "project") == 0) {
         if (in.nperms != 1 || strcmp(perms[0].ns, "*") == 0) {
-            rc = api_fail(c, MHD_HTTP_BAD_REQUEST,
+            rc = api_fail(c, HTTP_BAD_REQUEST,
                           "a project robot has one permission entry, on its project");
             goto out;
         }
@@ -387,20 +386,20 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
             goto out;
         }
         if (!api_is_sysadmin(c) && role != ROLE_PROJECT_ADMIN) {
-            rc = api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+            rc = api_fail(c, HTTP_FORBIDDEN, "forbidden");
             goto out;
         }
         rb->project_id = pr.id;
         n = snprintf(rb->name, sizeof(rb->name), "%s%s+%s", robot_prefix(c), pr.name, in.name);
     } else {
         if (!api_is_sysadmin(c)) {
-            rc = api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+            rc = api_fail(c, HTTP_FORBIDDEN, "forbidden");
             goto out;
         }
         n = snprintf(rb->name, sizeof(rb->name), "%s%s", robot_prefix(c), in.name);
     }
     if (n < 0 || (size_t)n >= sizeof(rb->name)) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "name is too long");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "name is too long");
         goto out;
     }
     memcpy(rb->description, in.desc, strlen(in.desc) + 1);
@@ -416,14 +415,14 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
         goto out;
     }
     api_time(rb->created_at, created, sizeof(created));
-    rc = api_reply_json(c, MHD_HTTP_CREATED,
+    rc = api_reply_json(c, HTTP_CREATED,
                         json_pack("{s:I,s:s,s:s,s:s,s:I}", "id", (json_int_t)id, "name", rb->name,
                                   "secret", secret, "creation_time", created, "expires_at",
                                   (json_int_t)(rb->expires_at > 0 ? rb->expires_at : -1)));
     (void)snprintf(loc, sizeof(loc), "%s/robots/%lld", API_PREFIX, (long long)id); /* fits */
-    if (rc == 0 && c->out->status == MHD_HTTP_CREATED &&
-        api_add_header(c, MHD_HTTP_HEADER_LOCATION, loc) < 0)
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    if (rc == 0 && c->out->status == HTTP_CREATED &&
+        api_add_header(c, HTTP_HEADER_LOCATION, loc) < 0)
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
 out:
     OPENSSL_cleanse(secret, sizeof(secret));
     if (rb != NULL)
@@ -439,13 +438,13 @@ static int robot_create(struct api_call *c)
     int rc;
 
     if (!api_is_user(c))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     perms = mem_calloc(META_ROBOT_PERMS_MAX, sizeof(*perms));
     if (perms == NULL)
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     else
         rc = robot_create_body(c, body, perms);
     mem_free(perms);
@@ -469,7 +468,7 @@ static int robot_list_common(struct api_call *c, const struct api_page *pg, int6
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_robot_list(c->r->reg->meta, &q, project_id, rows, API_PAGE_SIZE_MAX, &n, &total, &e) <
@@ -505,14 +504,14 @@ static int robot_list(struct api_call *c)
     else if (pg.project_id > 0)
         project_id = pg.project_id;
     else if (strcmp(pg.level, "project") == 0 && !api_is_sysadmin(c))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "Level=project needs ProjectID");
+        return api_fail(c, HTTP_BAD_REQUEST, "Level=project needs ProjectID");
     if (!api_is_sysadmin(c)) {
         if (project_id <= 0)
-            return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
         if (api_project_role(c, project_id, &role, &e) < 0)
             return api_fail_berr(c, &e);
         if (role < 1 || role > 4)
-            return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     }
     return robot_list_common(c, &pg, project_id);
 }
@@ -523,13 +522,13 @@ int api_project_robots(struct api_call *c, const struct meta_project_info *p, in
     int rc;
 
     if (c->nseg != 3)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
-    if (c->r->method != REQ_GET)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
+    if (c->r->method != HTTP_GET)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (api_anonymous(c))
-        return api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized");
+        return api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized");
     if (!api_is_sysadmin(c) && !(api_is_user(c) && role >= 1 && role <= 4))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_page_parse(c, "name", &pg);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -548,16 +547,16 @@ static int robot_update(struct api_call *c, struct meta_robot *rb, json_t *body,
     if (api_get_str(c, body, "name", &s, &has) < 0)
         return 0;
     if (has && strcmp(s, rb->name) != 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "the name of a robot can not change");
+        return api_fail(c, HTTP_BAD_REQUEST, "the name of a robot can not change");
     if (api_get_str(c, body, "level", &s, &has) < 0)
         return 0;
     if (has && strcmp(s, rb->project_id > 0 ? "project" : "system") != 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "the level of a robot can not change");
+        return api_fail(c, HTTP_BAD_REQUEST, "the level of a robot can not change");
     if (api_get_str(c, body, "description", &s, &has) < 0)
         return 0;
     if (has) {
         if (strlen(s) > META_TEXT_MAX)
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "description is too long");
+            return api_fail(c, HTTP_BAD_REQUEST, "description is too long");
         memcpy(rb->description, s, strlen(s) + 1);
     }
     if (api_get_bool(c, body, "disable", &dis, &has) < 0)
@@ -577,15 +576,15 @@ static int robot_update(struct api_call *c, struct meta_robot *rb, json_t *body,
         if (meta_project_get_by_id(c->r->reg->meta, rb->project_id, &pr, &e) < 0)
             return api_fail_berr(c, &e);
         if (n != 1 || strcmp(perms[0].ns, pr.name) != 0)
-            return api_fail(c, MHD_HTTP_BAD_REQUEST,
+            return api_fail(c, HTTP_BAD_REQUEST,
                             "a project robot has one permission entry, on its project");
     }
     if (has_perms && n == 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "permissions must not be empty");
+        return api_fail(c, HTTP_BAD_REQUEST, "permissions must not be empty");
     if (meta_robot_update(c->r->reg->meta, rb->id, rb, has_perms ? perms : NULL, n, &e) < 0)
         return api_fail_berr(c, &e);
     authn_forget(c->r->reg->authn, rb->name);
-    return api_reply_empty(c, MHD_HTTP_OK);
+    return api_reply_empty(c, HTTP_OK);
 }
 
 static int robot_refresh(struct api_call *c, struct meta_robot *rb)
@@ -604,7 +603,7 @@ static int robot_refresh(struct api_call *c, struct meta_robot *rb)
     if (c->r->body.len > 0) {
         body = json_loadb(c->r->body.data, c->r->body.len, JSON_REJECT_DUPLICATES, &je);
         if (body == NULL || !json_is_object(body)) {
-            rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid JSON body");
+            rc = api_fail(c, HTTP_BAD_REQUEST, "invalid JSON body");
             goto out;
         }
         if (api_get_str(c, body, "secret", &given, &has) < 0)
@@ -619,7 +618,7 @@ static int robot_refresh(struct api_call *c, struct meta_robot *rb)
         goto out;
     }
     authn_forget(c->r->reg->authn, rb->name);
-    rc = api_reply_json(c, MHD_HTTP_OK, json_pack("{s:s}", "secret", secret));
+    rc = api_reply_json(c, HTTP_OK, json_pack("{s:s}", "secret", secret));
 out:
     OPENSSL_cleanse(secret, sizeof(secret));
     OPENSSL_cleanse(hash, sizeof(hash));
@@ -632,55 +631,55 @@ static int robot_one(struct api_call *c, int64_t id)
 {
     struct meta_robot *rb = mem_calloc(1, sizeof(*rb));
     struct meta_robot_perm *perms = NULL;
-    enum req_method m = c->r->method;
+    enum http_method m = c->r->method;
     json_t *body = NULL;
     struct berr e;
     bool ok = false;
     int rc;
 
     if (rb == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     if (meta_robot_get_by_id(c->r->reg->meta, id, rb, &e) < 0) {
         rc = api_fail_berr(c, &e);
         goto out;
     }
     OPENSSL_cleanse(rb->secret_hash, sizeof(rb->secret_hash));
-    rc = may_manage(c, rb, m != REQ_GET, &ok);
+    rc = may_manage(c, rb, m != HTTP_GET, &ok);
     if (rc != 0) {
         rc = rc < 0 ? -1 : 0;
         goto out;
     }
     if (!ok) {
-        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        rc = api_fail(c, HTTP_FORBIDDEN, "forbidden");
         goto out;
     }
     switch (m) {
-    case REQ_GET:
-        rc = api_reply_json(c, MHD_HTTP_OK, robot_json(c, rb));
+    case HTTP_GET:
+        rc = api_reply_json(c, HTTP_OK, robot_json(c, rb));
         break;
-    case REQ_DELETE:
+    case HTTP_DELETE:
         if (meta_robot_delete(c->r->reg->meta, id, &e) < 0) {
             rc = api_fail_berr(c, &e);
             break;
         }
         authn_forget(c->r->reg->authn, rb->name);
-        rc = api_reply_empty(c, MHD_HTTP_OK);
+        rc = api_reply_empty(c, HTTP_OK);
         break;
-    case REQ_PATCH:
+    case HTTP_PATCH:
         rc = robot_refresh(c, rb);
         break;
-    case REQ_PUT:
+    case HTTP_PUT:
         rc = api_body(c, &body);
         if (rc != 0) {
             rc = rc < 0 ? -1 : 0;
             break;
         }
         perms = mem_calloc(META_ROBOT_PERMS_MAX, sizeof(*perms));
-        rc = perms == NULL ? api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error")
+        rc = perms == NULL ? api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error")
                            : robot_update(c, rb, body, perms);
         break;
     default:
-        rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
         break;
     }
 out:
@@ -698,17 +697,17 @@ int api_robots(struct api_call *c)
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (c->who.kind == PRINCIPAL_ROBOT)
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "robot accounts may not manage robots");
+        return api_fail(c, HTTP_FORBIDDEN, "robot accounts may not manage robots");
     if (c->nseg == 1) {
-        if (c->r->method == REQ_GET)
+        if (c->r->method == HTTP_GET)
             return robot_list(c);
-        if (c->r->method == REQ_POST)
+        if (c->r->method == HTTP_POST)
             return robot_create(c);
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     }
     if (c->nseg != 2)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
     if (!api_parse_id(c->seg[1], c->seglen[1], &id))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid robot id");
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid robot id");
     return robot_one(c, id);
 }

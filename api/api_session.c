@@ -14,7 +14,7 @@
  *   4. Only users log in (robots are refused, as Harbor's UI does); failures go through authn's
  *      throttle and are recorded in the audit log; passwords are wiped after use.
  * The table sits beside its mutex `mu`, which guards every field of struct api_sessions. */
-#include "registry/api_session.h"
+#include "api/api_session.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -22,13 +22,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include <microhttpd.h>
 #include <openssl/crypto.h>
 
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "registry/api_ext.h"
+#include "api/api_ext.h"
 #include "registry/audit_hook.h"
 #include "registry/authz.h"
 #include "registry/req.h"
@@ -205,9 +204,9 @@ void api_session_drop_user(struct api_sessions *s, const char *name)
 
 static const char *cookie_sid(const struct req *r)
 {
-    if (r->conn == NULL)
+    if (r->http == NULL)
         return NULL;
-    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SID_COOKIE);
+    return http_cookie(r->http, SID_COOKIE);
 }
 
 int api_session_auth(struct api_call *c, bool *used)
@@ -216,20 +215,20 @@ int api_session_auth(struct api_call *c, bool *used)
     const char *sid;
     const char *tok;
     struct principal who;
-    enum req_method m = c->r->method;
+    enum http_method m = c->r->method;
 
     *used = false;
-    if (req_header(c->r, MHD_HTTP_HEADER_AUTHORIZATION) != NULL)
+    if (req_header(c->r, HTTP_HEADER_AUTHORIZATION) != NULL)
         return 0; /* Basic wins; no CSRF for it */
     sid = cookie_sid(c->r);
     if (sid == NULL || api_session_lookup(c->r->reg->sessions, sid, &who, csrf) < 0)
         return 0; /* no session: anonymous */
-    if (m == REQ_POST || m == REQ_PUT || m == REQ_PATCH || m == REQ_DELETE) {
+    if (m == HTTP_POST || m == HTTP_PUT || m == HTTP_PATCH || m == HTTP_DELETE) {
         tok = req_header(c->r, CSRF_HEADER);
         if (tok == NULL || strlen(tok) != API_SESSION_CSRF_HEX ||
             CRYPTO_memcmp(tok, csrf, API_SESSION_CSRF_HEX) != 0) {
             OPENSSL_cleanse(csrf, sizeof(csrf));
-            return api_fail(c, MHD_HTTP_FORBIDDEN, "CSRF token invalid") < 0 ? -1 : 1;
+            return api_fail(c, HTTP_FORBIDDEN, "CSRF token invalid") < 0 ? -1 : 1;
         }
     }
     OPENSSL_cleanse(csrf, sizeof(csrf));
@@ -247,7 +246,7 @@ int api_session_token_header(struct api_call *c)
     const char *sid = cookie_sid(c->r);
     int rc = 0;
 
-    if (sid == NULL || req_header(c->r, MHD_HTTP_HEADER_AUTHORIZATION) != NULL ||
+    if (sid == NULL || req_header(c->r, HTTP_HEADER_AUTHORIZATION) != NULL ||
         api_session_lookup(c->r->reg->sessions, sid, &who, csrf) < 0)
         return 0;
     if (c->out->resp != NULL && api_add_header(c, CSRF_HEADER, csrf) < 0)
@@ -305,20 +304,20 @@ static bool over_tls(const struct req *r)
     return p != NULL && strcasecmp(p, "https") == 0;
 }
 
-static int reply_status(struct reply *out, unsigned status, const char *body)
+static int reply_status(struct http_reply *out, unsigned status, const char *body)
 {
-    out->resp = body != NULL ? reply_json(body, strlen(body)) : reply_empty();
+    out->resp = body != NULL ? http_resp_json(body, strlen(body)) : http_resp_empty();
     out->status = status;
     out->len = body != NULL ? strlen(body) : 0;
     return out->resp != NULL ? 0 : -1;
 }
 
-static int add_hdr(struct reply *out, const char *k, const char *v)
+static int add_hdr(struct http_reply *out, const char *k, const char *v)
 {
-    return MHD_add_response_header(out->resp, k, v) == MHD_YES ? 0 : -1;
+    return http_resp_header(out->resp, k, v);
 }
 
-static int login(struct req *r, struct reply *out)
+static int login(struct req *r, struct http_reply *out)
 {
     char user[AUTHN_USER_MAX + 1];
     char id[API_SESSION_ID_HEX + 1];
@@ -332,8 +331,8 @@ static int login(struct req *r, struct reply *out)
     struct berr e = {0};
     int rc, fu, fp;
 
-    if (r->method != REQ_POST)
-        return reply_status(out, MHD_HTTP_METHOD_NOT_ALLOWED,
+    if (r->method != HTTP_POST)
+        return reply_status(out, HTTP_METHOD_NOT_ALLOWED,
                             "{\"errors\":[{\"code\":\"METHOD_NOT_ALLOWED\","
                             "\"message\":\"method not allowed\"}]}");
     pass = mem_malloc(AUTHN_PASS_MAX + 1);
@@ -344,7 +343,7 @@ static int login(struct req *r, struct reply *out)
     fp = api_form_field(r->body.data != NULL ? r->body.data : "", r->body.len, "password", pass,
                         AUTHN_PASS_MAX + 1);
     if (fu <= 0 || fp <= 0 || user[0] == '\0') {
-        rc = reply_status(out, MHD_HTTP_BAD_REQUEST,
+        rc = reply_status(out, HTTP_BAD_REQUEST,
                           "{\"errors\":[{\"code\":\"BAD_REQUEST\","
                           "\"message\":\"principal and password are required\"}]}");
         goto out;
@@ -353,11 +352,11 @@ static int login(struct req *r, struct reply *out)
     if (authn_password(r->reg->authn, user, pass, addr, &who, &retry_s, &e) < 0 ||
         who.kind != PRINCIPAL_USER) {
         if (e.code == BERR_TOOMANYREQUESTS && who.kind == PRINCIPAL_ANONYMOUS) {
-            rc = reply_status(out, MHD_HTTP_TOO_MANY_REQUESTS,
+            rc = reply_status(out, HTTP_TOO_MANY_REQUESTS,
                               "{\"errors\":[{\"code\":\"TOO_MANY_REQUESTS\","
                               "\"message\":\"too many failed logins, retry later\"}]}");
             (void)snprintf(retry, sizeof(retry), "%u", retry_s); /* fits */
-            if (rc == 0 && retry_s > 0 && add_hdr(out, MHD_HTTP_HEADER_RETRY_AFTER, retry) < 0)
+            if (rc == 0 && retry_s > 0 && add_hdr(out, HTTP_HEADER_RETRY_AFTER, retry) < 0)
                 rc = -1;
             goto out;
         }
@@ -367,7 +366,7 @@ static int login(struct req *r, struct reply *out)
         }
         req_audit_login_failed(r, user);
         log_msg(LOG_INFO, "%s web login refused for %s from %s", r->reqid, user, addr);
-        rc = reply_status(out, MHD_HTTP_UNAUTHORIZED,
+        rc = reply_status(out, HTTP_UNAUTHORIZED,
                           "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
                           "\"message\":\"invalid user name or password\"}]}");
         goto out;
@@ -382,10 +381,10 @@ static int login(struct req *r, struct reply *out)
         rc = -1;
         goto out;
     }
-    rc = reply_status(out, MHD_HTTP_OK, NULL);
-    if (rc == 0 && (add_hdr(out, MHD_HTTP_HEADER_SET_COOKIE, cookie) < 0 ||
-                    add_hdr(out, CSRF_HEADER, csrf) < 0 ||
-                    add_hdr(out, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") < 0))
+    rc = reply_status(out, HTTP_OK, NULL);
+    if (rc == 0 &&
+        (add_hdr(out, HTTP_HEADER_SET_COOKIE, cookie) < 0 || add_hdr(out, CSRF_HEADER, csrf) < 0 ||
+         add_hdr(out, HTTP_HEADER_CACHE_CONTROL, "no-store") < 0))
         rc = -1;
     (void)snprintf(r->user, sizeof(r->user), "%s", who.name); /* same caps */
 out:
@@ -397,26 +396,25 @@ out:
     return rc;
 }
 
-static int log_out(struct req *r, struct reply *out)
+static int log_out(struct req *r, struct http_reply *out)
 {
     char cookie[128];
     const char *sid = cookie_sid(r);
 
-    if (r->method != REQ_GET && r->method != REQ_POST)
-        return reply_status(out, MHD_HTTP_METHOD_NOT_ALLOWED,
+    if (r->method != HTTP_GET && r->method != HTTP_POST)
+        return reply_status(out, HTTP_METHOD_NOT_ALLOWED,
                             "{\"errors\":[{\"code\":\"METHOD_NOT_ALLOWED\","
                             "\"message\":\"method not allowed\"}]}");
     if (sid != NULL)
         api_session_drop(r->reg->sessions, sid);
     (void)snprintf(cookie, sizeof(cookie), "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
                    SID_COOKIE, over_tls(r) ? "; Secure" : ""); /* fits */
-    if (reply_status(out, MHD_HTTP_OK, NULL) < 0 ||
-        add_hdr(out, MHD_HTTP_HEADER_SET_COOKIE, cookie) < 0)
+    if (reply_status(out, HTTP_OK, NULL) < 0 || add_hdr(out, HTTP_HEADER_SET_COOKIE, cookie) < 0)
         return -1;
     return 0;
 }
 
-int api_session_handle(struct req *r, struct reply *out)
+int api_session_handle(struct req *r, struct http_reply *out)
 {
     int rc;
 
@@ -425,7 +423,7 @@ int api_session_handle(struct req *r, struct reply *out)
     else if (strcmp(r->url, "/c/log_out") == 0)
         rc = log_out(r, out);
     else
-        rc = reply_status(out, MHD_HTTP_NOT_FOUND,
+        rc = reply_status(out, HTTP_NOT_FOUND,
                           "{\"errors\":[{\"code\":\"NOT_FOUND\",\"message\":\"not found\"}]}");
     return api_handle_end(r, out, rc);
 }

@@ -1,6 +1,6 @@
 /* api_audit.c - the audit log over the API (Harbor's GET /audit-logs and /projects/{p}/logs,
- * POST /system/purgeaudit executing now), the hooks registry code calls to record events
- * (registry/audit_hook.h), and the hook recording successful management API changes.
+ * POST /system/purgeaudit executing now), and the hook recording successful management API
+ * changes (the /v2/ side records through registry/audit_hook.c).
  *
  * Invariants:
  *   1. Listing flushes the queue first, so a client sees every event recorded before its call.
@@ -9,7 +9,7 @@
  *   3. No secret reaches the log: login failures record the user name only; bodies are read for
  *      a resource name (project_name, username, name) and nothing else.
  * Thread-safe: all state is per request or in storage/audit.c. */
-#include "registry/api_ext.h"
+#include "api/api_ext.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -20,73 +20,10 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "registry/api_session.h"
+#include "api/api_session.h"
 #include "registry/audit_hook.h"
 #include "registry/authz.h"
 #include "storage/audit.h"
-
-/* ---- hooks for registry code ---- */
-
-void req_audit(struct req *r, const char *operation, const char *resource_type,
-               const char *resource, const char *project, bool result)
-{
-    char addr[64], proj[REPO_NAME_MAX + 1];
-
-    if (r->reg->audit == NULL)
-        return;
-    authz_client_addr(r, addr, sizeof(addr));
-    if (r->name.len > 0) {
-        repo_name_project(&r->name, proj, sizeof(proj));
-        project = proj;
-    }
-    /* a dropped event is counted and logged by storage/audit.c */
-    (void)audit_record(r->reg->audit, r->user, operation, resource_type, resource, project, addr,
-                       result);
-}
-
-void req_audit_ref(struct req *r, const char *operation, const char *resource_type, const char *ref)
-{
-    char res[AUDIT_RESOURCE_MAX + 1];
-    bool digest = strchr(ref, ':') != NULL;
-    int n = snprintf(res, sizeof(res), "%s%c%s", r->name.s, digest ? '@' : ':', ref);
-
-    if (n < 0)
-        return;
-    req_audit(r, operation, resource_type, res, NULL, true); /* cut at the field size if long */
-}
-
-void req_audit_login_failed(struct req *r, const char *user)
-{
-    char name[AUTHN_USER_MAX + 1];
-    char *pass;
-    const char *h;
-
-    if (r->reg->audit == NULL)
-        return;
-    name[0] = '\0';
-    if (user != NULL) {
-        (void)snprintf(name, sizeof(name), "%s", user); /* cut at the field size */
-    } else if (r->route == ROUTE_TOKEN && r->method == REQ_POST) {
-        /* the OAuth2 password grant names the user in the form */
-        if (api_form_field(r->body.data != NULL ? r->body.data : "", r->body.len, "username", name,
-                           sizeof(name)) <= 0)
-            name[0] = '\0';
-    } else {
-        h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
-        pass = mem_malloc(AUTHN_PASS_MAX + 1);
-        if (h != NULL && pass != NULL &&
-            authn_basic_decode(h, name, sizeof(name), pass, AUTHN_PASS_MAX + 1) < 0)
-            name[0] = '\0';
-        if (pass != NULL)
-            OPENSSL_cleanse(pass, AUTHN_PASS_MAX + 1);
-        mem_free(pass);
-    }
-    {
-        char addr[64];
-        authz_client_addr(r, addr, sizeof(addr));
-        (void)audit_record(r->reg->audit, name, "login", "user", name, NULL, addr, false);
-    }
-}
 
 /* ---- listing ---- */
 
@@ -217,14 +154,13 @@ static int page_args(struct api_call *c, struct audit_filter *f, struct api_page
     p->page_size = API_PAGE_SIZE_DEFAULT;
     s = req_query(c->r, "page");
     if (s != NULL && (parse_u64(&v, s, strlen(s)) < 0 || v == 0 || v > INT32_MAX))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "page must be a positive integer") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "page must be a positive integer") < 0 ? -1 : 1;
     if (s != NULL)
         p->page = (int64_t)v;
     s = req_query(c->r, "page_size");
     if (s != NULL && (parse_u64(&v, s, strlen(s)) < 0 || v == 0 || v > API_PAGE_SIZE_MAX))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "page_size must be 1..%d", API_PAGE_SIZE_MAX) < 0
-                       ? -1
-                       : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "page_size must be 1..%d", API_PAGE_SIZE_MAX) < 0 ? -1
+                                                                                               : 1;
     if (s != NULL)
         p->page_size = (int64_t)v;
     s = req_query(c->r, "sort");
@@ -232,15 +168,14 @@ static int page_args(struct api_call *c, struct audit_filter *f, struct api_page
         if (strcmp(s, "op_time") == 0)
             f->q.oldest_first = true;
         else if (strcmp(s, "-op_time") != 0)
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "sort must be op_time or -op_time") < 0 ? -1
-                                                                                             : 1;
+            return api_fail(c, HTTP_BAD_REQUEST, "sort must be op_time or -op_time") < 0 ? -1 : 1;
     }
     s = req_query(c->r, "q");
     while (s != NULL && *s != '\0') {
         t = strchr(s, ',');
         len = t != NULL ? (size_t)(t - s) : strlen(s);
         if (q_term(f, s, len) < 0)
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
+            return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
         s = t != NULL ? t + 1 : NULL;
     }
     f->q.offset = (p->page - 1) * p->page_size;
@@ -269,12 +204,12 @@ static int list_events(struct api_call *c, int64_t project_id)
     int64_t total = 0;
     int rc;
 
-    if (c->r->method != REQ_GET && c->r->method != REQ_HEAD)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     f = mem_calloc(1, sizeof(*f));
     ev = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*ev));
     if (f == NULL || ev == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     rc = page_args(c, f, &p);
@@ -304,12 +239,12 @@ int api_audit_logs(struct api_call *c)
     int rc;
 
     if (c->nseg != 1)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
     rc = api_need_auth(c);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!api_is_sysadmin(c))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     return list_events(c, 0);
 }
 
@@ -318,12 +253,12 @@ int api_project_logs(struct api_call *c, const struct meta_project_info *p, int 
     int rc;
 
     if (c->nseg != 3)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
     rc = api_need_auth(c);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!api_is_sysadmin(c) && (role < ROLE_PROJECT_ADMIN || role > ROLE_MAINTAINER))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     return list_events(c, p->p.id);
 }
 
@@ -340,14 +275,14 @@ int api_system(struct api_call *c)
     int rc;
 
     if (c->nseg != 2 || strcmp(c->seg[1], "purgeaudit") != 0)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
-    if (c->r->method != REQ_POST)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
+    if (c->r->method != HTTP_POST)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     rc = api_need_auth(c);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!api_is_sysadmin(c))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -357,7 +292,7 @@ int api_system(struct api_call *c)
         goto out;
     }
     if (!present || hours < 0 || hours > PURGE_HOURS_MAX) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "retention_hours must be 0..%lld",
+        rc = api_fail(c, HTTP_BAD_REQUEST, "retention_hours must be 0..%lld",
                       (long long)PURGE_HOURS_MAX);
         goto out;
     }
@@ -369,7 +304,7 @@ int api_system(struct api_call *c)
     }
     log_msg(LOG_INFO, "%s audit purge by %s: %lld events older than %lld hours removed",
             c->r->reqid, c->who.name, (long long)removed, (long long)hours);
-    rc = api_reply_json(c, MHD_HTTP_OK, json_pack("{s:I}", "removed", (json_int_t)removed));
+    rc = api_reply_json(c, HTTP_OK, json_pack("{s:I}", "removed", (json_int_t)removed));
 out:
     json_decref(body);
     return rc;
@@ -416,14 +351,14 @@ void api_audit_after(struct api_call *c)
         c->out->status > 299)
         return;
     switch (c->r->method) {
-    case REQ_POST:
+    case HTTP_POST:
         op = "create";
         break;
-    case REQ_PUT:
-    case REQ_PATCH:
+    case HTTP_PUT:
+    case HTTP_PATCH:
         op = "update";
         break;
-    case REQ_DELETE:
+    case HTTP_DELETE:
         op = "delete";
         break;
     default:

@@ -16,7 +16,7 @@
  *   2. The repository name from the path is parsed (repo_name_parse) before any storage call
  *      or any hand-off to api_artifacts.c; a malformed one is a 400, an unknown one a 404.
  * Thread-safe: per-request state only. */
-#include "registry/api_content.h"
+#include "api/api_content.h"
 
 #include <string.h>
 
@@ -76,7 +76,7 @@ static int repo_from_seg(struct api_call *c, const struct meta_project_info *p, 
     struct berr e;
 
     if (len + 1 >= sizeof(name))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
     memcpy(name, p->p.name, len);
     name[len++] = '/';
     for (k = 0; k < c->seglen[i]; k++) {
@@ -87,12 +87,12 @@ static int repo_from_seg(struct api_call *c, const struct meta_project_info *p, 
             k += 2;
         }
         if (len + 1 >= sizeof(name))
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
+            return api_fail(c, HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
         name[len++] = ch;
     }
     name[len] = '\0';
     if (repo_name_parse(out, name, len, &e) < 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
     return 0;
 }
 
@@ -162,7 +162,7 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_repo_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
@@ -182,9 +182,9 @@ out:
 int api_repositories(struct api_call *c)
 {
     if (c->nseg != 1)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
-    if (c->r->method != REQ_GET)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
+    if (c->r->method != HTTP_GET)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     return repo_list(c, NULL);
 }
 
@@ -210,7 +210,7 @@ static int repo_update(struct api_call *c, const struct meta_project_info *p, in
     if (meta_repo_set_description(c->r->reg->meta, repo, has ? desc : "", &e) < 0)
         rc = api_fail_berr(c, &e);
     else
-        rc = api_reply_empty(c, MHD_HTTP_OK);
+        rc = api_reply_empty(c, HTTP_OK);
 out:
     json_decref(body);
     return rc;
@@ -224,27 +224,27 @@ static int repo_one(struct api_call *c, const struct meta_project_info *p, int r
     int rc;
 
     switch (c->r->method) {
-    case REQ_GET:
+    case HTTP_GET:
         info = mem_malloc(sizeof(*info));
         if (info == NULL)
-            return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         if (meta_repo_info_get(c->r->reg->meta, repo, info, &e) < 0)
             rc = api_fail_berr(c, &e);
         else
-            rc = api_reply_json(c, MHD_HTTP_OK, repo_json(info));
+            rc = api_reply_json(c, HTTP_OK, repo_json(info));
         mem_free(info);
         return rc;
-    case REQ_PUT:
+    case HTTP_PUT:
         return repo_update(c, p, role, repo);
-    case REQ_DELETE:
+    case HTTP_DELETE:
         rc = api_repo_need(c, p, role, RBAC_DELETE);
         if (rc != 0)
             return fail_rc(rc);
         if (meta_repo_delete(c->r->reg->meta, repo, &e) < 0)
             return api_fail_berr(c, &e);
-        return api_reply_empty(c, MHD_HTTP_OK);
+        return api_reply_empty(c, HTTP_OK);
     default:
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     }
 }
 
@@ -257,30 +257,30 @@ int api_project_content(struct api_call *c, const struct meta_project_info *p, i
 
     if (strcmp(c->seg[2], "artifacts") == 0) {
         if (c->nseg != 3)
-            return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
-        if (c->r->method != REQ_GET)
-            return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+            return api_fail(c, HTTP_NOT_FOUND, "not found");
+        if (c->r->method != HTTP_GET)
+            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
         return api_artifact_list(c, p->p.id, 0);
     }
     /* seg[2] == "repositories" */
     if (c->nseg == 3)
-        return c->r->method == REQ_GET
+        return c->r->method == HTTP_GET
                        ? repo_list(c, p)
-                       : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+                       : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     rc = repo_from_seg(c, p, 3, &repo);
     if (rc != 0)
         return fail_rc(rc);
     if (c->nseg == 4)
         return repo_one(c, p, role, &repo);
     if (strcmp(c->seg[4], "artifacts") != 0)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
     if (c->nseg > 5)
         return api_artifact_routes(c, p, role, &repo);
-    if (c->r->method != REQ_GET)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (c->r->method != HTTP_GET)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     info = mem_malloc(sizeof(*info));
     if (info == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0)
         rc = api_fail_berr(c, &e);
     else

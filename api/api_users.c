@@ -11,7 +11,7 @@
  *   4. After a password change or delete, authn_forget drops the cached logins of that user
  *      and api_session_drop_user its web UI sessions (also after a sysadmin change).
  * Thread-safe: per-request state only. */
-#include "registry/api_int.h"
+#include "api/api_int.h"
 
 #include <string.h>
 
@@ -19,7 +19,7 @@
 
 #include "auth/password.h"
 #include "common/mem.h"
-#include "registry/api_session.h"
+#include "api/api_session.h"
 
 static json_t *user_json(const struct meta_user_info *u)
 {
@@ -59,7 +59,7 @@ static bool email_ok(const char *s)
 
 static int forbidden(struct api_call *c)
 {
-    return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+    return api_fail(c, HTTP_FORBIDDEN, "forbidden");
 }
 
 /* may the caller touch user id: sysadmin, or self when self_ok */
@@ -75,11 +75,11 @@ static int user_get(struct api_call *c, int64_t id)
     int rc;
 
     if (u == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     if (meta_user_info_get(c->r->reg->meta, id, u, &e) < 0)
         rc = api_fail_berr(c, &e);
     else
-        rc = api_reply_json(c, MHD_HTTP_OK, user_json(u));
+        rc = api_reply_json(c, HTTP_OK, user_json(u));
     OPENSSL_cleanse(u->u.pw_hash, sizeof(u->u.pw_hash));
     mem_free(u);
     return rc;
@@ -106,7 +106,7 @@ static int user_list(struct api_call *c)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_user_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
@@ -140,7 +140,7 @@ static int user_search(struct api_call *c)
     if (!api_is_user(c))
         return api_deny(c);
     if (name == NULL || name[0] == '\0' || strlen(name) > 255)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "username is required");
+        return api_fail(c, HTTP_BAD_REQUEST, "username is required");
     rc = api_page_parse(c, "username", &p);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -151,7 +151,7 @@ static int user_search(struct api_call *c)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_user_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
@@ -194,19 +194,19 @@ static int user_create(struct api_call *c)
         goto out;
     }
     if (!has_user || !username_ok(c, username)) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "username is missing or invalid");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "username is missing or invalid");
         goto out;
     }
     if (!has_pw) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "password is required");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "password is required");
         goto out;
     }
     if (password_policy_check(password, &e) < 0) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
+        rc = api_fail(c, HTTP_BAD_REQUEST, "%s", e.msg);
         goto out;
     }
     if (has_email && !email_ok(email)) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "email is invalid");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "email is invalid");
         goto out;
     }
     if (password_hash(hash, sizeof(hash), password, &e) < 0 ||
@@ -254,13 +254,13 @@ static int user_update(struct api_call *c, int64_t id)
         goto out;
     }
     if (has_email && !email_ok(email)) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "email is invalid");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "email is invalid");
         goto out;
     }
     if (meta_user_update(c->r->reg->meta, id, email, realname, comment, &e) < 0)
         rc = api_fail_berr(c, &e);
     else
-        rc = api_reply_empty(c, MHD_HTTP_OK);
+        rc = api_reply_empty(c, HTTP_OK);
 out:
     json_decref(body);
     return rc;
@@ -274,14 +274,14 @@ static int user_delete(struct api_call *c, int64_t id)
     if (!may(c, id, false))
         return forbidden(c);
     if (c->who.user_id == id)
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "can not delete yourself");
+        return api_fail(c, HTTP_FORBIDDEN, "can not delete yourself");
     if (meta_user_get_by_id(c->r->reg->meta, id, &u, &e) < 0 ||
         meta_user_delete(c->r->reg->meta, id, &e) < 0)
         return api_fail_berr(c, &e);
     authn_forget(c->r->reg->authn, u.name);
     api_session_drop_user(c->r->reg->sessions, u.name);
     OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
-    return api_reply_empty(c, MHD_HTTP_OK);
+    return api_reply_empty(c, HTTP_OK);
 }
 
 static void wipe_field(json_t *body, const char *key)
@@ -307,7 +307,7 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
     /* a sysadmin resets another user's password without the old one; everyone else proves it */
     if (!(api_is_sysadmin(c) && c->who.user_id != id)) {
         if (!has_old) {
-            rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "old_password is required");
+            rc = api_fail(c, HTTP_BAD_REQUEST, "old_password is required");
             goto out;
         }
         if (password_verify(u.pw_hash, oldp, &ok, &e) < 0) {
@@ -315,16 +315,16 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
             goto out;
         }
         if (!ok) {
-            rc = api_fail(c, MHD_HTTP_FORBIDDEN, "the old password is incorrect");
+            rc = api_fail(c, HTTP_FORBIDDEN, "the old password is incorrect");
             goto out;
         }
         if (strcmp(oldp, newp) == 0) {
-            rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "the new password is the same as the old one");
+            rc = api_fail(c, HTTP_BAD_REQUEST, "the new password is the same as the old one");
             goto out;
         }
     }
     if (password_policy_check(newp, &e) < 0) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "%s", e.msg);
+        rc = api_fail(c, HTTP_BAD_REQUEST, "%s", e.msg);
         goto out;
     }
     if (password_hash(hash, sizeof(hash), newp, &e) < 0 ||
@@ -333,7 +333,7 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
     } else {
         authn_forget(c->r->reg->authn, u.name);
         api_session_drop_user(c->r->reg->sessions, u.name);
-        rc = api_reply_empty(c, MHD_HTTP_OK);
+        rc = api_reply_empty(c, HTTP_OK);
     }
     OPENSSL_cleanse(hash, sizeof(hash));
 out:
@@ -359,7 +359,7 @@ static int user_password(struct api_call *c, int64_t id)
         goto out;
     }
     if (!has_new)
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "new_password is required");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "new_password is required");
     else
         rc = password_change_checked(c, id, oldp, has_old, newp);
 out:
@@ -381,7 +381,7 @@ static int set_sysadmin(struct api_call *c, int64_t id, bool flag)
     OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
     authn_forget(c->r->reg->authn, u.name);
     api_session_drop_user(c->r->reg->sessions, u.name);
-    return api_reply_empty(c, MHD_HTTP_OK);
+    return api_reply_empty(c, HTTP_OK);
 }
 
 static int user_sysadmin(struct api_call *c, int64_t id)
@@ -401,9 +401,9 @@ static int user_sysadmin(struct api_call *c, int64_t id)
         goto out;
     }
     if (!has)
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "sysadmin_flag is required");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "sysadmin_flag is required");
     else if (id == c->who.user_id && !flag)
-        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "can not revoke your own sysadmin flag");
+        rc = api_fail(c, HTTP_FORBIDDEN, "can not revoke your own sysadmin flag");
     else
         rc = set_sysadmin(c, id, flag);
 out:
@@ -413,47 +413,47 @@ out:
 
 int api_users(struct api_call *c)
 {
-    enum req_method m = c->r->method;
+    enum http_method m = c->r->method;
     int64_t id;
     int rc = api_need_auth(c);
 
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (c->nseg == 1) {
-        if (m == REQ_GET)
+        if (m == HTTP_GET)
             return user_list(c);
-        if (m == REQ_POST)
+        if (m == HTTP_POST)
             return user_create(c);
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     }
     if (c->nseg == 2 && strcmp(c->seg[1], "current") == 0) {
-        if (m != REQ_GET)
-            return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        if (m != HTTP_GET)
+            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
         if (!api_is_user(c))
-            return api_fail(c, MHD_HTTP_FORBIDDEN, "robot accounts have no user profile");
+            return api_fail(c, HTTP_FORBIDDEN, "robot accounts have no user profile");
         return user_get(c, c->who.user_id);
     }
     if (c->nseg == 2 && strcmp(c->seg[1], "search") == 0) {
-        if (m != REQ_GET)
-            return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        if (m != HTTP_GET)
+            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
         return user_search(c);
     }
     if (!api_parse_id(c->seg[1], c->seglen[1], &id))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid user id");
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid user id");
     if (c->nseg == 2) {
-        if (m == REQ_GET)
+        if (m == HTTP_GET)
             return may(c, id, true) ? user_get(c, id) : forbidden(c);
-        if (m == REQ_PUT)
+        if (m == HTTP_PUT)
             return user_update(c, id);
-        if (m == REQ_DELETE)
+        if (m == HTTP_DELETE)
             return user_delete(c, id);
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     }
     if (c->nseg == 3 && strcmp(c->seg[2], "password") == 0)
-        return m == REQ_PUT ? user_password(c, id)
-                            : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return m == HTTP_PUT ? user_password(c, id)
+                             : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (c->nseg == 3 && strcmp(c->seg[2], "sysadmin") == 0)
-        return m == REQ_PUT ? user_sysadmin(c, id)
-                            : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        return m == HTTP_PUT ? user_sysadmin(c, id)
+                             : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    return api_fail(c, HTTP_NOT_FOUND, "not found");
 }

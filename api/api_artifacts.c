@@ -18,7 +18,7 @@
  * extra_attrs (architecture, os, author, created) comes from the config blob, read (capped at
  * ATTR_MAX_BYTES) only for image manifests; a missing or odd config leaves it out.
  * Thread-safe: per-request state only. */
-#include "registry/api_content.h"
+#include "api/api_content.h"
 
 #include <errno.h>
 #include <string.h>
@@ -302,7 +302,7 @@ static int query_bool(struct api_call *c, const char *name, bool dflt, bool *out
     else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
         *out = false;
     else
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "%s must be true or false", name) < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "%s must be true or false", name) < 0 ? -1 : 1;
     return 0;
 }
 
@@ -340,7 +340,7 @@ static int art_q(struct api_call *c, struct meta_artifact_q *q, struct art_filte
                 q->tagged = 0;
             } else {
                 if (vlen == 0 || vlen > TAG_MAX)
-                    return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
+                    return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
                 memcpy(f->tag, v, vlen);
                 f->tag[vlen] = '\0';
                 q->tag = f->tag;
@@ -348,7 +348,7 @@ static int art_q(struct api_call *c, struct meta_artifact_q *q, struct art_filte
             }
         } else if (len > 7 && memcmp(s, "digest=", 7) == 0) {
             if (digest_parse(&f->digest, s + 7, len - 7, &e) < 0)
-                return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid digest in q") < 0 ? -1 : 1;
+                return api_fail(c, HTTP_BAD_REQUEST, "invalid digest in q") < 0 ? -1 : 1;
             f->has_digest = true;
             q->digest = &f->digest;
         }
@@ -387,7 +387,7 @@ int api_artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_artifact_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
@@ -415,15 +415,15 @@ static int find_artifact(struct api_call *c, const struct repo_name *repo, size_
     int rc = 0;
 
     if (reference_parse(&ref, c->seg[i], c->seglen[i], &e) < 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid reference") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid reference") < 0 ? -1 : 1;
     if (meta_manifest_resolve(c->r->reg->meta, repo, &ref, &mm, &e) < 0) {
         if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_MANIFEST_UNKNOWN)
-            return api_fail(c, MHD_HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]) < 0 ? -1 : 1;
+            return api_fail(c, HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]) < 0 ? -1 : 1;
         return api_fail_berr(c, &e) < 0 ? -1 : 1;
     }
     info = mem_malloc(sizeof(*info));
     if (info == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
     if (meta_repo_info_get(c->r->reg->meta, repo, info, &e) < 0 ||
         meta_artifact_get(c->r->reg->meta, info->id, &mm.digest, a, &e) < 0)
         rc = api_fail_berr(c, &e) < 0 ? -1 : 1;
@@ -452,7 +452,7 @@ static int tag_list(struct api_call *c, const struct meta_artifact *a)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_artifact_tags(c->r->reg->meta, a->id, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) <
@@ -492,7 +492,7 @@ static int tag_create(struct api_call *c, const struct meta_project_info *p, int
         goto out;
     }
     if (!has || tag_parse(&t, name, strlen(name), &e) < 0) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "name must be a valid tag");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "name must be a valid tag");
         goto out;
     }
     if (meta_tag_create(c->r->reg->meta, repo_id, a->id, &t, &e) < 0) {
@@ -502,7 +502,7 @@ static int tag_create(struct api_call *c, const struct meta_project_info *p, int
     rc = snprintf(loc, sizeof(loc), "%.*s/%s", (int)(strlen(c->r->url) - strlen(API_PREFIX)),
                   c->r->url + strlen(API_PREFIX), t.s);
     if (rc < 0 || (size_t)rc >= sizeof(loc))
-        rc = api_reply_empty(c, MHD_HTTP_CREATED);
+        rc = api_reply_empty(c, HTTP_CREATED);
     else
         rc = api_reply_created(c, loc);
 out:
@@ -513,7 +513,7 @@ out:
 int api_artifact_routes(struct api_call *c, const struct meta_project_info *p, int role,
                         const struct repo_name *repo)
 {
-    enum req_method m = c->r->method;
+    enum http_method m = c->r->method;
     struct meta_artifact *a = NULL;
     struct berr e = {0};
     struct tag t;
@@ -523,47 +523,46 @@ int api_artifact_routes(struct api_call *c, const struct meta_project_info *p, i
 
     a = mem_malloc(sizeof(*a));
     if (a == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     rc = find_artifact(c, repo, 5, &repo_id, a);
     if (rc != 0) {
         rc = fail_rc(rc);
         goto out;
     }
     if (c->nseg == 6) {
-        if (m == REQ_GET) {
+        if (m == HTTP_GET) {
             rc = query_bool(c, "with_tag", true, &with_tag);
             if (rc == 0)
-                rc = api_reply_json(c, MHD_HTTP_OK, artifact_json(c, a, with_tag, &e));
+                rc = api_reply_json(c, HTTP_OK, artifact_json(c, a, with_tag, &e));
             rc = fail_rc(rc);
-        } else if (m == REQ_DELETE) {
+        } else if (m == HTTP_DELETE) {
             rc = api_repo_need(c, p, role, RBAC_DELETE);
             if (rc == 0)
                 rc = meta_manifest_delete(c->r->reg->meta, repo, &a->digest, &e) < 0
                              ? api_fail_berr(c, &e)
-                             : api_reply_empty(c, MHD_HTTP_OK);
+                             : api_reply_empty(c, HTTP_OK);
             rc = fail_rc(rc);
         } else {
-            rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
         }
     } else if (strcmp(c->seg[6], "tags") != 0) {
-        rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
     } else if (c->nseg == 7) {
-        if (m == REQ_GET)
+        if (m == HTTP_GET)
             rc = tag_list(c, a);
-        else if (m == REQ_POST)
+        else if (m == HTTP_POST)
             rc = tag_create(c, p, role, repo_id, a);
         else
-            rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    } else if (m != REQ_DELETE) {
-        rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    } else if (m != HTTP_DELETE) {
+        rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     } else {
         rc = api_repo_need(c, p, role, RBAC_DELETE);
         if (rc == 0 && tag_parse(&t, c->seg[7], c->seglen[7], &e) < 0)
-            rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid tag");
+            rc = api_fail(c, HTTP_BAD_REQUEST, "invalid tag");
         else if (rc == 0)
-            rc = meta_tag_detach(c->r->reg->meta, a->id, &t, &e) < 0
-                         ? api_fail_berr(c, &e)
-                         : api_reply_empty(c, MHD_HTTP_OK);
+            rc = meta_tag_detach(c->r->reg->meta, a->id, &t, &e) < 0 ? api_fail_berr(c, &e)
+                                                                     : api_reply_empty(c, HTTP_OK);
         rc = fail_rc(rc);
     }
 out:

@@ -1,12 +1,12 @@
 /* api_ext.h - the management API handlers for quotas, the audit log, the system calls and the
  * cookie sessions of the web UI (api_quotas.c, api_audit.c, api_session.c), and the hooks
  * api.c calls around every request. Same conventions as api_int.h. */
-#ifndef BERTH_REGISTRY_API_EXT_H
-#define BERTH_REGISTRY_API_EXT_H
+#ifndef BERTH_API_API_EXT_H
+#define BERTH_API_API_EXT_H
 
 #include <stdbool.h>
 
-#include "registry/api_int.h"
+#include "api/api_int.h"
 
 /* ---- quotas (api_quotas.c) ---- */
 int api_quotas(struct api_call *c); /* /quotas[/{id}] */

@@ -13,7 +13,7 @@
  *   4. /openapi.json serves the bytes of webui/openapi.json embedded at build time, the same file
  *      kept in the repository as docs/openapi.json.
  * Thread-safe: per-request state only. */
-#include "registry/api_content.h"
+#include "api/api_content.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +26,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "registry/ui_assets.h"
+#include "api/ui_assets.h"
 #include "storage/meta_browse.h"
 #include "storage/pulls.h"
 
@@ -37,9 +37,9 @@
 static int method_get(struct api_call *c)
 {
     if (c->nseg != 1)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found") < 0 ? -1 : 1;
-    if (c->r->method != REQ_GET && c->r->method != REQ_HEAD)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_NOT_FOUND, "not found") < 0 ? -1 : 1;
+    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed") < 0 ? -1 : 1;
     return 0;
 }
 
@@ -59,7 +59,7 @@ int api_statistics(struct api_call *c)
                        &e) < 0)
         return api_fail_berr(c, &e);
     return api_reply_json(
-            c, MHD_HTTP_OK,
+            c, HTTP_OK,
             json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "private_project_count",
                       (json_int_t)s.private_project_count, "private_repo_count",
                       (json_int_t)s.private_repo_count, "public_project_count",
@@ -121,15 +121,15 @@ int api_search(struct api_call *c)
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (q == NULL || q[0] == '\0')
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "q is required");
+        return api_fail(c, HTTP_BAD_REQUEST, "q is required");
     if (strlen(q) > REPO_NAME_MAX)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "q is too long");
+        return api_fail(c, HTTP_BAD_REQUEST, "q is too long");
     projects = mem_calloc(SEARCH_MAX, sizeof(*projects));
     repos = mem_calloc(SEARCH_MAX, sizeof(*repos));
     parr = json_array();
     rarr = json_array();
     if (projects == NULL || repos == NULL || parr == NULL || rarr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     memset(&pq, 0, sizeof(pq));
@@ -146,7 +146,7 @@ int api_search(struct api_call *c)
     }
     for (i = 0; i < n; i++) {
         if (json_array_append_new(parr, search_project_json(c, &projects[i])) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }
     }
@@ -164,12 +164,11 @@ int api_search(struct api_call *c)
     }
     for (i = 0; i < n; i++) {
         if (json_array_append_new(rarr, search_repo_json(&repos[i])) < 0) {
-            rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }
     }
-    rc = api_reply_json(c, MHD_HTTP_OK,
-                        json_pack("{s:o,s:o}", "project", parr, "repository", rarr));
+    rc = api_reply_json(c, HTTP_OK, json_pack("{s:o,s:o}", "project", parr, "repository", rarr));
     parr = NULL; /* json_pack's "o" took them, also on failure */
     rarr = NULL;
 out:
@@ -184,7 +183,7 @@ out:
 
 int api_systeminfo(struct api_call *c)
 {
-    const char *host = req_header(c->r, MHD_HTTP_HEADER_HOST);
+    const char *host = req_header(c->r, HTTP_HEADER_HOST);
     char now[32];
     int rc = method_get(c);
 
@@ -196,7 +195,7 @@ int api_systeminfo(struct api_call *c)
                 strlen(host))
         host = c->r->reg->cfg->listen;
     api_time(now_s(), now, sizeof(now));
-    return api_reply_json(c, MHD_HTTP_OK,
+    return api_reply_json(c, HTTP_OK,
                           json_pack("{s:s,s:s,s:b,s:b,s:s,s:s,s:s,s:b,s:b,s:b,s:b,s:b,s:s,s:s}",
                                     "harbor_version", BERTH_HARBOR_VERSION, "auth_mode", "db_auth",
                                     "primary_auth_mode", 0, "self_registration", 0, "registry_url",
@@ -256,7 +255,7 @@ int api_health(struct api_call *c)
     if (!st_ok)
         log_msg(LOG_WARN, "health: %s", swhy);
     /* the client sees a short reason, not paths */
-    return api_reply_json(c, MHD_HTTP_OK,
+    return api_reply_json(c, HTTP_OK,
                           json_pack("{s:s,s:[o,o,o]}", "status",
                                     db_ok && st_ok ? "healthy" : "unhealthy", "components",
                                     component("core", true, ""),
@@ -275,12 +274,12 @@ int api_openapi(struct api_call *c)
     for (unsigned i = 0; i < ui_assets_count; i++) {
         if (strcmp(ui_assets[i].path, "/openapi.json") != 0)
             continue;
-        c->out->resp = reply_bytes(ui_assets[i].data, ui_assets[i].len, "application/json");
-        c->out->status = MHD_HTTP_OK;
+        c->out->resp = http_resp_bytes(ui_assets[i].data, ui_assets[i].len, "application/json");
+        c->out->status = HTTP_OK;
         c->out->len = ui_assets[i].len;
         return c->out->resp != NULL ? 0 : -1;
     }
-    return api_fail(c, MHD_HTTP_NOT_FOUND, "the OpenAPI document was not built in");
+    return api_fail(c, HTTP_NOT_FOUND, "the OpenAPI document was not built in");
 }
 
 /* ---- metrics ---- */
@@ -355,15 +354,15 @@ int api_metrics(struct api_call *c)
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (!api_is_sysadmin(c))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "metrics are for system administrators");
+        return api_fail(c, HTTP_FORBIDDEN, "metrics are for system administrators");
     buf_init(&b, METRICS_MAX_BYTES);
     if (metrics_text(c, &b) < 0) {
         buf_cleanup(&b);
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }
-    c->out->resp = reply_bytes(b.data != NULL ? b.data : "", b.len,
-                               "text/plain; version=0.0.4; charset=utf-8");
-    c->out->status = MHD_HTTP_OK;
+    c->out->resp = http_resp_bytes(b.data != NULL ? b.data : "", b.len,
+                                   "text/plain; version=0.0.4; charset=utf-8");
+    c->out->status = HTTP_OK;
     c->out->len = b.len;
     buf_cleanup(&b);
     return c->out->resp != NULL ? 0 : -1;

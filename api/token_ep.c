@@ -29,6 +29,8 @@
  *   6. Nothing from a request (passwords, tokens, the query string) is logged.
  * No shared state; the signing key is read-only. */
 #include "registry/req.h"
+#include "api/mount.h"
+#include "api/api_session.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -205,7 +207,7 @@ static int read_scopes(struct req *r, struct scope_list *l)
     int rc;
 
     scope_list_init(l);
-    if (r->method == REQ_POST) {
+    if (r->method == HTTP_POST) {
         rc = form_each(r->body.data, r->body.len, "scope", scope_add_fn, &sa);
         if (rc == -2)
             return berr_set(&r->err, BERR_BAD_REQUEST, "malformed form field scope");
@@ -473,7 +475,7 @@ out:
 /* ---- the endpoint ---- */
 
 /* refuse answers an error; a 429 carries Retry-After, a 401 a Basic challenge. */
-static int refuse(struct req *r, struct reply *out, unsigned retry_after_s)
+static int refuse(struct req *r, struct http_reply *out, unsigned retry_after_s)
 {
     char v[16];
     int n;
@@ -487,8 +489,8 @@ static int refuse(struct req *r, struct reply *out, unsigned retry_after_s)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     n = snprintf(v, sizeof(v), "%u", retry_after_s);
     if (n < 0 || (size_t)n >= sizeof(v) ||
-        MHD_add_response_header(out->resp, MHD_HTTP_HEADER_RETRY_AFTER, v) != MHD_YES) {
-        MHD_destroy_response(out->resp);
+        http_resp_header(out->resp, HTTP_HEADER_RETRY_AFTER, v) < 0) {
+        http_resp_free(out->resp);
         out->resp = NULL;
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     }
@@ -497,6 +499,22 @@ static int refuse(struct req *r, struct reply *out, unsigned retry_after_s)
 
 /* authenticate sets *who from the request: POST grants or the Basic header of a GET. *offline
  * tells whether a refresh token was asked for. */
+/* audit_login_failed records a refused login: the OAuth2 password grant names the user in the
+ * form, GET requests in the Basic header. */
+static void audit_login_failed(struct req *r)
+{
+    char name[AUTHN_USER_MAX + 1];
+
+    if (r->method != HTTP_POST) {
+        req_audit_login_failed(r, NULL);
+        return;
+    }
+    if (api_form_field(r->body.data != NULL ? r->body.data : "", r->body.len, "username", name,
+                       sizeof(name)) <= 0)
+        name[0] = '\0';
+    req_audit_login_failed(r, name);
+}
+
 static int authenticate(struct req *r, struct principal *who, bool *offline, unsigned *retry)
 {
     char addr[64];
@@ -507,7 +525,7 @@ static int authenticate(struct req *r, struct principal *who, bool *offline, uns
     *offline = false;
     *retry = 0;
     authz_client_addr(r, addr, sizeof(addr));
-    if (r->method == REQ_POST) {
+    if (r->method == HTTP_POST) {
         char grant_type[32], at[16];
         char *user = NULL, *pass = NULL, *refresh = NULL;
 
@@ -548,7 +566,7 @@ static int authenticate(struct req *r, struct principal *who, bool *offline, uns
         }
         return berr_set(&r->err, BERR_BAD_REQUEST, "unsupported grant_type");
     }
-    h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    h = req_header(r, HTTP_HEADER_AUTHORIZATION);
     {
         const char *ot = req_query(r, "offline_token");
         *offline = ot != NULL && strcmp(ot, "true") == 0;
@@ -560,8 +578,8 @@ static int authenticate(struct req *r, struct principal *who, bool *offline, uns
     return authn_basic_from(r->reg->authn, h, addr, who, retry, &r->err);
 }
 
-static int reply_token(struct req *r, struct reply *out, const char *token, const char *refresh,
-                       int64_t now)
+static int reply_token(struct req *r, struct http_reply *out, const char *token,
+                       const char *refresh, int64_t now)
 {
     char issued[32];
     json_t *o = json_object();
@@ -581,15 +599,15 @@ static int reply_token(struct req *r, struct reply *out, const char *token, cons
     if (text == NULL)
         goto out;
     len = strlen(text);
-    out->resp = reply_json(text, len);
-    out->status = MHD_HTTP_OK;
+    out->resp = http_resp_json(text, len);
+    out->status = HTTP_OK;
     out->len = len;
     if (out->resp == NULL)
         goto out;
     /* tokens are credentials: no cache may keep them */
-    if (MHD_add_response_header(out->resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") != MHD_YES ||
-        MHD_add_response_header(out->resp, MHD_HTTP_HEADER_PRAGMA, "no-cache") != MHD_YES) {
-        MHD_destroy_response(out->resp);
+    if (http_resp_header(out->resp, HTTP_HEADER_CACHE_CONTROL, "no-store") < 0 ||
+        http_resp_header(out->resp, HTTP_HEADER_PRAGMA, "no-cache") < 0) {
+        http_resp_free(out->resp);
         out->resp = NULL;
         goto out;
     }
@@ -605,7 +623,7 @@ out:
     return rc;
 }
 
-int token_handle(struct req *r, struct reply *out)
+int token_handle(struct req *r, struct http_reply *out)
 {
     const struct berth_config *cfg = r->reg->cfg;
     char service[128];
@@ -622,7 +640,7 @@ int token_handle(struct req *r, struct reply *out)
     scope_list_init(&scopes);
     if (r->reg->tokkey == NULL)
         return berr_set(&r->err, BERR_NOT_FOUND, "token service not enabled");
-    if (r->method == REQ_POST) {
+    if (r->method == HTTP_POST) {
         if (form_get(r, "service", service, sizeof(service)) < 0)
             return -1;
     } else {
@@ -635,7 +653,7 @@ int token_handle(struct req *r, struct reply *out)
         return berr_set(&r->err, BERR_BAD_REQUEST, "unable to handle service");
     if (authenticate(r, &who, &offline, &retry) < 0) {
         if (r->err.code == BERR_UNAUTHORIZED)
-            req_audit_login_failed(r, NULL);
+            audit_login_failed(r);
         return refuse(r, out, retry);
     }
     r->who = who;

@@ -5,8 +5,8 @@
  * Handlers return 0 with the reply built, errors included (Harbor's {"errors":[...]} format,
  * built by api_fail*, never by registry/reply.c); -1 only when even the error reply could not be
  * allocated (the server then answers 500). */
-#ifndef BERTH_REGISTRY_API_INT_H
-#define BERTH_REGISTRY_API_INT_H
+#ifndef BERTH_API_API_INT_H
+#define BERTH_API_API_INT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,7 +24,7 @@
 
 struct api_call {
     struct req *r;
-    struct reply *out;
+    struct http_reply *out;
     struct principal who; /* zeroed = anonymous */
     const char *seg[API_MAX_SEGS];
     size_t seglen[API_MAX_SEGS];
@@ -61,7 +61,7 @@ int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
 int api_fail_berr(struct api_call *c, const struct berr *e);
 /* api_handle_end closes a handler entry point (api_handle, api_session_handle) with the rc of its
  * reply: 0 as is; when rc < 0, drops any half-built response and sets BERR_INTERNAL on r, -1. */
-int api_handle_end(struct req *r, struct reply *out, int rc);
+int api_handle_end(struct req *r, struct http_reply *out, int rc);
 /* api_reply_json answers status with j (takes j, also on failure; NULL = allocation failed). */
 int api_reply_json(struct api_call *c, unsigned status, json_t *j);
 /* api_reply_empty answers status with no body. */

@@ -26,10 +26,11 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "registry/api_content.h"
-#include "registry/api_ext.h"
-#include "registry/api_int.h"
-#include "registry/api_session.h"
+#include "api/api_content.h"
+#include "api/mount.h"
+#include "api/api_ext.h"
+#include "api/api_int.h"
+#include "api/api_session.h"
 #include "registry/authz.h"
 
 /* ---- replies ---- */
@@ -37,23 +38,23 @@
 static const char *status_code_name(unsigned status)
 {
     switch (status) {
-    case MHD_HTTP_BAD_REQUEST:
+    case HTTP_BAD_REQUEST:
         return "BAD_REQUEST";
-    case MHD_HTTP_UNAUTHORIZED:
+    case HTTP_UNAUTHORIZED:
         return "UNAUTHORIZED";
-    case MHD_HTTP_FORBIDDEN:
+    case HTTP_FORBIDDEN:
         return "FORBIDDEN";
-    case MHD_HTTP_NOT_FOUND:
+    case HTTP_NOT_FOUND:
         return "NOT_FOUND";
-    case MHD_HTTP_METHOD_NOT_ALLOWED:
+    case HTTP_METHOD_NOT_ALLOWED:
         return "METHOD_NOT_ALLOWED";
-    case MHD_HTTP_CONFLICT:
+    case HTTP_CONFLICT:
         return "CONFLICT";
-    case MHD_HTTP_PRECONDITION_FAILED:
+    case HTTP_PRECONDITION_FAILED:
         return "PRECONDITION";
-    case MHD_HTTP_CONTENT_TOO_LARGE:
+    case HTTP_CONTENT_TOO_LARGE:
         return "PAYLOAD_TOO_LARGE";
-    case MHD_HTTP_TOO_MANY_REQUESTS:
+    case HTTP_TOO_MANY_REQUESTS:
         return "TOO_MANY_REQUESTS";
     default:
         return "INTERNAL_SERVER_ERROR";
@@ -64,12 +65,12 @@ int api_add_header(struct api_call *c, const char *k, const char *v)
 {
     if (c->out->resp == NULL)
         return -1;
-    return MHD_add_response_header(c->out->resp, k, v) == MHD_YES ? 0 : -1;
+    return http_resp_header(c->out->resp, k, v);
 }
 
 static int reply_text(struct api_call *c, unsigned status, char *text, size_t len)
 {
-    c->out->resp = reply_json(text, len);
+    c->out->resp = http_resp_json(text, len);
     c->out->status = status;
     c->out->len = len;
     return c->out->resp != NULL ? 0 : -1;
@@ -82,13 +83,13 @@ int api_reply_json(struct api_call *c, unsigned status, json_t *j)
     int rc;
 
     if (j == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     len = json_dumpb(j, NULL, 0, JSON_COMPACT);
     text = len > 0 ? mem_malloc(len) : NULL;
     if (text == NULL || json_dumpb(j, text, len, JSON_COMPACT) != len) {
         mem_free(text);
         json_decref(j);
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }
     json_decref(j);
     rc = reply_text(c, status, text, len);
@@ -112,7 +113,7 @@ int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
         msg[0] = '\0';
     va_end(ap);
     if (c->out->resp != NULL) {
-        MHD_destroy_response(c->out->resp); /* a header failed after the body was built */
+        http_resp_free(c->out->resp); /* a header failed after the body was built */
         c->out->resp = NULL;
     }
     j = json_pack("{s:[{s:s,s:s}]}", "errors", "code", status_code_name(status), "message", msg);
@@ -123,8 +124,8 @@ int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
     if (text == NULL || json_dumpb(j, text, len, JSON_COMPACT) != len) {
         json_decref(j); /* NULL is a no-op */
         mem_free(text);
-        c->out->resp = reply_json(fallback, sizeof(fallback) - 1);
-        c->out->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        c->out->resp = http_resp_json(fallback, sizeof(fallback) - 1);
+        c->out->status = HTTP_INTERNAL_SERVER_ERROR;
         c->out->len = sizeof(fallback) - 1;
         return c->out->resp != NULL ? 0 : -1;
     }
@@ -139,24 +140,24 @@ int api_fail_berr(struct api_call *c, const struct berr *e)
     switch (e->code) {
     case BERR_NOT_FOUND:
     case BERR_NAME_UNKNOWN:
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "%s", e->msg);
+        return api_fail(c, HTTP_NOT_FOUND, "%s", e->msg);
     case BERR_CONFLICT:
-        return api_fail(c, MHD_HTTP_CONFLICT, "%s", e->msg);
+        return api_fail(c, HTTP_CONFLICT, "%s", e->msg);
     case BERR_BAD_REQUEST:
     case BERR_NAME_INVALID:
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "%s", e->msg);
+        return api_fail(c, HTTP_BAD_REQUEST, "%s", e->msg);
     case BERR_UNAUTHORIZED:
-        return api_fail(c, MHD_HTTP_UNAUTHORIZED, "%s", e->msg);
+        return api_fail(c, HTTP_UNAUTHORIZED, "%s", e->msg);
     case BERR_DENIED:
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "%s", e->msg);
+        return api_fail(c, HTTP_FORBIDDEN, "%s", e->msg);
     default:
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }
 }
 
 int api_reply_empty(struct api_call *c, unsigned status)
 {
-    c->out->resp = reply_empty();
+    c->out->resp = http_resp_empty();
     c->out->status = status;
     c->out->len = 0;
     return c->out->resp != NULL ? 0 : -1;
@@ -168,11 +169,11 @@ int api_reply_created(struct api_call *c, const char *location)
     int n = snprintf(loc, sizeof(loc), "%s%s", API_PREFIX, location);
 
     if (n < 0 || (size_t)n >= sizeof(loc))
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    if (api_reply_empty(c, MHD_HTTP_CREATED) < 0)
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    if (api_reply_empty(c, HTTP_CREATED) < 0)
         return -1;
-    if (api_add_header(c, MHD_HTTP_HEADER_LOCATION, loc) < 0)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    if (api_add_header(c, HTTP_HEADER_LOCATION, loc) < 0)
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     return 0;
 }
 
@@ -180,7 +181,7 @@ int api_need_auth(struct api_call *c)
 {
     if (!api_anonymous(c))
         return 0;
-    if (api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized") < 0)
+    if (api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized") < 0)
         return -1;
     return 1;
 }
@@ -188,8 +189,8 @@ int api_need_auth(struct api_call *c)
 int api_deny(struct api_call *c)
 {
     if (api_anonymous(c))
-        return api_fail(c, MHD_HTTP_UNAUTHORIZED, "UnAuthorized");
-    return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized");
+    return api_fail(c, HTTP_FORBIDDEN, "forbidden");
 }
 
 /* ---- request input ---- */
@@ -201,13 +202,13 @@ int api_body(struct api_call *c, json_t **out)
 
     *out = NULL;
     if (c->r->body.len == 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "a JSON body is required") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "a JSON body is required") < 0 ? -1 : 1;
     j = json_loadb(c->r->body.data, c->r->body.len, JSON_REJECT_DUPLICATES, &je);
     if (j == NULL)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid JSON: %s", je.text) < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid JSON: %s", je.text) < 0 ? -1 : 1;
     if (!json_is_object(j)) {
         json_decref(j);
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "the body must be a JSON object") < 0 ? -1 : 1;
     }
     *out = j;
     return 0;
@@ -215,7 +216,7 @@ int api_body(struct api_call *c, json_t **out)
 
 static int wrong_type(struct api_call *c, const char *key, const char *want)
 {
-    (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "%s must be %s", key, want);
+    (void)api_fail(c, HTTP_BAD_REQUEST, "%s must be %s", key, want);
     return -1;
 }
 
@@ -364,18 +365,17 @@ int api_page_parse(struct api_call *c, const char *name_key, struct api_page *p)
     p->public_only = -1;
     s = req_query(c->r, "page");
     if (s != NULL && parse_pos(s, &p->page) < 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "page must be a positive integer") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "page must be a positive integer") < 0 ? -1 : 1;
     s = req_query(c->r, "page_size");
     if (s != NULL && (parse_pos(s, &p->page_size) < 0 || p->page_size > API_PAGE_SIZE_MAX))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "page_size must be 1..%d", API_PAGE_SIZE_MAX) < 0
-                       ? -1
-                       : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "page_size must be 1..%d", API_PAGE_SIZE_MAX) < 0 ? -1
+                                                                                               : 1;
     if (p->page > INT64_MAX / API_PAGE_SIZE_MAX)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "page is too large") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_BAD_REQUEST, "page is too large") < 0 ? -1 : 1;
     s = req_query(c->r, "sort");
     if (s != NULL) {
         if (strlen(s) >= sizeof(p->sort))
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "unknown sort key") < 0 ? -1 : 1;
+            return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key") < 0 ? -1 : 1;
         memcpy(p->sort, s, strlen(s) + 1);
     }
     s = req_query(c->r, "q");
@@ -383,7 +383,7 @@ int api_page_parse(struct api_call *c, const char *name_key, struct api_page *p)
         t = strchr(s, ',');
         len = t != NULL ? (size_t)(t - s) : strlen(s);
         if (q_term(p, name_key, s, len) < 0)
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
+            return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
         s = t != NULL ? t + 1 : NULL;
     }
     return 0;
@@ -459,7 +459,7 @@ int api_page_headers(struct api_call *c, const struct api_page *p, int64_t total
         rc = -1;
     buf_cleanup(&b);
     if (rc < 0)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     return 0;
 }
 
@@ -477,9 +477,9 @@ void api_array_push(json_t **arr, json_t *item)
 
 int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, int64_t total)
 {
-    int rc = api_reply_json(c, MHD_HTTP_OK, arr);
+    int rc = api_reply_json(c, HTTP_OK, arr);
 
-    if (rc == 0 && c->out->status == MHD_HTTP_OK)
+    if (rc == 0 && c->out->status == HTTP_OK)
         rc = api_page_headers(c, p, total);
     return rc;
 }
@@ -517,7 +517,7 @@ static int split_path(struct api_call *c, const char *path)
 
 static int authenticate(struct api_call *c)
 {
-    const char *h = req_header(c->r, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h = req_header(c->r, HTTP_HEADER_AUTHORIZATION);
     char addr[64];
     char retry[16];
     unsigned retry_s = 0;
@@ -527,22 +527,22 @@ static int authenticate(struct api_call *c)
     if (h == NULL)
         return 0;
     if (strncasecmp(h, "Basic ", 6) != 0)
-        return api_fail(c, MHD_HTTP_UNAUTHORIZED, "unsupported authorization scheme") < 0 ? -1 : 1;
+        return api_fail(c, HTTP_UNAUTHORIZED, "unsupported authorization scheme") < 0 ? -1 : 1;
     authz_client_addr(c->r, addr, sizeof(addr));
     if (authn_basic_from(c->r->reg->authn, h, addr, &c->who, &retry_s, &e) < 0) {
         memset(&c->who, 0, sizeof(c->who));
         if (e.code == BERR_TOOMANYREQUESTS) {
             c->r->retry_after_s = retry_s;
-            if (api_fail(c, MHD_HTTP_TOO_MANY_REQUESTS, "%s", e.msg) < 0)
+            if (api_fail(c, HTTP_TOO_MANY_REQUESTS, "%s", e.msg) < 0)
                 return -1;
             (void)snprintf(retry, sizeof(retry), "%u", retry_s); /* fits */
-            if (retry_s > 0 && api_add_header(c, MHD_HTTP_HEADER_RETRY_AFTER, retry) < 0)
-                return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
+            if (retry_s > 0 && api_add_header(c, HTTP_HEADER_RETRY_AFTER, retry) < 0)
+                return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
             return 1;
         }
         if (e.code == BERR_UNAUTHORIZED)
-            return api_fail(c, MHD_HTTP_UNAUTHORIZED, "%s", e.msg) < 0 ? -1 : 1;
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
+            return api_fail(c, HTTP_UNAUTHORIZED, "%s", e.msg) < 0 ? -1 : 1;
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
     }
     c->r->who = c->who;
     (void)snprintf(c->r->user, sizeof(c->r->user), "%s", c->who.name); /* same caps */
@@ -551,17 +551,17 @@ static int authenticate(struct api_call *c)
 
 static int ping(struct api_call *c)
 {
-    c->out->resp = reply_bytes("Pong", 4, "text/plain; charset=utf-8");
-    c->out->status = MHD_HTTP_OK;
+    c->out->resp = http_resp_bytes("Pong", 4, "text/plain; charset=utf-8");
+    c->out->status = HTTP_OK;
     c->out->len = 4;
     return c->out->resp != NULL ? 0 : -1;
 }
 
-int api_handle_end(struct req *r, struct reply *out, int rc)
+int api_handle_end(struct req *r, struct http_reply *out, int rc)
 {
     if (rc < 0) {
         if (out->resp != NULL) {
-            MHD_destroy_response(out->resp);
+            http_resp_free(out->resp);
             out->resp = NULL;
         }
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
@@ -569,7 +569,7 @@ int api_handle_end(struct req *r, struct reply *out, int rc)
     return 0;
 }
 
-int api_handle(struct req *r, struct reply *out)
+int api_handle(struct req *r, struct http_reply *out)
 {
     struct api_call *c;
     size_t plen = strlen(API_PREFIX);
@@ -589,13 +589,13 @@ int api_handle(struct req *r, struct reply *out)
              (r->url[plen] != '/' && r->url[plen] != '\0'))
         plen = SIZE_MAX;
     if (plen == SIZE_MAX || split_path(c, r->url + plen) < 0 || c->nseg == 0) {
-        rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
         goto out;
     }
     if (c->nseg == 1 && strcmp(c->seg[0], "ping") == 0) {
-        rc = r->method == REQ_GET || r->method == REQ_HEAD
+        rc = r->method == HTTP_GET || r->method == HTTP_HEAD
                      ? ping(c)
-                     : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+                     : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
         goto out;
     }
     rc = authenticate(c);
@@ -618,11 +618,11 @@ int api_handle(struct req *r, struct reply *out)
     else if (strcmp(c->seg[0], "system") == 0)
         rc = api_system(c);
     else if (api_content_dispatch(c, &rc) != 0) /* repositories, statistics, search, ... */
-        rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
     if (rc == 0)
         api_audit_after(c);
     if (rc == 0 && by_session && api_session_token_header(c) < 0)
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
 out:
     mem_free(c);
     return api_handle_end(r, out, rc);

@@ -1,7 +1,7 @@
 /* ui_assets.h - the web UI files embedded into the binary by scripts/embed.sh.
  * The table ends with an all-NULL entry; ui_assets_count excludes it. */
-#ifndef BERTH_REGISTRY_UI_ASSETS_H
-#define BERTH_REGISTRY_UI_ASSETS_H
+#ifndef BERTH_API_UI_ASSETS_H
+#define BERTH_API_UI_ASSETS_H
 
 #include <stddef.h>
 

@@ -2,10 +2,10 @@
  * for the registry as a whole (statistics, search, systeminfo, health, OpenAPI document,
  * Prometheus metrics). Called by api.c / api_projects.c's dispatch; same contract as the
  * handlers of api_int.h (0 with the reply built, -1 only when nothing could be allocated). */
-#ifndef BERTH_REGISTRY_API_CONTENT_H
-#define BERTH_REGISTRY_API_CONTENT_H
+#ifndef BERTH_API_API_CONTENT_H
+#define BERTH_API_API_CONTENT_H
 
-#include "registry/api_int.h"
+#include "api/api_int.h"
 
 /* api_repos.c */
 int api_repositories(struct api_call *c); /* /repositories */

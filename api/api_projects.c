@@ -10,7 +10,7 @@
  *      Harbor; the storage layer checks it inside the delete transaction).
  *   3. The creator of a project becomes its projectAdmin (owner, in the same transaction).
  * Thread-safe: per-request state only. */
-#include "registry/api_int.h"
+#include "api/api_int.h"
 
 #include <string.h>
 #include <strings.h>
@@ -19,8 +19,8 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
-#include "registry/api_content.h"
-#include "registry/api_ext.h"
+#include "api/api_content.h"
+#include "api/api_ext.h"
 
 int api_project_role(struct api_call *c, int64_t project_id, int *role, struct berr *err)
 {
@@ -108,7 +108,7 @@ static int project_list(struct api_call *c)
     s = req_query(c->r, "name");
     if (s != NULL && !p.has_name) {
         if (strlen(s) > REPO_NAME_MAX)
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "name is too long");
+            return api_fail(c, HTTP_BAD_REQUEST, "name is too long");
         memcpy(p.name, s, strlen(s) + 1);
         p.has_name = true;
         p.fuzzy = true;
@@ -120,7 +120,7 @@ static int project_list(struct api_call *c)
         else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
             p.public_only = 0;
         else
-            return api_fail(c, MHD_HTTP_BAD_REQUEST, "public must be true or false");
+            return api_fail(c, HTTP_BAD_REQUEST, "public must be true or false");
     }
     memset(&q, 0, sizeof(q));
     api_page_q(&p, &q.l);
@@ -131,7 +131,7 @@ static int project_list(struct api_call *c)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_project_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
@@ -160,13 +160,13 @@ static int project_head(struct api_call *c)
     struct berr e;
 
     if (name == NULL || name[0] == '\0')
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "project_name is required");
+        return api_fail(c, HTTP_BAD_REQUEST, "project_name is required");
     if (meta_project_get(c->r->reg->meta, name, &pr, &e) < 0) {
         if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_NOT_FOUND)
-            return api_reply_empty(c, MHD_HTTP_NOT_FOUND);
+            return api_reply_empty(c, HTTP_NOT_FOUND);
         return api_fail_berr(c, &e);
     }
-    return api_reply_empty(c, MHD_HTTP_OK);
+    return api_reply_empty(c, HTTP_OK);
 }
 
 /* read_public: metadata.public ("true"/"false" string, as Harbor) or the deprecated bool
@@ -181,7 +181,7 @@ static int read_public(struct api_call *c, json_t *body, bool *out)
     *out = false;
     if (md != NULL && !json_is_null(md)) {
         if (!json_is_object(md)) {
-            (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "metadata must be an object");
+            (void)api_fail(c, HTTP_BAD_REQUEST, "metadata must be an object");
             return -1;
         }
         rc = api_get_str(c, md, "public", &s, &has);
@@ -189,7 +189,7 @@ static int read_public(struct api_call *c, json_t *body, bool *out)
             return -1;
         if (has) {
             if (strcmp(s, "true") != 0 && strcmp(s, "false") != 0) {
-                (void)api_fail(c, MHD_HTTP_BAD_REQUEST,
+                (void)api_fail(c, HTTP_BAD_REQUEST,
                                "metadata.public must be \"true\" or"
                                " \"false\"");
                 return -1;
@@ -217,7 +217,7 @@ static int project_create(struct api_call *c)
     int rc;
 
     if (c->who.kind == PRINCIPAL_ROBOT)
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "robot accounts may not create projects");
+        return api_fail(c, HTTP_FORBIDDEN, "robot accounts may not create projects");
     rc = api_body(c, &body);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -228,17 +228,17 @@ static int project_create(struct api_call *c)
         goto out;
     }
     if (!has_name) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "project_name is required");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "project_name is required");
         goto out;
     }
     if (!has_limit || limit == 0)
         limit = -1;
     if (limit < -1) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "storage_limit must be -1 or positive");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "storage_limit must be -1 or positive");
         goto out;
     }
     if (limit != -1 && !api_is_sysadmin(c)) {
-        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "only a system administrator sets storage_limit");
+        rc = api_fail(c, HTTP_FORBIDDEN, "only a system administrator sets storage_limit");
         goto out;
     }
     if (meta_project_create_full(c->r->reg->meta, name, public, c->who.user_id, limit, &id, &e) <
@@ -272,7 +272,7 @@ static int project_update(struct api_call *c, const struct meta_project_info *p,
     int rc;
 
     if (!may_admin(c, role))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -284,18 +284,18 @@ static int project_update(struct api_call *c, const struct meta_project_info *p,
     if (has_limit && limit == 0)
         limit = -1;
     if (has_limit && limit < -1) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "storage_limit must be -1 or positive");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "storage_limit must be -1 or positive");
         goto out;
     }
     if (has_limit && limit != p->storage_limit && !api_is_sysadmin(c)) {
-        rc = api_fail(c, MHD_HTTP_FORBIDDEN, "only a system administrator sets storage_limit");
+        rc = api_fail(c, HTTP_FORBIDDEN, "only a system administrator sets storage_limit");
         goto out;
     }
     if (meta_project_update(c->r->reg->meta, p->p.id, has_public == 1, public, has_limit, limit,
                             &e) < 0)
         rc = api_fail_berr(c, &e);
     else
-        rc = api_reply_empty(c, MHD_HTTP_OK);
+        rc = api_reply_empty(c, HTTP_OK);
 out:
     json_decref(body);
     return rc;
@@ -338,7 +338,7 @@ static int project_delete(struct api_call *c, const struct meta_project_info *p,
     int rc;
 
     if (!may_admin(c, role))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     /* the project's robots go with it (cascade): their cached logins must go too */
     buf_init(&names, 4u << 20);
     if (robot_names(c, p->p.id, &names, &e) < 0) {
@@ -347,7 +347,7 @@ static int project_delete(struct api_call *c, const struct meta_project_info *p,
     }
     if (meta_project_delete(c->r->reg->meta, p->p.id, &e) < 0) {
         if (e.code == BERR_CONFLICT)
-            rc = api_fail(c, MHD_HTTP_PRECONDITION_FAILED, "%s", e.msg);
+            rc = api_fail(c, HTTP_PRECONDITION_FAILED, "%s", e.msg);
         else
             rc = api_fail_berr(c, &e);
         goto out;
@@ -359,7 +359,7 @@ static int project_delete(struct api_call *c, const struct meta_project_info *p,
         *nl = '\0';
         authn_forget(c->r->reg->authn, s);
     }
-    rc = api_reply_empty(c, MHD_HTTP_OK);
+    rc = api_reply_empty(c, HTTP_OK);
 out:
     buf_cleanup(&names);
     return rc;
@@ -368,49 +368,49 @@ out:
 static int project_deletable(struct api_call *c, const struct meta_project_info *p, int role)
 {
     if (!may_admin(c, role))
-        return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     if (p->repo_count > 0)
-        return api_reply_json(c, MHD_HTTP_OK,
+        return api_reply_json(c, HTTP_OK,
                               json_pack("{s:b,s:s}", "deletable", 0, "message",
                                         "the project contains repositories"));
-    return api_reply_json(c, MHD_HTTP_OK, json_pack("{s:b}", "deletable", 1));
+    return api_reply_json(c, HTTP_OK, json_pack("{s:b}", "deletable", 1));
 }
 
 int api_projects(struct api_call *c)
 {
     struct meta_project_info *p;
-    enum req_method m = c->r->method;
+    enum http_method m = c->r->method;
     int role = 0;
     int rc;
 
     if (c->nseg == 1) {
-        if (m == REQ_GET)
+        if (m == HTTP_GET)
             return project_list(c);
-        if (m == REQ_HEAD)
+        if (m == HTTP_HEAD)
             return project_head(c);
-        if (m == REQ_POST) {
+        if (m == HTTP_POST) {
             rc = api_need_auth(c);
             return rc != 0 ? (rc < 0 ? -1 : 0) : project_create(c);
         }
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     }
     p = mem_malloc(sizeof(*p));
     if (p == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     rc = api_project_lookup(c, 1, p, &role);
     if (rc != 0) {
         rc = rc < 0 ? -1 : 0;
         goto out;
     }
     if (c->nseg == 2) {
-        if (m == REQ_GET || m == REQ_HEAD)
-            rc = api_reply_json(c, MHD_HTTP_OK, project_json(p, role));
-        else if (m == REQ_PUT)
+        if (m == HTTP_GET || m == HTTP_HEAD)
+            rc = api_reply_json(c, HTTP_OK, project_json(p, role));
+        else if (m == HTTP_PUT)
             rc = project_update(c, p, role);
-        else if (m == REQ_DELETE)
+        else if (m == HTTP_DELETE)
             rc = project_delete(c, p, role);
         else
-            rc = api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     } else if (strcmp(c->seg[2], "members") == 0) {
         rc = api_members(c, p, role);
     } else if (strcmp(c->seg[2], "robots") == 0) {
@@ -422,10 +422,10 @@ int api_projects(struct api_call *c)
     } else if (c->nseg == 3 && strcmp(c->seg[2], "summary") == 0) {
         rc = api_project_summary(c, p, role);
     } else if (c->nseg == 3 && strcmp(c->seg[2], "_deletable") == 0) {
-        rc = m == REQ_GET ? project_deletable(c, p, role)
-                          : api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        rc = m == HTTP_GET ? project_deletable(c, p, role)
+                           : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     } else {
-        rc = api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
     }
 out:
     mem_free(p);

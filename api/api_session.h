@@ -2,8 +2,8 @@
  * SameSite=Strict cookie `sid` (256 random bits, Secure under TLS); each session carries the
  * CSRF token the client must echo in X-Harbor-CSRF-Token on unsafe methods. Sessions live in
  * memory (a restart logs everyone out) and expire after an idle time. Thread-safe. */
-#ifndef BERTH_REGISTRY_API_SESSION_H
-#define BERTH_REGISTRY_API_SESSION_H
+#ifndef BERTH_API_API_SESSION_H
+#define BERTH_API_API_SESSION_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 
 struct api_sessions;
 struct req;
-struct reply;
+struct http_reply;
 
 /* api_sessions_new: idle_s is the idle expiry; 0 takes BERTH_SESSION_IDLE_S from the
  * environment (1..86400) when set, else API_SESSION_IDLE_S_DEFAULT. *out is new (api_sessions_free). */
@@ -46,6 +46,6 @@ int api_form_field(const char *body, size_t len, const char *key, char *out, siz
 
 /* api_session_handle serves /c/login (POST, form principal & password) and /c/log_out (GET).
  * Called by api_handle for URLs under /c/. */
-int api_session_handle(struct req *r, struct reply *out);
+int api_session_handle(struct req *r, struct http_reply *out);
 
 #endif

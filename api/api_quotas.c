@@ -7,7 +7,7 @@
  *   2. A limit below the current usage is accepted (harbor#15615) and the answer says so with a
  *      "warning" field and a log line; pushes that add bytes are refused from then on.
  * Thread-safe: all state is per request. */
-#include "registry/api_ext.h"
+#include "api/api_ext.h"
 
 #include <string.h>
 
@@ -52,17 +52,17 @@ static int quota_list_reply(struct api_call *c)
     int rc;
 
     if (ref != NULL && strcmp(ref, "project") != 0)
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "reference must be project");
+        return api_fail(c, HTTP_BAD_REQUEST, "reference must be project");
     if (refid != NULL && !api_parse_id(refid, strlen(refid), &pid))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "reference_id must be a positive integer");
+        return api_fail(c, HTTP_BAD_REQUEST, "reference_id must be a positive integer");
     rc = api_page_parse(c, "name", &p);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (p.sort[0] != '\0')
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "unknown sort key");
+        return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key");
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     if (rows == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     if (quota_list(c->r->reg->meta, pid, (p.page - 1) * p.page_size, rows, (size_t)p.page_size, &n,
                    &total, &e) < 0) {
         rc = api_fail_berr(c, &e);
@@ -92,13 +92,13 @@ static int quota_put(struct api_call *c, int64_t id)
     hard = json_object_get(body, "hard");
     storage = json_is_object(hard) ? json_object_get(hard, "storage") : NULL;
     if (!json_is_object(hard) || !json_is_integer(storage)) {
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST, "hard.storage must be an integer");
+        rc = api_fail(c, HTTP_BAD_REQUEST, "hard.storage must be an integer");
         goto out;
     }
     limit = (int64_t)json_integer_value(storage);
     if (limit < QUOTA_UNLIMITED || limit == 0) {
         /* Harbor refuses 0 as well: a quota of nothing is spelled as a tiny one */
-        rc = api_fail(c, MHD_HTTP_BAD_REQUEST,
+        rc = api_fail(c, HTTP_BAD_REQUEST,
                       "hard.storage must be -1 (unlimited) or a positive byte count");
         goto out;
     }
@@ -109,13 +109,13 @@ static int quota_put(struct api_call *c, int64_t id)
     if (limit >= 0 && used > limit) {
         log_msg(LOG_WARN, "%s quota %lld set to %lld bytes by %s, below its usage of %lld",
                 c->r->reqid, (long long)id, (long long)limit, c->who.name, (long long)used);
-        rc = api_reply_json(c, MHD_HTTP_OK,
+        rc = api_reply_json(c, HTTP_OK,
                             json_pack("{s:{s:I},s:{s:I},s:s}", "hard", "storage", (json_int_t)limit,
                                       "used", "storage", (json_int_t)used, "warning",
                                       "the limit is below the current usage: pushes that add "
                                       "content are refused until usage drops"));
     } else {
-        rc = api_reply_json(c, MHD_HTTP_OK,
+        rc = api_reply_json(c, HTTP_OK,
                             json_pack("{s:{s:I},s:{s:I}}", "hard", "storage", (json_int_t)limit,
                                       "used", "storage", (json_int_t)used));
     }
@@ -136,32 +136,32 @@ int api_quotas(struct api_call *c)
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (c->nseg == 1) {
-        if (c->r->method != REQ_GET && c->r->method != REQ_HEAD)
-            return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
         if (!api_is_sysadmin(c))
-            return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
         return quota_list_reply(c);
     }
     if (c->nseg != 2)
-        return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
     if (!api_parse_id(c->seg[1], c->seglen[1], &id))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "the quota id must be a positive integer");
-    if (c->r->method == REQ_PUT) {
+        return api_fail(c, HTTP_BAD_REQUEST, "the quota id must be a positive integer");
+    if (c->r->method == HTTP_PUT) {
         if (!api_is_sysadmin(c))
-            return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
         return quota_put(c, id);
     }
-    if (c->r->method != REQ_GET && c->r->method != REQ_HEAD)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (quota_get(c->r->reg->meta, id, &q, &e) < 0)
         return api_fail_berr(c, &e);
     if (!api_is_sysadmin(c)) {
         if (api_project_role(c, q.project_id, &role, &e) < 0)
             return api_fail_berr(c, &e);
         if (role == 0)
-            return api_fail(c, MHD_HTTP_FORBIDDEN, "forbidden");
+            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     }
-    return api_reply_json(c, MHD_HTTP_OK, quota_json(&q));
+    return api_reply_json(c, HTTP_OK, quota_json(&q));
 }
 
 /* member_counts adds Harbor's per-role member counts of project_id to j */
@@ -204,11 +204,11 @@ int api_project_summary(struct api_call *c, const struct meta_project_info *p, i
     json_t *j;
     json_t *quota;
 
-    if (c->r->method != REQ_GET && c->r->method != REQ_HEAD)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     j = json_pack("{s:I}", "repo_count", (json_int_t)p->repo_count);
     if (j == NULL)
-        return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     /* member counts and quota are for members (Harbor shows neither to outsiders) */
     if (api_is_sysadmin(c) || role > 0) {
         if (member_counts(c, p->p.id, j, &e) < 0) {
@@ -218,8 +218,8 @@ int api_project_summary(struct api_call *c, const struct meta_project_info *p, i
         quota = api_quota_json(c, p->p.id);
         if (quota == NULL || json_object_set_new(j, "quota", quota) < 0) {
             json_decref(j);
-            return api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+            return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         }
     }
-    return api_reply_json(c, MHD_HTTP_OK, j);
+    return api_reply_json(c, HTTP_OK, j);
 }

@@ -8,7 +8,7 @@
  *   3. A member id is resolved within the project of the path only (meta_member_* take both).
  *   4. Only users are members (member_group is refused with 400: Berth has no groups).
  * Thread-safe: per-request state only. */
-#include "registry/api_int.h"
+#include "api/api_int.h"
 
 #include <string.h>
 
@@ -54,7 +54,7 @@ static int member_list(struct api_call *c, const struct meta_project_info *p)
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     if (pg.sort[0] != '\0')
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "unknown sort key");
+        return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key");
     api_page_q(&pg, &q);
     if (ename != NULL && ename[0] != '\0') {
         q.name = ename;
@@ -63,7 +63,7 @@ static int member_list(struct api_call *c, const struct meta_project_info *p)
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
     if (rows == NULL || arr == NULL) {
-        rc = api_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
     if (meta_member_list(c->r->reg->meta, p->p.id, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) <
@@ -90,7 +90,7 @@ static int read_role(struct api_call *c, json_t *body, int *role)
     if (api_get_int(c, body, "role_id", &v, &has) < 0)
         return -1;
     if (!has || v < ROLE_PROJECT_ADMIN || v > ROLE_LIMITED_GUEST) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "role_id must be 1..5");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "role_id must be 1..5");
         return -1;
     }
     *role = (int)v;
@@ -109,11 +109,11 @@ static int member_user_id(struct api_call *c, json_t *body, int64_t *uid)
 
     if (json_object_get(body, "member_group") != NULL &&
         !json_is_null(json_object_get(body, "member_group")) && mu == NULL) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "user groups are not supported");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "user groups are not supported");
         return -1;
     }
     if (mu == NULL || !json_is_object(mu)) {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "member_user must be an object");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "member_user must be an object");
         return -1;
     }
     if (api_get_int(c, mu, "user_id", &id, &has_id) < 0 ||
@@ -127,13 +127,13 @@ static int member_user_id(struct api_call *c, json_t *body, int64_t *uid)
     } else if (has_name && name[0] != '\0') {
         if (meta_user_get(c->r->reg->meta, name, &u, &e) < 0) {
             if (e.code == BERR_NOT_FOUND)
-                (void)api_fail(c, MHD_HTTP_NOT_FOUND, "user %s not found", name);
+                (void)api_fail(c, HTTP_NOT_FOUND, "user %s not found", name);
             else
                 (void)api_fail_berr(c, &e);
             return -1;
         }
     } else {
-        (void)api_fail(c, MHD_HTTP_BAD_REQUEST, "member_user needs user_id or username");
+        (void)api_fail(c, HTTP_BAD_REQUEST, "member_user needs user_id or username");
         return -1;
     }
     OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
@@ -173,7 +173,7 @@ out:
 static int member_one(struct api_call *c, const struct meta_project_info *p, int role)
 {
     struct meta_member mb;
-    enum req_method m = c->r->method;
+    enum http_method m = c->r->method;
     json_t *body = NULL;
     struct berr e;
     int64_t mid;
@@ -181,22 +181,22 @@ static int member_one(struct api_call *c, const struct meta_project_info *p, int
     int rc;
 
     if (!api_parse_id(c->seg[3], c->seglen[3], &mid))
-        return api_fail(c, MHD_HTTP_BAD_REQUEST, "invalid member id");
-    if (m == REQ_GET) {
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid member id");
+    if (m == HTTP_GET) {
         if (!may_read(c, role))
             return api_deny(c);
         if (meta_member_get(c->r->reg->meta, p->p.id, mid, &mb, &e) < 0)
             return api_fail_berr(c, &e);
-        return api_reply_json(c, MHD_HTTP_OK, member_json(&mb));
+        return api_reply_json(c, HTTP_OK, member_json(&mb));
     }
-    if (m != REQ_PUT && m != REQ_DELETE)
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (m != HTTP_PUT && m != HTTP_DELETE)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     if (!may_write(c, role))
         return api_deny(c);
-    if (m == REQ_DELETE) {
+    if (m == HTTP_DELETE) {
         if (meta_member_delete(c->r->reg->meta, p->p.id, mid, &e) < 0)
             return api_fail_berr(c, &e);
-        return api_reply_empty(c, MHD_HTTP_OK);
+        return api_reply_empty(c, HTTP_OK);
     }
     rc = api_body(c, &body);
     if (rc != 0)
@@ -206,23 +206,23 @@ static int member_one(struct api_call *c, const struct meta_project_info *p, int
     else if (meta_member_set_role(c->r->reg->meta, p->p.id, mid, new_role, &e) < 0)
         rc = api_fail_berr(c, &e);
     else
-        rc = api_reply_empty(c, MHD_HTTP_OK);
+        rc = api_reply_empty(c, HTTP_OK);
     json_decref(body);
     return rc;
 }
 
 int api_members(struct api_call *c, const struct meta_project_info *p, int role)
 {
-    enum req_method m = c->r->method;
+    enum http_method m = c->r->method;
 
     if (c->nseg == 3) {
-        if (m == REQ_GET)
+        if (m == HTTP_GET)
             return may_read(c, role) ? member_list(c, p) : api_deny(c);
-        if (m == REQ_POST)
+        if (m == HTTP_POST)
             return may_write(c, role) ? member_add(c, p) : api_deny(c);
-        return api_fail(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     }
     if (c->nseg == 4)
         return member_one(c, p, role);
-    return api_fail(c, MHD_HTTP_NOT_FOUND, "not found");
+    return api_fail(c, HTTP_NOT_FOUND, "not found");
 }
