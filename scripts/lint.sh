@@ -14,7 +14,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
-DIRS="common config storage auth registry cli puller tests"
+DIRS="common config storage auth http registry api service cli puller tests"
 failed=""
 skipped=""
 
