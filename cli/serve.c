@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "common/worker.h"
 #include "config/config.h"
 #include "registry/api_session.h"
 #include "registry/server.h"
@@ -31,40 +32,18 @@
 #define SERVE_MAINT_INTERVAL_S 600
 #define SERVE_AUDIT_FLUSH_MS 1000 /* audit events reach the database within about this */
 
-/* The maintenance thread purges upload sessions older than cfg->upload_purge_age_s every
- * SERVE_MAINT_INTERVAL_S; `lock` guards `stop`, `cond` wakes it for a prompt exit. */
-struct maint {
-    struct registry *reg;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
-};
-
-static void *maint_main(void *arg)
+/* maint_pass, run by the maintenance worker every SERVE_MAINT_INTERVAL_S, purges upload
+ * sessions older than cfg->upload_purge_age_s. */
+static void maint_pass(void *arg)
 {
-    struct maint *mt = arg;
-    struct timespec ts;
+    struct registry *reg = arg;
     struct berr err;
-    unsigned removed;
+    unsigned removed = 0;
 
-    (void)pthread_mutex_lock(&mt->lock);
-    while (!mt->stop) {
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += SERVE_MAINT_INTERVAL_S;
-        (void)pthread_cond_timedwait(&mt->cond, &mt->lock, &ts);
-        if (mt->stop)
-            break;
-        (void)pthread_mutex_unlock(&mt->lock);
-        removed = 0;
-        if (upload_purge(mt->reg->uploads, (int64_t)mt->reg->cfg->upload_purge_age_s, &removed,
-                         &err) < 0)
-            log_msg(LOG_WARN, "upload purge: %s", err.msg);
-        else if (removed > 0)
-            log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
-        (void)pthread_mutex_lock(&mt->lock);
-    }
-    (void)pthread_mutex_unlock(&mt->lock);
-    return NULL;
+    if (upload_purge(reg->uploads, (int64_t)reg->cfg->upload_purge_age_s, &removed, &err) < 0)
+        log_msg(LOG_WARN, "upload purge: %s", err.msg);
+    else if (removed > 0)
+        log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
 }
 
 static void serve_usage(FILE *f)
@@ -112,9 +91,7 @@ int cmd_serve(int argc, char **argv)
     struct berth_config cfg;
     struct registry reg = {0};
     struct server *srv = NULL;
-    struct maint mt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    pthread_t maint_thread;
-    bool maint_started = false;
+    struct worker maint = {0};
     struct berr err = {0};
     char path[PATH_MAX];
     enum log_level lvl;
@@ -182,12 +159,11 @@ int cmd_serve(int argc, char **argv)
         log_msg(LOG_ERROR, "%s", err.msg);
         goto out;
     }
-    mt.reg = &reg;
-    if (pthread_create(&maint_thread, NULL, maint_main, &mt) != 0) {
+    if (worker_start(&maint, (uint64_t)SERVE_MAINT_INTERVAL_S * 1000, 0, maint_pass, &reg, &err) <
+        0) {
         log_msg(LOG_ERROR, "cannot start the maintenance thread");
         goto out;
     }
-    maint_started = true;
     log_msg(LOG_INFO, "berth listening on %s (port %u), data in %s, %u threads", cfg.listen,
             server_port(srv), cfg.data_dir, cfg.threads);
     printf("berth: registry and web UI at http://%s/\n", cfg.listen);
@@ -202,13 +178,7 @@ int cmd_serve(int argc, char **argv)
     log_msg(LOG_INFO, "signal %d: stopping", sig);
     rc = 0;
 out:
-    if (maint_started) {
-        (void)pthread_mutex_lock(&mt.lock);
-        mt.stop = true;
-        (void)pthread_cond_signal(&mt.cond);
-        (void)pthread_mutex_unlock(&mt.lock);
-        (void)pthread_join(maint_thread, NULL);
-    }
+    worker_stop(&maint);
     server_stop(srv);
     audit_free(reg.audit); /* after the server: every request's events are queued */
     api_sessions_free(reg.sessions);
