@@ -16,6 +16,7 @@
 
 #include "auth/authn.h"
 #include "auth/token.h"
+#include "cli/opt.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -54,33 +55,60 @@ static void serve_usage(FILE *f)
                "BERTH_ADMIN_PASSWORD, or generated and printed once.\n");
 }
 
-/* serve_load_config: defaults, then --config FILE, then the other flags (flags win). */
-static int serve_load_config(struct berth_config *cfg, int argc, char **argv, struct berr *err)
+enum { O_CONFIG = 1, O_LISTEN, O_DATA, O_LOG_LEVEL };
+
+static const struct cli_opt serve_opts[] = {
+        {"--config", NULL, true, O_CONFIG},
+        {"--listen", NULL, true, O_LISTEN},
+        {"--data", NULL, true, O_DATA},
+        {"--log-level", NULL, true, O_LOG_LEVEL},
+        {NULL, NULL, false, 0},
+};
+
+/* serve_args: the options of `berth serve`, borrowed from argv; NULL when not given */
+struct serve_args {
+    const char *config;
+    const char *set[O_LOG_LEVEL + 1]; /* by option id: listen, data_dir, log_level */
+    bool help;
+};
+
+/* serve_parse reads argv; -1 on a usage error (message printed) */
+static int serve_parse(struct serve_args *sa, int argc, char **argv)
 {
-    const char *file = NULL;
+    struct cli_args w;
+    const char *v;
+    int id;
+
+    memset(sa, 0, sizeof(*sa));
+    cli_args_init(&w, "serve", serve_opts, argc, argv, 1);
+    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_HELP) {
+            sa->help = true;
+        } else if (id == O_CONFIG) {
+            sa->config = v;
+        } else if (id > O_CONFIG && id <= O_LOG_LEVEL) {
+            sa->set[id] = v;
+        } else {
+            if (id == CLI_ARG_POS)
+                (void)cli_args_fail(&w, "unexpected argument '%s'", v); /* printed */
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* serve_load_config: defaults, then --config FILE, then the other flags (flags win). */
+static int serve_load_config(struct berth_config *cfg, const struct serve_args *sa,
+                             struct berr *err)
+{
+    static const char *const keys[O_LOG_LEVEL + 1] = {
+            [O_LISTEN] = "listen", [O_DATA] = "data_dir", [O_LOG_LEVEL] = "log_level"};
 
     config_defaults(cfg);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            file = argv[++i];
-    }
-    if (file != NULL && config_load(cfg, file, err) < 0)
+    if (sa->config != NULL && config_load(cfg, sa->config, err) < 0)
         return -1;
-    for (int i = 1; i < argc; i++) {
-        const char *key = NULL;
-        if (strcmp(argv[i], "--config") == 0) {
-            i++;
-            continue;
-        }
-        if (strcmp(argv[i], "--listen") == 0)
-            key = "listen";
-        else if (strcmp(argv[i], "--data") == 0)
-            key = "data_dir";
-        else if (strcmp(argv[i], "--log-level") == 0)
-            key = "log_level";
-        if (key == NULL || i + 1 >= argc)
-            return berr_set(err, BERR_BAD_REQUEST, "unknown or incomplete option '%s'", argv[i]);
-        if (config_set(cfg, key, argv[++i], err) < 0)
+    for (int id = O_LISTEN; id <= O_LOG_LEVEL; id++) {
+        if (sa->set[id] != NULL && config_set(cfg, keys[id], sa->set[id], err) < 0)
             return -1;
     }
     return config_validate(cfg, err);
@@ -89,6 +117,7 @@ static int serve_load_config(struct berth_config *cfg, int argc, char **argv, st
 int cmd_serve(int argc, char **argv)
 {
     struct berth_config cfg;
+    struct serve_args sa;
     struct registry reg = {0};
     struct server *srv = NULL;
     struct worker maint = {0};
@@ -99,14 +128,16 @@ int cmd_serve(int argc, char **argv)
     bool created = false;
     int sig = 0, rc = 1, n;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            serve_usage(stdout);
-            return 0;
-        }
+    if (serve_parse(&sa, argc, argv) < 0) {
+        serve_usage(stderr);
+        return 2;
+    }
+    if (sa.help) {
+        serve_usage(stdout);
+        return 0;
     }
     mem_install_json();
-    if (serve_load_config(&cfg, argc, argv, &err) < 0) {
+    if (serve_load_config(&cfg, &sa, &err) < 0) {
         fprintf(stderr, "berth serve: %s\n", err.msg);
         serve_usage(stderr);
         return 2;
