@@ -1,11 +1,10 @@
 /* pull.c - `berth pull`: an image from any v2 registry, with kubelet's credential rules, into an
  * OCI layout, a docker-archive or an oci-archive.
  *
- * Order of work: parse options and the reference; load pod secrets (--secret, in order) and,
- * with --docker-config, node credentials; look the image up in the keyring (every matching
- * credential in kubelet order; none: anonymous); resolve the manifest with each credential in
- * turn until one is accepted (only BERR_UNAUTHORIZED/BERR_DENIED move on to the next); download
- * the blobs with that credential; write the output. Archive outputs download into
+ * Order of work: parse options and the reference; ask puller/creds.c for the credentials of
+ * the image (pod secrets, then node ones; none: anonymous) and resolve the manifest with each
+ * in turn through creds_try, which owns kubelet's fallback rules; download the blobs with the
+ * accepted credential; write the output. Archive outputs download into
  * FILE.partial.d (an OCI layout), kept when the pull fails so the next run resumes, removed
  * after the archive is complete.
  * Never printed: passwords, tokens, Authorization headers. A credential is named by its source
@@ -28,13 +27,12 @@
 #include "common/parse.h"
 #include "common/util.h"
 #include "puller/client.h"
+#include "puller/creds.h"
 #include "puller/fetch.h"
-#include "puller/keyring.h"
 #include "puller/out_oci.h"
 #include "puller/out_tar.h"
 #include "puller/progress.h"
 #include "puller/ref.h"
-#include "puller/secrets.h"
 
 #define MAX_SECRETS 64
 #define TRIED_MAX 2048
@@ -316,15 +314,50 @@ static void display_repo(char *out, size_t cap, const struct image_ref *r)
     }
 }
 
-static int load_keyring(struct keyring *k, const struct pull_opts *o, struct berr *err)
+/* one resolve attempt per credential (puller/creds.c decides which and when to stop) */
+struct attempt_ctx {
+    const struct pull_opts *o;
+    const struct image_ref *ref;
+    struct fetch_opts *fo;
+    struct fetch_result *res;
+    struct progress *pr;
+    struct client **c;
+};
+
+static int attempt_resolve(const struct cred *cr, struct berr *err, void *arg)
 {
-    for (size_t i = 0; i < o->nsecrets; i++) {
-        if (secrets_load_file(k, o->secrets[i], SECRET_POD, o->verbose, err) < 0)
-            return -1;
-    }
-    if (o->docker_config && secrets_load_docker_config(k, o->verbose, err) < 0)
+    struct attempt_ctx *a = arg;
+    struct client_opts co = {
+            .host = a->ref->api_host,
+            .repo = a->ref->repository,
+            .ca_file = a->o->ca_file,
+            .insecure = a->o->insecure,
+            .plain_http = a->o->plain_http,
+            .verbose = a->o->verbose,
+            .limit_rate = a->o->limit_rate,
+            .max_retries = a->o->retries,
+            .backoff_ms = a->o->backoff_ms,
+    };
+
+    client_free(*a->c);
+    *a->c = NULL;
+    if (client_new(a->c, &co, cr != NULL ? cr->username : NULL, cr != NULL ? cr->password : NULL,
+                   err) < 0)
         return -1;
+    if (fetch_resolve(a->res, *a->c, a->fo, err) < 0)
+        return -1;
+    if (cr != NULL)
+        progress_note(a->pr, "using credential from %s (user %s)", cr->source, creds_user(cr));
     return 0;
+}
+
+static void note_refused(const struct cred *cr, const struct berr *err, void *arg)
+{
+    struct attempt_ctx *a = arg;
+
+    if (cr != NULL)
+        progress_note(a->pr, "credential from %s (user %s) refused: %s; trying the next",
+                      cr->source, cr->username, err->msg);
 }
 
 static void report_error(struct progress *p, bool json, const char *msg)
@@ -339,8 +372,9 @@ int cmd_pull(int argc, char **argv)
 {
     struct pull_opts o;
     struct image_ref ref;
-    struct keyring *k = NULL;
     struct cred_list creds = {0};
+    struct creds_opts cro;
+    struct attempt_ctx actx;
     struct client *c = NULL;
     struct progress *pr = NULL;
     struct fetch_opts fo;
@@ -349,7 +383,7 @@ int cmd_pull(int argc, char **argv)
     struct buf tried;
     char keyname[512], work[PATH_MAX], full[600], repo_disp[512], dg[DIGEST_STR_LEN + 1];
     enum progress_mode mode;
-    bool curl_up = false, resolved = false;
+    bool curl_up = false;
     int rc, status = 1, n;
 
     berr_clear(&err);
@@ -379,10 +413,12 @@ int cmd_pull(int argc, char **argv)
     } else {
         fetch_platform_host(&fo.platform);
     }
-    if (keyring_new(&k, &err) < 0 || load_keyring(k, &o, &err) < 0)
-        goto fail;
+    cro = (struct creds_opts){.secrets = o.secrets,
+                              .nsecrets = o.nsecrets,
+                              .docker_config = o.docker_config,
+                              .verbose = o.verbose};
     image_ref_keyring_name(&ref, keyname, sizeof(keyname));
-    if (keyring_lookup(&creds, k, keyname, &err) < 0)
+    if (creds_for_image(&creds, &cro, keyname, &err) < 0)
         goto fail;
     image_ref_format(&ref, full, sizeof(full));
     display_repo(repo_disp, sizeof(repo_disp), &ref);
@@ -408,45 +444,11 @@ int cmd_pull(int argc, char **argv)
         goto fail;
     curl_up = true;
     progress_event(pr, "resolve", "image", full, (const char *)NULL);
-    for (size_t i = 0; i < (creds.n > 0 ? creds.n : 1) && !resolved; i++) {
-        const struct cred *cr = creds.n > 0 ? &creds.v[i] : NULL;
-        struct client_opts co = {
-                .host = ref.api_host,
-                .repo = ref.repository,
-                .ca_file = o.ca_file,
-                .insecure = o.insecure,
-                .plain_http = o.plain_http,
-                .verbose = o.verbose,
-                .limit_rate = o.limit_rate,
-                .max_retries = o.retries,
-                .backoff_ms = o.backoff_ms,
-        };
-
-        client_free(c);
-        c = NULL;
-        berr_clear(&err);
-        if (client_new(&c, &co, cr != NULL ? cr->username : NULL, cr != NULL ? cr->password : NULL,
-                       &err) < 0)
-            goto fail;
-        if (fetch_resolve(&res, c, &fo, &err) == 0) {
-            resolved = true;
-            if (cr != NULL)
-                progress_note(pr, "using credential from %s (user %s)", cr->source,
-                              cr->username[0] != '\0' ? cr->username : "(empty)");
-            break;
-        }
-        /* tried-list is for the message only: a cut list is still a truthful prefix */
-        (void)buf_printf(&tried, "%s%s%s%s%s: %s", tried.len ? "; " : "",
-                         cr != NULL ? cr->source : "anonymous", cr != NULL ? " (user " : "",
-                         cr != NULL ? (cr->username[0] ? cr->username : "(empty)") : "",
-                         cr != NULL ? ")" : "", err.msg);
-        if (err.code != BERR_UNAUTHORIZED && err.code != BERR_DENIED)
-            goto fail;
-        if (cr != NULL && i + 1 < creds.n)
-            progress_note(pr, "credential from %s (user %s) refused: %s; trying the next",
-                          cr->source, cr->username, err.msg);
-    }
-    if (!resolved) {
+    actx = (struct attempt_ctx){.o = &o, .ref = &ref, .fo = &fo, .res = &res, .pr = pr, .c = &c};
+    rc = creds_try(&creds, attempt_resolve, note_refused, &actx, &tried, &err);
+    if (rc == -1)
+        goto fail;
+    if (rc == CREDS_ALL_REFUSED) {
         char msg[TRIED_MAX + 128];
         (void)snprintf(msg, sizeof(msg), "%s: not authorized; tried %s", full,
                        tried.data != NULL ? tried.data : "nothing");
@@ -499,7 +501,6 @@ out:
     fetch_result_cleanup(&res);
     client_free(c);
     cred_list_cleanup(&creds);
-    keyring_free(k);
     progress_free(pr);
     buf_cleanup(&tried);
     if (curl_up)
