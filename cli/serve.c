@@ -1,51 +1,20 @@
-/* serve.c - `berth serve`: open the data directory, make sure the admin user exists, run the HTTP
- * server until SIGTERM or SIGINT, then stop cleanly (requests in flight finish, the database is
- * closed, exit status 0).
+/* serve.c - `berth serve`: parse the options into a configuration, open the registry
+ * (service/service.c), run it until SIGTERM or SIGINT, then close it cleanly (requests in flight
+ * finish, the database is closed, exit status 0).
  *
- * Signals are blocked in every thread before the server starts and taken with sigwait() here, so
- * no handler runs inside a worker. */
+ * Signals are blocked in every thread before the service starts and taken with sigwait() by
+ * service_run, so no handler runs inside a worker. */
 #include "cli/cmds.h"
 
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
 #include <signal.h>
-#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "auth/authn.h"
-#include "auth/token.h"
 #include "cli/opt.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/util.h"
-#include "common/worker.h"
 #include "config/config.h"
-#include "registry/api_session.h"
-#include "registry/server.h"
-#include "storage/audit.h"
-#include "storage/blob_store.h"
-#include "storage/meta.h"
-#include "storage/pulls.h"
-#include "storage/upload.h"
-
-#define SERVE_MAINT_INTERVAL_S 600
-#define SERVE_AUDIT_FLUSH_MS 1000 /* audit events reach the database within about this */
-
-/* maint_pass, run by the maintenance worker every SERVE_MAINT_INTERVAL_S, purges upload
- * sessions older than cfg->upload_purge_age_s. */
-static void maint_pass(void *arg)
-{
-    struct registry *reg = arg;
-    struct berr err;
-    unsigned removed = 0;
-
-    if (upload_purge(reg->uploads, (int64_t)reg->cfg->upload_purge_age_s, &removed, &err) < 0)
-        log_msg(LOG_WARN, "upload purge: %s", err.msg);
-    else if (removed > 0)
-        log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
-}
+#include "service/service.h"
 
 static void serve_usage(FILE *f)
 {
@@ -118,15 +87,11 @@ int cmd_serve(int argc, char **argv)
 {
     struct berth_config cfg;
     struct serve_args sa;
-    struct registry reg = {0};
-    struct server *srv = NULL;
-    struct worker maint = {0};
+    struct service svc;
     struct berr err = {0};
-    char path[PATH_MAX];
     enum log_level lvl;
     sigset_t set;
-    bool created = false;
-    int sig = 0, rc = 1, n;
+    int sig;
 
     if (serve_parse(&sa, argc, argv) < 0) {
         serve_usage(stderr);
@@ -153,75 +118,17 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "berth serve: cannot block signals\n");
         return 1;
     }
-
-    if (mkdir_p(cfg.data_dir) < 0) {
-        log_errno(LOG_ERROR, errno, "cannot create data directory %s", cfg.data_dir);
-        return 1;
-    }
-    n = snprintf(path, sizeof(path), "%s/berth.db", cfg.data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        log_msg(LOG_ERROR, "data directory path too long");
-        return 1;
-    }
-    reg.cfg = &cfg;
-    if (meta_open(&reg.meta, path, cfg.threads + 2, &err) < 0 ||
-        blob_store_open(&reg.blobs, cfg.data_dir, &err) < 0 ||
-        upload_mgr_new(&reg.uploads, reg.blobs, &err) < 0 ||
-        authn_new(&reg.authn, reg.meta, &err) < 0 ||
-        authn_configure(reg.authn, cfg.robot_prefix, cfg.login_fail_limit, &err) < 0 ||
-        authn_bootstrap_admin(reg.meta, &created, &err) < 0 ||
-        audit_new(&reg.audit, reg.meta, 0, &err) < 0 ||
-        audit_start(reg.audit, SERVE_AUDIT_FLUSH_MS, &err) < 0 ||
-        api_sessions_new(&reg.sessions, 0, &err) < 0 ||
-        pulls_new(&reg.pulls, reg.meta, 0, &err) < 0 ||
-        pulls_start(reg.pulls, cfg.pull_flush_s, &err) < 0) {
-        log_msg(LOG_ERROR, "cannot open %s: %s", cfg.data_dir, err.msg);
-        goto out;
-    }
-    /* the token signing key: made on the first start (mode 0600), loaded once */
-    n = snprintf(path, sizeof(path), "%s/token.key", cfg.data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path) || tok_key_load_or_create(&reg.tokkey, path, &err) < 0) {
-        log_msg(LOG_ERROR, "token key %s: %s", path, err.msg);
-        goto out;
-    }
-    if (created)
-        log_msg(LOG_INFO, "created user admin");
-    if (server_start(&srv, &reg, &err) < 0) {
-        log_msg(LOG_ERROR, "%s", err.msg);
-        goto out;
-    }
-    if (worker_start(&maint, (uint64_t)SERVE_MAINT_INTERVAL_S * 1000, 0, maint_pass, &reg, &err) <
-        0) {
-        log_msg(LOG_ERROR, "cannot start the maintenance thread");
-        goto out;
-    }
+    if (service_open(&svc, &cfg, &err) < 0)
+        return 1; /* logged where it failed */
     log_msg(LOG_INFO, "berth listening on %s (port %u), data in %s, %u threads", cfg.listen,
-            server_port(srv), cfg.data_dir, cfg.threads);
+            service_port(&svc), cfg.data_dir, cfg.threads);
     printf("berth: registry and web UI at http://%s/\n", cfg.listen);
     (void)fflush(stdout);
-
-    for (;;) {
-        if (sigwait(&set, &sig) != 0)
-            break;
-        if (sig == SIGTERM || sig == SIGINT)
-            break;
-    }
+    do {
+        sig = service_run(&svc, &set);
+    } while (sig == SIGPIPE); /* blocked for the workers' sake, never a reason to stop */
     log_msg(LOG_INFO, "signal %d: stopping", sig);
-    rc = 0;
-out:
-    worker_stop(&maint);
-    server_stop(srv);
-    audit_free(reg.audit); /* after the server: every request's events are queued */
-    api_sessions_free(reg.sessions);
-    if (pulls_stop(reg.pulls, &err) < 0) /* the last flush, before the database closes */
-        log_msg(LOG_ERROR, "pull counters lost at shutdown: %s", err.msg);
-    pulls_free(reg.pulls);
-    authn_free(reg.authn);
-    tok_key_free(reg.tokkey);
-    upload_mgr_free(reg.uploads);
-    blob_store_close(reg.blobs);
-    meta_close(reg.meta);
-    if (rc == 0)
-        log_msg(LOG_INFO, "stopped");
-    return rc;
+    service_close(&svc);
+    log_msg(LOG_INFO, "stopped");
+    return 0;
 }
