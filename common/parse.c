@@ -66,6 +66,52 @@ bool parse_is_lower_hex(const char *s, size_t len)
     return true;
 }
 
+/* ---- percent-encoding ---- */
+
+int parse_pct_decode(char *out, size_t cap, const char *s, size_t len, unsigned flags)
+{
+    size_t o = 0;
+
+    if (cap == 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)s[i];
+        if (c == '+' && (flags & PARSE_PCT_PLUS)) {
+            c = ' ';
+        } else if (c == '%') {
+            c = i + 2 < len ? parse_hex_byte(s + i + 1) : -1;
+            i += 2;
+        }
+        if (c <= 0 || o + 1 >= cap) {
+            out[0] = '\0';
+            return -1;
+        }
+        out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+int parse_form_field(char *out, size_t cap, const char *body, size_t len, const char *key)
+{
+    size_t klen = strlen(key);
+    size_t i = 0;
+
+    if (cap > 0)
+        out[0] = '\0';
+    while (i < len) {
+        const char *amp = memchr(body + i, '&', len - i);
+        size_t end = amp != NULL ? (size_t)(amp - body) : len;
+        if (end - i > klen && memcmp(body + i, key, klen) == 0 && body[i + klen] == '=')
+            return parse_pct_decode(out, cap, body + i + klen + 1, end - i - klen - 1,
+                                    PARSE_PCT_PLUS) < 0
+                           ? -1
+                           : 1;
+        i = end + 1;
+    }
+    return 0;
+}
+
 /* ---- integers ---- */
 
 int parse_u64(uint64_t *out, const char *s, size_t len)

@@ -26,6 +26,21 @@ int parse_hex(uint8_t *out, size_t cap, const char *s, size_t len);
 /* parse_is_lower_hex: s (len bytes, len > 0) is only 0-9a-f, the form Berth writes. */
 bool parse_is_lower_hex(const char *s, size_t len);
 
+/* ---- percent-encoding (RFC 3986) and HTML forms ---- */
+
+#define PARSE_PCT_PLUS 1u /* application/x-www-form-urlencoded: '+' is a space */
+
+/* parse_pct_decode decodes s (len bytes) into out (cap bytes, NUL-terminated): %XX escapes
+ * (either case), and '+' as a space with PARSE_PCT_PLUS. Returns the decoded length; -1 on a
+ * '%' not followed by two hex digits, a decoded NUL byte, or when it does not fit (out is then
+ * ""). */
+int parse_pct_decode(char *out, size_t cap, const char *s, size_t len, unsigned flags);
+/* parse_form_field finds the first key=value pair named key in the form body (len bytes,
+ * '&'-separated, key compared before decoding) and decodes its value into out as
+ * parse_pct_decode with PARSE_PCT_PLUS. 1 found, 0 absent (out ""), -1 malformed or too long
+ * (out ""). */
+int parse_form_field(char *out, size_t cap, const char *body, size_t len, const char *key);
+
 /* ---- integers ---- */
 
 /* parse_u64 parses a decimal number that must fill exactly len bytes (1..20 digits): no sign, no

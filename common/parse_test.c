@@ -84,6 +84,53 @@ static void test_hex(void)
     CHECK(parse_is_lower_hex("abX", 2)); /* the length bounds the check */
 }
 
+static void test_pct(void)
+{
+    char out[8];
+
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "a%2Fb+c", 7, 0), 5);
+    CHECK_STR_EQ(out, "a/b+c");
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "a%2fb+c", 7, PARSE_PCT_PLUS), 5);
+    CHECK_STR_EQ(out, "a/b c");
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "", 0, 0), 0);
+    CHECK_STR_EQ(out, "");
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "1234567", 7, 0), 7); /* 7 + NUL fit */
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "12345678", 8, 0), -1);
+    CHECK_STR_EQ(out, "");
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "%41%", 4, 0), -1); /* cut escape */
+    CHECK_STR_EQ(out, "");
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "%4", 2, 0), -1);
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "%4g", 3, 0), -1);
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "a%00b", 5, 0), -1); /* no NUL inside */
+    CHECK_INT_EQ(parse_pct_decode(out, sizeof(out), "%41%42", 3, 0), 1); /* len bounds it */
+    CHECK_STR_EQ(out, "A");
+    CHECK_INT_EQ(parse_pct_decode(out, 0, "a", 1, 0), -1);
+}
+
+static void test_form(void)
+{
+    const char *body = "grant_type=password&username=j%C3%B6rg+x&password=p%26w&empty=&user=no";
+    char out[16];
+
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), body, strlen(body), "username"), 1);
+    CHECK_STR_EQ(out, "j\xc3\xb6rg x");
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), body, strlen(body), "password"), 1);
+    CHECK_STR_EQ(out, "p&w");
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), body, strlen(body), "user"), 1);
+    CHECK_STR_EQ(out, "no"); /* "username" is not "user" */
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), body, strlen(body), "empty"), 1);
+    CHECK_STR_EQ(out, ""); /* present with an empty value */
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), body, strlen(body), "scope"), 0);
+    CHECK_STR_EQ(out, "");
+    CHECK_INT_EQ(parse_form_field(out, 4, body, strlen(body), "grant_type"), -1); /* too long */
+    CHECK_STR_EQ(out, "");
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), "a=%zz", 5, "a"), -1);
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), "a=1&a=2", 7, "a"), 1); /* the first */
+    CHECK_STR_EQ(out, "1");
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), "a=1&b=2", 3, "b"), 0); /* len bounds it */
+    CHECK_INT_EQ(parse_form_field(out, sizeof(out), "", 0, "a"), 0);
+}
+
 static int pur(uint64_t *v, const char *s, uint64_t lo, uint64_t hi)
 {
     return parse_u64_range(v, s, strlen(s), lo, hi);
@@ -367,6 +414,8 @@ int main(void)
 {
     TEST_RUN(test_parse_u64);
     TEST_RUN(test_hex);
+    TEST_RUN(test_pct);
+    TEST_RUN(test_form);
     TEST_RUN(test_ranges);
     TEST_RUN(test_quoted);
     TEST_RUN(test_q);

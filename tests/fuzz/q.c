@@ -5,7 +5,8 @@
  * from the table with a kind the key allows, carries 1..PARSE_Q_MAX_ITEMS values that are
  * NUL-terminated inside the result, and keys are unique; on -1 the result is empty and the
  * message is set. Paging yields 1 <= page_size <= max and an offset that is (page-1)*size. A
- * parsed quoted string fits its buffer and consumed at least its two quotes. */
+ * parsed quoted string fits its buffer and consumed at least its two quotes; a percent-decoded
+ * value or form field fits and is "" on failure. */
 #include "tests/fuzz/fuzz.h"
 
 #include <stdlib.h>
@@ -102,6 +103,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         int n = parse_hex(bytes, sizeof(bytes), s, strlen(s));
         need(n == -1 || (size_t)n == strlen(s) / 2);
+    }
+    {
+        int n = parse_pct_decode(out, sizeof(out), s, strlen(s), PARSE_PCT_PLUS);
+        need(n == -1 ? out[0] == '\0' : (size_t)n == strlen(out) && (size_t)n < sizeof(out));
+        n = parse_form_field(out, sizeof(out), s, strlen(s), "name");
+        need(n >= -1 && n <= 1 && (n == 1 || out[0] == '\0'));
     }
     if (parse_quoted(out, sizeof(out), &used, s, strlen(s)) == 0)
         need(used >= 2 && used <= strlen(s) && strlen(out) < sizeof(out));
