@@ -4,7 +4,8 @@
 #   1. clang-format --dry-run --Werror on every .c/.h (layout is the tool's business)
 #   2. cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr
 #   3. banned calls: sprintf vsprintf strcpy strcat gets strtok atoi system
-#   4. layer arrows (scripts/check-deps.sh)
+#   4. layer arrows, libmicrohttpd outside http/, circles of calls inside a folder
+#      (scripts/check-deps.sh; CIRCLE_STRICT names the folders where a circle fails)
 #   5. clang-tidy with clang-analyzer-*, bugprone-*, cert-* (only with LINT_TIDY=1: slow, and it
 #      needs the build's include flags from pkg-config)
 # Files are the .c/.h git knows or would add (tracked plus untracked, minus .gitignore, so the
