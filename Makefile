@@ -31,7 +31,7 @@ CFLAGS  ?=
 ALL_CFLAGS := $(BASE) $(MODE_FLAGS) $(CFLAGS)
 
 B       := build/$(MODE)
-DIRS    := common config storage auth http registry api cli puller
+DIRS    := common config storage auth http registry api service cli puller
 ALL_C   := $(wildcard $(addsuffix /*.c,$(DIRS)))
 TEST_C  := $(filter %_test.c,$(ALL_C))
 GEN_C   := $(B)/gen/ui_assets.c

@@ -156,14 +156,24 @@ out:
     return rc;
 }
 
+enum { O_DATA = 1, O_CONFIG };
+
+static const struct cli_opt passwd_opts[] = {
+        {"--data", NULL, true, O_DATA},
+        {"--config", NULL, true, O_CONFIG},
+        {NULL, NULL, false, 0},
+};
+
 int cmd_user(int argc, char **argv)
 {
     struct berth_config cfg;
     const char *data = NULL;
     const char *config = NULL;
     const char *name = NULL;
+    const char *v;
+    struct cli_args w;
     struct berr e;
-    int i;
+    int id;
 
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(argc < 2 ? stderr : stdout);
@@ -174,34 +184,24 @@ int cmd_user(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    for (i = 2; i < argc; i++) {
-        const char *v = NULL;
-        int r;
-
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    cli_args_init(&w, "user passwd", passwd_opts, argc, argv, 2);
+    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_HELP) {
             usage(stdout);
             return 0;
         }
-        r = cli_opt_value(&v, argc, argv, &i, "--data", "user");
-        if (r < 0)
-            return 2;
-        if (r > 0) {
+        if (id == O_DATA) {
             data = v;
-            continue;
-        }
-        r = cli_opt_value(&v, argc, argv, &i, "--config", "user");
-        if (r < 0)
-            return 2;
-        if (r > 0) {
+        } else if (id == O_CONFIG) {
             config = v;
-            continue;
-        }
-        if (argv[i][0] == '-' || name != NULL) {
-            fprintf(stderr, "berth user passwd: unexpected argument '%s'\n", argv[i]);
+        } else if (id == CLI_ARG_POS && name == NULL) {
+            name = v;
+        } else {
+            if (id == CLI_ARG_POS)
+                (void)cli_args_fail(&w, "unexpected argument '%s'", v); /* printed */
             usage(stderr);
             return 2;
         }
-        name = argv[i];
     }
     if (name == NULL || name[0] == '\0') {
         usage(stderr);

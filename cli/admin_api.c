@@ -374,9 +374,10 @@ static int run(int argc, char **argv, int (*fn)(struct adm_opts *, const char *)
         adm_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (adm_parse_opts(&o, argc, argv, 2) < 0) {
-        adm_usage(stderr);
-        return 2;
+    rc = adm_parse_opts(&o, argc, argv, 2);
+    if (rc != 0) {
+        adm_usage(rc > 0 ? stdout : stderr);
+        return rc > 0 ? 0 : 2;
     }
     mem_install_json();
     if (adm_need_creds(&o) < 0)
@@ -409,7 +410,7 @@ int cmd_user_any(int argc, char **argv)
         if (strcmp(argv[i], "--data") == 0 || strcmp(argv[i], "--config") == 0 ||
             strncmp(argv[i], "--data=", 7) == 0 || strncmp(argv[i], "--config=", 9) == 0)
             offline = true;
-        if (strcmp(argv[i], "--url") == 0)
+        if (strcmp(argv[i], "--url") == 0 || strncmp(argv[i], "--url=", 6) == 0)
             url = true;
     }
     /* the offline reset (cli/admin.c) keeps its behaviour: passwd with --data, or no URL */
@@ -463,7 +464,7 @@ int cmd_audit(int argc, char **argv)
     int n;
 
     memset(&o, 0, sizeof(o));
-    if (argc < 2 || strcmp(argv[1], "purge") != 0 || adm_parse_opts(&o, argc, argv, 2) < 0 ||
+    if (argc < 2 || strcmp(argv[1], "purge") != 0 || adm_parse_opts(&o, argc, argv, 2) != 0 ||
         o.older == NULL || o.data == NULL || o.npos != 0) {
         fprintf(stderr, "usage: berth audit purge --older-than 30d --data DIR\n");
         return 2;

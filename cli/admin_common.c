@@ -16,6 +16,8 @@
 #include <openssl/crypto.h>
 
 #include "cli/http.h"
+#include "cli/opt.h"
+#include "common/parse.h"
 
 #define API "/api/v2.0"
 
@@ -51,90 +53,97 @@ int adm_read_line(char *out, size_t cap)
 
 int adm_parse_i64(const char *s, int64_t *out)
 {
-    char *end;
-    long long v;
-
-    if (s == NULL || *s == '\0')
+    if (s == NULL)
         return -1;
-    v = strtoll(s, &end, 10);
-    if (*end != '\0')
-        return -1;
-    *out = (int64_t)v;
-    return 0;
+    return parse_i64_range(out, s, strlen(s), INT64_MIN, INT64_MAX);
 }
 
-/* adm_parse_opts reads argv[from..]; -1 on a usage error (message printed) */
+enum {
+    O_JSON = 1,
+    O_PW_STDIN,
+    O_PUBLIC,
+    O_ADMIN,
+    O_URL,
+    O_USER,
+    O_ROLE,
+    O_PROJECT,
+    O_ACCESS,
+    O_EMAIL,
+    O_REALNAME,
+    O_DATA,
+    O_OLDER,
+    O_LIMIT,
+    O_DURATION,
+};
+
+static const struct cli_opt adm_opts_table[] = {
+        {"--json", NULL, false, O_JSON},        {"--password-stdin", NULL, false, O_PW_STDIN},
+        {"--public", NULL, false, O_PUBLIC},    {"--admin", NULL, false, O_ADMIN},
+        {"--url", NULL, true, O_URL},           {"--user", NULL, true, O_USER},
+        {"--role", NULL, true, O_ROLE},         {"--project", NULL, true, O_PROJECT},
+        {"--access", NULL, true, O_ACCESS},     {"--email", NULL, true, O_EMAIL},
+        {"--realname", NULL, true, O_REALNAME}, {"--data", NULL, true, O_DATA},
+        {"--older-than", NULL, true, O_OLDER},  {"--storage-limit", NULL, true, O_LIMIT},
+        {"--duration", NULL, true, O_DURATION}, {NULL, NULL, false, 0},
+};
+
+/* adm_parse_opts reads argv[from..]; -1 on a usage error (message printed), 1 for --help */
 int adm_parse_opts(struct adm_opts *o, int argc, char **argv, int from)
 {
-    for (int i = from; i < argc; i++) {
-        const char *a = argv[i];
-        const char **dst = NULL;
-        if (strcmp(a, "--json") == 0) {
+    const char **strs[O_DURATION + 1] = {
+            [O_URL] = &o->url,           [O_USER] = &o->user,     [O_ROLE] = &o->role,
+            [O_PROJECT] = &o->project,   [O_ACCESS] = &o->access, [O_EMAIL] = &o->email,
+            [O_REALNAME] = &o->realname, [O_DATA] = &o->data,     [O_OLDER] = &o->older,
+    };
+    struct cli_args w;
+    const char *v;
+    int64_t n;
+    int id;
+
+    cli_args_init(&w, argv[0], adm_opts_table, argc, argv, from);
+    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
+        switch (id) {
+        case CLI_ARG_HELP:
+            return 1;
+        case CLI_ARG_ERR:
+            return -1;
+        case CLI_ARG_POS:
+            if (o->npos == (int)(sizeof(o->pos) / sizeof(o->pos[0]))) {
+                (void)cli_args_fail(&w, "too many arguments"); /* printed */
+                return -1;
+            }
+            o->pos[o->npos++] = v;
+            break;
+        case O_JSON:
             o->json = true;
-            continue;
-        }
-        if (strcmp(a, "--password-stdin") == 0) {
+            break;
+        case O_PW_STDIN:
             o->pw_stdin = true;
-            continue;
-        }
-        if (strcmp(a, "--public") == 0) {
+            break;
+        case O_PUBLIC:
             o->public_ = true;
-            continue;
-        }
-        if (strcmp(a, "--admin") == 0) {
+            break;
+        case O_ADMIN:
             o->admin = true;
-            continue;
-        }
-        if (strcmp(a, "--url") == 0)
-            dst = &o->url;
-        else if (strcmp(a, "--user") == 0)
-            dst = &o->user;
-        else if (strcmp(a, "--role") == 0)
-            dst = &o->role;
-        else if (strcmp(a, "--project") == 0)
-            dst = &o->project;
-        else if (strcmp(a, "--access") == 0)
-            dst = &o->access;
-        else if (strcmp(a, "--email") == 0)
-            dst = &o->email;
-        else if (strcmp(a, "--realname") == 0)
-            dst = &o->realname;
-        else if (strcmp(a, "--data") == 0)
-            dst = &o->data;
-        else if (strcmp(a, "--older-than") == 0)
-            dst = &o->older;
-        if (dst != NULL) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "berth: %s needs a value\n", a);
+            break;
+        case O_LIMIT:
+        case O_DURATION:
+            if (adm_parse_i64(v, &n) < 0) {
+                (void)cli_args_fail(&w, "%s needs an integer",
+                                    id == O_LIMIT ? "--storage-limit" : "--duration");
                 return -1;
             }
-            *dst = argv[++i];
-            continue;
-        }
-        if (strcmp(a, "--storage-limit") == 0 || strcmp(a, "--duration") == 0) {
-            int64_t v;
-            if (i + 1 >= argc || adm_parse_i64(argv[i + 1], &v) < 0) {
-                fprintf(stderr, "berth: %s needs an integer\n", a);
-                return -1;
-            }
-            i++;
-            if (a[2] == 's') {
-                o->limit = v;
+            if (id == O_LIMIT) {
+                o->limit = n;
                 o->has_limit = true;
             } else {
-                o->duration = v;
+                o->duration = n;
             }
-            continue;
+            break;
+        default:
+            *strs[id] = v;
+            break;
         }
-        if (a[0] == '-' && a[1] == '-') {
-            fprintf(stderr, "berth: unknown option %s\n", a);
-            return -1;
-        }
-        if (o->npos == (int)(sizeof(o->pos) / sizeof(o->pos[0]))) {
-            fprintf(stderr, "berth: too many arguments\n");
-            return -1;
-        }
-        o->pos[o->npos++] = a;
     }
     if (o->url == NULL)
         o->url = getenv("BERTH_URL");

@@ -48,7 +48,7 @@ int adm_read_line(char *out, size_t cap);
 /* adm_parse_i64: s as a whole decimal integer; -1 when s is NULL, empty or not a number */
 int adm_parse_i64(const char *s, int64_t *out);
 /* adm_parse_opts reads argv[from..] into o (then BERTH_URL, BERTH_USER for what is unset);
- * -1 on a usage error (message printed) */
+ * -1 on a usage error (message printed), 1 for --help (nothing printed) */
 int adm_parse_opts(struct adm_opts *o, int argc, char **argv, int from);
 /* adm_need_creds: URL set, the caller's password from stdin or BERTH_PASSWORD (none without
  * --user: anonymous); -1 with the message printed */

@@ -20,6 +20,7 @@
 
 #include "cli/opt.h"
 #include "common/log.h"
+#include "common/parse.h"
 #include "common/util.h"
 #include "config/config.h"
 #include "storage/blob_store.h"
@@ -45,46 +46,58 @@ struct store {
     struct meta *m;
 };
 
+enum { O_DATA = 1, O_CONFIG, O_WINDOW, O_DRY_RUN, O_REPAIR };
+
+static const struct cli_opt gc_opts[] = {
+        {"--data", NULL, true, O_DATA},
+        {"--config", NULL, true, O_CONFIG},
+        {"--window", NULL, true, O_WINDOW},
+        {"--dry-run", NULL, false, O_DRY_RUN},
+        {NULL, NULL, false, 0},
+};
+
+static const struct cli_opt fsck_opts[] = {
+        {"--data", NULL, true, O_DATA},
+        {"--config", NULL, true, O_CONFIG},
+        {"--repair", NULL, false, O_REPAIR},
+        {NULL, NULL, false, 0},
+};
+
 /* parse_args: 0 ok, -1 usage error (message printed). */
 static int parse_args(struct gc_args *a, int argc, char **argv, bool is_gc)
 {
-    memset(a, 0, sizeof(*a));
-    for (int i = 1; i < argc; i++) {
-        const char *v = NULL;
-        int r;
+    struct cli_args w;
+    const char *v;
+    int id;
 
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    memset(a, 0, sizeof(*a));
+    cli_args_init(&w, argv[0], is_gc ? gc_opts : fsck_opts, argc, argv, 1);
+    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
+        switch (id) {
+        case CLI_ARG_HELP:
             a->help = true;
-            continue;
-        }
-        if ((r = cli_opt_value(&v, argc, argv, &i, "--data", argv[0])) != 0) {
-            if (r < 0)
-                return -1;
+            break;
+        case O_DATA:
             a->data = v;
-            continue;
-        }
-        if ((r = cli_opt_value(&v, argc, argv, &i, "--config", argv[0])) != 0) {
-            if (r < 0)
-                return -1;
+            break;
+        case O_CONFIG:
             a->config = v;
-            continue;
-        }
-        if (is_gc && (r = cli_opt_value(&v, argc, argv, &i, "--window", argv[0])) != 0) {
-            if (r < 0)
-                return -1;
+            break;
+        case O_WINDOW:
             a->window = v;
-            continue;
-        }
-        if (is_gc && strcmp(argv[i], "--dry-run") == 0) {
+            break;
+        case O_DRY_RUN:
             a->dry_run = true;
-            continue;
-        }
-        if (!is_gc && strcmp(argv[i], "--repair") == 0) {
+            break;
+        case O_REPAIR:
             a->repair = true;
-            continue;
+            break;
+        case CLI_ARG_POS:
+            (void)cli_args_fail(&w, "unexpected argument '%s' (try --help)", v); /* printed */
+            return -1;
+        default:
+            return -1;
         }
-        fprintf(stderr, "berth %s: unknown argument '%s' (try --help)\n", argv[0], argv[i]);
-        return -1;
     }
     return 0;
 }
@@ -189,7 +202,7 @@ int cmd_gc(int argc, char **argv)
         return 0;
     }
     if (a.window != NULL &&
-        (parse_u64(&window, a.window, strlen(a.window)) < 0 || window > (uint64_t)INT32_MAX)) {
+        parse_u64_range(&window, a.window, strlen(a.window), 0, INT32_MAX) < 0) {
         fprintf(stderr, "berth gc: --window wants a number of seconds, got '%s'\n", a.window);
         return 2;
     }

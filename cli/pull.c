@@ -1,11 +1,10 @@
 /* pull.c - `berth pull`: an image from any v2 registry, with kubelet's credential rules, into an
  * OCI layout, a docker-archive or an oci-archive.
  *
- * Order of work: parse options and the reference; load pod secrets (--secret, in order) and,
- * with --docker-config, node credentials; look the image up in the keyring (every matching
- * credential in kubelet order; none: anonymous); resolve the manifest with each credential in
- * turn until one is accepted (only BERR_UNAUTHORIZED/BERR_DENIED move on to the next); download
- * the blobs with that credential; write the output. Archive outputs download into
+ * Order of work: parse options and the reference; ask puller/creds.c for the credentials of
+ * the image (pod secrets, then node ones; none: anonymous) and resolve the manifest with each
+ * in turn through creds_try, which owns kubelet's fallback rules; download the blobs with the
+ * accepted credential; write the output. Archive outputs download into
  * FILE.partial.d (an OCI layout), kept when the pull fails so the next run resumes, removed
  * after the archive is complete.
  * Never printed: passwords, tokens, Authorization headers. A credential is named by its source
@@ -21,18 +20,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/opt.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "common/util.h"
 #include "puller/client.h"
+#include "puller/creds.h"
 #include "puller/fetch.h"
-#include "puller/keyring.h"
 #include "puller/out_oci.h"
 #include "puller/out_tar.h"
 #include "puller/progress.h"
 #include "puller/ref.h"
-#include "puller/secrets.h"
 
 #define MAX_SECRETS 64
 #define TRIED_MAX 2048
@@ -90,129 +90,157 @@ static void usage(FILE *f)
             FETCH_MAX_PARALLEL);
 }
 
-static int parse_int(long long *out, const char *s, long long lo, long long hi)
-{
-    uint64_t v;
+enum {
+    O_SECRET = 1,
+    O_DOCKER_CONFIG,
+    O_OCI,
+    O_TAR,
+    O_OCI_ARCHIVE,
+    O_PLATFORM,
+    O_ALL_PLATFORMS,
+    O_CA_FILE,
+    O_INSECURE,
+    O_PLAIN_HTTP,
+    O_PARALLEL,
+    O_LIMIT_RATE,
+    O_RETRIES,
+    O_BACKOFF_MS,
+    O_QUIET,
+    O_JSON,
+    O_VERBOSE,
+};
 
-    if (parse_u64(&v, s, strlen(s)) < 0 || v > (uint64_t)hi || (long long)v < lo)
+static const struct cli_opt pull_opts[] = {
+        {"--secret", NULL, true, O_SECRET},
+        {"--docker-config", NULL, false, O_DOCKER_CONFIG},
+        {"--oci", NULL, true, O_OCI},
+        {"--tar", NULL, true, O_TAR},
+        {"--oci-archive", NULL, true, O_OCI_ARCHIVE},
+        {"--platform", NULL, true, O_PLATFORM},
+        {"--all-platforms", NULL, false, O_ALL_PLATFORMS},
+        {"--ca-file", NULL, true, O_CA_FILE},
+        {"--insecure", NULL, false, O_INSECURE},
+        {"--plain-http", NULL, false, O_PLAIN_HTTP},
+        {"--parallel", NULL, true, O_PARALLEL},
+        {"--limit-rate", NULL, true, O_LIMIT_RATE},
+        {"--retries", NULL, true, O_RETRIES},
+        {"--backoff-ms", NULL, true, O_BACKOFF_MS},
+        {"--quiet", "-q", false, O_QUIET},
+        {"--json", NULL, false, O_JSON},
+        {"--verbose", "-v", false, O_VERBOSE},
+        {NULL, NULL, false, 0},
+};
+
+/* num reads an integer option's value within [lo, hi] (0 <= lo): plain digits, no sign; -1
+ * with msg printed otherwise */
+static int num(int64_t *out, const struct cli_args *w, const char *v, int64_t lo, int64_t hi,
+               const char *msg)
+{
+    uint64_t u;
+
+    *out = 0;
+    if (parse_u64_range(&u, v, strlen(v), (uint64_t)lo, (uint64_t)hi) < 0) {
+        (void)cli_args_fail(w, "%s", msg); /* printed */
         return -1;
-    *out = (long long)v;
+    }
+    *out = (int64_t)u;
     return 0;
 }
 
 /* parse_args returns 0, 1 for --help, -1 on a usage error (message printed) */
 static int parse_args(struct pull_opts *o, int argc, char **argv)
 {
+    struct cli_args w;
+    char msg[64];
+    const char *val;
+    int64_t v;
+    int id;
+
     memset(o, 0, sizeof(*o));
     o->parallel = 3;
     o->retries = -1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = NULL;
-        char name[32];
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq != NULL && str_has_prefix(a, "--") ? (size_t)(eq - a) : strlen(a);
-        long long v;
-
-        if (a[0] != '-') {
+    cli_args_init(&w, "pull", pull_opts, argc, argv, 1);
+    while ((id = cli_args_next(&w, &val)) != CLI_ARG_END) {
+        switch (id) {
+        case CLI_ARG_HELP:
+            return 1;
+        case CLI_ARG_ERR:
+            return -1;
+        case CLI_ARG_POS:
             if (o->image != NULL) {
-                fprintf(stderr, "berth pull: one IMAGE only\n");
+                (void)cli_args_fail(&w, "one IMAGE only"); /* printed */
                 return -1;
             }
-            o->image = a;
-            continue;
-        }
-        if (nlen >= sizeof(name)) {
-            fprintf(stderr, "berth pull: unknown option %s\n", a);
-            return -1;
-        }
-        memcpy(name, a, nlen);
-        name[nlen] = '\0';
-        if (eq != NULL && nlen < strlen(a))
-            val = eq + 1;
-#define TAKES_VALUE()                                                                              \
-    do {                                                                                           \
-        if (val == NULL) {                                                                         \
-            if (i + 1 >= argc) {                                                                   \
-                fprintf(stderr, "berth pull: %s needs a value\n", name);                           \
-                return -1;                                                                         \
-            }                                                                                      \
-            val = argv[++i];                                                                       \
-        }                                                                                          \
-    } while (0)
-        if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
-            return 1;
-        } else if (strcmp(name, "--secret") == 0) {
-            TAKES_VALUE();
+            o->image = val;
+            break;
+        case O_SECRET:
             if (o->nsecrets >= MAX_SECRETS) {
-                fprintf(stderr, "berth pull: at most %d --secret\n", MAX_SECRETS);
+                (void)cli_args_fail(&w, "at most %d --secret", MAX_SECRETS); /* printed */
                 return -1;
             }
             o->secrets[o->nsecrets++] = val;
-        } else if (strcmp(name, "--docker-config") == 0) {
+            break;
+        case O_DOCKER_CONFIG:
             o->docker_config = true;
-        } else if (strcmp(name, "--oci") == 0 || strcmp(name, "--tar") == 0 ||
-                   strcmp(name, "--oci-archive") == 0) {
-            TAKES_VALUE();
+            break;
+        case O_OCI:
+        case O_TAR:
+        case O_OCI_ARCHIVE:
             if (o->out != OUT_NONE) {
-                fprintf(stderr, "berth pull: choose one of --oci, --tar, --oci-archive\n");
+                (void)cli_args_fail(&w, "choose one of --oci, --tar, --oci-archive");
                 return -1;
             }
-            o->out = strcmp(name, "--oci") == 0   ? OUT_OCI
-                     : strcmp(name, "--tar") == 0 ? OUT_TAR
-                                                  : OUT_OCI_ARCHIVE;
+            o->out = id == O_OCI ? OUT_OCI : id == O_TAR ? OUT_TAR : OUT_OCI_ARCHIVE;
             o->out_path = val;
-        } else if (strcmp(name, "--platform") == 0) {
-            TAKES_VALUE();
+            break;
+        case O_PLATFORM:
             o->platform = val;
-        } else if (strcmp(name, "--all-platforms") == 0) {
+            break;
+        case O_ALL_PLATFORMS:
             o->all_platforms = true;
-        } else if (strcmp(name, "--ca-file") == 0) {
-            TAKES_VALUE();
+            break;
+        case O_CA_FILE:
             o->ca_file = val;
-        } else if (strcmp(name, "--insecure") == 0) {
+            break;
+        case O_INSECURE:
             o->insecure = true;
-        } else if (strcmp(name, "--plain-http") == 0) {
+            break;
+        case O_PLAIN_HTTP:
             o->plain_http = true;
-        } else if (strcmp(name, "--parallel") == 0) {
-            TAKES_VALUE();
-            if (parse_int(&v, val, 1, FETCH_MAX_PARALLEL) < 0) {
-                fprintf(stderr, "berth pull: --parallel takes 1..%d\n", FETCH_MAX_PARALLEL);
+            break;
+        case O_PARALLEL:
+            (void)snprintf(msg, sizeof(msg), "--parallel takes 1..%d", FETCH_MAX_PARALLEL);
+            if (num(&v, &w, val, 1, FETCH_MAX_PARALLEL, msg) < 0)
                 return -1;
-            }
             o->parallel = (int)v;
-        } else if (strcmp(name, "--limit-rate") == 0) {
-            TAKES_VALUE();
-            if (parse_int(&v, val, 1, INT64_MAX) < 0) {
-                fprintf(stderr, "berth pull: --limit-rate takes bytes per second\n");
+            break;
+        case O_LIMIT_RATE:
+            if (num(&v, &w, val, 1, INT64_MAX, "--limit-rate takes bytes per second") < 0)
                 return -1;
-            }
             o->limit_rate = v;
-        } else if (strcmp(name, "--retries") == 0) {
-            TAKES_VALUE();
-            if (parse_int(&v, val, 0, 20) < 0) {
-                fprintf(stderr, "berth pull: --retries takes 0..20\n");
+            break;
+        case O_RETRIES:
+            if (num(&v, &w, val, 0, 20, "--retries takes 0..20") < 0)
                 return -1;
-            }
             o->retries = (int)v;
-        } else if (strcmp(name, "--backoff-ms") == 0) {
-            TAKES_VALUE();
-            if (parse_int(&v, val, 1, 60000) < 0) {
-                fprintf(stderr, "berth pull: --backoff-ms takes 1..60000\n");
+            break;
+        case O_BACKOFF_MS:
+            if (num(&v, &w, val, 1, 60000, "--backoff-ms takes 1..60000") < 0)
                 return -1;
-            }
             o->backoff_ms = (int)v;
-        } else if (strcmp(name, "--quiet") == 0 || strcmp(name, "-q") == 0) {
+            break;
+        case O_QUIET:
             o->quiet = true;
-        } else if (strcmp(name, "--json") == 0) {
+            break;
+        case O_JSON:
             o->json = true;
-        } else if (strcmp(name, "--verbose") == 0 || strcmp(name, "-v") == 0) {
+            break;
+        case O_VERBOSE:
             o->verbose = true;
-        } else {
-            fprintf(stderr, "berth pull: unknown option %s\n", a);
+            break;
+        default:
             return -1;
         }
-#undef TAKES_VALUE
     }
     if (o->image == NULL) {
         fprintf(stderr, "berth pull: IMAGE missing\n");
@@ -286,15 +314,50 @@ static void display_repo(char *out, size_t cap, const struct image_ref *r)
     }
 }
 
-static int load_keyring(struct keyring *k, const struct pull_opts *o, struct berr *err)
+/* one resolve attempt per credential (puller/creds.c decides which and when to stop) */
+struct attempt_ctx {
+    const struct pull_opts *o;
+    const struct image_ref *ref;
+    struct fetch_opts *fo;
+    struct fetch_result *res;
+    struct progress *pr;
+    struct client **c;
+};
+
+static int attempt_resolve(const struct cred *cr, struct berr *err, void *arg)
 {
-    for (size_t i = 0; i < o->nsecrets; i++) {
-        if (secrets_load_file(k, o->secrets[i], SECRET_POD, o->verbose, err) < 0)
-            return -1;
-    }
-    if (o->docker_config && secrets_load_docker_config(k, o->verbose, err) < 0)
+    struct attempt_ctx *a = arg;
+    struct client_opts co = {
+            .host = a->ref->api_host,
+            .repo = a->ref->repository,
+            .ca_file = a->o->ca_file,
+            .insecure = a->o->insecure,
+            .plain_http = a->o->plain_http,
+            .verbose = a->o->verbose,
+            .limit_rate = a->o->limit_rate,
+            .max_retries = a->o->retries,
+            .backoff_ms = a->o->backoff_ms,
+    };
+
+    client_free(*a->c);
+    *a->c = NULL;
+    if (client_new(a->c, &co, cr != NULL ? cr->username : NULL, cr != NULL ? cr->password : NULL,
+                   err) < 0)
         return -1;
+    if (fetch_resolve(a->res, *a->c, a->fo, err) < 0)
+        return -1;
+    if (cr != NULL)
+        progress_note(a->pr, "using credential from %s (user %s)", cr->source, creds_user(cr));
     return 0;
+}
+
+static void note_refused(const struct cred *cr, const struct berr *err, void *arg)
+{
+    struct attempt_ctx *a = arg;
+
+    if (cr != NULL)
+        progress_note(a->pr, "credential from %s (user %s) refused: %s; trying the next",
+                      cr->source, cr->username, err->msg);
 }
 
 static void report_error(struct progress *p, bool json, const char *msg)
@@ -309,8 +372,9 @@ int cmd_pull(int argc, char **argv)
 {
     struct pull_opts o;
     struct image_ref ref;
-    struct keyring *k = NULL;
     struct cred_list creds = {0};
+    struct creds_opts cro;
+    struct attempt_ctx actx;
     struct client *c = NULL;
     struct progress *pr = NULL;
     struct fetch_opts fo;
@@ -319,7 +383,7 @@ int cmd_pull(int argc, char **argv)
     struct buf tried;
     char keyname[512], work[PATH_MAX], full[600], repo_disp[512], dg[DIGEST_STR_LEN + 1];
     enum progress_mode mode;
-    bool curl_up = false, resolved = false;
+    bool curl_up = false;
     int rc, status = 1, n;
 
     berr_clear(&err);
@@ -349,10 +413,12 @@ int cmd_pull(int argc, char **argv)
     } else {
         fetch_platform_host(&fo.platform);
     }
-    if (keyring_new(&k, &err) < 0 || load_keyring(k, &o, &err) < 0)
-        goto fail;
+    cro = (struct creds_opts){.secrets = o.secrets,
+                              .nsecrets = o.nsecrets,
+                              .docker_config = o.docker_config,
+                              .verbose = o.verbose};
     image_ref_keyring_name(&ref, keyname, sizeof(keyname));
-    if (keyring_lookup(&creds, k, keyname, &err) < 0)
+    if (creds_for_image(&creds, &cro, keyname, &err) < 0)
         goto fail;
     image_ref_format(&ref, full, sizeof(full));
     display_repo(repo_disp, sizeof(repo_disp), &ref);
@@ -378,45 +444,11 @@ int cmd_pull(int argc, char **argv)
         goto fail;
     curl_up = true;
     progress_event(pr, "resolve", "image", full, (const char *)NULL);
-    for (size_t i = 0; i < (creds.n > 0 ? creds.n : 1) && !resolved; i++) {
-        const struct cred *cr = creds.n > 0 ? &creds.v[i] : NULL;
-        struct client_opts co = {
-                .host = ref.api_host,
-                .repo = ref.repository,
-                .ca_file = o.ca_file,
-                .insecure = o.insecure,
-                .plain_http = o.plain_http,
-                .verbose = o.verbose,
-                .limit_rate = o.limit_rate,
-                .max_retries = o.retries,
-                .backoff_ms = o.backoff_ms,
-        };
-
-        client_free(c);
-        c = NULL;
-        berr_clear(&err);
-        if (client_new(&c, &co, cr != NULL ? cr->username : NULL, cr != NULL ? cr->password : NULL,
-                       &err) < 0)
-            goto fail;
-        if (fetch_resolve(&res, c, &fo, &err) == 0) {
-            resolved = true;
-            if (cr != NULL)
-                progress_note(pr, "using credential from %s (user %s)", cr->source,
-                              cr->username[0] != '\0' ? cr->username : "(empty)");
-            break;
-        }
-        /* tried-list is for the message only: a cut list is still a truthful prefix */
-        (void)buf_printf(&tried, "%s%s%s%s%s: %s", tried.len ? "; " : "",
-                         cr != NULL ? cr->source : "anonymous", cr != NULL ? " (user " : "",
-                         cr != NULL ? (cr->username[0] ? cr->username : "(empty)") : "",
-                         cr != NULL ? ")" : "", err.msg);
-        if (err.code != BERR_UNAUTHORIZED && err.code != BERR_DENIED)
-            goto fail;
-        if (cr != NULL && i + 1 < creds.n)
-            progress_note(pr, "credential from %s (user %s) refused: %s; trying the next",
-                          cr->source, cr->username, err.msg);
-    }
-    if (!resolved) {
+    actx = (struct attempt_ctx){.o = &o, .ref = &ref, .fo = &fo, .res = &res, .pr = pr, .c = &c};
+    rc = creds_try(&creds, attempt_resolve, note_refused, &actx, &tried, &err);
+    if (rc == -1)
+        goto fail;
+    if (rc == CREDS_ALL_REFUSED) {
         char msg[TRIED_MAX + 128];
         (void)snprintf(msg, sizeof(msg), "%s: not authorized; tried %s", full,
                        tried.data != NULL ? tried.data : "nothing");
@@ -469,7 +501,6 @@ out:
     fetch_result_cleanup(&res);
     client_free(c);
     cred_list_cleanup(&creds);
-    keyring_free(k);
     progress_free(pr);
     buf_cleanup(&tried);
     if (curl_up)

@@ -1,72 +1,20 @@
-/* serve.c - `berth serve`: open the data directory, make sure the admin user exists, run the HTTP
- * server until SIGTERM or SIGINT, then stop cleanly (requests in flight finish, the database is
- * closed, exit status 0).
+/* serve.c - `berth serve`: parse the options into a configuration, open the registry
+ * (service/service.c), run it until SIGTERM or SIGINT, then close it cleanly (requests in flight
+ * finish, the database is closed, exit status 0).
  *
- * Signals are blocked in every thread before the server starts and taken with sigwait() here, so
- * no handler runs inside a worker. */
+ * Signals are blocked in every thread before the service starts and taken with sigwait() by
+ * service_run, so no handler runs inside a worker. */
 #include "cli/cmds.h"
 
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
 #include <signal.h>
-#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "auth/authn.h"
-#include "auth/token.h"
+#include "cli/opt.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/util.h"
 #include "config/config.h"
-#include "api/api_session.h"
-#include "api/mount.h"
-#include "http/server.h"
-#include "storage/audit.h"
-#include "storage/blob_store.h"
-#include "storage/meta.h"
-#include "storage/pulls.h"
-#include "storage/upload.h"
-
-#define SERVE_MAINT_INTERVAL_S 600
-#define SERVE_AUDIT_FLUSH_MS 1000 /* audit events reach the database within about this */
-
-/* The maintenance thread purges upload sessions older than cfg->upload_purge_age_s every
- * SERVE_MAINT_INTERVAL_S; `lock` guards `stop`, `cond` wakes it for a prompt exit. */
-struct maint {
-    struct registry *reg;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool stop;
-};
-
-static void *maint_main(void *arg)
-{
-    struct maint *mt = arg;
-    struct timespec ts;
-    struct berr err;
-    unsigned removed;
-
-    (void)pthread_mutex_lock(&mt->lock);
-    while (!mt->stop) {
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += SERVE_MAINT_INTERVAL_S;
-        (void)pthread_cond_timedwait(&mt->cond, &mt->lock, &ts);
-        if (mt->stop)
-            break;
-        (void)pthread_mutex_unlock(&mt->lock);
-        removed = 0;
-        if (upload_purge(mt->reg->uploads, (int64_t)mt->reg->cfg->upload_purge_age_s, &removed,
-                         &err) < 0)
-            log_msg(LOG_WARN, "upload purge: %s", err.msg);
-        else if (removed > 0)
-            log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
-        (void)pthread_mutex_lock(&mt->lock);
-    }
-    (void)pthread_mutex_unlock(&mt->lock);
-    return NULL;
-}
+#include "service/service.h"
 
 static void serve_usage(FILE *f)
 {
@@ -76,33 +24,60 @@ static void serve_usage(FILE *f)
                "BERTH_ADMIN_PASSWORD, or generated and printed once.\n");
 }
 
-/* serve_load_config: defaults, then --config FILE, then the other flags (flags win). */
-static int serve_load_config(struct berth_config *cfg, int argc, char **argv, struct berr *err)
+enum { O_CONFIG = 1, O_LISTEN, O_DATA, O_LOG_LEVEL };
+
+static const struct cli_opt serve_opts[] = {
+        {"--config", NULL, true, O_CONFIG},
+        {"--listen", NULL, true, O_LISTEN},
+        {"--data", NULL, true, O_DATA},
+        {"--log-level", NULL, true, O_LOG_LEVEL},
+        {NULL, NULL, false, 0},
+};
+
+/* serve_args: the options of `berth serve`, borrowed from argv; NULL when not given */
+struct serve_args {
+    const char *config;
+    const char *set[O_LOG_LEVEL + 1]; /* by option id: listen, data_dir, log_level */
+    bool help;
+};
+
+/* serve_parse reads argv; -1 on a usage error (message printed) */
+static int serve_parse(struct serve_args *sa, int argc, char **argv)
 {
-    const char *file = NULL;
+    struct cli_args w;
+    const char *v;
+    int id;
+
+    memset(sa, 0, sizeof(*sa));
+    cli_args_init(&w, "serve", serve_opts, argc, argv, 1);
+    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_HELP) {
+            sa->help = true;
+        } else if (id == O_CONFIG) {
+            sa->config = v;
+        } else if (id > O_CONFIG && id <= O_LOG_LEVEL) {
+            sa->set[id] = v;
+        } else {
+            if (id == CLI_ARG_POS)
+                (void)cli_args_fail(&w, "unexpected argument '%s'", v); /* printed */
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* serve_load_config: defaults, then --config FILE, then the other flags (flags win). */
+static int serve_load_config(struct berth_config *cfg, const struct serve_args *sa,
+                             struct berr *err)
+{
+    static const char *const keys[O_LOG_LEVEL + 1] = {
+            [O_LISTEN] = "listen", [O_DATA] = "data_dir", [O_LOG_LEVEL] = "log_level"};
 
     config_defaults(cfg);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-            file = argv[++i];
-    }
-    if (file != NULL && config_load(cfg, file, err) < 0)
+    if (sa->config != NULL && config_load(cfg, sa->config, err) < 0)
         return -1;
-    for (int i = 1; i < argc; i++) {
-        const char *key = NULL;
-        if (strcmp(argv[i], "--config") == 0) {
-            i++;
-            continue;
-        }
-        if (strcmp(argv[i], "--listen") == 0)
-            key = "listen";
-        else if (strcmp(argv[i], "--data") == 0)
-            key = "data_dir";
-        else if (strcmp(argv[i], "--log-level") == 0)
-            key = "log_level";
-        if (key == NULL || i + 1 >= argc)
-            return berr_set(err, BERR_BAD_REQUEST, "unknown or incomplete option '%s'", argv[i]);
-        if (config_set(cfg, key, argv[++i], err) < 0)
+    for (int id = O_LISTEN; id <= O_LOG_LEVEL; id++) {
+        if (sa->set[id] != NULL && config_set(cfg, keys[id], sa->set[id], err) < 0)
             return -1;
     }
     return config_validate(cfg, err);
@@ -111,29 +86,23 @@ static int serve_load_config(struct berth_config *cfg, int argc, char **argv, st
 int cmd_serve(int argc, char **argv)
 {
     struct berth_config cfg;
-    struct registry reg = {0};
-    struct http_server *srv = NULL;
-    struct http_mount mounts[API_MOUNTS_MAX];
-    struct http_server_opts hopts = {0};
-    size_t nmounts;
-    struct maint mt = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
-    pthread_t maint_thread;
-    bool maint_started = false;
+    struct serve_args sa;
+    struct service svc;
     struct berr err = {0};
-    char path[PATH_MAX];
     enum log_level lvl;
     sigset_t set;
-    bool created = false;
-    int sig = 0, rc = 1, n;
+    int sig;
 
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            serve_usage(stdout);
-            return 0;
-        }
+    if (serve_parse(&sa, argc, argv) < 0) {
+        serve_usage(stderr);
+        return 2;
+    }
+    if (sa.help) {
+        serve_usage(stdout);
+        return 0;
     }
     mem_install_json();
-    if (serve_load_config(&cfg, argc, argv, &err) < 0) {
+    if (serve_load_config(&cfg, &sa, &err) < 0) {
         fprintf(stderr, "berth serve: %s\n", err.msg);
         serve_usage(stderr);
         return 2;
@@ -149,88 +118,17 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "berth serve: cannot block signals\n");
         return 1;
     }
-
-    if (mkdir_p(cfg.data_dir) < 0) {
-        log_errno(LOG_ERROR, errno, "cannot create data directory %s", cfg.data_dir);
-        return 1;
-    }
-    n = snprintf(path, sizeof(path), "%s/berth.db", cfg.data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        log_msg(LOG_ERROR, "data directory path too long");
-        return 1;
-    }
-    reg.cfg = &cfg;
-    if (meta_open(&reg.meta, path, cfg.threads + 2, &err) < 0 ||
-        blob_store_open(&reg.blobs, cfg.data_dir, &err) < 0 ||
-        upload_mgr_new(&reg.uploads, reg.blobs, &err) < 0 ||
-        authn_new(&reg.authn, reg.meta, &err) < 0 ||
-        authn_configure(reg.authn, cfg.robot_prefix, cfg.login_fail_limit, &err) < 0 ||
-        authn_bootstrap_admin(reg.meta, &created, &err) < 0 ||
-        audit_new(&reg.audit, reg.meta, 0, &err) < 0 ||
-        audit_start(reg.audit, SERVE_AUDIT_FLUSH_MS, &err) < 0 ||
-        api_sessions_new(&reg.sessions, 0, &err) < 0 ||
-        pulls_new(&reg.pulls, reg.meta, 0, &err) < 0 ||
-        pulls_start(reg.pulls, cfg.pull_flush_s, &err) < 0) {
-        log_msg(LOG_ERROR, "cannot open %s: %s", cfg.data_dir, err.msg);
-        goto out;
-    }
-    /* the token signing key: made on the first start (mode 0600), loaded once */
-    n = snprintf(path, sizeof(path), "%s/token.key", cfg.data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path) || tok_key_load_or_create(&reg.tokkey, path, &err) < 0) {
-        log_msg(LOG_ERROR, "token key %s: %s", path, err.msg);
-        goto out;
-    }
-    if (created)
-        log_msg(LOG_INFO, "created user admin");
-    nmounts = api_mounts(mounts, API_MOUNTS_MAX, &reg);
-    hopts.listen = cfg.listen;
-    hopts.threads = cfg.threads;
-    hopts.max_connections = cfg.max_connections;
-    hopts.per_ip_connections = cfg.per_ip_connections;
-    hopts.connection_timeout_s = cfg.connection_timeout_s;
-    if (http_server_start(&srv, &hopts, mounts, nmounts, &err) < 0) {
-        log_msg(LOG_ERROR, "%s", err.msg);
-        goto out;
-    }
-    mt.reg = &reg;
-    if (pthread_create(&maint_thread, NULL, maint_main, &mt) != 0) {
-        log_msg(LOG_ERROR, "cannot start the maintenance thread");
-        goto out;
-    }
-    maint_started = true;
+    if (service_open(&svc, &cfg, &err) < 0)
+        return 1; /* logged where it failed */
     log_msg(LOG_INFO, "berth listening on %s (port %u), data in %s, %u threads", cfg.listen,
-            http_server_port(srv), cfg.data_dir, cfg.threads);
+            service_port(&svc), cfg.data_dir, cfg.threads);
     printf("berth: registry and web UI at http://%s/\n", cfg.listen);
     (void)fflush(stdout);
-
-    for (;;) {
-        if (sigwait(&set, &sig) != 0)
-            break;
-        if (sig == SIGTERM || sig == SIGINT)
-            break;
-    }
+    do {
+        sig = service_run(&svc, &set);
+    } while (sig == SIGPIPE); /* blocked for the workers' sake, never a reason to stop */
     log_msg(LOG_INFO, "signal %d: stopping", sig);
-    rc = 0;
-out:
-    if (maint_started) {
-        (void)pthread_mutex_lock(&mt.lock);
-        mt.stop = true;
-        (void)pthread_cond_signal(&mt.cond);
-        (void)pthread_mutex_unlock(&mt.lock);
-        (void)pthread_join(maint_thread, NULL);
-    }
-    http_server_stop(srv);
-    audit_free(reg.audit); /* after the server: every request's events are queued */
-    api_sessions_free(reg.sessions);
-    if (pulls_stop(reg.pulls, &err) < 0) /* the last flush, before the database closes */
-        log_msg(LOG_ERROR, "pull counters lost at shutdown: %s", err.msg);
-    pulls_free(reg.pulls);
-    authn_free(reg.authn);
-    tok_key_free(reg.tokkey);
-    upload_mgr_free(reg.uploads);
-    blob_store_close(reg.blobs);
-    meta_close(reg.meta);
-    if (rc == 0)
-        log_msg(LOG_INFO, "stopped");
-    return rc;
+    service_close(&svc);
+    log_msg(LOG_INFO, "stopped");
+    return 0;
 }

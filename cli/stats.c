@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "cli/opt.h"
 #include "common/mem.h"
 #include "common/util.h"
 #include "storage/meta_browse.h"
@@ -158,10 +159,21 @@ static void print_table(json_t *doc)
     }
 }
 
+enum { O_DATA = 1, O_JSON };
+
+static const struct cli_opt stats_opts[] = {
+        {"--data", NULL, true, O_DATA},
+        {"--json", NULL, false, O_JSON},
+        {NULL, NULL, false, 0},
+};
+
 int cmd_stats(int argc, char **argv)
 {
     const char *data = "./data";
     const char *only = NULL;
+    const char *v;
+    struct cli_args w;
+    int id;
     struct meta_repo_info *rows = NULL;
     struct meta_repo_q q;
     struct meta *m = NULL;
@@ -175,17 +187,20 @@ int cmd_stats(int argc, char **argv)
     int rc = 1;
     int len;
 
-    for (int a = 1; a < argc; a++) {
-        if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
+    cli_args_init(&w, "stats", stats_opts, argc, argv, 1);
+    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_HELP) {
             stats_usage(stdout);
             return 0;
-        } else if (strcmp(argv[a], "--data") == 0 && a + 1 < argc) {
-            data = argv[++a];
-        } else if (strcmp(argv[a], "--json") == 0) {
+        } else if (id == O_DATA) {
+            data = v;
+        } else if (id == O_JSON) {
             as_json = true;
-        } else if (argv[a][0] != '-' && only == NULL) {
-            only = argv[a];
+        } else if (id == CLI_ARG_POS && only == NULL) {
+            only = v;
         } else {
+            if (id == CLI_ARG_POS)
+                (void)cli_args_fail(&w, "unexpected argument '%s'", v); /* printed */
             stats_usage(stderr);
             return 2;
         }

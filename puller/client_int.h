@@ -1,8 +1,8 @@
 /* client_int.h - private to the registry client (puller/client*.c); nothing else includes it.
  *
- * The client is one module in three files: client.c (setup, curl callbacks, the request loop),
- * client_auth.c (WWW-Authenticate challenges, Basic credentials, Bearer tokens) and
- * client_err.c (errors worded for the user). This header holds what they share: struct client,
+ * The client is one module in three files: client.c (setup, curl callbacks, the request loop,
+ * Basic credentials and Bearer tokens), client_challenge.c (WWW-Authenticate challenges) and
+ * client_err.c (errors worded for the user); client.c calls the other two, never back. This header holds what they share: struct client,
  * struct req and the calls between them. The public contract stays puller/client.h. */
 #ifndef BERTH_PULLER_CLIENT_INT_H
 #define BERTH_PULLER_CLIENT_INT_H
@@ -85,10 +85,12 @@ int client_perform(struct client *c, struct req *r, const char *start_url, struc
 /* client_wipe_free cleanses a secret string and frees it; NULL is a no-op. */
 void client_wipe_free(char *s);
 
-/* ---- client_auth.c ---- */
+/* ---- client_challenge.c ---- */
 
 /* client_skip_ows: p past spaces and tabs (RFC 7230 optional whitespace). */
 const char *client_skip_ows(const char *p);
+
+/* ---- client.c: authentication ---- */
 
 /* client_auth_header: *line is new (client_wipe_free), the Authorization header line for c's
  * current auth state, NULL when none; an expired or missing token is fetched first. *gen gets

@@ -30,7 +30,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "puller/secrets_int.h"
+#include "puller/secrets_yaml.h"
 
 #define LIST_MAX_DEPTH 8
 #define TYPE_DOCKERCONFIGJSON "kubernetes.io/dockerconfigjson"
@@ -60,8 +60,13 @@ static const char *base_name(const char *path)
     return s != NULL ? s + 1 : path;
 }
 
-int secrets_fail(const struct lctx *c, const struct where *w, struct berr *err, const char *fmt,
-                 ...)
+/* secrets_fail formats "<file>: <what>: <field>: <detail>" into err as BERR_BAD_REQUEST, using
+ * the file's base name when the full path would not fit the message (w may be NULL). Returns
+ * -1. */
+static int secrets_fail(const struct lctx *c, const struct where *w, struct berr *err,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int secrets_fail(const struct lctx *c, const struct where *w, struct berr *err,
+                        const char *fmt, ...)
 {
     char detail[256], head[512];
     const char *label = c->label;
@@ -499,6 +504,8 @@ out:
     return rc;
 }
 
+static int secrets_load_doc(struct lctx *c, json_t *doc, size_t index, int depth, struct berr *err);
+
 static int load_list(struct lctx *c, json_t *items, int depth, struct berr *err)
 {
     size_t i;
@@ -535,7 +542,10 @@ static bool looks_like_dockercfg(json_t *root)
     return true;
 }
 
-int secrets_load_doc(struct lctx *c, json_t *doc, size_t index, int depth, struct berr *err)
+/* secrets_load_doc adds what one parsed document holds (a Secret, a List of them, a docker
+ * config or a bare .dockercfg map) to the keyring of c. doc is borrowed; index numbers the
+ * document in its file for messages; depth counts enclosing Lists (0 at the top). */
+static int secrets_load_doc(struct lctx *c, json_t *doc, size_t index, int depth, struct berr *err)
 {
     json_t *kind;
     bool found;
@@ -584,6 +594,23 @@ static size_t skip_ws(const char *data, size_t len)
     while (i < len && strchr(" \t\r\n", data[i]) != NULL && data[i] != '\0')
         i++;
     return i;
+}
+
+static int yaml_doc(json_t *doc, size_t index, struct berr *err, void *ctx)
+{
+    return secrets_load_doc(ctx, doc, index, 0, err);
+}
+
+/* secrets_load_yaml feeds every YAML document of data to secrets_load_doc; a stream that is not
+ * YAML Berth can read is BERR_BAD_REQUEST naming the input */
+static int secrets_load_yaml(struct lctx *c, const char *data, size_t len, struct berr *err)
+{
+    char why[200];
+    int rc = secrets_yaml_each(data, len, yaml_doc, c, why, sizeof(why), err);
+
+    if (rc == SECRETS_YAML_BAD)
+        return secrets_fail(c, NULL, err, "%s", why);
+    return rc;
 }
 
 static int load_buffer(struct lctx *c, const char *data, size_t len, struct berr *err)

@@ -1,18 +1,21 @@
 /* secrets_yaml.c - YAML secrets files: each document of a stream becomes a jansson tree that
- * secrets.c walks exactly like a JSON input.
+ * secrets.c walks exactly like a JSON input (it passes the walker as a callback; this file
+ * calls nothing of secrets.c).
  *
  * libyaml's document loader builds one document at a time; a converter turns its nodes into
  * jansson values (plain null/true/false scalars as the YAML 1.2 core schema spells them, every other scalar
  * a string; mapping keys must be scalars).
  *   1. Conversion is bounded (depth YAML_MAX_DEPTH, YAML_MAX_NODES values including alias
  *      expansions), so an alias bomb fails instead of exhausting memory.
- *   2. Documents are handed to secrets_load_doc in stream order and the first error stops the
+ *   2. Documents are handed to the callback in stream order and the first error stops the
  *      stream; what earlier documents added stays in the keyring (secrets.h).
  *   3. An empty stream, or one that ends after complete documents, is not an error.
  * No global state; safe to call from several threads on different keyrings. */
-#include "puller/secrets_int.h"
+#include "puller/secrets_yaml.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -105,7 +108,8 @@ fail:
     return NULL;
 }
 
-int secrets_load_yaml(struct lctx *c, const char *data, size_t len, struct berr *err)
+int secrets_yaml_each(const char *data, size_t len, secrets_yaml_doc_fn fn, void *ctx, char *why,
+                      size_t cap, struct berr *err)
 {
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -120,9 +124,9 @@ int secrets_load_yaml(struct lctx *c, const char *data, size_t len, struct berr 
         json_t *j;
         struct yconv y;
         if (!yaml_parser_load(&parser, &doc)) {
-            rc = secrets_fail(c, NULL, err, "YAML error at line %zu: %s",
-                              parser.problem_mark.line + 1,
-                              parser.problem != NULL ? parser.problem : "parse error");
+            (void)snprintf(why, cap, "YAML error at line %zu: %s", parser.problem_mark.line + 1,
+                           parser.problem != NULL ? parser.problem : "parse error"); /* cut */
+            rc = SECRETS_YAML_BAD;
             break;
         }
         root = yaml_document_get_root_node(&doc);
@@ -136,15 +140,16 @@ int secrets_load_yaml(struct lctx *c, const char *data, size_t len, struct berr 
         if (j == NULL) {
             yaml_document_delete(&doc);
             if (y.budget == 0)
-                rc = secrets_fail(c, NULL, err, "YAML document %zu too large", index + 1);
+                (void)snprintf(why, cap, "YAML document %zu too large", index + 1); /* cut */
             else
-                rc = secrets_fail(c, NULL, err,
-                                  "YAML document %zu: unsupported structure (complex key, nesting "
-                                  "or invalid UTF-8)",
-                                  index + 1);
+                (void)snprintf(why, cap, /* a cut message still says what failed */
+                               "YAML document %zu: unsupported structure (complex key, nesting "
+                               "or invalid UTF-8)",
+                               index + 1);
+            rc = SECRETS_YAML_BAD;
             break;
         }
-        rc = secrets_load_doc(c, j, index, 0, err);
+        rc = fn(j, index, err, ctx);
         json_decref(j);
         yaml_document_delete(&doc);
         if (rc < 0)

@@ -4,17 +4,18 @@
 #   1. clang-format --dry-run --Werror on every .c/.h (layout is the tool's business)
 #   2. cppcheck --std=c11 --enable=warning,portability,performance --inline-suppr
 #   3. banned calls: sprintf vsprintf strcpy strcat gets strtok atoi system
-#   4. layer arrows (scripts/check-deps.sh)
+#   4. layer arrows, libmicrohttpd outside http/, circles of calls inside a folder
+#      (scripts/check-deps.sh; CIRCLE_STRICT names the folders where a circle fails)
 #   5. clang-tidy with clang-analyzer-*, bugprone-*, cert-* (only with LINT_TIDY=1: slow, and it
 #      needs the build's include flags from pkg-config)
 # Files are the .c/.h git knows or would add (tracked plus untracked, minus .gitignore, so the
-# generated api/ui_assets.c and build/ are skipped); without git, a find over the sources.
+# generated registry/ui_assets.c and build/ are skipped); without git, a find over the sources.
 # Every check runs even when an earlier one fails; exit 1 if any failed. A check whose tool is
 # missing prints "SKIP: <why>" and counts as a failure unless LINT_ALLOW_SKIP=1.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
-DIRS="common config storage auth http registry api cli puller tests"
+DIRS="common config storage auth http registry api service cli puller tests"
 failed=""
 skipped=""
 
@@ -25,7 +26,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 else
     # shellcheck disable=SC2086
     FILES=$(find $DIRS -name '*.[ch]' -not -path '*/node_modules/*' 2>/dev/null |
-        grep -v '^api/ui_assets\.c$' | sort)
+        grep -v '^registry/ui_assets\.c$' | sort)
 fi
 # a file listed by git but deleted in the work tree is not linted
 EXISTING=""

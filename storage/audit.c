@@ -1,7 +1,7 @@
 /* audit.c - the audit log: an in-memory queue of events written in batches, and the queries.
  *
  * Invariants:
- *   1. `mu` guards q, n, cap, dropped, stop; it is never held during a database call, so
+ *   1. `mu` guards q, n, cap, dropped; it is never held during a database call, so
  *      audit_record never waits on SQLite (only on another recorder's memcpy).
  *   2. `flush_mu` lets one flush run at a time: a flush takes the whole queue out under `mu`,
  *      writes it in one BEGIN IMMEDIATE transaction, and on failure puts it back in front of
@@ -10,6 +10,7 @@
  *   3. The queue never holds more than max events: when full, the recording thread flushes;
  *      if that fails the oldest event is dropped and counted (logged at the next flush).
  *   4. Lock order: flush_mu before mu.
+ *   5. The flusher is a common/worker.c worker; audit_free stops it, then flushes once more.
  * All SQL is static with bound parameters; statements are prepared per call and finalized
  * before the connection is given back. Thread-safe. */
 #include "storage/audit.h"
@@ -22,6 +23,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "common/worker.h"
 #include "storage/meta_int.h"
 
 /* attempts of audit_record to make room by flushing before it drops the oldest event */
@@ -29,18 +31,14 @@
 
 struct audit {
     struct meta *m;
-    pthread_mutex_t mu; /* guards q, n, cap, dropped, stop (invariant 1) */
-    pthread_cond_t cv;  /* wakes the flusher to stop */
+    pthread_mutex_t mu; /* guards q, n, cap, dropped (invariant 1) */
     pthread_mutex_t flush_mu;
     struct audit_event *q;
     size_t n;
     size_t cap;
     size_t max;
     uint64_t dropped;
-    bool stop;
-    bool started;
-    unsigned interval_ms;
-    pthread_t thread;
+    struct worker flusher;
 };
 
 static const char SQL_INSERT[] =
@@ -91,12 +89,6 @@ int audit_new(struct audit **out, struct meta *m, size_t max_pending, struct ber
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
     if (pthread_mutex_init(&a->flush_mu, NULL) != 0) {
-        (void)pthread_mutex_destroy(&a->mu);
-        mem_free(a);
-        return berr_set(err, BERR_INTERNAL, "internal error");
-    }
-    if (pthread_cond_init(&a->cv, NULL) != 0) {
-        (void)pthread_mutex_destroy(&a->flush_mu);
         (void)pthread_mutex_destroy(&a->mu);
         mem_free(a);
         return berr_set(err, BERR_INTERNAL, "internal error");
@@ -303,41 +295,25 @@ int audit_flush(struct audit *a, uint64_t *flushed, struct berr *err)
 
 /* ---- flusher ---- */
 
-static void *flusher_main(void *arg)
+static void flusher_pass(void *arg)
 {
     struct audit *a = arg;
-    struct timespec ts;
     struct berr err;
+    size_t n;
 
     (void)pthread_mutex_lock(&a->mu);
-    while (!a->stop) {
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t)(a->interval_ms / 1000);
-        ts.tv_nsec += (long)(a->interval_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        (void)pthread_cond_timedwait(&a->cv, &a->mu, &ts);
-        if (a->stop || a->n == 0)
-            continue;
-        (void)pthread_mutex_unlock(&a->mu);
-        if (audit_flush(a, NULL, &err) < 0)
-            log_msg(LOG_WARN, "audit: flush failed: %s (events kept)", err.msg);
-        (void)pthread_mutex_lock(&a->mu);
-    }
+    n = a->n;
     (void)pthread_mutex_unlock(&a->mu);
-    return NULL;
+    if (n > 0 && audit_flush(a, NULL, &err) < 0)
+        log_msg(LOG_WARN, "audit: flush failed: %s (events kept)", err.msg);
 }
 
 int audit_start(struct audit *a, unsigned interval_ms, struct berr *err)
 {
-    if (a->started)
+    if (a->flusher.started)
         return berr_set(err, BERR_INTERNAL, "audit flusher already running");
-    a->interval_ms = interval_ms < 10 ? 10 : interval_ms;
-    if (pthread_create(&a->thread, NULL, flusher_main, a) != 0)
+    if (worker_start(&a->flusher, interval_ms < 10 ? 10 : interval_ms, 0, flusher_pass, a, err) < 0)
         return berr_set(err, BERR_INTERNAL, "cannot start the audit flusher");
-    a->started = true;
     return 0;
 }
 
@@ -347,17 +323,10 @@ void audit_free(struct audit *a)
 
     if (a == NULL)
         return;
-    if (a->started) {
-        (void)pthread_mutex_lock(&a->mu);
-        a->stop = true;
-        (void)pthread_cond_signal(&a->cv);
-        (void)pthread_mutex_unlock(&a->mu);
-        (void)pthread_join(a->thread, NULL);
-    }
+    worker_stop(&a->flusher);
     if (audit_flush(a, NULL, &err) < 0)
         log_msg(LOG_ERROR, "audit: %zu events lost at shutdown: %s", a->n, err.msg);
     mem_free(a->q);
-    (void)pthread_cond_destroy(&a->cv);
     (void)pthread_mutex_destroy(&a->flush_mu);
     (void)pthread_mutex_destroy(&a->mu);
     mem_free(a);

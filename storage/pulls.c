@@ -14,7 +14,8 @@
  *      a count is either in the database or pending, never both, never lost (except when the
  *      merge-back itself cannot allocate, which is logged with the number of pulls lost).
  *   3. `pending` equals the sum of the counts of ents[0..n).
- * The flush thread (pulls_start) sleeps on `cv` with `tmu`, which guards `stop`.
+ * The flush thread (pulls_start) is a common/worker.c worker; pulls_stop joins it, then flushes
+ * once more so the last counts and their error reach the caller.
  * Thread-safe: `mu` guards ents, n, cap, slots and pending. */
 #include "storage/pulls.h"
 
@@ -26,6 +27,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/worker.h"
 #include "storage/meta_int.h"
 
 #define PULLS_RECORD_TRIES 16
@@ -49,12 +51,7 @@ struct pulls {
     size_t nslots; /* power of two, >= 2 * max */
     uint64_t pending;
 
-    pthread_mutex_t tmu;
-    pthread_cond_t cv;
-    pthread_t thread;
-    bool started;
-    bool stop;
-    unsigned interval_s;
+    struct worker flusher;
 };
 
 static uint64_t fnv(uint64_t h, const char *s, size_t len)
@@ -104,19 +101,6 @@ int pulls_new(struct pulls **out, struct meta *m, size_t max_entries, struct ber
         mem_free(p);
         return berr_set(err, BERR_INTERNAL, "pulls: cannot create a mutex");
     }
-    if (pthread_mutex_init(&p->tmu, NULL) != 0) {
-        (void)pthread_mutex_destroy(&p->mu);
-        mem_free(p->slots);
-        mem_free(p);
-        return berr_set(err, BERR_INTERNAL, "pulls: cannot create a mutex");
-    }
-    if (pthread_cond_init(&p->cv, NULL) != 0) {
-        (void)pthread_mutex_destroy(&p->tmu);
-        (void)pthread_mutex_destroy(&p->mu);
-        mem_free(p->slots);
-        mem_free(p);
-        return berr_set(err, BERR_INTERNAL, "pulls: cannot create a condition variable");
-    }
     *out = p;
     return 0;
 }
@@ -128,8 +112,6 @@ void pulls_free(struct pulls *p)
     if (p->pending > 0)
         log_msg(LOG_WARN, "pulls: %llu pulls were not flushed", (unsigned long long)p->pending);
     (void)pthread_mutex_destroy(&p->mu); /* no call may be running */
-    (void)pthread_mutex_destroy(&p->tmu);
-    (void)pthread_cond_destroy(&p->cv);
     mem_free(p->ents);
     mem_free(p->slots);
     mem_free(p);
@@ -353,38 +335,23 @@ int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err)
 
 /* ---- the flush thread ---- */
 
-static void *flush_main(void *arg)
+static void flush_pass(void *arg)
 {
     struct pulls *p = arg;
-    struct timespec ts;
     struct berr err;
     uint64_t n;
 
-    (void)pthread_mutex_lock(&p->tmu);
-    while (!p->stop) {
-        (void)clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t)p->interval_s;
-        (void)pthread_cond_timedwait(&p->cv, &p->tmu, &ts);
-        if (p->stop)
-            break;
-        (void)pthread_mutex_unlock(&p->tmu);
-        if (pulls_flush(p, &n, &err) < 0)
-            log_msg(LOG_WARN, "pulls: flush failed, counts kept for the next one: %s", err.msg);
-        (void)pthread_mutex_lock(&p->tmu);
-    }
-    (void)pthread_mutex_unlock(&p->tmu);
-    return NULL;
+    if (pulls_flush(p, &n, &err) < 0)
+        log_msg(LOG_WARN, "pulls: flush failed, counts kept for the next one: %s", err.msg);
 }
 
 int pulls_start(struct pulls *p, unsigned interval_s, struct berr *err)
 {
-    if (p->started)
+    if (p->flusher.started)
         return berr_set(err, BERR_INTERNAL, "pulls: already started");
-    p->interval_s = interval_s > 0 ? interval_s : 1;
-    p->stop = false;
-    if (pthread_create(&p->thread, NULL, flush_main, p) != 0)
+    if (worker_start(&p->flusher, (uint64_t)(interval_s > 0 ? interval_s : 1) * 1000, 0, flush_pass,
+                     p, err) < 0)
         return berr_set(err, BERR_INTERNAL, "pulls: cannot start the flush thread");
-    p->started = true;
     return 0;
 }
 
@@ -392,13 +359,6 @@ int pulls_stop(struct pulls *p, struct berr *err)
 {
     if (p == NULL)
         return 0;
-    if (p->started) {
-        (void)pthread_mutex_lock(&p->tmu);
-        p->stop = true;
-        (void)pthread_cond_signal(&p->cv);
-        (void)pthread_mutex_unlock(&p->tmu);
-        (void)pthread_join(p->thread, NULL);
-        p->started = false;
-    }
+    worker_stop(&p->flusher);
     return pulls_flush(p, NULL, err);
 }

@@ -35,6 +35,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "common/util.h"
 
 #define UPLOAD_BUCKETS 256
@@ -60,28 +61,17 @@ struct upload_mgr {
     struct upload *buckets[UPLOAD_BUCKETS]; /* guarded by mu */
 };
 
+/* id_valid: exactly UPLOAD_ID_LEN lowercase hex characters (the check stops at a NUL, so a
+ * short id is never read past its end) */
 static bool id_valid(const char *id)
 {
-    size_t i;
-
-    if (id == NULL)
-        return false;
-    for (i = 0; i < UPLOAD_ID_LEN; i++) {
-        char c = id[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return false;
-    }
-    return id[UPLOAD_ID_LEN] == '\0';
+    return id != NULL && parse_is_lower_hex(id, UPLOAD_ID_LEN) && id[UPLOAD_ID_LEN] == '\0';
 }
 
-static unsigned hex_val(char c)
-{
-    return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
-}
-
+/* the id was checked to be lowercase hex, so its first byte decodes */
 static unsigned bucket_of(const char *id)
 {
-    return (hex_val(id[0]) << 4) | hex_val(id[1]);
+    return (unsigned)parse_hex_byte(id);
 }
 
 /* session_path writes <uploads>/<id>[/<leaf>]. */

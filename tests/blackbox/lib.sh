@@ -533,10 +533,13 @@ srv_start() {
             bb_distribution_config
             docker-registry serve "$BB_TMP/registry.yml" >"$SRV_LOG" 2>&1 &
         else
-            # BB_SERVE_ARGS: extra serve options (e.g. --config FILE), split on blanks
+            # BB_SERVE_ARGS: extra serve options (e.g. --config FILE), split on blanks;
+            # BB_SERVE_EQ=1 spells them --listen=ADDR --data=DIR
+            local where=(--listen "$SRV_HOSTPORT" --data "$SRV_DATA")
+            [ "${BB_SERVE_EQ:-0}" = 1 ] && where=(--listen="$SRV_HOSTPORT" --data="$SRV_DATA")
             # shellcheck disable=SC2086
-            BERTH_ADMIN_PASSWORD=$ADMIN_PASS "$BERTH_BIN" serve --listen "$SRV_HOSTPORT" \
-                --data "$SRV_DATA" ${BB_SERVE_ARGS:-} >"$SRV_LOG" 2>&1 &
+            BERTH_ADMIN_PASSWORD=$ADMIN_PASS "$BERTH_BIN" serve "${where[@]}" \
+                ${BB_SERVE_ARGS:-} >"$SRV_LOG" 2>&1 &
         fi
         SRV_PID=$!
         local deadline=$((SECONDS + 30))

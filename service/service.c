@@ -1,0 +1,197 @@
+/* service.c - the registry's lifecycle: open everything from one configuration, run until
+ * stopped, close everything in the reverse order.
+ *
+ * Invariants:
+ *   1. Open order: data directory, metadata, blobs, uploads, authentication (and the admin user
+ *      on the first start), audit log (flusher started), web sessions, pull counters (flusher
+ *      started), token key, HTTP server, maintenance worker. Close order is the reverse, with
+ *      the server stopped before the audit log and pull counters are flushed for the last time,
+ *      so every request's events and pulls are written before the database closes.
+ *   2. A failed open closes what it opened (service_close handles a half-open service: every
+ *      free is NULL-safe and the worker stop is a no-op when it never started).
+ *   3. `mu` guards runner, running, stop and stop_sig; service_stop never waits on the runner.
+ * Thread-safety: service_open and service_close from one owner thread; service_stop from any
+ * thread; the registry handles themselves are thread-safe as their headers say. */
+#include "service/service.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/authn.h"
+#include "auth/token.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "api/api_session.h"
+#include "api/mount.h"
+#include "storage/audit.h"
+#include "storage/blob_store.h"
+#include "storage/meta.h"
+#include "storage/pulls.h"
+#include "storage/upload.h"
+
+/* maint_pass, run by the maintenance worker, purges upload sessions older than
+ * cfg->upload_purge_age_s. */
+static void maint_pass(void *arg)
+{
+    struct registry *reg = arg;
+    struct berr err;
+    unsigned removed = 0;
+
+    if (upload_purge(reg->uploads, (int64_t)reg->cfg->upload_purge_age_s, &removed, &err) < 0)
+        log_msg(LOG_WARN, "upload purge: %s", err.msg);
+    else if (removed > 0)
+        log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
+}
+
+static int data_path(char *out, size_t cap, const struct berth_config *cfg, const char *leaf,
+                     struct berr *err)
+{
+    int n = snprintf(out, cap, "%s/%s", cfg->data_dir, leaf);
+
+    if (n < 0 || (size_t)n >= cap)
+        return berr_set(err, BERR_BAD_REQUEST, "data directory path too long");
+    return 0;
+}
+
+/* start_http serves the server's mounts (api/mount.c) on cfg->listen. */
+static int start_http(struct service *svc, struct berr *err)
+{
+    const struct berth_config *cfg = &svc->cfg;
+    struct http_mount mounts[API_MOUNTS_MAX];
+    struct http_server_opts o = {
+            .listen = cfg->listen,
+            .threads = cfg->threads,
+            .max_connections = cfg->max_connections,
+            .per_ip_connections = cfg->per_ip_connections,
+            .connection_timeout_s = cfg->connection_timeout_s,
+    };
+    size_t n = api_mounts(mounts, API_MOUNTS_MAX, &svc->reg);
+
+    if (n == 0)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    return http_server_start(&svc->srv, &o, mounts, n, err);
+}
+
+int service_open(struct service *svc, const struct berth_config *cfg, struct berr *err)
+{
+    struct registry *reg = &svc->reg;
+    char path[PATH_MAX];
+
+    memset(svc, 0, sizeof(*svc));
+    if (pthread_mutex_init(&svc->mu, NULL) != 0)
+        return berr_set(err, BERR_INTERNAL, "service: cannot create a mutex");
+    svc->cfg = *cfg;
+    reg->cfg = &svc->cfg;
+    if (mkdir_p(cfg->data_dir) < 0) {
+        log_errno(LOG_ERROR, errno, "cannot create data directory %s", cfg->data_dir);
+        berr_sys(err, errno, "create data directory");
+        goto fail;
+    }
+    if (data_path(path, sizeof(path), cfg, "berth.db", err) < 0)
+        goto fail;
+    if (meta_open(&reg->meta, path, cfg->threads + 2, err) < 0 ||
+        blob_store_open(&reg->blobs, cfg->data_dir, err) < 0 ||
+        upload_mgr_new(&reg->uploads, reg->blobs, err) < 0 ||
+        authn_new(&reg->authn, reg->meta, err) < 0 ||
+        authn_configure(reg->authn, cfg->robot_prefix, cfg->login_fail_limit, err) < 0 ||
+        authn_bootstrap_admin(reg->meta, &svc->created_admin, err) < 0 ||
+        audit_new(&reg->audit, reg->meta, 0, err) < 0 ||
+        audit_start(reg->audit, SERVICE_AUDIT_FLUSH_MS, err) < 0 ||
+        api_sessions_new(&reg->sessions, 0, err) < 0 ||
+        pulls_new(&reg->pulls, reg->meta, 0, err) < 0 ||
+        pulls_start(reg->pulls, cfg->pull_flush_s, err) < 0) {
+        log_msg(LOG_ERROR, "cannot open %s: %s", cfg->data_dir, err->msg);
+        goto fail;
+    }
+    /* the token signing key: made on the first start (mode 0600), loaded once */
+    if (data_path(path, sizeof(path), cfg, "token.key", err) < 0 ||
+        tok_key_load_or_create(&reg->tokkey, path, err) < 0) {
+        log_msg(LOG_ERROR, "token key %s: %s", path, err->msg);
+        goto fail;
+    }
+    if (svc->created_admin)
+        log_msg(LOG_INFO, "created user admin");
+    if (start_http(svc, err) < 0) {
+        log_msg(LOG_ERROR, "%s", err->msg);
+        goto fail;
+    }
+    if (worker_start(&svc->maint, (uint64_t)SERVICE_MAINT_INTERVAL_S * 1000, 0, maint_pass, reg,
+                     err) < 0) {
+        log_msg(LOG_ERROR, "cannot start the maintenance thread");
+        goto fail;
+    }
+    return 0;
+fail:
+    service_close(svc);
+    return -1;
+}
+
+unsigned service_port(const struct service *svc)
+{
+    return svc->srv != NULL ? http_server_port(svc->srv) : 0;
+}
+
+int service_run(struct service *svc, const sigset_t *stop)
+{
+    int sig = 0;
+
+    (void)pthread_mutex_lock(&svc->mu);
+    svc->runner = pthread_self();
+    svc->running = true;
+    /* service_stop wakes us with one of our own stop signals, aimed at this thread */
+    svc->stop_sig = sigismember(stop, SIGTERM) == 1 ? SIGTERM : 0;
+    for (int s = 1; svc->stop_sig == 0 && s < 32; s++) {
+        if (sigismember(stop, s) == 1)
+            svc->stop_sig = s;
+    }
+    while (!svc->stop) {
+        (void)pthread_mutex_unlock(&svc->mu);
+        if (sigwait(stop, &sig) != 0)
+            sig = 0;
+        (void)pthread_mutex_lock(&svc->mu);
+        if (svc->stop) {
+            sig = 0;
+            break;
+        }
+        if (sig != 0)
+            break;
+    }
+    svc->running = false;
+    svc->stop = false;
+    (void)pthread_mutex_unlock(&svc->mu);
+    return sig;
+}
+
+void service_stop(struct service *svc)
+{
+    (void)pthread_mutex_lock(&svc->mu);
+    svc->stop = true;
+    if (svc->running && svc->stop_sig != 0)
+        (void)pthread_kill(svc->runner, svc->stop_sig); /* the runner is alive: mu is held */
+    (void)pthread_mutex_unlock(&svc->mu);
+}
+
+void service_close(struct service *svc)
+{
+    struct registry *reg = &svc->reg;
+    struct berr err;
+
+    if (reg->cfg == NULL)
+        return; /* zeroed: never opened */
+    worker_stop(&svc->maint);
+    http_server_stop(svc->srv);
+    audit_free(reg->audit); /* after the server: every request's events are queued */
+    api_sessions_free(reg->sessions);
+    if (pulls_stop(reg->pulls, &err) < 0) /* the last flush, before the database closes */
+        log_msg(LOG_ERROR, "pull counters lost at shutdown: %s", err.msg);
+    pulls_free(reg->pulls);
+    authn_free(reg->authn);
+    tok_key_free(reg->tokkey);
+    upload_mgr_free(reg->uploads);
+    blob_store_close(reg->blobs);
+    meta_close(reg->meta);
+    (void)pthread_mutex_destroy(&svc->mu); /* nobody runs or stops a closed service */
+    memset(svc, 0, sizeof(*svc));
+}
