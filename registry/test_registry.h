@@ -274,4 +274,23 @@ static inline unsigned test_push_blob(struct test_registry *t, const char *auth,
     return status;
 }
 
+/* test_push_manifest PUTs body to /v2/<repo>/manifests/<ref> (ref may carry "?tag=...") with
+ * Content-Type ctype as auth; returns the status and writes the body's digest into dstr. */
+static inline unsigned test_push_manifest(struct test_registry *t, const char *auth,
+                                          const char *repo, const char *ref, const char *body,
+                                          const char *ctype, char *dstr)
+{
+    struct http_fake_result res;
+    char target[512];
+    unsigned status;
+
+    test_digest_str(body, strlen(body), dstr, DIGEST_STR_LEN + 1);
+    if (snprintf(target, sizeof(target), "/v2/%s/manifests/%s", repo, ref) >= (int)sizeof(target))
+        test_registry_die("push: name too long", NULL);
+    test_v2(&res, t, "PUT", target, auth, body, strlen(body), 0, "Content-Type", ctype, NULL);
+    status = res.status;
+    http_fake_result_cleanup(&res);
+    return status;
+}
+
 #endif
