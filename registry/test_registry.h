@@ -173,7 +173,8 @@ static inline void test_basic(char *out, size_t cap, const char *user, const cha
 }
 
 /* test_bearer writes "Bearer <jwt>" into out: a token for sub granting actions (SCOPE_ACT_*) on
- * repository repo (NULL: no access entry), issued at iat_delta seconds from now. */
+ * repository repo (NULL: no access entry), issued iat_delta seconds from now (negative: in the
+ * past) and valid until 600 seconds from now. */
 static inline void test_bearer(struct test_registry *t, char *out, size_t cap, const char *sub,
                                const char *repo, unsigned actions, int64_t iat_delta)
 {
@@ -183,7 +184,7 @@ static inline void test_bearer(struct test_registry *t, char *out, size_t cap, c
 
     tok_claims_init(&c);
     if (tok_claims_fill(&c, t->cfg.token_issuer, sub, t->cfg.token_service, now_s() + iat_delta,
-                        600, &e) < 0 ||
+                        600 - iat_delta, &e) < 0 ||
         (repo != NULL && tok_access_add(&c, "repository", repo, actions, &e) < 0) ||
         tok_issue(&jwt, t->reg.tokkey, &c, &e) < 0)
         test_registry_die("bearer", &e);
