@@ -18,7 +18,7 @@
 
 #include "common/mem.h"
 #include "common/util.h"
-#include "storage/meta_browse.h"
+#include "storage/meta.h"
 
 #define STATS_PAGE 100
 

@@ -1,7 +1,7 @@
 /* meta_browse_test.c - unit tests for storage/meta_browse.h on a fresh temporary database:
  * repository visibility, filters, sort and paging; artifacts (top-level rule, sizes, filters,
  * index children); tags (list, create, detach); statistics; description and delete. */
-#include "storage/meta_browse.h"
+#include "storage/meta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,8 +84,8 @@ static void setup(struct fixture *f, const char *file)
         abort();
     f->alice = mkuser(f->m, "alice");
     f->bob = mkuser(f->m, "bob");
-    if (meta_project_create_full(f->m, "p1", false, 0, -1, &f->p1, &e) < 0 ||
-        meta_project_create_full(f->m, "pub", true, 0, -1, &f->pub, &e) < 0 ||
+    if (meta_project_create(f->m, "p1", false, 0, -1, &f->p1, &e) < 0 ||
+        meta_project_create(f->m, "pub", true, 0, -1, &f->pub, &e) < 0 ||
         meta_member_add(f->m, f->p1, f->alice, 3, NULL, &e) < 0)
         abort();
     blob(f->m, "pub/app", "b1", 100);

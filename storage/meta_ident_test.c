@@ -1,6 +1,6 @@
 /* meta_ident_test.c - unit tests for users, projects, members and robots in storage/meta_ident.h,
  * each on a fresh temporary database. */
-#include "storage/meta_ident.h"
+#include "storage/meta.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +22,9 @@ static struct meta *open_fresh(void)
     /* these tests were written with Harbor's public `library`; Berth makes it private, so
      * open it here as an admin would */
     {
-        struct meta_project lib;
+        struct meta_project_info lib;
         if (meta_project_get(m, "library", &lib, &e) < 0 ||
-            meta_project_update(m, lib.id, true, true, false, 0, &e) < 0)
+            meta_project_update(m, lib.p.id, true, true, false, 0, &e) < 0)
             abort();
     }
     return m;
@@ -93,10 +93,10 @@ static void test_users(void)
     CHECK_INT_EQ(meta_user_set_sysadmin(m, alice, true, &e), 0);
     CHECK_INT_EQ(meta_user_get_by_id(m, alice, &u, &e), 0);
     CHECK(u.sysadmin);
-    CHECK_INT_EQ(meta_user_set_password_id(m, bob, "pbkdf2-sha256$1000$bmV3$bmV3", &e), 0);
+    CHECK_INT_EQ(meta_user_set_password(m, bob, "pbkdf2-sha256$1000$bmV3$bmV3", &e), 0);
     CHECK_INT_EQ(meta_user_get(m, "bob", &u, &e), 0);
     CHECK_STR_EQ(u.pw_hash, "pbkdf2-sha256$1000$bmV3$bmV3");
-    CHECK_INT_EQ(meta_user_set_password_id(m, 999, "x$y", &e), -1);
+    CHECK_INT_EQ(meta_user_set_password(m, 999, "x$y", &e), -1);
     CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
 
     /* list: all, exact, fuzzy, sort, paging; hashes never listed */
@@ -148,7 +148,7 @@ static void test_projects(void)
     struct meta *m = open_fresh();
     struct meta_project_info *list = mem_calloc(META_LIST_MAX, sizeof(*list));
     struct meta_project_info info;
-    struct meta_project p;
+    struct meta_project_info p;
     struct meta_project_q q;
     struct repo_name r = test_repo_name("team/app");
     struct digest d;
@@ -163,43 +163,42 @@ static void test_projects(void)
     int role = -1;
 
     CHECK(list != NULL);
-    CHECK_INT_EQ(meta_project_create_full(m, "team", false, alice, 1000, &team, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "team", false, alice, 1000, &team, &e), 0);
     CHECK(team > 0);
-    CHECK_INT_EQ(meta_project_create_full(m, "team", true, bob, -1, NULL, &e), -1);
+    CHECK_INT_EQ(meta_project_create(m, "team", true, bob, -1, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_CONFLICT);
-    CHECK_INT_EQ(meta_project_create_full(m, "Bad Name", true, bob, -1, NULL, &e), -1);
+    CHECK_INT_EQ(meta_project_create(m, "Bad Name", true, bob, -1, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_NAME_INVALID);
-    CHECK_INT_EQ(meta_project_create_full(m, "x", true, bob, -2, NULL, &e), -1);
+    CHECK_INT_EQ(meta_project_create(m, "x", true, bob, -2, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
     /* the creator is projectAdmin; meta_project_create's owner too (trigger) */
     CHECK_INT_EQ(meta_member_role(m, team, alice, &role, &e), 0);
     CHECK_INT_EQ(role, ROLE_PROJECT_ADMIN);
     CHECK_INT_EQ(meta_member_role(m, team, bob, &role, &e), 0);
     CHECK_INT_EQ(role, 0);
-    CHECK_INT_EQ(meta_project_create(m, "bobs", false, bob, &p, &e), 0);
-    priv = p.id;
+    CHECK_INT_EQ(meta_project_create(m, "bobs", false, bob, -1, &priv, &e), 0);
     CHECK_INT_EQ(meta_member_role(m, priv, bob, &role, &e), 0);
     CHECK_INT_EQ(role, ROLE_PROJECT_ADMIN);
 
     CHECK_INT_EQ(meta_project_get_by_id(m, team, &p, &e), 0);
-    CHECK_STR_EQ(p.name, "team");
-    CHECK(!p.public);
+    CHECK_STR_EQ(p.p.name, "team");
+    CHECK(!p.p.public);
     CHECK_INT_EQ(meta_project_get_by_id(m, 999, &p, &e), -1);
     CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
-    CHECK_INT_EQ(meta_project_info_get(m, 0, "team", &info, &e), 0);
+    CHECK_INT_EQ(meta_project_get(m, "team", &info, &e), 0);
     CHECK_INT_EQ(info.p.id, team);
     CHECK_STR_EQ(info.owner_name, "alice");
     CHECK_INT_EQ(info.storage_limit, 1000);
     CHECK_INT_EQ(info.repo_count, 0);
-    CHECK_INT_EQ(meta_project_info_get(m, 0, "nope", &info, &e), -1);
-    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+    CHECK_INT_EQ(meta_project_get(m, "nope", &info, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
 
     CHECK_INT_EQ(meta_project_update(m, team, true, true, false, 0, &e), 0);
-    CHECK_INT_EQ(meta_project_info_get(m, team, NULL, &info, &e), 0);
+    CHECK_INT_EQ(meta_project_get_by_id(m, team, &info, &e), 0);
     CHECK(info.p.public);
     CHECK_INT_EQ(info.storage_limit, 1000);
     CHECK_INT_EQ(meta_project_update(m, team, false, false, true, -1, &e), 0);
-    CHECK_INT_EQ(meta_project_info_get(m, team, NULL, &info, &e), 0);
+    CHECK_INT_EQ(meta_project_get_by_id(m, team, &info, &e), 0);
     CHECK(info.p.public);
     CHECK_INT_EQ(info.storage_limit, -1);
     CHECK_INT_EQ(meta_project_update(m, 999, true, true, false, 0, &e), -1);
@@ -242,7 +241,7 @@ static void test_projects(void)
     /* delete refused while a repository holds a blob; allowed once unlinked */
     CHECK_INT_EQ(digest_of(&d, "layer", 5), 0);
     CHECK_INT_EQ(meta_blob_link(m, &r, &d, 5, &e), 0);
-    CHECK_INT_EQ(meta_project_info_get(m, team, NULL, &info, &e), 0);
+    CHECK_INT_EQ(meta_project_get_by_id(m, team, &info, &e), 0);
     CHECK_INT_EQ(info.repo_count, 1);
     CHECK_INT_EQ(meta_project_delete(m, team, &e), -1);
     CHECK_INT_EQ(e.code, BERR_CONFLICT);
@@ -254,10 +253,10 @@ static void test_projects(void)
     CHECK_INT_EQ(meta_member_role(m, team, alice, &role, &e), 0);
     CHECK_INT_EQ(role, 0);
     /* re-created in the same second: created_at still moves past the deletion */
-    CHECK_INT_EQ(meta_project_create_full(m, "team", false, bob, -1, &team, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "team", false, bob, -1, &team, &e), 0);
     CHECK_INT_EQ(meta_project_get(m, "team", &p, &e), 0);
-    CHECK(p.created_at > old_created);
-    CHECK(p.created_at > now_s() - 1);
+    CHECK(p.p.created_at > old_created);
+    CHECK(p.p.created_at > now_s() - 1);
     mem_free(list);
     meta_close(m);
 }
@@ -280,8 +279,8 @@ static void test_members(void)
     int role = 0;
 
     CHECK(list != NULL);
-    CHECK_INT_EQ(meta_project_create_full(m, "p1", false, alice, -1, &proj, &e), 0);
-    CHECK_INT_EQ(meta_project_create_full(m, "p2", false, 0, -1, &other, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "p1", false, alice, -1, &proj, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "p2", false, 0, -1, &other, &e), 0);
     CHECK_INT_EQ(meta_member_add(m, proj, bob, ROLE_DEVELOPER, &mid, &e), 0);
     CHECK(mid > 0);
     CHECK_INT_EQ(meta_member_add(m, proj, bob, ROLE_GUEST, NULL, &e), -1);
@@ -364,8 +363,8 @@ static void test_robots(void)
     unsigned act = 99;
 
     CHECK(list != NULL);
-    CHECK_INT_EQ(meta_project_create_full(m, "p1", false, 0, -1, &p1, &e), 0);
-    CHECK_INT_EQ(meta_project_create_full(m, "p2", false, 0, -1, &p2, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "p1", false, 0, -1, &p1, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "p2", false, 0, -1, &p2, &e), 0);
     memset(perms, 0, sizeof(perms));
     memcpy(perms[0].ns, "p1", 3);
     perms[0].actions = META_ACT_PULL | META_ACT_PUSH;
@@ -493,7 +492,7 @@ static void test_alloc_failures(void)
     int rc;
     int ok_at = -1;
 
-    CHECK_INT_EQ(meta_project_create_full(m, "p", false, 0, -1, &p, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "p", false, 0, -1, &p, &e), 0);
     memset(&perm, 0, sizeof(perm));
     memcpy(perm.ns, "p", 2);
     perm.actions = META_ACT_PULL;

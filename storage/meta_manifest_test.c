@@ -259,7 +259,7 @@ static void test_catalog(void)
     bool more;
     int i;
 
-    CHECK_INT_EQ(meta_project_create(m, "zeta", true, 0, NULL, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "zeta", true, 0, -1, NULL, &e), 0);
     for (i = 0; i < 5; i++) {
         CHECK(snprintf(name, sizeof(name), "library/r%d", i) > 0);
         r = test_repo_name(name);

@@ -77,32 +77,34 @@ static void test_migrations(void)
 static void test_projects(void)
 {
     struct meta *m = test_meta_open(tmpdir, 2);
-    struct meta_project p;
+    struct meta_project_info p;
     struct berr e;
+    int64_t id = 0;
 
     CHECK_INT_EQ(meta_project_get(m, "library", &p, &e), 0);
-    CHECK_STR_EQ(p.name, "library");
-    CHECK(!p.public); /* private until an admin opens it */
-    CHECK(p.id > 0);
-    CHECK(p.created_at > 0);
+    CHECK_STR_EQ(p.p.name, "library");
+    CHECK(!p.p.public); /* private until an admin opens it */
+    CHECK(p.p.id > 0);
+    CHECK(p.p.created_at > 0);
 
-    CHECK_INT_EQ(meta_project_create(m, "team-a", false, 0, &p, &e), 0);
-    CHECK_STR_EQ(p.name, "team-a");
-    CHECK(!p.public);
-    CHECK(p.id > 0);
-    CHECK_INT_EQ(meta_project_create(m, "team-a", true, 0, NULL, &e), -1);
+    CHECK_INT_EQ(meta_project_create(m, "team-a", false, 0, -1, &id, &e), 0);
+    CHECK_INT_EQ(meta_project_get_by_id(m, id, &p, &e), 0);
+    CHECK_STR_EQ(p.p.name, "team-a");
+    CHECK(!p.p.public);
+    CHECK_INT_EQ(p.p.id, id);
+    CHECK_INT_EQ(meta_project_create(m, "team-a", true, 0, -1, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_CONFLICT);
-    CHECK_INT_EQ(meta_project_create(m, "library", true, 0, NULL, &e), -1);
+    CHECK_INT_EQ(meta_project_create(m, "library", true, 0, -1, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_CONFLICT);
-    CHECK_INT_EQ(meta_project_create(m, "Bad/Name", true, 0, NULL, &e), -1);
+    CHECK_INT_EQ(meta_project_create(m, "Bad/Name", true, 0, -1, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_NAME_INVALID);
 
     CHECK_INT_EQ(meta_project_get(m, "team-a", &p, &e), 0);
-    CHECK(!p.public);
+    CHECK(!p.p.public);
     CHECK_INT_EQ(meta_project_get(m, "nope", &p, &e), -1);
     CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
     CHECK_STR_EQ(e.msg, "project nope not found");
-    CHECK_INT_EQ(p.id, 0);
+    CHECK_INT_EQ(p.p.id, 0);
     CHECK_INT_EQ(meta_project_get(m, "in valid", &p, &e), -1);
     CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
     meta_close(m);
@@ -134,10 +136,10 @@ static void test_users(void)
     CHECK_INT_EQ(meta_user_get(m, "bob", &u, &e), 0);
     CHECK(!u.sysadmin);
 
-    CHECK_INT_EQ(meta_user_set_password(m, "bob", "pbkdf2$1$s3$h3", &e), 0);
+    CHECK_INT_EQ(meta_user_set_password(m, id2, "pbkdf2$1$s3$h3", &e), 0);
     CHECK_INT_EQ(meta_user_get(m, "bob", &u, &e), 0);
     CHECK_STR_EQ(u.pw_hash, "pbkdf2$1$s3$h3");
-    CHECK_INT_EQ(meta_user_set_password(m, "carol", "x", &e), -1);
+    CHECK_INT_EQ(meta_user_set_password(m, id2 + 100, "x", &e), -1);
     CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
     CHECK_INT_EQ(meta_user_get(m, "carol", &u, &e), -1);
     CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
