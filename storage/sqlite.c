@@ -314,7 +314,7 @@ int sq_tx_end(struct sq_conn *c, int rc, struct berr *err)
     int i;
 
     assert(c->in_tx);
-    /* an open statement would make COMMIT fail (or keep a read snapshot); rule 1 of meta_int.h */
+    /* an open statement would make COMMIT fail (or keep a read snapshot); rule 1 of sqlite_int.h */
     for (i = 0; i < SQ_Q_COUNT; i++)
         if (c->stmt[i] != NULL)
             (void)sqlite3_reset(c->stmt[i]); /* errors were reported by their step */

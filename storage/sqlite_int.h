@@ -12,8 +12,10 @@
  *      never called while a connection is held (results are copied out in batches first).
  *   4. Statements outside the cache (lists, rare writes) are prepared with sq_prepare and
  *      finalized on every path before the connection is given back.
- *   5. An entity file calls only this header's functions (sqlite.c) and its own statics, never
- *      another entity file nor a public meta_* function: no call circles between the files.
+ *   5. No call circles between the files. Entity files call sqlite.c, and each other only down
+ *      one order: sqlite_manifest.c and sqlite_quota.c -> sqlite_blob.c -> sqlite_repo.c;
+ *      sqlite_schema.c -> sqlite_project.c (the one project INSERT). Never back up that order,
+ *      and never a public meta_* function (it would come back in through the ops table).
  * The sq_ prefix is this header's. */
 #ifndef BERTH_STORAGE_SQLITE_INT_H
 #define BERTH_STORAGE_SQLITE_INT_H
@@ -182,7 +184,7 @@ int sq_tx_end(struct sq_conn *c, int rc, struct berr *err);
 int sq_write_begin(struct sq_conn **out, struct meta *m, struct berr *err);
 int sq_write_end(struct sq_conn *c, int rc, struct berr *err);
 
-/* sq_repo_id looks a repository up by name: 1 and *id when it exists, 0 when not, -1 on
+/* sq_repo_id (sqlite_repo.c) looks a repository up by name: 1 and *id when it exists, 0 when not, -1 on
  * failure. sq_repo_ensure (inside a transaction) creates it when its project exists and
  * fails with BERR_NAME_UNKNOWN "project X not found" otherwise. */
 int sq_repo_id(struct sq_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err);
@@ -192,7 +194,7 @@ int sq_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id, st
 
 /* sq_blob_insert_link (in a transaction) inserts the blob row when new and links it to
  * repo_id. sq_blob_linked_id: 1 when repo_id may serve d (see meta_blob_linked), 0 when not,
- * -1 on failure. Both in meta_repo.c. */
+ * -1 on failure. Both in sqlite_blob.c. */
 int sq_blob_insert_link(struct sq_conn *c, int64_t repo_id, const struct digest *d, uint64_t size,
                         struct berr *err);
 int sq_blob_linked_id(struct sq_conn *c, int64_t repo_id, const struct digest *d, struct berr *err);
