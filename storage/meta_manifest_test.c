@@ -4,13 +4,10 @@
  * children, tag create and detach), each on a fresh temporary database (storage/test_meta.h). */
 #include "storage/meta.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "common/mem.h"
 #include "common/test.h"

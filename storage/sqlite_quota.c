@@ -42,17 +42,6 @@ static const char SQL_QUOTA_SET[] =
         "UPDATE projects SET storage_limit = ?2, updated_at = ?3 WHERE id = ?1";
 static const char SQL_LINKED_HERE[] = "SELECT 1 FROM repo_blobs WHERE repo_id = ?1 AND digest = ?2";
 
-static int prepare(sqlite3_stmt **out, struct sq_conn *c, const char *sql, struct berr *err)
-{
-    *out = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, out, NULL) != SQLITE_OK) {
-        (void)sqlite3_finalize(*out); /* NULL is a no-op */
-        *out = NULL;
-        return sq_fail(c, "prepare", err);
-    }
-    return 0;
-}
-
 /* one_i64 runs sql with ?1 = a (and ?2 = the digest when d != NULL): 1 and *out for a row, 0
  * when none, -1 on failure */
 static int one_i64(struct sq_conn *c, const char *sql, int64_t a, const struct digest *d,
@@ -63,7 +52,7 @@ static int one_i64(struct sq_conn *c, const char *sql, int64_t a, const struct d
     int rc;
 
     *out = 0;
-    rc = prepare(&st, c, sql, err);
+    rc = sq_prepare(&st, c, sql, err);
     if (rc < 0)
         return -1;
     rc = sq_bind_i64(c, st, 1, a, err);
@@ -111,7 +100,7 @@ static int sq_quota_get(struct meta *m, int64_t project_id, struct quota_info *o
     int rc;
 
     memset(out, 0, sizeof(*out));
-    rc = prepare(&st, c, SQL_QUOTA_GET, err);
+    rc = sq_prepare(&st, c, SQL_QUOTA_GET, err);
     if (rc == 0)
         rc = sq_bind_i64(c, st, 1, project_id, err);
     if (rc == 0)
@@ -146,7 +135,7 @@ static int sq_quota_list(struct meta *m, int64_t project_id, int64_t offset, str
     if (rc > 0)
         rc = 0;
     if (rc == 0)
-        rc = prepare(&st, c, SQL_QUOTA_PAGE, err);
+        rc = sq_prepare(&st, c, SQL_QUOTA_PAGE, err);
     if (rc == 0)
         rc = sq_bind_i64(c, st, 1, project_id, err);
     if (rc == 0)
@@ -188,7 +177,7 @@ static int sq_quota_set(struct meta *m, int64_t project_id, int64_t hard, int64_
     rc = sq_write_begin(&c, m, err);
     if (rc < 0)
         return -1;
-    rc = prepare(&st, c, SQL_QUOTA_SET, err);
+    rc = sq_prepare(&st, c, SQL_QUOTA_SET, err);
     if (rc == 0)
         rc = sq_bind_i64(c, st, 1, project_id, err);
     if (rc == 0)
@@ -222,7 +211,7 @@ static int check_on(struct sq_conn *c, const struct repo_name *repo, const struc
     if (size > INT64_MAX)
         return berr_set(err, BERR_SIZE_INVALID, "blob too large");
     repo_name_project(repo, project, sizeof(project));
-    rc = prepare(&st, c, SQL_PROJECT_LIMIT, err);
+    rc = sq_prepare(&st, c, SQL_PROJECT_LIMIT, err);
     if (rc == 0)
         rc = sq_bind_text(c, st, 1, project, strlen(project), err);
     if (rc == 0)
