@@ -55,7 +55,8 @@ int api_project_lookup(struct api_call *c, size_t i, struct meta_project_info *p
     if (!by_name && !api_parse_id(c->seg[i], c->seglen[i], &id))
         by_name = true;
     if ((by_name ? meta_project_get(c->r->reg->meta, c->seg[i], p, &e)
-                 : meta_project_get_by_id(c->r->reg->meta, id, p, &e)) < 0) {
+                 : meta_project_get_by_id(c->r->reg->meta, id, p, &e)) < 0 ||
+        meta_repo_count(c->r->reg->meta, p->p.id, &p->repo_count, &e) < 0) {
         rc = api_fail_berr(c, &e);
         return rc < 0 ? -1 : 1;
     }

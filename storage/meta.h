@@ -121,12 +121,14 @@ struct meta_project_info {
     int64_t owner_id;      /* 0 = none */
     char owner_name[256];  /* "" when no owner or the owner was deleted */
     int64_t updated_at;
-    int64_t repo_count;    /* repositories holding a manifest or a blob */
+    int64_t repo_count;    /* repositories holding content: meta_project_list fills it, the
+                              getters leave 0 (it costs a walk of the project's repositories;
+                              meta_repo_count asks for one project) */
     int64_t storage_limit; /* bytes, -1 = unlimited */
 };
 /* meta_project_get by name (BERR_NAME_UNKNOWN "project NAME not found", also for a name that is
  * not one valid name component) and meta_project_get_by_id (BERR_NOT_FOUND "project ID not
- * found"): one row, read by one reader. */
+ * found"): one row, read by one reader; cheap (the /v2/ authorization path), so repo_count is 0. */
 int meta_project_get(struct meta *m, const char *name, struct meta_project_info *out,
                      struct berr *err);
 int meta_project_get_by_id(struct meta *m, int64_t id, struct meta_project_info *out,
@@ -306,6 +308,9 @@ struct meta_repo_q {
 };
 int meta_repo_list(struct meta *m, const struct meta_repo_q *q, struct meta_repo_info *out,
                    size_t cap, size_t *n, int64_t *total, struct berr *err);
+/* meta_repo_count: *n = repositories of project_id holding a manifest or a blob (as lists show
+ * them); 0 for an unknown project. */
+int meta_repo_count(struct meta *m, int64_t project_id, int64_t *n, struct berr *err);
 /* meta_repo_info_get: BERR_NOT_FOUND when repo does not exist or holds nothing. */
 int meta_repo_info_get(struct meta *m, const struct repo_name *repo, struct meta_repo_info *out,
                        struct berr *err);

@@ -92,6 +92,7 @@ struct meta_robot_ops {
 
 /* repositories and statistics */
 struct meta_repo_ops {
+    int (*count)(struct meta *m, int64_t project_id, int64_t *n, struct berr *err);
     int (*list)(struct meta *m, const struct meta_repo_q *q, struct meta_repo_info *out, size_t cap,
                 size_t *n, int64_t *total, struct berr *err);
     int (*info_get)(struct meta *m, const struct repo_name *repo, struct meta_repo_info *out,

@@ -70,6 +70,7 @@ static const char *const op_names[] = {
         "robot.set_secret",
         "robot.delete",
         "robot.list",
+        "repo.count",
         "repo.list",
         "repo.info_get",
         "repo.set_description",
@@ -109,7 +110,7 @@ static const char *const op_names[] = {
         "audit.purge",
         "pulls.write",
 };
-#define OP_COUNT 64
+#define OP_COUNT 65
 
 static int fake_project_get(struct meta *m, int64_t id, const char *name,
                             struct meta_project_info *out, struct berr *err)
@@ -406,119 +407,115 @@ static int fake_robot_list(struct meta *m, const struct meta_list_q *q, int64_t 
     return FAKE_RC(25);
 }
 
+static int fake_repo_count(struct meta *m, int64_t project_id, int64_t *n, struct berr *err)
+{
+    fake_hit(26, m);
+    (void)project_id;
+    (void)n;
+    (void)err;
+    return FAKE_RC(26);
+}
+
 static int fake_repo_list(struct meta *m, const struct meta_repo_q *q, struct meta_repo_info *out,
                           size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    fake_hit(26, m);
+    fake_hit(27, m);
     (void)q;
     (void)out;
     (void)cap;
     (void)n;
     (void)total;
     (void)err;
-    return FAKE_RC(26);
+    return FAKE_RC(27);
 }
 
 static int fake_repo_info_get(struct meta *m, const struct repo_name *repo,
                               struct meta_repo_info *out, struct berr *err)
 {
-    fake_hit(27, m);
+    fake_hit(28, m);
     (void)repo;
     (void)out;
     (void)err;
-    return FAKE_RC(27);
+    return FAKE_RC(28);
 }
 
 static int fake_repo_set_description(struct meta *m, const struct repo_name *repo, const char *desc,
                                      struct berr *err)
 {
-    fake_hit(28, m);
+    fake_hit(29, m);
     (void)repo;
     (void)desc;
     (void)err;
-    return FAKE_RC(28);
+    return FAKE_RC(29);
 }
 
 static int fake_repo_delete(struct meta *m, const struct repo_name *repo, struct berr *err)
 {
-    fake_hit(29, m);
+    fake_hit(30, m);
     (void)repo;
     (void)err;
-    return FAKE_RC(29);
+    return FAKE_RC(30);
 }
 
 static int fake_repo_stats_get(struct meta *m, bool all, int64_t viewer_user_id,
                                struct meta_stats *out, struct berr *err)
 {
-    fake_hit(30, m);
+    fake_hit(31, m);
     (void)all;
     (void)viewer_user_id;
     (void)out;
     (void)err;
-    return FAKE_RC(30);
+    return FAKE_RC(31);
 }
 
 static int fake_manifest_put(struct meta *m, const struct repo_name *repo,
                              const struct meta_manifest_in *in, struct berr *err)
 {
-    fake_hit(31, m);
+    fake_hit(32, m);
     (void)repo;
     (void)in;
     (void)err;
-    return FAKE_RC(31);
+    return FAKE_RC(32);
 }
 
 static int fake_manifest_resolve(struct meta *m, const struct repo_name *repo,
                                  const struct reference *ref, struct meta_manifest *out,
                                  struct berr *err)
 {
-    fake_hit(32, m);
+    fake_hit(33, m);
     (void)repo;
     (void)ref;
     (void)out;
     (void)err;
-    return FAKE_RC(32);
+    return FAKE_RC(33);
 }
 
 static int fake_manifest_delete(struct meta *m, const struct repo_name *repo,
                                 const struct digest *d, struct berr *err)
 {
-    fake_hit(33, m);
+    fake_hit(34, m);
     (void)repo;
     (void)d;
     (void)err;
-    return FAKE_RC(33);
+    return FAKE_RC(34);
 }
 
 static int fake_manifest_tag_delete(struct meta *m, const struct repo_name *repo,
                                     const struct tag *t, struct berr *err)
 {
-    fake_hit(34, m);
+    fake_hit(35, m);
     (void)repo;
     (void)t;
     (void)err;
-    return FAKE_RC(34);
+    return FAKE_RC(35);
 }
 
 static int fake_manifest_tags_list(struct meta *m, const struct repo_name *repo, const char *last,
                                    unsigned n, meta_str_fn fn, void *ctx, bool *more,
                                    struct berr *err)
 {
-    fake_hit(35, m);
-    (void)repo;
-    (void)last;
-    (void)n;
-    (void)fn;
-    (void)ctx;
-    (void)more;
-    (void)err;
-    return FAKE_RC(35);
-}
-
-static int fake_manifest_catalog(struct meta *m, const char *last, unsigned n, meta_str_fn fn,
-                                 void *ctx, bool *more, struct berr *err)
-{
     fake_hit(36, m);
+    (void)repo;
     (void)last;
     (void)n;
     (void)fn;
@@ -528,50 +525,63 @@ static int fake_manifest_catalog(struct meta *m, const char *last, unsigned n, m
     return FAKE_RC(36);
 }
 
+static int fake_manifest_catalog(struct meta *m, const char *last, unsigned n, meta_str_fn fn,
+                                 void *ctx, bool *more, struct berr *err)
+{
+    fake_hit(37, m);
+    (void)last;
+    (void)n;
+    (void)fn;
+    (void)ctx;
+    (void)more;
+    (void)err;
+    return FAKE_RC(37);
+}
+
 static int fake_manifest_referrers(struct meta *m, const struct repo_name *repo,
                                    const struct digest *d, const char *artifact_type,
                                    meta_referrer_fn fn, void *ctx, struct berr *err)
 {
-    fake_hit(37, m);
+    fake_hit(38, m);
     (void)repo;
     (void)d;
     (void)artifact_type;
     (void)fn;
     (void)ctx;
     (void)err;
-    return FAKE_RC(37);
+    return FAKE_RC(38);
 }
 
 static int fake_manifest_artifact_list(struct meta *m, const struct meta_artifact_q *q,
                                        struct meta_artifact *out, size_t cap, size_t *n,
                                        int64_t *total, struct berr *err)
 {
-    fake_hit(38, m);
+    fake_hit(39, m);
     (void)q;
     (void)out;
     (void)cap;
     (void)n;
     (void)total;
     (void)err;
-    return FAKE_RC(38);
+    return FAKE_RC(39);
 }
 
 static int fake_manifest_artifact_get(struct meta *m, int64_t repo_id, const struct digest *d,
                                       struct meta_artifact *out, struct berr *err)
 {
-    fake_hit(39, m);
+    fake_hit(40, m);
     (void)repo_id;
     (void)d;
     (void)out;
     (void)err;
-    return FAKE_RC(39);
+    return FAKE_RC(40);
 }
 
 static int fake_manifest_artifact_tags(struct meta *m, int64_t artifact_id,
                                        const struct meta_list_q *q, struct meta_tag_info *out,
                                        size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    fake_hit(40, m);
+    fake_hit(41, m);
     (void)artifact_id;
     (void)q;
     (void)out;
@@ -579,56 +589,45 @@ static int fake_manifest_artifact_tags(struct meta *m, int64_t artifact_id,
     (void)n;
     (void)total;
     (void)err;
-    return FAKE_RC(40);
+    return FAKE_RC(41);
 }
 
 static int fake_manifest_artifact_refs(struct meta *m, int64_t artifact_id,
                                        struct meta_artifact_ref *out, size_t cap, size_t *n,
                                        struct berr *err)
 {
-    fake_hit(41, m);
+    fake_hit(42, m);
     (void)artifact_id;
     (void)out;
     (void)cap;
     (void)n;
     (void)err;
-    return FAKE_RC(41);
+    return FAKE_RC(42);
 }
 
 static int fake_manifest_tag_create(struct meta *m, int64_t repo_id, int64_t artifact_id,
                                     const struct tag *t, struct berr *err)
 {
-    fake_hit(42, m);
-    (void)repo_id;
-    (void)artifact_id;
-    (void)t;
-    (void)err;
-    return FAKE_RC(42);
-}
-
-static int fake_manifest_tag_detach(struct meta *m, int64_t artifact_id, const struct tag *t,
-                                    struct berr *err)
-{
     fake_hit(43, m);
+    (void)repo_id;
     (void)artifact_id;
     (void)t;
     (void)err;
     return FAKE_RC(43);
 }
 
-static int fake_blob_link(struct meta *m, const struct repo_name *repo, const struct digest *d,
-                          uint64_t size, struct berr *err)
+static int fake_manifest_tag_detach(struct meta *m, int64_t artifact_id, const struct tag *t,
+                                    struct berr *err)
 {
     fake_hit(44, m);
-    (void)repo;
-    (void)d;
-    (void)size;
+    (void)artifact_id;
+    (void)t;
     (void)err;
     return FAKE_RC(44);
 }
 
-static int fake_blob_linked(struct meta *m, const struct repo_name *repo, const struct digest *d,
-                            uint64_t *size, struct berr *err)
+static int fake_blob_link(struct meta *m, const struct repo_name *repo, const struct digest *d,
+                          uint64_t size, struct berr *err)
 {
     fake_hit(45, m);
     (void)repo;
@@ -638,110 +637,121 @@ static int fake_blob_linked(struct meta *m, const struct repo_name *repo, const 
     return FAKE_RC(45);
 }
 
-static int fake_blob_unlink(struct meta *m, const struct repo_name *repo, const struct digest *d,
-                            struct berr *err)
+static int fake_blob_linked(struct meta *m, const struct repo_name *repo, const struct digest *d,
+                            uint64_t *size, struct berr *err)
 {
     fake_hit(46, m);
     (void)repo;
     (void)d;
+    (void)size;
     (void)err;
     return FAKE_RC(46);
 }
 
-static int fake_blob_size(struct meta *m, const struct digest *d, uint64_t *size, struct berr *err)
+static int fake_blob_unlink(struct meta *m, const struct repo_name *repo, const struct digest *d,
+                            struct berr *err)
 {
     fake_hit(47, m);
+    (void)repo;
+    (void)d;
+    (void)err;
+    return FAKE_RC(47);
+}
+
+static int fake_blob_size(struct meta *m, const struct digest *d, uint64_t *size, struct berr *err)
+{
+    fake_hit(48, m);
     (void)d;
     (void)size;
     (void)err;
-    return FAKE_RC(47);
+    return FAKE_RC(48);
 }
 
 static int fake_blob_repos(struct meta *m, const struct digest *d, meta_str_fn fn, void *ctx,
                            struct berr *err)
 {
-    fake_hit(48, m);
-    (void)d;
-    (void)fn;
-    (void)ctx;
-    (void)err;
-    return FAKE_RC(48);
-}
-
-static int fake_blob_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void *ctx,
-                                     struct berr *err)
-{
     fake_hit(49, m);
-    (void)before;
+    (void)d;
     (void)fn;
     (void)ctx;
     (void)err;
     return FAKE_RC(49);
 }
 
+static int fake_blob_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void *ctx,
+                                     struct berr *err)
+{
+    fake_hit(50, m);
+    (void)before;
+    (void)fn;
+    (void)ctx;
+    (void)err;
+    return FAKE_RC(50);
+}
+
 static int fake_blob_forget(struct meta *m, const struct digest *d, bool *forgotten,
                             struct berr *err)
 {
-    fake_hit(50, m);
+    fake_hit(51, m);
     (void)d;
     (void)forgotten;
     (void)err;
-    return FAKE_RC(50);
+    return FAKE_RC(51);
 }
 
 static int fake_blob_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsigned *n,
                                         struct berr *err)
 {
-    fake_hit(51, m);
+    fake_hit(52, m);
     (void)before;
     (void)dry_run;
     (void)n;
     (void)err;
-    return FAKE_RC(51);
+    return FAKE_RC(52);
 }
 
 static int fake_blob_known(struct meta *m, const struct digest *d, bool *known, struct berr *err)
 {
-    fake_hit(52, m);
+    fake_hit(53, m);
     (void)d;
     (void)known;
     (void)err;
-    return FAKE_RC(52);
+    return FAKE_RC(53);
 }
 
 static int fake_blob_blobs_all(struct meta *m, meta_digest_fn fn, void *ctx, struct berr *err)
 {
-    fake_hit(53, m);
+    fake_hit(54, m);
     (void)fn;
     (void)ctx;
     (void)err;
-    return FAKE_RC(53);
+    return FAKE_RC(54);
 }
 
 static int fake_quota_get(struct meta *m, int64_t project_id, struct quota_info *out,
                           struct berr *err)
 {
-    fake_hit(54, m);
+    fake_hit(55, m);
     (void)project_id;
     (void)out;
     (void)err;
-    return FAKE_RC(54);
+    return FAKE_RC(55);
 }
 
 static int fake_quota_usage(struct meta *m, int64_t project_id, int64_t *used, struct berr *err)
 {
-    fake_hit(55, m);
+    fake_hit(56, m);
     (void)project_id;
     (void)used;
     (void)err;
-    return FAKE_RC(55);
+    return FAKE_RC(56);
 }
 
 static int fake_quota_list(struct meta *m, int64_t project_id, int64_t offset,
                            struct quota_info *out, size_t cap, size_t *n, int64_t *total,
                            struct berr *err)
 {
-    fake_hit(56, m);
+    fake_hit(57, m);
     (void)project_id;
     (void)offset;
     (void)out;
@@ -749,86 +759,84 @@ static int fake_quota_list(struct meta *m, int64_t project_id, int64_t offset,
     (void)n;
     (void)total;
     (void)err;
-    return FAKE_RC(56);
+    return FAKE_RC(57);
 }
 
 static int fake_quota_set(struct meta *m, int64_t project_id, int64_t hard, int64_t *used,
                           struct berr *err)
 {
-    fake_hit(57, m);
+    fake_hit(58, m);
     (void)project_id;
     (void)hard;
     (void)used;
     (void)err;
-    return FAKE_RC(57);
+    return FAKE_RC(58);
 }
 
 static int fake_quota_check(struct meta *m, const struct repo_name *repo, const struct digest *d,
                             uint64_t size, struct berr *err)
 {
-    fake_hit(58, m);
+    fake_hit(59, m);
     (void)repo;
     (void)d;
     (void)size;
     (void)err;
-    return FAKE_RC(58);
+    return FAKE_RC(59);
 }
 
 static int fake_quota_blob_link(struct meta *m, const struct repo_name *repo,
                                 const struct digest *d, uint64_t size, bool *added,
                                 struct berr *err)
 {
-    fake_hit(59, m);
+    fake_hit(60, m);
     (void)repo;
     (void)d;
     (void)size;
     (void)added;
     (void)err;
-    return FAKE_RC(59);
+    return FAKE_RC(60);
 }
 
 static int fake_audit_write(struct meta *m, const struct audit_event *ev, size_t n,
                             struct berr *err)
 {
     fake_batch = n;
-    fake_hit(60, m);
+    fake_hit(61, m);
     (void)ev;
-    (void)n;
     (void)err;
-    return FAKE_RC(60);
+    return FAKE_RC(61);
 }
 
 static int fake_audit_list(struct meta *m, const struct audit_q *q, struct audit_event *out,
                            size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    fake_hit(61, m);
+    fake_hit(62, m);
     (void)q;
     (void)out;
     (void)cap;
     (void)n;
     (void)total;
     (void)err;
-    return FAKE_RC(61);
+    return FAKE_RC(62);
 }
 
 static int fake_audit_purge(struct meta *m, int64_t before, int64_t *removed, struct berr *err)
 {
-    fake_hit(62, m);
+    fake_hit(63, m);
     (void)before;
     (void)removed;
     (void)err;
-    return FAKE_RC(62);
+    return FAKE_RC(63);
 }
 
 static int fake_pulls_write(struct meta *m, const struct pulls_entry *ents, size_t n,
                             struct berr *err)
 {
     fake_batch = n;
-    fake_hit(63, m);
+    fake_hit(64, m);
     (void)ents;
-    (void)n;
     (void)err;
-    return FAKE_RC(63);
+    return FAKE_RC(64);
 }
 
 static const struct meta_project_ops fake_project_ops = {
@@ -870,6 +878,7 @@ static const struct meta_robot_ops fake_robot_ops = {
 };
 
 static const struct meta_repo_ops fake_repo_ops = {
+        .count = fake_repo_count,
         .list = fake_repo_list,
         .info_get = fake_repo_info_get,
         .set_description = fake_repo_set_description,
@@ -1035,77 +1044,79 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "robot.delete");
     CHECK_INT_EQ(meta_robot_list(&fake, NULL, 0, NULL, 0, NULL, NULL, &e), FAKE_RC(25));
     CHECK_STR_EQ(op_names[fake_last], "robot.list");
-    CHECK_INT_EQ(meta_repo_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(26));
+    CHECK_INT_EQ(meta_repo_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(27));
     CHECK_STR_EQ(op_names[fake_last], "repo.list");
-    CHECK_INT_EQ(meta_repo_info_get(&fake, NULL, NULL, &e), FAKE_RC(27));
+    CHECK_INT_EQ(meta_repo_count(&fake, 0, NULL, &e), FAKE_RC(26));
+    CHECK_STR_EQ(op_names[fake_last], "repo.count");
+    CHECK_INT_EQ(meta_repo_info_get(&fake, NULL, NULL, &e), FAKE_RC(28));
     CHECK_STR_EQ(op_names[fake_last], "repo.info_get");
-    CHECK_INT_EQ(meta_repo_set_description(&fake, NULL, NULL, &e), FAKE_RC(28));
+    CHECK_INT_EQ(meta_repo_set_description(&fake, NULL, NULL, &e), FAKE_RC(29));
     CHECK_STR_EQ(op_names[fake_last], "repo.set_description");
-    CHECK_INT_EQ(meta_repo_delete(&fake, NULL, &e), FAKE_RC(29));
+    CHECK_INT_EQ(meta_repo_delete(&fake, NULL, &e), FAKE_RC(30));
     CHECK_STR_EQ(op_names[fake_last], "repo.delete");
-    CHECK_INT_EQ(meta_stats_get(&fake, false, 0, NULL, &e), FAKE_RC(30));
+    CHECK_INT_EQ(meta_stats_get(&fake, false, 0, NULL, &e), FAKE_RC(31));
     CHECK_STR_EQ(op_names[fake_last], "repo.stats_get");
-    CHECK_INT_EQ(meta_manifest_put(&fake, NULL, NULL, &e), FAKE_RC(31));
+    CHECK_INT_EQ(meta_manifest_put(&fake, NULL, NULL, &e), FAKE_RC(32));
     CHECK_STR_EQ(op_names[fake_last], "manifest.put");
-    CHECK_INT_EQ(meta_manifest_resolve(&fake, NULL, NULL, NULL, &e), FAKE_RC(32));
+    CHECK_INT_EQ(meta_manifest_resolve(&fake, NULL, NULL, NULL, &e), FAKE_RC(33));
     CHECK_STR_EQ(op_names[fake_last], "manifest.resolve");
-    CHECK_INT_EQ(meta_manifest_delete(&fake, NULL, NULL, &e), FAKE_RC(33));
+    CHECK_INT_EQ(meta_manifest_delete(&fake, NULL, NULL, &e), FAKE_RC(34));
     CHECK_STR_EQ(op_names[fake_last], "manifest.delete");
-    CHECK_INT_EQ(meta_tag_delete(&fake, NULL, NULL, &e), FAKE_RC(34));
+    CHECK_INT_EQ(meta_tag_delete(&fake, NULL, NULL, &e), FAKE_RC(35));
     CHECK_STR_EQ(op_names[fake_last], "manifest.tag_delete");
-    CHECK_INT_EQ(meta_tags_list(&fake, NULL, NULL, 0, NULL, NULL, NULL, &e), FAKE_RC(35));
+    CHECK_INT_EQ(meta_tags_list(&fake, NULL, NULL, 0, NULL, NULL, NULL, &e), FAKE_RC(36));
     CHECK_STR_EQ(op_names[fake_last], "manifest.tags_list");
-    CHECK_INT_EQ(meta_catalog(&fake, NULL, 0, NULL, NULL, NULL, &e), FAKE_RC(36));
+    CHECK_INT_EQ(meta_catalog(&fake, NULL, 0, NULL, NULL, NULL, &e), FAKE_RC(37));
     CHECK_STR_EQ(op_names[fake_last], "manifest.catalog");
-    CHECK_INT_EQ(meta_referrers(&fake, NULL, NULL, NULL, NULL, NULL, &e), FAKE_RC(37));
+    CHECK_INT_EQ(meta_referrers(&fake, NULL, NULL, NULL, NULL, NULL, &e), FAKE_RC(38));
     CHECK_STR_EQ(op_names[fake_last], "manifest.referrers");
-    CHECK_INT_EQ(meta_artifact_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(38));
+    CHECK_INT_EQ(meta_artifact_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(39));
     CHECK_STR_EQ(op_names[fake_last], "manifest.artifact_list");
-    CHECK_INT_EQ(meta_artifact_get(&fake, 0, NULL, NULL, &e), FAKE_RC(39));
+    CHECK_INT_EQ(meta_artifact_get(&fake, 0, NULL, NULL, &e), FAKE_RC(40));
     CHECK_STR_EQ(op_names[fake_last], "manifest.artifact_get");
-    CHECK_INT_EQ(meta_artifact_tags(&fake, 0, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(40));
+    CHECK_INT_EQ(meta_artifact_tags(&fake, 0, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(41));
     CHECK_STR_EQ(op_names[fake_last], "manifest.artifact_tags");
-    CHECK_INT_EQ(meta_artifact_refs(&fake, 0, NULL, 0, NULL, &e), FAKE_RC(41));
+    CHECK_INT_EQ(meta_artifact_refs(&fake, 0, NULL, 0, NULL, &e), FAKE_RC(42));
     CHECK_STR_EQ(op_names[fake_last], "manifest.artifact_refs");
-    CHECK_INT_EQ(meta_tag_create(&fake, 0, 0, NULL, &e), FAKE_RC(42));
+    CHECK_INT_EQ(meta_tag_create(&fake, 0, 0, NULL, &e), FAKE_RC(43));
     CHECK_STR_EQ(op_names[fake_last], "manifest.tag_create");
-    CHECK_INT_EQ(meta_tag_detach(&fake, 0, NULL, &e), FAKE_RC(43));
+    CHECK_INT_EQ(meta_tag_detach(&fake, 0, NULL, &e), FAKE_RC(44));
     CHECK_STR_EQ(op_names[fake_last], "manifest.tag_detach");
-    CHECK_INT_EQ(meta_blob_link(&fake, NULL, NULL, 0, &e), FAKE_RC(44));
+    CHECK_INT_EQ(meta_blob_link(&fake, NULL, NULL, 0, &e), FAKE_RC(45));
     CHECK_STR_EQ(op_names[fake_last], "blob.link");
-    CHECK_INT_EQ(meta_blob_linked(&fake, NULL, NULL, NULL, &e), FAKE_RC(45));
+    CHECK_INT_EQ(meta_blob_linked(&fake, NULL, NULL, NULL, &e), FAKE_RC(46));
     CHECK_STR_EQ(op_names[fake_last], "blob.linked");
-    CHECK_INT_EQ(meta_blob_unlink(&fake, NULL, NULL, &e), FAKE_RC(46));
+    CHECK_INT_EQ(meta_blob_unlink(&fake, NULL, NULL, &e), FAKE_RC(47));
     CHECK_STR_EQ(op_names[fake_last], "blob.unlink");
-    CHECK_INT_EQ(meta_blob_size(&fake, NULL, NULL, &e), FAKE_RC(47));
+    CHECK_INT_EQ(meta_blob_size(&fake, NULL, NULL, &e), FAKE_RC(48));
     CHECK_STR_EQ(op_names[fake_last], "blob.size");
-    CHECK_INT_EQ(meta_blob_repos(&fake, NULL, NULL, NULL, &e), FAKE_RC(48));
+    CHECK_INT_EQ(meta_blob_repos(&fake, NULL, NULL, NULL, &e), FAKE_RC(49));
     CHECK_STR_EQ(op_names[fake_last], "blob.repos");
-    CHECK_INT_EQ(meta_gc_unreferenced(&fake, 0, NULL, NULL, &e), FAKE_RC(49));
+    CHECK_INT_EQ(meta_gc_unreferenced(&fake, 0, NULL, NULL, &e), FAKE_RC(50));
     CHECK_STR_EQ(op_names[fake_last], "blob.gc_unreferenced");
-    CHECK_INT_EQ(meta_blob_forget(&fake, NULL, NULL, &e), FAKE_RC(50));
+    CHECK_INT_EQ(meta_blob_forget(&fake, NULL, NULL, &e), FAKE_RC(51));
     CHECK_STR_EQ(op_names[fake_last], "blob.forget");
-    CHECK_INT_EQ(meta_gc_unlink_dangling(&fake, 0, false, NULL, &e), FAKE_RC(51));
+    CHECK_INT_EQ(meta_gc_unlink_dangling(&fake, 0, false, NULL, &e), FAKE_RC(52));
     CHECK_STR_EQ(op_names[fake_last], "blob.gc_unlink_dangling");
-    CHECK_INT_EQ(meta_blob_known(&fake, NULL, NULL, &e), FAKE_RC(52));
+    CHECK_INT_EQ(meta_blob_known(&fake, NULL, NULL, &e), FAKE_RC(53));
     CHECK_STR_EQ(op_names[fake_last], "blob.known");
-    CHECK_INT_EQ(meta_blobs_all(&fake, NULL, NULL, &e), FAKE_RC(53));
+    CHECK_INT_EQ(meta_blobs_all(&fake, NULL, NULL, &e), FAKE_RC(54));
     CHECK_STR_EQ(op_names[fake_last], "blob.blobs_all");
-    CHECK_INT_EQ(quota_get(&fake, 0, NULL, &e), FAKE_RC(54));
+    CHECK_INT_EQ(quota_get(&fake, 0, NULL, &e), FAKE_RC(55));
     CHECK_STR_EQ(op_names[fake_last], "quota.get");
-    CHECK_INT_EQ(quota_usage(&fake, 0, NULL, &e), FAKE_RC(55));
+    CHECK_INT_EQ(quota_usage(&fake, 0, NULL, &e), FAKE_RC(56));
     CHECK_STR_EQ(op_names[fake_last], "quota.usage");
-    CHECK_INT_EQ(quota_list(&fake, 0, 0, NULL, 0, NULL, NULL, &e), FAKE_RC(56));
+    CHECK_INT_EQ(quota_list(&fake, 0, 0, NULL, 0, NULL, NULL, &e), FAKE_RC(57));
     CHECK_STR_EQ(op_names[fake_last], "quota.list");
-    CHECK_INT_EQ(quota_set(&fake, 0, 0, NULL, &e), FAKE_RC(57));
+    CHECK_INT_EQ(quota_set(&fake, 0, 0, NULL, &e), FAKE_RC(58));
     CHECK_STR_EQ(op_names[fake_last], "quota.set");
-    CHECK_INT_EQ(quota_check(&fake, NULL, NULL, 0, &e), FAKE_RC(58));
+    CHECK_INT_EQ(quota_check(&fake, NULL, NULL, 0, &e), FAKE_RC(59));
     CHECK_STR_EQ(op_names[fake_last], "quota.check");
-    CHECK_INT_EQ(meta_blob_link_quota(&fake, NULL, NULL, 0, NULL, &e), FAKE_RC(59));
+    CHECK_INT_EQ(meta_blob_link_quota(&fake, NULL, NULL, 0, NULL, &e), FAKE_RC(60));
     CHECK_STR_EQ(op_names[fake_last], "quota.blob_link");
-    CHECK_INT_EQ(audit_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(61));
+    CHECK_INT_EQ(audit_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(62));
     CHECK_STR_EQ(op_names[fake_last], "audit.list");
-    CHECK_INT_EQ(audit_purge(&fake, 0, NULL, &e), FAKE_RC(62));
+    CHECK_INT_EQ(audit_purge(&fake, 0, NULL, &e), FAKE_RC(63));
     CHECK_STR_EQ(op_names[fake_last], "audit.purge");
     CHECK_INT_EQ(meta_schema_version(&fake, &v, &e), 0);
     CHECK_INT_EQ(v, 77);
@@ -1200,6 +1211,7 @@ static void test_sqlite_table_complete(void)
     }
     CHECK(o->repo != NULL);
     if (o->repo != NULL) {
+        CHECK(o->repo->count != NULL);
         CHECK(o->repo->list != NULL);
         CHECK(o->repo->info_get != NULL);
         CHECK(o->repo->set_description != NULL);

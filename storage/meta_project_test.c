@@ -69,6 +69,8 @@ static void test_project_lists_update_delete(void)
     int64_t team = 0;
     int64_t priv = 0;
     int64_t old_created;
+    int64_t count = -1;
+    size_t i;
     int role = -1;
 
     CHECK(list != NULL);
@@ -98,7 +100,9 @@ static void test_project_lists_update_delete(void)
     CHECK_INT_EQ(info.p.id, team);
     CHECK_STR_EQ(info.owner_name, "alice");
     CHECK_INT_EQ(info.storage_limit, 1000);
-    CHECK_INT_EQ(info.repo_count, 0);
+    CHECK_INT_EQ(info.repo_count, 0); /* the getters never count */
+    CHECK_INT_EQ(meta_repo_count(m, team, &count, &e), 0);
+    CHECK_INT_EQ(count, 0);
     CHECK_INT_EQ(meta_project_get(m, "nope", &info, &e), -1);
     CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
 
@@ -151,7 +155,16 @@ static void test_project_lists_update_delete(void)
     CHECK_INT_EQ(digest_of(&d, "layer", 5), 0);
     CHECK_INT_EQ(meta_blob_link(m, &r, &d, 5, &e), 0);
     CHECK_INT_EQ(meta_project_get_by_id(m, team, &info, &e), 0);
-    CHECK_INT_EQ(info.repo_count, 1);
+    CHECK_INT_EQ(meta_repo_count(m, team, &count, &e), 0);
+    CHECK_INT_EQ(count, 1);
+    q.l.name = NULL;
+    q.l.fuzzy = false;
+    q.l.sort = NULL;
+    CHECK_INT_EQ(meta_project_list(m, &q, list, META_LIST_MAX, &n, &total, &e), 0);
+    i = 0;
+    while (i < n && list[i].p.id != team)
+        i++;
+    CHECK(i < n && list[i].repo_count == 1); /* lists count */
     CHECK_INT_EQ(meta_project_delete(m, team, &e), -1);
     CHECK_INT_EQ(e.code, BERR_CONFLICT);
     CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);

@@ -13,6 +13,11 @@ int meta_repo_list(struct meta *m, const struct meta_repo_q *q, struct meta_repo
     return m->ops->repo->list(m, q, out, cap, n, total, err);
 }
 
+int meta_repo_count(struct meta *m, int64_t project_id, int64_t *n, struct berr *err)
+{
+    return m->ops->repo->count(m, project_id, n, err);
+}
+
 int meta_repo_info_get(struct meta *m, const struct repo_name *repo, struct meta_repo_info *out,
                        struct berr *err)
 {

@@ -3,7 +3,8 @@
  *
  * Invariants:
  *   1. A project row is read by project_read only, from PROJECT_COLS, whether found by name, by
- *      id or in a list, so every caller sees the same fields (owner name, repository count).
+ *      id or in a list, so every caller sees the same fields (the repository count only in
+ *      lists: see PROJECT_COLS).
  *   2. A project row is inserted by sq_project_insert only (meta_project_create and the
  *      `library` project of a new database); an existing name inserts nothing.
  *   3. A project is deleted only inside the transaction that found none of its repositories
@@ -24,14 +25,17 @@
 #include "common/log.h"
 #include "common/util.h"
 
-#define PROJECT_COLS                                                                               \
+/* The columns project_read reads; REPO_COUNT is the repository count: a walk of the project's
+ * repositories in lists, 0 in the getters (the /v2/ authorization path fetches a project per
+ * request and must not pay for it; meta_repo_count asks on its own). */
+#define PROJECT_COLS(REPO_COUNT)                                                                   \
     "SELECT p.id, p.name, p.public, p.created_at, COALESCE(p.owner_id, 0), COALESCE(u.name, ''),"  \
-    " p.updated_at, (SELECT COUNT(*) FROM repositories r WHERE r.project_id = p.id AND"            \
-    " (EXISTS (SELECT 1 FROM manifests mf WHERE mf.repo_id = r.id) OR"                             \
-    " EXISTS (SELECT 1 FROM repo_blobs rb WHERE rb.repo_id = r.id))), p.storage_limit"             \
+    " p.updated_at, " REPO_COUNT ", p.storage_limit"                                               \
     " FROM projects p LEFT JOIN users u ON u.id = p.owner_id"
-static const char SQL_PROJECT_BY_ID[] = PROJECT_COLS " WHERE p.id = ?1";
-static const char SQL_PROJECT_BY_NAME[] = PROJECT_COLS " WHERE p.name = ?1";
+#define PROJECT_REPO_COUNT                                                                         \
+    "(SELECT COUNT(*) FROM repositories r WHERE r.project_id = p.id AND" REPO_HAS_CONTENT ")"
+static const char SQL_PROJECT_BY_ID[] = PROJECT_COLS("0") " WHERE p.id = ?1";
+static const char SQL_PROJECT_BY_NAME[] = PROJECT_COLS("0") " WHERE p.name = ?1";
 #define PROJECT_WHERE                                                                              \
     " WHERE (?1 IS NULL OR CASE WHEN ?2 THEN instr(p.name, ?1) > 0 ELSE p.name = ?1 END)"          \
     " AND (?3 < 0 OR p.public = ?3)"                                                               \
@@ -40,16 +44,16 @@ static const char SQL_PROJECT_BY_NAME[] = PROJECT_COLS " WHERE p.name = ?1";
     " robot_permissions rp WHERE ?8 > 0 AND rp.robot_id = ?8 AND rp.actions != 0"                  \
     " AND (rp.namespace = p.name OR rp.namespace = '*')))"
 static const char SQL_PROJECT_COUNT[] = "SELECT COUNT(*) FROM projects p" PROJECT_WHERE;
-static const char SQL_PROJECT_PAGE[] =
-        PROJECT_COLS PROJECT_WHERE " ORDER BY"
-                                   " CASE ?7 WHEN 'name' THEN p.name END ASC,"
-                                   " CASE ?7 WHEN '-name' THEN p.name END DESC,"
-                                   " CASE ?7 WHEN 'creation_time' THEN p.created_at END ASC,"
-                                   " CASE ?7 WHEN '-creation_time' THEN p.created_at END DESC,"
-                                   " CASE ?7 WHEN 'update_time' THEN p.updated_at END ASC,"
-                                   " CASE ?7 WHEN '-update_time' THEN p.updated_at END DESC,"
-                                   " CASE ?7 WHEN '-project_id' THEN p.id END DESC,"
-                                   " p.id ASC LIMIT ?20 OFFSET ?21";
+static const char SQL_PROJECT_PAGE[] = PROJECT_COLS(PROJECT_REPO_COUNT) PROJECT_WHERE
+        " ORDER BY"
+        " CASE ?7 WHEN 'name' THEN p.name END ASC,"
+        " CASE ?7 WHEN '-name' THEN p.name END DESC,"
+        " CASE ?7 WHEN 'creation_time' THEN p.created_at END ASC,"
+        " CASE ?7 WHEN '-creation_time' THEN p.created_at END DESC,"
+        " CASE ?7 WHEN 'update_time' THEN p.updated_at END ASC,"
+        " CASE ?7 WHEN '-update_time' THEN p.updated_at END DESC,"
+        " CASE ?7 WHEN '-project_id' THEN p.id END DESC,"
+        " p.id ASC LIMIT ?20 OFFSET ?21";
 static const char SQL_PROJECT_INSERT[] =
         "INSERT INTO projects(name, public, owner_id, created_at, updated_at, storage_limit)"
         " VALUES (?1, ?2, ?3, ?4, ?4, ?5) ON CONFLICT(name) DO NOTHING";

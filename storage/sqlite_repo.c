@@ -184,6 +184,26 @@ static int sq_repo_list(struct meta *m, const struct meta_repo_q *q, struct meta
     return sq_list_run(m, &l, q, &q->l, out, cap, n, total, err);
 }
 
+static const char SQL_REPO_COUNT_PROJECT[] =
+        "SELECT COUNT(*) FROM repositories r WHERE r.project_id = ?1 AND" REPO_HAS_CONTENT;
+
+static int sq_repo_count(struct meta *m, int64_t project_id, int64_t *n, struct berr *err)
+{
+    struct sq_conn *c = sq_conn_get(m);
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *n = 0;
+    rc = sq_prepare(&st, c, SQL_REPO_COUNT_PROJECT, err);
+    if (rc == 0)
+        rc = sq_bind_i64(c, st, 1, project_id, err);
+    if (rc == 0)
+        rc = sq_step_i64(c, st, n, err);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; step errors were reported */
+    sq_conn_put(c);
+    return rc < 0 ? -1 : 0;
+}
+
 static int sq_repo_info_get(struct meta *m, const struct repo_name *repo,
                             struct meta_repo_info *out, struct berr *err)
 {
@@ -310,6 +330,7 @@ static int sq_stats_get(struct meta *m, bool all, int64_t viewer_user_id, struct
 }
 
 const struct meta_repo_ops sqlite_repo_ops = {
+        .count = sq_repo_count,
         .list = sq_repo_list,
         .info_get = sq_repo_info_get,
         .set_description = sq_repo_set_description,
