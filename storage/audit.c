@@ -5,9 +5,9 @@
  *   1. `mu` guards q, n, cap, dropped, stop; it is never held during a database call, so
  *      audit_record never waits on the database (only on another recorder's memcpy).
  *   2. `flush_mu` lets one flush run at a time: a flush takes the whole queue out under `mu`,
- *      writes it in one write transaction (the backend's audit write), and on failure puts it back in front of
- *      what was recorded meanwhile, so the order of events (and of their ids) is the order they
- *      were recorded.
+ *      writes it in one write transaction (the backend's audit write), and on failure puts it
+ *      back in front of what was recorded meanwhile, so the order of events (and of their ids)
+ *      is the order they were recorded.
  *   3. The queue never holds more than max events: when full, the recording thread flushes;
  *      if that fails the oldest event is dropped and counted (logged at the next flush).
  *   4. Lock order: flush_mu before mu.

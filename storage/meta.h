@@ -22,7 +22,10 @@
  * struct of function pointers per entity, with the same arguments as the public calls. A struct
  * meta starts with the ops pointer; the backend's own handle embeds it as its first member.
  * meta_open opens the SQLite backend (sqlite_meta.h); the public functions only dispatch. No
- * code outside storage/ sees a SQL type, SQL text or a connection.
+ * code outside storage/ sees a SQL type, SQL text or a connection. A second backend mirrors the
+ * SQLite one: its own <backend>_<entity>.c files with static functions, one ops table per
+ * entity, a <backend>_ops.c gathering them and a way in that meta_open picks; meta_ops_test
+ * shows how to check that every slot is filled.
  *
  * Rules every backend keeps:
  *   1. Connections come from a fixed pool (pool_size at meta_open). Every call borrows one for
@@ -38,6 +41,10 @@
  *      as it walks, mount checks each candidate). A non-zero return stops the walk and is
  *      returned as is, without touching err. A list that changes during the walk may show some
  *      rows from before the change and some from after; each row is shown at most once.
+ *   5. Arguments are checked before the database is touched, with the error codes below: name
+ *      grammar, lengths and roles by the public calls (meta_<entity>.c), before the ops, so a
+ *      backend receives checked arguments; sort keys by the backend, whose lists map them to
+ *      its own ORDER BY.
  * Thread-safe.
  *
  * Error codes: an unknown project by name -> BERR_NAME_UNKNOWN ("project X not found"), by id
@@ -72,6 +79,12 @@
 #define ROLE_GUEST 3
 #define ROLE_MAINTAINER 4
 #define ROLE_LIMITED_GUEST 5
+
+/* meta_role_ok: role is one of the five above. */
+static inline bool meta_role_ok(int64_t role)
+{
+    return role >= ROLE_PROJECT_ADMIN && role <= ROLE_LIMITED_GUEST;
+}
 
 /* Robot permission actions on repositories of a project. */
 #define META_ACT_PULL 1u

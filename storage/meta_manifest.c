@@ -23,7 +23,7 @@ int meta_manifest_resolve(struct meta *m, const struct repo_name *repo, const st
 int meta_manifest_delete(struct meta *m, const struct repo_name *repo, const struct digest *d,
                          struct berr *err)
 {
-    return m->ops->manifest->delete (m, repo, d, err);
+    return m->ops->manifest->remove(m, repo, d, err);
 }
 
 int meta_tag_delete(struct meta *m, const struct repo_name *repo, const struct tag *t,

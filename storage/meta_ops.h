@@ -38,7 +38,7 @@ struct meta_project_ops {
                   int64_t storage_limit, int64_t *id, struct berr *err);
     int (*update)(struct meta *m, int64_t id, bool set_public, bool public, bool set_limit,
                   int64_t storage_limit, struct berr *err);
-    int (*delete)(struct meta *m, int64_t id, struct berr *err);
+    int (*remove)(struct meta *m, int64_t id, struct berr *err);
 };
 
 /* users */
@@ -54,7 +54,7 @@ struct meta_user_ops {
                   const char *comment, struct berr *err);
     int (*set_sysadmin)(struct meta *m, int64_t id, bool sysadmin, struct berr *err);
     int (*set_password)(struct meta *m, int64_t id, const char *pw_hash, struct berr *err);
-    int (*delete)(struct meta *m, int64_t id, struct berr *err);
+    int (*remove)(struct meta *m, int64_t id, struct berr *err);
 };
 
 /* project members */
@@ -66,7 +66,7 @@ struct meta_member_ops {
                struct berr *err);
     int (*set_role)(struct meta *m, int64_t project_id, int64_t member_id, int role,
                     struct berr *err);
-    int (*delete)(struct meta *m, int64_t project_id, int64_t member_id, struct berr *err);
+    int (*remove)(struct meta *m, int64_t project_id, int64_t member_id, struct berr *err);
     int (*list)(struct meta *m, int64_t project_id, const struct meta_list_q *q,
                 struct meta_member *out, size_t cap, size_t *n, int64_t *total, struct berr *err);
 };
@@ -85,7 +85,7 @@ struct meta_robot_ops {
     int (*update)(struct meta *m, int64_t id, const struct meta_robot *r,
                   const struct meta_robot_perm *perms, size_t nperms, struct berr *err);
     int (*set_secret)(struct meta *m, int64_t id, const char *secret_hash, struct berr *err);
-    int (*delete)(struct meta *m, int64_t id, struct berr *err);
+    int (*remove)(struct meta *m, int64_t id, struct berr *err);
     int (*list)(struct meta *m, const struct meta_list_q *q, int64_t project_id,
                 struct meta_robot *out, size_t cap, size_t *n, int64_t *total, struct berr *err);
 };
@@ -99,7 +99,7 @@ struct meta_repo_ops {
                     struct berr *err);
     int (*set_description)(struct meta *m, const struct repo_name *repo, const char *desc,
                            struct berr *err);
-    int (*delete)(struct meta *m, const struct repo_name *repo, struct berr *err);
+    int (*remove)(struct meta *m, const struct repo_name *repo, struct berr *err);
     int (*stats_get)(struct meta *m, bool all, int64_t viewer_user_id, struct meta_stats *out,
                      struct berr *err);
 };
@@ -110,7 +110,7 @@ struct meta_manifest_ops {
                struct berr *err);
     int (*resolve)(struct meta *m, const struct repo_name *repo, const struct reference *ref,
                    struct meta_manifest *out, struct berr *err);
-    int (*delete)(struct meta *m, const struct repo_name *repo, const struct digest *d,
+    int (*remove)(struct meta *m, const struct repo_name *repo, const struct digest *d,
                   struct berr *err);
     int (*tag_delete)(struct meta *m, const struct repo_name *repo, const struct tag *t,
                       struct berr *err);

@@ -1,8 +1,8 @@
 /* meta_ops_test.c - unit tests for the metadata interface itself (meta_ops.h): every public
  * call reaches the ops slot of its name with its arguments, the two getters of one entity share
  * one slot (by name: name set; by id: name NULL), the backend's return value comes back
- * unchanged, the queue flushes of audit.c and pulls.c write through the ops, and the SQLite
- * backend's table is complete. A fake backend records which slot was called; a second backend
+ * unchanged, arguments a backend must not see are refused before the ops, the queue flushes of
+ * audit.c and pulls.c write through the ops, and the SQLite backend's table is complete. A fake backend records which slot was called; a second backend
  * (PostgreSQL) can be checked for completeness the same way. */
 #include "storage/meta_ops.h"
 
@@ -48,19 +48,19 @@ static const char *const op_names[] = {
         "project.list",
         "project.create",
         "project.update",
-        "project.delete",
+        "project.remove",
         "user.get",
         "user.list",
         "user.create",
         "user.update",
         "user.set_sysadmin",
         "user.set_password",
-        "user.delete",
+        "user.remove",
         "member.role",
         "member.add",
         "member.get",
         "member.set_role",
-        "member.delete",
+        "member.remove",
         "member.list",
         "robot.get",
         "robot.actions",
@@ -68,17 +68,17 @@ static const char *const op_names[] = {
         "robot.perms",
         "robot.update",
         "robot.set_secret",
-        "robot.delete",
+        "robot.remove",
         "robot.list",
         "repo.count",
         "repo.list",
         "repo.info_get",
         "repo.set_description",
-        "repo.delete",
+        "repo.remove",
         "repo.stats_get",
         "manifest.put",
         "manifest.resolve",
-        "manifest.delete",
+        "manifest.remove",
         "manifest.tag_delete",
         "manifest.tags_list",
         "manifest.catalog",
@@ -163,7 +163,7 @@ static int fake_project_update(struct meta *m, int64_t id, bool set_public, bool
     return FAKE_RC(3);
 }
 
-static int fake_project_delete(struct meta *m, int64_t id, struct berr *err)
+static int fake_project_remove(struct meta *m, int64_t id, struct berr *err)
 {
     fake_hit(4, m);
     fake_id = id;
@@ -237,7 +237,7 @@ static int fake_user_set_password(struct meta *m, int64_t id, const char *pw_has
     return FAKE_RC(10);
 }
 
-static int fake_user_delete(struct meta *m, int64_t id, struct berr *err)
+static int fake_user_remove(struct meta *m, int64_t id, struct berr *err)
 {
     fake_hit(11, m);
     fake_id = id;
@@ -290,7 +290,7 @@ static int fake_member_set_role(struct meta *m, int64_t project_id, int64_t memb
     return FAKE_RC(15);
 }
 
-static int fake_member_delete(struct meta *m, int64_t project_id, int64_t member_id,
+static int fake_member_remove(struct meta *m, int64_t project_id, int64_t member_id,
                               struct berr *err)
 {
     fake_hit(16, m);
@@ -384,7 +384,7 @@ static int fake_robot_set_secret(struct meta *m, int64_t id, const char *secret_
     return FAKE_RC(23);
 }
 
-static int fake_robot_delete(struct meta *m, int64_t id, struct berr *err)
+static int fake_robot_remove(struct meta *m, int64_t id, struct berr *err)
 {
     fake_hit(24, m);
     fake_id = id;
@@ -449,7 +449,7 @@ static int fake_repo_set_description(struct meta *m, const struct repo_name *rep
     return FAKE_RC(29);
 }
 
-static int fake_repo_delete(struct meta *m, const struct repo_name *repo, struct berr *err)
+static int fake_repo_remove(struct meta *m, const struct repo_name *repo, struct berr *err)
 {
     fake_hit(30, m);
     (void)repo;
@@ -490,7 +490,7 @@ static int fake_manifest_resolve(struct meta *m, const struct repo_name *repo,
     return FAKE_RC(33);
 }
 
-static int fake_manifest_delete(struct meta *m, const struct repo_name *repo,
+static int fake_manifest_remove(struct meta *m, const struct repo_name *repo,
                                 const struct digest *d, struct berr *err)
 {
     fake_hit(34, m);
@@ -844,7 +844,7 @@ static const struct meta_project_ops fake_project_ops = {
         .list = fake_project_list,
         .create = fake_project_create,
         .update = fake_project_update,
-        .delete = fake_project_delete,
+        .remove = fake_project_remove,
 };
 
 static const struct meta_user_ops fake_user_ops = {
@@ -854,7 +854,7 @@ static const struct meta_user_ops fake_user_ops = {
         .update = fake_user_update,
         .set_sysadmin = fake_user_set_sysadmin,
         .set_password = fake_user_set_password,
-        .delete = fake_user_delete,
+        .remove = fake_user_remove,
 };
 
 static const struct meta_member_ops fake_member_ops = {
@@ -862,7 +862,7 @@ static const struct meta_member_ops fake_member_ops = {
         .add = fake_member_add,
         .get = fake_member_get,
         .set_role = fake_member_set_role,
-        .delete = fake_member_delete,
+        .remove = fake_member_remove,
         .list = fake_member_list,
 };
 
@@ -873,7 +873,7 @@ static const struct meta_robot_ops fake_robot_ops = {
         .perms = fake_robot_perms,
         .update = fake_robot_update,
         .set_secret = fake_robot_set_secret,
-        .delete = fake_robot_delete,
+        .remove = fake_robot_remove,
         .list = fake_robot_list,
 };
 
@@ -882,14 +882,14 @@ static const struct meta_repo_ops fake_repo_ops = {
         .list = fake_repo_list,
         .info_get = fake_repo_info_get,
         .set_description = fake_repo_set_description,
-        .delete = fake_repo_delete,
+        .remove = fake_repo_remove,
         .stats_get = fake_repo_stats_get,
 };
 
 static const struct meta_manifest_ops fake_manifest_ops = {
         .put = fake_manifest_put,
         .resolve = fake_manifest_resolve,
-        .delete = fake_manifest_delete,
+        .remove = fake_manifest_remove,
         .tag_delete = fake_manifest_tag_delete,
         .tags_list = fake_manifest_tags_list,
         .catalog = fake_manifest_catalog,
@@ -969,16 +969,22 @@ static const struct meta_ops fake_ops = {
 /* every public call goes to its own slot, with the handle it was given */
 static void test_dispatch(void)
 {
+    struct meta_project_info pi;
+    struct meta_robot rb;
     struct meta_user u;
+    unsigned acts = 0;
     struct berr e;
     int v = 0;
 
+    memset(&rb, 0, sizeof(rb)); /* a robot that passes the public call's checks */
+    memcpy(rb.name, "robot$n", 8);
+    memcpy(rb.secret_hash, "x", 2);
     fake.ops = &fake_ops;
     memset(&e, 0, sizeof(e));
-    CHECK_INT_EQ(meta_project_get(&fake, "n", NULL, &e), FAKE_RC(0));
+    CHECK_INT_EQ(meta_project_get(&fake, "n", &pi, &e), FAKE_RC(0));
     CHECK_STR_EQ(op_names[fake_last], "project.get");
     CHECK(fake_name != NULL && strcmp(fake_name, "n") == 0);
-    CHECK_INT_EQ(meta_project_get_by_id(&fake, 7, NULL, &e), FAKE_RC(0));
+    CHECK_INT_EQ(meta_project_get_by_id(&fake, 7, &pi, &e), FAKE_RC(0));
     CHECK_STR_EQ(op_names[fake_last], "project.get");
     CHECK_INT_EQ(fake_id, 7);
     CHECK(fake_name == NULL);
@@ -989,7 +995,7 @@ static void test_dispatch(void)
     CHECK_INT_EQ(meta_project_update(&fake, 0, false, false, false, 0, &e), FAKE_RC(3));
     CHECK_STR_EQ(op_names[fake_last], "project.update");
     CHECK_INT_EQ(meta_project_delete(&fake, 0, &e), FAKE_RC(4));
-    CHECK_STR_EQ(op_names[fake_last], "project.delete");
+    CHECK_STR_EQ(op_names[fake_last], "project.remove");
     CHECK_INT_EQ(meta_user_get(&fake, "n", &u, &e), FAKE_RC(5));
     CHECK_STR_EQ(op_names[fake_last], "user.get");
     CHECK(fake_name != NULL && strcmp(fake_name, "n") == 0);
@@ -1001,26 +1007,26 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "user.get");
     CHECK_INT_EQ(meta_user_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(6));
     CHECK_STR_EQ(op_names[fake_last], "user.list");
-    CHECK_INT_EQ(meta_user_create(&fake, "n", NULL, false, NULL, &e), FAKE_RC(7));
+    CHECK_INT_EQ(meta_user_create(&fake, "n", "x", false, NULL, &e), FAKE_RC(7));
     CHECK_STR_EQ(op_names[fake_last], "user.create");
     CHECK_INT_EQ(meta_user_update(&fake, 0, NULL, NULL, NULL, &e), FAKE_RC(8));
     CHECK_STR_EQ(op_names[fake_last], "user.update");
     CHECK_INT_EQ(meta_user_set_sysadmin(&fake, 0, false, &e), FAKE_RC(9));
     CHECK_STR_EQ(op_names[fake_last], "user.set_sysadmin");
-    CHECK_INT_EQ(meta_user_set_password(&fake, 0, NULL, &e), FAKE_RC(10));
+    CHECK_INT_EQ(meta_user_set_password(&fake, 0, "x", &e), FAKE_RC(10));
     CHECK_STR_EQ(op_names[fake_last], "user.set_password");
     CHECK_INT_EQ(meta_user_delete(&fake, 0, &e), FAKE_RC(11));
-    CHECK_STR_EQ(op_names[fake_last], "user.delete");
+    CHECK_STR_EQ(op_names[fake_last], "user.remove");
     CHECK_INT_EQ(meta_member_role(&fake, 0, 0, NULL, &e), FAKE_RC(12));
     CHECK_STR_EQ(op_names[fake_last], "member.role");
-    CHECK_INT_EQ(meta_member_add(&fake, 0, 0, 0, NULL, &e), FAKE_RC(13));
+    CHECK_INT_EQ(meta_member_add(&fake, 0, 0, ROLE_GUEST, NULL, &e), FAKE_RC(13));
     CHECK_STR_EQ(op_names[fake_last], "member.add");
     CHECK_INT_EQ(meta_member_get(&fake, 0, 0, NULL, &e), FAKE_RC(14));
     CHECK_STR_EQ(op_names[fake_last], "member.get");
-    CHECK_INT_EQ(meta_member_set_role(&fake, 0, 0, 0, &e), FAKE_RC(15));
+    CHECK_INT_EQ(meta_member_set_role(&fake, 0, 0, ROLE_GUEST, &e), FAKE_RC(15));
     CHECK_STR_EQ(op_names[fake_last], "member.set_role");
     CHECK_INT_EQ(meta_member_delete(&fake, 0, 0, &e), FAKE_RC(16));
-    CHECK_STR_EQ(op_names[fake_last], "member.delete");
+    CHECK_STR_EQ(op_names[fake_last], "member.remove");
     CHECK_INT_EQ(meta_member_list(&fake, 0, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(17));
     CHECK_STR_EQ(op_names[fake_last], "member.list");
     CHECK_INT_EQ(meta_robot_get(&fake, "n", NULL, &e), FAKE_RC(18));
@@ -1030,18 +1036,18 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "robot.get");
     CHECK_INT_EQ(fake_id, 7);
     CHECK(fake_name == NULL);
-    CHECK_INT_EQ(meta_robot_actions(&fake, 0, NULL, NULL, &e), FAKE_RC(19));
+    CHECK_INT_EQ(meta_robot_actions(&fake, 0, "x", &acts, &e), FAKE_RC(19));
     CHECK_STR_EQ(op_names[fake_last], "robot.actions");
-    CHECK_INT_EQ(meta_robot_create(&fake, NULL, NULL, 0, NULL, &e), FAKE_RC(20));
+    CHECK_INT_EQ(meta_robot_create(&fake, &rb, NULL, 0, NULL, &e), FAKE_RC(20));
     CHECK_STR_EQ(op_names[fake_last], "robot.create");
     CHECK_INT_EQ(meta_robot_perms(&fake, 0, NULL, 0, NULL, &e), FAKE_RC(21));
     CHECK_STR_EQ(op_names[fake_last], "robot.perms");
-    CHECK_INT_EQ(meta_robot_update(&fake, 0, NULL, NULL, 0, &e), FAKE_RC(22));
+    CHECK_INT_EQ(meta_robot_update(&fake, 0, &rb, NULL, 0, &e), FAKE_RC(22));
     CHECK_STR_EQ(op_names[fake_last], "robot.update");
-    CHECK_INT_EQ(meta_robot_set_secret(&fake, 0, NULL, &e), FAKE_RC(23));
+    CHECK_INT_EQ(meta_robot_set_secret(&fake, 0, "x", &e), FAKE_RC(23));
     CHECK_STR_EQ(op_names[fake_last], "robot.set_secret");
     CHECK_INT_EQ(meta_robot_delete(&fake, 0, &e), FAKE_RC(24));
-    CHECK_STR_EQ(op_names[fake_last], "robot.delete");
+    CHECK_STR_EQ(op_names[fake_last], "robot.remove");
     CHECK_INT_EQ(meta_robot_list(&fake, NULL, 0, NULL, 0, NULL, NULL, &e), FAKE_RC(25));
     CHECK_STR_EQ(op_names[fake_last], "robot.list");
     CHECK_INT_EQ(meta_repo_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(27));
@@ -1050,10 +1056,10 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "repo.count");
     CHECK_INT_EQ(meta_repo_info_get(&fake, NULL, NULL, &e), FAKE_RC(28));
     CHECK_STR_EQ(op_names[fake_last], "repo.info_get");
-    CHECK_INT_EQ(meta_repo_set_description(&fake, NULL, NULL, &e), FAKE_RC(29));
+    CHECK_INT_EQ(meta_repo_set_description(&fake, NULL, "x", &e), FAKE_RC(29));
     CHECK_STR_EQ(op_names[fake_last], "repo.set_description");
     CHECK_INT_EQ(meta_repo_delete(&fake, NULL, &e), FAKE_RC(30));
-    CHECK_STR_EQ(op_names[fake_last], "repo.delete");
+    CHECK_STR_EQ(op_names[fake_last], "repo.remove");
     CHECK_INT_EQ(meta_stats_get(&fake, false, 0, NULL, &e), FAKE_RC(31));
     CHECK_STR_EQ(op_names[fake_last], "repo.stats_get");
     CHECK_INT_EQ(meta_manifest_put(&fake, NULL, NULL, &e), FAKE_RC(32));
@@ -1061,7 +1067,7 @@ static void test_dispatch(void)
     CHECK_INT_EQ(meta_manifest_resolve(&fake, NULL, NULL, NULL, &e), FAKE_RC(33));
     CHECK_STR_EQ(op_names[fake_last], "manifest.resolve");
     CHECK_INT_EQ(meta_manifest_delete(&fake, NULL, NULL, &e), FAKE_RC(34));
-    CHECK_STR_EQ(op_names[fake_last], "manifest.delete");
+    CHECK_STR_EQ(op_names[fake_last], "manifest.remove");
     CHECK_INT_EQ(meta_tag_delete(&fake, NULL, NULL, &e), FAKE_RC(35));
     CHECK_STR_EQ(op_names[fake_last], "manifest.tag_delete");
     CHECK_INT_EQ(meta_tags_list(&fake, NULL, NULL, 0, NULL, NULL, NULL, &e), FAKE_RC(36));
@@ -1126,6 +1132,54 @@ static void test_dispatch(void)
     meta_close(NULL); /* a no-op */
 }
 
+/* arguments a backend must never see are refused by the public call (meta.h rule 5) */
+static void test_checks_before_ops(void)
+{
+    char *desc = malloc(META_REPO_DESC_MAX + 2);
+    struct meta_project_info pi;
+    struct meta_robot rb;
+    struct meta_user u;
+    struct berr e;
+    int calls;
+
+    fake.ops = &fake_ops;
+    calls = fake_calls;
+    CHECK_INT_EQ(meta_project_get(&fake, "Bad Name", &pi, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_UNKNOWN);
+    CHECK_INT_EQ(meta_project_get_by_id(&fake, 0, &pi, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+    CHECK_INT_EQ(meta_project_create(&fake, "Bad/Name", false, 0, -1, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NAME_INVALID);
+    CHECK_INT_EQ(meta_project_create(&fake, "ok", false, 0, -2, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    CHECK_INT_EQ(meta_project_update(&fake, 1, false, false, true, -2, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    CHECK_INT_EQ(meta_user_get(&fake, "", &u, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+    CHECK_INT_EQ(meta_user_create(&fake, "", "x", false, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    CHECK_INT_EQ(meta_user_set_password(&fake, 1, "", &e), -1);
+    CHECK_INT_EQ(e.code, BERR_INTERNAL);
+    CHECK_INT_EQ(meta_member_add(&fake, 1, 1, 9, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    CHECK_INT_EQ(meta_member_set_role(&fake, 1, 1, 0, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    memset(&rb, 0, sizeof(rb));
+    CHECK_INT_EQ(meta_robot_create(&fake, &rb, NULL, 0, NULL, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    CHECK_INT_EQ(meta_robot_set_secret(&fake, 1, "", &e), -1);
+    CHECK_INT_EQ(e.code, BERR_INTERNAL);
+    CHECK(desc != NULL);
+    if (desc != NULL) {
+        memset(desc, 'd', META_REPO_DESC_MAX + 1);
+        desc[META_REPO_DESC_MAX + 1] = '\0';
+        CHECK_INT_EQ(meta_repo_set_description(&fake, NULL, desc, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    }
+    CHECK_INT_EQ(fake_calls, calls); /* none of them reached the backend */
+    free(desc);
+}
+
 /* the queues of audit.c and pulls.c write their batches through the ops */
 static void test_queue_writes(void)
 {
@@ -1177,7 +1231,7 @@ static void test_sqlite_table_complete(void)
         CHECK(o->project->list != NULL);
         CHECK(o->project->create != NULL);
         CHECK(o->project->update != NULL);
-        CHECK(o->project->delete != NULL);
+        CHECK(o->project->remove != NULL);
     }
     CHECK(o->user != NULL);
     if (o->user != NULL) {
@@ -1187,7 +1241,7 @@ static void test_sqlite_table_complete(void)
         CHECK(o->user->update != NULL);
         CHECK(o->user->set_sysadmin != NULL);
         CHECK(o->user->set_password != NULL);
-        CHECK(o->user->delete != NULL);
+        CHECK(o->user->remove != NULL);
     }
     CHECK(o->member != NULL);
     if (o->member != NULL) {
@@ -1195,7 +1249,7 @@ static void test_sqlite_table_complete(void)
         CHECK(o->member->add != NULL);
         CHECK(o->member->get != NULL);
         CHECK(o->member->set_role != NULL);
-        CHECK(o->member->delete != NULL);
+        CHECK(o->member->remove != NULL);
         CHECK(o->member->list != NULL);
     }
     CHECK(o->robot != NULL);
@@ -1206,7 +1260,7 @@ static void test_sqlite_table_complete(void)
         CHECK(o->robot->perms != NULL);
         CHECK(o->robot->update != NULL);
         CHECK(o->robot->set_secret != NULL);
-        CHECK(o->robot->delete != NULL);
+        CHECK(o->robot->remove != NULL);
         CHECK(o->robot->list != NULL);
     }
     CHECK(o->repo != NULL);
@@ -1215,14 +1269,14 @@ static void test_sqlite_table_complete(void)
         CHECK(o->repo->list != NULL);
         CHECK(o->repo->info_get != NULL);
         CHECK(o->repo->set_description != NULL);
-        CHECK(o->repo->delete != NULL);
+        CHECK(o->repo->remove != NULL);
         CHECK(o->repo->stats_get != NULL);
     }
     CHECK(o->manifest != NULL);
     if (o->manifest != NULL) {
         CHECK(o->manifest->put != NULL);
         CHECK(o->manifest->resolve != NULL);
-        CHECK(o->manifest->delete != NULL);
+        CHECK(o->manifest->remove != NULL);
         CHECK(o->manifest->tag_delete != NULL);
         CHECK(o->manifest->tags_list != NULL);
         CHECK(o->manifest->catalog != NULL);
@@ -1273,6 +1327,7 @@ int main(void)
 {
     test_mkdtemp(tmpdir, sizeof(tmpdir), "ops-test");
     TEST_RUN(test_dispatch);
+    TEST_RUN(test_checks_before_ops);
     TEST_RUN(test_queue_writes);
     TEST_RUN(test_sqlite_table_complete);
     CHECK_INT_EQ(OP_COUNT, (int)(sizeof(op_names) / sizeof(op_names[0])));

@@ -1,9 +1,13 @@
-/* meta_repo.c - repositories as the management API shows them, and registry statistics
- * (meta.h, "repositories", "statistics"): the public calls, dispatched to the backend.
+/* meta_repo.c - repositories as the management API shows them (lists, the count per project,
+ * info, description, delete) and registry statistics (meta.h, "repositories", "statistics"):
+ * the argument checks, then the backend.
  *
- * Invariant: nothing here touches the database; what "shown" means is the backend's, written
- * once for count and page alike. Thread-safe as the backend is. */
+ * Invariants: nothing here touches the database; a backend sees descriptions of at most
+ * META_REPO_DESC_MAX bytes (meta.h rule 5); what "shown" means is the backend's, written once
+ * for count and page alike. No state; thread-safe as the backend is. */
 #include "storage/meta.h"
+
+#include <string.h>
 
 #include "storage/meta_ops.h"
 
@@ -27,12 +31,15 @@ int meta_repo_info_get(struct meta *m, const struct repo_name *repo, struct meta
 int meta_repo_set_description(struct meta *m, const struct repo_name *repo, const char *desc,
                               struct berr *err)
 {
+    if (strlen(desc) > META_REPO_DESC_MAX)
+        return berr_set(err, BERR_BAD_REQUEST, "description is longer than %d bytes",
+                        META_REPO_DESC_MAX);
     return m->ops->repo->set_description(m, repo, desc, err);
 }
 
 int meta_repo_delete(struct meta *m, const struct repo_name *repo, struct berr *err)
 {
-    return m->ops->repo->delete (m, repo, err);
+    return m->ops->repo->remove(m, repo, err);
 }
 
 int meta_stats_get(struct meta *m, bool all, int64_t viewer_user_id, struct meta_stats *out,

@@ -1,8 +1,8 @@
 /* sqlite.c - the SQLite backend's connection pool and the helpers its entity files
  * (sqlite_<entity>.c) build on: statement cache, binding, transactions, lists and paging.
  *
- * The pool is fixed at sq_pool_open (from meta_open): nconns connections, each opened SQLITE_OPEN_NOMUTEX (the pool
- * hands a connection to one thread at a time) and set up with
+ * The pool is fixed at sq_pool_open (from meta_open): nconns connections, each opened
+ * SQLITE_OPEN_NOMUTEX (the pool hands a connection to one thread at a time) and set up with
  *   journal_mode=WAL    readers never block the writer nor the writer the readers;
  *   synchronous=NORMAL  in WAL mode a commit is durable across a crash of the process (the WAL
  *                       frames are in the OS page cache before COMMIT returns) and the database is

@@ -184,9 +184,9 @@ int sq_tx_end(struct sq_conn *c, int rc, struct berr *err);
 int sq_write_begin(struct sq_conn **out, struct meta *m, struct berr *err);
 int sq_write_end(struct sq_conn *c, int rc, struct berr *err);
 
-/* sq_repo_id (sqlite_repo.c) looks a repository up by name: 1 and *id when it exists, 0 when not, -1 on
- * failure. sq_repo_ensure (inside a transaction) creates it when its project exists and
- * fails with BERR_NAME_UNKNOWN "project X not found" otherwise. */
+/* sq_repo_id (sqlite_repo.c) looks a repository up by name: 1 and *id when it exists, 0 when
+ * not, -1 on failure. sq_repo_ensure (inside a transaction) creates it when its project exists
+ * and fails with BERR_NAME_UNKNOWN "project X not found" otherwise. */
 int sq_repo_id(struct sq_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err);
 int sq_repo_ensure(struct sq_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err);
 /* sq_repo_lookup does sq_repo_id on a connection of its own. */

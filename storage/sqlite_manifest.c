@@ -919,7 +919,7 @@ static int sq_tag_detach(struct meta *m, int64_t artifact_id, const struct tag *
 const struct meta_manifest_ops sqlite_manifest_ops = {
         .put = sq_manifest_put,
         .resolve = sq_manifest_resolve,
-        .delete = sq_manifest_delete,
+        .remove = sq_manifest_delete,
         .tag_delete = sq_tag_delete,
         .tags_list = sq_tags_list,
         .catalog = sq_catalog,

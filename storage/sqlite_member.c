@@ -2,7 +2,8 @@
  *
  * Invariants:
  *   1. A (project, user) pair has at most one member row (UNIQUE), with a role in 1..5 (CHECK
- *      and checked here first, so a bad role is BERR_BAD_REQUEST, not a constraint failure).
+ *      and checked by meta_member.c first, so a bad role is BERR_BAD_REQUEST, not a constraint
+ *      failure).
  *   2. A member is addressed by (project id, member id): a member id of another project is
  *      BERR_NOT_FOUND, never touched.
  *   3. Adding a member checks in the same transaction that the project and the user exist.
@@ -14,11 +15,6 @@
 
 #include "common/log.h"
 #include "common/util.h"
-
-static bool role_ok(int role)
-{
-    return role >= ROLE_PROJECT_ADMIN && role <= ROLE_LIMITED_GUEST;
-}
 
 static const char SQL_MEMBER_ROLE[] =
         "SELECT role FROM project_members WHERE project_id = ?1 AND user_id = ?2";
@@ -60,7 +56,7 @@ static int sq_member_role(struct meta *m, int64_t project_id, int64_t user_id, i
     if (rc == 0)
         rc = sq_step_i64(c, st, &v, err);
     if (rc == 1) {
-        *role = role_ok((int)v) ? (int)v : 0;
+        *role = meta_role_ok(v) ? (int)v : 0;
         rc = 0;
     }
     (void)sqlite3_finalize(st); /* step errors were reported */
@@ -125,8 +121,6 @@ static int sq_member_add(struct meta *m, int64_t project_id, int64_t user_id, in
 
     if (id != NULL)
         *id = 0;
-    if (!role_ok(role))
-        return berr_set(err, BERR_BAD_REQUEST, "role_id must be 1..5");
     rc = sq_write_begin(&c, m, err);
     if (rc == 0)
         rc = sq_write_end(c, member_add_tx(c, project_id, user_id, role, id, err), err);
@@ -193,8 +187,6 @@ static int member_write(struct meta *m, int64_t project_id, int64_t member_id, i
 static int sq_member_set_role(struct meta *m, int64_t project_id, int64_t member_id, int role,
                               struct berr *err)
 {
-    if (!role_ok(role))
-        return berr_set(err, BERR_BAD_REQUEST, "role_id must be 1..5");
     return member_write(m, project_id, member_id, role, err);
 }
 
@@ -236,6 +228,6 @@ const struct meta_member_ops sqlite_member_ops = {
         .add = sq_member_add,
         .get = sq_member_get,
         .set_role = sq_member_set_role,
-        .delete = sq_member_delete,
+        .remove = sq_member_delete,
         .list = sq_member_list,
 };

@@ -99,10 +99,6 @@ static int sq_project_get(struct meta *m, int64_t id, const char *name,
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (name != NULL && !project_name_valid(name, len))
-        return berr_set(err, BERR_NAME_UNKNOWN, "project not found");
-    if (name == NULL && id <= 0)
-        return berr_set(err, BERR_NOT_FOUND, "project %lld not found", (long long)id);
     c = sq_conn_get(m);
     if (name != NULL) {
         rc = sq_stmt(&st, c, SQ_Q_PROJECT_GET, SQL_PROJECT_BY_NAME, err);
@@ -197,16 +193,11 @@ static int sq_project_create(struct meta *m, const char *name, bool public, int6
                              int64_t storage_limit, int64_t *id, struct berr *err)
 {
     struct sq_conn *c;
-    size_t len = strlen(name);
     int64_t new_id = 0;
     int rc;
 
     if (id != NULL)
         *id = 0;
-    if (!project_name_valid(name, len))
-        return berr_set(err, BERR_NAME_INVALID, "invalid project name");
-    if (storage_limit < -1)
-        return berr_set(err, BERR_BAD_REQUEST, "storage_limit must be -1 or more");
     rc = sq_write_begin(&c, m, err);
     if (rc < 0)
         return -1;
@@ -226,8 +217,6 @@ static int sq_project_update(struct meta *m, int64_t id, bool set_public, bool p
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if (set_limit && storage_limit < -1)
-        return berr_set(err, BERR_BAD_REQUEST, "storage_limit must be -1 or more");
     rc = sq_write_begin(&c, m, err);
     if (rc < 0)
         return -1;
@@ -313,5 +302,5 @@ const struct meta_project_ops sqlite_project_ops = {
         .list = sq_project_list,
         .create = sq_project_create,
         .update = sq_project_update,
-        .delete = sq_project_delete,
+        .remove = sq_project_delete,
 };

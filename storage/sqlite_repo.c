@@ -1,5 +1,6 @@
 /* sqlite_repo.c - repositories in SQLite: the row by name (found or created under its project),
- * the management API's repository lists, description and delete, and registry statistics.
+ * the management API's repository lists and count per project, description and delete, and
+ * registry statistics.
  *
  * Invariants:
  *   1. A repository row exists only under an existing project: sq_repo_ensure creates it (the
@@ -270,9 +271,6 @@ end:
 static int sq_repo_set_description(struct meta *m, const struct repo_name *repo, const char *desc,
                                    struct berr *err)
 {
-    if (strlen(desc) > META_REPO_DESC_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "description is longer than %d bytes",
-                        META_REPO_DESC_MAX);
     return repo_write(m, repo, SQL_REPO_DESC, desc, err);
 }
 
@@ -334,6 +332,6 @@ const struct meta_repo_ops sqlite_repo_ops = {
         .list = sq_repo_list,
         .info_get = sq_repo_info_get,
         .set_description = sq_repo_set_description,
-        .delete = sq_repo_delete,
+        .remove = sq_repo_delete,
         .stats_get = sq_stats_get,
 };

@@ -15,9 +15,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-#define ROBOT_NAME_MAX 255
-#define SECRET_HASH_MAX 255
-
 static const char SQL_PROJECT_EXISTS[] = "SELECT 1 FROM projects WHERE id = ?1";
 
 #define ROBOT_COLS                                                                                 \
@@ -85,8 +82,6 @@ static int sq_robot_get(struct meta *m, int64_t id, const char *name, struct met
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (name != NULL && strlen(name) > ROBOT_NAME_MAX)
-        return berr_set(err, BERR_NOT_FOUND, "robot account not found");
     c = sq_conn_get(m);
     rc = sq_prepare(&st, c, name != NULL ? SQL_ROBOT_BY_NAME : SQL_ROBOT_BY_ID, err);
     if (rc == 0)
@@ -114,8 +109,6 @@ static int sq_robot_actions(struct meta *m, int64_t robot_id, const char *projec
     int rc;
 
     *actions = 0;
-    if (strlen(project) > REPO_NAME_MAX)
-        return 0;
     c = sq_conn_get(m);
     rc = sq_prepare(&st, c, SQL_ROBOT_ACTIONS, err);
     if (rc == 0)
@@ -168,21 +161,6 @@ static int perms_write(struct sq_conn *c, int64_t id, const struct meta_robot_pe
     }
     (void)sqlite3_finalize(st); /* step errors were reported */
     return rc;
-}
-
-static int perms_check(const struct meta_robot_perm *perms, size_t nperms, struct berr *err)
-{
-    size_t i;
-    size_t len;
-
-    if (nperms > META_ROBOT_PERMS_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "at most %d permissions", META_ROBOT_PERMS_MAX);
-    for (i = 0; i < nperms; i++) {
-        len = strnlen(perms[i].ns, sizeof(perms[i].ns));
-        if (len == 0 || len >= sizeof(perms[i].ns))
-            return berr_set(err, BERR_BAD_REQUEST, "permission namespace is empty or too long");
-    }
-    return 0;
 }
 
 static int robot_create_tx(struct sq_conn *c, const struct meta_robot *r,
@@ -238,20 +216,10 @@ static int sq_robot_create(struct meta *m, const struct meta_robot *r,
                            struct berr *err)
 {
     struct sq_conn *c;
-    size_t nlen = strnlen(r->name, sizeof(r->name));
-    size_t hlen = strnlen(r->secret_hash, sizeof(r->secret_hash));
     int rc;
 
     if (id != NULL)
         *id = 0;
-    if (nlen == 0 || nlen > ROBOT_NAME_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "robot name is empty or too long");
-    if (hlen == 0 || hlen > SECRET_HASH_MAX)
-        return berr_set(err, BERR_INTERNAL, "internal error");
-    if (strnlen(r->description, sizeof(r->description)) > META_TEXT_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "description is too long");
-    if (perms_check(perms, nperms, err) < 0)
-        return -1;
     rc = sq_write_begin(&c, m, err);
     if (rc == 0)
         rc = sq_write_end(c, robot_create_tx(c, r, perms, nperms, id, err), err);
@@ -325,10 +293,6 @@ static int sq_robot_update(struct meta *m, int64_t id, const struct meta_robot *
     struct sq_conn *c;
     int rc;
 
-    if (strnlen(r->description, sizeof(r->description)) > META_TEXT_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "description is too long");
-    if (perms != NULL && perms_check(perms, nperms, err) < 0)
-        return -1;
     rc = sq_write_begin(&c, m, err);
     if (rc == 0)
         rc = sq_write_end(c, robot_update_tx(c, id, r, perms, nperms, err), err);
@@ -364,10 +328,6 @@ static int robot_write(struct meta *m, int64_t id, const char *hash, struct berr
 static int sq_robot_set_secret(struct meta *m, int64_t id, const char *secret_hash,
                                struct berr *err)
 {
-    size_t len = strlen(secret_hash);
-
-    if (len == 0 || len > SECRET_HASH_MAX)
-        return berr_set(err, BERR_INTERNAL, "internal error");
     return robot_write(m, id, secret_hash, err);
 }
 
@@ -416,6 +376,6 @@ const struct meta_robot_ops sqlite_robot_ops = {
         .perms = sq_robot_perms,
         .update = sq_robot_update,
         .set_secret = sq_robot_set_secret,
-        .delete = sq_robot_delete,
+        .remove = sq_robot_delete,
         .list = sq_robot_list,
 };

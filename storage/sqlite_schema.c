@@ -1,4 +1,5 @@
-/* sqlite_schema.c - the SQLite backend's numbered schema migrations and the rows every database starts with.
+/* sqlite_schema.c - the SQLite backend's numbered schema migrations and the rows every database
+ * starts with.
  *
  * The schema version is MAX(version) of schema_migrations (0 for a new file). Invariants:
  *   1. Migration N runs in its own BEGIN IMMEDIATE transaction that re-reads the version first,

@@ -5,8 +5,8 @@
  *   1. A user row is read by user_read only (from USER_COLS), whether fetched by name, by id or
  *      listed; a fetch adds the hash, a list never does: password hashes never leave this file
  *      through a list.
- *   2. The password is set by id, by one UPDATE (sq_user_set_password); a hash is 1..255 bytes
- *      or refused as an internal error (it comes from password_hash(), never from a client).
+ *   2. The password is set by id, by one UPDATE (sq_user_set_password); meta_user.c has
+ *      checked the hash (1..255 bytes) and the name (1..255 bytes) before.
  *   3. Filters and sort keys reach SQL only as bound parameters; sort keys are checked against a
  *      fixed list first and selected by CASE expressions in static text.
  * Fetching by name is on the login path: one cached, indexed SELECT, no transaction.
@@ -17,9 +17,6 @@
 
 #include "common/log.h"
 #include "common/util.h"
-
-#define USER_NAME_MAX 255
-#define PW_HASH_MAX 255
 
 static const char SQL_USER_INSERT[] =
         "INSERT INTO users(name, pw_hash, sysadmin, created_at, updated_at)"
@@ -71,28 +68,6 @@ static int user_read(struct sq_conn *c, sqlite3_stmt *st, void *row, struct berr
     return 0;
 }
 
-static bool user_name_ok(size_t len)
-{
-    return len > 0 && len <= USER_NAME_MAX;
-}
-
-static int pw_hash_check(size_t len, struct berr *err)
-{
-    if (len == 0 || len > PW_HASH_MAX) {
-        log_msg(LOG_ERROR, "meta: password hash of %zu bytes rejected", len);
-        return berr_set(err, BERR_INTERNAL, "internal error");
-    }
-    return 0;
-}
-
-/* text column or "" when NULL; fields of META_TEXT_MAX never overflow (checked on write) */
-static int text_ok(const char *s, const char *what, struct berr *err)
-{
-    if (s != NULL && strlen(s) > META_TEXT_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "%s is longer than %d bytes", what, META_TEXT_MAX);
-    return 0;
-}
-
 static int sq_user_get(struct meta *m, int64_t id, const char *name, struct meta_user_info *out,
                        struct berr *err)
 {
@@ -102,8 +77,6 @@ static int sq_user_get(struct meta *m, int64_t id, const char *name, struct meta
     int rc;
 
     memset(out, 0, sizeof(*out));
-    if (name != NULL && !user_name_ok(len))
-        return berr_set(err, BERR_NOT_FOUND, "user not found");
     c = sq_conn_get(m);
     if (name != NULL) {
         rc = sq_stmt(&st, c, SQ_Q_USER_GET, SQL_USER_BY_NAME, err);
@@ -205,9 +178,6 @@ static int sq_user_update(struct meta *m, int64_t id, const char *email, const c
 {
     struct user_write w = {SQL_USER_UPDATE, email, realname, comment, 3, 0, false, true};
 
-    if (text_ok(email, "email", err) < 0 || text_ok(realname, "realname", err) < 0 ||
-        text_ok(comment, "comment", err) < 0)
-        return -1;
     return user_write_run(m, id, &w, err);
 }
 
@@ -222,8 +192,6 @@ static int sq_user_set_password(struct meta *m, int64_t id, const char *pw_hash,
 {
     struct user_write w = {SQL_USER_PW, pw_hash, NULL, NULL, 1, 0, false, true};
 
-    if (pw_hash_check(strlen(pw_hash), err) < 0)
-        return -1;
     return user_write_run(m, id, &w, err);
 }
 
@@ -238,10 +206,6 @@ static int sq_user_create(struct meta *m, const char *name, const char *pw_hash,
 
     if (id != NULL)
         *id = 0;
-    if (!user_name_ok(len))
-        return berr_set(err, BERR_BAD_REQUEST, "invalid user name");
-    if (pw_hash_check(hlen, err) < 0)
-        return -1;
     rc = sq_write_begin(&c, m, err);
     if (rc < 0)
         return -1;
@@ -280,5 +244,5 @@ const struct meta_user_ops sqlite_user_ops = {
         .update = sq_user_update,
         .set_sysadmin = sq_user_set_sysadmin,
         .set_password = sq_user_set_password,
-        .delete = sq_user_delete,
+        .remove = sq_user_delete,
 };
