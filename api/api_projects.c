@@ -9,6 +9,9 @@
  *      sysadmins only. A project holding repositories is not deleted (412 PRECONDITION, as
  *      Harbor; the storage layer checks it inside the delete transaction).
  *   3. The creator of a project becomes its projectAdmin (owner, in the same transaction).
+ *   4. An anonymous caller cannot tell a private project from a missing one: every lookup of
+ *      a project it may not read, existing or not, answers 401, and HEAD ?project_name= answers
+ *      401 to anonymous callers whatever the name (as Harbor).
  * Thread-safe: per-request state only. */
 #include "api/api_int.h"
 
@@ -57,7 +60,11 @@ int api_project_lookup(struct api_call *c, size_t i, struct meta_project_info *p
     if ((by_name ? meta_project_get(c->r->reg->meta, c->seg[i], p, &e)
                  : meta_project_get_by_id(c->r->reg->meta, id, p, &e)) < 0 ||
         meta_repo_count(c->r->reg->meta, p->p.id, &p->repo_count, &e) < 0) {
-        rc = api_fail_berr(c, &e);
+        /* invariant 4: an anonymous caller gets the answer of a private project */
+        if (api_anonymous(c) && (e.code == BERR_NAME_UNKNOWN || e.code == BERR_NOT_FOUND))
+            rc = api_deny(c);
+        else
+            rc = api_fail_berr(c, &e);
         return rc < 0 ? -1 : 1;
     }
     if (api_project_role(c, p->p.id, role, &e) < 0) {
@@ -160,6 +167,9 @@ static int project_head(struct api_call *c)
     struct meta_project_info pr;
     struct berr e;
 
+    /* invariant 4: as Harbor, the existence check is for logged-in callers only */
+    if (api_anonymous(c))
+        return api_reply_empty(c, HTTP_UNAUTHORIZED);
     if (name == NULL || name[0] == '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "project_name is required");
     if (meta_project_get(c->r->reg->meta, name, &pr, &e) < 0) {
