@@ -1,20 +1,16 @@
-/* api.c - the management API under /api/v2.0 (Harbor-compatible paths, field names, status codes
- * and error bodies): routing, authentication, and the reply, body and paging helpers the
- * api_*.c handlers share (registry/api_int.h).
+/* api.c - the reply, body and paging helpers every management API handler shares (api_int.h):
+ * Harbor's error body, JSON replies, typed JSON field readers, page/page_size/q/sort and the
+ * X-Total-Count and Link headers of paged listings.
  *
  * Invariants:
  *   1. Every answer, errors included, is built here in Harbor's format
  *      {"errors":[{"code":"NOT_FOUND","message":"..."}]}; a handler never returns a storage
- *      error to the server's registry-format error path (-1 means "could not allocate").
+ *      error to the server's registry-format error path. api_fail marks the call answered.
  *   2. A client's fault is 400/401/403/404/409/412, never 500: bodies are parsed with jansson
  *      (duplicates rejected) and every field's type is checked before use.
- *   3. The caller is authenticated once per request, with HTTP Basic (users and robots,
- *      throttled per user and address like /v2/) or, without an Authorization header, the web
- *      UI's session cookie (api_session.c, CSRF-checked); neither is the anonymous caller. Passwords,
- *      secrets and Authorization values are never logged; the access log shows the path only.
- * GET /api/v2.0/ping answers "Pong" without authentication (a readiness probe, as Harbor).
+ *   3. Nothing here calls a handler or the router: this file is the bottom of api/.
  * Thread-safe: all state is per request. */
-#include "registry/req.h"
+#include "api/api_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,12 +22,6 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "api/api_content.h"
-#include "api/mount.h"
-#include "api/api_ext.h"
-#include "api/api_int.h"
-#include "api/api_session.h"
-#include "registry/authz.h"
 
 /* ---- replies ---- */
 
@@ -127,11 +117,13 @@ int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
         c->out->resp = http_resp_json(fallback, sizeof(fallback) - 1);
         c->out->status = HTTP_INTERNAL_SERVER_ERROR;
         c->out->len = sizeof(fallback) - 1;
-        return c->out->resp != NULL ? 0 : -1;
+        c->answered = c->out->resp != NULL;
+        return c->answered ? 0 : -1;
     }
     json_decref(j);
     rc = reply_text(c, status, text, len);
     mem_free(text);
+    c->answered = rc == 0;
     return rc;
 }
 
@@ -175,15 +167,6 @@ int api_reply_created(struct api_call *c, const char *location)
     if (api_add_header(c, HTTP_HEADER_LOCATION, loc) < 0)
         return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     return 0;
-}
-
-int api_need_auth(struct api_call *c)
-{
-    if (!api_anonymous(c))
-        return 0;
-    if (api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized") < 0)
-        return -1;
-    return 1;
 }
 
 int api_deny(struct api_call *c)
@@ -484,79 +467,6 @@ int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, in
     return rc;
 }
 
-/* ---- routing and authentication ---- */
-
-/* split_path copies the segments of the path after /api/v2.0/ into c; -1 when too many or long */
-static int split_path(struct api_call *c, const char *path)
-{
-    size_t used = 0;
-    const char *s = path;
-    const char *e;
-    size_t len;
-
-    c->nseg = 0;
-    while (*s != '\0') {
-        while (*s == '/')
-            s++;
-        if (*s == '\0')
-            break;
-        e = strchr(s, '/');
-        len = e != NULL ? (size_t)(e - s) : strlen(s);
-        if (c->nseg == API_MAX_SEGS || used + len + 1 > sizeof(c->segbuf))
-            return -1;
-        memcpy(c->segbuf + used, s, len);
-        c->segbuf[used + len] = '\0';
-        c->seg[c->nseg] = c->segbuf + used;
-        c->seglen[c->nseg] = len;
-        c->nseg++;
-        used += len + 1;
-        s += len;
-    }
-    return 0;
-}
-
-static int authenticate(struct api_call *c)
-{
-    const char *h = req_header(c->r, HTTP_HEADER_AUTHORIZATION);
-    char addr[64];
-    char retry[16];
-    unsigned retry_s = 0;
-    struct berr e;
-
-    memset(&c->who, 0, sizeof(c->who));
-    if (h == NULL)
-        return 0;
-    if (strncasecmp(h, "Basic ", 6) != 0)
-        return api_fail(c, HTTP_UNAUTHORIZED, "unsupported authorization scheme") < 0 ? -1 : 1;
-    authz_client_addr(c->r, addr, sizeof(addr));
-    if (authn_basic_from(c->r->reg->authn, h, addr, &c->who, &retry_s, &e) < 0) {
-        memset(&c->who, 0, sizeof(c->who));
-        if (e.code == BERR_TOOMANYREQUESTS) {
-            c->r->retry_after_s = retry_s;
-            if (api_fail(c, HTTP_TOO_MANY_REQUESTS, "%s", e.msg) < 0)
-                return -1;
-            (void)snprintf(retry, sizeof(retry), "%u", retry_s); /* fits */
-            if (retry_s > 0 && api_add_header(c, HTTP_HEADER_RETRY_AFTER, retry) < 0)
-                return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
-            return 1;
-        }
-        if (e.code == BERR_UNAUTHORIZED)
-            return api_fail(c, HTTP_UNAUTHORIZED, "%s", e.msg) < 0 ? -1 : 1;
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
-    }
-    c->r->who = c->who;
-    (void)snprintf(c->r->user, sizeof(c->r->user), "%s", c->who.name); /* same caps */
-    return 0;
-}
-
-static int ping(struct api_call *c)
-{
-    c->out->resp = http_resp_bytes("Pong", 4, "text/plain; charset=utf-8");
-    c->out->status = HTTP_OK;
-    c->out->len = 4;
-    return c->out->resp != NULL ? 0 : -1;
-}
-
 int api_handle_end(struct req *r, struct http_reply *out, int rc)
 {
     if (rc < 0) {
@@ -567,63 +477,4 @@ int api_handle_end(struct req *r, struct http_reply *out, int rc)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     }
     return 0;
-}
-
-int api_handle(struct req *r, struct http_reply *out)
-{
-    struct api_call *c;
-    size_t plen = strlen(API_PREFIX);
-    bool by_session = false;
-    int rc;
-
-    if (str_has_prefix(r->url, "/c/"))
-        return api_session_handle(r, out); /* /c/login, /c/log_out */
-    c = mem_calloc(1, sizeof(*c));
-    if (c == NULL)
-        return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    c->r = r;
-    c->out = out;
-    if (strcmp(r->url, "/metrics") == 0) /* Prometheus' default path, handled as /metrics */
-        plen = 0;
-    else if (strncmp(r->url, API_PREFIX, plen) != 0 ||
-             (r->url[plen] != '/' && r->url[plen] != '\0'))
-        plen = SIZE_MAX;
-    if (plen == SIZE_MAX || split_path(c, r->url + plen) < 0 || c->nseg == 0) {
-        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
-        goto out;
-    }
-    if (c->nseg == 1 && strcmp(c->seg[0], "ping") == 0) {
-        rc = r->method == HTTP_GET || r->method == HTTP_HEAD
-                     ? ping(c)
-                     : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        goto out;
-    }
-    rc = authenticate(c);
-    if (rc == 0 && api_anonymous(c))
-        rc = api_session_auth(c, &by_session);
-    if (rc != 0) {
-        rc = rc < 0 ? -1 : 0;
-        goto out;
-    }
-    if (strcmp(c->seg[0], "users") == 0)
-        rc = api_users(c);
-    else if (strcmp(c->seg[0], "projects") == 0)
-        rc = api_projects(c);
-    else if (strcmp(c->seg[0], "robots") == 0)
-        rc = api_robots(c);
-    else if (strcmp(c->seg[0], "quotas") == 0)
-        rc = api_quotas(c);
-    else if (strcmp(c->seg[0], "audit-logs") == 0)
-        rc = api_audit_logs(c);
-    else if (strcmp(c->seg[0], "system") == 0)
-        rc = api_system(c);
-    else if (api_content_dispatch(c, &rc) != 0) /* repositories, statistics, search, ... */
-        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (rc == 0)
-        api_audit_after(c);
-    if (rc == 0 && by_session && api_session_token_header(c) < 0)
-        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-out:
-    mem_free(c);
-    return api_handle_end(r, out, rc);
 }

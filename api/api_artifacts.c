@@ -4,14 +4,14 @@
  *   GET|POST   .../artifacts/{reference}/tags                   list, create ({"name":...})
  *   DELETE     .../artifacts/{reference}/tags/{tag}
  *   GET  /projects/{p}/artifacts                                recent, project-wide
- * api_repos.c routes these here once the project is looked up and {r} parsed.
+ * Rows of routes.c: the router has found the project and checked the row's permission.
  * Artifacts carry Berth's pull_count next to Harbor's pull_time (Harbor lacks it: harbor#21664).
  *
  * Invariants:
- *   1. Reading needs only that the project is readable (checked by the caller through
- *      api_project_lookup). Creating a tag needs push; deleting an artifact or a tag needs
- *      delete (projectAdmin, maintainer, sysadmin, robots granted delete), checked with
- *      api_repo_need: developers and guests get 403, anonymous callers 401.
+ *   1. Reading needs only that the project is readable. Creating a tag needs push; deleting an
+ *      artifact or a tag needs delete (projectAdmin, maintainer, sysadmin, robots granted
+ *      delete): developers and guests get 403, anonymous callers 401. All checked by the router
+ *      (routes.c, auth/rbac.c) before the handler runs.
  *   2. References and tags from the path are parsed (reference_parse, tag_parse) before any
  *      storage call; a malformed one is a 400, an unknown one a 404.
  *   3. Deleting by tag deletes the whole artifact, as Harbor.
@@ -24,7 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/rbac.h"
 #include "common/mem.h"
 #include "storage/blob_store.h"
 #include "storage/meta_browse.h"
@@ -357,7 +356,7 @@ static int art_q(struct api_call *c, struct meta_artifact_q *q, struct art_filte
     return 0;
 }
 
-int api_artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
+static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
 {
     struct meta_artifact *rows = NULL;
     struct meta_artifact_q q;
@@ -433,9 +432,97 @@ static int find_artifact(struct api_call *c, const struct repo_name *repo, size_
     return rc;
 }
 
-static int tag_list(struct api_call *c, const struct meta_artifact *a)
+/* load: the repository (segment 3) and the artifact (segment 5) of the path; 0, or -1 with
+ * *a NULL (answered when c->answered) */
+static int load(struct api_call *c, struct repo_name *repo, int64_t *repo_id,
+                struct meta_artifact **a)
+{
+    int rc;
+
+    *a = NULL;
+    if (api_repo_from_path(c, 3, repo) < 0)
+        return -1;
+    *a = mem_malloc(sizeof(**a));
+    if (*a == NULL) {
+        (void)api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return -1;
+    }
+    rc = find_artifact(c, repo, 5, repo_id, *a);
+    if (rc != 0) {
+        mem_free(*a);
+        *a = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int api_artifact_project_list(struct api_call *c)
+{
+    return artifact_list(c, c->proj->p.id, 0);
+}
+
+int api_artifact_list_repo(struct api_call *c)
+{
+    struct meta_repo_info *info;
+    struct repo_name repo;
+    struct berr e;
+    int rc;
+
+    if (api_repo_from_path(c, 3, &repo) < 0)
+        return -1;
+    info = mem_malloc(sizeof(*info));
+    if (info == NULL)
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = artifact_list(c, 0, info->id);
+    mem_free(info);
+    return rc;
+}
+
+int api_artifact_get(struct api_call *c)
+{
+    struct meta_artifact *a;
+    struct repo_name repo;
+    struct berr e = {0};
+    int64_t repo_id = 0;
+    bool with_tag;
+    int rc;
+
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
+    rc = query_bool(c, "with_tag", true, &with_tag);
+    if (rc == 0)
+        rc = api_reply_json(c, HTTP_OK, artifact_json(c, a, with_tag, &e));
+    mem_free(a);
+    return fail_rc(rc);
+}
+
+int api_artifact_delete(struct api_call *c)
+{
+    struct meta_artifact *a;
+    struct repo_name repo;
+    struct berr e;
+    int64_t repo_id = 0;
+    int rc;
+
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
+    if (meta_manifest_delete(c->r->reg->meta, &repo, &a->digest, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_empty(c, HTTP_OK);
+    mem_free(a);
+    return rc;
+}
+
+int api_tag_list(struct api_call *c)
 {
     struct meta_tag_info *rows = NULL;
+    struct meta_artifact *a = NULL;
+    struct repo_name repo;
+    int64_t repo_id = 0;
     struct meta_list_q q;
     struct api_page pg;
     struct berr e;
@@ -445,9 +532,13 @@ static int tag_list(struct api_call *c, const struct meta_artifact *a)
     size_t i;
     int rc;
 
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
     rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (rc != 0) {
+        rc = fail_rc(rc);
+        goto out;
+    }
     api_page_q(&pg, &q);
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
@@ -467,12 +558,15 @@ static int tag_list(struct api_call *c, const struct meta_artifact *a)
 out:
     json_decref(arr);
     mem_free(rows);
+    mem_free(a);
     return rc;
 }
 
-static int tag_create(struct api_call *c, const struct meta_project_info *p, int role,
-                      int64_t repo_id, const struct meta_artifact *a)
+int api_tag_create(struct api_call *c)
 {
+    struct meta_artifact *a = NULL;
+    struct repo_name repo;
+    int64_t repo_id = 0;
     char loc[1024];
     const char *name;
     json_t *body = NULL;
@@ -481,12 +575,13 @@ static int tag_create(struct api_call *c, const struct meta_project_info *p, int
     bool has;
     int rc;
 
-    rc = api_repo_need(c, p, role, RBAC_PUSH);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
     rc = api_body(c, &body);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (rc != 0) {
+        rc = fail_rc(rc);
+        goto out;
+    }
     if (api_get_str(c, body, "name", &name, &has) < 0) {
         rc = 0;
         goto out;
@@ -507,65 +602,27 @@ static int tag_create(struct api_call *c, const struct meta_project_info *p, int
         rc = api_reply_created(c, loc);
 out:
     json_decref(body);
+    mem_free(a);
     return rc;
 }
 
-int api_artifact_routes(struct api_call *c, const struct meta_project_info *p, int role,
-                        const struct repo_name *repo)
+int api_tag_delete(struct api_call *c)
 {
-    enum http_method m = c->r->method;
-    struct meta_artifact *a = NULL;
-    struct berr e = {0};
+    struct meta_artifact *a;
+    struct repo_name repo;
+    struct berr e;
     struct tag t;
     int64_t repo_id = 0;
-    bool with_tag;
     int rc;
 
-    a = mem_malloc(sizeof(*a));
-    if (a == NULL)
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    rc = find_artifact(c, repo, 5, &repo_id, a);
-    if (rc != 0) {
-        rc = fail_rc(rc);
-        goto out;
-    }
-    if (c->nseg == 6) {
-        if (m == HTTP_GET) {
-            rc = query_bool(c, "with_tag", true, &with_tag);
-            if (rc == 0)
-                rc = api_reply_json(c, HTTP_OK, artifact_json(c, a, with_tag, &e));
-            rc = fail_rc(rc);
-        } else if (m == HTTP_DELETE) {
-            rc = api_repo_need(c, p, role, RBAC_DELETE);
-            if (rc == 0)
-                rc = meta_manifest_delete(c->r->reg->meta, repo, &a->digest, &e) < 0
-                             ? api_fail_berr(c, &e)
-                             : api_reply_empty(c, HTTP_OK);
-            rc = fail_rc(rc);
-        } else {
-            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        }
-    } else if (strcmp(c->seg[6], "tags") != 0) {
-        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
-    } else if (c->nseg == 7) {
-        if (m == HTTP_GET)
-            rc = tag_list(c, a);
-        else if (m == HTTP_POST)
-            rc = tag_create(c, p, role, repo_id, a);
-        else
-            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    } else if (m != HTTP_DELETE) {
-        rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    } else {
-        rc = api_repo_need(c, p, role, RBAC_DELETE);
-        if (rc == 0 && tag_parse(&t, c->seg[7], c->seglen[7], &e) < 0)
-            rc = api_fail(c, HTTP_BAD_REQUEST, "invalid tag");
-        else if (rc == 0)
-            rc = meta_tag_detach(c->r->reg->meta, a->id, &t, &e) < 0 ? api_fail_berr(c, &e)
-                                                                     : api_reply_empty(c, HTTP_OK);
-        rc = fail_rc(rc);
-    }
-out:
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
+    if (tag_parse(&t, c->seg[7], c->seglen[7], &e) < 0)
+        rc = api_fail(c, HTTP_BAD_REQUEST, "invalid tag");
+    else if (meta_tag_detach(c->r->reg->meta, a->id, &t, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_empty(c, HTTP_OK);
     mem_free(a);
     return rc;
 }

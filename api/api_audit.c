@@ -204,8 +204,6 @@ static int list_events(struct api_call *c, int64_t project_id)
     int64_t total = 0;
     int rc;
 
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     f = mem_calloc(1, sizeof(*f));
     ev = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*ev));
     if (f == NULL || ev == NULL) {
@@ -236,37 +234,19 @@ out:
 
 int api_audit_logs(struct api_call *c)
 {
-    int rc;
-
-    if (c->nseg != 1)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (!api_is_sysadmin(c))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     return list_events(c, 0);
 }
 
-int api_project_logs(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_logs(struct api_call *c)
 {
-    int rc;
-
-    if (c->nseg != 3)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (!api_is_sysadmin(c) && (role < ROLE_PROJECT_ADMIN || role > ROLE_MAINTAINER))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-    return list_events(c, p->p.id);
+    return list_events(c, c->proj->p.id);
 }
 
 /* ---- POST /system/purgeaudit ---- */
 
 #define PURGE_HOURS_MAX (100LL * 365 * 24)
 
-int api_system(struct api_call *c)
+int api_system_purgeaudit(struct api_call *c)
 {
     json_t *body = NULL;
     struct berr e;
@@ -274,15 +254,6 @@ int api_system(struct api_call *c)
     bool present = false;
     int rc;
 
-    if (c->nseg != 2 || strcmp(c->seg[1], "purgeaudit") != 0)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (c->r->method != HTTP_POST)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (!api_is_sysadmin(c))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
     if (rc != 0)
         return rc < 0 ? -1 : 0;

@@ -8,8 +8,10 @@
  *      password_hash(), is wiped after use and never logged.
  *   2. Names: cfg->robot_prefix + "<name>" (system level) or + "<project>+<name>" (project
  *      level); <name> follows the project-name grammar, so '+' cannot appear in it.
- *   3. A system-level robot is managed by sysadmins only; a project-level robot also by the
- *      projectAdmins of its project, and it holds exactly one permission entry, on that project.
+ *   3. Robots never manage robots (USER rows of routes.c, checked by the router). A system-level
+ *      robot is managed by sysadmins only; a project-level robot also by the projectAdmins of
+ *      its project (checked here: it depends on the robot loaded or the body), and it holds
+ *      exactly one permission entry, on that project.
  *   4. Permissions keep resource "repository" actions pull, push, delete (other resources of
  *      Harbor's list are accepted and ignored: Berth enforces repository access only).
  *   5. Any change to a robot drops its cached logins (authn_forget).
@@ -431,14 +433,12 @@ out:
     return rc;
 }
 
-static int robot_create(struct api_call *c)
+int api_robot_create(struct api_call *c)
 {
     struct meta_robot_perm *perms;
     json_t *body = NULL;
     int rc;
 
-    if (!api_is_user(c))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -488,7 +488,7 @@ out:
     return rc;
 }
 
-static int robot_list(struct api_call *c)
+int api_robot_list(struct api_call *c)
 {
     struct api_page pg;
     struct berr e;
@@ -516,23 +516,15 @@ static int robot_list(struct api_call *c)
     return robot_list_common(c, &pg, project_id);
 }
 
-int api_project_robots(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_robots(struct api_call *c)
 {
     struct api_page pg;
     int rc;
 
-    if (c->nseg != 3)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (c->r->method != HTTP_GET)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    if (api_anonymous(c))
-        return api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized");
-    if (!api_is_sysadmin(c) && !(api_is_user(c) && role >= 1 && role <= 4))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_page_parse(c, "name", &pg);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    return robot_list_common(c, &pg, p->p.id);
+    return robot_list_common(c, &pg, c->proj->p.id);
 }
 
 static int robot_update(struct api_call *c, struct meta_robot *rb, json_t *body,
@@ -627,8 +619,9 @@ out:
     return rc;
 }
 
-static int robot_one(struct api_call *c, int64_t id)
+int api_robot_one(struct api_call *c)
 {
+    int64_t id = c->id;
     struct meta_robot *rb = mem_calloc(1, sizeof(*rb));
     struct meta_robot_perm *perms = NULL;
     enum http_method m = c->r->method;
@@ -687,27 +680,4 @@ out:
     mem_free(perms);
     mem_free(rb);
     return rc;
-}
-
-int api_robots(struct api_call *c)
-{
-    int64_t id;
-    int rc = api_need_auth(c);
-
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (c->who.kind == PRINCIPAL_ROBOT)
-        return api_fail(c, HTTP_FORBIDDEN, "robot accounts may not manage robots");
-    if (c->nseg == 1) {
-        if (c->r->method == HTTP_GET)
-            return robot_list(c);
-        if (c->r->method == HTTP_POST)
-            return robot_create(c);
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    }
-    if (c->nseg != 2)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (!api_parse_id(c->seg[1], c->seglen[1], &id))
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid robot id");
-    return robot_one(c, id);
 }
