@@ -14,6 +14,7 @@
 #include "api/ui_assets.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "http/etag.h"
 
 typedef int (*entry_fn)(struct req *r, struct http_reply *out);
 
@@ -126,7 +127,6 @@ static enum http_next token_begin(void *ctx, struct http_req *hr, void **state,
 static int ui_get(struct req *r, struct http_reply *out)
 {
     const char *path = r->url;
-    const char *inm = req_header(r, HTTP_HEADER_IF_NONE_MATCH);
 
     if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") == 0 ||
         str_has_prefix(path, "/harbor") || str_has_prefix(path, "/ui/"))
@@ -135,7 +135,7 @@ static int ui_get(struct req *r, struct http_reply *out)
         const struct ui_asset *a = &ui_assets[i];
         if (strcmp(a->path, path) != 0)
             continue;
-        if (inm != NULL && strcmp(inm, a->etag) == 0) {
+        if (http_etag_match(req_header(r, HTTP_HEADER_IF_NONE_MATCH), a->etag)) {
             out->resp = http_resp_empty();
             out->status = HTTP_NOT_MODIFIED;
         } else {

@@ -2,8 +2,9 @@
  *
  * A repository serves a blob only when storage/meta says it may (pushed, mounted or referenced
  * there). Bodies go out with sendfile from the blob file; Range requests get 206 with
- * Content-Range, unsatisfiable ones 416 with "bytes * /size". Blobs are immutable, so they carry
- * a long Cache-Control and the digest as ETag. No shared state. */
+ * Content-Range, unsatisfiable ones 416 with "bytes * /size" (Range parsed by common/range.c
+ * only). Blobs are immutable, so they carry a long Cache-Control and the quoted digest as ETag;
+ * If-None-Match goes through http/etag.c (304). No shared state. */
 #include "registry/req.h"
 
 #include <stdio.h>
@@ -11,15 +12,14 @@
 #include <unistd.h>
 
 #include "common/range.h"
+#include "http/etag.h"
 #include "registry/audit_hook.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 
-static int blob_headers(struct http_resp *resp, const char *dstr, const char *ctype)
+static int blob_headers(struct http_resp *resp, const char *dstr, const char *etag,
+                        const char *ctype)
 {
-    char etag[DIGEST_STR_LEN + 3];
-
-    (void)snprintf(etag, sizeof(etag), "\"%s\"", dstr); /* fits: DIGEST_STR_LEN + quotes */
     if (http_resp_header(resp, "Docker-Content-Digest", dstr) < 0 ||
         http_resp_header(resp, HTTP_HEADER_CONTENT_TYPE, ctype) < 0 ||
         http_resp_header(resp, HTTP_HEADER_ETAG, etag) < 0 ||
@@ -31,8 +31,8 @@ static int blob_headers(struct http_resp *resp, const char *dstr, const char *ct
 
 int blobs_get(struct req *r, struct http_reply *out)
 {
-    char dstr[DIGEST_STR_LEN + 1], cr[96];
-    const char *range, *inm;
+    char dstr[DIGEST_STR_LEN + 1], etag[DIGEST_STR_LEN + 3], cr[96];
+    const char *range;
     struct digest d;
     uint64_t size = 0, fsize = 0, first = 0, last = 0;
     int fd = -1, rr = 1;
@@ -42,8 +42,8 @@ int blobs_get(struct req *r, struct http_reply *out)
     if (meta_blob_linked(r->reg->meta, &r->name, &d, &size, &r->err) < 0)
         return -1;
     digest_format(&d, dstr, sizeof(dstr));
-    inm = req_header(r, HTTP_HEADER_IF_NONE_MATCH);
-    if (inm != NULL && (strstr(inm, dstr) != NULL)) {
+    (void)http_etag_quote(etag, sizeof(etag), dstr); /* fits: DIGEST_STR_LEN + quotes */
+    if (http_etag_match(req_header(r, HTTP_HEADER_IF_NONE_MATCH), etag)) {
         out->resp = http_resp_empty();
         out->status = HTTP_NOT_MODIFIED;
         goto headers;
@@ -83,7 +83,7 @@ int blobs_get(struct req *r, struct http_reply *out)
         out->len = fsize;
     }
 headers:
-    if (out->resp == NULL || blob_headers(out->resp, dstr, "application/octet-stream") < 0)
+    if (out->resp == NULL || blob_headers(out->resp, dstr, etag, "application/octet-stream") < 0)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     return 0;
 }

@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "http/etag.h"
 #include "registry/audit_hook.h"
 #include "registry/manifest_parse.h"
 #include "storage/blob_store.h"
@@ -44,48 +45,12 @@ static int hdr(struct http_resp *resp, const char *k, const char *v)
     return http_resp_header(resp, k, v);
 }
 
-/* ---- If-None-Match ---- */
-
-/* etag_list_matches: the If-None-Match value names dstr ("sha256:..."), quoted or not, weak or
- * not, anywhere in its comma-separated list; "*" matches any existing manifest. */
-static bool etag_list_matches(const char *h, const char *dstr)
-{
-    size_t dlen = strlen(dstr);
-    const char *p = h;
-
-    while (*p != '\0') {
-        const char *s, *e;
-
-        while (*p == ' ' || *p == '\t' || *p == ',')
-            p++;
-        if (*p == '\0')
-            break;
-        s = p;
-        while (*p != '\0' && *p != ',')
-            p++;
-        e = p;
-        while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
-            e--;
-        if (e - s == 1 && *s == '*')
-            return true;
-        if (e - s >= 2 && s[0] == 'W' && s[1] == '/')
-            s += 2;
-        if (e - s >= 2 && *s == '"' && e[-1] == '"') {
-            s++;
-            e--;
-        }
-        if ((size_t)(e - s) == dlen && memcmp(s, dstr, dlen) == 0)
-            return true;
-    }
-    return false;
-}
-
 /* common headers of a manifest GET/HEAD/304 */
 static int manifest_headers(struct http_resp *resp, const char *dstr, const char *ctype)
 {
     char etag[DIGEST_STR_LEN + 3];
 
-    (void)snprintf(etag, sizeof(etag), "\"%s\"", dstr); /* fits: DIGEST_STR_LEN + quotes */
+    (void)http_etag_quote(etag, sizeof(etag), dstr); /* fits: DIGEST_STR_LEN + quotes */
     if (hdr(resp, "Docker-Content-Digest", dstr) < 0 ||
         hdr(resp, HTTP_HEADER_CONTENT_TYPE, ctype) < 0 || hdr(resp, HTTP_HEADER_ETAG, etag) < 0)
         return -1;
@@ -96,8 +61,7 @@ int manifests_get(struct req *r, struct http_reply *out)
 {
     struct reference ref;
     struct meta_manifest m;
-    char dstr[DIGEST_STR_LEN + 1];
-    const char *inm;
+    char dstr[DIGEST_STR_LEN + 1], etag[DIGEST_STR_LEN + 3];
     uint64_t fsize = 0;
     int fd = -1;
 
@@ -107,8 +71,8 @@ int manifests_get(struct req *r, struct http_reply *out)
         return -1;
     digest_format(&m.digest, dstr, sizeof(dstr));
 
-    inm = req_header(r, HTTP_HEADER_IF_NONE_MATCH);
-    if (inm != NULL && etag_list_matches(inm, dstr)) {
+    (void)http_etag_quote(etag, sizeof(etag), dstr); /* fits: DIGEST_STR_LEN + quotes */
+    if (http_etag_match(req_header(r, HTTP_HEADER_IF_NONE_MATCH), etag)) {
         out->resp = http_resp_empty();
         out->status = HTTP_NOT_MODIFIED;
     } else if (r->method == HTTP_HEAD) {

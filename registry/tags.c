@@ -5,7 +5,7 @@
  *      list (spec), never "everything".
  *   2. When entries remain after a page, and only then, the reply carries
  *      Link: </v2/...?n=<n>&last=<last entry, percent-encoded>>; rel="next", n being the
- *      effective (capped) page size.
+ *      effective (capped) page size (built by http/link.c).
  *   3. A malformed n (not a plain decimal number) is 400 BAD_REQUEST: the distribution spec
  *      defines no code for it (distribution answers PAGINATION_NUMBER_INVALID, which is not in
  *      the spec's table), and silently ignoring it would hide a client bug.
@@ -21,11 +21,14 @@
 #include "auth/rbac.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "http/link.h"
 #include "registry/authz.h"
 #include "storage/meta.h"
 
 /* longest `last` accepted: a repository name or a tag is shorter */
 #define LIST_LAST_MAX 512
+/* ceiling of the Link value: the path, n, and `last` percent-encoded */
+#define LIST_LINK_MAX (REPO_NAME_MAX + 3 * LIST_LAST_MAX + 96)
 
 struct page {
     json_t *arr;
@@ -69,40 +72,16 @@ static int parse_page(struct req *r, unsigned *n, const char **last)
     return 0;
 }
 
-/* pct_encode writes s percent-encoded (RFC 3986: all but unreserved characters) into out */
-static int pct_encode(char *out, size_t cap, const char *s)
-{
-    static const char hexd[] = "0123456789ABCDEF";
-    size_t w = 0;
-
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '.' || c == '_' || c == '~';
-
-        if (w + (plain ? 1 : 3) >= cap)
-            return -1;
-        if (plain) {
-            out[w++] = (char)c;
-        } else {
-            out[w++] = '%';
-            out[w++] = hexd[c >> 4];
-            out[w++] = hexd[c & 15];
-        }
-    }
-    out[w] = '\0';
-    return 0;
-}
-
 /* send_page answers 200 with root as JSON, plus the Link header when more entries remain.
  * path is the list's URL path ("/v2/<name>/tags/list" or "/v2/_catalog"). Takes root. */
 static int send_page(struct req *r, struct http_reply *out, json_t *root, const struct page *p,
                      bool more, unsigned n, const char *path)
 {
-    char enc[3 * LIST_LAST_MAX + 1], link[REPO_NAME_MAX + sizeof(enc) + 96];
+    char nstr[16];
     char *text = NULL;
+    struct buf link;
     size_t len;
-    int rc = -1, w;
+    int rc = -1;
 
     text = json_dumps(root, JSON_COMPACT);
     if (text == NULL) {
@@ -118,16 +97,17 @@ static int send_page(struct req *r, struct http_reply *out, json_t *root, const 
         goto out;
     }
     if (more && n > 0) {
-        if (pct_encode(enc, sizeof(enc), p->last) < 0) {
+        const struct http_link_param ps[] = {{"n", nstr}, {"last", p->last}};
+
+        (void)snprintf(nstr, sizeof(nstr), "%u", n); /* fits: 10 digits */
+        buf_init(&link, LIST_LINK_MAX);
+        if (http_link_add(&link, path, "next", ps, 2) < 0 ||
+            http_resp_header(out->resp, HTTP_HEADER_LINK, link.data) < 0) {
+            buf_cleanup(&link);
             rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
             goto out;
         }
-        w = snprintf(link, sizeof(link), "<%s?n=%u&last=%s>; rel=\"next\"", path, n, enc);
-        if (w < 0 || (size_t)w >= sizeof(link) ||
-            http_resp_header(out->resp, HTTP_HEADER_LINK, link) < 0) {
-            rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
-            goto out;
-        }
+        buf_cleanup(&link);
     }
     rc = 0;
 out:
