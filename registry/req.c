@@ -6,10 +6,12 @@
  * a 401, Retry-After on a 429) are added in one place.
  * Invariants:
  *   1. A buffered body never grows past the cap given to req_body_expect (413 TOO_LARGE).
- *   2. req_free runs once per request (the mount's done) and releases an upload still held.
+ *   2. req_free runs once per request (the mount's done). An upload session is the /v2/ mount's
+ *      business: route.c releases it before req_free, so this file never calls into uploads.c.
  * No shared state. */
 #include "registry/req.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,7 +53,7 @@ void req_free(struct req *r)
 {
     if (r == NULL)
         return;
-    uploads_abort(r);
+    assert(r->upload == NULL); /* the /v2/ mount releases it first (route.c, v2_done) */
     if (r->http != NULL && r->user[0] != '\0')
         http_req_set_user(r->http, r->user);
     buf_cleanup(&r->body);

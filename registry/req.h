@@ -104,8 +104,8 @@ int req_query_each(const struct req *r, const char *name, req_query_fn fn, void 
 /* req_new: a request context for hr on reg (new, req_free), NULL when out of memory. The body
  * buffer is capped at the manifest limit until req_body_expect says otherwise. */
 struct req *req_new(struct registry *reg, struct http_req *hr);
-/* req_free records r->user for the access log, releases an upload the request held and frees.
- * NULL is a no-op. */
+/* req_free records r->user for the access log and frees. An upload the request held must have
+ * been released (uploads_abort) first. NULL is a no-op. */
 void req_free(struct req *r);
 /* req_body_expect prepares r->body for a buffered body of at most max bytes: refuses at once
  * (TOO_LARGE "<what> larger than N bytes", -1) when Content-Length already says more. */
@@ -151,7 +151,7 @@ int referrers_get(struct req *r, struct http_reply *out); /* GET /v2/<name>/refe
 /* Uploads (registry/uploads.c). uploads_begin runs before the body: it may answer at once
  * (*done set: mounts, a POST that only opens a session, early errors); otherwise the body goes
  * to uploads_data chunk by chunk and uploads_end answers. uploads_abort releases what a request
- * holds when it ends early (called by req_free in every case; safe to call twice). */
+ * holds when it ends early (called by the /v2/ mount's done in every case; safe to call twice). */
 int uploads_begin(struct req *r, struct http_reply *out, bool *done);
 int uploads_data(struct req *r, const char *data, size_t n);
 int uploads_end(struct req *r, struct http_reply *out);

@@ -255,6 +255,8 @@ static void v2_done(void *state)
 
     if (st == NULL)
         return;
+    if (st->r != NULL)
+        uploads_abort(st->r); /* a session the request still holds, whatever happened */
     req_free(st->r);
     mem_free(st);
 }
