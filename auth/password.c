@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/parse.h"
 #include "common/util.h"
 
 #define ALG_PREFIX "pbkdf2-sha256$"
@@ -45,8 +46,8 @@ static unsigned long kdf_iterations(void)
     const char *env = getenv("BERTH_TEST_KDF_ITER");
     uint64_t v;
 
-    if (env != NULL && parse_u64(&v, env, strlen(env)) == 0 && v >= PASSWORD_PBKDF2_MIN_ITER &&
-        v <= PASSWORD_PBKDF2_MAX_ITER)
+    if (env != NULL && parse_u64_range(&v, env, strlen(env), PASSWORD_PBKDF2_MIN_ITER,
+                                       PASSWORD_PBKDF2_MAX_ITER) == 0)
         return (unsigned long)v;
 #endif
     return PASSWORD_PBKDF2_ITER;
@@ -154,8 +155,8 @@ static int parse_stored(unsigned long *iter, unsigned char *salt, size_t *saltle
     if (d2 == NULL)
         return -1;
     /* decimal without leading zeros, so the count has one spelling */
-    if (p[0] == '0' || parse_u64(&v, p, (size_t)(d1 - p)) < 0 || v < PASSWORD_PBKDF2_MIN_ITER ||
-        v > PASSWORD_PBKDF2_MAX_ITER)
+    if (p[0] == '0' || parse_u64_range(&v, p, (size_t)(d1 - p), PASSWORD_PBKDF2_MIN_ITER,
+                                       PASSWORD_PBKDF2_MAX_ITER) < 0)
         return -1;
     *iter = (unsigned long)v;
     n = b64_decode_canonical(salt, SALT_MAX_BYTES, d1 + 1, (size_t)(d2 - d1 - 1));

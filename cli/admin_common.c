@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "cli/http.h"
+#include "common/parse.h"
 
 #define API "/api/v2.0"
 
@@ -51,16 +52,9 @@ int adm_read_line(char *out, size_t cap)
 
 int adm_parse_i64(const char *s, int64_t *out)
 {
-    char *end;
-    long long v;
-
-    if (s == NULL || *s == '\0')
+    if (s == NULL)
         return -1;
-    v = strtoll(s, &end, 10);
-    if (*end != '\0')
-        return -1;
-    *out = (int64_t)v;
-    return 0;
+    return parse_i64_range(out, s, strlen(s), INT64_MIN, INT64_MAX);
 }
 
 /* adm_parse_opts reads argv[from..]; -1 on a usage error (message printed) */

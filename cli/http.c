@@ -12,6 +12,8 @@
 
 #include <curl/curl.h>
 
+#include "common/parse.h"
+
 #define HTTP_TIMEOUT_S 60L
 #define HTTP_CONNECT_TIMEOUT_S 10L
 
@@ -52,16 +54,9 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
             r->location[vlen] = '\0';
         }
     } else {
-        char tmp[24];
-        long long t;
-        char *end;
-        if (vlen < sizeof(tmp)) {
-            memcpy(tmp, v, vlen);
-            tmp[vlen] = '\0';
-            t = strtoll(tmp, &end, 10);
-            if (end != tmp && *end == '\0' && t >= 0)
-                r->total = (int64_t)t;
-        }
+        int64_t t;
+        if (parse_i64_range(&t, v, vlen, 0, INT64_MAX) == 0)
+            r->total = t;
     }
     return len;
 }

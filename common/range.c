@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "common/util.h"
+#include "common/parse.h"
 
 static void trim(const char **s, size_t *len)
 {

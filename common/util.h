@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* parse_u64 moved to the parsing toolkit; included until every caller includes it itself */
+#include "common/parse.h"
+
 /* now_s: seconds since the epoch (wall clock). now_ms_mono: monotonic milliseconds. */
 int64_t now_s(void);
 int64_t now_ms_mono(void);
@@ -27,8 +30,6 @@ int write_file_atomic(const char *path, const void *data, size_t len, unsigned m
 /* read_file reads a whole file of at most max bytes; *out is new (mem_free), NUL-terminated.
  * -1 with errno (EFBIG when over max). */
 int read_file(char **out, size_t *out_len, const char *path, size_t max);
-/* parse_u64 parses a decimal number that must fill exactly len bytes; -1 when it does not. */
-int parse_u64(uint64_t *out, const char *s, size_t len);
 /* str_has_prefix: s starts with prefix. */
 int str_has_prefix(const char *s, const char *prefix);
 

@@ -1,4 +1,4 @@
-/* util_test.c - durable writes, bounded reads, number parsing, random hex, time formatting.
+/* util_test.c - durable writes, bounded reads, random hex, time formatting.
  * Files live in a private temp directory removed at the end. */
 #include "common/util.h"
 
@@ -121,44 +121,6 @@ static void test_read_file(void)
     CHECK_INT_EQ(unlink(p), 0);
 }
 
-static int pu(uint64_t *v, const char *s)
-{
-    return parse_u64(v, s, strlen(s));
-}
-
-static void test_parse_u64(void)
-{
-    uint64_t v = 7;
-
-    CHECK_INT_EQ(pu(&v, "0"), 0);
-    CHECK_INT_EQ(v, 0);
-    CHECK_INT_EQ(pu(&v, "42"), 0);
-    CHECK_INT_EQ(v, 42);
-    CHECK_INT_EQ(pu(&v, "007"), 0);
-    CHECK_INT_EQ(v, 7);
-    CHECK_INT_EQ(pu(&v, "18446744073709551615"), 0);
-    CHECK(v == UINT64_MAX);
-    /* overflow by one, by a digit, by length */
-    CHECK_INT_EQ(pu(&v, "18446744073709551616"), -1);
-    CHECK_INT_EQ(v, 0);
-    CHECK_INT_EQ(pu(&v, "18446744073709551620"), -1);
-    CHECK_INT_EQ(pu(&v, "99999999999999999999"), -1);
-    CHECK_INT_EQ(pu(&v, "184467440737095516150"), -1);
-    CHECK_INT_EQ(pu(&v, "000000000000000000001"), -1); /* 21 bytes */
-    CHECK_INT_EQ(pu(&v, ""), -1);
-    CHECK_INT_EQ(pu(&v, "-1"), -1);
-    CHECK_INT_EQ(pu(&v, "+1"), -1);
-    CHECK_INT_EQ(pu(&v, " 1"), -1);
-    CHECK_INT_EQ(pu(&v, "1 "), -1);
-    CHECK_INT_EQ(pu(&v, "0x10"), -1);
-    CHECK_INT_EQ(pu(&v, "1e3"), -1);
-    /* the length bounds the parse */
-    CHECK_INT_EQ(parse_u64(&v, "123abc", 3), 0);
-    CHECK_INT_EQ(v, 123);
-    CHECK_INT_EQ(parse_u64(&v, "123abc", 4), -1);
-    CHECK_INT_EQ(parse_u64(&v, "5", 0), -1);
-}
-
 static void test_rand_hex(void)
 {
     char a[65], b[65], small[10];
@@ -231,7 +193,6 @@ int main(void)
     }
     TEST_RUN(test_write_file_atomic);
     TEST_RUN(test_read_file);
-    TEST_RUN(test_parse_u64);
     TEST_RUN(test_rand_hex);
     TEST_RUN(test_time);
     TEST_RUN(test_dirs_and_prefix);

@@ -26,6 +26,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "common/util.h"
 
 /* A config file is a few kilobytes; anything far larger is a wrong path, not a config. */
@@ -155,25 +156,22 @@ static const struct suffix plain_suffixes[] = {
 static int parse_number(uint64_t *out, const char *key, const char *value,
                         const struct suffix *suffixes, struct berr *err)
 {
-    unsigned long long v;
-    char *end = NULL;
+    size_t ndig = strspn(value, "0123456789");
+    const char *end = value + ndig;
+    uint64_t v;
 
     *out = 0;
-    /* strtoull would accept leading blanks, a sign (and negate!) or "0x" in base 0 */
-    if (value[0] < '0' || value[0] > '9')
+    /* digits first: no leading blanks, no sign, no "0x"; the rest must be a known suffix */
+    if (ndig == 0)
         return berr_set(err, BERR_BAD_REQUEST, "%s: '%s' is not a number", key, value);
-    errno = 0;
-    v = strtoull(value, &end, 10);
-    if (errno == ERANGE)
+    if (parse_u64(&v, value, ndig) < 0)
         return berr_set(err, BERR_BAD_REQUEST, "%s: '%s' is too large", key, value);
-    if (errno != 0 || end == value)
-        return berr_set(err, BERR_BAD_REQUEST, "%s: '%s' is not a number", key, value);
     for (const struct suffix *s = suffixes; s->s != NULL; s++) {
         if (strcmp(end, s->s) != 0)
             continue;
         if (v > UINT64_MAX / s->mul)
             return berr_set(err, BERR_BAD_REQUEST, "%s: '%s' is too large", key, value);
-        *out = (uint64_t)v * s->mul;
+        *out = v * s->mul;
         return 0;
     }
     return berr_set(err, BERR_BAD_REQUEST, "%s: bad suffix in '%s'", key, value);
@@ -435,7 +433,7 @@ static int listen_split(char *host, size_t hostcap, unsigned *port, const char *
         return berr_set(err, BERR_BAD_REQUEST, "listen: missing address");
     if (hlen >= hostcap)
         return berr_set(err, BERR_BAD_REQUEST, "listen: address too long");
-    if (parse_u64(&p, colon + 1, strlen(colon + 1)) < 0 || p < 1 || p > 65535)
+    if (parse_u64_range(&p, colon + 1, strlen(colon + 1), 1, 65535) < 0)
         return berr_set(err, BERR_BAD_REQUEST, "listen: port must be 1..65535");
     memcpy(host, h, hlen);
     host[hlen] = '\0';

@@ -35,6 +35,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "common/util.h"
 #include "puller/client_int.h"
 
@@ -104,22 +105,14 @@ bool client_same_origin(const char *a, const char *b)
     return strcmp(oa, ob) == 0;
 }
 
+/* parse_u64_prefix reads the run of digits at *pp and moves *pp past it */
 static int parse_u64_prefix(uint64_t *out, const char **pp)
 {
-    const char *p = *pp;
-    uint64_t v = 0;
+    size_t n = strspn(*pp, "0123456789");
 
-    if (!isdigit((unsigned char)*p))
+    if (parse_u64(out, *pp, n) < 0)
         return -1;
-    while (isdigit((unsigned char)*p)) {
-        uint64_t d = (uint64_t)(*p - '0');
-        if (v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-        p++;
-    }
-    *out = v;
-    *pp = p;
+    *pp += n;
     return 0;
 }
 

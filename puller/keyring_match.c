@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/mem.h"
+#include "common/parse.h"
 #include "puller/keyring_int.h"
 
 /* ---- a subset of Go's net/url ---------------------------------------------------------- */
@@ -28,17 +29,6 @@ struct gurl {
 };
 
 enum esc_mode { ESC_HOST, ESC_PATH, ESC_USER, ESC_FRAGMENT };
-
-static int unhex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 static bool is_alnum(unsigned char c)
 {
@@ -63,8 +53,8 @@ static int go_unescape(char *out, size_t cap, const char *s, size_t len, enum es
             int hi, lo;
             if (i + 2 >= len)
                 return -1;
-            hi = unhex(s[i + 1]);
-            lo = unhex(s[i + 2]);
+            hi = parse_hex_digit(s[i + 1]);
+            lo = parse_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             /* RFC 3986: in a host, %-encoding is only for non-ASCII bytes (and %25) */

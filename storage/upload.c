@@ -35,6 +35,7 @@
 
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "common/util.h"
 
 #define UPLOAD_BUCKETS 256
@@ -74,14 +75,10 @@ static bool id_valid(const char *id)
     return id[UPLOAD_ID_LEN] == '\0';
 }
 
-static unsigned hex_val(char c)
-{
-    return c <= '9' ? (unsigned)(c - '0') : (unsigned)(c - 'a' + 10);
-}
-
+/* the id was checked to be lowercase hex, so its first byte decodes */
 static unsigned bucket_of(const char *id)
 {
-    return (hex_val(id[0]) << 4) | hex_val(id[1]);
+    return (unsigned)parse_hex_byte(id);
 }
 
 /* session_path writes <uploads>/<id>[/<leaf>]. */
