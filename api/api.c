@@ -169,13 +169,6 @@ int api_reply_created(struct api_call *c, const char *location)
     return 0;
 }
 
-int api_deny(struct api_call *c)
-{
-    if (api_anonymous(c))
-        return api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized");
-    return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-}
-
 /* ---- request input ---- */
 
 int api_body(struct api_call *c, json_t **out)
@@ -184,14 +177,19 @@ int api_body(struct api_call *c, json_t **out)
     json_t *j;
 
     *out = NULL;
-    if (c->r->body.len == 0)
-        return api_fail(c, HTTP_BAD_REQUEST, "a JSON body is required") < 0 ? -1 : 1;
+    if (c->r->body.len == 0) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "a JSON body is required");
+        return -1;
+    }
     j = json_loadb(c->r->body.data, c->r->body.len, JSON_REJECT_DUPLICATES, &je);
-    if (j == NULL)
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid JSON: %s", je.text) < 0 ? -1 : 1;
+    if (j == NULL) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "invalid JSON: %s", je.text);
+        return -1;
+    }
     if (!json_is_object(j)) {
         json_decref(j);
-        return api_fail(c, HTTP_BAD_REQUEST, "the body must be a JSON object") < 0 ? -1 : 1;
+        (void)api_fail(c, HTTP_BAD_REQUEST, "the body must be a JSON object");
+        return -1;
     }
     *out = j;
     return 0;
@@ -248,17 +246,6 @@ int api_get_bool(struct api_call *c, json_t *obj, const char *key, bool *out, bo
     return 1;
 }
 
-int api_hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 bool api_parse_id(const char *s, size_t len, int64_t *out)
 {
     uint64_t v;
@@ -277,99 +264,80 @@ void api_time(int64_t t, char *out, size_t cap)
 
 /* ---- paging ---- */
 
-static int parse_pos(const char *s, int64_t *out)
+#define Q_EF (PARSE_Q_EXACT | PARSE_Q_FUZZY)
+
+const struct parse_q_key api_q_none[] = {{NULL, 0}};
+const struct parse_q_key api_q_name[] = {{"name", Q_EF}, {NULL, 0}};
+const struct parse_q_key api_q_projects[] = {{"name", Q_EF}, {"public", PARSE_Q_EXACT}, {NULL, 0}};
+const struct parse_q_key api_q_robots[] = {
+        {"name", Q_EF}, {"Level", PARSE_Q_EXACT}, {"ProjectID", PARSE_Q_EXACT}, {NULL, 0}};
+const struct parse_q_key api_q_users[] = {{"username", Q_EF}, {NULL, 0}};
+const struct parse_q_key api_q_members[] = {{"entityname", Q_EF}, {NULL, 0}};
+const struct parse_q_key api_q_artifacts[] = {{"tags", Q_EF}, {"digest", PARSE_Q_EXACT}, {NULL, 0}};
+
+static int bad(struct api_call *c, const char *msg)
 {
-    return s != NULL && api_parse_id(s, strlen(s), out) ? 0 : -1;
+    (void)api_fail(c, HTTP_BAD_REQUEST, "%s", msg);
+    return -1;
 }
 
-/* q_term applies one "key=value" or "key=~value" term of q */
-static int q_term(struct api_page *p, const char *name_key, const char *t, size_t len)
+/* page_q reads the terms api_page knows from p->q */
+static int page_q(struct api_call *c, const char *name_key, struct api_page *p)
 {
-    const char *eq = memchr(t, '=', len);
-    size_t klen;
-    const char *v;
-    size_t vlen;
-    bool fuzzy = false;
-    int64_t id;
+    const struct parse_q_term *t;
 
-    if (eq == NULL || eq == t)
-        return -1;
-    klen = (size_t)(eq - t);
-    v = eq + 1;
-    vlen = len - klen - 1;
-    if (vlen > 0 && v[0] == '~') {
-        fuzzy = true;
-        v++;
-        vlen--;
-    }
-    if (klen == strlen(name_key) && memcmp(t, name_key, klen) == 0) {
-        if (vlen > REPO_NAME_MAX)
-            return -1;
-        memcpy(p->name, v, vlen);
-        p->name[vlen] = '\0';
+    t = name_key != NULL ? parse_q_find(&p->q, name_key) : NULL;
+    if (t != NULL) {
+        if (strlen(t->v[0]) > REPO_NAME_MAX)
+            return bad(c, "invalid q");
+        memcpy(p->name, t->v[0], strlen(t->v[0]) + 1);
         p->has_name = true;
-        p->fuzzy = fuzzy;
-        return 0;
+        p->fuzzy = t->kind == PARSE_Q_FUZZY;
     }
-    if (klen == 6 && memcmp(t, "public", 6) == 0 && !fuzzy) {
-        if (vlen == 4 && memcmp(v, "true", 4) == 0)
+    t = parse_q_find(&p->q, "public");
+    if (t != NULL) {
+        if (strcmp(t->v[0], "true") == 0)
             p->public_only = 1;
-        else if (vlen == 5 && memcmp(v, "false", 5) == 0)
+        else if (strcmp(t->v[0], "false") == 0)
             p->public_only = 0;
         else
-            return -1;
-        return 0;
+            return bad(c, "invalid q");
     }
-    if (klen == 5 && memcmp(t, "Level", 5) == 0 && !fuzzy) {
-        if (vlen >= sizeof(p->level))
-            return -1;
-        memcpy(p->level, v, vlen);
-        p->level[vlen] = '\0';
-        return 0;
+    t = parse_q_find(&p->q, "Level");
+    if (t != NULL) {
+        if (strlen(t->v[0]) >= sizeof(p->level))
+            return bad(c, "invalid q");
+        memcpy(p->level, t->v[0], strlen(t->v[0]) + 1);
     }
-    if (klen == 9 && memcmp(t, "ProjectID", 9) == 0 && !fuzzy) {
-        if (!api_parse_id(v, vlen, &id))
-            return -1;
-        p->project_id = id;
-        return 0;
-    }
-    return 0; /* other keys of Harbor's q are not filters Berth has: ignored */
+    t = parse_q_find(&p->q, "ProjectID");
+    if (t != NULL && !api_parse_id(t->v[0], strlen(t->v[0]), &p->project_id))
+        return bad(c, "invalid q");
+    return 0;
 }
 
-int api_page_parse(struct api_call *c, const char *name_key, struct api_page *p)
+int api_page_parse(struct api_call *c, const struct parse_q_key *keys, const char *name_key,
+                   struct api_page *p)
 {
+    struct parse_paging pg;
+    struct berr e;
     const char *s;
-    const char *t;
-    size_t len;
 
     memset(p, 0, sizeof(*p));
-    p->page = 1;
-    p->page_size = API_PAGE_SIZE_DEFAULT;
     p->public_only = -1;
-    s = req_query(c->r, "page");
-    if (s != NULL && parse_pos(s, &p->page) < 0)
-        return api_fail(c, HTTP_BAD_REQUEST, "page must be a positive integer") < 0 ? -1 : 1;
-    s = req_query(c->r, "page_size");
-    if (s != NULL && (parse_pos(s, &p->page_size) < 0 || p->page_size > API_PAGE_SIZE_MAX))
-        return api_fail(c, HTTP_BAD_REQUEST, "page_size must be 1..%d", API_PAGE_SIZE_MAX) < 0 ? -1
-                                                                                               : 1;
-    if (p->page > INT64_MAX / API_PAGE_SIZE_MAX)
-        return api_fail(c, HTTP_BAD_REQUEST, "page is too large") < 0 ? -1 : 1;
+    if (parse_paging(&pg, req_query(c->r, "page"), req_query(c->r, "page_size"),
+                     API_PAGE_SIZE_DEFAULT, API_PAGE_SIZE_MAX, &e) < 0)
+        return bad(c, e.msg);
+    p->page = pg.page;
+    p->page_size = pg.page_size;
     s = req_query(c->r, "sort");
     if (s != NULL) {
         if (strlen(s) >= sizeof(p->sort))
-            return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key") < 0 ? -1 : 1;
+            return bad(c, "unknown sort key");
         memcpy(p->sort, s, strlen(s) + 1);
     }
-    s = req_query(c->r, "q");
-    while (s != NULL && *s != '\0') {
-        t = strchr(s, ',');
-        len = t != NULL ? (size_t)(t - s) : strlen(s);
-        if (q_term(p, name_key, s, len) < 0)
-            return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
-        s = t != NULL ? t + 1 : NULL;
-    }
-    return 0;
+    if (parse_q(&p->q, req_query(c->r, "q"), keys, &e) < 0)
+        return bad(c, e.msg);
+    return page_q(c, name_key, p);
 }
 
 void api_page_q(const struct api_page *p, struct meta_list_q *q)

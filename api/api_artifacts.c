@@ -305,53 +305,42 @@ static int query_bool(struct api_call *c, const char *name, bool dflt, bool *out
     return 0;
 }
 
-/* art_q: Harbor's artifact q terms: tags=* (tagged), tags=nil (untagged), tags=v, tags=~v,
- * digest=sha256:... Other keys were handled (or ignored) by api_page_parse. */
+/* art_q: Harbor's artifact q terms, parsed by api_page_parse: tags=* (tagged), tags=nil
+ * (untagged), tags=v, tags=~v, digest=sha256:... */
 struct art_filter {
     char tag[TAG_MAX + 1];
     struct digest digest;
     bool has_digest;
 };
 
-static int art_q(struct api_call *c, struct meta_artifact_q *q, struct art_filter *f)
+static int art_q(struct api_call *c, const struct parse_q *pq, struct meta_artifact_q *q,
+                 struct art_filter *f)
 {
-    const char *s = req_query(c->r, "q");
-    const char *t, *v;
-    size_t len, vlen;
-    bool fuzzy;
+    const struct parse_q_term *t = parse_q_find(pq, "tags");
     struct berr e;
 
     q->tagged = -1;
-    while (s != NULL && *s != '\0') {
-        t = strchr(s, ',');
-        len = t != NULL ? (size_t)(t - s) : strlen(s);
-        if (len > 5 && memcmp(s, "tags=", 5) == 0) {
-            v = s + 5;
-            vlen = len - 5;
-            fuzzy = v[0] == '~';
-            if (fuzzy) {
-                v++;
-                vlen--;
-            }
-            if (!fuzzy && vlen == 1 && v[0] == '*') {
-                q->tagged = 1;
-            } else if (!fuzzy && vlen == 3 && memcmp(v, "nil", 3) == 0) {
-                q->tagged = 0;
-            } else {
-                if (vlen == 0 || vlen > TAG_MAX)
-                    return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
-                memcpy(f->tag, v, vlen);
-                f->tag[vlen] = '\0';
-                q->tag = f->tag;
-                q->tag_fuzzy = fuzzy;
-            }
-        } else if (len > 7 && memcmp(s, "digest=", 7) == 0) {
-            if (digest_parse(&f->digest, s + 7, len - 7, &e) < 0)
-                return api_fail(c, HTTP_BAD_REQUEST, "invalid digest in q") < 0 ? -1 : 1;
-            f->has_digest = true;
-            q->digest = &f->digest;
+    if (t != NULL) {
+        const char *v = t->v[0];
+        bool fuzzy = t->kind == PARSE_Q_FUZZY;
+        if (!fuzzy && strcmp(v, "*") == 0) {
+            q->tagged = 1;
+        } else if (!fuzzy && strcmp(v, "nil") == 0) {
+            q->tagged = 0;
+        } else {
+            if (v[0] == '\0' || strlen(v) > TAG_MAX)
+                return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
+            memcpy(f->tag, v, strlen(v) + 1);
+            q->tag = f->tag;
+            q->tag_fuzzy = fuzzy;
         }
-        s = t != NULL ? t + 1 : NULL;
+    }
+    t = parse_q_find(pq, "digest");
+    if (t != NULL) {
+        if (digest_parse(&f->digest, t->v[0], strlen(t->v[0]), &e) < 0)
+            return api_fail(c, HTTP_BAD_REQUEST, "invalid digest in q") < 0 ? -1 : 1;
+        f->has_digest = true;
+        q->digest = &f->digest;
     }
     return 0;
 }
@@ -370,13 +359,13 @@ static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id
     size_t i;
     int rc;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc == 0)
-        rc = query_bool(c, "with_tag", true, &with_tag);
+    if (api_page_parse(c, api_q_artifacts, NULL, &pg) < 0)
+        return -1;
+    rc = query_bool(c, "with_tag", true, &with_tag);
     memset(&q, 0, sizeof(q));
     memset(&f, 0, sizeof(f));
     if (rc == 0)
-        rc = art_q(c, &q, &f);
+        rc = art_q(c, &pg.q, &q, &f);
     if (rc != 0)
         return fail_rc(rc);
     api_page_q(&pg, &q.l);
@@ -534,9 +523,8 @@ int api_tag_list(struct api_call *c)
 
     if (load(c, &repo, &repo_id, &a) < 0)
         return -1;
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0) {
-        rc = fail_rc(rc);
+    if (api_page_parse(c, api_q_name, "name", &pg) < 0) {
+        rc = -1;
         goto out;
     }
     api_page_q(&pg, &q);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "api/routes.h"
+#include "common/parse.h"
 #include "registry/req.h"
 #include "storage/meta_ident.h"
 
@@ -53,9 +54,6 @@ static inline bool api_is_sysadmin(const struct api_call *c)
 {
     return api_is_user(c) && c->who.sysadmin;
 }
-/* api_deny refuses the call: 401 "UnAuthorized" to an anonymous caller, who might be let in by
- * logging in, 403 "forbidden" to anyone else. Returns what api_fail returns. */
-int api_deny(struct api_call *c);
 
 /* ---- replies ---- */
 /* api_fail answers status with Harbor's error body ({"errors":[{"code","message"}]}); code is
@@ -78,36 +76,46 @@ int api_reply_created(struct api_call *c, const char *location);
 int api_add_header(struct api_call *c, const char *k, const char *v);
 
 /* ---- request input ---- */
-/* api_body parses r->body as a JSON object: 0 and *out (new, json_decref) or answers 400 and
- * returns 1 (-1 when even that failed). */
+/* api_body parses r->body as a JSON object: 0 and *out (new, json_decref), or -1 with 400
+ * answered (c->answered; not set when even that failed). */
 int api_body(struct api_call *c, json_t **out);
 /* JSON field readers: 0 when absent (*present false), 1 when present with the right type, -1
  * (and the 400 answered) for a wrong type. */
 int api_get_str(struct api_call *c, json_t *obj, const char *key, const char **out, bool *present);
 int api_get_int(struct api_call *c, json_t *obj, const char *key, int64_t *out, bool *present);
 int api_get_bool(struct api_call *c, json_t *obj, const char *key, bool *out, bool *present);
-/* api_hexval: the value of the hex digit ch (either case), -1 when ch is none. */
-int api_hexval(char ch);
 /* api_parse_id: a decimal id > 0 filling the whole segment; false otherwise. */
 bool api_parse_id(const char *s, size_t len, int64_t *out);
 /* api_time writes RFC 3339 into out (cap >= 32). */
 void api_time(int64_t t, char *out, size_t cap);
 
-/* Paging and the q filter (Harbor's conventions). */
+/* Paging and the q filter (Harbor's conventions), parsed by common/parse.c. */
 struct api_page {
     int64_t page;      /* 1-based */
     int64_t page_size; /* 1..API_PAGE_SIZE_MAX */
-    char name[REPO_NAME_MAX + 1];
+    char sort[32];
+    struct parse_q q; /* every term, checked against the endpoint's keys */
+    /* read from q by api_page_parse when keys allow them: */
+    char name[REPO_NAME_MAX + 1]; /* the name key's value */
     bool has_name;
     bool fuzzy;
-    int public_only; /* -1 any, from q public=true|false or ?public= */
-    char sort[32];
+    int public_only;    /* -1 any, from q public=true|false or ?public= */
     char level[16];     /* q Level= (robots) */
     int64_t project_id; /* q ProjectID= (robots), 0 = none */
 };
-/* api_page_parse reads page, page_size, q and sort; name_key is the q key of the name filter
- * ("name", "username"). Answers 400 and returns 1 on bad input. */
-int api_page_parse(struct api_call *c, const char *name_key, struct api_page *p);
+/* The q keys each listing takes (a key not listed is a 400, never silently ignored). */
+extern const struct parse_q_key api_q_none[];      /* quotas */
+extern const struct parse_q_key api_q_name[];      /* repositories, tags: name */
+extern const struct parse_q_key api_q_projects[];  /* name, public */
+extern const struct parse_q_key api_q_robots[];    /* name, Level, ProjectID */
+extern const struct parse_q_key api_q_users[];     /* username */
+extern const struct parse_q_key api_q_members[];   /* entityname */
+extern const struct parse_q_key api_q_artifacts[]; /* tags, digest */
+/* api_page_parse reads page, page_size, sort and q (against keys); name_key, when not NULL,
+ * is the q key of the name filter ("name", "username"). 0, or -1 with 400 answered (or
+ * nothing, out of memory). */
+int api_page_parse(struct api_call *c, const struct parse_q_key *keys, const char *name_key,
+                   struct api_page *p);
 /* api_page_q fills a storage list query from p. */
 void api_page_q(const struct api_page *p, struct meta_list_q *q);
 /* api_page_headers adds X-Total-Count and Link (rel="prev"/"next") for total rows. */

@@ -42,9 +42,8 @@ int api_member_list(struct api_call *c)
     int64_t total = 0;
     int rc;
 
-    rc = api_page_parse(c, "entityname", &pg);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_members, "entityname", &pg) < 0)
+        return -1;
     if (pg.sort[0] != '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key");
     api_page_q(&pg, &q);
@@ -145,8 +144,8 @@ int api_member_add(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (read_role(c, body, &role) < 0 || member_user_id(c, body, &uid) < 0) {
         rc = 0;
         goto out;
@@ -181,8 +180,8 @@ int api_member_update(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (read_role(c, body, &new_role) < 0)
         rc = 0;
     else if (meta_member_set_role(c->r->reg->meta, c->proj->p.id, c->id, new_role, &e) < 0)

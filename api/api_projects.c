@@ -53,9 +53,8 @@ int api_project_list(struct api_call *c)
     int role;
     int rc;
 
-    rc = api_page_parse(c, "name", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_projects, "name", &p) < 0)
+        return -1;
     /* Harbor's name= parameter is a fuzzy match; public= a boolean */
     s = req_query(c->r, "name");
     if (s != NULL && !p.has_name) {
@@ -169,8 +168,8 @@ int api_project_create(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "project_name", &name, &has_name) < 0 ||
         read_public(c, body, &public) < 0 ||
         api_get_int(c, body, "storage_limit", &limit, &has_limit) < 0) {
@@ -223,8 +222,8 @@ int api_project_update(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     has_public = read_public(c, body, &public);
     if (has_public < 0 || api_get_int(c, body, "storage_limit", &limit, &has_limit) < 0) {
         rc = 0;

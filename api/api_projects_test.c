@@ -31,6 +31,18 @@ static void test_list(void)
     http_fake_result_cleanup(&res);
     CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0/projects?page=0", NULL, 400, "BAD_REQUEST",
                        "page must be a positive integer"));
+    /* q is checked against the keys the listing takes (common/parse.c) */
+    CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0/projects?q=owner%3Dx", NULL, 400,
+                       "BAD_REQUEST", "q: unknown key 'owner'"));
+    CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0/projects?q=public%3Dmaybe", NULL, 400,
+                       "BAD_REQUEST", "invalid q"));
+    CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0/projects?q=name%3D%5Ba~b%5D", NULL, 400,
+                       "BAD_REQUEST", "q: name does not take a [from~to] range"));
+    CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0/projects?page_size=0", NULL, 400,
+                       "BAD_REQUEST", "page_size must be 1..100"));
+    test_api_req(&res, &w, W_ADMIN, "GET", "/api/v2.0/projects?q=public%3Dtrue", NULL);
+    CHECK_STR_EQ(test_api_names(&res, "name", names, sizeof(names)), "pub");
+    http_fake_result_cleanup(&res);
     CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0/projects?public=maybe", NULL, 400,
                        "BAD_REQUEST", "public must be true or false"));
 }

@@ -55,9 +55,8 @@ static int quota_list_reply(struct api_call *c)
         return api_fail(c, HTTP_BAD_REQUEST, "reference must be project");
     if (refid != NULL && !api_parse_id(refid, strlen(refid), &pid))
         return api_fail(c, HTTP_BAD_REQUEST, "reference_id must be a positive integer");
-    rc = api_page_parse(c, "name", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_none, NULL, &p) < 0)
+        return -1;
     if (p.sort[0] != '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key");
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
@@ -87,8 +86,8 @@ static int quota_put(struct api_call *c, int64_t id)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     hard = json_object_get(body, "hard");
     storage = json_is_object(hard) ? json_object_get(hard, "storage") : NULL;
     if (!json_is_object(hard) || !json_is_integer(storage)) {

@@ -26,11 +26,6 @@
 
 /* ---- helpers ---- */
 
-static int fail_rc(int rc)
-{
-    return rc < 0 ? -1 : 0;
-}
-
 int api_repo_from_path(struct api_call *c, size_t i, struct repo_name *out)
 {
     const struct meta_project_info *p = c->proj;
@@ -48,9 +43,9 @@ int api_repo_from_path(struct api_call *c, size_t i, struct repo_name *out)
     name[len++] = '/';
     for (k = 0; k < c->seglen[i]; k++) {
         char ch = s[k];
-        if (ch == '%' && k + 2 < c->seglen[i] && api_hexval(s[k + 1]) >= 0 &&
-            api_hexval(s[k + 2]) >= 0) {
-            ch = (char)(api_hexval(s[k + 1]) * 16 + api_hexval(s[k + 2]));
+        if (ch == '%' && k + 2 < c->seglen[i] && parse_hex_digit(s[k + 1]) >= 0 &&
+            parse_hex_digit(s[k + 2]) >= 0) {
+            ch = (char)(parse_hex_digit(s[k + 1]) * 16 + parse_hex_digit(s[k + 2]));
             k += 2;
         }
         if (len + 1 >= sizeof(name)) {
@@ -120,9 +115,8 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
     size_t i;
     int rc;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (api_page_parse(c, api_q_name, "name", &pg) < 0)
+        return -1;
     memset(&q, 0, sizeof(q));
     api_page_q(&pg, &q.l);
     q.project_id = p != NULL ? p->p.id : 0;
@@ -172,8 +166,8 @@ int api_repo_update(struct api_call *c)
     if (api_repo_from_path(c, 3, &repo) < 0)
         return -1;
     rc = api_body(c, &body);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "description", &desc, &has) < 0) {
         rc = 0;
         goto out;

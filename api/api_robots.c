@@ -440,8 +440,8 @@ int api_robot_create(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     perms = mem_calloc(META_ROBOT_PERMS_MAX, sizeof(*perms));
     if (perms == NULL)
         rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
@@ -494,11 +494,9 @@ int api_robot_list(struct api_call *c)
     struct berr e;
     int64_t project_id = 0;
     int role = 0;
-    int rc;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_robots, "name", &pg) < 0)
+        return -1;
     if (strcmp(pg.level, "system") == 0)
         project_id = -1;
     else if (pg.project_id > 0)
@@ -519,11 +517,9 @@ int api_robot_list(struct api_call *c)
 int api_project_robots(struct api_call *c)
 {
     struct api_page pg;
-    int rc;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_robots, "name", &pg) < 0)
+        return -1;
     return robot_list_common(c, &pg, c->proj->p.id);
 }
 

@@ -278,8 +278,8 @@ int api_form_field(const char *body, size_t len, const char *key, char *out, siz
                     int hi, lo;
                     if (k + 2 >= end)
                         return -1;
-                    hi = api_hexval(body[k + 1]);
-                    lo = api_hexval(body[k + 2]);
+                    hi = parse_hex_digit(body[k + 1]);
+                    lo = parse_hex_digit(body[k + 2]);
                     if (hi < 0 || lo < 0)
                         return -1;
                     ch = (char)(hi * 16 + lo);

@@ -88,9 +88,8 @@ int api_user_list(struct api_call *c)
     int64_t total = 0;
     int rc;
 
-    rc = api_page_parse(c, "username", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_users, "username", &p) < 0)
+        return -1;
     api_page_q(&p, &q);
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
@@ -128,9 +127,8 @@ int api_user_search(struct api_call *c)
 
     if (name == NULL || name[0] == '\0' || strlen(name) > 255)
         return api_fail(c, HTTP_BAD_REQUEST, "username is required");
-    rc = api_page_parse(c, "username", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_users, "username", &p) < 0)
+        return -1;
     api_page_q(&p, &q);
     q.name = name;
     q.fuzzy = true;
@@ -168,8 +166,8 @@ int api_user_create(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "username", &username, &has_user) < 0 ||
         api_get_str(c, body, "password", &password, &has_pw) < 0 ||
         api_get_str(c, body, "email", &email, &has_email) < 0 ||
@@ -229,8 +227,8 @@ int api_user_update(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "email", &email, &has_email) < 0 ||
         api_get_str(c, body, "realname", &realname, &has_real) < 0 ||
         api_get_str(c, body, "comment", &comment, &has_comment) < 0) {
@@ -333,8 +331,8 @@ int api_user_password(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "old_password", &oldp, &has_old) < 0 ||
         api_get_str(c, body, "new_password", &newp, &has_new) < 0) {
         rc = 0;
@@ -375,8 +373,8 @@ int api_user_sysadmin(struct api_call *c)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_bool(c, body, "sysadmin_flag", &flag, &has) < 0) {
         rc = 0;
         goto out;
