@@ -32,11 +32,6 @@
 #define ART_TAGS_MAX 100            /* tags embedded in one artifact */
 #define ART_REFS_MAX 256            /* children embedded in one index */
 
-static int fail_rc(int rc)
-{
-    return rc < 0 ? -1 : 0;
-}
-
 /* read_small reads a whole blob of at most ATTR_MAX_BYTES; *out new (mem_free) or NULL */
 static int read_small(struct api_call *c, const struct digest *d, char **out, size_t *len)
 {
@@ -301,7 +296,7 @@ static int query_bool(struct api_call *c, const char *name, bool dflt, bool *out
     else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
         *out = false;
     else
-        return api_fail(c, HTTP_BAD_REQUEST, "%s must be true or false", name) < 0 ? -1 : 1;
+        return api_stop(api_fail(c, HTTP_BAD_REQUEST, "%s must be true or false", name));
     return 0;
 }
 
@@ -329,7 +324,7 @@ static int art_q(struct api_call *c, const struct parse_q *pq, struct meta_artif
             q->tagged = 0;
         } else {
             if (v[0] == '\0' || strlen(v) > TAG_MAX)
-                return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
+                return api_stop(api_fail(c, HTTP_BAD_REQUEST, "invalid q"));
             memcpy(f->tag, v, strlen(v) + 1);
             q->tag = f->tag;
             q->tag_fuzzy = fuzzy;
@@ -338,7 +333,7 @@ static int art_q(struct api_call *c, const struct parse_q *pq, struct meta_artif
     t = parse_q_find(pq, "digest");
     if (t != NULL) {
         if (digest_parse(&f->digest, t->v[0], strlen(t->v[0]), &e) < 0)
-            return api_fail(c, HTTP_BAD_REQUEST, "invalid digest in q") < 0 ? -1 : 1;
+            return api_stop(api_fail(c, HTTP_BAD_REQUEST, "invalid digest in q"));
         f->has_digest = true;
         q->digest = &f->digest;
     }
@@ -367,7 +362,7 @@ static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id
     if (rc == 0)
         rc = art_q(c, &pg.q, &q, &f);
     if (rc != 0)
-        return fail_rc(rc);
+        return rc;
     api_page_q(&pg, &q.l);
     q.l.name = NULL;
     q.repo_id = repo_id;
@@ -392,7 +387,7 @@ out:
     return rc;
 }
 
-/* find_artifact resolves {reference} (segment i) in repo: 0 and *a, or answered (1) */
+/* find_artifact resolves {reference} (segment i) in repo: 0 and *a, or -1 (answered) */
 static int find_artifact(struct api_call *c, const struct repo_name *repo, size_t i,
                          int64_t *repo_id, struct meta_artifact *a)
 {
@@ -403,18 +398,18 @@ static int find_artifact(struct api_call *c, const struct repo_name *repo, size_
     int rc = 0;
 
     if (reference_parse(&ref, c->seg[i], c->seglen[i], &e) < 0)
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid reference") < 0 ? -1 : 1;
+        return api_stop(api_fail(c, HTTP_BAD_REQUEST, "invalid reference"));
     if (meta_manifest_resolve(c->r->reg->meta, repo, &ref, &mm, &e) < 0) {
         if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_MANIFEST_UNKNOWN)
-            return api_fail(c, HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]) < 0 ? -1 : 1;
-        return api_fail_berr(c, &e) < 0 ? -1 : 1;
+            return api_stop(api_fail(c, HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]));
+        return api_stop(api_fail_berr(c, &e));
     }
     info = mem_malloc(sizeof(*info));
     if (info == NULL)
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
+        return api_stop(api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error"));
     if (meta_repo_info_get(c->r->reg->meta, repo, info, &e) < 0 ||
         meta_artifact_get(c->r->reg->meta, info->id, &mm.digest, a, &e) < 0)
-        rc = api_fail_berr(c, &e) < 0 ? -1 : 1;
+        rc = api_stop(api_fail_berr(c, &e));
     else
         *repo_id = info->id;
     mem_free(info);
@@ -485,7 +480,7 @@ int api_artifact_get(struct api_call *c)
     if (rc == 0)
         rc = api_reply_json(c, HTTP_OK, artifact_json(c, a, with_tag, &e));
     mem_free(a);
-    return fail_rc(rc);
+    return rc;
 }
 
 int api_artifact_delete(struct api_call *c)
@@ -566,10 +561,8 @@ int api_tag_create(struct api_call *c)
     if (load(c, &repo, &repo_id, &a) < 0)
         return -1;
     rc = api_body(c, &body);
-    if (rc != 0) {
-        rc = fail_rc(rc);
+    if (rc < 0)
         goto out;
-    }
     if (api_get_str(c, body, "name", &name, &has) < 0) {
         rc = 0;
         goto out;

@@ -28,8 +28,9 @@ void api_audit_after(struct api_call *c);
 
 /* ---- cookie sessions (api_session.c) ---- */
 /* api_session_auth authenticates c from its sid cookie when there is no Authorization header:
- * 0 when it set c->who (or there is no session: anonymous), 1 when it answered (CSRF refusal),
- * -1 on allocation failure. *used tells whether a session authenticated the call. */
+ * 0 when it set c->who (or there is no session: anonymous), -1 when it refused the call (CSRF:
+ * answered, c->answered) or ran out of memory. *used tells whether a session authenticated the
+ * call. */
 int api_session_auth(struct api_call *c, bool *used);
 /* api_session_token_header adds X-Harbor-CSRF-Token to c's reply when the call came with a
  * session (GET /users/current and login give the client its token). */

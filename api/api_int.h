@@ -60,6 +60,13 @@ static inline bool api_is_sysadmin(const struct api_call *c)
  * derived from status. Returns 0 (the reply is built) or -1 (allocation failed). */
 int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* api_stop: what a helper returns after answering an error: -1, whatever the api_fail* call
+ * given returned (c->answered tells the router whether the error reply was built). */
+static inline int api_stop(int rc)
+{
+    (void)rc;
+    return -1;
+}
 /* api_fail_berr maps a storage error: NOT_FOUND 404, CONFLICT 409, BAD_REQUEST/NAME_INVALID 400,
  * else 500 (message "internal error"). */
 int api_fail_berr(struct api_call *c, const struct berr *e);

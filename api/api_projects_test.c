@@ -208,6 +208,14 @@ static void test_router(void)
     CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0", NULL, 404, "NOT_FOUND", "not found"));
     CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0x/projects", NULL, 404, "NOT_FOUND",
                        "not found"));
+    /* the root /metrics is the /metrics row */
+    CHECK(test_api_err(&w, W_ANON, "GET", "/metrics", NULL, TEST_API_401));
+    CHECK(test_api_err(&w, W_GUEST, "GET", "/metrics", NULL, 403, "FORBIDDEN",
+                       "metrics are for system administrators"));
+    test_api_req(&res, &w, W_ADMIN, "GET", "/metrics", NULL);
+    CHECK_INT_EQ(res.status, 200);
+    CHECK_STR_EQ(http_fake_get(&res, "Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+    http_fake_result_cleanup(&res);
     CHECK(test_api_err(&w, W_ADMIN, "DELETE", "/api/v2.0/projects", NULL, 405, "METHOD_NOT_ALLOWED",
                        "method not allowed"));
     test_api_req(&res, &w, W_ANON, "GET", "/api/v2.0/projects", NULL);

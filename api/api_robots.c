@@ -144,7 +144,7 @@ static int may_manage(struct api_call *c, const struct meta_robot *rb, bool writ
     if (!api_is_user(c) || rb->project_id <= 0)
         return 0;
     if (api_project_role(c, rb->project_id, &role, &e) < 0)
-        return api_fail_berr(c, &e) < 0 ? -1 : 1;
+        return api_stop(api_fail_berr(c, &e));
     *ok = write ? role == ROLE_PROJECT_ADMIN : (role >= 1 && role <= 4);
     return 0;
 }

@@ -228,7 +228,7 @@ int api_session_auth(struct api_call *c, bool *used)
         if (tok == NULL || strlen(tok) != API_SESSION_CSRF_HEX ||
             CRYPTO_memcmp(tok, csrf, API_SESSION_CSRF_HEX) != 0) {
             OPENSSL_cleanse(csrf, sizeof(csrf));
-            return api_fail(c, HTTP_FORBIDDEN, "CSRF token invalid") < 0 ? -1 : 1;
+            return api_stop(api_fail(c, HTTP_FORBIDDEN, "CSRF token invalid"));
         }
     }
     OPENSSL_cleanse(csrf, sizeof(csrf));

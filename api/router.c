@@ -58,6 +58,8 @@ static int split_path(struct api_call *c, const char *path)
     return 0;
 }
 
+/* authenticate: c->who from an Authorization: Basic header (none: anonymous, 0); -1 when the
+ * credentials are refused (401, 429 with Retry-After: answered) or out of memory */
 static int authenticate(struct api_call *c)
 {
     const char *h = req_header(c->r, HTTP_HEADER_AUTHORIZATION);
@@ -70,7 +72,7 @@ static int authenticate(struct api_call *c)
     if (h == NULL)
         return 0;
     if (strncasecmp(h, "Basic ", 6) != 0)
-        return api_fail(c, HTTP_UNAUTHORIZED, "unsupported authorization scheme") < 0 ? -1 : 1;
+        return api_stop(api_fail(c, HTTP_UNAUTHORIZED, "unsupported authorization scheme"));
     authz_client_addr(c->r, addr, sizeof(addr));
     if (authn_basic_from(c->r->reg->authn, h, addr, &c->who, &retry_s, &e) < 0) {
         memset(&c->who, 0, sizeof(c->who));
@@ -80,12 +82,12 @@ static int authenticate(struct api_call *c)
                 return -1;
             (void)snprintf(retry, sizeof(retry), "%u", retry_s); /* fits */
             if (retry_s > 0 && api_add_header(c, HTTP_HEADER_RETRY_AFTER, retry) < 0)
-                return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
-            return 1;
+                return api_stop(api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error"));
+            return -1; /* answered */
         }
         if (e.code == BERR_UNAUTHORIZED)
-            return api_fail(c, HTTP_UNAUTHORIZED, "%s", e.msg) < 0 ? -1 : 1;
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
+            return api_stop(api_fail(c, HTTP_UNAUTHORIZED, "%s", e.msg));
+        return api_stop(api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error"));
     }
     c->r->who = c->who;
     (void)snprintf(c->r->user, sizeof(c->r->user), "%s", c->who.name); /* same caps */
@@ -108,8 +110,8 @@ static int dispatch(struct api_call *c)
     rc = authenticate(c);
     if (rc == 0 && api_anonymous(c))
         rc = api_session_auth(c, &by_session);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1; /* refused (answered) or out of memory */
     if (c->route == NULL)
         return api_fail(c, status, status == HTTP_NOT_FOUND ? "not found" : "method not allowed");
     rc = api_guard(c);

@@ -8,7 +8,9 @@
  *   2. A literal segment comes before a "{param}" at the same place ("/users/current" before
  *      "/users/{user_id}"): the first pattern that matches decides the path.
  *   3. Every (method, pattern) is in docs/openapi.json and the other way round; a GET row with
- *      head set also answers HEAD, which the document does not list.
+ *      head set also answers HEAD, which the document does not list. Outside both, by design:
+ *      the root /metrics (an alias the router maps onto the /metrics row) and /c/login,
+ *      /c/log_out (web sessions, not /api/v2.0: api_session.c, before any routing).
  * The table is constant; matching reads only its arguments. Thread-safe. */
 #include "api/routes.h"
 
