@@ -142,6 +142,11 @@ int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, in
  * row's numeric parameter (400); then asks auth/rbac.c for the row's permission (401/403, the
  * row's message). 0: the handler may run; -1: stopped (answered when c->answered). */
 int api_guard(struct api_call *c);
+/* api_project_allows: *ok whether the caller may do res/act (a PROJECT rule of auth/rbac.c) on
+ * project_id, a project found through an object the handler loaded (a robot's, a quota's, a
+ * ProjectID filter's) rather than the path. -1 with err set when the role lookup fails. */
+int api_project_allows(struct api_call *c, int64_t project_id, enum rbac_res res, enum rbac_act act,
+                       bool *ok, struct berr *err);
 /* api_project_role: the caller's member role on project_id (0 when none or not a user). */
 int api_project_role(struct api_call *c, int64_t project_id, int *role, struct berr *err);
 

@@ -137,17 +137,15 @@ int api_quota_get(struct api_call *c)
 {
     struct quota_info q;
     struct berr e;
-    int role = 0;
+    bool ok = false;
 
     if (quota_get(c->r->reg->meta, c->id, &q, &e) < 0)
         return api_fail_berr(c, &e);
     /* the row lets every caller in; the quota's project decides */
-    if (!api_is_sysadmin(c)) {
-        if (api_project_role(c, q.project_id, &role, &e) < 0)
-            return api_fail_berr(c, &e);
-        if (role == 0)
-            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-    }
+    if (api_project_allows(c, q.project_id, RBAC_RES_QUOTA, RBAC_ACT_READ, &ok, &e) < 0)
+        return api_fail_berr(c, &e);
+    if (!ok)
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     return api_reply_json(c, HTTP_OK, quota_json(&q));
 }
 

@@ -130,22 +130,14 @@ static json_t *robot_json(struct api_call *c, const struct meta_robot *rb)
     return j;
 }
 
-/* may_manage: sysadmin, or projectAdmin of a project-level robot's project */
-static int may_manage(struct api_call *c, const struct meta_robot *rb, bool write, bool *ok)
+/* may_manage: the policy's robot read/update/delete on the robot's project (a system robot
+ * has none: sysadmins only) */
+static int may_manage(struct api_call *c, const struct meta_robot *rb, enum rbac_act act, bool *ok)
 {
     struct berr e;
-    int role = 0;
 
-    *ok = false;
-    if (api_is_sysadmin(c)) {
-        *ok = true;
-        return 0;
-    }
-    if (!api_is_user(c) || rb->project_id <= 0)
-        return 0;
-    if (api_project_role(c, rb->project_id, &role, &e) < 0)
+    if (api_project_allows(c, rb->project_id, RBAC_RES_ROBOT, act, ok, &e) < 0)
         return api_stop(api_fail_berr(c, &e));
-    *ok = write ? role == ROLE_PROJECT_ADMIN : (role >= 1 && role <= 4);
     return 0;
 }
 
@@ -364,7 +356,7 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
     char created[32];
     char loc[64];
     int64_t id = 0;
-    int role = 0;
+    bool ok = false;
     int n;
     int rc = 0;
 
@@ -383,11 +375,11 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
             goto out;
         }
         if (meta_project_get(c->r->reg->meta, perms[0].ns, &pr, &e) < 0 ||
-            api_project_role(c, pr.id, &role, &e) < 0) {
+            api_project_allows(c, pr.id, RBAC_RES_ROBOT, RBAC_ACT_CREATE, &ok, &e) < 0) {
             rc = api_fail_berr(c, &e);
             goto out;
         }
-        if (!api_is_sysadmin(c) && role != ROLE_PROJECT_ADMIN) {
+        if (!ok) {
             rc = api_fail(c, HTTP_FORBIDDEN, "forbidden");
             goto out;
         }
@@ -493,7 +485,7 @@ int api_robot_list(struct api_call *c)
     struct api_page pg;
     struct berr e;
     int64_t project_id = 0;
-    int role = 0;
+    bool ok = false;
 
     if (api_page_parse(c, api_q_robots, "name", &pg) < 0)
         return -1;
@@ -503,12 +495,10 @@ int api_robot_list(struct api_call *c)
         project_id = pg.project_id;
     else if (strcmp(pg.level, "project") == 0 && !api_is_sysadmin(c))
         return api_fail(c, HTTP_BAD_REQUEST, "Level=project needs ProjectID");
-    if (!api_is_sysadmin(c)) {
-        if (project_id <= 0)
-            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-        if (api_project_role(c, project_id, &role, &e) < 0)
+    if (!api_is_sysadmin(c)) { /* system robots (project_id -1) are the sysadmins' */
+        if (api_project_allows(c, project_id, RBAC_RES_ROBOT, RBAC_ACT_LIST, &ok, &e) < 0)
             return api_fail_berr(c, &e);
-        if (role < 1 || role > 4)
+        if (!ok)
             return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     }
     return robot_list_common(c, &pg, project_id);
@@ -633,7 +623,11 @@ int api_robot_one(struct api_call *c)
         goto out;
     }
     OPENSSL_cleanse(rb->secret_hash, sizeof(rb->secret_hash));
-    rc = may_manage(c, rb, m != HTTP_GET, &ok);
+    rc = may_manage(c, rb,
+                    m == HTTP_GET      ? RBAC_ACT_READ
+                    : m == HTTP_DELETE ? RBAC_ACT_DELETE
+                                       : RBAC_ACT_UPDATE,
+                    &ok);
     if (rc != 0) {
         rc = rc < 0 ? -1 : 0;
         goto out;

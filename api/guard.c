@@ -26,11 +26,9 @@ int api_project_role(struct api_call *c, int64_t project_id, int *role, struct b
     return meta_member_role(c->r->reg->meta, project_id, c->who.user_id, role, err);
 }
 
-/* facts_of: what rbac_decide needs about the caller, and about c->proj when set */
-static void facts_of(struct api_call *c, struct rbac_facts *f)
+/* facts_of_caller: who the caller is, nothing about a project */
+static void facts_of_caller(struct api_call *c, struct rbac_facts *f)
 {
-    struct berr e;
-
     memset(f, 0, sizeof(*f));
     switch (c->who.kind) {
     case PRINCIPAL_USER:
@@ -44,6 +42,14 @@ static void facts_of(struct api_call *c, struct rbac_facts *f)
         f->who = RBAC_ANONYMOUS;
         break;
     }
+}
+
+/* facts_of: what rbac_decide needs about the caller, and about c->proj when set */
+static void facts_of(struct api_call *c, struct rbac_facts *f)
+{
+    struct berr e;
+
+    facts_of_caller(c, f);
     f->self =
             f->who == RBAC_USER && c->route->param == API_PARAM_USER_ID && c->id == c->who.user_id;
     if (c->proj == NULL)
@@ -55,6 +61,21 @@ static void facts_of(struct api_call *c, struct rbac_facts *f)
         meta_robot_actions(c->r->reg->meta, c->who.robot_id, c->proj->p.name, &f->robot_actions,
                            &e) < 0)
         f->robot_actions = 0; /* a store failure grants nothing */
+}
+
+int api_project_allows(struct api_call *c, int64_t project_id, enum rbac_res res, enum rbac_act act,
+                       bool *ok, struct berr *err)
+{
+    struct rbac_facts f;
+
+    *ok = false;
+    facts_of_caller(c, &f);
+    f.project_exists = project_id > 0;
+    if (f.project_exists && api_project_role(c, project_id, &f.role, err) < 0)
+        return -1;
+    /* robot_actions stays 0: the rules asked here grant robots nothing; nor does a public flag */
+    *ok = rbac_decide(&f, RBAC_SCOPE_PROJECT, res, act);
+    return 0;
 }
 
 static int refuse(struct api_call *c, const char *msg)

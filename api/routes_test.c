@@ -308,6 +308,14 @@ static void test_policy_anchors(void)
     CHECK(!rbac_decide(&robot_admin, RBAC_SCOPE_SELF, RBAC_RES_USER, RBAC_ACT_READ));
     CHECK(!rbac_decide(&admin, RBAC_SCOPE_UNSET, RBAC_RES_USER, RBAC_ACT_READ));
     CHECK(!rbac_decide(&admin, RBAC_SCOPE_PROJECT, RBAC_RES_QUOTA, RBAC_ACT_PUSH));
+    /* rules handlers ask on a project they loaded (a robot's, a quota's): api_project_allows */
+    CHECK(rbac_decide(&maint, RBAC_SCOPE_PROJECT, RBAC_RES_ROBOT, RBAC_ACT_READ));
+    CHECK(!rbac_decide(&maint, RBAC_SCOPE_PROJECT, RBAC_RES_ROBOT, RBAC_ACT_UPDATE));
+    CHECK(!rbac_decide(&lim, RBAC_SCOPE_PROJECT, RBAC_RES_ROBOT, RBAC_ACT_READ));
+    CHECK(rbac_decide(&lim, RBAC_SCOPE_PROJECT, RBAC_RES_QUOTA, RBAC_ACT_READ));
+    CHECK(!rbac_decide(&robot, RBAC_SCOPE_PROJECT, RBAC_RES_QUOTA, RBAC_ACT_READ));
+    CHECK(!rbac_decide(&gone, RBAC_SCOPE_PROJECT, RBAC_RES_ROBOT, RBAC_ACT_LIST));
+    CHECK(rbac_decide(&admin, RBAC_SCOPE_PROJECT, RBAC_RES_ROBOT, RBAC_ACT_CREATE));
     CHECK_STR_EQ(rbac_res_name(RBAC_RES_AUDIT_LOG), "audit-log");
     CHECK_STR_EQ(rbac_act_name(RBAC_ACT_LIST), "list");
     CHECK_STR_EQ(rbac_scope_name(RBAC_SCOPE_SELF), "self");

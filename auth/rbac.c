@@ -102,8 +102,9 @@ struct rbac_rule {
 /* One row per project-scoped permission. Sysadmins may do everything and are not listed. Reads
  * follow "the project is readable": public, any member, a robot with any grant on it. Writes on
  * content follow the /v2/ table (rbac_role_actions): push for developers up, delete for
- * maintainers and projectAdmins; project settings, members and the project itself belong to
- * projectAdmins; members, robots and logs are shown to every role but limitedGuest. */
+ * maintainers and projectAdmins; project settings, members, project robots and the project
+ * itself belong to projectAdmins; members, robots and logs are shown to every role but
+ * limitedGuest; a project's quota to every member. */
 static const struct rbac_rule rbac_rules[] = {
         {RBAC_RES_PROJECT, RBAC_ACT_READ, R_ANY, RBAC_ALL, true},
         {RBAC_RES_PROJECT, RBAC_ACT_UPDATE, R_ADMIN, 0, false},
@@ -114,6 +115,11 @@ static const struct rbac_rule rbac_rules[] = {
         {RBAC_RES_MEMBER, RBAC_ACT_UPDATE, R_ADMIN, 0, false},
         {RBAC_RES_MEMBER, RBAC_ACT_DELETE, R_ADMIN, 0, false},
         {RBAC_RES_ROBOT, RBAC_ACT_LIST, R_MEMBERS, 0, false},
+        {RBAC_RES_ROBOT, RBAC_ACT_READ, R_MEMBERS, 0, false},
+        {RBAC_RES_ROBOT, RBAC_ACT_CREATE, R_ADMIN, 0, false},
+        {RBAC_RES_ROBOT, RBAC_ACT_UPDATE, R_ADMIN, 0, false},
+        {RBAC_RES_ROBOT, RBAC_ACT_DELETE, R_ADMIN, 0, false},
+        {RBAC_RES_QUOTA, RBAC_ACT_READ, R_ANY, 0, false},
         {RBAC_RES_LOG, RBAC_ACT_LIST, R_MEMBERS, 0, false},
         {RBAC_RES_REPOSITORY, RBAC_ACT_LIST, R_ANY, RBAC_ALL, true},
         {RBAC_RES_REPOSITORY, RBAC_ACT_READ, R_ANY, RBAC_ALL, true},
