@@ -10,10 +10,11 @@
  *   2. A reply with no response becomes the core's 500 internal-error body.
  *   3. A result's body is what the wire would carry: the bytes held, the file range read back
  *      with pread, nothing for HEAD; len is the Content-Length.
- * Thread-safety: none; a fake and its results belong to one test thread. */
+ * Thread-safety: a fake and its results belong to one thread; the request-id counter is atomic. */
 #include "http/fake.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -45,7 +46,7 @@ struct http_fake {
     char len_text[24]; /* Content-Length made from the body */
 };
 
-static unsigned long fake_counter;
+static _Atomic unsigned long fake_counter; /* request ids, the only shared state */
 
 /* pairs_add copies name[0..nl) and value[0..vl) (value NULL: none) into one block. */
 static int pairs_add(struct pairs *ps, const char *name, size_t nl, const char *value, size_t vl)
@@ -237,7 +238,8 @@ struct http_fake *http_fake_new(const char *method, const char *target)
     f->hr.ops = &fake_ops;
     f->hr.impl = f;
     /* fits: 4 + 12 hex digits */
-    (void)snprintf(f->hr.reqid, sizeof(f->hr.reqid), "fake%012lx", ++fake_counter);
+    (void)snprintf(f->hr.reqid, sizeof(f->hr.reqid), "fake%012lx",
+                   atomic_fetch_add(&fake_counter, 1) + 1);
     return f;
 fail:
     http_fake_free(f);

@@ -18,7 +18,8 @@
  * The run, as the core: begin; when it answers, the body is never read (data is not called);
  * else data gets the body in pieces of at most `piece` bytes (none for an empty body) until one
  * fails, the rest is dropped, end answers; done is always called once. A reply without a response
- * is answered 500 with the core's internal-error body.
+ * is answered 500 with the core's internal-error body. What the core adds on the wire only
+ * (X-Content-Type-Options, Content-Length, Date) is not in the captured response.
  * Ownership: every string given is copied. A result owns its response and body (cleanup frees).
  * Thread-safety: none; one fake per test thread. */
 #ifndef BERTH_HTTP_FAKE_H

@@ -18,7 +18,7 @@ static char blob_d[DIGEST_STR_LEN + 1];
 static void call(struct http_fake_result *res, const char *method, const char *target,
                  const char *auth)
 {
-    test_v2(res, &t, method, target, auth, NULL, 0, 0, NULL);
+    test_v2(res, &t, method, target, auth, NULL, 0, 0, TEST_HDR_END);
 }
 
 static void blob_target(char *out, size_t cap, const char *repo)

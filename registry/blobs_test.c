@@ -15,7 +15,7 @@ static void get(struct http_fake_result *res, const char *method, const char *re
     char target[512];
 
     (void)snprintf(target, sizeof(target), "/v2/%s/blobs/%s", repo, digest);
-    test_v2(res, &t, method, target, admin, NULL, 0, 0, hname, hval, NULL);
+    test_v2(res, &t, method, target, admin, NULL, 0, 0, hname, hval, TEST_HDR_END);
 }
 
 static void test_get(void)

@@ -17,7 +17,7 @@ static char man_d[DIGEST_STR_LEN + 1];
 static void req(struct http_fake_result *res, const char *method, const char *target,
                 const void *body, size_t len, size_t piece, const char *hname, const char *hval)
 {
-    test_v2(res, &t, method, target, admin, body, len, piece, hname, hval, NULL);
+    test_v2(res, &t, method, target, admin, body, len, piece, hname, hval, TEST_HDR_END);
 }
 
 static void test_put_by_tag(void)

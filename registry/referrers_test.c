@@ -59,7 +59,7 @@ static void test_list(void)
     char target[256], type[128];
 
     (void)snprintf(target, sizeof(target), "/v2/lib/app/referrers/%s", subject_d);
-    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, NULL);
+    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, TEST_HDR_END);
     CHECK_INT_EQ(res.status, 200);
     CHECK_STR_EQ(http_fake_get(&res, "Content-Type"), OCI_INDEX);
     CHECK_INT_EQ(count_of(&res, type, sizeof(type)), 2);
@@ -71,7 +71,7 @@ static void test_list(void)
     (void)snprintf(target, sizeof(target),
                    "/v2/lib/app/referrers/%s?artifactType=application%%2Fvnd.example.sbom",
                    subject_d);
-    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, NULL);
+    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, TEST_HDR_END);
     CHECK_INT_EQ(res.status, 200);
     CHECK_INT_EQ(count_of(&res, type, sizeof(type)), 1);
     CHECK_STR_EQ(type, "application/vnd.example.sbom");
@@ -82,24 +82,25 @@ static void test_list(void)
 
     (void)snprintf(target, sizeof(target), "/v2/lib/app/referrers/%s?artifactType=none/such",
                    subject_d);
-    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, NULL);
+    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, TEST_HDR_END);
     CHECK_INT_EQ(res.status, 200);
     CHECK_INT_EQ(count_of(&res, type, sizeof(type)), 0);
     http_fake_result_cleanup(&res);
 
     /* an unknown subject, an unknown repository: 200 and an empty index */
     (void)snprintf(target, sizeof(target), "/v2/lib/app/referrers/%s", layer_d);
-    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, NULL);
+    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, TEST_HDR_END);
     CHECK_INT_EQ(res.status, 200);
     CHECK_INT_EQ(count_of(&res, type, sizeof(type)), 0);
     http_fake_result_cleanup(&res);
     (void)snprintf(target, sizeof(target), "/v2/lib/none/referrers/%s", subject_d);
-    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, NULL);
+    test_v2(&res, &t, "GET", target, admin, NULL, 0, 0, TEST_HDR_END);
     CHECK_INT_EQ(res.status, 200);
     CHECK_INT_EQ(count_of(&res, type, sizeof(type)), 0);
     http_fake_result_cleanup(&res);
 
-    test_v2(&res, &t, "GET", "/v2/lib/app/referrers/sha256:nothex", admin, NULL, 0, 0, NULL);
+    test_v2(&res, &t, "GET", "/v2/lib/app/referrers/sha256:nothex", admin, NULL, 0, 0,
+            TEST_HDR_END);
     CHECK_INT_EQ(res.status, 400);
     CHECK(test_err_code(&res, "DIGEST_INVALID"));
     http_fake_result_cleanup(&res);
@@ -125,7 +126,8 @@ int main(void)
     image(m, sizeof(m), "application/vnd.example.sig", subject_d);
     test_digest_str(m, strlen(m), sig_d, sizeof(sig_d));
     (void)snprintf(target, sizeof(target), "/v2/lib/app/manifests/%s", sig_d);
-    test_v2(&res, &t, "PUT", target, admin, m, strlen(m), 0, "Content-Type", OCI_MANIFEST, NULL);
+    test_v2(&res, &t, "PUT", target, admin, m, strlen(m), 0, "Content-Type", OCI_MANIFEST,
+            TEST_HDR_END);
     CHECK_INT_EQ(res.status, 201);
     CHECK_STR_EQ(http_fake_get(&res, "OCI-Subject"), subject_d);
     http_fake_result_cleanup(&res);

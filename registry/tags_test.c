@@ -9,7 +9,7 @@ static char admin[256], dev[256];
 
 static void get(struct http_fake_result *res, const char *target, const char *auth)
 {
-    test_v2(res, &t, "GET", target, auth, NULL, 0, 0, NULL);
+    test_v2(res, &t, "GET", target, auth, NULL, 0, 0, TEST_HDR_END);
 }
 
 static void test_tags(void)

@@ -36,6 +36,9 @@
 #include "storage/pulls.h"
 #include "storage/upload.h"
 
+/* the end of test_v2's header list (a typed NULL: a bare NULL may be an int in varargs) */
+#define TEST_HDR_END ((const char *)NULL)
+
 struct test_registry {
     char dir[96];
     struct berth_config cfg;
@@ -197,7 +200,7 @@ static inline void test_bearer(struct test_registry *t, char *out, size_t cap, c
 /* ---- requests ---- */
 
 /* test_v2 runs one request through route_v2_handler: method, target ("/v2/...?q"), auth (an
- * Authorization value or NULL), then header name/value pairs ended by NULL; body (may be NULL)
+ * Authorization value or NULL), then header name/value pairs ended by TEST_HDR_END; body (may be NULL)
  * given to data() in pieces of piece bytes (0: at once). *res is filled (cleanup with
  * http_fake_result_cleanup). */
 static inline void test_v2(struct http_fake_result *res, struct test_registry *t,
@@ -269,7 +272,7 @@ static inline unsigned test_push_blob(struct test_registry *t, const char *auth,
     if (snprintf(target, sizeof(target), "/v2/%s/blobs/uploads/?digest=%s", repo, dstr) >=
         (int)sizeof(target))
         test_registry_die("push: name too long", NULL);
-    test_v2(&res, t, "POST", target, auth, data, len, 0, NULL);
+    test_v2(&res, t, "POST", target, auth, data, len, 0, TEST_HDR_END);
     status = res.status;
     http_fake_result_cleanup(&res);
     return status;
@@ -288,7 +291,8 @@ static inline unsigned test_push_manifest(struct test_registry *t, const char *a
     test_digest_str(body, strlen(body), dstr, DIGEST_STR_LEN + 1);
     if (snprintf(target, sizeof(target), "/v2/%s/manifests/%s", repo, ref) >= (int)sizeof(target))
         test_registry_die("push: name too long", NULL);
-    test_v2(&res, t, "PUT", target, auth, body, strlen(body), 0, "Content-Type", ctype, NULL);
+    test_v2(&res, t, "PUT", target, auth, body, strlen(body), 0, "Content-Type", ctype,
+            TEST_HDR_END);
     status = res.status;
     http_fake_result_cleanup(&res);
     return status;

@@ -12,7 +12,7 @@ static void call(struct http_fake_result *res, const char *method, const char *t
                  const char *auth, const void *body, size_t len, size_t piece, const char *h1,
                  const char *v1, const char *h2, const char *v2)
 {
-    test_v2(res, &t, method, target, auth, body, len, piece, h1, v1, h2, v2, NULL);
+    test_v2(res, &t, method, target, auth, body, len, piece, h1, v1, h2, v2, TEST_HDR_END);
 }
 
 /* open_session: POST, returns the Location into loc. */
