@@ -73,6 +73,19 @@ check_status "wrong password -> 401" 401
 check_hdr_absent "no cookie on failure" Set-Cookie
 req_anon POST /c/login --data-urlencode "principal=$ADMIN_USER"
 check_status "missing password -> 400" 400
+# a password typed into the name field, with a forged log line in it: only a short escaped
+# prefix of a refused name reaches the log
+TYPED="Pw9TypedHere$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+req_anon POST /c/login --data-urlencode "principal=$TYPED" --data-urlencode "password=x"
+check_err "refused login with a password as name -> 401" 401 UNAUTHORIZED
+req_anon POST /c/login --data-urlencode "principal=$(printf '\r\nINFO forged-%s' "$TYPED")" \
+    --data-urlencode "password=x"
+check_err "refused login with CR LF in the name -> 401" 401 UNAUTHORIZED
+check_true "the refusal is logged with the name's first 3 bytes only" \
+    grep -aqF "web login refused for Pw9... from" "$SRV_LOG"
+check_false "the typed password is not in the log" grep -aqF "$TYPED" "$SRV_LOG"
+check_false "no forged log line" grep -aq "^INFO forged" "$SRV_LOG"
+check_true "control characters escaped" grep -aqF 'web login refused for \x0d\x0aI... from' "$SRV_LOG"
 req_anon GET /c/login
 check_status "GET /c/login -> 405" 405
 req_anon GET /c/nothing
