@@ -40,7 +40,7 @@ LIB_O   := $(LIB_C:%.c=$(B)/%.o) $(B)/gen/ui_assets.o
 TESTS   := $(TEST_C:%.c=$(B)/tests/%)
 FUZZ_C  := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 FUZZ_REPLAY := $(FUZZ_C:tests/fuzz/%.c=$(B)/fuzz/%)
-WEBUI   := $(wildcard webui/*)
+WEBUI   := $(wildcard webui/* webui/*/*)
 
 .PHONY: all run test unit blackbox lint bench fuzz clean deps deps-test check-deps asan-bin
 .DEFAULT_GOAL := all
