@@ -338,3 +338,33 @@ export function sh(cmd, args, opts = {}) {
 }
 
 export { readFileSync, path };
+
+// ociLayout(dir, tag): an OCI image layout holding one small unique image (for skopeo).
+export async function ociLayout(dir, tag) {
+    const { mkdirSync: mk, writeFileSync: wr } = await import('node:fs');
+    const zlib = await import('node:zlib');
+    const root = path.join(dir, 'root');
+    mk(root, { recursive: true });
+    wr(path.join(root, 'seed.txt'), randomBytes(32).toString('hex'));
+    const tarFile = path.join(dir, 'layer.tar');
+    await sh('tar', ['-C', root, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '-cf', tarFile, '.']);
+    const tar = readFileSync(tarFile);
+    const gz = zlib.gzipSync(tar);
+    const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(tar)] } }));
+    const manifest = Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(gz), size: gz.length }],
+    }));
+    const layout = path.join(dir, 'layout');
+    mk(path.join(layout, 'blobs/sha256'), { recursive: true });
+    for (const b of [config, gz, manifest]) wr(path.join(layout, 'blobs/sha256', sha256(b).slice(7)), b);
+    wr(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    wr(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length, annotations: { 'org.opencontainers.image.ref.name': tag } }] }));
+    return { layout, digest: sha256(manifest) };
+}
+
+export async function clipboard(page) {
+    return page.evaluate(() => navigator.clipboard.readText());
+}
