@@ -50,7 +50,7 @@ async function users(el, ctx) {
             {
                 label: 'Actions',
                 render: (u) => h('span', { class: 'inline' },
-                    h('button', { type: 'button', class: 'btn small', 'aria-label': `Reset password of ${u.username}`, on: { click: () => resetPassword(u) } }, 'Reset password'),
+                    h('button', { type: 'button', class: 'btn small', 'aria-label': `Reset password of ${u.username}`, on: { click: () => resetPassword(ctx, u) } }, 'Reset password'),
                     u.user_id === ctx.user.user_id ? null : h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete user ${u.username}`, on: { click: () => confirmDialog(`Delete user ${u.username}?`, `The user ${u.username} will be deleted and removed from every project.`, `Delete ${u.username}`, async () => {
                         await api.deleteUser(u.user_id);
                         notify(`${u.username} deleted.`);
@@ -82,15 +82,17 @@ async function createUser(table) {
     });
 }
 
-async function resetPassword(u) {
+async function resetPassword(ctx, u) {
     const pw = h('input', { type: 'password', required: true, autocomplete: 'new-password' });
     await openDialog({
         title: `Reset the password of ${u.username}`,
         body: field('New password', pw, 'At least 8 characters with upper and lower case letters and a digit.'),
         submitLabel: 'Reset password',
         onSubmit: async () => {
-            await api.setPassword(u.user_id, { new_password: pw.value });
+            const own = u.user_id === ctx.user.user_id;
+            await api.setPassword(u.user_id, { new_password: pw.value }, own);
             notify(`Password of ${u.username} reset.`);
+            if (own) ctx.sessionEnded('Your password changed. Log in with the new password.');
         },
     });
 }

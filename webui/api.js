@@ -43,7 +43,7 @@ async function errorOf(res) {
     return new ApiError(res.status, msg);
 }
 
-async function call(method, path, { body, query, raw } = {}) {
+async function call(method, path, { body, query, raw, mayEnd } = {}) {
     const headers = { Accept: 'application/json' };
     const init = { method, headers, credentials: 'same-origin', cache: 'no-store' };
     if (body !== undefined) {
@@ -56,7 +56,8 @@ async function call(method, path, { body, query, raw } = {}) {
     if (t) csrf = t;
     // every answer made with a live session carries its token: one without it (or a 401) means
     // the session ended (expired or logged out elsewhere) and the call ran anonymously
-    if (loggedIn && (res.status === 401 || (!t && res.status < 500))) {
+    // (mayEnd: a call that ends the session itself when it succeeds, as changing one's password)
+    if (loggedIn && !(mayEnd && res.ok) && (res.status === 401 || (!t && res.status < 500))) {
         loggedIn = false;
         csrf = '';
         if (sessionEnd) sessionEnd();
@@ -175,7 +176,8 @@ export const api = {
     createUser: (b) => post('/users', b),
     deleteUser: (id) => del(`/users/${id}`),
     setSysadmin: (id, flag) => put(`/users/${id}/sysadmin`, { sysadmin_flag: flag }),
-    setPassword: (id, b) => put(`/users/${id}/password`, b),
+    // own: the caller's password, whose change ends the caller's sessions
+    setPassword: async (id, b, own) => (await call('PUT', `/users/${id}/password`, { body: b, mayEnd: own })).data,
 
     // audit
     auditLogs: (o) => list('/audit-logs', pq(o, 'username')),

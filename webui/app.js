@@ -145,9 +145,14 @@ function renderAccount(m) {
             return;
         }
         try {
-            await api.setPassword(ctx.user.user_id, { old_password: oldp.value, new_password: newp.value });
+            await api.setPassword(ctx.user.user_id, { old_password: oldp.value, new_password: newp.value }, true);
             form.reset();
-            notify('Password changed.');
+            // the server ends every session of a user whose password changed
+            await api.logout();
+            ctx.user = null;
+            ctx.loginMessage = 'Password changed. Log in with the new password.';
+            location.hash = '#/login';
+            route();
         } catch (e) {
             err.textContent = e.message;
             err.hidden = false;
@@ -155,6 +160,14 @@ function renderAccount(m) {
     });
     m.appendChild(form);
 }
+
+ctx.sessionEnded = async (message) => {
+    await api.logout();
+    ctx.user = null;
+    ctx.loginMessage = message;
+    location.hash = '#/login';
+    route();
+};
 
 onSessionEnd(() => {
     if (!ctx.user) return;
