@@ -51,6 +51,8 @@ async function route() {
                 clear(m);
                 m.appendChild(h('div', { class: 'panel' }, h('h1', null, 'Something went wrong'), h('p', { class: 'error', role: 'alert' }, e.message)));
             }
+            // the page is interactive: rendered and its handlers bound (the UI tests time this)
+            performance.mark(`berth-ready ${hash}`);
             document.body.dataset.ready = hash;
             return;
         }

@@ -85,14 +85,24 @@ async function summary(el, ctx, p, can) {
     // pulls by repository: the counts the API has today (a time series will come later)
     const chartBox = h('div', { class: 'card chart-card' }, h('h2', { id: 'pull-chart-title' }, 'Pulls by repository'));
     el.appendChild(chartBox);
-    const top = await api.repositories(p.name, { page: 1, pageSize: 20, sort: '-pull_count' });
+    // drawn after the page is interactive: the chart library loads on first use
+    const loading = h('p', { class: 'muted' }, 'Loading the chart…');
+    chartBox.appendChild(loading);
     const short = (n) => (n.startsWith(`${p.name}/`) ? n.slice(p.name.length + 1) : n);
-    await pullChart(chartBox, {
-        kind: 'categories',
-        title: 'Pulls by repository (top 20, all time)',
-        labels: top.items.map((r) => short(r.name)),
-        series: [{ label: 'pulls', values: top.items.map((r) => r.pull_count) }],
-    });
+    api.repositories(p.name, { page: 1, pageSize: 20, sort: '-pull_count' })
+        .then((top) => {
+            loading.remove();
+            return pullChart(chartBox, {
+                kind: 'categories',
+                title: 'Pulls by repository (top 20, all time)',
+                labels: top.items.map((r) => short(r.name)),
+                series: [{ label: 'pulls', values: top.items.map((r) => r.pull_count) }],
+            });
+        })
+        .catch((e) => {
+            if (e.status === 401) return;
+            loading.textContent = `The chart could not be drawn: ${e.message}`;
+        });
 }
 
 // ---- repositories ----
