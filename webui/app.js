@@ -75,6 +75,12 @@ function renderHeader() {
             h('p', { class: 'muted' }, u.realname ? u.realname : u.username, u.sysadmin_flag ? ' · system admin' : ''),
             h('a', { href: '#/account', class: 'menuitem' }, 'Change password'),
             h('button', { type: 'button', class: 'menuitem', id: 'logout', on: { click: logout } }, 'Log out')));
+    menu.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Escape' && menu.open) {
+            menu.open = false;
+            menu.querySelector('summary').focus();
+        }
+    });
     menu.addEventListener('focusout', (ev) => {
         if (!menu.contains(ev.relatedTarget)) menu.open = false;
     });

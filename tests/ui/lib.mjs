@@ -245,8 +245,8 @@ export async function browser() {
 
 // newPage(browser, srv, {viewport}): a page in a fresh context (own cookies) whose console errors
 // and page errors fail the test unless expected.
-export async function newPage(b, srv, { viewport, name } = {}) {
-    const context = await b.newContext({ viewport: viewport || { width: 1280, height: 800 }, baseURL: srv.url });
+export async function newPage(b, srv, { viewport, name, colorScheme } = {}) {
+    const context = await b.newContext({ viewport: viewport || { width: 1280, height: 800 }, baseURL: srv.url, colorScheme: colorScheme || 'light' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: srv.url });
     const page = await context.newPage();
     const expected = [];

@@ -104,4 +104,32 @@ run(async () => {
         await shot(page, 'user-menu');
         await page.context().close();
     }
+
+    // the dark scheme (prefers-color-scheme: dark), keyboard only
+    const dark = await newPage(b, srv, { name: 'dark', colorScheme: 'dark' });
+    await step('dark: log in with the keyboard alone', async () => {
+        await dark.goto('/');
+        await ready(dark, 'login');
+        await dark.keyboard.type('admin');
+        await dark.keyboard.press('Tab');
+        await dark.keyboard.type(srv.adminPass);
+        await dark.keyboard.press('Enter');
+        await dark.waitForFunction(() => document.body.dataset.ready && document.body.dataset.ready !== 'login');
+        await ready(dark);
+    });
+    for (const [name, hash] of [['projects', '#/projects'], ['project-summary', '#/projects/demo/summary'], ['repository-artifacts', '#/projects/demo/repositories/web']]) {
+        await step(`dark: ${name} renders`, async () => {
+            await goto(dark, hash);
+            if (name === 'project-summary') await dark.waitForSelector('.chart canvas', { timeout: 10000 });
+        });
+        await shot(dark, `${name}-dark`);
+        await axeCheck(dark, `${name} (dark)`);
+    }
+    await step('dark: the user menu opens and closes from the keyboard', async () => {
+        await dark.focus('.usermenu summary');
+        await dark.keyboard.press('Enter');
+        await dark.waitForSelector('#logout', { state: 'visible' });
+        await dark.keyboard.press('Escape');
+        await dark.waitForSelector('#logout', { state: 'hidden' });
+    });
 });

@@ -111,6 +111,16 @@ run(async () => {
         eq('chart total', (await page.locator('#chart-total').textContent()).trim(), '3 pulls across the repositories shown');
         eq('chart data row for app', await page.locator('.chart-data tbody tr').first().evaluate((tr) => [...tr.children].map((c) => c.textContent).join('=')), 'app=3');
         await shot(page, 'walkthrough-summary');
+        page.expectConsole(/status of 412/); // the refusal the next step provokes
+        await step('deleting the non-empty project is refused with the API\'s reason', async () => {
+            await page.click('#delete-project');
+            const d = page.locator('dialog[open]');
+            await d.getByRole('button', { name: 'Delete team' }).click();
+            await d.locator('.error:not([hidden])').waitFor();
+        });
+        eq('the reason is shown in the dialog', (await page.locator('dialog[open] .error').textContent()).trim(), 'project team is not empty: delete its repositories first');
+        await page.keyboard.press('Escape');
+        eq('the project is still there', (await apiCall(srv, 'GET', '/projects/team')).status, 200);
     } finally {
         rmSync(work, { recursive: true, force: true });
     }
