@@ -127,7 +127,6 @@ export async function copyText(text) {
 export function copyButton(text, label, attrs) {
     const status = h('span', { class: 'copy-status', role: 'status' });
     const btn = h('button', Object.assign({ type: 'button', class: 'btn small', 'aria-label': label, title: label }, attrs || {}), 'Copy');
-    btn.dataset.copy = text;
     btn.addEventListener('click', async () => {
         const ok = await copyText(text);
         status.textContent = ok ? 'Copied' : 'Copy failed: select the text';

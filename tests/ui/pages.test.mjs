@@ -105,6 +105,29 @@ run(async () => {
         await page.context().close();
     }
 
+    // the chart module also takes time series (for the pull time-series endpoint to come)
+    const tpage = await newPage(b, srv, { name: 'time-series' });
+    await step('time-series chart: log in', () => login(tpage, 'admin', srv.adminPass));
+    const ts = await step('time-series chart: pullChart draws lines per tag over days', () => tpage.evaluate(async () => {
+        const { pullChart } = await import('/chart.js');
+        const box = document.createElement('div');
+        box.className = 'card chart-card';
+        document.querySelector('main').appendChild(box);
+        const day = 86400;
+        const t0 = Math.floor(Date.UTC(2026, 10, 1) / 1000);
+        const x = Array.from({ length: 14 }, (_, i) => t0 + i * day);
+        await pullChart(box, { kind: 'time', step: 'day', title: 'Pulls per day by tag', x, series: [{ label: 'v1', values: x.map((_, i) => i % 5) }, { label: 'v2', values: x.map((_, i) => 2 * i) }] });
+        return { canvas: !!box.querySelector('canvas'), rows: box.querySelectorAll('.chart-data tbody tr').length, total: box.querySelector('#chart-total').textContent, legend: box.querySelectorAll('.u-legend .u-series').length };
+    }));
+    if (ts) {
+        check('time-series chart: drawn on a canvas', ts.canvas);
+        check('time-series chart: one data row per day', ts.rows === 14, JSON.stringify(ts));
+        check('time-series chart: the total adds both series', ts.total === '208 pulls', ts.total);
+        check('time-series chart: a legend entry per series', ts.legend >= 2, JSON.stringify(ts));
+    }
+    await shot(tpage, 'chart-time-series');
+    await tpage.context().close();
+
     // the dark scheme (prefers-color-scheme: dark), keyboard only
     const dark = await newPage(b, srv, { name: 'dark', colorScheme: 'dark' });
     await step('dark: log in with the keyboard alone', async () => {
