@@ -3,7 +3,7 @@
 // screenshot lands under build/ui-screenshots/.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { run, startServer, browser, newPage, login, goto, shot, ready, step, check, diag, must, createUser, pushTiny, until, password, apiCall } from './lib.mjs';
+import { run, startServer, browser, newPage, login, goto, shot, ready, step, check, eq, diag, must, createUser, pushTiny, until, password, apiCall } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -40,6 +40,15 @@ run(async () => {
         await must(srv, 'GET', '/v2/demo/api/manifests/latest', { auth: admin, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
         await must(srv, 'POST', '/robots', { body: { name: 'ci', description: 'pulls for the cluster', level: 'project', duration: 30, permissions: [{ kind: 'project', namespace: 'demo', access: [{ resource: 'repository', action: 'pull' }] }] } });
         await must(srv, 'POST', '/robots', { body: { name: 'backup', description: 'system-wide', level: 'system', duration: -1, permissions: [{ kind: 'project', namespace: '*', access: [{ resource: 'repository', action: 'pull' }] }] } });
+        // a multi-platform index over two images
+        const kids = [];
+        for (const arch of ['amd64', 'arm64']) {
+            const dg = await pushTiny(srv, 'demo/multi', `only-${arch}`, admin);
+            const r = await must(srv, 'GET', `/v2/demo/multi/manifests/${dg}`, { auth: admin, headers: { Accept: 'application/vnd.oci.image.manifest.v1+json' } });
+            kids.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: dg, size: Buffer.byteLength(r.text), platform: { os: 'linux', architecture: arch } });
+        }
+        const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: kids });
+        await must(srv, 'PUT', '/v2/demo/multi/manifests/1.0', { auth: admin, body: index, raw: true, headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' } }, [201]);
         await until('pull counts flushed', async () => (await apiCall(srv, 'GET', '/projects/demo/repositories/web')).json.pull_count === 4);
         return d1;
     });
@@ -75,9 +84,19 @@ run(async () => {
                 return true;
             });
             if (!okPage) continue;
+            const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+            check(`${name} ${tag}: no sideways scrolling`, widths[0] <= widths[1], `page ${widths[0]} px wide in a ${widths[1]} px window`);
             await shot(page, name);
             await axeCheck(page, `${name} ${tag}`);
         }
+        await step(`${tag}: the index shows its platforms`, async () => {
+            await goto(page, '#/projects/demo/repositories/multi');
+            await page.waitForSelector('li[data-tag="1.0"]');
+        });
+        const plat = await page.locator('tr', { has: page.locator('li[data-tag="1.0"]') }).locator('td[data-label="Platforms"]').textContent();
+        eq(`${tag}: platforms of the index`, plat, 'linux/amd64, linux/arm64');
+        await shot(page, 'repository-index');
+
         // dialogs: new project, new robot (and its secret), the user menu
         await step(`${tag}: new project dialog`, async () => {
             await goto(page, '#/projects');
@@ -104,6 +123,16 @@ run(async () => {
         await shot(page, 'user-menu');
         await page.context().close();
     }
+
+    // the narrowest phone width the issue names: every page fits 360 px
+    const narrow = await newPage(b, srv, { name: '360x740', viewport: { width: 360, height: 740 } });
+    await step('360x740: log in', () => login(narrow, 'admin', srv.adminPass));
+    for (const [name, hash] of pages) {
+        await step(`360x740: ${name} renders`, () => goto(narrow, hash));
+        const widths = await narrow.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+        check(`${name} 360x740: no sideways scrolling`, widths[0] <= widths[1], `page ${widths[0]} px wide in a ${widths[1]} px window`);
+    }
+    await narrow.context().close();
 
     // the chart module also takes time series (for the pull time-series endpoint to come)
     const tpage = await newPage(b, srv, { name: 'time-series' });

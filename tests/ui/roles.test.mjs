@@ -1,14 +1,15 @@
 // roles.test.mjs - what each role sees: a guest sees the private project but no delete, member
 // or robot controls; a user who is not a member does not see it; a system admin sees
 // Administration (and a plain user does not).
-import { run, startServer, browser, newPage, login, goto, step, check, eq, must, createUser, password, pushTiny } from './lib.mjs';
+import { run, startServer, browser, newPage, login, goto, step, check, eq, must, createUser, password, pushTiny, until, apiCall } from './lib.mjs';
 
 run(async () => {
     const srv = await startServer();
     const pw = password();
-    await step('seed: private project vault with an image; guest1, dev1, outsider, boss (sysadmin)', async () => {
+    await step('seed: private project vault with an image; guest1, dev1, padmin (project admin), outsider, boss (sysadmin)', async () => {
         await must(srv, 'POST', '/projects', { body: { project_name: 'vault', metadata: { public: 'false' } } });
-        for (const u of ['guest1', 'dev1', 'outsider', 'boss']) await createUser(srv, u, pw);
+        for (const u of ['guest1', 'dev1', 'padmin', 'outsider', 'boss']) await createUser(srv, u, pw);
+        await must(srv, 'POST', '/projects/vault/members', { body: { role_id: 1, member_user: { username: 'padmin' } } });
         await must(srv, 'POST', '/projects/vault/members', { body: { role_id: 3, member_user: { username: 'guest1' } } });
         await must(srv, 'POST', '/projects/vault/members', { body: { role_id: 2, member_user: { username: 'dev1' } } });
         const users = await must(srv, 'GET', '/users?q=username%3Dboss');
@@ -51,6 +52,23 @@ run(async () => {
         await goto(d, '#/projects/vault/members');
     });
     eq('dev1: no member controls', await d.locator('#add-member, main table select').count(), 0);
+
+    // project admin (not a system admin): manages members and robots, no Administration
+    const pa = await newPage(b, srv, { name: 'padmin' });
+    await step('padmin logs in and opens vault members', async () => {
+        await login(pa, 'padmin', pw);
+        await goto(pa, '#/projects/vault/members');
+    });
+    eq('padmin sees no Administration link', await pa.locator('#nav-admin').count(), 0);
+    check('padmin gets member controls', await pa.locator('#add-member').count() === 1 && await pa.locator('tr[data-key="dev1"] select').count() === 1);
+    await step('padmin makes dev1 a maintainer', async () => {
+        await pa.locator('tr[data-key="dev1"] select').selectOption({ label: 'Maintainer' });
+        await until('role saved', async () => (await apiCall(srv, 'GET', '/projects/vault/members?entityname=dev1')).json.some((m) => m.entity_name === 'dev1' && m.role_id === 4));
+    });
+    await step('padmin opens vault robots', () => goto(pa, '#/projects/vault/robots'));
+    check('padmin gets robot controls', await pa.locator('#new-robot').count() === 1 && await pa.locator('tr[data-key="robot$vault+ci"]').count() === 1);
+    await step('padmin opens vault repositories', () => goto(pa, '#/projects/vault/repositories'));
+    check('padmin gets the delete button', await pa.locator('tr[data-key="vault/app"] button.danger').count() === 1);
 
     // outsider
     const o = await newPage(b, srv, { name: 'outsider' });

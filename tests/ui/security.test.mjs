@@ -82,4 +82,34 @@ run(async () => {
     });
     eq('the message says the session expired', await m.locator('#login-message').textContent(), 'Your session has expired. Please log in again.');
     check('the login form is back', await m.getByLabel('User name').isVisible());
+
+    // changing one's own password from the user menu
+    const oldPw = password();
+    const newPw = password();
+    await createUser(srv, 'carol', oldPw);
+    const c = await newPage(b, srv, { name: 'carol' });
+    await step('carol logs in and opens Change password from the user menu', async () => {
+        await login(c, 'carol', oldPw);
+        await c.click('.usermenu summary');
+        await c.getByRole('link', { name: 'Change password' }).click();
+        await ready(c, '#/account');
+    });
+    c.expectConsole(/status of 4\d\d/); // the wrong current password, refused
+    await step('a wrong current password is refused on the page', async () => {
+        await c.getByLabel('Current password').fill('Wrong-pass-123');
+        await c.getByLabel('New password', { exact: true }).fill(newPw);
+        await c.getByLabel('New password again').fill(newPw);
+        await c.getByRole('button', { name: 'Change password' }).click();
+        await c.locator('main .error:not([hidden])').waitFor();
+    });
+    await step('the right one changes it and returns to the login page', async () => {
+        await c.getByLabel('Current password').fill(oldPw);
+        await c.getByLabel('New password', { exact: true }).fill(newPw);
+        await c.getByLabel('New password again').fill(newPw);
+        await c.getByRole('button', { name: 'Change password' }).click();
+        await c.waitForSelector('#login-message');
+    });
+    eq('the login page says the password changed', await c.locator('#login-message').textContent(), 'Password changed. Log in with the new password.');
+    await step('carol logs in with the new password', () => login(c, 'carol', newPw));
+    eq('the old password no longer works', (await apiCall(srv, 'GET', '/users/current', { auth: `carol:${oldPw}` })).status, 401);
 });
