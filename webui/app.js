@@ -66,9 +66,10 @@ function renderHeader() {
     const hdr = document.getElementById('header');
     clear(hdr);
     const u = ctx.user;
+    const hash = location.hash || '#/projects';
     const nav = h('nav', { 'aria-label': 'Main' },
-        h('a', { href: '#/projects', class: 'navlink' }, 'Projects'),
-        u.sysadmin_flag ? h('a', { href: '#/admin/users', class: 'navlink', id: 'nav-admin' }, 'Administration') : null);
+        h('a', { href: '#/projects', class: 'navlink', 'aria-current': hash.startsWith('#/projects') ? 'true' : null }, 'Projects'),
+        u.sysadmin_flag ? h('a', { href: '#/admin/users', class: 'navlink', id: 'nav-admin', 'aria-current': hash.startsWith('#/admin') ? 'true' : null }, 'Administration') : null);
     const menu = h('details', { class: 'usermenu' },
         h('summary', null, h('span', { class: 'avatar', 'aria-hidden': 'true' }, (u.username[0] || '?').toUpperCase()), h('span', { class: 'uname' }, u.username), h('span', { class: 'sr-only' }, ' (account menu)')),
         h('div', { class: 'menu' },
