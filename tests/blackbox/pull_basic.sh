@@ -155,6 +155,28 @@ check_eq "corrupted blob: neither final nor partial file kept" \
     "$(find "$PL_TMP/o15/blobs/sha256" -name "$LAYER*" 2>/dev/null | wc -l)" 0
 cp "$PL_TMP/layer.orig" "$DATA"
 
+# --- corrupted child manifest in the registry (same length, still JSON): refused by digest
+AH=${ARM64#sha256:}
+MDATA=$REG_DATA/docker/registry/v2/blobs/sha256/${AH:0:2}/$AH/data
+cp "$MDATA" "$PL_TMP/arm64.orig"
+python3 - "$MDATA" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p, "rb").read()
+m = re.search(rb'"size": ?([0-9])', s)
+i = m.start(1)
+open(p, "wb").write(s[:i] + (b"2" if s[i:i + 1] == b"1" else b"1") + s[i + 1:])
+PY
+check_eq "corrupted child manifest keeps its length" "$(stat -c %s "$MDATA")" "$(stat -c %s "$PL_TMP/arm64.orig")"
+"$BERTH" pull "${P[@]}" --retries 0 --platform linux/arm64 --oci "$PL_TMP/o15m" "$H/test/multi:v1" \
+    >/dev/null 2>"$PL_TMP/e15m"
+check_eq "corrupted child manifest: exit 1" "$?" 1
+check "corrupted child manifest: digest mismatch reported" \
+    grep -q "manifest $ARM64 does not match its digest" "$PL_TMP/e15m"
+check_eq "corrupted child manifest: not stored" \
+    "$(find "$PL_TMP/o15m/blobs/sha256" -name "$AH*" 2>/dev/null | wc -l)" 0
+cp "$PL_TMP/arm64.orig" "$MDATA"
+
 # --- interrupted pull resumed with Range
 BIG=$(cat "$PL_TMP/big.d")
 BIGL=$(jq -r '.layers[1].digest' "$PL_TMP/big/blobs/sha256/${BIG#sha256:}" | cut -d: -f2)
