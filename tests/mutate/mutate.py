@@ -26,6 +26,7 @@ work in the same tree, which it never writes."""
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -168,12 +169,14 @@ def run_test(tmp, test, log):
     env.pop("BERTH_BIN", None)
     env.pop("BERTH_PULL_BIN", None)
     with open(log, "w") as out:
+        # its own process group, so a timeout also stops the servers a black-box suite started
+        p = subprocess.Popen(command_of(test), cwd=tmp, stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         try:
-            r = subprocess.run(command_of(test), cwd=tmp, stdout=out, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, env=env, timeout=TIMEOUT,
-                               start_new_session=True)
-            return r.returncode
+            return p.wait(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
             return 124
 
 
