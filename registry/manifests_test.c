@@ -2,7 +2,7 @@
  * the seam's test double, on a real registry: PUT by tag (body in pieces), by digest, with
  * ?tag=; GET/HEAD by tag and digest with the exact bytes, ETag and If-None-Match; wrong media
  * type, missing blobs, a digest that does not match, too large (by Content-Length at begin and
- * while streaming), DELETE of a tag and of a manifest. */
+ * while streaming), DELETE of a tag and of a manifest; which requests count as pulls. */
 #include "registry/test_registry.h"
 
 static struct test_registry t;
@@ -101,6 +101,47 @@ static void test_get(void)
     req(&res, "GET", "/v2/lib/nothing/manifests/v1", NULL, 0, 0, NULL, NULL);
     CHECK_INT_EQ(res.status, 404);
     http_fake_result_cleanup(&res);
+}
+
+/* pull counters (anchors 2.5): a successful GET counts once; HEAD, 304, a miss and Harbor's own
+ * replication client do not */
+static void test_pull_counting(void)
+{
+    struct http_fake_result res;
+    char etag[DIGEST_STR_LEN + 3], target[256];
+    uint64_t before = pulls_pending(t.reg.pulls);
+
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 1);
+    (void)snprintf(target, sizeof(target), "/v2/lib/app/manifests/%s", man_d);
+    req(&res, "GET", target, NULL, 0, 0, "User-Agent", "containerd/1.7");
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 2);
+
+    req(&res, "HEAD", "/v2/lib/app/manifests/v1", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    (void)snprintf(etag, sizeof(etag), "\"%s\"", man_d);
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, "If-None-Match", etag);
+    CHECK_INT_EQ(res.status, 304);
+    http_fake_result_cleanup(&res);
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, "User-Agent",
+        "harbor-registry-client");
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    req(&res, "GET", "/v2/lib/app/manifests/nope", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 404);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 2);
+    /* only the exact replication client is exempt */
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, "User-Agent",
+        "harbor-registry-client/2");
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 3);
 }
 
 static void test_put_by_digest(void)
@@ -275,6 +316,7 @@ int main(void)
 
     TEST_RUN(test_put_by_tag);
     TEST_RUN(test_get);
+    TEST_RUN(test_pull_counting);
     TEST_RUN(test_put_by_digest);
     TEST_RUN(test_put_refused);
     TEST_RUN(test_too_large);
