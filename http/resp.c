@@ -77,6 +77,29 @@ void http_client_addr(const struct http_req *hr, char *out, size_t cap)
         hr->ops->client_addr(hr->impl, out, cap);
 }
 
+const char *http_forwarded(const struct http_req *hr, const char *what)
+{
+    char name[48];
+    int n;
+
+    if (!hr->proxy_trusted)
+        return NULL;
+    n = snprintf(name, sizeof(name), "X-Forwarded-%s", what);
+    if (n < 0 || (size_t)n >= sizeof(name))
+        return NULL;
+    return http_header(hr, name);
+}
+
+bool http_req_https(const struct http_req *hr)
+{
+    const char *proto;
+
+    if (hr->tls)
+        return true;
+    proto = http_forwarded(hr, "Proto");
+    return proto != NULL && strcasecmp(proto, "https") == 0;
+}
+
 void http_req_set_user(struct http_req *hr, const char *user)
 {
     (void)snprintf(hr->user, sizeof(hr->user), "%s", user); /* a cut name is still a hint */
