@@ -8,7 +8,7 @@
  *   1. Session ids and CSRF tokens are 256 bits from RAND_bytes (util rand_hex), compared with
  *      CRYPTO_memcmp over their fixed length; neither is ever logged.
  *   2. The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when the request came over
- *      TLS (X-Forwarded-Proto: https from the terminating proxy).
+ *      TLS (served by Berth, or X-Forwarded-Proto: https from a proxy in trusted_proxies).
  *   3. A session idle longer than idle_s is gone: lookups remove it. At most API_SESSION_MAX
  *      sessions exist; creating one more evicts the least recently used.
  *   4. Only users log in (robots are refused, as Harbor's UI does); failures go through authn's
@@ -297,11 +297,10 @@ int api_form_field(const char *body, size_t len, const char *key, char *out, siz
     return 0;
 }
 
+/* over_tls: Berth serves TLS itself, or a trusted proxy terminated it (http_req_https) */
 static bool over_tls(const struct req *r)
 {
-    const char *p = req_header(r, "X-Forwarded-Proto");
-
-    return p != NULL && strcasecmp(p, "https") == 0;
+    return r->http != NULL && http_req_https(r->http);
 }
 
 static int reply_status(struct http_reply *out, unsigned status, const char *body)
