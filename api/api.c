@@ -1,6 +1,6 @@
 /* api.c - the management API under /api/v2.0 (Harbor-compatible paths, field names, status codes
  * and error bodies): routing, authentication, and the reply, body and paging helpers the
- * api_*.c handlers share (registry/api_int.h).
+ * api_*.c handlers share (api/api_int.h).
  *
  * Invariants:
  *   1. Every answer, errors included, is built here in Harbor's format

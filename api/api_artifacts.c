@@ -27,7 +27,7 @@
 #include "auth/rbac.h"
 #include "common/mem.h"
 #include "storage/blob_store.h"
-#include "storage/meta_browse.h"
+#include "storage/meta.h"
 
 #define ATTR_MAX_BYTES (256 * 1024) /* manifests and configs read for extra_attrs */
 #define ART_TAGS_MAX 100            /* tags embedded in one artifact */

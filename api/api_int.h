@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "registry/req.h"
-#include "storage/meta_ident.h"
+#include "storage/meta.h"
 
 #define API_PREFIX "/api/v2.0"
 #define API_MAX_SEGS 8

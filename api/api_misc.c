@@ -27,7 +27,7 @@
 #include "common/mem.h"
 #include "common/util.h"
 #include "api/ui_assets.h"
-#include "storage/meta_browse.h"
+#include "storage/meta.h"
 #include "storage/pulls.h"
 
 #define BERTH_HARBOR_VERSION "berth-0.1.0"

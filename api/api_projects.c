@@ -54,8 +54,9 @@ int api_project_lookup(struct api_call *c, size_t i, struct meta_project_info *p
     *role = 0;
     if (!by_name && !api_parse_id(c->seg[i], c->seglen[i], &id))
         by_name = true;
-    if (meta_project_info_get(c->r->reg->meta, by_name ? 0 : id, by_name ? c->seg[i] : NULL, p,
-                              &e) < 0) {
+    if ((by_name ? meta_project_get(c->r->reg->meta, c->seg[i], p, &e)
+                 : meta_project_get_by_id(c->r->reg->meta, id, p, &e)) < 0 ||
+        meta_repo_count(c->r->reg->meta, p->p.id, &p->repo_count, &e) < 0) {
         rc = api_fail_berr(c, &e);
         return rc < 0 ? -1 : 1;
     }
@@ -156,7 +157,7 @@ out:
 static int project_head(struct api_call *c)
 {
     const char *name = req_query(c->r, "project_name");
-    struct meta_project pr;
+    struct meta_project_info pr;
     struct berr e;
 
     if (name == NULL || name[0] == '\0')
@@ -241,8 +242,7 @@ static int project_create(struct api_call *c)
         rc = api_fail(c, HTTP_FORBIDDEN, "only a system administrator sets storage_limit");
         goto out;
     }
-    if (meta_project_create_full(c->r->reg->meta, name, public, c->who.user_id, limit, &id, &e) <
-        0) {
+    if (meta_project_create(c->r->reg->meta, name, public, c->who.user_id, limit, &id, &e) < 0) {
         rc = api_fail_berr(c, &e);
         goto out;
     }

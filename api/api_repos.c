@@ -22,7 +22,7 @@
 
 #include "auth/rbac.h"
 #include "common/mem.h"
-#include "storage/meta_browse.h"
+#include "storage/meta.h"
 
 #define ZERO_TIME "0001-01-01T00:00:00Z" /* Harbor's never-pulled time */
 

@@ -235,7 +235,7 @@ static int parse_perms(struct api_call *c, json_t *body, struct meta_robot_perm 
 /* check_namespaces: every namespace but "*" names an existing project; 1 ok, -1 answered */
 static int check_namespaces(struct api_call *c, const struct meta_robot_perm *perms, size_t n)
 {
-    struct meta_project pr;
+    struct meta_project_info pr;
     struct berr e;
     size_t i;
 
@@ -356,7 +356,7 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
 {
     struct robot_in in;
     struct meta_robot *rb = NULL;
-    struct meta_project pr;
+    struct meta_project_info pr;
     struct berr e;
     char secret[PASSWORD_MAX_LEN + 1];
     char created[32];
@@ -381,7 +381,7 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
             goto out;
         }
         if (meta_project_get(c->r->reg->meta, perms[0].ns, &pr, &e) < 0 ||
-            api_project_role(c, pr.id, &role, &e) < 0) {
+            api_project_role(c, pr.p.id, &role, &e) < 0) {
             rc = api_fail_berr(c, &e);
             goto out;
         }
@@ -389,8 +389,8 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
             rc = api_fail(c, HTTP_FORBIDDEN, "forbidden");
             goto out;
         }
-        rb->project_id = pr.id;
-        n = snprintf(rb->name, sizeof(rb->name), "%s%s+%s", robot_prefix(c), pr.name, in.name);
+        rb->project_id = pr.p.id;
+        n = snprintf(rb->name, sizeof(rb->name), "%s%s+%s", robot_prefix(c), pr.p.name, in.name);
     } else {
         if (!api_is_sysadmin(c)) {
             rc = api_fail(c, HTTP_FORBIDDEN, "forbidden");
@@ -572,10 +572,10 @@ static int robot_update(struct api_call *c, struct meta_robot *rb, json_t *body,
     if (parse_perms(c, body, perms, &n, &has_perms) < 0 || check_namespaces(c, perms, n) < 0)
         return 0;
     if (has_perms && rb->project_id > 0) {
-        struct meta_project pr;
+        struct meta_project_info pr;
         if (meta_project_get_by_id(c->r->reg->meta, rb->project_id, &pr, &e) < 0)
             return api_fail_berr(c, &e);
-        if (n != 1 || strcmp(perms[0].ns, pr.name) != 0)
+        if (n != 1 || strcmp(perms[0].ns, pr.p.name) != 0)
             return api_fail(c, HTTP_BAD_REQUEST,
                             "a project robot has one permission entry, on its project");
     }

@@ -328,7 +328,7 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
         goto out;
     }
     if (password_hash(hash, sizeof(hash), newp, &e) < 0 ||
-        meta_user_set_password_id(c->r->reg->meta, id, hash, &e) < 0) {
+        meta_user_set_password(c->r->reg->meta, id, hash, &e) < 0) {
         rc = api_fail_berr(c, &e);
     } else {
         authn_forget(c->r->reg->authn, u.name);

@@ -53,7 +53,6 @@
 #include "registry/audit_hook.h"
 #include "registry/authz.h"
 #include "storage/meta.h"
-#include "storage/meta_ident.h"
 
 #define TOKEN_REFRESH_TTL_S (30LL * 24 * 3600)
 #define TOKEN_REFRESH_TYPE "berth-refresh"

@@ -32,7 +32,6 @@
 #include "common/mem.h"
 #include "common/util.h"
 #include "storage/meta.h"
-#include "storage/meta_ident.h"
 
 #define AUTHN_SLOTS 256
 #define AUTHN_DEFAULT_FAIL_LIMIT 5

@@ -18,7 +18,6 @@
 #include "common/test.h"
 #include "common/util.h"
 #include "storage/meta.h"
-#include "storage/meta_ident.h"
 
 static char tmpdir[] = "/tmp/berth-authn-test-XXXXXX";
 static struct meta *m;
@@ -67,8 +66,8 @@ static int64_t mk_robot(const char *name, const char *secret, int64_t project_id
 static int setup(void)
 {
     char path[256], hash[PASSWORD_HASH_MAX];
-    struct meta_project p;
     struct berr e;
+    int64_t pid = 0;
     int n;
 
     if (mkdtemp(tmpdir) == NULL)
@@ -83,12 +82,12 @@ static int setup(void)
         password_hash(hash, sizeof(hash), "Root-pass1", &e) < 0 ||
         meta_user_create(m, "root", hash, true, NULL, &e) < 0)
         return -1;
-    if (meta_project_create(m, "p", false, 0, &p, &e) < 0)
+    if (meta_project_create(m, "p", false, 0, -1, &pid, &e) < 0)
         return -1;
-    robot_ci_id = mk_robot("robot$p+ci", "Sekret-ci-1", p.id, false, 0);
-    robot_off_id = mk_robot("robot$p+off", "Sekret-off-1", p.id, true, 0);
-    robot_old_id = mk_robot("robot$p+old", "Sekret-old-1", p.id, false, now_s() - 10);
-    robot_dash_id = mk_robot("robot-p+ci", "Sekret-dash-1", p.id, false, now_s() + 3600);
+    robot_ci_id = mk_robot("robot$p+ci", "Sekret-ci-1", pid, false, 0);
+    robot_off_id = mk_robot("robot$p+off", "Sekret-off-1", pid, true, 0);
+    robot_old_id = mk_robot("robot$p+old", "Sekret-old-1", pid, false, now_s() - 10);
+    robot_dash_id = mk_robot("robot-p+ci", "Sekret-dash-1", pid, false, now_s() + 3600);
     return robot_ci_id > 0 && robot_off_id > 0 && robot_old_id > 0 && robot_dash_id > 0 ? 0 : -1;
 }
 

@@ -143,7 +143,7 @@ static int user_passwd(const struct berth_config *cfg, const char *name)
         goto out;
     }
     if (password_hash(hash, sizeof(hash), plain, &e) < 0 ||
-        meta_user_set_password(m, name, hash, &e) < 0) {
+        meta_user_set_password(m, u.id, hash, &e) < 0) {
         fprintf(stderr, "berth user passwd: %s\n", e.msg);
         goto out;
     }

@@ -19,7 +19,7 @@
 #include "cli/opt.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "storage/meta_browse.h"
+#include "storage/meta.h"
 
 #define STATS_PAGE 100
 

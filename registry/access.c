@@ -164,13 +164,13 @@ static int refuse_bearer(struct req *r, unsigned need, const char *error, const 
 static int project_created(struct req *r, const struct repo_name *repo, int64_t *created)
 {
     char project[REPO_NAME_MAX + 1];
-    struct meta_project p;
+    struct meta_project_info p;
     struct berr e;
 
     *created = 0;
     repo_name_project(repo, project, sizeof(project));
     if (meta_project_get(r->reg->meta, project, &p, &e) == 0) {
-        *created = p.created_at;
+        *created = p.p.created_at;
         return 0;
     }
     if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_NOT_FOUND)

@@ -3,7 +3,7 @@
  *
  * Every call is cheap (a copy into the audit queue) and never fails the request: an event that
  * cannot be queued is counted and logged by storage/audit.c. With r->reg->audit NULL the calls
- * do nothing. Implemented in registry/api_audit.c. Thread-safe. */
+ * do nothing. Implemented in registry/audit_hook.c. Thread-safe. */
 #ifndef BERTH_REGISTRY_AUDIT_HOOK_H
 #define BERTH_REGISTRY_AUDIT_HOOK_H
 

@@ -18,16 +18,15 @@
 #include "common/util.h"
 #include "registry/req.h"
 #include "storage/meta.h"
-#include "storage/meta_ident.h"
 
 _Static_assert(ROLE_PROJECT_ADMIN == RBAC_ROLE_PROJECT_ADMIN &&
                        ROLE_DEVELOPER == RBAC_ROLE_DEVELOPER && ROLE_GUEST == RBAC_ROLE_GUEST &&
                        ROLE_MAINTAINER == RBAC_ROLE_MAINTAINER &&
                        ROLE_LIMITED_GUEST == RBAC_ROLE_LIMITED_GUEST,
-               "role ids of meta_ident.h and rbac.h agree");
+               "role ids of meta.h and rbac.h agree");
 _Static_assert(META_ACT_PULL == RBAC_PULL && META_ACT_PUSH == RBAC_PUSH &&
                        META_ACT_DELETE == RBAC_DELETE,
-               "robot permission bits of meta_ident.h and rbac.h agree");
+               "robot permission bits of meta.h and rbac.h agree");
 
 /* resolve fills the identity part of f for who; a bearer principal is looked up by name. */
 static int resolve(struct registry *reg, const struct principal *who, struct rbac_facts *f,
@@ -89,7 +88,7 @@ int authz_project_actions(struct registry *reg, const struct principal *who, con
                           unsigned *actions, int64_t *created_at, struct berr *err)
 {
     struct rbac_facts f = {0};
-    struct meta_project p;
+    struct meta_project_info p;
     struct berr e;
     int64_t uid, rid;
 
@@ -106,13 +105,13 @@ int authz_project_actions(struct registry *reg, const struct principal *who, con
         f.project_exists = false;
     } else {
         f.project_exists = true;
-        f.project_public = p.public;
-        *created_at = p.created_at;
+        f.project_public = p.p.public;
+        *created_at = p.p.created_at;
         if (f.who == RBAC_USER && !f.sysadmin && uid > 0 &&
-            meta_member_role(reg->meta, p.id, uid, &f.role, err) < 0)
+            meta_member_role(reg->meta, p.p.id, uid, &f.role, err) < 0)
             return -1;
         if (f.who == RBAC_ROBOT &&
-            meta_robot_actions(reg->meta, rid, p.name, &f.robot_actions, err) < 0)
+            meta_robot_actions(reg->meta, rid, p.p.name, &f.robot_actions, err) < 0)
             return -1;
     }
     *actions = rbac_project_actions(&f);

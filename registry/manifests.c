@@ -185,7 +185,7 @@ int manifests_put(struct req *r, struct http_reply *out)
     struct put_tags *pt = NULL;
     struct manifest_info mi;
     struct meta_manifest_in in;
-    struct meta_project proj;
+    struct meta_project_info proj;
     struct digest want, got, stored;
     bool by_digest = false, linked = false;
     char dstr[DIGEST_STR_LEN + 1], subj[DIGEST_STR_LEN + 1];

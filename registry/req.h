@@ -36,7 +36,7 @@ struct registry {
     struct authn *authn;
     struct tok_key *tokkey; /* signs and verifies bearer tokens (DATA/token.key), read-only */
     struct audit *audit;    /* audit log queue (storage/audit.h); NULL = auditing off */
-    struct api_sessions *sessions; /* web UI sessions (registry/api_session.h); NULL = none */
+    struct api_sessions *sessions; /* web UI sessions (api/api_session.h); NULL = none */
     struct pulls *pulls;           /* pull counters (storage/pulls.h); NULL = not counted */
 };
 

@@ -32,7 +32,7 @@
 #include "storage/audit.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
-#include "storage/meta_ident.h"
+#include "storage/meta.h"
 #include "storage/pulls.h"
 #include "storage/upload.h"
 
@@ -122,7 +122,7 @@ static inline int64_t test_registry_project(struct test_registry *t, const char 
     int64_t id = 0;
     struct berr e;
 
-    if (meta_project_create_full(t->reg.meta, name, public, owner_id, -1, &id, &e) < 0)
+    if (meta_project_create(t->reg.meta, name, public, owner_id, -1, &id, &e) < 0)
         test_registry_die(name, &e);
     return id;
 }

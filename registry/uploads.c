@@ -196,7 +196,7 @@ int uploads_begin(struct req *r, struct http_reply *out, bool *done)
 {
     char id[UPLOAD_ID_LEN + 1], project[REPO_NAME_MAX + 1];
     const char *mount, *digest;
-    struct meta_project p;
+    struct meta_project_info p;
     bool mounted = false;
 
     *done = false;

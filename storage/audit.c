@@ -1,18 +1,18 @@
-/* audit.c - the audit log: an in-memory queue of events written in batches, and the queries.
+/* audit.c - the audit log: an in-memory queue of events written in batches, and the queries,
+ * which the metadata backend answers (sqlite_audit.c).
  *
  * Invariants:
  *   1. `mu` guards q, n, cap, dropped; it is never held during a database call, so
- *      audit_record never waits on SQLite (only on another recorder's memcpy).
+ *      audit_record never waits on the database (only on another recorder's memcpy).
  *   2. `flush_mu` lets one flush run at a time: a flush takes the whole queue out under `mu`,
- *      writes it in one BEGIN IMMEDIATE transaction, and on failure puts it back in front of
- *      what was recorded meanwhile, so the order of events (and of their ids) is the order they
- *      were recorded.
+ *      writes it in one write transaction (the backend's audit write), and on failure puts it
+ *      back in front of what was recorded meanwhile, so the order of events (and of their ids)
+ *      is the order they were recorded.
  *   3. The queue never holds more than max events: when full, the recording thread flushes;
  *      if that fails the oldest event is dropped and counted (logged at the next flush).
  *   4. Lock order: flush_mu before mu.
  *   5. The flusher is a common/worker.c worker; audit_free stops it, then flushes once more.
- * All SQL is static with bound parameters; statements are prepared per call and finalized
- * before the connection is given back. Thread-safe. */
+ * No SQL here. Thread-safe. */
 #include "storage/audit.h"
 
 #include <errno.h>
@@ -24,7 +24,7 @@
 #include "common/mem.h"
 #include "common/util.h"
 #include "common/worker.h"
-#include "storage/meta_int.h"
+#include "storage/meta_ops.h"
 
 /* attempts of audit_record to make room by flushing before it drops the oldest event */
 #define AUDIT_RECORD_TRIES 64
@@ -40,30 +40,6 @@ struct audit {
     uint64_t dropped;
     struct worker flusher;
 };
-
-static const char SQL_INSERT[] =
-        "INSERT INTO audit_log(op_time, username, operation, resource_type, resource,"
-        " project_id, client, result)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, (SELECT id FROM projects WHERE name = ?6), ?7, ?8)";
-/* ?1 username, ?2 fuzzy; ?3/?4 operation; ?5/?6 resource_type; ?7/?8 resource; ?9 from, ?10 to,
- * ?11 project_id */
-#define AUDIT_WHERE                                                                                \
-    " WHERE (?1 IS NULL OR (CASE WHEN ?2 THEN instr(username, ?1) > 0 ELSE username = ?1 END))"    \
-    " AND (?3 IS NULL OR (CASE WHEN ?4 THEN instr(operation, ?3) > 0 ELSE operation = ?3 END))"    \
-    " AND (?5 IS NULL OR (CASE WHEN ?6 THEN instr(resource_type, ?5) > 0"                          \
-    " ELSE resource_type = ?5 END))"                                                               \
-    " AND (?7 IS NULL OR (CASE WHEN ?8 THEN instr(resource, ?7) > 0 ELSE resource = ?7 END))"      \
-    " AND (?9 = 0 OR op_time >= ?9) AND (?10 = 0 OR op_time <= ?10)"                               \
-    " AND (?11 = 0 OR project_id = ?11)"
-#define AUDIT_COLS                                                                                 \
-    "SELECT id, op_time, username, operation, resource_type, resource, COALESCE(project_id, 0),"   \
-    " client, result FROM audit_log"
-static const char SQL_COUNT[] = "SELECT COUNT(*) FROM audit_log" AUDIT_WHERE;
-static const char SQL_PAGE_DESC[] = AUDIT_COLS AUDIT_WHERE " ORDER BY id DESC LIMIT ?12 OFFSET ?13";
-static const char SQL_PAGE_ASC[] = AUDIT_COLS AUDIT_WHERE " ORDER BY id ASC LIMIT ?12 OFFSET ?13";
-static const char SQL_PURGE[] = "DELETE FROM audit_log WHERE op_time < ?1";
-
-/* ---- queue ---- */
 
 static void copy_field(char *dst, size_t cap, const char *src)
 {
@@ -178,52 +154,6 @@ size_t audit_pending(struct audit *a)
     return n;
 }
 
-static int bind_text_or_empty(struct meta_conn *c, sqlite3_stmt *st, int idx, const char *s,
-                              struct berr *err)
-{
-    return meta_bind_text(c, st, idx, s, strlen(s), err);
-}
-
-/* write_batch inserts events in one transaction */
-static int write_batch(struct meta *m, const struct audit_event *ev, size_t n, struct berr *err)
-{
-    struct meta_conn *c;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    rc = meta_write_begin(&c, m, err);
-    if (rc < 0)
-        return -1;
-    if (sqlite3_prepare_v2(c->db, SQL_INSERT, -1, &st, NULL) != SQLITE_OK)
-        rc = meta_fail(c, "prepare", err);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct audit_event *e = &ev[i];
-
-        (void)sqlite3_reset(st);
-        rc = meta_bind_i64(c, st, 1, e->op_time, err);
-        if (rc == 0)
-            rc = bind_text_or_empty(c, st, 2, e->username, err);
-        if (rc == 0)
-            rc = bind_text_or_empty(c, st, 3, e->operation, err);
-        if (rc == 0)
-            rc = bind_text_or_empty(c, st, 4, e->resource_type, err);
-        if (rc == 0)
-            rc = bind_text_or_empty(c, st, 5, e->resource, err);
-        if (rc == 0)
-            rc = e->project[0] != '\0' ? bind_text_or_empty(c, st, 6, e->project, err)
-                                       : meta_bind_null(c, st, 6, err);
-        if (rc == 0)
-            rc = bind_text_or_empty(c, st, 7, e->client, err);
-        if (rc == 0)
-            rc = meta_bind_i64(c, st, 8, e->result ? 1 : 0, err);
-        if (rc == 0)
-            rc = meta_exec(c, st, err);
-    }
-    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    rc = meta_write_end(c, rc, err);
-    return rc;
-}
-
 /* put_back puts a failed batch in front of the events recorded since (invariant 2), dropping
  * the oldest beyond max */
 static void put_back(struct audit *a, struct audit_event *batch, size_t nb)
@@ -280,7 +210,7 @@ int audit_flush(struct audit *a, uint64_t *flushed, struct berr *err)
         log_msg(LOG_WARN, "audit: %llu events were dropped (queue full, database failing)",
                 (unsigned long long)dropped);
     if (nb > 0) {
-        rc = write_batch(a->m, batch, nb, err);
+        rc = a->m->ops->audit->write(a->m, batch, nb, err);
         if (rc < 0) {
             put_back(a, batch, nb);
             batch = NULL;
@@ -332,132 +262,15 @@ void audit_free(struct audit *a)
     mem_free(a);
 }
 
-/* ---- queries ---- */
-
-static int bind_filter(struct meta_conn *c, sqlite3_stmt *st, int idx, const char *v, bool fuzzy,
-                       struct berr *err)
-{
-    int rc = v != NULL ? meta_bind_text(c, st, idx, v, strlen(v), err)
-                       : meta_bind_null(c, st, idx, err);
-
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, idx + 1, fuzzy ? 1 : 0, err);
-    return rc;
-}
-
-static int bind_where(struct meta_conn *c, sqlite3_stmt *st, const struct audit_q *q,
-                      struct berr *err)
-{
-    int rc = bind_filter(c, st, 1, q->username, q->username_fuzzy, err);
-
-    if (rc == 0)
-        rc = bind_filter(c, st, 3, q->operation, q->operation_fuzzy, err);
-    if (rc == 0)
-        rc = bind_filter(c, st, 5, q->resource_type, q->resource_type_fuzzy, err);
-    if (rc == 0)
-        rc = bind_filter(c, st, 7, q->resource, q->resource_fuzzy, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 9, q->from, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 10, q->to, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 11, q->project_id, err);
-    return rc;
-}
-
-static int read_event(struct meta_conn *c, sqlite3_stmt *st, struct audit_event *e,
-                      struct berr *err)
-{
-    memset(e, 0, sizeof(*e));
-    e->id = (int64_t)sqlite3_column_int64(st, 0);
-    e->op_time = (int64_t)sqlite3_column_int64(st, 1);
-    if (meta_col_text(c, st, 2, e->username, sizeof(e->username), err) < 0 ||
-        meta_col_text(c, st, 3, e->operation, sizeof(e->operation), err) < 0 ||
-        meta_col_text(c, st, 4, e->resource_type, sizeof(e->resource_type), err) < 0 ||
-        meta_col_text(c, st, 5, e->resource, sizeof(e->resource), err) < 0)
-        return -1;
-    e->project_id = (int64_t)sqlite3_column_int64(st, 6);
-    if (meta_col_text(c, st, 7, e->client, sizeof(e->client), err) < 0)
-        return -1;
-    e->result = sqlite3_column_int(st, 8) != 0;
-    return 0;
-}
+/* ---- queries (sqlite_audit.c answers them) ---- */
 
 int audit_list(struct meta *m, const struct audit_q *q, struct audit_event *out, size_t cap,
                size_t *n, int64_t *total, struct berr *err)
 {
-    struct meta_conn *c;
-    sqlite3_stmt *st = NULL;
-    size_t i = 0;
-    int rc = 0;
-
-    *n = 0;
-    *total = 0;
-    if (cap > AUDIT_LIST_MAX || q->offset < 0 || q->project_id < 0)
-        return berr_set(err, BERR_BAD_REQUEST, "bad page");
-    c = meta_conn_get(m);
-    if (sqlite3_prepare_v2(c->db, SQL_COUNT, -1, &st, NULL) != SQLITE_OK)
-        rc = meta_fail(c, "prepare", err);
-    if (rc == 0)
-        rc = bind_where(c, st, q, err);
-    if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 1) {
-        *total = (int64_t)sqlite3_column_int64(st, 0);
-        rc = 0;
-    }
-    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    st = NULL;
-    if (rc == 0 && sqlite3_prepare_v2(c->db, q->oldest_first ? SQL_PAGE_ASC : SQL_PAGE_DESC, -1,
-                                      &st, NULL) != SQLITE_OK)
-        rc = meta_fail(c, "prepare", err);
-    if (rc == 0)
-        rc = bind_where(c, st, q, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 12, (int64_t)cap, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 13, q->offset, err);
-    while (rc == 0 && i < cap) {
-        rc = meta_step(c, st, err);
-        if (rc <= 0)
-            break;
-        rc = read_event(c, st, &out[i], err);
-        if (rc == 0)
-            i++;
-    }
-    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    meta_conn_put(c);
-    if (rc < 0) {
-        *total = 0;
-        return -1;
-    }
-    *n = i;
-    return 0;
+    return m->ops->audit->list(m, q, out, cap, n, total, err);
 }
 
 int audit_purge(struct meta *m, int64_t before, int64_t *removed, struct berr *err)
 {
-    struct meta_conn *c;
-    sqlite3_stmt *st = NULL;
-    int64_t gone = 0;
-    int rc;
-
-    if (removed != NULL)
-        *removed = 0;
-    rc = meta_write_begin(&c, m, err);
-    if (rc < 0)
-        return -1;
-    if (sqlite3_prepare_v2(c->db, SQL_PURGE, -1, &st, NULL) != SQLITE_OK)
-        rc = meta_fail(c, "prepare", err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, before, err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    if (rc == 0)
-        gone = (int64_t)sqlite3_changes(c->db);
-    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    rc = meta_write_end(c, rc, err);
-    if (rc == 0 && removed != NULL)
-        *removed = gone;
-    return rc;
+    return m->ops->audit->purge(m, before, removed, err);
 }

@@ -11,7 +11,6 @@
 #include "common/test.h"
 #include "common/util.h"
 #include "storage/meta.h"
-#include "storage/meta_ident.h"
 #include "storage/test_meta.h"
 
 static char tmpdir[64];
@@ -39,7 +38,7 @@ static void test_record_flush_list(void)
     size_t n = 0;
     int64_t total = 0, pid;
 
-    CHECK_INT_EQ(meta_project_create_full(m, "proj", false, 0, -1, &pid, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "proj", false, 0, -1, &pid, &e), 0);
     CHECK_INT_EQ(audit_new(&a, m, 0, &e), 0);
     CHECK_INT_EQ(
             audit_record(a, "alice", "create", "artifact", "proj/app:v1", "proj", "10.0.0.1", true),

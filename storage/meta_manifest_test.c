@@ -1,16 +1,13 @@
-/* meta_manifest_test.c - unit tests for the SQLite metadata layer: manifests, tag paging, the
- * catalog, referrers, gc queries and allocation failures, each on a fresh temporary database
- * (storage/test_meta.h). Open, migrations, projects, users, blob links and concurrency are in
- * meta_test.c. */
+/* meta_manifest_test.c - unit tests for manifests (meta.h, meta_manifest.c): put, resolve,
+ * delete, tags and their paging, the catalog, referrers, allocation failures during a put and a
+ * list, and artifacts as the management API lists them (top-level rule, sizes, filters, index
+ * children, tag create and detach), each on a fresh temporary database (storage/test_meta.h). */
 #include "storage/meta.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <sqlite3.h>
 
 #include "common/mem.h"
 #include "common/test.h"
@@ -259,7 +256,7 @@ static void test_catalog(void)
     bool more;
     int i;
 
-    CHECK_INT_EQ(meta_project_create(m, "zeta", true, 0, NULL, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "zeta", true, 0, -1, NULL, &e), 0);
     for (i = 0; i < 5; i++) {
         CHECK(snprintf(name, sizeof(name), "library/r%d", i) > 0);
         r = test_repo_name(name);
@@ -390,148 +387,6 @@ static void test_referrers(void)
     meta_close(m);
 }
 
-static void test_gc(void)
-{
-    struct meta *m = test_meta_open(tmpdir, 2);
-    struct repo_name r = test_repo_name("library/gc");
-    struct digest keep = test_digest_of("keep");
-    struct digest drop = test_digest_of("drop");
-    struct digest layer = test_digest_of("layer");
-    struct digest md = test_digest_of("manifest");
-    struct digest absent = test_digest_of("absent");
-    struct coll col;
-    struct berr e;
-    bool forgotten = true;
-    bool known = false;
-    char want[64];
-    int64_t later = now_s() + 10;
-
-    CHECK_INT_EQ(meta_blob_link(m, &r, &keep, 1, &e), 0);
-    CHECK_INT_EQ(meta_blob_link(m, &r, &drop, 1, &e), 0);
-    CHECK_INT_EQ(meta_blob_link(m, &r, &layer, 1, &e), 0);
-    CHECK_INT_EQ(put_image(m, &r, "manifest", &layer, 1, "t", &e), 0);
-    CHECK_INT_EQ(meta_blob_unlink(m, &r, &drop, &e), 0);
-    /* listed by the manifest: still referenced without its link */
-    CHECK_INT_EQ(meta_blob_unlink(m, &r, &layer, &e), 0);
-
-    memset(&col, 0, sizeof(col));
-    CHECK_INT_EQ(meta_gc_unreferenced(m, later, coll_digest, &col, &e), 0);
-    CHECK_STR_EQ(col.s, tail4(&drop));
-    /* `before` protects recent rows */
-    memset(&col, 0, sizeof(col));
-    CHECK_INT_EQ(meta_gc_unreferenced(m, 0, coll_digest, &col, &e), 0);
-    CHECK_INT_EQ(col.n, 0);
-
-    /* forget refuses a blob that became referenced again */
-    CHECK_INT_EQ(meta_blob_link(m, &r, &drop, 1, &e), 0);
-    CHECK_INT_EQ(meta_blob_forget(m, &drop, &forgotten, &e), 0);
-    CHECK(!forgotten);
-    CHECK_INT_EQ(meta_blob_forget(m, &keep, &forgotten, &e), 0);
-    CHECK(!forgotten);
-    CHECK_INT_EQ(meta_blob_forget(m, &layer, &forgotten, &e), 0);
-    CHECK(!forgotten);
-    CHECK_INT_EQ(meta_blob_forget(m, &md, &forgotten, &e), 0);
-    CHECK(!forgotten);
-    CHECK_INT_EQ(meta_blob_unlink(m, &r, &drop, &e), 0);
-    CHECK_INT_EQ(meta_blob_forget(m, &drop, &forgotten, &e), 0);
-    CHECK(forgotten);
-    CHECK_INT_EQ(meta_blob_known(m, &drop, &known, &e), 0);
-    CHECK(!known);
-    CHECK_INT_EQ(meta_blob_forget(m, &absent, &forgotten, &e), 0);
-    CHECK(!forgotten);
-
-    /* deleting the manifest frees it and its layer */
-    CHECK_INT_EQ(meta_manifest_delete(m, &r, &md, &e), 0);
-    memset(&col, 0, sizeof(col));
-    CHECK_INT_EQ(meta_gc_unreferenced(m, later, coll_digest, &col, &e), 0);
-    CHECK_INT_EQ(col.n, 2);
-    CHECK(strstr(col.s, tail4(&md)) != NULL);
-    CHECK(strstr(col.s, tail4(&layer)) != NULL);
-
-    /* fsck view */
-    CHECK_INT_EQ(meta_blob_known(m, &keep, &known, &e), 0);
-    CHECK(known);
-    memset(&col, 0, sizeof(col));
-    CHECK_INT_EQ(meta_blobs_all(m, coll_digest, &col, &e), 0);
-    CHECK_INT_EQ(col.n, 3);
-    CHECK(snprintf(want, sizeof(want), "%s", tail4(&keep)) > 0);
-    CHECK(strstr(col.s, want) != NULL);
-    meta_close(m);
-}
-
-/* gc's callback forgets as it goes: it runs with no connection held, even with a pool of 1 */
-static int forget_cb(const struct digest *d, void *ctx)
-{
-    struct meta *m = ctx;
-    struct berr e;
-    bool forgotten = false;
-
-    if (meta_blob_forget(m, d, &forgotten, &e) < 0 || !forgotten)
-        return 1;
-    return 0;
-}
-
-static void test_gc_many(void)
-{
-    char content[32];
-    struct meta *m = test_meta_open(tmpdir, 1);
-    struct repo_name r = test_repo_name("library/many");
-    struct digest d;
-    struct coll col;
-    struct berr e;
-    int i;
-
-    for (i = 0; i < 150; i++) {
-        CHECK(snprintf(content, sizeof(content), "blob %d", i) > 0);
-        d = test_digest_of(content);
-        CHECK_INT_EQ(meta_blob_link(m, &r, &d, 1, &e), 0);
-        CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);
-    }
-    CHECK_INT_EQ(meta_gc_unreferenced(m, now_s() + 10, forget_cb, m, &e), 0);
-    memset(&col, 0, sizeof(col));
-    CHECK_INT_EQ(meta_blobs_all(m, coll_digest, &col, &e), 0);
-    CHECK_INT_EQ(col.n, 0);
-    meta_close(m);
-}
-
-/* Every allocation meta_open makes, SQLite's included (test builds route them through mem.c),
- * may fail: a clean BERR_INTERNAL and *out NULL each time, no leak (ASan), and the half-made
- * database opens fine afterwards. */
-static void test_open_alloc_failures(void)
-{
-    char path[256];
-    struct meta *m = NULL;
-    struct berr e;
-    long i;
-    int failed = 0;
-    int v = 0;
-
-    test_meta_path(path, sizeof(path), tmpdir);
-    for (i = 0; i < 20000; i++) {
-        mem_fail_after(i);
-        m = NULL;
-        berr_clear(&e);
-        if (meta_open(&m, path, 2, &e) < 0) {
-            failed++;
-            CHECK(m == NULL);
-            CHECK_INT_EQ(e.code, BERR_INTERNAL);
-        } else {
-            CHECK(m != NULL);
-            meta_close(m);
-        }
-        if (mem_injected() == 0)
-            break; /* i is past the last allocation: the whole open ran */
-        mem_fail_after(-1);
-    }
-    mem_fail_after(-1);
-    CHECK(i < 20000);
-    CHECK(failed >= 3); /* the struct and the pool arrays at least */
-    CHECK_INT_EQ(meta_open(&m, path, 2, &e), 0);
-    CHECK_INT_EQ(meta_schema_version(m, &v, &e), 0);
-    CHECK_INT_EQ(v, meta_schema_latest());
-    meta_close(m);
-}
-
 /* a write hit by an allocation failure at any point is all or nothing */
 static void test_put_alloc_failures(void)
 {
@@ -650,18 +505,221 @@ static void test_list_alloc_failures(void)
     meta_close(m);
 }
 
+static void test_artifacts(void)
+{
+    struct browse_fixture f;
+    struct meta_artifact *rows = mem_calloc(10, sizeof(*rows));
+    struct meta_artifact a;
+    struct meta_artifact_q q;
+    struct meta_repo_info info;
+    struct repo_name app = test_repo_name("pub/app");
+    struct digest m1 = test_digest_of("m1-content"), m2 = test_digest_of("m2-content-longer");
+    struct berr e;
+    size_t n = 0;
+    int64_t total = 0;
+
+    browse_setup(&f, tmpdir, "arts.db");
+    CHECK(rows != NULL);
+    CHECK_INT_EQ(meta_repo_info_get(f.m, &app, &info, &e), 0);
+    memset(&q, 0, sizeof(q));
+    q.l.limit = 10;
+    q.repo_id = info.id;
+    q.tagged = -1;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 2);
+    CHECK_INT_EQ(n, 2);
+    /* sizes: manifest plus config and layers */
+    for (size_t i = 0; i < n; i++) {
+        if (digest_equal(&rows[i].digest, &m1))
+            CHECK_INT_EQ(rows[i].size, strlen("m1-content") + 1100);
+        else
+            CHECK_INT_EQ(rows[i].size, strlen("m2-content-longer") + 50);
+        CHECK_STR_EQ(rows[i].repo_name, "pub/app");
+        CHECK_INT_EQ(rows[i].project_id, f.pub);
+        CHECK(!rows[i].is_index);
+        CHECK_INT_EQ(rows[i].pull_time, 0);
+    }
+    q.tagged = 1;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    CHECK(digest_equal(&rows[0].digest, &m1));
+    q.tagged = 0;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    CHECK(digest_equal(&rows[0].digest, &m2));
+    q.tagged = -1;
+    q.tag = "v";
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 0);
+    q.tag_fuzzy = true;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    q.tag = NULL;
+    q.digest = &m2;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    q.digest = NULL;
+    q.l.sort = "bogus";
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    q.l.sort = NULL;
+    q.repo_id = 0;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    /* project-wide */
+    q.project_id = f.pub;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 2);
+
+    CHECK_INT_EQ(meta_artifact_get(f.m, info.id, &m1, &a, &e), 0);
+    CHECK_INT_EQ(a.manifest_size, strlen("m1-content"));
+    CHECK_STR_EQ(a.artifact_type, "application/vnd.oci.image.config.v1+json");
+    CHECK_INT_EQ(meta_artifact_get(f.m, info.id, &(struct digest){.hex = {'0'}}, &a, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+    mem_free(rows);
+    meta_close(f.m);
+}
+
+static void test_index(void)
+{
+    struct browse_fixture f;
+    struct meta_artifact *rows = mem_calloc(10, sizeof(*rows));
+    struct meta_artifact_ref refs[4];
+    struct meta_artifact_q q;
+    struct meta_artifact a;
+    struct meta_repo_info info;
+    struct meta_manifest_in in;
+    struct meta_child ch[2];
+    struct repo_name app = test_repo_name("pub/app");
+    struct digest m1 = test_digest_of("m1-content"), m2 = test_digest_of("m2-content-longer");
+    struct tag t = test_tag("multi");
+    const char *idx = "index-content";
+    struct berr e;
+    size_t n = 0;
+    int64_t total = 0;
+
+    browse_setup(&f, tmpdir, "index.db");
+    memset(ch, 0, sizeof(ch));
+    ch[0].digest = m1;
+    ch[1].digest = m2;
+    for (int i = 0; i < 2; i++) {
+        (void)snprintf(ch[i].media_type, sizeof(ch[i].media_type), "%s",
+                       "application/vnd.oci.image.manifest.v1+json");
+        (void)snprintf(ch[i].os, sizeof(ch[i].os), "linux");
+    }
+    ch[0].size = strlen("m1-content");
+    ch[1].size = strlen("m2-content-longer");
+    (void)snprintf(ch[0].arch, sizeof(ch[0].arch), "amd64");
+    (void)snprintf(ch[1].arch, sizeof(ch[1].arch), "arm64");
+    (void)snprintf(ch[1].variant, sizeof(ch[1].variant), "v8");
+    memset(&in, 0, sizeof(in));
+    in.digest = test_digest_of(idx);
+    in.media_type = "application/vnd.oci.image.index.v1+json";
+    in.size = strlen(idx);
+    in.children = ch;
+    in.nchildren = 2;
+    in.tags = &t;
+    in.ntags = 1;
+    CHECK_INT_EQ(meta_manifest_put(f.m, &app, &in, &e), 0);
+    CHECK_INT_EQ(meta_repo_info_get(f.m, &app, &info, &e), 0);
+    CHECK_INT_EQ(info.artifact_count, 1); /* the children went under the index */
+
+    memset(&q, 0, sizeof(q));
+    q.l.limit = 10;
+    q.repo_id = info.id;
+    q.tagged = -1;
+    CHECK_INT_EQ(meta_artifact_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    CHECK(rows[0].is_index);
+    CHECK_INT_EQ(rows[0].size,
+                 strlen(idx) + strlen("m1-content") + 1100 + strlen("m2-content-longer") + 50);
+    CHECK_INT_EQ(meta_artifact_refs(f.m, rows[0].id, refs, 4, &n, &e), 0);
+    CHECK_INT_EQ(n, 2);
+    CHECK(digest_equal(&refs[0].child, &m1));
+    CHECK_STR_EQ(refs[0].arch, "amd64");
+    CHECK_STR_EQ(refs[1].arch, "arm64");
+    CHECK_STR_EQ(refs[1].variant, "v8");
+    CHECK(refs[0].child_id > 0);
+    /* a child is still found by digest */
+    CHECK_INT_EQ(meta_artifact_get(f.m, info.id, &m2, &a, &e), 0);
+    CHECK_INT_EQ(meta_artifact_refs(f.m, a.id, refs, 4, &n, &e), 0);
+    CHECK_INT_EQ(n, 0);
+    mem_free(rows);
+    meta_close(f.m);
+}
+
+static void test_tags(void)
+{
+    struct browse_fixture f;
+    struct meta_tag_info rows[8];
+    struct meta_list_q q;
+    struct meta_artifact a1, a2, s;
+    struct meta_repo_info app, secret;
+    struct repo_name rapp = test_repo_name("pub/app"), rsecret = test_repo_name("p1/secret");
+    struct digest m1 = test_digest_of("m1-content"), m2 = test_digest_of("m2-content-longer");
+    struct digest s1 = test_digest_of("s-content");
+    struct tag v3 = test_tag("v3"), v1 = test_tag("v1");
+    struct berr e;
+    size_t n = 0;
+    int64_t total = 0;
+
+    browse_setup(&f, tmpdir, "tags.db");
+    CHECK_INT_EQ(meta_repo_info_get(f.m, &rapp, &app, &e), 0);
+    CHECK_INT_EQ(meta_repo_info_get(f.m, &rsecret, &secret, &e), 0);
+    CHECK_INT_EQ(meta_artifact_get(f.m, app.id, &m1, &a1, &e), 0);
+    CHECK_INT_EQ(meta_artifact_get(f.m, app.id, &m2, &a2, &e), 0);
+    CHECK_INT_EQ(meta_artifact_get(f.m, secret.id, &s1, &s, &e), 0);
+    memset(&q, 0, sizeof(q));
+    q.limit = 8;
+    CHECK_INT_EQ(meta_artifact_tags(f.m, a1.id, &q, rows, 8, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 2);
+    CHECK_STR_EQ(rows[0].name, "v1");
+    CHECK_STR_EQ(rows[1].name, "v2");
+    CHECK_INT_EQ(rows[0].artifact_id, a1.id);
+    CHECK_INT_EQ(rows[0].repo_id, app.id);
+    CHECK(rows[0].pushed_at > 0);
+    q.sort = "-name";
+    CHECK_INT_EQ(meta_artifact_tags(f.m, a1.id, &q, rows, 8, &n, &total, &e), 0);
+    CHECK_STR_EQ(rows[0].name, "v2");
+    q.sort = "nope";
+    CHECK_INT_EQ(meta_artifact_tags(f.m, a1.id, &q, rows, 8, &n, &total, &e), -1);
+    q.sort = NULL;
+    q.name = "2";
+    q.fuzzy = true;
+    CHECK_INT_EQ(meta_artifact_tags(f.m, a1.id, &q, rows, 8, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    q.name = NULL;
+
+    CHECK_INT_EQ(meta_tag_create(f.m, app.id, a2.id, &v3, &e), 0);
+    CHECK_INT_EQ(meta_artifact_tags(f.m, a2.id, &q, rows, 8, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    CHECK_INT_EQ(meta_tag_create(f.m, app.id, a2.id, &v3, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_CONFLICT);
+    CHECK_INT_EQ(meta_tag_create(f.m, app.id, a2.id, &v1, &e), -1); /* v1 is m1's */
+    CHECK_INT_EQ(e.code, BERR_CONFLICT);
+    CHECK_INT_EQ(meta_tag_create(f.m, app.id, s.id, &v3, &e), -1); /* not in this repo */
+    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+
+    CHECK_INT_EQ(meta_tag_detach(f.m, a1.id, &v3, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_NOT_FOUND);
+    CHECK_INT_EQ(meta_tag_detach(f.m, a2.id, &v3, &e), 0);
+    CHECK_INT_EQ(meta_artifact_tags(f.m, a2.id, &q, rows, 8, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 0);
+    meta_close(f.m);
+}
+
 int main(void)
 {
-    test_mkdtemp(tmpdir, sizeof(tmpdir), "meta-manifest-test");
+    test_mkdtemp(tmpdir, sizeof(tmpdir), "manifest-test");
     TEST_RUN(test_manifests);
     TEST_RUN(test_tags_paging);
     TEST_RUN(test_catalog);
     TEST_RUN(test_referrers);
-    TEST_RUN(test_gc);
-    TEST_RUN(test_gc_many);
-    TEST_RUN(test_open_alloc_failures);
     TEST_RUN(test_put_alloc_failures);
     TEST_RUN(test_list_alloc_failures);
+    TEST_RUN(test_artifacts);
+    TEST_RUN(test_index);
+    TEST_RUN(test_tags);
     test_rm_rf(tmpdir); /* the databases with their -wal and -shm files */
     return test_summary();
 }

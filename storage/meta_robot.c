@@ -1,409 +1,21 @@
-/* meta_robot.c - project members (Harbor's five roles) and robot accounts with their
- * permissions.
+/* meta_robot.c - robot accounts and their permissions (meta.h, "robots"): the argument checks,
+ * then the backend.
  *
- * Invariants:
- *   1. A (project, user) pair has at most one member row (UNIQUE), with a role in 1..5 (CHECK
- *      and checked here first, so a bad role is BERR_BAD_REQUEST, not a constraint failure).
- *   2. A member is addressed by (project id, member id): a member id of another project is
- *      BERR_NOT_FOUND, never touched.
- *   3. A robot and its permission rows are written in one transaction: a robot never exists
- *      with half of its permissions. Replacing the permissions deletes and inserts in one
- *      transaction too.
- *   4. Only the secret's hash is stored; this file never sees a secret.
- * meta_member_role, meta_robot_get and meta_robot_actions are on the /v2/ authorization path:
- * one indexed SELECT each, no transaction. Thread-safe: every call borrows its own connection. */
-#include "storage/meta_ident.h"
+ * A robot is fetched by one backend call (ops->robot->get) by id or by full name. Invariants:
+ *   1. Nothing here touches the database; a robot and its permissions are written together by
+ *      the backend.
+ *   2. A backend sees only checked arguments: names of 1..255 bytes, secret hashes of 1..255
+ *      bytes, descriptions of at most META_TEXT_MAX bytes, at most META_ROBOT_PERMS_MAX
+ *      permissions with non-empty namespaces (meta.h rule 5).
+ * No state; thread-safe as the backend is. */
+#include "storage/meta.h"
 
-#include <errno.h>
 #include <string.h>
 
-#include "common/log.h"
-#include "common/util.h"
-#include "storage/meta_ident_int.h"
+#include "storage/meta_ops.h"
 
 #define ROBOT_NAME_MAX 255
 #define SECRET_HASH_MAX 255
-
-static bool role_ok(int role)
-{
-    return role >= ROLE_PROJECT_ADMIN && role <= ROLE_LIMITED_GUEST;
-}
-
-/* ---- members ---- */
-
-static const char SQL_MEMBER_ROLE[] =
-        "SELECT role FROM project_members WHERE project_id = ?1 AND user_id = ?2";
-static const char SQL_PROJECT_EXISTS[] = "SELECT 1 FROM projects WHERE id = ?1";
-static const char SQL_USER_EXISTS[] = "SELECT 1 FROM users WHERE id = ?1";
-static const char SQL_MEMBER_INSERT[] =
-        "INSERT INTO project_members(project_id, user_id, role, created_at, updated_at)"
-        " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(project_id, user_id) DO NOTHING";
-#define MEMBER_COLS                                                                                \
-    "SELECT pm.id, pm.project_id, pm.user_id, u.name, pm.role, pm.created_at, pm.updated_at"       \
-    " FROM project_members pm JOIN users u ON u.id = pm.user_id"
-static const char SQL_MEMBER_GET[] = MEMBER_COLS " WHERE pm.project_id = ?1 AND pm.id = ?2";
-static const char SQL_MEMBER_SET_ROLE[] =
-        "UPDATE project_members SET role = ?3, updated_at = ?4 WHERE project_id = ?1 AND id = ?2";
-static const char SQL_MEMBER_DELETE[] =
-        "DELETE FROM project_members WHERE project_id = ?1 AND id = ?2";
-#define MEMBER_WHERE                                                                               \
-    " WHERE pm.project_id = ?3 AND"                                                                \
-    " (?1 IS NULL OR CASE WHEN ?2 THEN instr(u.name, ?1) > 0 ELSE u.name = ?1 END)"
-static const char SQL_MEMBER_COUNT[] =
-        "SELECT COUNT(*) FROM project_members pm JOIN users u ON u.id = pm.user_id" MEMBER_WHERE;
-static const char SQL_MEMBER_PAGE[] =
-        MEMBER_COLS MEMBER_WHERE " ORDER BY pm.id LIMIT ?20 OFFSET ?21";
-
-int meta_member_role(struct meta *m, int64_t project_id, int64_t user_id, int *role,
-                     struct berr *err)
-{
-    struct meta_conn *c = meta_conn_get(m);
-    sqlite3_stmt *st = NULL;
-    int64_t v = 0;
-    int rc;
-
-    *role = 0;
-    rc = ident_prepare(&st, c, SQL_MEMBER_ROLE, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, project_id, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 2, user_id, err);
-    if (rc == 0)
-        rc = meta_step_i64(c, st, &v, err);
-    if (rc == 1) {
-        *role = role_ok((int)v) ? (int)v : 0;
-        rc = 0;
-    }
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    meta_conn_put(c);
-    return rc;
-}
-
-static int member_read(struct meta_conn *c, sqlite3_stmt *st, void *row, struct berr *err)
-{
-    struct meta_member *mb = row;
-
-    memset(mb, 0, sizeof(*mb));
-    mb->id = (int64_t)sqlite3_column_int64(st, 0);
-    mb->project_id = (int64_t)sqlite3_column_int64(st, 1);
-    mb->user_id = (int64_t)sqlite3_column_int64(st, 2);
-    mb->role = (int)sqlite3_column_int64(st, 4);
-    mb->created_at = (int64_t)sqlite3_column_int64(st, 5);
-    mb->updated_at = (int64_t)sqlite3_column_int64(st, 6);
-    return meta_col_text(c, st, 3, mb->user_name, sizeof(mb->user_name), err);
-}
-
-static int member_add_tx(struct meta_conn *c, int64_t project_id, int64_t user_id, int role,
-                         int64_t *id, struct berr *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    rc = ident_exists(c, SQL_PROJECT_EXISTS, project_id, err);
-    if (rc == 0)
-        return berr_set(err, BERR_NOT_FOUND, "project %lld not found", (long long)project_id);
-    if (rc < 0)
-        return -1;
-    rc = ident_exists(c, SQL_USER_EXISTS, user_id, err);
-    if (rc == 0)
-        return berr_set(err, BERR_NOT_FOUND, "user %lld not found", (long long)user_id);
-    if (rc < 0)
-        return -1;
-    rc = ident_prepare(&st, c, SQL_MEMBER_INSERT, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, project_id, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 2, user_id, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 3, role, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 4, now_s(), err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = berr_set(err, BERR_CONFLICT, "the user is already a member of the project");
-    if (rc == 0 && id != NULL)
-        *id = (int64_t)sqlite3_last_insert_rowid(c->db);
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    return rc;
-}
-
-int meta_member_add(struct meta *m, int64_t project_id, int64_t user_id, int role, int64_t *id,
-                    struct berr *err)
-{
-    struct meta_conn *c;
-    int rc;
-
-    if (id != NULL)
-        *id = 0;
-    if (!role_ok(role))
-        return berr_set(err, BERR_BAD_REQUEST, "role_id must be 1..5");
-    rc = meta_write_begin(&c, m, err);
-    if (rc == 0)
-        rc = meta_write_end(c, member_add_tx(c, project_id, user_id, role, id, err), err);
-    if (rc < 0 && id != NULL)
-        *id = 0;
-    return rc;
-}
-
-int meta_member_get(struct meta *m, int64_t project_id, int64_t member_id, struct meta_member *out,
-                    struct berr *err)
-{
-    struct meta_conn *c = meta_conn_get(m);
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = ident_prepare(&st, c, SQL_MEMBER_GET, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, project_id, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 2, member_id, err);
-    if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 0)
-        rc = berr_set(err, BERR_NOT_FOUND, "member %lld not found", (long long)member_id);
-    else if (rc == 1)
-        rc = member_read(c, st, out, err);
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    meta_conn_put(c);
-    if (rc < 0)
-        memset(out, 0, sizeof(*out));
-    return rc < 0 ? -1 : 0;
-}
-
-/* member_write runs SET_ROLE (role > 0) or DELETE (role == 0) in a transaction */
-static int member_write(struct meta *m, int64_t project_id, int64_t member_id, int role,
-                        struct berr *err)
-{
-    struct meta_conn *c;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    rc = meta_write_begin(&c, m, err);
-    if (rc < 0)
-        return -1;
-    rc = ident_prepare(&st, c, role > 0 ? SQL_MEMBER_SET_ROLE : SQL_MEMBER_DELETE, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, project_id, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 2, member_id, err);
-    if (rc == 0 && role > 0)
-        rc = meta_bind_i64(c, st, 3, role, err);
-    if (rc == 0 && role > 0)
-        rc = meta_bind_i64(c, st, 4, now_s(), err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = berr_set(err, BERR_NOT_FOUND, "member %lld not found", (long long)member_id);
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    rc = meta_write_end(c, rc, err);
-    return rc;
-}
-
-int meta_member_set_role(struct meta *m, int64_t project_id, int64_t member_id, int role,
-                         struct berr *err)
-{
-    if (!role_ok(role))
-        return berr_set(err, BERR_BAD_REQUEST, "role_id must be 1..5");
-    return member_write(m, project_id, member_id, role, err);
-}
-
-int meta_member_delete(struct meta *m, int64_t project_id, int64_t member_id, struct berr *err)
-{
-    return member_write(m, project_id, member_id, 0, err);
-}
-
-struct member_q {
-    const struct meta_list_q *l;
-    int64_t project_id;
-};
-
-static int member_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bool for_count,
-                       struct berr *err)
-{
-    const struct member_q *mq = q;
-    int rc = ident_bind_name(c, st, 1, mq->l, err);
-
-    (void)for_count; /* both queries take the same parameters */
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 3, mq->project_id, err);
-    return rc;
-}
-
-int meta_member_list(struct meta *m, int64_t project_id, const struct meta_list_q *q,
-                     struct meta_member *out, size_t cap, size_t *n, int64_t *total,
-                     struct berr *err)
-{
-    static const struct ident_list l = {SQL_MEMBER_COUNT, SQL_MEMBER_PAGE, member_bind, member_read,
-                                        sizeof(struct meta_member)};
-    struct member_q mq = {q, project_id};
-
-    return ident_list_run(m, &l, &mq, q, out, cap, n, total, err);
-}
-
-/* ---- robots ---- */
-
-#define ROBOT_COLS                                                                                 \
-    "SELECT id, name, secret_hash, COALESCE(project_id, 0), disabled, expires_at, created_at,"     \
-    " duration_days, description, updated_at FROM robots"
-static const char SQL_ROBOT_BY_NAME[] = ROBOT_COLS " WHERE name = ?1";
-static const char SQL_ROBOT_BY_ID[] = ROBOT_COLS " WHERE id = ?1";
-static const char SQL_ROBOT_ACTIONS[] =
-        "SELECT actions FROM robot_permissions WHERE robot_id = ?1 AND namespace IN (?2, '*')";
-static const char SQL_ROBOT_INSERT[] =
-        "INSERT INTO robots(name, description, secret_hash, project_id, disabled, duration_days,"
-        " expires_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
-        " ON CONFLICT(name) DO NOTHING";
-static const char SQL_PERM_INSERT[] =
-        "INSERT INTO robot_permissions(robot_id, namespace, actions) VALUES (?1, ?2, ?3)"
-        " ON CONFLICT(robot_id, namespace) DO UPDATE SET actions = actions | excluded.actions";
-static const char SQL_PERM_CLEAR[] = "DELETE FROM robot_permissions WHERE robot_id = ?1";
-static const char SQL_PERMS[] =
-        "SELECT namespace, actions FROM robot_permissions WHERE robot_id = ?1 ORDER BY namespace";
-static const char SQL_ROBOT_UPDATE[] =
-        "UPDATE robots SET description = ?2, disabled = ?3, duration_days = ?4, expires_at = ?5,"
-        " updated_at = ?6 WHERE id = ?1";
-static const char SQL_ROBOT_SECRET[] =
-        "UPDATE robots SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1";
-static const char SQL_ROBOT_DELETE[] = "DELETE FROM robots WHERE id = ?1";
-#define ROBOT_WHERE                                                                                \
-    " WHERE (?1 IS NULL OR CASE WHEN ?2 THEN instr(name, ?1) > 0 ELSE name = ?1 END) AND"          \
-    " CASE WHEN ?3 > 0 THEN project_id = ?3 WHEN ?3 < 0 THEN project_id IS NULL ELSE 1 END"
-static const char SQL_ROBOT_COUNT[] = "SELECT COUNT(*) FROM robots" ROBOT_WHERE;
-static const char SQL_ROBOT_PAGE[] =
-        ROBOT_COLS ROBOT_WHERE " ORDER BY"
-                               " CASE ?4 WHEN 'name' THEN name END ASC,"
-                               " CASE ?4 WHEN '-name' THEN name END DESC,"
-                               " CASE ?4 WHEN 'creation_time' THEN created_at END ASC,"
-                               " CASE ?4 WHEN '-creation_time' THEN created_at END DESC,"
-                               " CASE ?4 WHEN '-id' THEN id END DESC,"
-                               " id ASC LIMIT ?20 OFFSET ?21";
-
-static const char *const robot_sort_keys[] = {"name", "creation_time", "id", NULL};
-
-static int robot_read(struct meta_conn *c, sqlite3_stmt *st, void *row, struct berr *err)
-{
-    struct meta_robot *r = row;
-
-    memset(r, 0, sizeof(*r));
-    r->id = (int64_t)sqlite3_column_int64(st, 0);
-    r->project_id = (int64_t)sqlite3_column_int64(st, 3);
-    r->disabled = sqlite3_column_int64(st, 4) != 0;
-    r->expires_at = (int64_t)sqlite3_column_int64(st, 5);
-    r->created_at = (int64_t)sqlite3_column_int64(st, 6);
-    r->duration_days = (int64_t)sqlite3_column_int64(st, 7);
-    r->updated_at = (int64_t)sqlite3_column_int64(st, 9);
-    if (meta_col_text(c, st, 1, r->name, sizeof(r->name), err) < 0 ||
-        meta_col_text(c, st, 2, r->secret_hash, sizeof(r->secret_hash), err) < 0 ||
-        meta_col_text(c, st, 8, r->description, sizeof(r->description), err) < 0)
-        return -1;
-    return 0;
-}
-
-static int robot_get(struct meta *m, const char *name, int64_t id, struct meta_robot *out,
-                     struct berr *err)
-{
-    struct meta_conn *c = meta_conn_get(m);
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    rc = ident_prepare(&st, c, name != NULL ? SQL_ROBOT_BY_NAME : SQL_ROBOT_BY_ID, err);
-    if (rc == 0)
-        rc = name != NULL ? meta_bind_text(c, st, 1, name, strlen(name), err)
-                          : meta_bind_i64(c, st, 1, id, err);
-    if (rc == 0)
-        rc = meta_step(c, st, err);
-    if (rc == 0)
-        rc = berr_set(err, BERR_NOT_FOUND, "robot account not found");
-    else if (rc == 1)
-        rc = robot_read(c, st, out, err);
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    meta_conn_put(c);
-    if (rc < 0)
-        memset(out, 0, sizeof(*out));
-    return rc < 0 ? -1 : 0;
-}
-
-int meta_robot_get(struct meta *m, const char *name, struct meta_robot *out, struct berr *err)
-{
-    if (strlen(name) > ROBOT_NAME_MAX) {
-        memset(out, 0, sizeof(*out));
-        return berr_set(err, BERR_NOT_FOUND, "robot account not found");
-    }
-    return robot_get(m, name, 0, out, err);
-}
-
-int meta_robot_get_by_id(struct meta *m, int64_t id, struct meta_robot *out, struct berr *err)
-{
-    return robot_get(m, NULL, id, out, err);
-}
-
-int meta_robot_actions(struct meta *m, int64_t robot_id, const char *project, unsigned *actions,
-                       struct berr *err)
-{
-    struct meta_conn *c;
-    sqlite3_stmt *st = NULL;
-    int64_t v;
-    int rc;
-
-    *actions = 0;
-    if (strlen(project) > REPO_NAME_MAX)
-        return 0;
-    c = meta_conn_get(m);
-    rc = ident_prepare(&st, c, SQL_ROBOT_ACTIONS, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, robot_id, err);
-    if (rc == 0)
-        rc = meta_bind_text(c, st, 2, project, strlen(project), err);
-    while (rc == 0) {
-        rc = meta_step(c, st, err);
-        if (rc <= 0)
-            break;
-        v = (int64_t)sqlite3_column_int64(st, 0);
-        *actions |= (unsigned)v & META_ACT_ALL;
-        rc = 0;
-    }
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    meta_conn_put(c);
-    if (rc < 0)
-        *actions = 0;
-    return rc < 0 ? -1 : 0;
-}
-
-/* perms_write (in a transaction) replaces the permissions of robot id */
-static int perms_write(struct meta_conn *c, int64_t id, const struct meta_robot_perm *perms,
-                       size_t nperms, struct berr *err)
-{
-    sqlite3_stmt *st = NULL;
-    size_t i;
-    int rc;
-
-    rc = ident_prepare(&st, c, SQL_PERM_CLEAR, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, id, err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    st = NULL;
-    if (rc < 0)
-        return -1;
-    rc = ident_prepare(&st, c, SQL_PERM_INSERT, err);
-    for (i = 0; rc == 0 && i < nperms; i++) {
-        (void)sqlite3_reset(st);          /* the previous step succeeded */
-        (void)sqlite3_clear_bindings(st); /* always SQLITE_OK */
-        rc = meta_bind_i64(c, st, 1, id, err);
-        if (rc == 0)
-            rc = meta_bind_text(c, st, 2, perms[i].ns, strlen(perms[i].ns), err);
-        if (rc == 0)
-            rc = meta_bind_i64(c, st, 3, (int64_t)(perms[i].actions & META_ACT_ALL), err);
-        if (rc == 0)
-            rc = meta_exec(c, st, err);
-    }
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    return rc;
-}
 
 static int perms_check(const struct meta_robot_perm *perms, size_t nperms, struct berr *err)
 {
@@ -420,62 +32,35 @@ static int perms_check(const struct meta_robot_perm *perms, size_t nperms, struc
     return 0;
 }
 
-static int robot_create_tx(struct meta_conn *c, const struct meta_robot *r,
-                           const struct meta_robot_perm *perms, size_t nperms, int64_t *id,
-                           struct berr *err)
+int meta_robot_get(struct meta *m, const char *name, struct meta_robot *out, struct berr *err)
 {
-    sqlite3_stmt *st = NULL;
-    int64_t rid = 0;
-    int rc;
-
-    if (r->project_id > 0) {
-        rc = ident_exists(c, SQL_PROJECT_EXISTS, r->project_id, err);
-        if (rc == 0)
-            return berr_set(err, BERR_NOT_FOUND, "project %lld not found",
-                            (long long)r->project_id);
-        if (rc < 0)
-            return -1;
+    if (strlen(name) > ROBOT_NAME_MAX) {
+        memset(out, 0, sizeof(*out));
+        return berr_set(err, BERR_NOT_FOUND, "robot account not found");
     }
-    rc = ident_prepare(&st, c, SQL_ROBOT_INSERT, err);
-    if (rc == 0)
-        rc = meta_bind_text(c, st, 1, r->name, strlen(r->name), err);
-    if (rc == 0)
-        rc = meta_bind_text(c, st, 2, r->description, strlen(r->description), err);
-    if (rc == 0)
-        rc = meta_bind_text(c, st, 3, r->secret_hash, strlen(r->secret_hash), err);
-    if (rc == 0)
-        rc = r->project_id > 0 ? meta_bind_i64(c, st, 4, r->project_id, err)
-                               : meta_bind_null(c, st, 4, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 5, r->disabled ? 1 : 0, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 6, r->duration_days, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 7, r->expires_at, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 8, now_s(), err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = berr_set(err, BERR_CONFLICT, "robot account %s already exists", r->name);
-    if (rc == 0)
-        rid = (int64_t)sqlite3_last_insert_rowid(c->db);
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    if (rc == 0)
-        rc = perms_write(c, rid, perms, nperms, err);
-    if (rc == 0 && id != NULL)
-        *id = rid;
-    return rc;
+    return m->ops->robot->get(m, 0, name, out, err);
+}
+
+int meta_robot_get_by_id(struct meta *m, int64_t id, struct meta_robot *out, struct berr *err)
+{
+    return m->ops->robot->get(m, id, NULL, out, err);
+}
+
+int meta_robot_actions(struct meta *m, int64_t robot_id, const char *project, unsigned *actions,
+                       struct berr *err)
+{
+    *actions = 0;
+    if (strlen(project) > REPO_NAME_MAX)
+        return 0; /* no project has that name: no grant */
+    return m->ops->robot->actions(m, robot_id, project, actions, err);
 }
 
 int meta_robot_create(struct meta *m, const struct meta_robot *r,
                       const struct meta_robot_perm *perms, size_t nperms, int64_t *id,
                       struct berr *err)
 {
-    struct meta_conn *c;
     size_t nlen = strnlen(r->name, sizeof(r->name));
     size_t hlen = strnlen(r->secret_hash, sizeof(r->secret_hash));
-    int rc;
 
     if (id != NULL)
         *id = 0;
@@ -487,113 +72,23 @@ int meta_robot_create(struct meta *m, const struct meta_robot *r,
         return berr_set(err, BERR_BAD_REQUEST, "description is too long");
     if (perms_check(perms, nperms, err) < 0)
         return -1;
-    rc = meta_write_begin(&c, m, err);
-    if (rc == 0)
-        rc = meta_write_end(c, robot_create_tx(c, r, perms, nperms, id, err), err);
-    if (rc < 0 && id != NULL)
-        *id = 0;
-    return rc;
+    return m->ops->robot->create(m, r, perms, nperms, id, err);
 }
 
 int meta_robot_perms(struct meta *m, int64_t id, struct meta_robot_perm *out, size_t cap, size_t *n,
                      struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    *n = 0;
-    rc = ident_prepare(&st, c, SQL_PERMS, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, id, err);
-    while (rc == 0 && *n < cap) {
-        rc = meta_step(c, st, err);
-        if (rc <= 0)
-            break;
-        rc = meta_col_text(c, st, 0, out[*n].ns, sizeof(out[*n].ns), err);
-        if (rc == 0) {
-            out[*n].actions = (unsigned)sqlite3_column_int64(st, 1) & META_ACT_ALL;
-            (*n)++;
-        }
-    }
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    meta_conn_put(c);
-    if (rc < 0) {
-        *n = 0;
-        return -1;
-    }
-    return 0;
-}
-
-static int robot_update_tx(struct meta_conn *c, int64_t id, const struct meta_robot *r,
-                           const struct meta_robot_perm *perms, size_t nperms, struct berr *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    rc = ident_prepare(&st, c, SQL_ROBOT_UPDATE, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, id, err);
-    if (rc == 0)
-        rc = meta_bind_text(c, st, 2, r->description, strlen(r->description), err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 3, r->disabled ? 1 : 0, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 4, r->duration_days, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 5, r->expires_at, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 6, now_s(), err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = berr_set(err, BERR_NOT_FOUND, "robot account not found");
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    if (rc == 0 && perms != NULL)
-        rc = perms_write(c, id, perms, nperms, err);
-    return rc;
+    return m->ops->robot->perms(m, id, out, cap, n, err);
 }
 
 int meta_robot_update(struct meta *m, int64_t id, const struct meta_robot *r,
                       const struct meta_robot_perm *perms, size_t nperms, struct berr *err)
 {
-    struct meta_conn *c;
-    int rc;
-
     if (strnlen(r->description, sizeof(r->description)) > META_TEXT_MAX)
         return berr_set(err, BERR_BAD_REQUEST, "description is too long");
     if (perms != NULL && perms_check(perms, nperms, err) < 0)
         return -1;
-    rc = meta_write_begin(&c, m, err);
-    if (rc == 0)
-        rc = meta_write_end(c, robot_update_tx(c, id, r, perms, nperms, err), err);
-    return rc;
-}
-
-/* robot_write runs SET_SECRET (hash != NULL) or DELETE in a transaction */
-static int robot_write(struct meta *m, int64_t id, const char *hash, struct berr *err)
-{
-    struct meta_conn *c;
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    rc = meta_write_begin(&c, m, err);
-    if (rc < 0)
-        return -1;
-    rc = ident_prepare(&st, c, hash != NULL ? SQL_ROBOT_SECRET : SQL_ROBOT_DELETE, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, id, err);
-    if (rc == 0 && hash != NULL)
-        rc = meta_bind_text(c, st, 2, hash, strlen(hash), err);
-    if (rc == 0 && hash != NULL)
-        rc = meta_bind_i64(c, st, 3, now_s(), err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    if (rc == 0 && sqlite3_changes(c->db) == 0)
-        rc = berr_set(err, BERR_NOT_FOUND, "robot account not found");
-    (void)sqlite3_finalize(st); /* step errors were reported */
-    rc = meta_write_end(c, rc, err);
-    return rc;
+    return m->ops->robot->update(m, id, r, perms, nperms, err);
 }
 
 int meta_robot_set_secret(struct meta *m, int64_t id, const char *secret_hash, struct berr *err)
@@ -602,42 +97,16 @@ int meta_robot_set_secret(struct meta *m, int64_t id, const char *secret_hash, s
 
     if (len == 0 || len > SECRET_HASH_MAX)
         return berr_set(err, BERR_INTERNAL, "internal error");
-    return robot_write(m, id, secret_hash, err);
+    return m->ops->robot->set_secret(m, id, secret_hash, err);
 }
 
 int meta_robot_delete(struct meta *m, int64_t id, struct berr *err)
 {
-    return robot_write(m, id, NULL, err);
-}
-
-struct robot_q {
-    const struct meta_list_q *l;
-    int64_t project_id;
-};
-
-static int robot_bind(struct meta_conn *c, sqlite3_stmt *st, const void *q, bool for_count,
-                      struct berr *err)
-{
-    const struct robot_q *rq = q;
-    int rc = ident_bind_name(c, st, 1, rq->l, err);
-
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 3, rq->project_id, err);
-    if (rc == 0 && !for_count)
-        rc = ident_bind_sort(c, st, 4, rq->l->sort, err);
-    return rc;
+    return m->ops->robot->remove(m, id, err);
 }
 
 int meta_robot_list(struct meta *m, const struct meta_list_q *q, int64_t project_id,
                     struct meta_robot *out, size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    static const struct ident_list l = {SQL_ROBOT_COUNT, SQL_ROBOT_PAGE, robot_bind, robot_read,
-                                        sizeof(struct meta_robot)};
-    struct robot_q rq = {q, project_id};
-
-    *n = 0;
-    *total = 0;
-    if (!ident_sort_ok(q->sort, robot_sort_keys))
-        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
-    return ident_list_run(m, &l, &rq, q, out, cap, n, total, err);
+    return m->ops->robot->list(m, q, project_id, out, cap, n, total, err);
 }

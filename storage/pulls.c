@@ -1,4 +1,5 @@
-/* pulls.c - pull counters gathered in memory and written to SQLite in batches.
+/* pulls.c - pull counters gathered in memory and written to the database in batches
+ * (sqlite_pulls.c writes one batch).
  *
  * Harbor learnt that one UPDATE per pull overloads the database under heavy pull load
  * (harbor#16039) and moved to an in-memory batch flushed every few seconds (harbor#16107).
@@ -28,22 +29,14 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/worker.h"
-#include "storage/meta_int.h"
+#include "storage/meta_ops.h"
 
 #define PULLS_RECORD_TRIES 16
-
-struct pull_ent {
-    struct repo_name repo;
-    struct digest digest;
-    struct tag tag; /* s[0] == '\0': pulled by digest */
-    uint64_t count;
-    int64_t last;
-};
 
 struct pulls {
     struct meta *m;
     pthread_mutex_t mu;
-    struct pull_ent *ents;
+    struct pulls_entry *ents;
     size_t n;
     size_t cap;
     size_t max;
@@ -124,7 +117,7 @@ static int add_locked(struct pulls *p, const struct repo_name *repo, const struc
 {
     size_t mask = p->nslots - 1;
     size_t i = (size_t)key_hash(repo, d, tag) & mask;
-    struct pull_ent *e;
+    struct pulls_entry *e;
 
     for (; p->slots[i] != 0; i = (i + 1) & mask) {
         e = &p->ents[p->slots[i] - 1];
@@ -141,7 +134,7 @@ static int add_locked(struct pulls *p, const struct repo_name *repo, const struc
         return 1;
     if (p->n == p->cap) {
         size_t ncap = p->cap == 0 ? 64 : p->cap * 2;
-        struct pull_ent *ne;
+        struct pulls_entry *ne;
 
         if (ncap > p->max)
             ncap = p->max;
@@ -197,99 +190,9 @@ uint64_t pulls_pending(struct pulls *p)
     return v;
 }
 
-/* ---- flush ---- */
-
-static const char SQL_REPO[] =
-        "UPDATE repositories SET pull_count = pull_count + ?2 WHERE name = ?1";
-static const char SQL_MANIFEST[] =
-        "UPDATE manifests SET pull_count = pull_count + ?3,"
-        " pull_time = MAX(COALESCE(pull_time, 0), ?4)"
-        " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1) AND digest = ?2";
-static const char SQL_TAG[] = "UPDATE tags SET pull_count = pull_count + ?3,"
-                              " pull_time = MAX(COALESCE(pull_time, 0), ?4)"
-                              " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1)"
-                              " AND name = ?2";
-/* Harbor's updateParentArtifactPullTime: indexes listing the pulled manifest were used too */
-static const char SQL_PARENTS[] =
-        "UPDATE manifests SET pull_time = MAX(COALESCE(pull_time, 0), ?3)"
-        " WHERE repo_id = (SELECT id FROM repositories WHERE name = ?1)"
-        " AND id IN (SELECT parent_id FROM manifest_children WHERE child_digest = ?2)";
-
-enum { ST_REPO, ST_MANIFEST, ST_TAG, ST_PARENTS, ST_N };
-
-static int write_one(struct meta_conn *c, sqlite3_stmt *const *st, const struct pull_ent *e,
-                     struct berr *err)
-{
-    char dbuf[DIGEST_STR_LEN + 1];
-    int rc;
-
-    rc = meta_bind_text(c, st[ST_REPO], 1, e->repo.s, e->repo.len, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st[ST_REPO], 2, (int64_t)e->count, err);
-    if (rc == 0)
-        rc = meta_exec(c, st[ST_REPO], err);
-
-    if (rc == 0)
-        rc = meta_bind_text(c, st[ST_MANIFEST], 1, e->repo.s, e->repo.len, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st[ST_MANIFEST], 2, &e->digest, dbuf, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st[ST_MANIFEST], 3, (int64_t)e->count, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st[ST_MANIFEST], 4, e->last, err);
-    if (rc == 0)
-        rc = meta_exec(c, st[ST_MANIFEST], err);
-
-    if (rc == 0)
-        rc = meta_bind_text(c, st[ST_PARENTS], 1, e->repo.s, e->repo.len, err);
-    if (rc == 0)
-        rc = meta_bind_digest(c, st[ST_PARENTS], 2, &e->digest, dbuf, err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st[ST_PARENTS], 3, e->last, err);
-    if (rc == 0)
-        rc = meta_exec(c, st[ST_PARENTS], err);
-
-    if (rc == 0 && e->tag.s[0] != '\0') {
-        rc = meta_bind_text(c, st[ST_TAG], 1, e->repo.s, e->repo.len, err);
-        if (rc == 0)
-            rc = meta_bind_text(c, st[ST_TAG], 2, e->tag.s, strlen(e->tag.s), err);
-        if (rc == 0)
-            rc = meta_bind_i64(c, st[ST_TAG], 3, (int64_t)e->count, err);
-        if (rc == 0)
-            rc = meta_bind_i64(c, st[ST_TAG], 4, e->last, err);
-        if (rc == 0)
-            rc = meta_exec(c, st[ST_TAG], err);
-    }
-    return rc;
-}
-
-static int write_all(struct meta *m, const struct pull_ent *ents, size_t n, struct berr *err)
-{
-    static const char *const sql[ST_N] = {SQL_REPO, SQL_MANIFEST, SQL_TAG, SQL_PARENTS};
-    sqlite3_stmt *st[ST_N] = {NULL, NULL, NULL, NULL};
-    struct meta_conn *c;
-    size_t i;
-    int rc;
-
-    /* prepared per flush (every few seconds): not worth slots in meta's statement cache */
-    rc = meta_write_begin(&c, m, err);
-    if (rc < 0)
-        return -1;
-    for (i = 0; i < ST_N && rc == 0; i++) {
-        if (sqlite3_prepare_v2(c->db, sql[i], -1, &st[i], NULL) != SQLITE_OK)
-            rc = meta_fail(c, "pulls: prepare", err);
-    }
-    for (i = 0; i < n && rc == 0; i++)
-        rc = write_one(c, st, &ents[i], err);
-    for (i = 0; i < ST_N; i++)
-        (void)sqlite3_finalize(st[i]); /* NULL is a no-op; step errors were reported */
-    rc = meta_write_end(c, rc, err);
-    return rc;
-}
-
 int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err)
 {
-    struct pull_ent *ents;
+    struct pulls_entry *ents;
     uint64_t total;
     uint64_t lost = 0;
     size_t n;
@@ -313,7 +216,7 @@ int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err)
         mem_free(ents);
         return 0;
     }
-    rc = write_all(p->m, ents, n, err);
+    rc = p->m->ops->pulls->write(p->m, ents, n, err);
     if (rc < 0) {
         /* invariant 2: put the counts back */
         (void)pthread_mutex_lock(&p->mu);

@@ -21,6 +21,15 @@
 struct meta;
 struct pulls;
 
+/* One pending key with its count: what pulls_flush hands the backend (meta_ops.h). */
+struct pulls_entry {
+    struct repo_name repo;
+    struct digest digest;
+    struct tag tag; /* s[0] == '\0': pulled by digest */
+    uint64_t count;
+    int64_t last; /* latest pull time, epoch seconds */
+};
+
 /* pulls_new: *out is new (pulls_free), bound to m (borrowed: must outlive it). max_entries
  * (0 = PULLS_MAX_ENTRIES_DEFAULT) caps the distinct (repository, digest, tag) keys held in
  * memory; reaching it makes the recording thread flush. NULL on failure. */

@@ -14,7 +14,6 @@
 #include "common/mem.h"
 #include "common/test.h"
 #include "storage/meta.h"
-#include "storage/meta_browse.h"
 
 static char tmpdir[64];
 

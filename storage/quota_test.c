@@ -10,7 +10,7 @@
 
 #include "common/test.h"
 #include "common/util.h"
-#include "storage/meta_ident.h"
+#include "storage/meta.h"
 #include "storage/test_meta.h"
 
 static char tmpdir[64];
@@ -37,8 +37,8 @@ static void test_usage_distinct(void)
     int64_t p1, p2;
     bool added = false;
 
-    CHECK_INT_EQ(meta_project_create_full(m, "p1", false, 0, 1000, &p1, &e), 0);
-    CHECK_INT_EQ(meta_project_create_full(m, "p2", false, 0, -1, &p2, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "p1", false, 0, 1000, &p1, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "p2", false, 0, -1, &p2, &e), 0);
     CHECK_INT_EQ(usage(m, p1), 0);
 
     CHECK_INT_EQ(meta_blob_link_quota(m, &a, &l1, 300, &added, &e), 0);
@@ -96,7 +96,7 @@ static void test_refusal(void)
     int64_t pid, used = -1;
     uint64_t size;
 
-    CHECK_INT_EQ(meta_project_create_full(m, "lim", false, 0, 100, &pid, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "lim", false, 0, 100, &pid, &e), 0);
     CHECK_INT_EQ(meta_blob_link_quota(m, &a, &l1, 60, NULL, &e), 0);
     /* 60 + 50 > 100: refused with the exact message, nothing written */
     CHECK_INT_EQ(quota_check(m, &a, &l2, 50, &e), -1);
@@ -150,8 +150,8 @@ static void test_list(void)
     int64_t total = 0, p;
 
     /* library exists already */
-    CHECK_INT_EQ(meta_project_create_full(m, "aa", false, 0, 5, &p, &e), 0);
-    CHECK_INT_EQ(meta_project_create_full(m, "bb", false, 0, -1, NULL, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "aa", false, 0, 5, &p, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "bb", false, 0, -1, NULL, &e), 0);
     CHECK_INT_EQ(quota_list(m, 0, 0, out, 2, &n, &total, &e), 0);
     CHECK_INT_EQ(total, 3);
     CHECK_INT_EQ(n, 2);
@@ -206,7 +206,7 @@ static void test_concurrent(void)
     int64_t pid;
     int ok = 0, denied = 0;
 
-    CHECK_INT_EQ(meta_project_create_full(m, "race", false, 0, 55, &pid, &e), 0);
+    CHECK_INT_EQ(meta_project_create(m, "race", false, 0, 55, &pid, &e), 0);
     for (int i = 0; i < RACERS; i++) {
         rs[i] = (struct racer){.m = m, .i = i};
         if (pthread_create(&th[i], NULL, race_one, &rs[i]) != 0)

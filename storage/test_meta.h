@@ -1,7 +1,9 @@
 /* test_meta.h - fixtures for the unit tests of storage/ modules that work on the metadata
- * database (meta_test, meta_manifest_test, audit_test, quota_test, meta_ident_test): a fresh
- * database per call (test_meta_open, or test_meta_open_at when the test needs the path), plus
- * reference/manifest builders and callback collectors the meta tests share. Test-only,
+ * database (meta_test, meta_<entity>_test, audit_test, quota_test, pulls_test): a fresh
+ * database per call (test_meta_open, or test_meta_open_at when the test needs the path; with
+ * `library` public: test_meta_open_public), users (test_mkuser), the browse fixture (two
+ * projects, users, images), plus reference/manifest builders and callback collectors the meta
+ * tests share. Test-only,
  * header-only (like common/test.h); the database counter is not thread-safe, so open fixtures
  * from the main thread only. */
 #ifndef BERTH_STORAGE_TEST_META_H
@@ -50,6 +52,31 @@ static inline struct meta *test_meta_open(const char *dir, unsigned pool)
     char path[256];
 
     return test_meta_open_at(dir, pool, path, sizeof(path));
+}
+
+/* test_meta_open_public is test_meta_open with `library` made public, as the identity tests were
+ * written against Harbor's public `library` (Berth makes it private). */
+static inline struct meta *test_meta_open_public(const char *dir)
+{
+    struct meta *m = test_meta_open(dir, 2);
+    struct meta_project_info lib;
+    struct berr e;
+
+    if (meta_project_get(m, "library", &lib, &e) < 0 ||
+        meta_project_update(m, lib.p.id, true, true, false, 0, &e) < 0)
+        abort();
+    return m;
+}
+
+/* test_mkuser creates a user with a fixed hash and gives its id; aborts on failure */
+static inline int64_t test_mkuser(struct meta *m, const char *name, bool admin)
+{
+    struct berr e;
+    int64_t id = 0;
+
+    if (meta_user_create(m, name, "pbkdf2-sha256$1000$c2FsdA==$aGFzaA==", admin, &id, &e) < 0)
+        abort();
+    return id;
 }
 
 /* ---- builders and collectors shared by the meta tests ---- */
@@ -125,6 +152,81 @@ static inline int coll_digest(const struct digest *d, void *ctx)
 static inline const char *tail4(const struct digest *d)
 {
     return d->hex + 60;
+}
+
+/* ---- the browse fixture (repositories and artifacts as the management API sees them) ---- */
+
+static inline void browse_blob(struct meta *m, const char *repo, const char *content, uint64_t size)
+{
+    struct repo_name r = test_repo_name(repo);
+    struct digest d = test_digest_of(content);
+    struct berr e;
+
+    if (meta_blob_link(m, &r, &d, size, &e) < 0)
+        abort();
+}
+
+static inline void browse_image(struct meta *m, const char *repo, const char *content,
+                                const char *b1, const char *b2, const char *tag1, const char *tag2)
+{
+    struct repo_name r = test_repo_name(repo);
+    struct meta_manifest_in in;
+    struct digest blobs[2];
+    struct tag tags[2];
+    struct berr e;
+
+    memset(&in, 0, sizeof(in));
+    in.digest = test_digest_of(content);
+    in.media_type = "application/vnd.oci.image.manifest.v1+json";
+    in.artifact_type = "application/vnd.oci.image.config.v1+json";
+    in.size = strlen(content);
+    blobs[0] = test_digest_of(b1);
+    in.nblobs = 1;
+    if (b2 != NULL) {
+        blobs[1] = test_digest_of(b2);
+        in.nblobs = 2;
+    }
+    in.blobs = blobs;
+    if (tag1 != NULL)
+        tags[in.ntags++] = test_tag(tag1);
+    if (tag2 != NULL)
+        tags[in.ntags++] = test_tag(tag2);
+    in.tags = tags;
+    if (meta_manifest_put(m, &r, &in, &e) < 0) {
+        fprintf(stderr, "put: %s\n", e.msg);
+        abort();
+    }
+}
+
+struct browse_fixture {
+    struct meta *m;
+    int64_t alice, bob;
+    int64_t p1, pub;
+};
+
+/* p1 (private, alice a guest): p1/secret. pub (public): pub/app with m1 (tags v1, v2; blobs
+ * 100 + 1000 bytes) and m2 (untagged; blob 50 bytes). */
+static inline void browse_setup(struct browse_fixture *f, const char *dir, const char *file)
+{
+    char path[256];
+    struct berr e;
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
+
+    if (n < 0 || (size_t)n >= sizeof(path) || meta_open(&f->m, path, 2, &e) < 0)
+        abort();
+    f->alice = test_mkuser(f->m, "alice", false);
+    f->bob = test_mkuser(f->m, "bob", false);
+    if (meta_project_create(f->m, "p1", false, 0, -1, &f->p1, &e) < 0 ||
+        meta_project_create(f->m, "pub", true, 0, -1, &f->pub, &e) < 0 ||
+        meta_member_add(f->m, f->p1, f->alice, 3, NULL, &e) < 0)
+        abort();
+    browse_blob(f->m, "pub/app", "b1", 100);
+    browse_blob(f->m, "pub/app", "b2", 1000);
+    browse_blob(f->m, "pub/app", "b3", 50);
+    browse_blob(f->m, "p1/secret", "s1", 7);
+    browse_image(f->m, "pub/app", "m1-content", "b1", "b2", "v1", "v2");
+    browse_image(f->m, "pub/app", "m2-content-longer", "b3", NULL, NULL, NULL);
+    browse_image(f->m, "p1/secret", "s-content", "s1", NULL, "latest", NULL);
 }
 
 #endif

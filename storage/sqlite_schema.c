@@ -1,4 +1,5 @@
-/* meta_schema.c - the numbered schema migrations and the rows every database starts with.
+/* sqlite_schema.c - the SQLite backend's numbered schema migrations and the rows every database
+ * starts with.
  *
  * The schema version is MAX(version) of schema_migrations (0 for a new file). Invariants:
  *   1. Migration N runs in its own BEGIN IMMEDIATE transaction that re-reads the version first,
@@ -8,14 +9,13 @@
  *      know what the newer schema means.
  *   3. Migrations are append-only: a released migration's text never changes; a change to the
  *      schema is a new migration at the end of `migrations`.
- * Runs on the first connection while meta_open is still single-threaded. */
-#include "storage/meta.h"
+ * Runs on the first connection while sq_pool_open is still single-threaded. */
+#include "storage/sqlite_int.h"
 
 #include <limits.h>
 
 #include "common/log.h"
 #include "common/util.h"
-#include "storage/meta_int.h"
 
 /* ---- migrations ---- */
 
@@ -190,23 +190,20 @@ static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
 static const char SQL_MIGRATION_DONE[] =
         "INSERT INTO schema_migrations(version, applied_at) VALUES (?1, ?2)";
-static const char SQL_LIBRARY[] =
-        "INSERT INTO projects(name, public, owner_id, created_at, updated_at)"
-        " VALUES ('library', 0, NULL, ?1, ?1) ON CONFLICT(name) DO NOTHING";
 
 /* ---- version and migrations ---- */
 
-static int version_read(struct meta_conn *c, int *out, struct berr *err)
+static int version_read(struct sq_conn *c, int *out, struct berr *err)
 {
     sqlite3_stmt *st;
     int64_t v;
     int rc;
 
     *out = 0;
-    rc = meta_stmt(&st, c, META_Q_VERSION, SQL_VERSION, err);
+    rc = sq_stmt(&st, c, SQ_Q_VERSION, SQL_VERSION, err);
     if (rc < 0)
         return rc;
-    rc = meta_step(c, st, err);
+    rc = sq_step(c, st, err);
     if (rc < 0)
         return rc;
     v = rc == 1 ? (int64_t)sqlite3_column_int64(st, 0) : 0;
@@ -219,14 +216,14 @@ static int version_read(struct meta_conn *c, int *out, struct berr *err)
     return 0;
 }
 
-static int migrate_one(struct meta_conn *c, int version, struct berr *err)
+static int migrate_one(struct sq_conn *c, int version, struct berr *err)
 {
     sqlite3_stmt *st = NULL;
     char *emsg = NULL;
     int cur;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = sq_tx_begin(c, err);
     if (rc < 0)
         return rc;
     rc = version_read(c, &cur, err);
@@ -240,27 +237,27 @@ static int migrate_one(struct meta_conn *c, int version, struct berr *err)
         goto out;
     }
     if (sqlite3_prepare_v2(c->db, SQL_MIGRATION_DONE, -1, &st, NULL) != SQLITE_OK) {
-        rc = meta_fail(c, "prepare", err);
+        rc = sq_fail(c, "prepare", err);
         goto out;
     }
-    rc = meta_bind_i64(c, st, 1, version, err);
+    rc = sq_bind_i64(c, st, 1, version, err);
     if (rc == 0)
-        rc = meta_bind_i64(c, st, 2, now_s(), err);
+        rc = sq_bind_i64(c, st, 2, now_s(), err);
     if (rc == 0)
-        rc = meta_exec(c, st, err);
+        rc = sq_exec(c, st, err);
     if (rc == 0)
         log_msg(LOG_INFO, "meta: applied schema migration %d", version);
 out:
     (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    return meta_tx_end(c, rc, err);
+    return sq_tx_end(c, rc, err);
 }
 
-static int migrate(struct meta_conn *c, struct berr *err)
+static int migrate(struct sq_conn *c, struct berr *err)
 {
     int cur;
     int v;
 
-    if (meta_exec_sql(c, MIGRATION_TABLE_SQL, err) < 0)
+    if (sq_exec_sql(c, MIGRATION_TABLE_SQL, err) < 0)
         return -1;
     if (version_read(c, &cur, err) < 0)
         return -1;
@@ -277,42 +274,36 @@ static int migrate(struct meta_conn *c, struct berr *err)
     return 0;
 }
 
-static int ensure_library(struct meta_conn *c, struct berr *err)
+static int ensure_library(struct sq_conn *c, struct berr *err)
 {
-    sqlite3_stmt *st = NULL;
+    int64_t id;
     int rc;
 
-    rc = meta_tx_begin(c, err);
+    rc = sq_tx_begin(c, err);
     if (rc < 0)
         return rc;
-    /* runs once per open: not worth a slot in the statement cache */
-    if (sqlite3_prepare_v2(c->db, SQL_LIBRARY, -1, &st, NULL) != SQLITE_OK)
-        rc = meta_fail(c, "prepare", err);
-    if (rc == 0)
-        rc = meta_bind_i64(c, st, 1, now_s(), err);
-    if (rc == 0)
-        rc = meta_exec(c, st, err);
-    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    return meta_tx_end(c, rc, err);
+    /* private (anonymous pull is opt-in), no owner, no limit; an existing one is kept */
+    rc = sq_project_insert(c, "library", false, 0, -1, &id, err);
+    return sq_tx_end(c, rc < 0 ? -1 : 0, err);
 }
 
-int meta_schema_migrate(struct meta_conn *c, struct berr *err)
+int sq_schema_migrate(struct sq_conn *c, struct berr *err)
 {
     if (migrate(c, err) < 0)
         return -1;
     return ensure_library(c, err);
 }
 
-int meta_schema_version(struct meta *m, int *out, struct berr *err)
+int sq_schema_version(struct meta *m, int *out, struct berr *err)
 {
-    struct meta_conn *c = meta_conn_get(m);
+    struct sq_conn *c = sq_conn_get(m);
     int rc = version_read(c, out, err);
 
-    meta_conn_put(c);
+    sq_conn_put(c);
     return rc;
 }
 
-int meta_schema_latest(void)
+int sq_schema_latest(void)
 {
     return MIGRATION_COUNT;
 }
