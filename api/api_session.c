@@ -34,6 +34,8 @@
 
 #define SID_COOKIE "sid"
 #define CSRF_HEADER "X-Harbor-CSRF-Token"
+/* bytes of a refused login name that reach the log (the rest is "...") */
+#define API_LOGIN_LOG_PREFIX 3
 
 struct session {
     char id[API_SESSION_ID_HEX + 1];
@@ -322,7 +324,8 @@ static int login(struct req *r, struct http_reply *out)
     char id[API_SESSION_ID_HEX + 1];
     char csrf[API_SESSION_CSRF_HEX + 1];
     char cookie[256];
-    char addr[64];
+    char addr[64], addr_esc[64];
+    char shown[3 * 4 + 4]; /* API_LOGIN_LOG_PREFIX bytes, escaped, and "..." */
     char retry[16];
     char *pass;
     struct principal who;
@@ -364,7 +367,10 @@ static int login(struct req *r, struct http_reply *out)
             goto out;
         }
         req_audit_login_failed(r, user);
-        log_msg(LOG_INFO, "%s web login refused for %s from %s", r->reqid, user, addr);
+        /* a refused name may be a password typed in the wrong field: a short, escaped prefix */
+        log_msg(LOG_INFO, "%s web login refused for %s from %s", r->reqid,
+                log_escape_prefix(shown, sizeof(shown), user, API_LOGIN_LOG_PREFIX),
+                log_escape(addr_esc, sizeof(addr_esc), addr));
         rc = reply_status(out, HTTP_UNAUTHORIZED,
                           "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
                           "\"message\":\"invalid user name or password\"}]}");

@@ -568,17 +568,19 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    char line[512];
+    char line[512], esc[4 * sizeof(line)];
 
     (void)cls;
     (void)vsnprintf(line, sizeof(line), fmt, ap); /* a cut line is still useful */
     line[strcspn(line, "\n")] = '\0';
+    /* libmicrohttpd quotes request lines and headers in some messages */
+    (void)log_escape(esc, sizeof(esc), line);
     /* malformed requests (a TLS hello on the plain port: every client probes https first) and
      * resets are the client's business, not an operator's */
     log_msg(strstr(line, "Error processing request") != NULL || strstr(line, "reset") != NULL
                     ? LOG_DEBUG
                     : LOG_WARN,
-            "http: %s", line);
+            "http: %s", esc);
 }
 
 static int parse_listen(struct sockaddr_storage *ss, socklen_t *sslen, const char *listen,

@@ -106,7 +106,8 @@ static void test_refused_paths(void)
         struct http_fake_result res;
 
         test_v2(&res, &t, cases[i].method, cases[i].target, admin, "{}", 2, 0, TEST_HDR_END);
-        if (res.status != cases[i].status || !test_err_code(&res, cases[i].code))
+        if (res.status != cases[i].status ||
+            (strcmp(cases[i].method, "HEAD") != 0 && !test_err_code(&res, cases[i].code)))
             fprintf(stderr, "%s %s: %u %s\n", cases[i].method, cases[i].target, res.status,
                     res.body != NULL ? res.body : "");
         CHECK_INT_EQ(res.status, cases[i].status);
