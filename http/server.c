@@ -60,6 +60,9 @@
 #include <linux/tcp.h>
 
 #include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "common/cidr.h"
 #include "common/log.h"
@@ -92,8 +95,9 @@ struct conn_ctx {
 struct http_server {
     struct MHD_Daemon *d; /* serving now */
     struct MHD_Daemon *retired[SERVER_RETIRED_MAX];
+    int retired_fd[SERVER_RETIRED_MAX]; /* the listener duplicate each gave back when quiesced */
     size_t nretired;
-    int listen_fd;
+    int listen_fd; /* ours; each daemon gets a duplicate it may close */
     struct http_mount *mounts;
     size_t nmounts;
     unsigned port;
@@ -642,9 +646,10 @@ static int listen_open(int *out, const struct sockaddr_storage *ss, socklen_t ss
     return 0;
 }
 
-/* daemon_start: a daemon serving s's mounts on s->listen_fd, with cert and key (PEM text,
- * NUL-terminated) when s->tls. NULL when libmicrohttpd refuses (e.g. a bad certificate). */
-static struct MHD_Daemon *daemon_start(struct http_server *s, const char *cert, const char *key)
+/* daemon_start_fd: a daemon serving s's mounts on the listening socket fd (taken), with cert and
+ * key (PEM text, NUL-terminated) when s->tls. NULL when libmicrohttpd refuses. */
+static struct MHD_Daemon *daemon_start_fd(struct http_server *s, int fd, const char *cert,
+                                          const char *key)
 {
     /* MHD_USE_TURBO: among other things, libmicrohttpd then leaves shutdown() to us, so the
      * lingering close can still write the answer libmicrohttpd did not give (file comment) */
@@ -654,8 +659,8 @@ static struct MHD_Daemon *daemon_start(struct http_server *s, const char *cert, 
     if (s->tls)
         return MHD_start_daemon(
                 flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-                mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_HTTPS_MEM_CERT,
-                cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_THREAD_POOL_SIZE, s->threads,
+                mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_HTTPS_MEM_CERT, cert,
+                MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_THREAD_POOL_SIZE, s->threads,
                 MHD_OPTION_CONNECTION_LIMIT, s->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                 s->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, s->connection_timeout_s,
                 MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
@@ -663,12 +668,55 @@ static struct MHD_Daemon *daemon_start(struct http_server *s, const char *cert, 
                 on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_END);
     return MHD_start_daemon(
             flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-            MHD_OPTION_LISTEN_SOCKET, s->listen_fd, MHD_OPTION_THREAD_POOL_SIZE, s->threads,
+            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, s->threads,
             MHD_OPTION_CONNECTION_LIMIT, s->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
             s->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, s->connection_timeout_s,
             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
             on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_END);
+}
+
+/* daemon_start: a daemon serving s's mounts on s->listen_fd, with cert and key (PEM text,
+ * NUL-terminated) when s->tls. NULL when libmicrohttpd refuses (e.g. a bad certificate). */
+static struct MHD_Daemon *daemon_start(struct http_server *s, const char *cert, const char *key)
+{
+    struct MHD_Daemon *d;
+    /* a duplicate of the listener: libmicrohttpd closes the socket it was given when it stops,
+     * and also when it fails to start (so a failed start is never followed by our close: a
+     * leaked duplicate at worst, never a descriptor closed twice) */
+    int fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+
+    if (fd < 0) {
+        log_errno(LOG_ERROR, errno, "http: cannot duplicate the listening socket");
+        return NULL;
+    }
+    d = daemon_start_fd(s, fd, cert, key);
+    return d;
+}
+
+/* pem_check: cert holds a PEM certificate and key the PEM private key that goes with it (checked
+ * with OpenSSL before libmicrohttpd sees them, so a bad file fails here, not in a half-started
+ * daemon). 0 or -1. */
+static int pem_check(const char *cert, const char *key)
+{
+    BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
+    X509 *x = NULL;
+    EVP_PKEY *pk = NULL;
+    int rc = -1;
+
+    if (cb == NULL || kb == NULL)
+        goto out;
+    x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+    pk = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    if (x != NULL && pk != NULL && X509_check_private_key(x, pk) == 1)
+        rc = 0;
+out:
+    EVP_PKEY_free(pk);
+    X509_free(x);
+    BIO_free(kb);
+    BIO_free(cb);
+    ERR_clear_error();
+    return rc;
 }
 
 /* daemon_start_tls reads the certificate and key files and starts a daemon with them. */
@@ -684,6 +732,10 @@ static struct MHD_Daemon *daemon_start_tls(struct http_server *s, struct berr *e
     }
     if (read_file(&key, &len, s->key_path, SERVER_PEM_MAX_BYTES) < 0) {
         berr_set(err, BERR_BAD_REQUEST, "cannot read tls_key %s", s->key_path);
+        goto out;
+    }
+    if (pem_check(cert, key) < 0) {
+        berr_set(err, BERR_BAD_REQUEST, "tls_cert and tls_key are not a certificate and its key");
         goto out;
     }
     d = daemon_start(s, cert, key);
@@ -707,10 +759,14 @@ static void reap(struct http_server *s, bool force)
     for (size_t i = 0; i < s->nretired; i++) {
         const union MHD_DaemonInfo *di =
                 MHD_get_daemon_info(s->retired[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-        if (force || di == NULL || di->num_connections == 0)
+        if (force || di == NULL || di->num_connections == 0) {
             MHD_stop_daemon(s->retired[i]);
-        else
+            if (s->retired_fd[i] >= 0)
+                (void)close(s->retired_fd[i]); /* a duplicate: the listener stays open */
+        } else {
+            s->retired_fd[keep] = s->retired_fd[i];
             s->retired[keep++] = s->retired[i];
+        }
     }
     s->nretired = keep;
 }
@@ -811,8 +867,9 @@ int http_server_reload_tls(struct http_server *s, struct berr *err)
     if (d == NULL)
         return -1; /* the old daemon keeps serving */
     /* both accept on the socket for a moment; then only the new one does */
-    if (MHD_quiesce_daemon(s->d) == MHD_INVALID_SOCKET)
-        log_msg(LOG_WARN, "http: the old TLS daemon could not be quiesced; stopping it");
+    s->retired_fd[s->nretired] = MHD_quiesce_daemon(s->d);
+    if (s->retired_fd[s->nretired] == MHD_INVALID_SOCKET)
+        log_msg(LOG_WARN, "http: the old TLS daemon could not be quiesced");
     s->retired[s->nretired++] = s->d;
     s->d = d;
     reap(s, false);
@@ -823,9 +880,13 @@ void http_server_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
-    /* quiesced first, so no daemon closes the socket the others may still share */
-    (void)MHD_quiesce_daemon(s->d);
-    MHD_stop_daemon(s->d);
+    {
+        /* quiesced, its duplicate of the listener comes back to us to close */
+        int fd = MHD_quiesce_daemon(s->d);
+        MHD_stop_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET)
+            (void)close(fd);
+    }
     reap(s, true);
     server_free(s);
 }
