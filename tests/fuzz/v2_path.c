@@ -19,8 +19,8 @@ static void need(int cond)
         abort();
 }
 
-static const enum http_method methods[] = {HTTP_GET,   HTTP_HEAD,   HTTP_PUT,
-                                           HTTP_POST,  HTTP_PATCH,  HTTP_DELETE,
+static const enum http_method methods[] = {HTTP_GET,     HTTP_HEAD,        HTTP_PUT,
+                                           HTTP_POST,    HTTP_PATCH,       HTTP_DELETE,
                                            HTTP_OPTIONS, HTTP_METHOD_OTHER};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         need(r->route != ROUTE_NONE);
         need(nl <= REPO_NAME_MAX);
         for (size_t i = 0; i < nl; i++)
-            need(!(r->name.s[i] >= 'A' && r->name.s[i] <= 'Z') && (unsigned char)r->name.s[i] > 0x20);
+            need(!(r->name.s[i] >= 'A' && r->name.s[i] <= 'Z') &&
+                 (unsigned char)r->name.s[i] > 0x20);
         need(rl < sizeof(r->ref));
         need(memchr(r->ref, '/', rl) == NULL);
         if (r->route == ROUTE_BASE || r->route == ROUTE_CATALOG)
