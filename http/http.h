@@ -115,6 +115,8 @@ const char *http_query(const struct http_req *hr, const char *name);
 typedef int (*http_query_fn)(const char *value, void *ctx);
 int http_query_each(const struct http_req *hr, const char *name, http_query_fn fn, void *ctx);
 const char *http_cookie(const struct http_req *hr, const char *name);
+/* http_client_addr: the client's address: the peer's, or, when the peer is a trusted proxy, the
+ * last address of its X-Forwarded-For (numeric only; anything else falls back to the peer). */
 void http_client_addr(const struct http_req *hr, char *out, size_t cap);
 /* http_forwarded: the X-Forwarded-<what> header ("Proto", "For", "Host") when the peer is a
  * trusted proxy (hr->proxy_trusted), else NULL. The only way handlers read X-Forwarded-*: a
