@@ -72,9 +72,9 @@
 #define SERVER_CONN_MEMORY (256 * 1024)
 /* how long a closing connection may wait for the client to stop sending, and how much it reads */
 #define SERVER_LINGER_MS 250
-#define SERVER_LINGER_MAX_BYTES (256 * 1024)
+#define SERVER_LINGER_MAX_BYTES ((size_t)256 * 1024)
 /* certificate and key files are read whole */
-#define SERVER_PEM_MAX_BYTES (1024 * 1024)
+#define SERVER_PEM_MAX_BYTES ((size_t)1024 * 1024)
 /* daemons quiesced by reloads and still finishing their connections */
 #define SERVER_RETIRED_MAX 16
 
@@ -790,6 +790,7 @@ int http_server_start(struct http_server **out, const struct http_server_opts *o
     bool tls = o->tls_cert != NULL && o->tls_cert[0] != '\0';
 
     *out = NULL;
+    memset(&ss, 0, sizeof(ss));
     if (tls != (o->tls_key != NULL && o->tls_key[0] != '\0'))
         return berr_set(err, BERR_BAD_REQUEST, "tls_cert and tls_key go together");
     if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)

@@ -224,7 +224,7 @@ static int prepare(struct v2_state *st, struct http_reply *out)
     const char *url = r->url;
     bool done = false;
 
-    if (r->http != NULL && r->http->path_nul)
+    if (r->http->path_nul)
         return parse_cut(r, url[3] == '/' ? url + 4 : "");
     if (route_v2_parse(r, url[3] == '/' ? url + 4 : "") < 0)
         return -1;
