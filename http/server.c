@@ -579,9 +579,12 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     line[strcspn(line, "\n")] = '\0';
     /* libmicrohttpd quotes request lines and headers in some messages */
     (void)log_escape(esc, sizeof(esc), line);
-    /* malformed requests (a TLS hello on the plain port: every client probes https first) and
+    /* malformed requests (a TLS hello on the plain port: every client probes https first),
+     * failed TLS handshakes (clients that probe or give up on an untrusted certificate) and
      * resets are the client's business, not an operator's */
-    log_msg(strstr(line, "Error processing request") != NULL || strstr(line, "reset") != NULL
+    log_msg(strstr(line, "Error processing request") != NULL || strstr(line, "reset") != NULL ||
+                            strstr(line, "handshake") != NULL ||
+                            strstr(line, "no longer available") != NULL
                     ? LOG_DEBUG
                     : LOG_WARN,
             "http: %s", esc);
