@@ -65,8 +65,10 @@ int manifests_get(struct req *r, struct http_reply *out)
     uint64_t fsize = 0;
     int fd = -1;
 
+    /* a reference that is neither a tag nor a digest names nothing that could exist: the spec
+     * (and its conformance suite) answer 404 MANIFEST_UNKNOWN, not 400 */
     if (reference_parse(&ref, r->ref, strlen(r->ref), &r->err) < 0)
-        return -1;
+        return berr_set(&r->err, BERR_MANIFEST_UNKNOWN, "manifest unknown");
     if (meta_manifest_resolve(r->reg->meta, &r->name, &ref, &m, &r->err) < 0)
         return -1;
     digest_format(&m.digest, dstr, sizeof(dstr));
@@ -189,6 +191,7 @@ int manifests_put(struct req *r, struct http_reply *out)
     char dstr[DIGEST_STR_LEN + 1], subj[DIGEST_STR_LEN + 1];
     char loc[REPO_NAME_MAX + DIGEST_STR_LEN + 32], project[REPO_NAME_MAX + 1];
     int n, rc = -1;
+    bool query_tags = false;
 
     memset(&mi, 0, sizeof(mi));
     if (r->body.len == 0 || r->body.data == NULL)
@@ -208,6 +211,7 @@ int manifests_put(struct req *r, struct http_reply *out)
     }
     if (req_query_each(r, "tag", query_tag_cb, pt) != 0)
         goto out;
+    query_tags = req_query(r, "tag") != NULL;
 
     if (digest_of(&got, r->body.data, r->body.len) < 0) {
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
@@ -280,6 +284,13 @@ int manifests_put(struct req *r, struct http_reply *out)
     if (mi.has_subject) {
         digest_format(&mi.subject, subj, sizeof(subj));
         if (hdr(out->resp, "OCI-Subject", subj) < 0) {
+            rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
+            goto out;
+        }
+    }
+    /* one OCI-Tag per tag applied, so a client that sent ?tag= knows they were understood */
+    for (size_t i = 0; query_tags && i < pt->n; i++) {
+        if (hdr(out->resp, "OCI-Tag", pt->tags[i].s) < 0) {
             rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
             goto out;
         }

@@ -94,7 +94,16 @@ static void test_get(void)
     CHECK_INT_EQ(res.status, 404);
     CHECK(test_err_code(&res, "MANIFEST_UNKNOWN"));
     http_fake_result_cleanup(&res);
+    /* neither tag nor digest: nothing by that reference can exist (spec: 404) */
     req(&res, "GET", "/v2/lib/app/manifests/-bad", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 404);
+    CHECK(test_err_code(&res, "MANIFEST_UNKNOWN"));
+    http_fake_result_cleanup(&res);
+    req(&res, "HEAD", "/v2/lib/app/manifests/sha256:nothex", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 404);
+    http_fake_result_cleanup(&res);
+    req(&res, "PUT", "/v2/lib/app/manifests/-bad", manifest, manifest_len, 0, "Content-Type",
+        OCI_MANIFEST);
     CHECK_INT_EQ(res.status, 400);
     CHECK(test_err_code(&res, "TAG_INVALID"));
     http_fake_result_cleanup(&res);
@@ -154,6 +163,27 @@ static void test_put_by_digest(void)
     req(&res, "PUT", target, manifest, manifest_len, 0, "Content-Type", OCI_MANIFEST);
     CHECK_INT_EQ(res.status, 201);
     CHECK_STR_EQ(http_fake_get(&res, "Docker-Content-Digest"), man_d);
+    /* one OCI-Tag per tag applied, in order */
+    {
+        const char *k, *v;
+        char tags[64] = "";
+        size_t o = 0;
+        for (size_t i = 0; http_resp_header_at(res.resp, i, &k, &v) == 0; i++) {
+            int n;
+            if (strcmp(k, "OCI-Tag") != 0)
+                continue;
+            n = snprintf(tags + o, sizeof(tags) - o, "%s,", v);
+            if (n > 0 && (size_t)n < sizeof(tags) - o)
+                o += (size_t)n;
+        }
+        CHECK_STR_EQ(tags, "v2,latest,");
+    }
+    http_fake_result_cleanup(&res);
+    /* a plain PUT by tag sends none */
+    req(&res, "PUT", "/v2/lib/app/manifests/v1", manifest, manifest_len, 0, "Content-Type",
+        OCI_MANIFEST);
+    CHECK_INT_EQ(res.status, 201);
+    CHECK(http_fake_get(&res, "OCI-Tag") == NULL);
     http_fake_result_cleanup(&res);
     req(&res, "HEAD", "/v2/lib/app/manifests/latest", NULL, 0, 0, NULL, NULL);
     CHECK_INT_EQ(res.status, 200);

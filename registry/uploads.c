@@ -27,6 +27,10 @@
 #include "storage/quota.h"
 #include "storage/upload.h"
 
+/* Retry-After of a 429 for a repository at its cap of upload sessions: a push in progress
+ * ends its sessions within seconds */
+#define UPLOADS_RETRY_AFTER_S 30
+
 static int hdr(struct http_resp *resp, const char *k, const char *v)
 {
     return http_resp_header(resp, k, v);
@@ -212,8 +216,11 @@ int uploads_begin(struct req *r, struct http_reply *out, bool *done)
             }
         }
         digest = req_query(r, "digest");
-        if (upload_create(r->reg->uploads, &r->name, id, &r->err) < 0)
+        if (upload_create(r->reg->uploads, &r->name, id, &r->err) < 0) {
+            if (r->err.code == BERR_TOOMANYREQUESTS)
+                r->retry_after_s = UPLOADS_RETRY_AFTER_S;
             return -1;
+        }
         if (digest == NULL) {
             *done = true;
             return session_reply(r, out, id, 0, HTTP_ACCEPTED);

@@ -66,6 +66,9 @@ static int start_http(struct service *svc, struct berr *err)
             .max_connections = cfg->max_connections,
             .per_ip_connections = cfg->per_ip_connections,
             .connection_timeout_s = cfg->connection_timeout_s,
+            .tls_cert = cfg->tls_cert,
+            .tls_key = cfg->tls_key,
+            .trusted_proxies = cfg->trusted_proxies,
     };
     size_t n = api_mounts(mounts, API_MOUNTS_MAX, &svc->reg);
 
@@ -105,6 +108,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         log_msg(LOG_ERROR, "cannot open %s: %s", cfg->data_dir, err->msg);
         goto fail;
     }
+    upload_mgr_set_limit(reg->uploads, cfg->upload_sessions_max);
     /* the token signing key: made on the first start (mode 0600), loaded once */
     if (data_path(path, sizeof(path), cfg, "token.key", err) < 0 ||
         tok_key_load_or_create(&reg->tokkey, path, err) < 0) {
@@ -131,6 +135,18 @@ fail:
 unsigned service_port(const struct service *svc)
 {
     return svc->srv != NULL ? http_server_port(svc->srv) : 0;
+}
+
+int service_reload_tls(struct service *svc, struct berr *err)
+{
+    if (svc->srv == NULL || !http_server_tls(svc->srv))
+        return 0;
+    if (http_server_reload_tls(svc->srv, err) < 0) {
+        log_msg(LOG_ERROR, "TLS reload failed, the old certificate stays: %s", err->msg);
+        return -1;
+    }
+    log_msg(LOG_INFO, "TLS certificate reloaded from %s", svc->cfg.tls_cert);
+    return 0;
 }
 
 int service_run(struct service *svc, const sigset_t *stop)

@@ -59,6 +59,7 @@ struct upload_mgr {
     char dir[PATH_MAX];
     pthread_mutex_t mu;
     struct upload *buckets[UPLOAD_BUCKETS]; /* guarded by mu */
+    unsigned max_per_repo;                  /* 0 = no cap; set before the manager is shared */
 };
 
 /* id_valid: exactly UPLOAD_ID_LEN lowercase hex characters (the check stops at a NUL, so a
@@ -125,6 +126,32 @@ static void table_insert(struct upload_mgr *m, struct upload *u)
 
     u->next = m->buckets[b];
     m->buckets[b] = u;
+}
+
+/* count_repo: sessions of repo in the table (mu held) */
+static unsigned count_repo(const struct upload_mgr *m, const struct repo_name *repo)
+{
+    unsigned n = 0;
+
+    for (unsigned b = 0; b < UPLOAD_BUCKETS; b++) {
+        for (const struct upload *u = m->buckets[b]; u != NULL; u = u->next) {
+            if (strcmp(u->repo.s, repo->s) == 0)
+                n++;
+        }
+    }
+    return n;
+}
+
+/* at_cap: repo already has max_per_repo sessions (mu held) */
+static bool at_cap(const struct upload_mgr *m, const struct repo_name *repo)
+{
+    return m->max_per_repo > 0 && count_repo(m, repo) >= m->max_per_repo;
+}
+
+static int cap_error(const struct upload_mgr *m, struct berr *err)
+{
+    return berr_set(err, BERR_TOOMANYREQUESTS,
+                    "more than %u upload sessions open for this repository", m->max_per_repo);
 }
 
 static void table_unlink(struct upload_mgr *m, struct upload *u)
@@ -296,6 +323,11 @@ static int open_data(struct upload *u, struct berr *err)
     return 0;
 }
 
+void upload_mgr_set_limit(struct upload_mgr *m, unsigned per_repo)
+{
+    m->max_per_repo = per_repo;
+}
+
 int upload_mgr_new(struct upload_mgr **out, struct blob_store *bs, struct berr *err)
 {
     struct upload_mgr *m;
@@ -347,6 +379,13 @@ int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UP
     int rc = -1, fd, n;
 
     id[0] = '\0';
+    /* checked here to spare the disk work, and again when the session goes in the table */
+    lock(m);
+    if (at_cap(m, repo)) {
+        unlock(m);
+        return cap_error(m, err);
+    }
+    unlock(m);
     if (rand_hex(id, UPLOAD_ID_LEN + 1, UPLOAD_ID_LEN / 2) < 0) {
         id[0] = '\0';
         return berr_set(err, BERR_INTERNAL, "internal error");
@@ -397,6 +436,11 @@ int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UP
     }
     u->busy = false;
     lock(m);
+    if (at_cap(m, repo)) { /* a concurrent create took the last place */
+        unlock(m);
+        cap_error(m, err);
+        goto out;
+    }
     table_insert(m, u);
     unlock(m);
     u = NULL;

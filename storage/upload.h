@@ -26,7 +26,12 @@ struct upload;
 int upload_mgr_new(struct upload_mgr **out, struct blob_store *bs, struct berr *err);
 void upload_mgr_free(struct upload_mgr *m);
 
-/* upload_create starts a session for repo and writes its id (UPLOAD_ID_LEN hex + NUL). */
+/* upload_mgr_set_limit caps the sessions one repository may have open (0 = no cap, the
+ * default). Call before the manager is shared between threads. */
+void upload_mgr_set_limit(struct upload_mgr *m, unsigned per_repo);
+/* upload_create starts a session for repo and writes its id (UPLOAD_ID_LEN hex + NUL).
+ * BERR_TOOMANYREQUESTS when repo already has the manager's limit of sessions open (sessions
+ * end when committed, cancelled or purged). */
 int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UPLOAD_ID_LEN + 1],
                   struct berr *err);
 /* upload_acquire takes the session `id` for one request. BERR_BLOB_UPLOAD_UNKNOWN when the id is
