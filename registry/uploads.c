@@ -7,8 +7,9 @@
  * Invariants:
  *   1. A chunk is accepted only at the session's current offset (416 otherwise), so the bytes
  *      in a session are exactly the client's bytes in order.
- *   2. A blob becomes visible in a repository only after upload_commit verified its digest and
- *      the file is in the blob store (meta_blob_link comes last).
+ *   2. A blob becomes visible in a repository only after upload_commit verified its digest; the
+ *      file goes into the blob store inside the transaction that links it
+ *      (meta_blob_link_place), so gc collecting the same digest cannot come in between.
  *   3. A mount links an existing blob only from a repository that already serves it.
  *   4. A blob that would take its project past its storage quota is refused (DENIED) before
  *      upload_commit moves it into the store, and the link is re-checked against the quota in
@@ -23,6 +24,7 @@
 #include "auth/scope.h"
 #include "common/range.h"
 #include "common/util.h"
+#include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/quota.h"
 #include "storage/upload.h"
@@ -155,8 +157,15 @@ static int try_mount(struct req *r, const char *mount, const char *from, bool *m
     }
     if (!mf.found)
         return 0;
-    if (meta_blob_link_quota(r->reg->meta, &r->name, &mf.d, mf.size, NULL, &r->err) < 0)
-        return -1;
+    /* the file must still be there when the link is written (gc may collect in between) */
+    struct blob_place bp = {r->reg->blobs, NULL, &mf.d};
+    if (meta_blob_link_place(r->reg->meta, &r->name, &mf.d, mf.size, blob_store_place, &bp, NULL,
+                             &r->err) < 0) {
+        if (r->err.code != BERR_BLOB_UNKNOWN)
+            return -1;
+        berr_clear(&r->err);
+        return 0; /* collected meanwhile: the client uploads it */
+    }
     *mounted = true;
     return 0;
 }
@@ -261,6 +270,17 @@ int uploads_data(struct req *r, const char *data, size_t n)
     return 0;
 }
 
+/* link_upload moves a finished upload into the blob store and links it in one transaction
+ * (invariant 2). */
+static int link_upload(const char *path, uint64_t size, void *ctx, struct berr *err)
+{
+    struct req *r = ctx;
+    struct blob_place bp = {r->reg->blobs, path, &r->upload_want};
+
+    return meta_blob_link_place(r->reg->meta, &r->name, &r->upload_want, size, blob_store_place,
+                                &bp, NULL, err);
+}
+
 int uploads_end(struct req *r, struct http_reply *out)
 {
     char id[UPLOAD_ID_LEN + 1];
@@ -288,11 +308,9 @@ int uploads_end(struct req *r, struct http_reply *out)
         }
         return -1;
     }
-    rc = upload_commit(r->upload, &r->upload_want, &size, &r->err);
+    rc = upload_commit_link(r->upload, &r->upload_want, link_upload, r, &size, &r->err);
     r->upload = NULL; /* commit ends the session either way */
     if (rc < 0)
-        return -1;
-    if (meta_blob_link_quota(r->reg->meta, &r->name, &r->upload_want, size, NULL, &r->err) < 0)
         return -1;
     return blob_created(r, out, &r->upload_want);
 }

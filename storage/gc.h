@@ -1,8 +1,8 @@
 /* gc.h - garbage collection and consistency checks of the blob store against the metadata.
  *
  * gc_run is an online mark-and-sweep, safe while the server runs: it asks meta for blob rows that
- * nothing references and that are older than a window, deletes each row (meta_blob_forget checks
- * again inside its transaction) and only then the file; it removes files under blobs/ that have no
+ * nothing references and that are older than a window, deletes each row (meta_blob_forget_drop
+ * checks again inside its transaction) and its file inside that transaction; it removes files under blobs/ that have no
  * row and are older than the window (a crash between the rename and the meta insert); and it
  * purges upload sessions older than an age. fsck_run re-hashes every blob and compares the store
  * with the metadata. Both only read the options; neither keeps state between calls. */
@@ -44,6 +44,14 @@ struct gc_stats {
  * was done until the failure when the call fails. */
 int gc_run(struct gc_stats *out, struct meta *m, struct blob_store *bs, struct upload_mgr *um,
            const struct gc_opts *opts, struct berr *err);
+
+#ifdef BERTH_TEST_BUILD
+/* Test builds only: called inside the transaction that deleted d's row (or found none, for an
+ * orphan), just before the file is removed. Set before gc_run, cleared after. */
+typedef void (*gc_test_hook_fn)(const struct digest *d, void *ctx);
+extern gc_test_hook_fn gc_test_drop_hook;
+extern void *gc_test_drop_ctx;
+#endif
 
 /* fsck problem kinds passed to the report callback, with the digest or path concerned. */
 enum fsck_kind {

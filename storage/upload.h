@@ -45,6 +45,14 @@ int upload_write(struct upload *u, const void *p, size_t n, struct berr *err);
  * session is discarded), fsyncs, moves the file into the blob store, and ends the session.
  * *size gets the blob's size. After commit (success or failure) u is gone: do not release it. */
 int upload_commit(struct upload *u, const struct digest *want, uint64_t *size, struct berr *err);
+/* upload_link_fn gets the checked, fsynced file of a finished session (path, size bytes) and
+ * must move it into the blob store together with its meta row (meta_blob_link_place with
+ * blob_store_place), or fail leaving it where it is. */
+typedef int (*upload_link_fn)(const char *path, uint64_t size, void *ctx, struct berr *err);
+/* upload_commit_link is upload_commit that hands the file to link (not NULL) instead of moving
+ * it into the store itself; the session ends either way, its leftovers removed. */
+int upload_commit_link(struct upload *u, const struct digest *want, upload_link_fn link, void *ctx,
+                       uint64_t *size, struct berr *err);
 /* upload_release gives an acquired session back. */
 void upload_release(struct upload *u);
 /* upload_cancel ends a session and removes its files; BERR_BLOB_UPLOAD_UNKNOWN as acquire. */
