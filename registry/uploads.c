@@ -15,6 +15,9 @@
  *      upload_commit moves it into the store, and the link is re-checked against the quota in
  *      the link's own transaction (storage/quota.h); only a push losing that race leaves a file
  *      without a row, which gc collects as an orphan.
+ *   5. A push that runs out of space (BERR_STORAGE_FULL, 507) releases what it wrote: a write
+ *      that fails so ends the session and removes its files, a commit that fails so has
+ *      already ended it (upload_commit), so a full disk is never kept full by its own debris.
  * No shared state beyond what storage/ guards. */
 #include "registry/req.h"
 
@@ -22,6 +25,7 @@
 #include <string.h>
 
 #include "auth/scope.h"
+#include "common/log.h"
 #include "common/range.h"
 #include "common/util.h"
 #include "storage/blob_store.h"
@@ -258,14 +262,29 @@ int uploads_begin(struct req *r, struct http_reply *out, bool *done)
     return 0;
 }
 
+/* drop_session ends the request's session and removes its files (invariant 5). */
+static void drop_session(struct req *r)
+{
+    char id[UPLOAD_ID_LEN + 1];
+    struct berr ignored;
+
+    memcpy(id, upload_id(r->upload), sizeof(id));
+    uploads_abort(r);
+    if (upload_cancel(r->reg->uploads, id, &r->name, &ignored) < 0)
+        log_msg(LOG_WARN, "uploads: cannot remove session %s: %s", id, ignored.msg);
+}
+
 int uploads_data(struct req *r, const char *data, size_t n)
 {
     if (r->upload == NULL)
         return berr_set(&r->err, BERR_BLOB_UPLOAD_UNKNOWN, "unknown upload");
     if (r->upload_range && n > r->upload_expect - r->upload_got)
         return berr_set(&r->err, BERR_SIZE_INVALID, "chunk longer than its Content-Range");
-    if (upload_write(r->upload, data, n, &r->err) < 0)
+    if (upload_write(r->upload, data, n, &r->err) < 0) {
+        if (r->err.code == BERR_STORAGE_FULL)
+            drop_session(r);
         return -1;
+    }
     r->upload_got += n;
     return 0;
 }

@@ -133,6 +133,8 @@ int sq_fail(struct sq_conn *c, const char *what, struct berr *err)
 {
     log_msg(LOG_ERROR, "meta: %s: %s (sqlite %d)", what, sqlite3_errmsg(c->db),
             sqlite3_extended_errcode(c->db));
+    if (sqlite3_errcode(c->db) == SQLITE_FULL)
+        return berr_set(err, BERR_STORAGE_FULL, "%s", BERR_STORAGE_FULL_MSG);
     return berr_set(err, BERR_INTERNAL, "internal error");
 }
 
