@@ -1,5 +1,6 @@
-/* api_misc.c - registry-wide endpoints of /api/v2.0: statistics, search, systeminfo, health,
- * the OpenAPI document, and Prometheus metrics (also at the root path /metrics).
+/* api_misc.c - registry-wide endpoints of /api/v2.0: ping, statistics, search, systeminfo,
+ * health, the OpenAPI document, and Prometheus metrics (also at the root path /metrics). Who may
+ * call them is in their rows of routes.c (metrics: sysadmins; statistics: any caller logged in).
  *
  * Invariants:
  *   1. Nothing here shows a private project or repository to a caller who may not read it:
@@ -37,13 +38,14 @@
 #define SEARCH_MAX 100
 #define METRICS_MAX_BYTES (8u * 1024 * 1024)
 
-static int method_get(struct api_call *c)
+/* ---- ping ---- */
+
+int api_ping(struct api_call *c)
 {
-    if (c->nseg != 1)
-        return api_fail(c, HTTP_NOT_FOUND, "not found") < 0 ? -1 : 1;
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed") < 0 ? -1 : 1;
-    return 0;
+    c->out->resp = http_resp_bytes("Pong", 4, "text/plain; charset=utf-8");
+    c->out->status = HTTP_OK;
+    c->out->len = 4;
+    return c->out->resp != NULL ? 0 : -1;
 }
 
 /* ---- statistics ---- */
@@ -52,12 +54,7 @@ int api_statistics(struct api_call *c)
 {
     struct meta_stats s;
     struct berr e;
-    int rc = method_get(c);
 
-    if (rc == 0)
-        rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     if (meta_stats_get(c->r->reg->meta, api_is_sysadmin(c), api_is_user(c) ? c->who.user_id : 0, &s,
                        &e) < 0)
         return api_fail_berr(c, &e);
@@ -119,10 +116,8 @@ int api_search(struct api_call *c)
     struct berr e;
     int64_t total;
     size_t n, i;
-    int rc = method_get(c);
+    int rc;
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     if (q == NULL || q[0] == '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "q is required");
     if (strlen(q) > REPO_NAME_MAX)
@@ -188,10 +183,7 @@ int api_systeminfo(struct api_call *c)
 {
     const char *host = req_header(c->r, HTTP_HEADER_HOST);
     char now[32];
-    int rc = method_get(c);
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     /* a Host header goes back only when it is a plain host[:port] */
     if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
         strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
@@ -257,10 +249,7 @@ int api_health(struct api_call *c)
     struct berr e;
     bool db_ok, st_ok;
     int version = 0;
-    int rc = method_get(c);
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     db_ok = meta_schema_version(c->r->reg->meta, &version, &e) == 0 && version > 0;
     st_ok = probe_storage(c->r->reg->cfg->data_dir, swhy, sizeof(swhy)) == 0;
     if (!st_ok)
@@ -284,10 +273,6 @@ int api_health(struct api_call *c)
 
 int api_openapi(struct api_call *c)
 {
-    int rc = method_get(c);
-
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     for (unsigned i = 0; i < ui_assets_count; i++) {
         if (strcmp(ui_assets[i].path, "/openapi.json") != 0)
             continue;
@@ -376,14 +361,7 @@ static int metrics_text(struct api_call *c, struct buf *b)
 int api_metrics(struct api_call *c)
 {
     struct buf b;
-    int rc = method_get(c);
 
-    if (rc == 0)
-        rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (!api_is_sysadmin(c))
-        return api_fail(c, HTTP_FORBIDDEN, "metrics are for system administrators");
     buf_init(&b, METRICS_MAX_BYTES);
     if (metrics_text(c, &b) < 0) {
         buf_cleanup(&b);
@@ -395,30 +373,4 @@ int api_metrics(struct api_call *c)
     c->out->len = b.len;
     buf_cleanup(&b);
     return c->out->resp != NULL ? 0 : -1;
-}
-
-/* ---- dispatch ---- */
-
-int api_content_dispatch(struct api_call *c, int *rc)
-{
-    static const struct {
-        const char *seg;
-        int (*fn)(struct api_call *c);
-    } table[] = {
-            {"repositories", api_repositories},
-            {"statistics", api_statistics},
-            {"search", api_search},
-            {"systeminfo", api_systeminfo},
-            {"health", api_health},
-            {"openapi.json", api_openapi},
-            {"metrics", api_metrics},
-    };
-
-    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-        if (strcmp(c->seg[0], table[i].seg) == 0) {
-            *rc = table[i].fn(c);
-            return 0;
-        }
-    }
-    return 1;
 }
