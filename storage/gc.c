@@ -298,6 +298,148 @@ fail:
     return -1;
 }
 
+/* ---- start-up reconciliation ---- */
+
+struct missing {
+    struct blob_store *bs;
+    struct dlist list; /* rows whose file is missing */
+    int failed_errno;
+    struct berr *err;
+};
+
+static int missing_row(const struct digest *d, void *ctx)
+{
+    struct missing *ms = ctx;
+    struct berr serr;
+    uint64_t size;
+
+    if (blob_store_stat(ms->bs, d, &size, &serr) == 0)
+        return 0;
+    if (serr.code != BERR_BLOB_UNKNOWN) {
+        *ms->err = serr;
+        return -1;
+    }
+    if (dlist_push(&ms->list, d) < 0) {
+        ms->failed_errno = errno;
+        return -1;
+    }
+    return 0;
+}
+
+struct unlink_ctx {
+    struct meta *m;
+    const struct digest *d;
+    unsigned n;
+    struct berr *err;
+};
+
+static int unlink_repo(const char *name, void *ctx)
+{
+    struct unlink_ctx *u = ctx;
+    struct repo_name repo;
+    struct berr e;
+
+    if (repo_name_parse(&repo, name, strlen(name), &e) < 0)
+        return 0; /* a stored name always parses; nothing to unlink otherwise */
+    if (meta_blob_unlink(u->m, &repo, u->d, &e) < 0) {
+        if (e.code == BERR_BLOB_UNKNOWN)
+            return 0;
+        *u->err = e;
+        return -1;
+    }
+    log_msg(LOG_WARN, "reconcile: unlinked sha256:%s from %s (its file is missing)", u->d->hex,
+            name);
+    u->n++;
+    return 0;
+}
+
+/* drop_missing deletes the row of a blob whose file is gone (rows first unlinked). */
+static int drop_missing(struct gc_reconcile_stats *out, struct meta *m, const struct digest *d,
+                        struct berr *err)
+{
+    struct unlink_ctx u = {m, d, 0, err};
+    bool forgotten = false;
+
+    if (meta_blob_forget(m, d, &forgotten, err) < 0)
+        return -1;
+    if (!forgotten) {
+        /* linked: the content is lost; unlinked, the registry says so (404) and clients push
+         * it again, instead of serving a row that leads nowhere */
+        if (meta_blob_repos(m, d, unlink_repo, &u, err) < 0)
+            return -1;
+        out->links_dropped += u.n;
+        if (meta_blob_forget(m, d, &forgotten, err) < 0)
+            return -1;
+    }
+    if (forgotten) {
+        out->rows_dropped++;
+        log_msg(LOG_WARN, "reconcile: dropped the row of sha256:%s (its file is missing)", d->hex);
+    } else {
+        out->rows_lost++;
+        log_msg(LOG_ERROR,
+                "reconcile: sha256:%s is listed by a manifest but its file is missing;"
+                " push it again",
+                d->hex);
+    }
+    return 0;
+}
+
+int gc_reconcile(struct gc_reconcile_stats *out, struct meta *m, struct blob_store *bs,
+                 struct upload_mgr *um, int64_t window_s, struct berr *err)
+{
+    struct missing ms;
+    struct gc_ctx g;
+    struct gc_opts opts;
+    struct gc_stats st;
+    struct berr lerr;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    memset(&ms, 0, sizeof(ms));
+    berr_clear(&lerr);
+    if (window_s < 0)
+        return berr_set(err, BERR_BAD_REQUEST, "gc window must not be negative");
+    ms.bs = bs;
+    ms.err = &lerr;
+    if (meta_blobs_all(m, missing_row, &ms, &lerr) < 0) {
+        if (ms.failed_errno != 0)
+            berr_sys(&lerr, ms.failed_errno, "reconcile: missing list");
+        goto out;
+    }
+    for (size_t i = 0; i < ms.list.n; i++) {
+        if (drop_missing(out, m, &ms.list.v[i], &lerr) < 0)
+            goto out;
+    }
+
+    /* orphans: gc's own sweep (rule 2), with the configured window */
+    memset(&opts, 0, sizeof(opts));
+    memset(&st, 0, sizeof(st));
+    opts.window_s = window_s;
+    memset(&g, 0, sizeof(g));
+    g.m = m;
+    g.bs = bs;
+    g.opts = &opts;
+    g.st = &st;
+    g.before = now_s() - window_s;
+    g.err = &lerr;
+    if (blob_store_walk(bs, orphan_visit, NULL, &g) != 0)
+        goto out;
+    out->orphans_removed = st.orphans_removed;
+
+    if (um != NULL && upload_sweep_debris(um, &out->uploads_removed, &lerr) < 0)
+        goto out;
+    rc = 0;
+out:
+    dlist_cleanup(&ms.list);
+    if (rc < 0) {
+        if (lerr.code == BERR_OK)
+            berr_set(&lerr, BERR_INTERNAL, "internal error"); /* a walk failure, logged */
+        if (err != NULL)
+            *err = lerr;
+    }
+    return rc;
+}
+
 /* ---- fsck ---- */
 
 struct fsck_ctx {

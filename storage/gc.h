@@ -53,6 +53,24 @@ extern gc_test_hook_fn gc_test_drop_hook;
 extern void *gc_test_drop_ctx;
 #endif
 
+/* What gc_reconcile repaired. */
+struct gc_reconcile_stats {
+    unsigned rows_dropped;    /* rows whose file was missing, deleted (unreferenced, or unlinked) */
+    unsigned links_dropped;   /* repository links of such rows, removed so clients push again */
+    unsigned rows_lost;       /* rows without a file that a manifest still needs (logged) */
+    unsigned orphans_removed; /* files without a row older than the window */
+    unsigned uploads_removed; /* uploads/ entries that are not usable sessions */
+};
+
+/* gc_reconcile makes the store and the metadata agree again after a crash, at start-up before
+ * the server takes requests: a blob row whose file is missing is deleted (when repositories
+ * still link it, the links go first, so HEAD answers 404 and clients upload it again; a row a
+ * manifest needs is logged as lost and kept); files without a row older than window_s are
+ * removed; entries of uploads/ that are not usable sessions are removed (upload_sweep_debris).
+ * Every repair is logged. m, bs and um are borrowed. */
+int gc_reconcile(struct gc_reconcile_stats *out, struct meta *m, struct blob_store *bs,
+                 struct upload_mgr *um, int64_t window_s, struct berr *err);
+
 /* fsck problem kinds passed to the report callback, with the digest or path concerned. */
 enum fsck_kind {
     FSCK_CORRUPT,     /* content does not hash to the file's name */

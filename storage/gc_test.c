@@ -446,6 +446,84 @@ static void test_alloc_failures(void)
     fx_close(&f);
 }
 
+/* start-up reconciliation: what a crash (or a lost file) leaves is repaired, the rest kept */
+static void test_reconcile(void)
+{
+    struct fixture f;
+    struct digest linked, loose, listed, orphan, young, keep;
+    struct gc_reconcile_stats rs;
+    struct fsck_opts fo;
+    struct fsck_stats fs;
+    struct berr err;
+    char id[UPLOAD_ID_LEN + 1], live[UPLOAD_ID_LEN + 1], p[PATH_MAX];
+    uint64_t size;
+
+    fx_open(&f);
+    put_linked(&f, "kept, file and row", &f.app, &keep);
+    put_linked(&f, "linked, file lost", &f.app, &linked);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &linked, &err), 0);
+    put_linked(&f, "unreferenced, file lost", &f.app, &loose);
+    CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &loose, &err), 0);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &loose, &err), 0);
+    put_linked(&f, "orphan, old", NULL, &orphan);
+    age_file(&f, &orphan, 3 * 3600);
+    put_linked(&f, "orphan, young", NULL, &young);
+    /* uploads/: a live session, one whose info never landed, one committed but not cleaned up,
+     * a manifest's temp file */
+    CHECK_INT_EQ(upload_create(f.um, &f.app, live, &err), 0);
+    CHECK_INT_EQ(upload_create(f.um, &f.app, id, &err), 0);
+    snprintf(p, sizeof(p), "%s/uploads/%s/info", f.root, id);
+    CHECK_INT_EQ(unlink(p), 0);
+    CHECK_INT_EQ(upload_create(f.um, &f.app, id, &err), 0);
+    snprintf(p, sizeof(p), "%s/uploads/%s/data", f.root, id);
+    CHECK_INT_EQ(unlink(p), 0);
+    snprintf(p, sizeof(p), "%s/uploads/put-0123.tmp", f.root);
+    CHECK_INT_EQ(write_file_atomic(p, "{}", 2, 0640), 0);
+    /* the upload manager of a restarted server knows none of them */
+    upload_mgr_free(f.um);
+    CHECK_INT_EQ(upload_mgr_new(&f.um, f.bs, &err), 0);
+
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, 7200, &err), 0);
+    CHECK_INT_EQ(rs.rows_dropped, 2);
+    CHECK_INT_EQ(rs.links_dropped, 1);
+    CHECK_INT_EQ(rs.rows_lost, 0);
+    CHECK_INT_EQ(rs.orphans_removed, 1);
+    CHECK_INT_EQ(rs.uploads_removed, 3);
+    CHECK(!row_exists(&f, &linked) && !row_exists(&f, &loose));
+    CHECK(meta_blob_linked(f.m, &f.app, &linked, &size, &err) < 0);
+    CHECK_INT_EQ(err.code, BERR_BLOB_UNKNOWN); /* clients push it again */
+    CHECK(!file_exists(&f, &orphan));
+    CHECK(file_exists(&f, &young)); /* inside the window: may be a push in flight */
+    CHECK(file_exists(&f, &keep) && row_exists(&f, &keep));
+    snprintf(p, sizeof(p), "%s/uploads", f.root);
+    CHECK_INT_EQ(test_count_entries(p), 1);
+    snprintf(p, sizeof(p), "%s/uploads/%s/data", f.root, live);
+    CHECK(access(p, F_OK) == 0);
+
+    memset(&fo, 0, sizeof(fo));
+    CHECK_INT_EQ(fsck_run(&fs, f.m, f.bs, &fo, &err), 0);
+    CHECK_INT_EQ(fsck_problems(&fs), 0);
+    CHECK_INT_EQ(fs.in_flight, 1);
+
+    /* a second pass finds nothing */
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, 7200, &err), 0);
+    CHECK_INT_EQ(rs.rows_dropped + rs.links_dropped + rs.rows_lost + rs.orphans_removed +
+                         rs.uploads_removed,
+                 0);
+
+    /* a blob a manifest lists whose file is lost cannot be repaired: kept and counted */
+    put_linked(&f, "listed, file lost", &f.app, &listed);
+    put_manifest(&f, "manifest listing it", &f.app, &listed);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &listed, &err), 0);
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, 7200, &err), 0);
+    CHECK_INT_EQ(rs.rows_lost, 1);
+    CHECK_INT_EQ(rs.links_dropped, 1);
+    CHECK(row_exists(&f, &listed));
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, -1, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_BAD_REQUEST);
+    fx_close(&f);
+}
+
 /* ---- the re-push race ----
  * gc is held inside the transaction that deleted a blob's row (the drop hook), and a client
  * re-pushes the same bytes the way registry/uploads.c does: upload session, commit, file placed
@@ -594,5 +672,6 @@ int main(void)
     TEST_RUN(test_fsck);
     TEST_RUN(test_alloc_failures);
     TEST_RUN(test_gc_repush_race);
+    TEST_RUN(test_reconcile);
     return test_summary();
 }

@@ -739,6 +739,90 @@ static int purge(struct upload_mgr *m, int64_t max_age_s, bool dry, unsigned *re
     return rc;
 }
 
+/* debris_entry: one name under uploads/ for upload_sweep_debris; *gone when removed */
+static int debris_entry(struct upload_mgr *m, int dir_fd, const char *name, bool *gone,
+                        struct berr *err)
+{
+    char data[UPLOAD_ID_LEN + 8];
+    struct repo_name repo;
+    struct upload *u;
+    struct stat st;
+    int64_t created = 0;
+    struct berr terr;
+
+    *gone = false;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return berr_sys(err, errno, "upload: stat entry");
+    }
+    if (!id_valid(name)) {
+        if (!S_ISREG(st.st_mode))
+            return 0; /* not ours: left alone */
+        if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
+            return berr_sys(err, errno, "upload: remove temp file");
+        log_msg(LOG_INFO, "upload: removed temp file %s left by a crash", name);
+        *gone = true;
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    lock(m);
+    u = table_find(m, name);
+    unlock(m);
+    if (u != NULL)
+        return 0;
+    berr_clear(&terr);
+    if (info_read(m, name, &repo, &created, &terr) == 0) {
+        /* a usable session keeps its data; without it (committed, crash before cleanup) it
+         * is debris */
+        (void)snprintf(data, sizeof(data), "%s/data", name); /* an id fits */
+        if (fstatat(dir_fd, data, &st, 0) == 0 && S_ISREG(st.st_mode))
+            return 0;
+        if (errno != ENOENT && errno != ENOTDIR)
+            return berr_sys(err, errno, "upload: stat session data");
+    } else if (terr.code != BERR_BLOB_UPLOAD_UNKNOWN) {
+        return berr_set(err, terr.code, "%s", terr.msg);
+    }
+    if (rm_session_files(m, name) < 0)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    log_msg(LOG_INFO, "upload: removed unusable session %s left by a crash", name);
+    *gone = true;
+    return 0;
+}
+
+int upload_sweep_debris(struct upload_mgr *m, unsigned *removed, struct berr *err)
+{
+    struct dirent *de;
+    DIR *dir;
+    int rc = 0;
+
+    *removed = 0;
+    dir = opendir(m->dir);
+    if (dir == NULL)
+        return berr_sys(err, errno, "upload: open uploads");
+    for (;;) {
+        bool gone;
+
+        errno = 0;
+        de = readdir(dir);
+        if (de == NULL) {
+            if (errno != 0)
+                rc = berr_sys(err, errno, "upload: read uploads");
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        rc = debris_entry(m, dirfd(dir), de->d_name, &gone, err);
+        if (rc < 0)
+            break;
+        if (gone)
+            (*removed)++;
+    }
+    (void)closedir(dir); /* read-only directory stream */
+    return rc;
+}
+
 int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, struct berr *err)
 {
     return purge(m, max_age_s, false, removed, err);

@@ -62,6 +62,11 @@ int upload_cancel(struct upload_mgr *m, const char *id, const struct repo_name *
  * older than that which no session owns (info-less directories and blob_store_put_buf temp files
  * left by a crash); *removed counts them. Sessions held by a request of this manager are kept. */
 int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, struct berr *err);
+/* upload_sweep_debris removes, whatever their age, the entries of uploads/ that are not a usable
+ * session: files (temp files of manifests left by a crash), session directories without a
+ * readable info or without data (a crash while creating or committing). Sessions this manager
+ * holds are kept. For the start-up, while no request runs; *removed counts them. */
+int upload_sweep_debris(struct upload_mgr *m, unsigned *removed, struct berr *err);
 /* upload_purge_count counts what upload_purge would remove, removing nothing (gc --dry-run). */
 int upload_purge_count(struct upload_mgr *m, int64_t max_age_s, unsigned *n, struct berr *err);
 
