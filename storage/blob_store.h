@@ -34,7 +34,8 @@ int blob_store_open_read(const struct blob_store *bs, const struct digest *d, in
                          uint64_t *size, struct berr *err);
 /* blob_store_put_buf stores bytes held in memory (a manifest): computes their digest into *out,
  * and unless that blob exists already writes a temp file under uploads/, fsyncs, renames into
- * place, fsyncs the directory. */
+ * place, fsyncs the directory. With gc running, use blob_store_stage_buf and place the file in
+ * the transaction of its row instead. */
 int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, struct digest *out,
                        struct berr *err);
 /* blob_store_stage_buf writes bytes held in memory (a manifest) to a new temp file under

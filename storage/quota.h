@@ -58,7 +58,8 @@ int quota_check(struct meta *m, const struct repo_name *repo, const struct diges
                 struct berr *err);
 /* meta_blob_link_quota is meta_blob_link (blob row, repository row, link) preceded, in the same
  * transaction, by quota_check's test. *added (may be NULL) is set when the repository had no link
- * to d before. Nothing is written when it fails. */
+ * to d before. Nothing is written when it fails. It checks nothing about the file: a push uses
+ * meta_blob_link_place, so gc cannot remove the file between its check and this link. */
 int meta_blob_link_quota(struct meta *m, const struct repo_name *repo, const struct digest *d,
                          uint64_t size, bool *added, struct berr *err);
 /* meta_blob_link_place is meta_blob_link_quota that calls place(place_ctx) inside the same

@@ -43,7 +43,9 @@ const char *upload_id(const struct upload *u);
 int upload_write(struct upload *u, const void *p, size_t n, struct berr *err);
 /* upload_commit checks the received bytes hash to *want (BERR_DIGEST_INVALID otherwise, and the
  * session is discarded), fsyncs, moves the file into the blob store, and ends the session.
- * *size gets the blob's size. After commit (success or failure) u is gone: do not release it. */
+ * *size gets the blob's size. After commit (success or failure) u is gone: do not release it.
+ * The file lands without a meta row; the server links it in the same transaction instead
+ * (upload_commit_link), so a gc running alongside cannot collect it in between. */
 int upload_commit(struct upload *u, const struct digest *want, uint64_t *size, struct berr *err);
 /* upload_link_fn gets the checked, fsynced file of a finished session (path, size bytes) and
  * must move it into the blob store together with its meta row (meta_blob_link_place with
