@@ -2,9 +2,9 @@
  *
  * gc runs beside a live server (its own process, its own meta connections, SQLite WAL). It keeps
  * these rules, which together with blob_store.c's invariants 3 and 4 make it safe:
- *   1. A blob row is deleted, and only by meta_blob_forget_drop, which re-checks inside its write
- *      transaction that nothing references it and removes the file before that transaction
- *      commits. A push places its file and inserts its row in one write transaction too
+ *   1. gc deletes a blob row only through meta_blob_forget_drop, which re-checks inside its
+ *      write transaction that nothing references it and removes the file before that transaction
+ *      commits (gc_reconcile forgets rows whose file is already gone). A push places its file and inserts its row in one write transaction too
  *      (meta_blob_link_place), so a blob re-pushed while gc collects it is either still
  *      referenced when gc looks, or placed anew after gc's commit: never a row without a file.
  *      A crash between the unlink and the commit leaves an unreferenced row without a file,
