@@ -4,7 +4,8 @@
  * Invariants:
  *   1. Open order: data directory, metadata, blobs, uploads, authentication (and the admin user
  *      on the first start), audit log (flusher started), web sessions, pull counters (flusher
- *      started), token key, HTTP server, maintenance worker. Close order is the reverse, with
+ *      started), token key, start-up reconciliation of store and metadata (gc_reconcile: no
+ *      request runs yet), HTTP server, maintenance worker. Close order is the reverse, with
  *      the server stopped before the audit log and pull counters are flushed for the last time,
  *      so every request's events and pulls are written before the database closes.
  *   2. A failed open closes what it opened (service_close handles a half-open service: every
@@ -27,6 +28,7 @@
 #include "api/mount.h"
 #include "storage/audit.h"
 #include "storage/blob_store.h"
+#include "storage/gc.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
 #include "storage/upload.h"
@@ -43,6 +45,29 @@ static void maint_pass(void *arg)
         log_msg(LOG_WARN, "upload purge: %s", err.msg);
     else if (removed > 0)
         log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
+}
+
+/* reconcile repairs what a crash may have left (gc_reconcile) before the first request. */
+static int reconcile(struct registry *reg, struct berr *err)
+{
+    struct gc_reconcile_stats st;
+
+    if (gc_reconcile(&st, reg->meta, reg->blobs, reg->uploads, (int64_t)reg->cfg->gc_window_s,
+                     err) < 0) {
+        log_msg(LOG_ERROR, "start-up reconciliation failed: %s", err->msg);
+        return -1;
+    }
+    if (st.rows_dropped + st.links_dropped + st.rows_lost + st.orphans_removed +
+                st.uploads_removed >
+        0)
+        log_msg(LOG_WARN,
+                "start-up reconciliation: %u rows without a file dropped (%u repository links),"
+                " %u lost rows kept, %u orphan files and %u upload leftovers removed",
+                st.rows_dropped, st.links_dropped, st.rows_lost, st.orphans_removed,
+                st.uploads_removed);
+    else
+        log_msg(LOG_INFO, "start-up reconciliation: store and database agree");
+    return 0;
 }
 
 static int data_path(char *out, size_t cap, const struct berth_config *cfg, const char *leaf,
@@ -117,6 +142,8 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
     }
     if (svc->created_admin)
         log_msg(LOG_INFO, "created user admin");
+    if (reconcile(reg, err) < 0)
+        goto fail;
     if (start_http(svc, err) < 0) {
         log_msg(LOG_ERROR, "%s", err->msg);
         goto fail;
