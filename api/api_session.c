@@ -8,7 +8,7 @@
  *   1. Session ids and CSRF tokens are 256 bits from RAND_bytes (util rand_hex), compared with
  *      CRYPTO_memcmp over their fixed length; neither is ever logged.
  *   2. The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when the request came over
- *      TLS (X-Forwarded-Proto: https from the terminating proxy).
+ *      TLS (served by Berth, or X-Forwarded-Proto: https from a proxy in trusted_proxies).
  *   3. A session idle longer than idle_ms, or older than lifetime_ms, is gone: lookups remove
  *      it, creates sweep it. At most API_SESSION_MAX sessions exist.
  *   4. One user holds at most per_user sessions: a login past that drops the same user's
@@ -324,11 +324,10 @@ int api_form_field(const char *body, size_t len, const char *key, char *out, siz
     return 0;
 }
 
+/* over_tls: Berth serves TLS itself, or a trusted proxy terminated it (http_req_https) */
 static bool over_tls(const struct req *r)
 {
-    const char *p = req_header(r, "X-Forwarded-Proto");
-
-    return p != NULL && strcasecmp(p, "https") == 0;
+    return r->http != NULL && http_req_https(r->http);
 }
 
 static int reply_status(struct http_reply *out, unsigned status, const char *body)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cidr.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
@@ -84,6 +85,10 @@ static const struct key_def keys[] = {
         {"session_idle_s", KIND_DURATION, FIELD(session_idle_s), 1, DAY_S},
         {"session_lifetime_s", KIND_DURATION, FIELD(session_lifetime_s), 1, 30 * DAY_S},
         {"pull_flush_s", KIND_DURATION, FIELD(pull_flush_s), 1, HOUR_S},
+        {"upload_sessions_max", KIND_UINT, FIELD(upload_sessions_max), 1, 1000000},
+        {"trusted_proxies", KIND_STR, FIELD(trusted_proxies), 0, 0},
+        {"tls_cert", KIND_STR, FIELD(tls_cert), 0, 0},
+        {"tls_key", KIND_STR, FIELD(tls_key), 0, 0},
 };
 /* For KIND_STR rows, min is 1 when the value may not be empty; max is unused. */
 
@@ -140,6 +145,7 @@ void config_defaults(struct berth_config *cfg)
     cfg->session_idle_s = 30 * 60;
     cfg->session_lifetime_s = 12 * 3600;
     cfg->pull_flush_s = 10;
+    cfg->upload_sessions_max = 1000;
 }
 
 /* parse_number reads a decimal number with an optional suffix from `suffixes` (a list of
@@ -574,6 +580,14 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
         return berr_set(err, BERR_BAD_REQUEST,
                         "per_ip_connections (%u) exceeds max_connections (%u)",
                         cfg->per_ip_connections, cfg->max_connections);
+    {
+        struct cidr_list proxies;
+        struct berr e;
+        if (cidr_list_parse(&proxies, cfg->trusted_proxies, &e) < 0)
+            return berr_set(err, BERR_BAD_REQUEST, "trusted_proxies: %s", e.msg);
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
+        return berr_set(err, BERR_BAD_REQUEST, "tls_cert and tls_key go together");
     if (cfg->threads > cfg->max_connections)
         return berr_set(err, BERR_BAD_REQUEST, "threads (%u) exceeds max_connections (%u)",
                         cfg->threads, cfg->max_connections);

@@ -40,6 +40,10 @@ struct berth_config {
     unsigned session_idle_s;       /* web session idle expiry, default 30 min */
     unsigned session_lifetime_s;   /* web session absolute lifetime, default 12 h */
     unsigned pull_flush_s;         /* pull counters flush interval, default 10 */
+    unsigned upload_sessions_max;  /* open upload sessions per repository, default 1000 */
+    char trusted_proxies[CONFIG_STR_MAX]; /* addresses/CIDRs believed in X-Forwarded-*, "" */
+    char tls_cert[CONFIG_STR_MAX];        /* PEM certificate (chain) file; "" = plain HTTP */
+    char tls_key[CONFIG_STR_MAX];         /* PEM private key file of tls_cert */
 };
 
 /* config_defaults fills every field with its default. */

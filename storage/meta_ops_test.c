@@ -109,8 +109,9 @@ static const char *const op_names[] = {
         "audit.list",
         "audit.purge",
         "pulls.write",
+        "blob.orphan_drop",
 };
-#define OP_COUNT 65
+#define OP_COUNT 66
 
 static int fake_project_get(struct meta *m, int64_t id, const char *name,
                             struct meta_project_info *out, struct berr *err)
@@ -689,14 +690,28 @@ static int fake_blob_gc_unreferenced(struct meta *m, int64_t before, meta_digest
     return FAKE_RC(50);
 }
 
-static int fake_blob_forget(struct meta *m, const struct digest *d, bool *forgotten,
-                            struct berr *err)
+static int fake_blob_forget(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                            bool *forgotten, struct berr *err)
 {
     fake_hit(51, m);
     (void)d;
+    (void)drop;
+    (void)ctx;
     (void)forgotten;
     (void)err;
     return FAKE_RC(51);
+}
+
+static int fake_blob_orphan_drop(struct meta *m, const struct digest *d, meta_file_fn drop,
+                                 void *ctx, bool *dropped, struct berr *err)
+{
+    fake_hit(65, m);
+    (void)d;
+    (void)drop;
+    (void)ctx;
+    (void)dropped;
+    (void)err;
+    return FAKE_RC(65);
 }
 
 static int fake_blob_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsigned *n,
@@ -785,13 +800,15 @@ static int fake_quota_check(struct meta *m, const struct repo_name *repo, const 
 }
 
 static int fake_quota_blob_link(struct meta *m, const struct repo_name *repo,
-                                const struct digest *d, uint64_t size, bool *added,
-                                struct berr *err)
+                                const struct digest *d, uint64_t size, meta_file_fn place,
+                                void *place_ctx, bool *added, struct berr *err)
 {
     fake_hit(60, m);
     (void)repo;
     (void)d;
     (void)size;
+    (void)place;
+    (void)place_ctx;
     (void)added;
     (void)err;
     return FAKE_RC(60);
@@ -910,6 +927,7 @@ static const struct meta_blob_ops fake_blob_ops = {
         .repos = fake_blob_repos,
         .gc_unreferenced = fake_blob_gc_unreferenced,
         .forget = fake_blob_forget,
+        .orphan_drop = fake_blob_orphan_drop,
         .gc_unlink_dangling = fake_blob_gc_unlink_dangling,
         .known = fake_blob_known,
         .blobs_all = fake_blob_blobs_all,
@@ -1102,6 +1120,10 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "blob.gc_unreferenced");
     CHECK_INT_EQ(meta_blob_forget(&fake, NULL, NULL, &e), FAKE_RC(51));
     CHECK_STR_EQ(op_names[fake_last], "blob.forget");
+    CHECK_INT_EQ(meta_blob_forget_drop(&fake, NULL, NULL, NULL, NULL, &e), FAKE_RC(51));
+    CHECK_STR_EQ(op_names[fake_last], "blob.forget");
+    CHECK_INT_EQ(meta_blob_orphan_drop(&fake, NULL, NULL, NULL, NULL, &e), FAKE_RC(65));
+    CHECK_STR_EQ(op_names[fake_last], "blob.orphan_drop");
     CHECK_INT_EQ(meta_gc_unlink_dangling(&fake, 0, false, NULL, &e), FAKE_RC(52));
     CHECK_STR_EQ(op_names[fake_last], "blob.gc_unlink_dangling");
     CHECK_INT_EQ(meta_blob_known(&fake, NULL, NULL, &e), FAKE_RC(53));
@@ -1119,6 +1141,8 @@ static void test_dispatch(void)
     CHECK_INT_EQ(quota_check(&fake, NULL, NULL, 0, &e), FAKE_RC(59));
     CHECK_STR_EQ(op_names[fake_last], "quota.check");
     CHECK_INT_EQ(meta_blob_link_quota(&fake, NULL, NULL, 0, NULL, &e), FAKE_RC(60));
+    CHECK_STR_EQ(op_names[fake_last], "quota.blob_link");
+    CHECK_INT_EQ(meta_blob_link_place(&fake, NULL, NULL, 0, NULL, NULL, NULL, &e), FAKE_RC(60));
     CHECK_STR_EQ(op_names[fake_last], "quota.blob_link");
     CHECK_INT_EQ(audit_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(62));
     CHECK_STR_EQ(op_names[fake_last], "audit.list");
@@ -1297,6 +1321,7 @@ static void test_sqlite_table_complete(void)
         CHECK(o->blob->repos != NULL);
         CHECK(o->blob->gc_unreferenced != NULL);
         CHECK(o->blob->forget != NULL);
+        CHECK(o->blob->orphan_drop != NULL);
         CHECK(o->blob->gc_unlink_dangling != NULL);
         CHECK(o->blob->known != NULL);
         CHECK(o->blob->blobs_all != NULL);
