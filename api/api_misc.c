@@ -138,6 +138,8 @@ int api_search(struct api_call *c)
     pq.public_only = -1;
     pq.all = api_is_sysadmin(c);
     pq.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
+    /* a robot finds the projects it has a grant on, as it finds their repositories below */
+    pq.viewer_robot_id = c->who.kind == PRINCIPAL_ROBOT ? c->who.robot_id : 0;
     if (meta_project_list(c->r->reg->meta, &pq, projects, SEARCH_MAX, &n, &total, &e) < 0) {
         rc = api_fail_berr(c, &e);
         goto out;

@@ -9,6 +9,9 @@
  *      is set by sysadmins only (here: it depends on the body). A project holding repositories is not deleted (412 PRECONDITION, as
  *      Harbor; the storage layer checks it inside the delete transaction).
  *   3. The creator of a project becomes its projectAdmin (owner, in the same transaction).
+ *   4. An anonymous caller cannot tell a private project from a missing one: every lookup of
+ *      a project it may not read, existing or not, answers 401, and HEAD ?project_name= answers
+ *      401 to anonymous callers whatever the name (as Harbor).
  * Thread-safe: per-request state only. */
 #include "api/api_int.h"
 
@@ -110,6 +113,9 @@ int api_project_head(struct api_call *c)
     struct meta_project_info pr;
     struct berr e;
 
+    /* invariant 4: as Harbor, the existence check is for logged-in callers only */
+    if (api_anonymous(c))
+        return api_reply_empty(c, HTTP_UNAUTHORIZED);
     if (name == NULL || name[0] == '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "project_name is required");
     if (meta_project_get(c->r->reg->meta, name, &pr, &e) < 0) {

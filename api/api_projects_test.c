@@ -49,12 +49,22 @@ static void test_list(void)
 
 static void test_head(void)
 {
-    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects?project_name=priv", NULL),
+    /* logged in: an existence check */
+    CHECK_INT_EQ(test_api_status(&w, W_OUT, "HEAD", "/api/v2.0/projects?project_name=priv", NULL),
                  200);
-    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects?project_name=nope", NULL),
+    CHECK_INT_EQ(test_api_status(&w, W_OUT, "HEAD", "/api/v2.0/projects?project_name=nope", NULL),
                  404);
-    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects", NULL), 400);
+    CHECK_INT_EQ(test_api_status(&w, W_OUT, "HEAD", "/api/v2.0/projects", NULL), 400);
+    /* anonymous: 401 whatever the name, as Harbor */
+    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects?project_name=priv", NULL),
+                 401);
+    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects?project_name=nope", NULL),
+                 401);
+    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects?project_name=pub", NULL),
+                 401);
+    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects", NULL), 401);
     CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects/priv", NULL), 401);
+    CHECK_INT_EQ(test_api_status(&w, W_ANON, "HEAD", "/api/v2.0/projects/nope", NULL), 401);
 }
 
 static void test_create(void)
@@ -100,6 +110,11 @@ static void test_get(void)
     json_t *j;
 
     CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/priv", NULL, TEST_API_401));
+    /* a missing project looks private to an anonymous caller */
+    CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/nope", NULL, TEST_API_401));
+    CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/999999", NULL, TEST_API_401));
+    CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/nope/repositories", NULL,
+                       TEST_API_401));
     CHECK(test_api_err(&w, W_OUT, "GET", "/api/v2.0/projects/priv", NULL, TEST_API_403));
     CHECK(test_api_err(&w, W_ADMIN, "GET", "/api/v2.0/projects/nope", NULL, 404, "NOT_FOUND",
                        "project nope not found"));
@@ -151,6 +166,11 @@ static void test_update(void)
                                  "{\"metadata\":{\"public\":\"false\"},\"storage_limit\":1000}"),
                  200);
     CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/priv", NULL, TEST_API_401));
+    /* a missing project looks private to an anonymous caller */
+    CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/nope", NULL, TEST_API_401));
+    CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/999999", NULL, TEST_API_401));
+    CHECK(test_api_err(&w, W_ANON, "GET", "/api/v2.0/projects/nope/repositories", NULL,
+                       TEST_API_401));
 }
 
 static void test_deletable_and_delete(void)

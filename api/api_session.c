@@ -9,9 +9,12 @@
  *      CRYPTO_memcmp over their fixed length; neither is ever logged.
  *   2. The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when the request came over
  *      TLS (served by Berth, or X-Forwarded-Proto: https from a proxy in trusted_proxies).
- *   3. A session idle longer than idle_s is gone: lookups remove it. At most API_SESSION_MAX
- *      sessions exist; creating one more evicts the least recently used.
- *   4. Only users log in (robots are refused, as Harbor's UI does); failures go through authn's
+ *   3. A session idle longer than idle_ms, or older than lifetime_ms, is gone: lookups remove
+ *      it, creates sweep it. At most API_SESSION_MAX sessions exist.
+ *   4. One user holds at most per_user sessions: a login past that drops the same user's
+ *      oldest session (by login time), never another user's. Only a table full of other
+ *      users' live sessions makes a login drop the least recently used session of all.
+ *   5. Only users log in (robots are refused, as Harbor's UI does); failures go through authn's
  *      throttle and are recorded in the audit log; passwords are wiped after use.
  * The table sits beside its mutex `mu`, which guards every field of struct api_sessions. */
 #include "api/api_session.h"
@@ -41,6 +44,7 @@ struct session {
     char id[API_SESSION_ID_HEX + 1];
     char csrf[API_SESSION_CSRF_HEX + 1];
     struct principal who;
+    int64_t created;   /* monotonic ms */
     int64_t last_used; /* monotonic ms */
     bool used;
 };
@@ -50,9 +54,12 @@ struct api_sessions {
     struct session *tab;
     size_t cap;
     int64_t idle_ms;
+    int64_t lifetime_ms;
+    unsigned per_user;
 };
 
-int api_sessions_new(struct api_sessions **out, unsigned idle_s, struct berr *err)
+int api_sessions_new(struct api_sessions **out, unsigned idle_s, unsigned lifetime_s,
+                     unsigned per_user, struct berr *err)
 {
     struct api_sessions *s;
 
@@ -67,14 +74,9 @@ int api_sessions_new(struct api_sessions **out, unsigned idle_s, struct berr *er
         mem_free(s);
         return berr_set(err, BERR_INTERNAL, "out of memory");
     }
-    if (idle_s == 0) {
-        const char *env = getenv("BERTH_SESSION_IDLE_S");
-        uint64_t v;
-        idle_s = API_SESSION_IDLE_S_DEFAULT;
-        if (env != NULL && parse_u64(&v, env, strlen(env)) == 0 && v >= 1 && v <= 86400)
-            idle_s = (unsigned)v;
-    }
-    s->idle_ms = (int64_t)idle_s * 1000;
+    s->idle_ms = (int64_t)(idle_s > 0 ? idle_s : API_SESSION_IDLE_S_DEFAULT) * 1000;
+    s->lifetime_ms = (int64_t)(lifetime_s > 0 ? lifetime_s : API_SESSION_LIFETIME_S_DEFAULT) * 1000;
+    s->per_user = per_user > 0 ? per_user : API_SESSION_PER_USER_DEFAULT;
     *out = s;
     return 0;
 }
@@ -94,12 +96,25 @@ static void slot_clear(struct session *e)
     OPENSSL_cleanse(e, sizeof(*e));
 }
 
+/* expired: invariant 3 */
+static bool expired(const struct api_sessions *s, const struct session *e, int64_t now)
+{
+    return now - e->last_used > s->idle_ms || now - e->created >= s->lifetime_ms;
+}
+
+static bool same_user(const struct session *e, const struct principal *who)
+{
+    return e->who.kind == who->kind && e->who.user_id == who->user_id &&
+           strcmp(e->who.name, who->name) == 0;
+}
+
 int api_session_create(struct api_sessions *s, const struct principal *who,
                        char id[API_SESSION_ID_HEX + 1], char csrf[API_SESSION_CSRF_HEX + 1],
                        struct berr *err)
 {
-    struct session *slot = NULL;
+    struct session *slot = NULL, *oldest = NULL;
     int64_t now = now_ms_mono();
+    unsigned mine = 0;
 
     if (rand_hex(id, API_SESSION_ID_HEX + 1, API_SESSION_ID_HEX / 2) < 0 ||
         rand_hex(csrf, API_SESSION_CSRF_HEX + 1, API_SESSION_CSRF_HEX / 2) < 0)
@@ -107,10 +122,19 @@ int api_session_create(struct api_sessions *s, const struct principal *who,
     (void)pthread_mutex_lock(&s->mu);
     for (size_t i = 0; i < s->cap; i++) {
         struct session *e = &s->tab[i];
-        if (e->used && now - e->last_used > s->idle_ms)
+        if (e->used && expired(s, e, now))
             slot_clear(e); /* invariant 3 */
+        if (e->used && same_user(e, who)) {
+            mine++;
+            if (oldest == NULL || e->created < oldest->created)
+                oldest = e;
+        }
         if (!e->used && slot == NULL)
             slot = e;
+    }
+    if (mine >= s->per_user && oldest != NULL) {
+        slot_clear(oldest); /* invariant 4: the user's own oldest */
+        slot = oldest;
     }
     if (slot == NULL) {
         slot = &s->tab[0];
@@ -123,6 +147,7 @@ int api_session_create(struct api_sessions *s, const struct principal *who,
     memcpy(slot->id, id, API_SESSION_ID_HEX + 1);
     memcpy(slot->csrf, csrf, API_SESSION_CSRF_HEX + 1);
     slot->who = *who;
+    slot->created = now;
     slot->last_used = now;
     slot->used = true;
     (void)pthread_mutex_unlock(&s->mu);
@@ -163,7 +188,7 @@ int api_session_lookup(struct api_sessions *s, const char *id, struct principal 
         return -1;
     (void)pthread_mutex_lock(&s->mu);
     e = find_locked(s, id);
-    if (e != NULL && now - e->last_used > s->idle_ms) {
+    if (e != NULL && expired(s, e, now)) {
         slot_clear(e);
         e = NULL;
     }

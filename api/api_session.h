@@ -1,7 +1,8 @@
 /* api_session.h - server-side sessions of the web UI: POST /c/login sets an HttpOnly,
  * SameSite=Strict cookie `sid` (256 random bits, Secure under TLS); each session carries the
  * CSRF token the client must echo in X-Harbor-CSRF-Token on unsafe methods. Sessions live in
- * memory (a restart logs everyone out) and expire after an idle time. Thread-safe. */
+ * memory (a restart logs everyone out) and expire after an idle time and, however busy, after
+ * an absolute lifetime; each user holds a bounded number of them. Thread-safe. */
 #ifndef BERTH_API_API_SESSION_H
 #define BERTH_API_API_SESSION_H
 
@@ -13,7 +14,9 @@
 #include "common/berr.h"
 
 #define API_SESSION_IDLE_S_DEFAULT (30 * 60)
-#define API_SESSION_MAX 10000
+#define API_SESSION_LIFETIME_S_DEFAULT (12 * 3600)
+#define API_SESSION_PER_USER_DEFAULT 10
+#define API_SESSION_MAX 10000   /* sessions of all users together */
 #define API_SESSION_ID_HEX 64   /* 256 bits */
 #define API_SESSION_CSRF_HEX 64 /* 256 bits */
 
@@ -21,13 +24,18 @@ struct api_sessions;
 struct req;
 struct http_reply;
 
-/* api_sessions_new: idle_s is the idle expiry; 0 takes BERTH_SESSION_IDLE_S from the
- * environment (1..86400) when set, else API_SESSION_IDLE_S_DEFAULT. *out is new (api_sessions_free). */
-int api_sessions_new(struct api_sessions **out, unsigned idle_s, struct berr *err);
+/* api_sessions_new: a session ends idle_s after its last use or lifetime_s after its login,
+ * whichever comes first (0 takes API_SESSION_IDLE_S_DEFAULT, API_SESSION_LIFETIME_S_DEFAULT);
+ * one user holds at most per_user sessions (0: API_SESSION_PER_USER_DEFAULT). *out is new
+ * (api_sessions_free). */
+int api_sessions_new(struct api_sessions **out, unsigned idle_s, unsigned lifetime_s,
+                     unsigned per_user, struct berr *err);
 void api_sessions_free(struct api_sessions *s);
 
 /* api_session_create stores a session for who and writes its id and CSRF token (hex + NUL).
- * When the table is full the least recently used session is dropped. */
+ * When who already holds per_user sessions, who's oldest is dropped, nobody else's; only when
+ * API_SESSION_MAX live sessions of other users fill the table is the least recently used
+ * session of all dropped. */
 int api_session_create(struct api_sessions *s, const struct principal *who,
                        char id[API_SESSION_ID_HEX + 1], char csrf[API_SESSION_CSRF_HEX + 1],
                        struct berr *err);

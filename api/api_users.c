@@ -22,6 +22,7 @@
 #include "auth/password.h"
 #include "common/mem.h"
 #include "api/api_session.h"
+#include "registry/authz.h"
 
 static json_t *user_json(const struct meta_user_info *u)
 {
@@ -273,6 +274,39 @@ static void wipe_field(json_t *body, const char *key)
         OPENSSL_cleanse((void *)(uintptr_t)json_string_value(v), json_string_length(v));
 }
 
+/* check_old_password proves oldp like a login (authn_password): throttled per (user, address)
+ * apart from logins, within the password-check budget. 0 when right; 1 when
+ * answered (403 wrong, 429 throttled or no budget, with Retry-After); -1 on failure. */
+static int check_old_password(struct api_call *c, const char *name, const char *oldp)
+{
+    struct principal who;
+    char addr[64], retry[16];
+    unsigned retry_s = 0;
+    struct berr e = {0};
+    int rc;
+
+    /* counted apart from logins ("<addr> pw"): the caller's own successful logins, which
+     * authenticate this very request, must not clear the failures of old-password guesses */
+    authz_client_addr(c->r, addr, sizeof(addr) - 3);
+    memcpy(addr + strlen(addr), " pw", 4);
+    if (authn_password(c->r->reg->authn, name, oldp, addr, &who, &retry_s, &e) == 0)
+        return who.kind == PRINCIPAL_USER
+                       ? 0
+                       : (api_fail(c, HTTP_FORBIDDEN, "the old password is incorrect") < 0 ? -1
+                                                                                           : 1);
+    if (e.code == BERR_TOOMANYREQUESTS) {
+        c->r->retry_after_s = retry_s;
+        rc = api_fail(c, HTTP_TOO_MANY_REQUESTS, "%s", e.msg);
+        (void)snprintf(retry, sizeof(retry), "%u", retry_s); /* fits */
+        if (rc == 0 && retry_s > 0 && api_add_header(c, HTTP_HEADER_RETRY_AFTER, retry) < 0)
+            rc = -1;
+        return rc < 0 ? -1 : 1;
+    }
+    if (e.code == BERR_UNAUTHORIZED)
+        return api_fail(c, HTTP_FORBIDDEN, "the old password is incorrect") < 0 ? -1 : 1;
+    return api_fail_berr(c, &e) < 0 ? -1 : 1;
+}
+
 /* password_change_checked: the body is parsed; checks and stores */
 static int password_change_checked(struct api_call *c, int64_t id, const char *oldp, bool has_old,
                                    const char *newp)
@@ -280,7 +314,6 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
     char hash[PASSWORD_HASH_MAX];
     struct meta_user u;
     struct berr e;
-    bool ok = false;
     int rc;
 
     if (meta_user_get_by_id(c->r->reg->meta, id, &u, &e) < 0)
@@ -291,12 +324,9 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
             rc = api_fail(c, HTTP_BAD_REQUEST, "old_password is required");
             goto out;
         }
-        if (password_verify(u.pw_hash, oldp, &ok, &e) < 0) {
-            rc = api_fail_berr(c, &e);
-            goto out;
-        }
-        if (!ok) {
-            rc = api_fail(c, HTTP_FORBIDDEN, "the old password is incorrect");
+        rc = check_old_password(c, u.name, oldp);
+        if (rc != 0) {
+            rc = rc < 0 ? -1 : 0;
             goto out;
         }
         if (strcmp(oldp, newp) == 0) {

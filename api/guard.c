@@ -4,7 +4,8 @@
  * path's project, a robot's explicit permissions there, the project's public flag, whether the
  * path's {user_id} is the caller) and answers the refusals, in this order:
  *   1. anonymous caller on an AUTH, USER, SYSADMIN or SELF row: 401 "UnAuthorized";
- *   2. PROJECT rows: unknown project 404; a caller that may not read it 401/403;
+ *   2. PROJECT rows: unknown project 404 (401 to an anonymous caller, as for a private
+ *      project); a caller that may not read it 401/403;
  *   3. the row's numeric path parameter, when it has one: 400 when it is not an id > 0;
  *   4. the row's permission: 401 to anonymous callers, 403 (the row's message) to others.
  * A handler that runs may thus rely on its row's permission; it checks only what depends on the
@@ -114,6 +115,10 @@ static int find_project(struct api_call *c)
         api_project_role(c, c->proj->p.id, &c->role, &e) < 0) {
         mem_free(c->proj);
         c->proj = NULL;
+        /* an anonymous caller gets the answer of a private project: it learns nothing about
+         * which projects exist */
+        if (api_anonymous(c) && (e.code == BERR_NAME_UNKNOWN || e.code == BERR_NOT_FOUND))
+            return refuse(c, NULL);
         (void)api_fail_berr(c, &e);
         return -1;
     }

@@ -16,6 +16,10 @@
 #include "common/util.h"
 #include "http/etag.h"
 
+/* no other site may frame the UI (clickjacking): CSP for today's browsers, X-Frame-Options for
+ * older ones */
+#define UI_CSP "default-src 'self'; frame-ancestors 'none'"
+
 typedef int (*entry_fn)(struct req *r, struct http_reply *out);
 
 struct api_state {
@@ -146,7 +150,8 @@ static int ui_get(struct req *r, struct http_reply *out)
         if (out->resp == NULL)
             return berr_set(&r->err, BERR_INTERNAL, "internal error");
         if (http_resp_header(out->resp, HTTP_HEADER_ETAG, a->etag) < 0 ||
-            http_resp_header(out->resp, "Content-Security-Policy", "default-src 'self'") < 0 ||
+            http_resp_header(out->resp, "Content-Security-Policy", UI_CSP) < 0 ||
+            http_resp_header(out->resp, "X-Frame-Options", "DENY") < 0 ||
             http_resp_header(out->resp, HTTP_HEADER_CACHE_CONTROL, "no-cache") < 0)
             return berr_set(&r->err, BERR_INTERNAL, "internal error");
         return 0;

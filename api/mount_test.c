@@ -62,7 +62,9 @@ static void test_ui_assets(void)
     CHECK(res.body_len == idx->len && memcmp(res.body, idx->data, idx->len) == 0);
     CHECK_STR_EQ(http_fake_get(&res, "ETag"), idx->etag);
     CHECK_STR_EQ(http_fake_get(&res, "Content-Type"), idx->type);
-    CHECK_STR_EQ(http_fake_get(&res, "Content-Security-Policy"), "default-src 'self'");
+    CHECK_STR_EQ(http_fake_get(&res, "Content-Security-Policy"),
+                 "default-src 'self'; frame-ancestors 'none'");
+    CHECK_STR_EQ(http_fake_get(&res, "X-Frame-Options"), "DENY");
     CHECK_STR_EQ(http_fake_get(&res, "Cache-Control"), "no-cache");
     CHECK(http_fake_get(&res, "Docker-Distribution-Api-Version") == NULL);
     http_fake_result_cleanup(&res);

@@ -10,8 +10,12 @@
  *   4. Unknown users and robots cost one password_verify against a dummy hash, like known ones.
  *   5. A name with the robot prefix is only ever checked against robots, never users.
  *   6. With an address, a blocked (user, address) pair is refused before any password check.
- * Thread-safety: `lock` guards `slots`; the KDF runs outside the lock. prefix and throttle are
- * set before serving (authn_configure) and read-only after; throttle has its own lock. */
+ *   7. Every password_verify of a request runs inside the check budget (auth/vgate.h); a cache
+ *      hit needs no budget, so callers whose credentials were verified lately are never refused
+ *      for lack of it.
+ * Thread-safety: `lock` guards `slots`; the KDF runs outside the lock. prefix, throttle and gate
+ * are set before serving (authn_configure, authn_set_check_budget) and read-only after;
+ * throttle and gate have their own locks. */
 #include "auth/authn.h"
 
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "auth/token.h"
+#include "auth/vgate.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -48,6 +53,7 @@ struct authn {
     char dummy_hash[256]; /* verified against for unknown users: equal timing */
     char prefix[AUTHN_PREFIX_MAX + 1];
     struct throttle *throttle;
+    struct vgate *gate;   /* the budget of KDF runs (auth/vgate.h) */
     pthread_mutex_t lock; /* guards slots */
     struct authn_slot slots[AUTHN_SLOTS];
 };
@@ -72,7 +78,14 @@ int authn_new(struct authn **out, struct meta *m, struct berr *err)
         mem_free(a);
         return -1;
     }
+    if (vgate_new(&a->gate, AUTHN_DEFAULT_CHECK_SLOTS, AUTHN_DEFAULT_CHECK_QUEUE,
+                  AUTHN_DEFAULT_CHECK_WAIT_MS, err) < 0) {
+        throttle_free(a->throttle);
+        mem_free(a);
+        return -1;
+    }
     if (pthread_mutex_init(&a->lock, NULL) != 0) {
+        vgate_free(a->gate);
         throttle_free(a->throttle);
         mem_free(a);
         return berr_set(err, BERR_INTERNAL, "internal error");
@@ -87,6 +100,7 @@ void authn_free(struct authn *a)
         return;
     (void)pthread_mutex_destroy(&a->lock); /* no thread uses it any more */
     throttle_free(a->throttle);
+    vgate_free(a->gate);
     OPENSSL_cleanse(a, sizeof(*a));
     mem_free(a);
 }
@@ -106,6 +120,23 @@ int authn_configure(struct authn *a, const char *robot_prefix, unsigned login_fa
     throttle_free(a->throttle);
     a->throttle = t;
     return 0;
+}
+
+int authn_set_check_budget(struct authn *a, unsigned slots, unsigned queue, unsigned wait_ms,
+                           struct berr *err)
+{
+    struct vgate *g = NULL;
+
+    if (vgate_new(&g, slots, queue, wait_ms, err) < 0)
+        return -1;
+    vgate_free(a->gate);
+    a->gate = g;
+    return 0;
+}
+
+uint64_t authn_checks_refused(struct authn *a)
+{
+    return vgate_refused(a->gate);
 }
 
 const char *authn_robot_prefix(const struct authn *a)
@@ -332,10 +363,17 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
     have_mac = credential_mac(a, user, pass, mac) == 0;
     if (have_mac && cache_lookup(a, mac, out))
         goto ok;
+    /* invariant 7: the KDF runs only inside the gate's budget */
+    if (vgate_enter(a->gate, &retry, err) < 0) {
+        if (retry_after_s != NULL)
+            *retry_after_s = retry;
+        return -1;
+    }
     if (str_has_prefix(user, a->prefix))
         rc = check_robot(a, user, pass, out, &until, err);
     else
         rc = check_user(a, user, pass, out, &until, err);
+    vgate_leave(a->gate);
     if (rc < 0) {
         memset(out, 0, sizeof(*out));
         /* only a wrong secret counts, not a store failure */

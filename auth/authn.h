@@ -23,6 +23,9 @@
 #define AUTHN_USER_MAX 255
 #define AUTHN_PASS_MAX 512
 #define AUTHN_PREFIX_MAX 31
+#define AUTHN_DEFAULT_CHECK_SLOTS 1
+#define AUTHN_DEFAULT_CHECK_QUEUE 1
+#define AUTHN_DEFAULT_CHECK_WAIT_MS 100
 
 struct meta;
 struct authn;
@@ -50,6 +53,14 @@ void authn_free(struct authn *a);
  * against concurrent authn_* calls). BERR_BAD_REQUEST for a bad prefix. */
 int authn_configure(struct authn *a, const char *robot_prefix, unsigned login_fail_limit,
                     struct berr *err);
+/* authn_set_check_budget bounds password checks (auth/vgate.h): at most `slots` KDF runs at
+ * once, `queue` more waiting up to wait_ms each; a check beyond that fails with
+ * BERR_TOOMANYREQUESTS and a Retry-After. authn_new starts with AUTHN_DEFAULT_CHECK_*. Call
+ * before serving requests (not thread-safe against concurrent authn_* calls). */
+int authn_set_check_budget(struct authn *a, unsigned slots, unsigned queue, unsigned wait_ms,
+                           struct berr *err);
+/* authn_checks_refused: password checks refused for lack of budget since the budget was set. */
+uint64_t authn_checks_refused(struct authn *a);
 /* authn_robot_prefix: the configured prefix, borrowed until authn_free. */
 const char *authn_robot_prefix(const struct authn *a);
 
@@ -61,7 +72,9 @@ const char *authn_robot_prefix(const struct authn *a);
 int authn_basic(struct authn *a, const char *header, struct principal *out, struct berr *err);
 /* authn_basic_from: the same, throttled per (user, addr): while the pair is blocked it fails
  * with BERR_TOOMANYREQUESTS and *retry_after_s (else 0) without checking the password; a wrong
- * password counts one failure, a success clears the pair. */
+ * password counts one failure, a success clears the pair. Credentials not in the cache are
+ * checked within the check budget (authn_set_check_budget): when it is spent the call fails
+ * with BERR_TOOMANYREQUESTS and *retry_after_s too, and nothing is counted against the pair. */
 int authn_basic_from(struct authn *a, const char *header, const char *addr, struct principal *out,
                      unsigned *retry_after_s, struct berr *err);
 /* authn_password checks a user name and password given apart (the token endpoint's POST form),

@@ -326,12 +326,12 @@ int tok_issue(char **out, const struct tok_key *k, const struct tok_claims *c, s
         goto out;
     }
     if (plen >= TOK_MAX_LEN) {
-        rc = berr_set(err, BERR_INTERNAL, "token too large");
+        rc = berr_set(err, BERR_BAD_REQUEST, "token too large");
         goto out;
     }
     total = k->hdr_b64_len + 1 + tok_b64url_len(plen) + 1 + tok_b64url_len(k->sig_len);
     if (total > TOK_MAX_LEN) {
-        rc = berr_set(err, BERR_INTERNAL, "token too large");
+        rc = berr_set(err, BERR_BAD_REQUEST, "token too large");
         goto out;
     }
     tok = mem_malloc(total + 1);

@@ -97,8 +97,9 @@ bool tok_claims_allows(const struct tok_claims *c, const char *type, const char 
                        unsigned action);
 
 /* tok_issue signs c with k. *out is new (mem_free), NUL-terminated, at most TOK_MAX_LEN bytes:
- * claims that would make a longer token fail with BERR_INTERNAL, so the server never hands
- * out a token it would refuse. iss, sub and aud must be set (sub may be ""). */
+ * claims that would make a longer token fail with BERR_BAD_REQUEST "token too large" (the
+ * client asked for more scopes than fit in one token), so the server never hands out a token it
+ * would refuse. iss, sub and aud must be set (sub may be ""). */
 int tok_issue(char **out, const struct tok_key *k, const struct tok_claims *c, struct berr *err);
 
 /* tok_verify checks jwt (a NUL-terminated string) against k and fills *out (initialised here;

@@ -568,6 +568,7 @@ static void test_oversized(void)
     CHECK_INT_EQ(tok_issue(&out, ka, &c, &err), -1);
     CHECK(out == NULL);
     CHECK_STR_EQ(err.msg, "token too large");
+    CHECK_INT_EQ(err.code, BERR_BAD_REQUEST); /* the client's request, not our fault */
     tok_claims_cleanup(&c);
 
     /* the largest that issues also verifies */

@@ -78,6 +78,12 @@ static const struct key_def keys[] = {
         {"token_issuer", KIND_STR, FIELD(token_issuer), 1, 0},
         {"robot_prefix", KIND_STR, FIELD(robot_prefix), 1, 0},
         {"login_fail_limit", KIND_UINT, FIELD(login_fail_limit), 1, 1000},
+        {"login_check_slots", KIND_UINT, FIELD(login_check_slots), 0, 1024},
+        {"login_check_queue", KIND_UINT, FIELD(login_check_queue), 0, 1024},
+        {"login_check_wait_ms", KIND_UINT, FIELD(login_check_wait_ms), 0, 10000},
+        {"session_max_per_user", KIND_UINT, FIELD(session_max_per_user), 1, 10000},
+        {"session_idle_s", KIND_DURATION, FIELD(session_idle_s), 1, DAY_S},
+        {"session_lifetime_s", KIND_DURATION, FIELD(session_lifetime_s), 1, 30 * DAY_S},
         {"pull_flush_s", KIND_DURATION, FIELD(pull_flush_s), 1, HOUR_S},
         {"upload_sessions_max", KIND_UINT, FIELD(upload_sessions_max), 1, 1000000},
         {"trusted_proxies", KIND_STR, FIELD(trusted_proxies), 0, 0},
@@ -134,6 +140,10 @@ void config_defaults(struct berth_config *cfg)
     copy_str(cfg->token_issuer, sizeof(cfg->token_issuer), "berth-token-issuer");
     copy_str(cfg->robot_prefix, sizeof(cfg->robot_prefix), "robot$");
     cfg->login_fail_limit = 5;
+    cfg->login_check_wait_ms = 100;
+    cfg->session_max_per_user = 10;
+    cfg->session_idle_s = 30 * 60;
+    cfg->session_lifetime_s = 12 * 3600;
     cfg->pull_flush_s = 10;
     cfg->upload_sessions_max = 1000;
 }
@@ -520,7 +530,7 @@ static int robot_prefix_check(const char *s, struct berr *err)
 int config_validate(const struct berth_config *cfg, struct berr *err)
 {
     char host[CONFIG_STR_MAX];
-    unsigned port;
+    unsigned port, slots, queue;
     enum log_level level;
     int rc;
 
@@ -581,5 +591,30 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
     if (cfg->threads > cfg->max_connections)
         return berr_set(err, BERR_BAD_REQUEST, "threads (%u) exceeds max_connections (%u)",
                         cfg->threads, cfg->max_connections);
+    config_login_check(cfg, &slots, &queue);
+    /* a login flood may hold the threads of the checks and their queue, never all of them */
+    if (cfg->threads > 1 && slots + queue >= cfg->threads)
+        return berr_set(err, BERR_BAD_REQUEST,
+                        "login_check_slots + login_check_queue (%u) must be below threads (%u)",
+                        slots + queue, cfg->threads);
+    if (cfg->session_idle_s > cfg->session_lifetime_s)
+        return berr_set(err, BERR_BAD_REQUEST,
+                        "session_idle_s (%u) exceeds session_lifetime_s (%u)", cfg->session_idle_s,
+                        cfg->session_lifetime_s);
     return 0;
+}
+
+void config_login_check(const struct berth_config *cfg, unsigned *slots, unsigned *queue)
+{
+    unsigned s = cfg->login_check_slots, q = cfg->login_check_queue;
+
+    if (s == 0)
+        s = cfg->threads / 4 > 0 ? cfg->threads / 4 : 1;
+    if (q == 0 && cfg->threads > s + 1) {
+        q = cfg->threads - s - 1;
+        if (q > s)
+            q = s;
+    }
+    *slots = s;
+    *queue = q;
 }

@@ -426,6 +426,65 @@ static void test_validate_other(void)
     CHECK_INT_EQ(config_validate(&cfg, &err), -1);
 }
 
+/* the password-check budget: automatic values leave a thread free; explicit ones must too */
+static void test_login_check_budget(void)
+{
+    struct berth_config cfg;
+    struct berr err;
+    unsigned slots = 0, queue = 0;
+
+    config_defaults(&cfg);
+    cfg.threads = 4;
+    config_login_check(&cfg, &slots, &queue);
+    CHECK_INT_EQ(slots, 1);
+    CHECK_INT_EQ(queue, 1);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    cfg.threads = 16;
+    config_login_check(&cfg, &slots, &queue);
+    CHECK_INT_EQ(slots, 4);
+    CHECK_INT_EQ(queue, 4);
+    cfg.threads = 2;
+    config_login_check(&cfg, &slots, &queue);
+    CHECK_INT_EQ(slots, 1);
+    CHECK_INT_EQ(queue, 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    cfg.threads = 1; /* one thread: nothing to leave free, one check at a time */
+    config_login_check(&cfg, &slots, &queue);
+    CHECK_INT_EQ(slots, 1);
+    CHECK_INT_EQ(queue, 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    cfg.threads = 8;
+    CHECK_INT_EQ(config_set(&cfg, "login_check_slots", "3", &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "login_check_queue", "2", &err), 0);
+    config_login_check(&cfg, &slots, &queue);
+    CHECK_INT_EQ(slots, 3);
+    CHECK_INT_EQ(queue, 2);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "login_check_queue", "5", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), -1);
+    CHECK_STR_EQ(err.msg, "login_check_slots + login_check_queue (8) must be below threads (8)");
+    CHECK_INT_EQ(config_set(&cfg, "login_check_wait_ms", "10001", &err), -1);
+    CHECK_INT_EQ(cfg.login_check_wait_ms, 100);
+}
+
+/* web sessions: per-user cap, idle time within the absolute lifetime */
+static void test_session_keys(void)
+{
+    struct berth_config cfg;
+    struct berr err;
+
+    config_defaults(&cfg);
+    CHECK_INT_EQ(cfg.session_max_per_user, 10);
+    CHECK_INT_EQ(cfg.session_idle_s, 1800);
+    CHECK_INT_EQ(cfg.session_lifetime_s, 12 * 3600);
+    CHECK_INT_EQ(config_set(&cfg, "session_lifetime_s", "1h", &err), 0);
+    CHECK_INT_EQ(cfg.session_lifetime_s, 3600);
+    CHECK_INT_EQ(config_set(&cfg, "session_idle_s", "2h", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), -1);
+    CHECK_STR_EQ(err.msg, "session_idle_s (7200) exceeds session_lifetime_s (3600)");
+    CHECK_INT_EQ(config_set(&cfg, "session_max_per_user", "0", &err), -1);
+}
+
 static void test_nul_byte(void)
 {
     struct berth_config cfg;
@@ -464,6 +523,12 @@ static void test_example(void)
             "token_issuer",
             "robot_prefix",
             "login_fail_limit",
+            "login_check_slots",
+            "login_check_queue",
+            "login_check_wait_ms",
+            "session_max_per_user",
+            "session_idle_s",
+            "session_lifetime_s",
             "pull_flush_s",
             "upload_sessions_max",
             "trusted_proxies",
@@ -535,6 +600,8 @@ int main(void)
     TEST_RUN(test_missing_file);
     TEST_RUN(test_validate_listen);
     TEST_RUN(test_validate_other);
+    TEST_RUN(test_login_check_budget);
+    TEST_RUN(test_session_keys);
     TEST_RUN(test_nul_byte);
     TEST_RUN(test_example);
     (void)unlink(cfgpath); /* cleanup of a temp dir: failure changes nothing */

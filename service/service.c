@@ -106,8 +106,10 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
 {
     struct registry *reg = &svc->reg;
     char path[PATH_MAX];
+    unsigned slots, queue;
 
     memset(svc, 0, sizeof(*svc));
+    config_login_check(cfg, &slots, &queue);
     if (pthread_mutex_init(&svc->mu, NULL) != 0)
         return berr_set(err, BERR_INTERNAL, "service: cannot create a mutex");
     svc->cfg = *cfg;
@@ -124,10 +126,12 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         upload_mgr_new(&reg->uploads, reg->blobs, err) < 0 ||
         authn_new(&reg->authn, reg->meta, err) < 0 ||
         authn_configure(reg->authn, cfg->robot_prefix, cfg->login_fail_limit, err) < 0 ||
+        authn_set_check_budget(reg->authn, slots, queue, cfg->login_check_wait_ms, err) < 0 ||
         authn_bootstrap_admin(reg->meta, &svc->created_admin, err) < 0 ||
         audit_new(&reg->audit, reg->meta, 0, err) < 0 ||
         audit_start(reg->audit, SERVICE_AUDIT_FLUSH_MS, err) < 0 ||
-        api_sessions_new(&reg->sessions, 0, err) < 0 ||
+        api_sessions_new(&reg->sessions, cfg->session_idle_s, cfg->session_lifetime_s,
+                         cfg->session_max_per_user, err) < 0 ||
         pulls_new(&reg->pulls, reg->meta, 0, err) < 0 ||
         pulls_start(reg->pulls, cfg->pull_flush_s, err) < 0) {
         log_msg(LOG_ERROR, "cannot open %s: %s", cfg->data_dir, err->msg);

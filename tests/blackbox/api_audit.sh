@@ -11,10 +11,23 @@ API=/api/v2.0
 J=(-H 'Content-Type: application/json')
 adm_json() { req "$2" "$3" "${J[@]}" --data-binary "$1"; }
 
-# has_event DESC Q JQ: the audit log filtered by q holds an entry matching JQ
+# q_all Q: a jq condition every entry filtered by Q (k%3Dv,... with exact values) must meet
+q_all() {
+    local cond=true kv k v
+    local IFS=,
+    for kv in ${1//%3D/=}; do
+        k=${kv%%=*}
+        v=${kv#*=}
+        cond="$cond and .$k == \"$v\""
+    done
+    printf '%s' "$cond"
+}
+
+# has_event DESC Q JQ: the audit log filtered by q holds an entry matching JQ, and nothing the
+# filter excludes (so a server that ignored q would fail)
 has_event() {
     req GET "$API/audit-logs?page_size=100&q=$2"
-    check_jq "$1" "any(.[]; $3)"
+    check_jq "$1" "any(.[]; $3) and all(.[]; $(q_all "$2"))"
 }
 
 srv_start
@@ -65,6 +78,13 @@ has_event "push recorded" "operation%3Dcreate,resource_type%3Dartifact" \
 has_event "pull recorded" "operation%3Dpull" ".resource == \"$P/app:v1\""
 req GET "$API/audit-logs?page_size=100&q=operation%3Dpull"
 check_jq "HEAD is not a pull" "[.[] | select(.resource == \"$P/app:v1\")] | length == 1"
+check_jq "q=operation=pull yields pulls only" 'length >= 1 and all(.[]; .operation == "pull")'
+req GET "$API/audit-logs?page_size=100&q=resource_type%3Dproject"
+check_jq "q=resource_type=project yields projects only" \
+    'length >= 1 and all(.[]; .resource_type == "project")'
+req GET "$API/audit-logs?page_size=100&q=username%3Dauser"
+check_jq "q=username=auser yields auser's entries only" \
+    'length >= 1 and all(.[]; .username == "auser")' 
 has_event "tag delete recorded" "operation%3Ddelete,resource_type%3Dtag" ".resource == \"$P/app:v1\""
 has_event "blob delete recorded" "operation%3Ddelete,resource_type%3Dblob" \
     ".resource == \"$P/app@$(digest_of "$BB_TMP/img/layer.tar.gz")\""
@@ -107,8 +127,9 @@ req GET "$API/audit-logs?page_size=100"
 check_jq "default newest first" '.[0].id > .[-1].id'
 req GET "$API/audit-logs?q=username%3D~uvwxyz"
 check_jq "fuzzy username no match" 'length == 0'
-req GET "$API/audit-logs?q=resource%3D~$P/app"
-check_jq "fuzzy resource" 'length >= 4'
+req GET "$API/audit-logs?page_size=100&q=resource%3D~$P/app"
+check_jq "fuzzy resource" "length >= 4 and all(.[]; .resource | contains(\"$P/app\"))"
+check_ne "fuzzy resource leaves entries out" "$(hdr X-Total-Count)" "$TOTAL"
 req GET "$API/audit-logs?q=op_time%3D%5B2000-01-01%2000:00:00~2000-12-31%2023:59:59%5D"
 check_jq "op_time range in 2000 -> none" 'length == 0'
 check_hdr "total 0" X-Total-Count 0

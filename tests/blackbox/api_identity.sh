@@ -220,10 +220,17 @@ PUB_ID=$(id_from_location)
 req POST $API/projects "${J[@]}" -H 'X-Resource-Name-In-Location: true' --data-binary '{"project_name":"42"}'
 check_hdr "X-Resource-Name-In-Location: true puts the name in Location" Location "/api/v2.0/projects/42"
 
+req_as "$OTHER" HEAD "$API/projects?project_name=devproj"
+check_status "HEAD /projects?project_name=existing (logged in) -> 200" 200
+req_as "$OTHER" HEAD "$API/projects?project_name=nope"
+check_status "HEAD /projects?project_name=unknown (logged in) -> 404" 404
+# anonymous callers learn nothing about which projects exist (as Harbor: 401 for all)
 req_anon HEAD "$API/projects?project_name=devproj"
-check_status "HEAD /projects?project_name=existing -> 200" 200
+check_status "HEAD /projects?project_name=private anonymous -> 401" 401
 req_anon HEAD "$API/projects?project_name=nope"
-check_status "HEAD /projects?project_name=unknown -> 404" 404
+check_status "HEAD /projects?project_name=unknown anonymous -> 401 (same)" 401
+req_anon HEAD "$API/projects?project_name=pubproj"
+check_status "HEAD /projects?project_name=public anonymous -> 401" 401
 req GET "$API/projects/42" -H 'X-Is-Resource-Name: true'
 check_jq "X-Is-Resource-Name: true looks 42 up by name" '.name == "42"'
 
@@ -249,6 +256,18 @@ check_err "projects unknown sort -> 400" 400 BAD_REQUEST
 
 req_anon GET "$API/projects/devproj"
 check_err "private project anonymous -> 401" 401 UNAUTHORIZED
+PRIV_BODY=$(cat "$R_BODY")
+req_anon GET "$API/projects/nope"
+check_err "unknown project anonymous -> 401 (as a private one)" 401 UNAUTHORIZED
+check_eq "same body for an unknown and a private project" "$(cat "$R_BODY")" "$PRIV_BODY"
+req_anon GET "$API/projects/999999"
+check_err "unknown project id anonymous -> 401" 401 UNAUTHORIZED
+req_anon GET "$API/projects/$DEVPROJ_ID"
+check_err "private project id anonymous -> 401" 401 UNAUTHORIZED
+req_anon GET "$API/projects/nope/repositories"
+check_err "repositories of an unknown project anonymous -> 401" 401 UNAUTHORIZED
+req_anon GET "$API/projects/devproj/repositories"
+check_err "repositories of a private project anonymous -> 401" 401 UNAUTHORIZED
 req_as "$OTHER" GET "$API/projects/devproj"
 check_err "private project non-member -> 403" 403 FORBIDDEN
 req_as "$DEV" GET "$API/projects/$DEVPROJ_ID"

@@ -372,6 +372,20 @@ check_jq "search as admin" '(.project | map(.name)) == ["prj"]
             and has("pull_count") and has("artifact_count"))'
 req_anon GET "$API/search?q=p"
 check_jq "search anonymous: public only" '(.project | map(.name)) == ["pubp"] and (.repository | map(.repository_name)) == ["pubp/web"]'
+req_as "$OUT" GET "$API/search?q=p"
+check_jq "search as a logged-in non-member: public only" '(.project | map(.name)) == ["pubp"]
+    and (.repository | map(.repository_name)) == ["pubp/web"]'
+req_as "$DEV" GET "$API/search?q=p"
+check_jq "search as a member: its private project and repositories too" '(.project | map(.name) | sort) == ["prj","pubp"]
+    and (.repository | map(.repository_name) | sort) == ["prj/app","prj/multi","prj/team/tool","pubp/web"]'
+# a robot with a pull grant on prj finds prj and its repositories
+as_json "$ADMIN_USER:$ADMIN_PASS" POST $API/robots '{"name":"finder","level":"project","duration":-1,
+    "permissions":[{"kind":"project","namespace":"prj","access":[{"resource":"repository","action":"pull"}]}]}'
+check_status "robot with pull on prj" 201
+ROBOT="$(jqv .name):$(jqv .secret)"
+req_as "$ROBOT" GET "$API/search?q=p"
+check_jq "search as a robot: the project it has a grant on, and its repositories" '(.project | map(.name) | sort) == ["prj","pubp"]
+    and (.repository | map(.repository_name) | sort) == ["prj/app","prj/multi","prj/team/tool","pubp/web"]'
 req GET "$API/search"
 check_err "search without q -> 400" 400 BAD_REQUEST
 

@@ -77,6 +77,19 @@ check_status "wrong password -> 401" 401
 check_hdr_absent "no cookie on failure" Set-Cookie
 req_anon POST /c/login --data-urlencode "principal=$ADMIN_USER"
 check_status "missing password -> 400" 400
+# a password typed into the name field, with a forged log line in it: only a short escaped
+# prefix of a refused name reaches the log
+TYPED="Pw9TypedHere$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+req_anon POST /c/login --data-urlencode "principal=$TYPED" --data-urlencode "password=x"
+check_err "refused login with a password as name -> 401" 401 UNAUTHORIZED
+req_anon POST /c/login --data-urlencode "principal=$(printf '\r\nINFO forged-%s' "$TYPED")" \
+    --data-urlencode "password=x"
+check_err "refused login with CR LF in the name -> 401" 401 UNAUTHORIZED
+check_true "the refusal is logged with the name's first 3 bytes only" \
+    grep -aqF "web login refused for Pw9... from" "$SRV_LOG"
+check_false "the typed password is not in the log" grep -aqF "$TYPED" "$SRV_LOG"
+check_false "no forged log line" grep -aq "^INFO forged" "$SRV_LOG"
+check_true "control characters escaped" grep -aqF 'web login refused for \x0d\x0aI... from' "$SRV_LOG"
 req_anon GET /c/login
 check_status "GET /c/login -> 405" 405
 req_anon GET /c/nothing
@@ -120,21 +133,37 @@ check_false "log free of the admin password" grep -aqF "$ADMIN_PASS" "$SRV_LOG"
 
 srv_stop
 
-# idle expiry: a server whose sessions expire after 2 idle seconds
-export BERTH_SESSION_IDLE_S=2
-srv_start
-req_anon POST /c/login --data-urlencode "principal=$ADMIN_USER" --data-urlencode "password=$ADMIN_PASS"
-SID=$(hdr Set-Cookie | sed 's/^sid=\([0-9a-f]*\);.*/\1/')
+# idle expiry and absolute lifetime: sessions expire after 2 idle seconds, and 6 s after the
+# login however busy
+printf 'session_idle_s = 2\nsession_lifetime_s = 6\n' >"$BB_TMP/sess.conf"
+BB_SERVE_ARGS="--config $BB_TMP/sess.conf" srv_start
+sid_of_login() {
+    req_anon POST /c/login --data-urlencode "principal=$ADMIN_USER" --data-urlencode "password=$ADMIN_PASS"
+    hdr Set-Cookie | sed 's/^sid=\([0-9a-f]*\);.*/\1/'
+}
+SID=$(sid_of_login)
+T0=$SECONDS
+BUSY=$(sid_of_login)
 req_anon GET $API/users/current -b "sid=$SID"
 check_status "fresh session works" 200
-deadline=$((SECONDS + 10))
-while [ $SECONDS -lt $deadline ]; do
-    req_anon GET $API/ping
+# the busy session is used every 0.5 s; the idle one is left alone for 3 s or more
+BUSY_OK=1
+while [ $SECONDS -lt $((T0 + 4)) ]; do
+    req_anon GET $API/users/current -b "sid=$BUSY"
+    [ "$R_STATUS" = 200 ] || BUSY_OK=0
     sleep 0.5
-    [ $SECONDS -ge $((deadline - 7)) ] && break
 done
+check_eq "a session in use outlives the idle time" "$BUSY_OK" 1
 req_anon GET $API/users/current -b "sid=$SID"
 check_err "session idle past its expiry -> 401" 401 UNAUTHORIZED
-unset BERTH_SESSION_IDLE_S
+# keep the busy one busy until its lifetime is over (6 s after its login; 10 s deadline)
+deadline=$((T0 + 10))
+while [ $SECONDS -lt $deadline ]; do
+    req_anon GET $API/users/current -b "sid=$BUSY"
+    [ "$R_STATUS" = 200 ] || break
+    sleep 0.5
+done
+check_err "a busy session ends at its absolute lifetime -> 401" 401 UNAUTHORIZED
+check_true "not before the lifetime (>= 5 s after login)" test $((SECONDS - T0)) -ge 5
 srv_stop
 finish

@@ -3,7 +3,8 @@
 # project robot with the default prefix (robot$) and, on a second server started with
 # robot_prefix = robot-, with a custom one; explicit permissions (pull-only, pull+push, no
 # delete); wrong secrets; disabled robots (also after a cached login, and their refresh tokens);
-# expired robots; skopeo copies with robot credentials through the token flow.
+# expired robots (also one whose login is cached: the cache ends at the expiry); skopeo copies
+# with robot credentials through the token flow.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_auth.sh"
 
@@ -12,7 +13,7 @@ command -v skopeo >/dev/null 2>&1 || have_skopeo=no
 
 # robot_suite PREFIX: everything, against the running server.
 robot_suite() {
-    local pre=$1 P Q line ci ci_sec pl pl_sec d_id d d_sec e_id e e_sec T
+    local pre=$1 P Q line ci ci_sec pl pl_sec d_id d d_sec e_id e e_sec T s_id s s_sec
     P=$(rand_name rp)
     Q=$(rand_name rq)
     check_true "[$pre] projects P and Q (private)" eval 'api_project "$P" false && api_project "$Q" false'
@@ -112,6 +113,31 @@ robot_suite() {
     check_contains "[$pre] the robot learns it expired" "$(body)" "expired"
     req_as "$e:$e_sec" GET "/service/token?service=berth-registry&scope=repository:$P/base:pull"
     check_err "[$pre] expired robot: token endpoint -> 401" 401 UNAUTHORIZED
+
+    # expiring with its login in the cache: the cached login ends at the robot's expiry, not
+    # AUTHN_CACHE_TTL_S (60 s) after the check
+    line=$(api_robot soon "$P" pull 30) || line=""
+    read -r s_id s s_sec <<<"$line"
+    auth_basic "$s:$s_sec"
+    check_true "[$pre] set the robot's expiry 8 s ahead" sqlite3 "$SRV_DATA/berth.db" \
+        ".timeout 5000" "UPDATE robots SET expires_at = strftime('%s','now') + 8 WHERE id = $s_id"
+    T=$SECONDS
+    as_req GET "/v2/$P/base/manifests/v1" "${ACCEPT_ALL[@]}"
+    check_status "[$pre] expiring robot pulls before its expiry (login cached)" 200
+    # disabled behind the server's back (no cache flush): only the cache can still say yes
+    check_true "[$pre] disable it in the database directly" sqlite3 "$SRV_DATA/berth.db" \
+        ".timeout 5000" "UPDATE robots SET disabled = 1 WHERE id = $s_id"
+    as_req GET "/v2/$P/base/manifests/v1" "${ACCEPT_ALL[@]}"
+    check_status "[$pre] the cached login is in play (200 although disabled in the database)" 200
+    local deadline=$((T + 40))
+    while [ $SECONDS -lt $deadline ]; do
+        as_req GET "/v2/$P/base/manifests/v1" "${ACCEPT_ALL[@]}"
+        [ "$R_STATUS" = 200 ] || break
+        sleep 0.25
+    done
+    check_err "[$pre] the cached login ends at the expiry -> 401" 401 UNAUTHORIZED
+    check_true "[$pre] ... within 20 s of setting an 8 s expiry (not the cache's 60 s)" \
+        test $((SECONDS - T)) -le 20
 }
 
 # --- server 1: default prefix --------------------------------------------------------------------------

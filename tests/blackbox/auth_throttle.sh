@@ -3,7 +3,8 @@
 # user from one address blocks that pair with 429 TOOMANYREQUESTS (on /v2/ and on the token
 # endpoint, GET and POST, even with the right password), Retry-After grows 1, 2, 4 s with each
 # further failure, other users are not affected, the block releases by itself, and a success
-# starts the count over.
+# starts the count over. The old-password check of a password change counts and is refused the
+# same way (403 for a wrong old password, then 429).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_auth.sh"
 
@@ -57,6 +58,26 @@ tokreq alice:wrong-7
 tokreq alice:Alice-Pass-1
 check_status "after a success the count starts over" 200
 check_true "no password reached the log" eval '! grep -a -q -e Alice-Pass -e wrong-5 "$SRV_LOG"'
+
+# the old-password check of a password change is throttled like a login
+check_true "user carol" api_user carol Carol-Pass-1
+req_as carol:Carol-Pass-1 GET /api/v2.0/users/current
+CAROL_ID=$(jq -r '.user_id' "$R_BODY")
+pwchange() { # OLD NEW: carol changes her own password
+    req_as carol:Carol-Pass-1 PUT "/api/v2.0/users/$CAROL_ID/password" \
+        -H 'Content-Type: application/json' \
+        --data "$(jq -cn --arg o "$1" --arg n "$2" '{old_password: $o, new_password: $n}')"
+}
+for i in 1 2 3; do
+    pwchange "Wrong-Old-$i" Carol-Pass-2
+    check_err "password change, wrong old password $i -> 403" 403 FORBIDDEN
+done
+pwchange Carol-Pass-1 Carol-Pass-2
+check_err "after 3 wrong old passwords even the right one -> 429" 429 TOO_MANY_REQUESTS
+check_hdr "password change 429 carries Retry-After: 1" Retry-After 1
+check_true "the block releases within 3 s" eval 'deadline=$((SECONDS + 3)); while [ $SECONDS -lt $deadline ]; do pwchange Carol-Pass-1 Carol-Pass-2; [ "$R_STATUS" != 429 ] && break; sleep 0.2; done; [ "$R_STATUS" = 200 ]'
+req_as carol:Carol-Pass-2 GET /v2/
+check_status "the new password works" 200
 
 srv_stop
 finish

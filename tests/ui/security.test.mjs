@@ -1,7 +1,7 @@
 // security.test.mjs - user data is shown as text (markup in a user's full name, a robot's
 // description and a repository name's allowed characters); a change without the CSRF token is
 // refused; logout ends the session (the old cookie gets 401); an ended session sends the page
-// back to the login page with a message; every page goes out with the strict CSP.
+// back to the login page with a message; every page goes out with the strict CSP (no framing).
 import { run, startServer, browser, newPage, login, goto, ready, step, check, eq, must, createUser, password, pushTiny, apiCall, until } from './lib.mjs';
 
 const NAME_MARKUP = '<img src=x onerror="window.__pwned=1"><b>Mallory</b>';
@@ -23,7 +23,8 @@ run(async () => {
     await step('admin logs in', () => login(page, 'admin', srv.adminPass));
 
     const resp = await page.request.get('/');
-    eq('the page goes out with CSP default-src \'self\'', resp.headers()['content-security-policy'], "default-src 'self'");
+    eq('the page goes out with CSP default-src \'self\' and no framing', resp.headers()['content-security-policy'], "default-src 'self'; frame-ancestors 'none'");
+    eq('and X-Frame-Options: DENY', resp.headers()['x-frame-options'], 'DENY');
 
     await step('users page', () => goto(page, '#/admin/users'));
     eq('the full name shows as text', await page.locator('tr[data-key="mallory"] .realname').textContent(), NAME_MARKUP);
