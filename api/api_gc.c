@@ -240,11 +240,12 @@ static json_t *job_json(const struct gc_job *j)
 
     api_time(j->created, created, sizeof(created));
     api_time(j->updated, updated, sizeof(updated));
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)j->id,
-                     "job_name", "GARBAGE_COLLECTION", "job_kind", "MANUAL", "schedule", "",
-                     "job_parameters", j->dry_run ? "{\"dry_run\":true}" : "{\"dry_run\":false}",
-                     "job_status", gc_job_status_name(j->status), "creation_time", created,
-                     "update_time", updated, "deleted", 0);
+    return json_pack("{s:I, s:s, s:s, s:{s:s}, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)j->id,
+                     "job_name", "GARBAGE_COLLECTION", "job_kind", "MANUAL", "schedule", "type",
+                     "Manual", "job_parameters",
+                     j->dry_run ? "{\"dry_run\":true}" : "{\"dry_run\":false}", "job_status",
+                     gc_job_status_name(j->status), "creation_time", created, "update_time",
+                     updated, "deleted", 0);
 }
 
 int api_gc_list(struct api_call *c)

@@ -128,6 +128,8 @@ static void test_dry_then_real(void)
     CHECK_STR_EQ(json_string_value(json_object_get(j, "job_kind")), "MANUAL");
     CHECK_STR_EQ(json_string_value(json_object_get(j, "job_parameters")), "{\"dry_run\":true}");
     CHECK(json_is_false(json_object_get(j, "deleted")));
+    CHECK_STR_EQ(json_string_value(json_object_get(json_object_get(j, "schedule"), "type")),
+                 "Manual");
     CHECK(json_string_value(json_object_get(j, "creation_time")) != NULL);
     json_decref(j);
     log = get_log(dry);

@@ -40,7 +40,7 @@ schemas["RobotCreate"] = {"type": "object", "properties": {"name": {"type": S}, 
 schemas["RobotCreated"] = obj(("id", I), ("name", S), ("secret", S), ("creation_time", S), ("expires_at", I))
 schemas["Quota"] = obj(("id", I), ("ref", Ob), ("hard", Ob), ("used", Ob), ("creation_time", S), ("update_time", S))
 schemas["QuotaUpdateReq"] = {"type": "object", "properties": {"hard": {"type": Ob, "properties": {"storage": {"type": I}}}}}
-schemas["GCHistory"] = obj(("id", I), ("job_name", S), ("job_kind", S), ("schedule", S), ("job_parameters", S), ("job_status", S), ("creation_time", S), ("update_time", S), ("deleted", B))
+schemas["GCHistory"] = obj(("id", I), ("job_name", S), ("job_kind", S), ("schedule", Ob), ("job_parameters", S), ("job_status", S), ("creation_time", S), ("update_time", S), ("deleted", B))
 schemas["Schedule"] = {"type": "object", "properties": {"schedule": {"type": Ob, "properties": {"type": {"type": S, "enum": ["Manual"]}}}, "parameters": {"type": Ob, "properties": {"dry_run": {"type": B}}}}}
 schemas["AuditLog"] = obj(("id", I), ("username", S), ("resource", S), ("resource_type", S), ("operation", S), ("op_time", S))
 
