@@ -325,6 +325,8 @@ void api_audit_after(struct api_call *c)
         type = "robot";
     } else if (strcmp(c->seg[0], "quotas") == 0) {
         type = "quota";
+    } else if (c->nseg >= 2 && strcmp(c->seg[0], "system") == 0 && strcmp(c->seg[1], "gc") == 0) {
+        type = "garbage_collection"; /* the start of a run */
     } else {
         return; /* purgeaudit and reads are not changes of a resource */
     }

@@ -139,6 +139,7 @@ static int parse_param(struct api_call *c)
             [API_PARAM_ROBOT_ID] = {"robot_id", "invalid robot id"},
             [API_PARAM_QUOTA_ID] = {"id", "the quota id must be a positive integer"},
             [API_PARAM_MEMBER_ID] = {"mid", "invalid member id"},
+            [API_PARAM_GC_ID] = {"gc_id", "invalid gc id"},
     };
     enum api_param p = c->route->param;
     int i;

@@ -18,6 +18,7 @@
 
 #include "api/api_content.h"
 #include "api/api_ext.h"
+#include "api/api_gc.h"
 #include "api/api_int.h"
 #include "api/path.h"
 
@@ -122,6 +123,10 @@ const struct api_route api_routes[] = {
     {PUT, "/quotas/{id}", api_quota_put, SYSADMIN(QUOTA, UPDATE), API_PARAM_QUOTA_ID, NULL},
     {GETH, "/audit-logs", api_audit_logs, SYSADMIN(AUDIT_LOG, LIST), 0, NULL},
     {POST, "/system/purgeaudit", api_system_purgeaudit, SYSADMIN(AUDIT_LOG, DELETE), 0, NULL},
+    {GET, "/system/gc", api_gc_list, SYSADMIN(SYSTEM, LIST), 0, NULL},
+    {POST, "/system/gc/schedule", api_gc_schedule, SYSADMIN(SYSTEM, CREATE), 0, NULL},
+    {GET, "/system/gc/{gc_id}", api_gc_get, SYSADMIN(SYSTEM, READ), API_PARAM_GC_ID, NULL},
+    {GET, "/system/gc/{gc_id}/log", api_gc_log, SYSADMIN(SYSTEM, READ), API_PARAM_GC_ID, NULL},
 };
 /* clang-format on */
 

@@ -26,7 +26,8 @@ enum api_param {
     API_PARAM_USER_ID,
     API_PARAM_ROBOT_ID,
     API_PARAM_QUOTA_ID,
-    API_PARAM_MEMBER_ID
+    API_PARAM_MEMBER_ID,
+    API_PARAM_GC_ID
 };
 
 struct api_route {

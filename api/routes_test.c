@@ -363,6 +363,10 @@ static const struct pinned_row pinned[] = {
         {HTTP_PUT, "/quotas/{id}", RBAC_SCOPE_SYSADMIN},
         {HTTP_GET, "/audit-logs", RBAC_SCOPE_SYSADMIN},
         {HTTP_POST, "/system/purgeaudit", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/system/gc", RBAC_SCOPE_SYSADMIN},
+        {HTTP_POST, "/system/gc/schedule", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/system/gc/{gc_id}", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/system/gc/{gc_id}/log", RBAC_SCOPE_SYSADMIN},
 };
 
 static void test_scopes_pinned(void)

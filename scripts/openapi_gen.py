@@ -40,6 +40,8 @@ schemas["RobotCreate"] = {"type": "object", "properties": {"name": {"type": S}, 
 schemas["RobotCreated"] = obj(("id", I), ("name", S), ("secret", S), ("creation_time", S), ("expires_at", I))
 schemas["Quota"] = obj(("id", I), ("ref", Ob), ("hard", Ob), ("used", Ob), ("creation_time", S), ("update_time", S))
 schemas["QuotaUpdateReq"] = {"type": "object", "properties": {"hard": {"type": Ob, "properties": {"storage": {"type": I}}}}}
+schemas["GCHistory"] = obj(("id", I), ("job_name", S), ("job_kind", S), ("schedule", Ob), ("job_parameters", S), ("job_status", S), ("creation_time", S), ("update_time", S), ("deleted", B))
+schemas["Schedule"] = {"type": "object", "properties": {"schedule": {"type": Ob, "properties": {"type": {"type": S, "enum": ["Manual"]}}}, "parameters": {"type": Ob, "properties": {"dry_run": {"type": B}}}}}
 schemas["AuditLog"] = obj(("id", I), ("username", S), ("resource", S), ("resource_type", S), ("operation", S), ("op_time", S))
 
 def resp(code, desc, schema=None, paged=False, ctype="application/json"):
@@ -52,7 +54,7 @@ def resp(code, desc, schema=None, paged=False, ctype="application/json"):
 def err(*codes):
     names = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 409: "Conflict", 412: "Precondition failed", 500: "Internal error"}
     return O((str(c), {"$ref": "#/components/responses/E%d" % c}) for c in codes)
-P = {n: {"name": n, "in": "path", "required": True, "schema": {"type": S}} for n in ["project_name_or_id", "project_name", "repository_name", "reference", "tag_name", "user_id", "mid", "robot_id", "id"]}
+P = {n: {"name": n, "in": "path", "required": True, "schema": {"type": S}} for n in ["project_name_or_id", "project_name", "repository_name", "reference", "tag_name", "user_id", "mid", "robot_id", "id", "gc_id"]}
 P["repository_name"]["description"] = "The repository name without the project; a '/' in it is URL-encoded twice (%252F), as Harbor."
 Q = lambda n, t=S, d=None: {"name": n, "in": "query", "schema": {"type": t}, **({"description": d} if d else {})}
 PAGING = [Q("page", I), Q("page_size", I), Q("q", S, "Harbor's query: k=v, k=~v (fuzzy)"), Q("sort", S)]
@@ -143,6 +145,10 @@ paths["/quotas/{id}"] = O([
     ("get", op("Get a quota", "quota", [P["id"]], merge(ok(ref("Quota")), err(401, 403, 404)))),
     ("put", op("Set a project's storage limit (sysadmin)", "quota", [P["id"]], merge(ok(), err(400, 401, 403, 404)), body=ref("QuotaUpdateReq")))])
 paths["/audit-logs"] = {"get": op("Audit log entries the caller may see", "auditlog", PAGING, merge(ok(arr(ref("AuditLog")), paged=True), err(400, 401)))}
+paths["/system/gc"] = {"get": op("Garbage collection runs, newest first (sysadmin)", "gc", PAGING, merge(ok(arr(ref("GCHistory")), paged=True), err(400, 401, 403)))}
+paths["/system/gc/schedule"] = {"post": op("Start a garbage collection now: schedule type Manual, parameters.dry_run (sysadmin); 409 while one runs", "gc", [], merge(created, err(400, 401, 403, 409)), body=ref("Schedule"))}
+paths["/system/gc/{gc_id}"] = {"get": op("One garbage collection run (sysadmin)", "gc", [P["gc_id"]], merge(ok(ref("GCHistory")), err(400, 401, 403, 404)))}
+paths["/system/gc/{gc_id}/log"] = {"get": op("A garbage collection run's log: what was removed or would be, counts, bytes, progress, duration (sysadmin)", "gc", [P["gc_id"]], merge({"200": resp(200, "The log", {"type": S}, ctype="text/plain")}, err(400, 401, 403, 404)))}
 paths["/system/purgeaudit"] = {"post": op("Remove audit entries older than retention_hours, now (sysadmin)", "auditlog", [], merge(ok({"type": Ob, "properties": {"removed": {"type": I}}}), err(400, 401, 403)), body={"type": Ob, "properties": {"retention_hours": {"type": I}}})}
 responses = O(("E%d" % c, {"description": d, "content": {"application/json": {"schema": ref("Errors")}}}) for c, d in [(400, "Bad request"), (401, "Unauthorized"), (403, "Forbidden"), (404, "Not found"), (405, "Method not allowed"), (409, "Conflict"), (412, "Precondition failed"), (500, "Internal error")])
 doc = O([("openapi", "3.0.3"),

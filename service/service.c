@@ -5,7 +5,7 @@
  *   1. Open order: data directory, metadata, blobs, uploads, authentication (and the admin user
  *      on the first start), audit log (flusher started), web sessions, pull counters (flusher
  *      started), token key, start-up reconciliation of store and metadata (gc_reconcile: no
- *      request runs yet), HTTP server, maintenance worker. Close order is the reverse, with
+ *      request runs yet; gc runs a restart cut short marked Error), HTTP server, maintenance worker. Close order is the reverse, with
  *      the server stopped before the audit log and pull counters are flushed for the last time,
  *      so every request's events and pulls are written before the database closes.
  *   2. A failed open closes what it opened (service_close handles a half-open service: every
@@ -24,6 +24,7 @@
 #include "auth/token.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "api/api_gc.h"
 #include "api/api_session.h"
 #include "api/mount.h"
 #include "storage/audit.h"
@@ -146,7 +147,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
     }
     if (svc->created_admin)
         log_msg(LOG_INFO, "created user admin");
-    if (reconcile(reg, err) < 0)
+    if (reconcile(reg, err) < 0 || api_gc_startup(reg->meta, err) < 0)
         goto fail;
     if (start_http(svc, err) < 0) {
         log_msg(LOG_ERROR, "%s", err->msg);
@@ -229,6 +230,7 @@ void service_close(struct service *svc)
         return; /* zeroed: never opened */
     worker_stop(&svc->maint);
     http_server_stop(svc->srv);
+    api_gc_wait(); /* a garbage collection run started over the API uses the handles below */
     audit_free(reg->audit); /* after the server: every request's events are queued */
     api_sessions_free(reg->sessions);
     if (pulls_stop(reg->pulls, &err) < 0) /* the last flush, before the database closes */

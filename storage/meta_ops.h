@@ -19,6 +19,7 @@
 #include "common/berr.h"
 #include "common/digest.h"
 #include "storage/audit.h"
+#include "storage/gc_jobs.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
 #include "storage/quota.h"
@@ -186,6 +187,17 @@ struct meta_pulls_ops {
     int (*write)(struct meta *m, const struct pulls_entry *ents, size_t n, struct berr *err);
 };
 
+/* garbage collection history (gc_jobs.h) */
+struct meta_gc_job_ops {
+    int (*create)(struct meta *m, bool dry_run, int64_t now, int64_t *id, struct berr *err);
+    int (*update)(struct meta *m, int64_t id, int status, const char *log, int64_t now,
+                  struct berr *err);
+    int (*get)(struct meta *m, int64_t id, struct gc_job *out, char **log, struct berr *err);
+    int (*list)(struct meta *m, int64_t offset, struct gc_job *out, size_t cap, size_t *n,
+                int64_t *total, struct berr *err);
+    int (*interrupt)(struct meta *m, int64_t now, unsigned *n, struct berr *err);
+};
+
 struct meta_ops {
     const char *name; /* "sqlite" */
     /* close: meta_close; schema_version: meta_schema_version */
@@ -201,6 +213,7 @@ struct meta_ops {
     const struct meta_quota_ops *quota;
     const struct meta_audit_ops *audit;
     const struct meta_pulls_ops *pulls;
+    const struct meta_gc_job_ops *gc_job;
 };
 
 #endif

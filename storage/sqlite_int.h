@@ -290,5 +290,6 @@ extern const struct meta_blob_ops sqlite_blob_ops;
 extern const struct meta_quota_ops sqlite_quota_ops;
 extern const struct meta_audit_ops sqlite_audit_ops;
 extern const struct meta_pulls_ops sqlite_pulls_ops;
+extern const struct meta_gc_job_ops sqlite_gc_job_ops;
 
 #endif

@@ -29,6 +29,7 @@ static const struct meta_ops sqlite_ops = {
         .quota = &sqlite_quota_ops,
         .audit = &sqlite_audit_ops,
         .pulls = &sqlite_pulls_ops,
+        .gc_job = &sqlite_gc_job_ops,
 };
 
 int sqlite_meta_open(struct meta **out, const char *path, unsigned pool_size, struct berr *err)

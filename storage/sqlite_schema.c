@@ -184,7 +184,16 @@ static const char MIGRATION_3[] =
         "CREATE INDEX audit_log_project ON audit_log(project_id, id) WHERE project_id IS NOT NULL;"
         "CREATE INDEX audit_log_user ON audit_log(username, id);";
 
-static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3};
+/* Migration 4: the garbage collection history (storage/gc_jobs.c), newest first by id. */
+static const char MIGRATION_4[] = "CREATE TABLE gc_jobs ("
+                                  " id INTEGER PRIMARY KEY,"
+                                  " dry_run INTEGER NOT NULL,"
+                                  " status INTEGER NOT NULL,"
+                                  " created_at INTEGER NOT NULL,"
+                                  " updated_at INTEGER NOT NULL,"
+                                  " log TEXT NOT NULL DEFAULT '');";
+
+static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";

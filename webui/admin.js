@@ -1,4 +1,5 @@
-// admin.js - administration for system admins: users, system robot accounts, the audit log.
+// admin.js - administration for system admins: users, system robot accounts, the audit log,
+// clean up (garbage collection: dry run, run, history with each run's log).
 import { api } from './api.js';
 import { h, field, timeEl, pagedTable, openDialog, confirmDialog, notify } from './dom.js';
 import { robotTable, createRobotDialog, logTable } from './project.js';
@@ -9,14 +10,14 @@ export async function render(main, ctx, tab) {
         main.appendChild(h('div', { class: 'panel' }, h('h1', null, 'Administration'), h('p', null, 'Only system administrators may see this page.')));
         return;
     }
-    const tabs = [['users', 'Users'], ['robots', 'Robot accounts'], ['logs', 'Audit log']];
+    const tabs = [['users', 'Users'], ['robots', 'Robot accounts'], ['logs', 'Audit log'], ['gc', 'Clean up']];
     if (!tabs.some((t) => t[0] === tab)) tab = 'users';
     main.append(h('div', { class: 'page-head' }, h('h1', null, 'Administration')),
         h('nav', { class: 'tabs', 'aria-label': 'Administration sections' },
             tabs.map(([k, label]) => h('a', { href: `#/admin/${k}`, class: 'tab', 'aria-current': k === tab ? 'page' : null }, label))));
     const section = h('section', { class: 'panel', 'aria-label': tabs.find((t) => t[0] === tab)[1] });
     main.appendChild(section);
-    await ({ users, robots, logs })[tab](section, ctx);
+    await ({ users, robots, logs, gc })[tab](section, ctx);
 }
 
 async function users(el, ctx) {
@@ -108,4 +109,63 @@ async function logs(el) {
     const table = logTable('System audit log', (o) => api.auditLogs(o));
     el.append(h('h2', null, 'Audit log'), table.el);
     await table.reload();
+}
+
+// gc: start a dry run or a run (after a confirmation) and show the history; while a run of the
+// page shown is pending or running, the table reloads every two seconds until it ends or the
+// page is left.
+const GC_POLL_MS = 2000;
+
+async function gc(el) {
+    let timer = null;
+    const table = pagedTable({
+        caption: 'Garbage collection runs',
+        pageSize: 10,
+        rowKey: (r) => String(r.id),
+        load: async (o) => {
+            const res = await api.gcRuns(o);
+            clearTimeout(timer);
+            if (res.items.some((r) => r.job_status === 'Pending' || r.job_status === 'Running')) {
+                timer = setTimeout(() => {
+                    if (el.isConnected) table.reload();
+                }, GC_POLL_MS);
+            }
+            return res;
+        },
+        empty: 'No garbage collection has run yet.',
+        cols: [
+            { label: 'Run', render: (r) => h('span', { class: 'strong' }, String(r.id)) },
+            { label: 'Status', render: (r) => h('span', { class: `gc-status gc-${r.job_status.toLowerCase()}` }, r.job_status) },
+            { label: 'Dry run', render: (r) => (dryRunOf(r) ? 'Yes' : 'No') },
+            { label: 'Started', render: (r) => timeEl(r.creation_time) },
+            { label: 'Updated', render: (r) => timeEl(r.update_time) },
+            { label: 'Log', render: (r) => h('a', { href: api.gcLogUrl(r.id), class: 'gc-log', 'aria-label': `Log of run ${r.id}` }, 'Log') },
+        ],
+    });
+    const start = async (dryRun) => {
+        try {
+            await api.gcStart(dryRun);
+            notify(dryRun ? 'Dry run started: nothing will be removed.' : 'Garbage collection started.');
+        } catch (e) {
+            notify(e.message, 'error');
+        }
+        await table.reload();
+    };
+    const dry = h('button', { type: 'button', class: 'btn', id: 'gc-dry-run', on: { click: () => start(true) } }, 'Dry run');
+    const run = h('button', {
+        type: 'button', class: 'btn danger', id: 'gc-run',
+        on: { click: () => confirmDialog('Run garbage collection?', 'Blobs that no manifest references and that are older than the server\'s window will be deleted for good. A dry run shows first what would go.', 'Run garbage collection', () => start(false)) },
+    }, 'Run garbage collection');
+    el.append(h('div', { class: 'section-head' }, h('h2', null, 'Clean up'), h('span', { class: 'inline' }, dry, run)),
+        h('p', { class: 'muted' }, 'Garbage collection removes image layers and manifests nothing uses any more, while the registry keeps serving. One run at a time.'),
+        table.el);
+    await table.reload();
+}
+
+function dryRunOf(r) {
+    try {
+        return JSON.parse(r.job_parameters || '{}').dry_run === true;
+    } catch (_) {
+        return false;
+    }
 }

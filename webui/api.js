@@ -181,4 +181,9 @@ export const api = {
 
     // audit
     auditLogs: (o) => list('/audit-logs', pq(o, 'username')),
+
+    // garbage collection (Harbor's /system/gc); the log is a text page, linked to, not fetched
+    gcRuns: (o) => list('/system/gc', { page: o.page, page_size: o.pageSize }),
+    gcStart: (dryRun) => post('/system/gc/schedule', { schedule: { type: 'Manual' }, parameters: { dry_run: dryRun } }),
+    gcLogUrl: (id) => `${BASE}/system/gc/${encodeURIComponent(id)}/log`,
 };

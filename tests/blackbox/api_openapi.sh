@@ -40,6 +40,8 @@ check_status "fixture: robot" 201
 ROBOT_ID=$(jq -r '.id' "$R_BODY")
 req GET $API/quotas
 QUOTA_ID=$(jq -r '.[0].id // 1' "$R_BODY" 2>/dev/null)
+req POST $API/system/gc/schedule "${J[@]}" --data '{"schedule":{"type":"Manual"},"parameters":{"dry_run":true}}'
+GC_ID=$(hdr Location | sed 's#.*/##')
 
 # subst TEMPLATE good|bad: path parameters replaced by fixtures (good) or by unknown ones (bad)
 subst() {
@@ -54,6 +56,7 @@ subst() {
         p=${p//\{mid\}/$MID}
         p=${p//\{robot_id\}/$ROBOT_ID}
         p=${p//\{id\}/$QUOTA_ID}
+        p=${p//\{gc_id\}/$GC_ID}
     else
         p=${p//\{project_name_or_id\}/nope-project}
         p=${p//\{project_name\}/nope-project}
@@ -64,6 +67,7 @@ subst() {
         p=${p//\{mid\}/999999}
         p=${p//\{robot_id\}/999999}
         p=${p//\{id\}/999999}
+        p=${p//\{gc_id\}/999999}
     fi
     printf '%s' "$p"
 }

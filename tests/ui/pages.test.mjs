@@ -49,6 +49,7 @@ run(async () => {
         }
         const index = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: kids });
         await must(srv, 'PUT', '/v2/demo/multi/manifests/1.0', { auth: admin, body: index, raw: true, headers: { 'Content-Type': 'application/vnd.oci.image.index.v1+json' } }, [201]);
+        await must(srv, 'POST', '/system/gc/schedule', { body: { schedule: { type: 'Manual' }, parameters: { dry_run: true } } }, [201]);
         await until('pull counts flushed', async () => (await apiCall(srv, 'GET', '/projects/demo/repositories/web')).json.pull_count === 4);
         return d1;
     });
@@ -65,6 +66,7 @@ run(async () => {
         ['admin-users', '#/admin/users'],
         ['admin-robots', '#/admin/robots'],
         ['admin-logs', '#/admin/logs'],
+        ['admin-gc', '#/admin/gc'],
         ['account', '#/account'],
     ];
     for (const viewport of [{ width: 1280, height: 800 }, { width: 390, height: 844 }]) {
