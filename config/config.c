@@ -78,6 +78,12 @@ static const struct key_def keys[] = {
         {"robot_prefix", KIND_STR, FIELD(robot_prefix), 1, 0},
         {"login_fail_limit", KIND_UINT, FIELD(login_fail_limit), 1, 1000},
         {"pull_flush_s", KIND_DURATION, FIELD(pull_flush_s), 1, HOUR_S},
+        {"pull_hourly_keep_s", KIND_DURATION, FIELD(pull_hourly_keep_s), HOUR_S, 3650 * DAY_S},
+        {"pull_daily_keep_s", KIND_DURATION, FIELD(pull_daily_keep_s), 0, 36500u * DAY_S},
+        {"pull_exclude_users", KIND_STR, FIELD(pull_exclude_users), 0, 0},
+        {"pull_exclude_agents", KIND_STR, FIELD(pull_exclude_agents), 0, 0},
+        {"metrics_access", KIND_STR, FIELD(metrics_access), 1, 0},
+        {"metrics_listen", KIND_STR, FIELD(metrics_listen), 0, 0},
 };
 /* For KIND_STR rows, min is 1 when the value may not be empty; max is unused. */
 
@@ -129,7 +135,10 @@ void config_defaults(struct berth_config *cfg)
     copy_str(cfg->token_issuer, sizeof(cfg->token_issuer), "berth-token-issuer");
     copy_str(cfg->robot_prefix, sizeof(cfg->robot_prefix), "robot$");
     cfg->login_fail_limit = 5;
-    cfg->pull_flush_s = 10;
+    cfg->pull_flush_s = 1;
+    cfg->pull_hourly_keep_s = (unsigned)(90 * DAY_S);
+    cfg->pull_daily_keep_s = 0;
+    copy_str(cfg->metrics_access, sizeof(cfg->metrics_access), "open");
 }
 
 /* parse_number reads a decimal number with an optional suffix from `suffixes` (a list of
@@ -567,5 +576,14 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
     if (cfg->threads > cfg->max_connections)
         return berr_set(err, BERR_BAD_REQUEST, "threads (%u) exceeds max_connections (%u)",
                         cfg->threads, cfg->max_connections);
+    if (strcmp(cfg->metrics_access, "open") != 0 && strcmp(cfg->metrics_access, "auth") != 0)
+        return berr_set(err, BERR_BAD_REQUEST, "metrics_access: not one of open, auth");
+    if (cfg->metrics_listen[0] != '\0') {
+        rc = listen_split(host, sizeof(host), &port, cfg->metrics_listen, err);
+        if (rc < 0)
+            return rc;
+        if (strcmp(cfg->metrics_listen, cfg->listen) == 0)
+            return berr_set(err, BERR_BAD_REQUEST, "metrics_listen: same address as listen");
+    }
     return 0;
 }

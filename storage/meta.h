@@ -385,6 +385,7 @@ struct meta_manifest {
     char media_type[META_MEDIA_TYPE_MAX + 1];
     uint64_t size;
     int64_t pushed_at;
+    bool is_child; /* resolved by digest and listed by an index of the repository */
 };
 /* meta_manifest_resolve a tag or digest in repo. BERR_NAME_UNKNOWN when the repository does not
  * exist, BERR_MANIFEST_UNKNOWN when the reference is unknown. */

@@ -48,11 +48,13 @@ static const char SQL_TAG_UPSERT[] =
         " pushed_at = excluded.pushed_at WHERE ?5 AND tags.manifest_id <> excluded.manifest_id";
 static const char SQL_REPO_TOUCH[] = "UPDATE repositories SET updated_at = ?2 WHERE id = ?1";
 static const char SQL_RESOLVE_TAG[] =
-        "SELECT m.digest, m.media_type, m.size, m.pushed_at FROM repositories r"
+        "SELECT m.digest, m.media_type, m.size, m.pushed_at, 0 FROM repositories r"
         " JOIN tags t ON t.repo_id = r.id AND t.name = ?2"
         " JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ?1";
 static const char SQL_RESOLVE_DIGEST[] =
-        "SELECT m.digest, m.media_type, m.size, m.pushed_at FROM repositories r"
+        "SELECT m.digest, m.media_type, m.size, m.pushed_at,"
+        " EXISTS (SELECT 1 FROM manifest_children mc JOIN manifests pm ON pm.id = mc.parent_id"
+        " WHERE mc.child_digest = m.digest AND pm.repo_id = r.id) FROM repositories r"
         " JOIN manifests m ON m.repo_id = r.id AND m.digest = ?2 WHERE r.name = ?1";
 static const char SQL_MANIFEST_DELETE[] =
         "DELETE FROM manifests WHERE repo_id = ?1 AND digest = ?2";
@@ -329,6 +331,7 @@ static int sq_manifest_resolve(struct meta *m, const struct repo_name *repo,
         size = sqlite3_column_int64(st, 2);
         out->size = size > 0 ? (uint64_t)size : 0;
         out->pushed_at = (int64_t)sqlite3_column_int64(st, 3);
+        out->is_child = sqlite3_column_int64(st, 4) != 0;
     } else if (rc == 0) {
         (void)sqlite3_reset(st);
         rc = sq_repo_id(c, repo, &repo_id, err);
