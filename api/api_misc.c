@@ -14,6 +14,7 @@
  *      kept in the repository as docs/openapi.json.
  * Thread-safe: per-request state only. */
 #include "api/api_content.h"
+#include "api/api_pulls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -383,6 +384,7 @@ int api_content_dispatch(struct api_call *c, int *rc)
             {"health", api_health},
             {"openapi.json", api_openapi},
             {"metrics", api_metrics},
+            {"pulls", api_pulls},
     };
 
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {

@@ -20,6 +20,7 @@
 #include "common/buf.h"
 #include "common/mem.h"
 #include "api/api_content.h"
+#include "api/api_pulls.h"
 #include "api/api_ext.h"
 
 int api_project_role(struct api_call *c, int64_t project_id, int *role, struct berr *err)
@@ -417,6 +418,8 @@ int api_projects(struct api_call *c)
         rc = api_project_robots(c, p, role);
     } else if (strcmp(c->seg[2], "repositories") == 0 || strcmp(c->seg[2], "artifacts") == 0) {
         rc = api_project_content(c, p, role);
+    } else if (strcmp(c->seg[2], "pulls") == 0) {
+        rc = api_project_pulls(c, p, role);
     } else if (strcmp(c->seg[2], "logs") == 0) {
         rc = api_project_logs(c, p, role);
     } else if (c->nseg == 3 && strcmp(c->seg[2], "summary") == 0) {

@@ -17,6 +17,8 @@
  *      or any hand-off to api_artifacts.c; a malformed one is a 400, an unknown one a 404.
  * Thread-safe: per-request state only. */
 #include "api/api_content.h"
+#include "api/api_pulls.h"
+#include "storage/pulls.h"
 
 #include <string.h>
 
@@ -115,19 +117,27 @@ void api_json_set(json_t *o, const char *k, json_t *v, bool *ok)
 
 /* ---- repositories ---- */
 
-static json_t *repo_json(const struct meta_repo_info *r)
+/* repo_json: r with the pulls still pending in memory added (read-your-writes) */
+static json_t *repo_json(const struct api_call *c, const struct meta_repo_info *r)
 {
     json_t *j = json_object();
     bool ok = j != NULL;
+    struct repo_name rn;
+    struct berr e;
+    int64_t count = r->pull_count;
+    int64_t last = r->pull_time;
 
     if (!ok)
         return NULL;
+    if (repo_name_parse(&rn, r->name, strlen(r->name), &e) == 0)
+        pulls_peek(c->r->reg->pulls, &rn, NULL, NULL, &count, &last);
     api_json_set(j, "id", json_integer(r->id), &ok);
     api_json_set(j, "project_id", json_integer(r->project_id), &ok);
     api_json_set(j, "name", json_string(r->name), &ok);
     api_json_set(j, "description", json_string(r->description), &ok);
     api_json_set(j, "artifact_count", json_integer(r->artifact_count), &ok);
-    api_json_set(j, "pull_count", json_integer(r->pull_count), &ok);
+    api_json_set(j, "pull_count", json_integer(count), &ok);
+    api_json_set(j, "pull_time", api_time_json(last), &ok);
     api_json_set(j, "creation_time", api_time_json(r->created_at), &ok);
     api_json_set(j, "update_time", api_time_json(r->updated_at), &ok);
     if (!ok) {
@@ -170,7 +180,7 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
         goto out;
     }
     for (i = 0; arr != NULL && i < n; i++)
-        api_array_push(&arr, repo_json(&rows[i]));
+        api_array_push(&arr, repo_json(c, &rows[i]));
     rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
 out:
@@ -231,7 +241,7 @@ static int repo_one(struct api_call *c, const struct meta_project_info *p, int r
         if (meta_repo_info_get(c->r->reg->meta, repo, info, &e) < 0)
             rc = api_fail_berr(c, &e);
         else
-            rc = api_reply_json(c, HTTP_OK, repo_json(info));
+            rc = api_reply_json(c, HTTP_OK, repo_json(c, info));
         mem_free(info);
         return rc;
     case HTTP_PUT:
@@ -272,6 +282,8 @@ int api_project_content(struct api_call *c, const struct meta_project_info *p, i
         return fail_rc(rc);
     if (c->nseg == 4)
         return repo_one(c, p, role, &repo);
+    if (c->nseg == 6 && strcmp(c->seg[4], "pulls") == 0 && strcmp(c->seg[5], "timeseries") == 0)
+        return api_repo_pulls(c, p, role, &repo, NULL);
     if (strcmp(c->seg[4], "artifacts") != 0)
         return api_fail(c, HTTP_NOT_FOUND, "not found");
     if (c->nseg > 5)

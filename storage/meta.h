@@ -304,6 +304,7 @@ struct meta_repo_info {
     char description[META_REPO_DESC_MAX + 1];
     int64_t artifact_count; /* top-level artifacts */
     int64_t pull_count;
+    int64_t pull_time; /* latest pull of any of its manifests, 0 = never */
     int64_t created_at;
     int64_t updated_at;
 };

@@ -1,0 +1,262 @@
+/* api_pulls.c - the pull analytics of the management API: time series per project, repository
+ * and artifact, top lists per project and system wide, and the stale listing of a project.
+ *
+ *   GET /projects/{project_name}/pulls/timeseries
+ *   GET /projects/{project_name}/repositories/{repository_name}/pulls/timeseries
+ *   GET /projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/pulls/timeseries
+ *       ?from=&to= (Unix seconds, YYYY-MM-DD or RFC 3339 UTC; default the last 7 days)
+ *       &granularity=hour|day (default day) &group_by=tag|artifact|user|client|repository
+ *   GET /projects/{project_name}/pulls/top and GET /pulls/top (system administrators)
+ *       ?from=&to= &by=repository|tag (default repository) &n=1..100 (default 10)
+ *   GET /projects/{project_name}/pulls/stale
+ *       ?before= (a time) or ?days=N (default 30) &kind=artifact|tag (default artifact)
+ *       &page=&page_size= (Harbor's paging, X-Total-Count)
+ *
+ * Invariants:
+ *   1. Read-your-writes: each of these reads flushes the pending pull counts first
+ *      (pulls_flush, one small write transaction when anything is pending), so a pull answered
+ *      before the read is in it. The counters on repositories, artifacts and tags instead add
+ *      the pending counts without writing (pulls_peek).
+ *   2. A window holds at most API_PULLS_BUCKETS_MAX buckets and a series answer at most
+ *      API_PULLS_POINTS_MAX points: a larger one is a 400 that says to narrow it, never a cut
+ *      answer.
+ *   3. The caller may read the project (the project lookup answered 401/403/404 otherwise);
+ *      the system-wide top list is for system administrators.
+ * Thread-safe: all state is per request. */
+#include "api/api_pulls.h"
+
+#include <string.h>
+
+#include "api/api_content.h"
+#include "api/pulls_json.h"
+#include "auth/rbac.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/util.h"
+#include "storage/pulls.h"
+
+#define API_PULLS_BUCKETS_MAX 5000
+#define API_PULLS_POINTS_MAX 20000
+#define API_PULLS_TOP_MAX 100
+
+/* flush_pending: invariant 1; a failed flush is logged and the read goes on (the counts stay
+ * pending and are written by the next flush) */
+static void flush_pending(struct api_call *c)
+{
+    struct berr e;
+
+    if (c->r->reg->pulls != NULL && pulls_flush(c->r->reg->pulls, NULL, &e) < 0)
+        log_msg(LOG_WARN, "pulls: read-your-writes flush failed: %s", e.msg);
+}
+
+/* window_parse reads from, to and granularity into q. 0, or 1 with a 400 answered. */
+static int window_parse(struct api_call *c, struct pulls_q *q, unsigned dflt_g)
+{
+    const char *g = req_query(c->r, "granularity");
+    const char *from = req_query(c->r, "from");
+    const char *to = req_query(c->r, "to");
+    int64_t gs;
+    int64_t now = now_s();
+
+    if (g == NULL || g[0] == '\0')
+        q->granularity = dflt_g;
+    else if (strcmp(g, "hour") == 0)
+        q->granularity = PULLS_HOUR_S;
+    else if (strcmp(g, "day") == 0)
+        q->granularity = PULLS_DAY_S;
+    else
+        return api_fail(c, HTTP_BAD_REQUEST, "granularity must be hour or day") < 0 ? -1 : 1;
+    gs = (int64_t)q->granularity;
+    if (to != NULL) {
+        if (pulls_time_parse(to, &q->to) < 0)
+            return api_fail(c, HTTP_BAD_REQUEST, "to: not a time") < 0 ? -1 : 1;
+    } else {
+        q->to = now - now % gs + gs; /* the current bucket included */
+    }
+    if (from != NULL) {
+        if (pulls_time_parse(from, &q->from) < 0)
+            return api_fail(c, HTTP_BAD_REQUEST, "from: not a time") < 0 ? -1 : 1;
+    } else {
+        q->from = q->to - 7 * PULLS_DAY_S;
+    }
+    q->from -= q->from % gs; /* whole buckets */
+    if (q->to <= q->from)
+        return api_fail(c, HTTP_BAD_REQUEST, "from must be before to") < 0 ? -1 : 1;
+    if ((q->to - q->from) / gs > API_PULLS_BUCKETS_MAX)
+        return api_fail(c, HTTP_BAD_REQUEST,
+                        "the window holds more than %d buckets: narrow it or use days",
+                        API_PULLS_BUCKETS_MAX) < 0
+                       ? -1
+                       : 1;
+    return 0;
+}
+
+static int series(struct api_call *c, const char *project, const struct repo_name *repo,
+                  const struct digest *d)
+{
+    struct pulls_point *pts = NULL;
+    struct pulls_q q;
+    struct berr e;
+    size_t n = 0;
+    int rc;
+
+    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    memset(&q, 0, sizeof(q));
+    q.project = project;
+    q.repo = repo;
+    q.digest = d;
+    rc = window_parse(c, &q, PULLS_DAY_S);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (pulls_group_parse(req_query(c->r, "group_by"), &q.group) < 0)
+        return api_fail(c, HTTP_BAD_REQUEST,
+                        "group_by must be tag, artifact, user, client or repository");
+    pts = mem_calloc(API_PULLS_POINTS_MAX, sizeof(*pts));
+    if (pts == NULL)
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    flush_pending(c);
+    if (meta_pulls_series(c->r->reg->meta, &q, pts, API_PULLS_POINTS_MAX, &n, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else if (n == API_PULLS_POINTS_MAX)
+        rc = api_fail(c, HTTP_BAD_REQUEST, "more than %d points: narrow the window or the grouping",
+                      API_PULLS_POINTS_MAX);
+    else
+        rc = api_reply_json(c, HTTP_OK, pulls_series_json(&q, pts, n));
+    mem_free(pts);
+    return rc;
+}
+
+static int top(struct api_call *c, const char *project)
+{
+    struct pulls_point pts[API_PULLS_TOP_MAX];
+    const char *by = req_query(c->r, "by");
+    const char *ns = req_query(c->r, "n");
+    uint64_t want = 10;
+    struct pulls_q q;
+    struct berr e;
+    size_t n = 0;
+    int rc;
+
+    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    memset(&q, 0, sizeof(q));
+    q.project = project;
+    if (by == NULL || strcmp(by, "repository") == 0)
+        q.group = PULLS_GROUP_REPO;
+    else if (strcmp(by, "tag") == 0)
+        q.group = PULLS_GROUP_TAG;
+    else
+        return api_fail(c, HTTP_BAD_REQUEST, "by must be repository or tag");
+    if (ns != NULL && parse_u64_range(&want, ns, strlen(ns), 1, API_PULLS_TOP_MAX) < 0)
+        return api_fail(c, HTTP_BAD_REQUEST, "n must be 1..%d", API_PULLS_TOP_MAX);
+    /* hourly buckets when the window is still covered by them, else daily */
+    rc = window_parse(c, &q, PULLS_HOUR_S);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (req_query(c->r, "granularity") == NULL &&
+        q.from < now_s() - (int64_t)c->r->reg->cfg->pull_hourly_keep_s) {
+        q.granularity = PULLS_DAY_S;
+        q.from -= q.from % PULLS_DAY_S;
+    }
+    flush_pending(c);
+    if (meta_pulls_top(c->r->reg->meta, &q, pts, (size_t)want, &n, &e) < 0)
+        return api_fail_berr(c, &e);
+    return api_reply_json(c, HTTP_OK, pulls_top_json(&q, pts, n));
+}
+
+static int stale(struct api_call *c, const struct meta_project_info *p)
+{
+    const char *before = req_query(c->r, "before");
+    const char *days = req_query(c->r, "days");
+    const char *kind = req_query(c->r, "kind");
+    struct pulls_stale *rows = NULL;
+    struct pulls_stale_q q;
+    struct api_page pg;
+    struct berr e;
+    uint64_t d = 30;
+    int64_t total = 0;
+    size_t n = 0;
+    json_t *arr;
+    int rc;
+
+    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
+        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    memset(&q, 0, sizeof(q));
+    q.project_id = p->p.id;
+    if (kind == NULL || strcmp(kind, "artifact") == 0)
+        q.tags = false;
+    else if (strcmp(kind, "tag") == 0)
+        q.tags = true;
+    else
+        return api_fail(c, HTTP_BAD_REQUEST, "kind must be artifact or tag");
+    if (before != NULL) {
+        if (pulls_time_parse(before, &q.before) < 0)
+            return api_fail(c, HTTP_BAD_REQUEST, "before: not a time");
+    } else {
+        if (days != NULL && parse_u64_range(&d, days, strlen(days), 0, 36500) < 0)
+            return api_fail(c, HTTP_BAD_REQUEST, "days must be 0..36500");
+        q.before = now_s() - (int64_t)d * PULLS_DAY_S;
+    }
+    rc = api_page_parse(c, "name", &pg);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    q.offset = (pg.page - 1) * pg.page_size;
+    q.limit = (size_t)pg.page_size;
+    rows = mem_calloc((size_t)pg.page_size, sizeof(*rows));
+    if (rows == NULL)
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    flush_pending(c);
+    if (meta_pulls_stale(c->r->reg->meta, &q, rows, (size_t)pg.page_size, &n, &total, &e) < 0) {
+        rc = api_fail_berr(c, &e);
+        goto out;
+    }
+    arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        api_array_push(&arr, pulls_stale_item_json(&rows[i], q.tags));
+    rc = api_reply_page(c, arr, &pg, total);
+out:
+    mem_free(rows);
+    return rc;
+}
+
+/* ---- entry points ---- */
+
+int api_project_pulls(struct api_call *c, const struct meta_project_info *p, int role)
+{
+    int rc;
+
+    if (c->nseg != 4)
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
+    rc = api_repo_need(c, p, role, RBAC_PULL);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    if (strcmp(c->seg[3], "timeseries") == 0)
+        return series(c, p->p.name, NULL, NULL);
+    if (strcmp(c->seg[3], "top") == 0)
+        return top(c, p->p.name);
+    if (strcmp(c->seg[3], "stale") == 0)
+        return stale(c, p);
+    return api_fail(c, HTTP_NOT_FOUND, "not found");
+}
+
+int api_repo_pulls(struct api_call *c, const struct meta_project_info *p, int role,
+                   const struct repo_name *repo, const struct digest *d)
+{
+    int rc = api_repo_need(c, p, role, RBAC_PULL);
+
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    return series(c, p->p.name, repo, d);
+}
+
+int api_pulls(struct api_call *c)
+{
+    if (c->nseg != 2 || strcmp(c->seg[1], "top") != 0)
+        return api_fail(c, HTTP_NOT_FOUND, "not found");
+    if (!api_is_sysadmin(c))
+        return api_anonymous(c) ? api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized")
+                                : api_fail(c, HTTP_FORBIDDEN,
+                                           "the system-wide top list is for administrators");
+    return top(c, NULL);
+}
