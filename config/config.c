@@ -138,7 +138,7 @@ void config_defaults(struct berth_config *cfg)
     cfg->pull_flush_s = 1;
     cfg->pull_hourly_keep_s = (unsigned)(90 * DAY_S);
     cfg->pull_daily_keep_s = 0;
-    copy_str(cfg->metrics_access, sizeof(cfg->metrics_access), "open");
+    copy_str(cfg->metrics_access, sizeof(cfg->metrics_access), "admin");
 }
 
 /* parse_number reads a decimal number with an optional suffix from `suffixes` (a list of
@@ -576,8 +576,9 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
     if (cfg->threads > cfg->max_connections)
         return berr_set(err, BERR_BAD_REQUEST, "threads (%u) exceeds max_connections (%u)",
                         cfg->threads, cfg->max_connections);
-    if (strcmp(cfg->metrics_access, "open") != 0 && strcmp(cfg->metrics_access, "auth") != 0)
-        return berr_set(err, BERR_BAD_REQUEST, "metrics_access: not one of open, auth");
+    if (strcmp(cfg->metrics_access, "admin") != 0 && strcmp(cfg->metrics_access, "auth") != 0 &&
+        strcmp(cfg->metrics_access, "open") != 0)
+        return berr_set(err, BERR_BAD_REQUEST, "metrics_access: not one of admin, auth, open");
     if (cfg->metrics_listen[0] != '\0') {
         rc = listen_split(host, sizeof(host), &port, cfg->metrics_listen, err);
         if (rc < 0)

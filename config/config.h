@@ -38,7 +38,7 @@ struct berth_config {
     unsigned pull_daily_keep_s;  /* daily pull buckets kept this long, 0 = forever (default) */
     char pull_exclude_users[CONFIG_STR_MAX];  /* comma-separated user/robot names not counted */
     char pull_exclude_agents[CONFIG_STR_MAX]; /* comma-separated User-Agent fnmatch patterns */
-    char metrics_access[16];                  /* open|auth, default open */
+    char metrics_access[16];                  /* admin|auth|open, default admin */
     char metrics_listen[CONFIG_STR_MAX]; /* "ADDR:PORT": /metrics there only; "" = main listener */
 };
 

@@ -416,7 +416,7 @@ static void test_pull_metrics_keys(void)
     config_defaults(&cfg);
     CHECK_INT_EQ(cfg.pull_hourly_keep_s, 90 * 86400);
     CHECK_INT_EQ(cfg.pull_daily_keep_s, 0);
-    CHECK_STR_EQ(cfg.metrics_access, "open");
+    CHECK_STR_EQ(cfg.metrics_access, "admin");
     CHECK_INT_EQ(config_set(&cfg, "pull_hourly_keep_s", "7d", &err), 0);
     CHECK_INT_EQ(cfg.pull_hourly_keep_s, 7 * 86400);
     CHECK(config_set(&cfg, "pull_hourly_keep_s", "10m", &err) < 0);

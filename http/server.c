@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "http/metrics.h"
 
 #define SERVER_CONN_MEMORY (256 * 1024)
 
@@ -49,6 +50,8 @@ struct conn_ctx {
     struct http_reply pending;
     unsigned status;
     uint64_t bytes_out;
+    uint64_t bytes_in;
+    enum http_route_class rclass; /* http/metrics.c: counted in flight since the first call */
 };
 
 struct http_server {
@@ -284,6 +287,8 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     c->hr.ops = &mhd_ops;
     c->hr.impl = c;
     c->hr.t0_ms = now_ms_mono();
+    c->rclass = http_metrics_class(url);
+    http_metrics_begin(c->rclass);
     (void)snprintf(c->hr.reqid, sizeof(c->hr.reqid), "%s%08llx", req_prefix,
                    (unsigned long long)(atomic_fetch_add(&req_counter, 1) & 0xffffffffULL));
     c->mount = http_mount_find(s->mounts, s->nmounts, url);
@@ -321,6 +326,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        c->bytes_in += n;
         if (!c->failed && c->mount->handler->data(c->state, upload_data, n) < 0)
             c->failed = true;
         return MHD_YES;
@@ -363,6 +369,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         c->mount->handler->done(c->state);
     http_reply_drop(&c->pending);
     log_path(path, sizeof(path), c->hr.path);
+    http_metrics_end(c->rclass, c->hr.method, c->status, c->bytes_in, c->bytes_out,
+                     now_ms_mono() - c->hr.t0_ms);
     log_msg(LOG_INFO, "%s %s %s %u %llu %lldms user=%s%s", c->hr.reqid,
             http_method_name(c->hr.method), path, c->status, (unsigned long long)c->bytes_out,
             (long long)(now_ms_mono() - c->hr.t0_ms), c->hr.user[0] ? c->hr.user : "-",

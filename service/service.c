@@ -81,7 +81,18 @@ static int start_http(struct service *svc, struct berr *err)
 
     if (n == 0)
         return berr_set(err, BERR_INTERNAL, "internal error");
-    return http_server_start(&svc->srv, &o, mounts, n, err);
+    if (http_server_start(&svc->srv, &o, mounts, n, err) < 0)
+        return -1;
+    if (cfg->metrics_listen[0] != '\0') {
+        struct http_mount m = {"/", false, &api_metrics_handler, &svc->reg};
+
+        o.listen = cfg->metrics_listen;
+        o.threads = 2;
+        if (http_server_start(&svc->metrics_srv, &o, &m, 1, err) < 0)
+            return -1;
+        log_msg(LOG_INFO, "metrics on http://%s/metrics", cfg->metrics_listen);
+    }
+    return 0;
 }
 
 int service_open(struct service *svc, const struct berth_config *cfg, struct berr *err)
@@ -191,6 +202,7 @@ void service_close(struct service *svc)
     if (reg->cfg == NULL)
         return; /* zeroed: never opened */
     worker_stop(&svc->maint);
+    http_server_stop(svc->metrics_srv);
     http_server_stop(svc->srv);
     audit_free(reg->audit); /* after the server: every request's events are queued */
     api_sessions_free(reg->sessions);

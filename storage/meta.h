@@ -304,7 +304,8 @@ struct meta_repo_info {
     char description[META_REPO_DESC_MAX + 1];
     int64_t artifact_count; /* top-level artifacts */
     int64_t pull_count;
-    int64_t pull_time; /* latest pull of any of its manifests, 0 = never */
+    int64_t pull_time;  /* latest pull of any of its manifests, 0 = never */
+    int64_t push_count; /* manifest pushes */
     int64_t created_at;
     int64_t updated_at;
 };
@@ -344,6 +345,7 @@ struct meta_stats {
     int64_t public_repo_count;
     int64_t total_repo_count;
     int64_t total_storage_consumption; /* bytes of every blob row */
+    int64_t total_blob_count;          /* blob rows */
 };
 /* meta_stats_get counts public projects and repositories, and the private ones visible to the
  * viewer (all: every one; else those viewer_user_id is a member of). */

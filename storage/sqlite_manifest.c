@@ -47,6 +47,8 @@ static const char SQL_TAG_UPSERT[] =
         " ON CONFLICT(repo_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,"
         " pushed_at = excluded.pushed_at WHERE ?5 AND tags.manifest_id <> excluded.manifest_id";
 static const char SQL_REPO_TOUCH[] = "UPDATE repositories SET updated_at = ?2 WHERE id = ?1";
+static const char SQL_REPO_PUSHED[] =
+        "UPDATE repositories SET push_count = push_count + 1 WHERE id = ?1";
 static const char SQL_RESOLVE_TAG[] =
         "SELECT m.digest, m.media_type, m.size, m.pushed_at, 0 FROM repositories r"
         " JOIN tags t ON t.repo_id = r.id AND t.name = ?2"
@@ -272,6 +274,21 @@ static int tags_set(struct sq_conn *c, int64_t repo_id, int64_t mid,
     return repo_touch(c, repo_id, now, err);
 }
 
+/* count_push adds one to the repository's push counter (prepared per push: pushes are rare
+ * next to pulls, not worth a cached statement slot) */
+static int count_push(struct sq_conn *c, int64_t repo_id, struct berr *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prepare(&st, c, SQL_REPO_PUSHED, err);
+
+    if (rc == 0)
+        rc = sq_bind_i64(c, st, 1, repo_id, err);
+    if (rc == 0)
+        rc = sq_exec(c, st, err);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; step errors were reported */
+    return rc;
+}
+
 static int sq_manifest_put(struct meta *m, const struct repo_name *repo,
                            const struct meta_manifest_in *in, struct berr *err)
 {
@@ -295,6 +312,8 @@ static int sq_manifest_put(struct meta *m, const struct repo_name *repo,
         rc = manifest_insert(c, repo_id, in, now, &mid, err);
     if (rc == 0)
         rc = tags_set(c, repo_id, mid, in, now, err);
+    if (rc == 0)
+        rc = count_push(c, repo_id, err);
     return sq_write_end(c, rc, err);
 }
 

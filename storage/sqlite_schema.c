@@ -188,8 +188,9 @@ static const char MIGRATION_3[] =
  * 86400 seconds, bucket = its start) and key: repository, digest, tag ('' by digest), who
  * (kind anonymous|user|robot and name), client family, image pull or child fetch. Repository
  * and project are names, not ids, on purpose: the history outlives a deleted repository, as
- * audit_log's does. */
+ * audit_log's does. repositories.push_count counts manifest pushes (for /metrics). */
 static const char MIGRATION_4[] =
+        "ALTER TABLE repositories ADD COLUMN push_count INTEGER NOT NULL DEFAULT 0;"
         "CREATE TABLE pull_buckets ("
         " granularity INTEGER NOT NULL,"
         " bucket INTEGER NOT NULL,"
