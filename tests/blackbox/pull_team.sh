@@ -29,14 +29,15 @@ req POST "$API/projects/team/members" -H 'Content-Type: application/json' \
     --data '{"role_id":2,"member_user":{"username":"dev"}}'
 check_status "dev is a developer of team -> 201" 201
 
-# an image to push: made here, loaded into podman from an OCI layout
+# an image to push: made here, put in the registry's library by skopeo, pulled into podman
 mk_oci_layout "$BB_TMP/layout" 1.0
-check_true "podman loads the image" "${POD[@]}" pull -q "oci:$BB_TMP/layout:1.0"
+check_true "skopeo puts a seed image in library" skopeo_push "$BB_TMP/layout" 1.0 library/seed:1.0
+check_true "podman pulls the seed image" "${POD[@]}" pull -q --tls-verify=false \
+    --creds "$ADMIN_USER:$ADMIN_PASS" "$SRV_HOSTPORT/library/seed:1.0"
 check_true "podman login as dev" "${POD[@]}" login --tls-verify=false --authfile "$AUTH" \
     -u dev -p Dev-Pass-123 "$SRV_HOSTPORT"
-img=$("${POD[@]}" images -q | head -n 1)
-check_true "podman push team/app:1.0" "${POD[@]}" push -q --tls-verify=false --authfile "$AUTH" \
-    "$img" "docker://$SRV_HOSTPORT/team/app:1.0"
+check_true "podman push team/app:1.0 as dev" "${POD[@]}" push -q --tls-verify=false \
+    --authfile "$AUTH" "$SRV_HOSTPORT/library/seed:1.0" "docker://$SRV_HOSTPORT/team/app:1.0"
 
 # podman's auth file as an imagePullSecret
 if command -v kubectl >/dev/null 2>&1 &&
