@@ -1,20 +1,16 @@
-/* api.c - the management API under /api/v2.0 (Harbor-compatible paths, field names, status codes
- * and error bodies): routing, authentication, and the reply, body and paging helpers the
- * api_*.c handlers share (api/api_int.h).
+/* api.c - the reply, body and paging helpers every management API handler shares (api_int.h):
+ * Harbor's error body, JSON replies, typed JSON field readers, page/page_size/q/sort and the
+ * X-Total-Count and Link headers of paged listings.
  *
  * Invariants:
  *   1. Every answer, errors included, is built here in Harbor's format
  *      {"errors":[{"code":"NOT_FOUND","message":"..."}]}; a handler never returns a storage
- *      error to the server's registry-format error path (-1 means "could not allocate").
+ *      error to the server's registry-format error path. api_fail marks the call answered.
  *   2. A client's fault is 400/401/403/404/409/412, never 500: bodies are parsed with jansson
  *      (duplicates rejected) and every field's type is checked before use.
- *   3. The caller is authenticated once per request, with HTTP Basic (users and robots,
- *      throttled per user and address like /v2/) or, without an Authorization header, the web
- *      UI's session cookie (api_session.c, CSRF-checked); neither is the anonymous caller. Passwords,
- *      secrets and Authorization values are never logged; the access log shows the path only.
- * GET /api/v2.0/ping answers "Pong" without authentication (a readiness probe, as Harbor).
+ *   3. Nothing here calls a handler or the router: this file is the bottom of api/.
  * Thread-safe: all state is per request. */
-#include "registry/req.h"
+#include "api/api_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,12 +22,6 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-#include "api/api_content.h"
-#include "api/mount.h"
-#include "api/api_ext.h"
-#include "api/api_int.h"
-#include "api/api_session.h"
-#include "registry/authz.h"
 
 /* ---- replies ---- */
 
@@ -127,11 +117,13 @@ int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
         c->out->resp = http_resp_json(fallback, sizeof(fallback) - 1);
         c->out->status = HTTP_INTERNAL_SERVER_ERROR;
         c->out->len = sizeof(fallback) - 1;
-        return c->out->resp != NULL ? 0 : -1;
+        c->answered = c->out->resp != NULL;
+        return c->answered ? 0 : -1;
     }
     json_decref(j);
     rc = reply_text(c, status, text, len);
     mem_free(text);
+    c->answered = rc == 0;
     return rc;
 }
 
@@ -177,22 +169,6 @@ int api_reply_created(struct api_call *c, const char *location)
     return 0;
 }
 
-int api_need_auth(struct api_call *c)
-{
-    if (!api_anonymous(c))
-        return 0;
-    if (api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized") < 0)
-        return -1;
-    return 1;
-}
-
-int api_deny(struct api_call *c)
-{
-    if (api_anonymous(c))
-        return api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized");
-    return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-}
-
 /* ---- request input ---- */
 
 int api_body(struct api_call *c, json_t **out)
@@ -201,14 +177,19 @@ int api_body(struct api_call *c, json_t **out)
     json_t *j;
 
     *out = NULL;
-    if (c->r->body.len == 0)
-        return api_fail(c, HTTP_BAD_REQUEST, "a JSON body is required") < 0 ? -1 : 1;
+    if (c->r->body.len == 0) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "a JSON body is required");
+        return -1;
+    }
     j = json_loadb(c->r->body.data, c->r->body.len, JSON_REJECT_DUPLICATES, &je);
-    if (j == NULL)
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid JSON: %s", je.text) < 0 ? -1 : 1;
+    if (j == NULL) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "invalid JSON: %s", je.text);
+        return -1;
+    }
     if (!json_is_object(j)) {
         json_decref(j);
-        return api_fail(c, HTTP_BAD_REQUEST, "the body must be a JSON object") < 0 ? -1 : 1;
+        (void)api_fail(c, HTTP_BAD_REQUEST, "the body must be a JSON object");
+        return -1;
     }
     *out = j;
     return 0;
@@ -265,17 +246,6 @@ int api_get_bool(struct api_call *c, json_t *obj, const char *key, bool *out, bo
     return 1;
 }
 
-int api_hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 bool api_parse_id(const char *s, size_t len, int64_t *out)
 {
     uint64_t v;
@@ -294,99 +264,80 @@ void api_time(int64_t t, char *out, size_t cap)
 
 /* ---- paging ---- */
 
-static int parse_pos(const char *s, int64_t *out)
+#define Q_EF (PARSE_Q_EXACT | PARSE_Q_FUZZY)
+
+const struct parse_q_key api_q_none[] = {{NULL, 0}};
+const struct parse_q_key api_q_name[] = {{"name", Q_EF}, {NULL, 0}};
+const struct parse_q_key api_q_projects[] = {{"name", Q_EF}, {"public", PARSE_Q_EXACT}, {NULL, 0}};
+const struct parse_q_key api_q_robots[] = {
+        {"name", Q_EF}, {"Level", PARSE_Q_EXACT}, {"ProjectID", PARSE_Q_EXACT}, {NULL, 0}};
+const struct parse_q_key api_q_users[] = {{"username", Q_EF}, {NULL, 0}};
+const struct parse_q_key api_q_members[] = {{"entityname", Q_EF}, {NULL, 0}};
+const struct parse_q_key api_q_artifacts[] = {{"tags", Q_EF}, {"digest", PARSE_Q_EXACT}, {NULL, 0}};
+
+static int bad(struct api_call *c, const char *msg)
 {
-    return s != NULL && api_parse_id(s, strlen(s), out) ? 0 : -1;
+    (void)api_fail(c, HTTP_BAD_REQUEST, "%s", msg);
+    return -1;
 }
 
-/* q_term applies one "key=value" or "key=~value" term of q */
-static int q_term(struct api_page *p, const char *name_key, const char *t, size_t len)
+/* page_q reads the terms api_page knows from p->q */
+static int page_q(struct api_call *c, const char *name_key, struct api_page *p)
 {
-    const char *eq = memchr(t, '=', len);
-    size_t klen;
-    const char *v;
-    size_t vlen;
-    bool fuzzy = false;
-    int64_t id;
+    const struct parse_q_term *t;
 
-    if (eq == NULL || eq == t)
-        return -1;
-    klen = (size_t)(eq - t);
-    v = eq + 1;
-    vlen = len - klen - 1;
-    if (vlen > 0 && v[0] == '~') {
-        fuzzy = true;
-        v++;
-        vlen--;
-    }
-    if (klen == strlen(name_key) && memcmp(t, name_key, klen) == 0) {
-        if (vlen > REPO_NAME_MAX)
-            return -1;
-        memcpy(p->name, v, vlen);
-        p->name[vlen] = '\0';
+    t = name_key != NULL ? parse_q_find(&p->q, name_key) : NULL;
+    if (t != NULL) {
+        if (strlen(t->v[0]) > REPO_NAME_MAX)
+            return bad(c, "invalid q");
+        memcpy(p->name, t->v[0], strlen(t->v[0]) + 1);
         p->has_name = true;
-        p->fuzzy = fuzzy;
-        return 0;
+        p->fuzzy = t->kind == PARSE_Q_FUZZY;
     }
-    if (klen == 6 && memcmp(t, "public", 6) == 0 && !fuzzy) {
-        if (vlen == 4 && memcmp(v, "true", 4) == 0)
+    t = parse_q_find(&p->q, "public");
+    if (t != NULL) {
+        if (strcmp(t->v[0], "true") == 0)
             p->public_only = 1;
-        else if (vlen == 5 && memcmp(v, "false", 5) == 0)
+        else if (strcmp(t->v[0], "false") == 0)
             p->public_only = 0;
         else
-            return -1;
-        return 0;
+            return bad(c, "invalid q");
     }
-    if (klen == 5 && memcmp(t, "Level", 5) == 0 && !fuzzy) {
-        if (vlen >= sizeof(p->level))
-            return -1;
-        memcpy(p->level, v, vlen);
-        p->level[vlen] = '\0';
-        return 0;
+    t = parse_q_find(&p->q, "Level");
+    if (t != NULL) {
+        if (strlen(t->v[0]) >= sizeof(p->level))
+            return bad(c, "invalid q");
+        memcpy(p->level, t->v[0], strlen(t->v[0]) + 1);
     }
-    if (klen == 9 && memcmp(t, "ProjectID", 9) == 0 && !fuzzy) {
-        if (!api_parse_id(v, vlen, &id))
-            return -1;
-        p->project_id = id;
-        return 0;
-    }
-    return 0; /* other keys of Harbor's q are not filters Berth has: ignored */
+    t = parse_q_find(&p->q, "ProjectID");
+    if (t != NULL && !api_parse_id(t->v[0], strlen(t->v[0]), &p->project_id))
+        return bad(c, "invalid q");
+    return 0;
 }
 
-int api_page_parse(struct api_call *c, const char *name_key, struct api_page *p)
+int api_page_parse(struct api_call *c, const struct parse_q_key *keys, const char *name_key,
+                   struct api_page *p)
 {
+    struct parse_paging pg;
+    struct berr e;
     const char *s;
-    const char *t;
-    size_t len;
 
     memset(p, 0, sizeof(*p));
-    p->page = 1;
-    p->page_size = API_PAGE_SIZE_DEFAULT;
     p->public_only = -1;
-    s = req_query(c->r, "page");
-    if (s != NULL && parse_pos(s, &p->page) < 0)
-        return api_fail(c, HTTP_BAD_REQUEST, "page must be a positive integer") < 0 ? -1 : 1;
-    s = req_query(c->r, "page_size");
-    if (s != NULL && (parse_pos(s, &p->page_size) < 0 || p->page_size > API_PAGE_SIZE_MAX))
-        return api_fail(c, HTTP_BAD_REQUEST, "page_size must be 1..%d", API_PAGE_SIZE_MAX) < 0 ? -1
-                                                                                               : 1;
-    if (p->page > INT64_MAX / API_PAGE_SIZE_MAX)
-        return api_fail(c, HTTP_BAD_REQUEST, "page is too large") < 0 ? -1 : 1;
+    if (parse_paging(&pg, req_query(c->r, "page"), req_query(c->r, "page_size"),
+                     API_PAGE_SIZE_DEFAULT, API_PAGE_SIZE_MAX, &e) < 0)
+        return bad(c, e.msg);
+    p->page = pg.page;
+    p->page_size = pg.page_size;
     s = req_query(c->r, "sort");
     if (s != NULL) {
         if (strlen(s) >= sizeof(p->sort))
-            return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key") < 0 ? -1 : 1;
+            return bad(c, "unknown sort key");
         memcpy(p->sort, s, strlen(s) + 1);
     }
-    s = req_query(c->r, "q");
-    while (s != NULL && *s != '\0') {
-        t = strchr(s, ',');
-        len = t != NULL ? (size_t)(t - s) : strlen(s);
-        if (q_term(p, name_key, s, len) < 0)
-            return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
-        s = t != NULL ? t + 1 : NULL;
-    }
-    return 0;
+    if (parse_q(&p->q, req_query(c->r, "q"), keys, &e) < 0)
+        return bad(c, e.msg);
+    return page_q(c, name_key, p);
 }
 
 void api_page_q(const struct api_page *p, struct meta_list_q *q)
@@ -484,79 +435,6 @@ int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, in
     return rc;
 }
 
-/* ---- routing and authentication ---- */
-
-/* split_path copies the segments of the path after /api/v2.0/ into c; -1 when too many or long */
-static int split_path(struct api_call *c, const char *path)
-{
-    size_t used = 0;
-    const char *s = path;
-    const char *e;
-    size_t len;
-
-    c->nseg = 0;
-    while (*s != '\0') {
-        while (*s == '/')
-            s++;
-        if (*s == '\0')
-            break;
-        e = strchr(s, '/');
-        len = e != NULL ? (size_t)(e - s) : strlen(s);
-        if (c->nseg == API_MAX_SEGS || used + len + 1 > sizeof(c->segbuf))
-            return -1;
-        memcpy(c->segbuf + used, s, len);
-        c->segbuf[used + len] = '\0';
-        c->seg[c->nseg] = c->segbuf + used;
-        c->seglen[c->nseg] = len;
-        c->nseg++;
-        used += len + 1;
-        s += len;
-    }
-    return 0;
-}
-
-static int authenticate(struct api_call *c)
-{
-    const char *h = req_header(c->r, HTTP_HEADER_AUTHORIZATION);
-    char addr[64];
-    char retry[16];
-    unsigned retry_s = 0;
-    struct berr e;
-
-    memset(&c->who, 0, sizeof(c->who));
-    if (h == NULL)
-        return 0;
-    if (strncasecmp(h, "Basic ", 6) != 0)
-        return api_fail(c, HTTP_UNAUTHORIZED, "unsupported authorization scheme") < 0 ? -1 : 1;
-    authz_client_addr(c->r, addr, sizeof(addr));
-    if (authn_basic_from(c->r->reg->authn, h, addr, &c->who, &retry_s, &e) < 0) {
-        memset(&c->who, 0, sizeof(c->who));
-        if (e.code == BERR_TOOMANYREQUESTS) {
-            c->r->retry_after_s = retry_s;
-            if (api_fail(c, HTTP_TOO_MANY_REQUESTS, "%s", e.msg) < 0)
-                return -1;
-            (void)snprintf(retry, sizeof(retry), "%u", retry_s); /* fits */
-            if (retry_s > 0 && api_add_header(c, HTTP_HEADER_RETRY_AFTER, retry) < 0)
-                return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
-            return 1;
-        }
-        if (e.code == BERR_UNAUTHORIZED)
-            return api_fail(c, HTTP_UNAUTHORIZED, "%s", e.msg) < 0 ? -1 : 1;
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
-    }
-    c->r->who = c->who;
-    (void)snprintf(c->r->user, sizeof(c->r->user), "%s", c->who.name); /* same caps */
-    return 0;
-}
-
-static int ping(struct api_call *c)
-{
-    c->out->resp = http_resp_bytes("Pong", 4, "text/plain; charset=utf-8");
-    c->out->status = HTTP_OK;
-    c->out->len = 4;
-    return c->out->resp != NULL ? 0 : -1;
-}
-
 int api_handle_end(struct req *r, struct http_reply *out, int rc)
 {
     if (rc < 0) {
@@ -567,63 +445,4 @@ int api_handle_end(struct req *r, struct http_reply *out, int rc)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     }
     return 0;
-}
-
-int api_handle(struct req *r, struct http_reply *out)
-{
-    struct api_call *c;
-    size_t plen = strlen(API_PREFIX);
-    bool by_session = false;
-    int rc;
-
-    if (str_has_prefix(r->url, "/c/"))
-        return api_session_handle(r, out); /* /c/login, /c/log_out */
-    c = mem_calloc(1, sizeof(*c));
-    if (c == NULL)
-        return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    c->r = r;
-    c->out = out;
-    if (strcmp(r->url, "/metrics") == 0) /* Prometheus' default path, handled as /metrics */
-        plen = 0;
-    else if (strncmp(r->url, API_PREFIX, plen) != 0 ||
-             (r->url[plen] != '/' && r->url[plen] != '\0'))
-        plen = SIZE_MAX;
-    if (plen == SIZE_MAX || split_path(c, r->url + plen) < 0 || c->nseg == 0) {
-        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
-        goto out;
-    }
-    if (c->nseg == 1 && strcmp(c->seg[0], "ping") == 0) {
-        rc = r->method == HTTP_GET || r->method == HTTP_HEAD
-                     ? ping(c)
-                     : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        goto out;
-    }
-    rc = authenticate(c);
-    if (rc == 0 && api_anonymous(c))
-        rc = api_session_auth(c, &by_session);
-    if (rc != 0) {
-        rc = rc < 0 ? -1 : 0;
-        goto out;
-    }
-    if (strcmp(c->seg[0], "users") == 0)
-        rc = api_users(c);
-    else if (strcmp(c->seg[0], "projects") == 0)
-        rc = api_projects(c);
-    else if (strcmp(c->seg[0], "robots") == 0)
-        rc = api_robots(c);
-    else if (strcmp(c->seg[0], "quotas") == 0)
-        rc = api_quotas(c);
-    else if (strcmp(c->seg[0], "audit-logs") == 0)
-        rc = api_audit_logs(c);
-    else if (strcmp(c->seg[0], "system") == 0)
-        rc = api_system(c);
-    else if (api_content_dispatch(c, &rc) != 0) /* repositories, statistics, search, ... */
-        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (rc == 0)
-        api_audit_after(c);
-    if (rc == 0 && by_session && api_session_token_header(c) < 0)
-        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-out:
-    mem_free(c);
-    return api_handle_end(r, out, rc);
 }

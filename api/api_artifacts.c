@@ -4,14 +4,14 @@
  *   GET|POST   .../artifacts/{reference}/tags                   list, create ({"name":...})
  *   DELETE     .../artifacts/{reference}/tags/{tag}
  *   GET  /projects/{p}/artifacts                                recent, project-wide
- * api_repos.c routes these here once the project is looked up and {r} parsed.
+ * Rows of routes.c: the router has found the project and checked the row's permission.
  * Artifacts carry Berth's pull_count next to Harbor's pull_time (Harbor lacks it: harbor#21664).
  *
  * Invariants:
- *   1. Reading needs only that the project is readable (checked by the caller through
- *      api_project_lookup). Creating a tag needs push; deleting an artifact or a tag needs
- *      delete (projectAdmin, maintainer, sysadmin, robots granted delete), checked with
- *      api_repo_need: developers and guests get 403, anonymous callers 401.
+ *   1. Reading needs only that the project is readable. Creating a tag needs push; deleting an
+ *      artifact or a tag needs delete (projectAdmin, maintainer, sysadmin, robots granted
+ *      delete): developers and guests get 403, anonymous callers 401. All checked by the router
+ *      (routes.c, auth/rbac.c) before the handler runs.
  *   2. References and tags from the path are parsed (reference_parse, tag_parse) before any
  *      storage call; a malformed one is a 400, an unknown one a 404.
  *   3. Deleting by tag deletes the whole artifact, as Harbor.
@@ -19,26 +19,19 @@
  * ATTR_MAX_BYTES) only for image manifests; a missing or odd config leaves it out.
  * Thread-safe: per-request state only. */
 #include "api/api_content.h"
-#include "api/api_pulls.h"
-#include "storage/pulls.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/rbac.h"
 #include "common/mem.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
+#include "storage/pulls.h"
 
 #define ATTR_MAX_BYTES (256 * 1024) /* manifests and configs read for extra_attrs */
 #define ART_TAGS_MAX 100            /* tags embedded in one artifact */
 #define ART_REFS_MAX 256            /* children embedded in one index */
-
-static int fail_rc(int rc)
-{
-    return rc < 0 ? -1 : 0;
-}
 
 /* read_small reads a whole blob of at most ATTR_MAX_BYTES; *out new (mem_free) or NULL */
 static int read_small(struct api_call *c, const struct digest *d, char **out, size_t *len)
@@ -325,62 +318,51 @@ static int query_bool(struct api_call *c, const char *name, bool dflt, bool *out
     else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
         *out = false;
     else
-        return api_fail(c, HTTP_BAD_REQUEST, "%s must be true or false", name) < 0 ? -1 : 1;
+        return api_stop(api_fail(c, HTTP_BAD_REQUEST, "%s must be true or false", name));
     return 0;
 }
 
-/* art_q: Harbor's artifact q terms: tags=* (tagged), tags=nil (untagged), tags=v, tags=~v,
- * digest=sha256:... Other keys were handled (or ignored) by api_page_parse. */
+/* art_q: Harbor's artifact q terms, parsed by api_page_parse: tags=* (tagged), tags=nil
+ * (untagged), tags=v, tags=~v, digest=sha256:... */
 struct art_filter {
     char tag[TAG_MAX + 1];
     struct digest digest;
     bool has_digest;
 };
 
-static int art_q(struct api_call *c, struct meta_artifact_q *q, struct art_filter *f)
+static int art_q(struct api_call *c, const struct parse_q *pq, struct meta_artifact_q *q,
+                 struct art_filter *f)
 {
-    const char *s = req_query(c->r, "q");
-    const char *t, *v;
-    size_t len, vlen;
-    bool fuzzy;
+    const struct parse_q_term *t = parse_q_find(pq, "tags");
     struct berr e;
 
     q->tagged = -1;
-    while (s != NULL && *s != '\0') {
-        t = strchr(s, ',');
-        len = t != NULL ? (size_t)(t - s) : strlen(s);
-        if (len > 5 && memcmp(s, "tags=", 5) == 0) {
-            v = s + 5;
-            vlen = len - 5;
-            fuzzy = v[0] == '~';
-            if (fuzzy) {
-                v++;
-                vlen--;
-            }
-            if (!fuzzy && vlen == 1 && v[0] == '*') {
-                q->tagged = 1;
-            } else if (!fuzzy && vlen == 3 && memcmp(v, "nil", 3) == 0) {
-                q->tagged = 0;
-            } else {
-                if (vlen == 0 || vlen > TAG_MAX)
-                    return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
-                memcpy(f->tag, v, vlen);
-                f->tag[vlen] = '\0';
-                q->tag = f->tag;
-                q->tag_fuzzy = fuzzy;
-            }
-        } else if (len > 7 && memcmp(s, "digest=", 7) == 0) {
-            if (digest_parse(&f->digest, s + 7, len - 7, &e) < 0)
-                return api_fail(c, HTTP_BAD_REQUEST, "invalid digest in q") < 0 ? -1 : 1;
-            f->has_digest = true;
-            q->digest = &f->digest;
+    if (t != NULL) {
+        const char *v = t->v[0];
+        bool fuzzy = t->kind == PARSE_Q_FUZZY;
+        if (!fuzzy && strcmp(v, "*") == 0) {
+            q->tagged = 1;
+        } else if (!fuzzy && strcmp(v, "nil") == 0) {
+            q->tagged = 0;
+        } else {
+            if (v[0] == '\0' || strlen(v) > TAG_MAX)
+                return api_stop(api_fail(c, HTTP_BAD_REQUEST, "invalid q"));
+            memcpy(f->tag, v, strlen(v) + 1);
+            q->tag = f->tag;
+            q->tag_fuzzy = fuzzy;
         }
-        s = t != NULL ? t + 1 : NULL;
+    }
+    t = parse_q_find(pq, "digest");
+    if (t != NULL) {
+        if (digest_parse(&f->digest, t->v[0], strlen(t->v[0]), &e) < 0)
+            return api_stop(api_fail(c, HTTP_BAD_REQUEST, "invalid digest in q"));
+        f->has_digest = true;
+        q->digest = &f->digest;
     }
     return 0;
 }
 
-int api_artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
+static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
 {
     struct meta_artifact *rows = NULL;
     struct meta_artifact_q q;
@@ -394,15 +376,15 @@ int api_artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
     size_t i;
     int rc;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc == 0)
-        rc = query_bool(c, "with_tag", true, &with_tag);
+    if (api_page_parse(c, api_q_artifacts, NULL, &pg) < 0)
+        return -1;
+    rc = query_bool(c, "with_tag", true, &with_tag);
     memset(&q, 0, sizeof(q));
     memset(&f, 0, sizeof(f));
     if (rc == 0)
-        rc = art_q(c, &q, &f);
+        rc = art_q(c, &pg.q, &q, &f);
     if (rc != 0)
-        return fail_rc(rc);
+        return rc;
     api_page_q(&pg, &q.l);
     q.l.name = NULL;
     q.repo_id = repo_id;
@@ -427,7 +409,7 @@ out:
     return rc;
 }
 
-/* find_artifact resolves {reference} (segment i) in repo: 0 and *a, or answered (1) */
+/* find_artifact resolves {reference} (segment i) in repo: 0 and *a, or -1 (answered) */
 static int find_artifact(struct api_call *c, const struct repo_name *repo, size_t i,
                          int64_t *repo_id, struct meta_artifact *a)
 {
@@ -438,27 +420,115 @@ static int find_artifact(struct api_call *c, const struct repo_name *repo, size_
     int rc = 0;
 
     if (reference_parse(&ref, c->seg[i], c->seglen[i], &e) < 0)
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid reference") < 0 ? -1 : 1;
+        return api_stop(api_fail(c, HTTP_BAD_REQUEST, "invalid reference"));
     if (meta_manifest_resolve(c->r->reg->meta, repo, &ref, &mm, &e) < 0) {
         if (e.code == BERR_NAME_UNKNOWN || e.code == BERR_MANIFEST_UNKNOWN)
-            return api_fail(c, HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]) < 0 ? -1 : 1;
-        return api_fail_berr(c, &e) < 0 ? -1 : 1;
+            return api_stop(api_fail(c, HTTP_NOT_FOUND, "artifact %s not found", c->seg[i]));
+        return api_stop(api_fail_berr(c, &e));
     }
     info = mem_malloc(sizeof(*info));
     if (info == NULL)
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error") < 0 ? -1 : 1;
+        return api_stop(api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error"));
     if (meta_repo_info_get(c->r->reg->meta, repo, info, &e) < 0 ||
         meta_artifact_get(c->r->reg->meta, info->id, &mm.digest, a, &e) < 0)
-        rc = api_fail_berr(c, &e) < 0 ? -1 : 1;
+        rc = api_stop(api_fail_berr(c, &e));
     else
         *repo_id = info->id;
     mem_free(info);
     return rc;
 }
 
-static int tag_list(struct api_call *c, const struct meta_artifact *a)
+/* load: the repository (segment 3) and the artifact (segment 5) of the path; 0, or -1 with
+ * *a NULL (answered when c->answered) */
+static int load(struct api_call *c, struct repo_name *repo, int64_t *repo_id,
+                struct meta_artifact **a)
+{
+    int rc;
+
+    *a = NULL;
+    if (api_repo_from_path(c, 3, repo) < 0)
+        return -1;
+    *a = mem_malloc(sizeof(**a));
+    if (*a == NULL) {
+        (void)api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return -1;
+    }
+    rc = find_artifact(c, repo, 5, repo_id, *a);
+    if (rc != 0) {
+        mem_free(*a);
+        *a = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int api_artifact_project_list(struct api_call *c)
+{
+    return artifact_list(c, c->proj->p.id, 0);
+}
+
+int api_artifact_list_repo(struct api_call *c)
+{
+    struct meta_repo_info *info;
+    struct repo_name repo;
+    struct berr e;
+    int rc;
+
+    if (api_repo_from_path(c, 3, &repo) < 0)
+        return -1;
+    info = mem_malloc(sizeof(*info));
+    if (info == NULL)
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = artifact_list(c, 0, info->id);
+    mem_free(info);
+    return rc;
+}
+
+int api_artifact_get(struct api_call *c)
+{
+    struct meta_artifact *a;
+    struct repo_name repo;
+    struct berr e = {0};
+    int64_t repo_id = 0;
+    bool with_tag;
+    int rc;
+
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
+    rc = query_bool(c, "with_tag", true, &with_tag);
+    if (rc == 0)
+        rc = api_reply_json(c, HTTP_OK, artifact_json(c, a, with_tag, &e));
+    mem_free(a);
+    return rc;
+}
+
+int api_artifact_delete(struct api_call *c)
+{
+    struct meta_artifact *a;
+    struct repo_name repo;
+    struct berr e;
+    int64_t repo_id = 0;
+    int rc;
+
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
+    if (meta_manifest_delete(c->r->reg->meta, &repo, &a->digest, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_empty(c, HTTP_OK);
+    mem_free(a);
+    return rc;
+}
+
+int api_tag_list(struct api_call *c)
 {
     struct meta_tag_info *rows = NULL;
+    struct meta_artifact *a = NULL;
+    struct repo_name repo;
+    int64_t repo_id = 0;
     struct meta_list_q q;
     struct api_page pg;
     struct berr e;
@@ -468,9 +538,12 @@ static int tag_list(struct api_call *c, const struct meta_artifact *a)
     size_t i;
     int rc;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
+    if (api_page_parse(c, api_q_name, "name", &pg) < 0) {
+        rc = -1;
+        goto out;
+    }
     api_page_q(&pg, &q);
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
@@ -490,12 +563,15 @@ static int tag_list(struct api_call *c, const struct meta_artifact *a)
 out:
     json_decref(arr);
     mem_free(rows);
+    mem_free(a);
     return rc;
 }
 
-static int tag_create(struct api_call *c, const struct meta_project_info *p, int role,
-                      int64_t repo_id, const struct meta_artifact *a)
+int api_tag_create(struct api_call *c)
 {
+    struct meta_artifact *a = NULL;
+    struct repo_name repo;
+    int64_t repo_id = 0;
     char loc[1024];
     const char *name;
     json_t *body = NULL;
@@ -504,12 +580,11 @@ static int tag_create(struct api_call *c, const struct meta_project_info *p, int
     bool has;
     int rc;
 
-    rc = api_repo_need(c, p, role, RBAC_PUSH);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
     rc = api_body(c, &body);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (rc < 0)
+        goto out;
     if (api_get_str(c, body, "name", &name, &has) < 0) {
         rc = 0;
         goto out;
@@ -530,68 +605,27 @@ static int tag_create(struct api_call *c, const struct meta_project_info *p, int
         rc = api_reply_created(c, loc);
 out:
     json_decref(body);
+    mem_free(a);
     return rc;
 }
 
-int api_artifact_routes(struct api_call *c, const struct meta_project_info *p, int role,
-                        const struct repo_name *repo)
+int api_tag_delete(struct api_call *c)
 {
-    enum http_method m = c->r->method;
-    struct meta_artifact *a = NULL;
-    struct berr e = {0};
+    struct meta_artifact *a;
+    struct repo_name repo;
+    struct berr e;
     struct tag t;
     int64_t repo_id = 0;
-    bool with_tag;
     int rc;
 
-    a = mem_malloc(sizeof(*a));
-    if (a == NULL)
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    rc = find_artifact(c, repo, 5, &repo_id, a);
-    if (rc != 0) {
-        rc = fail_rc(rc);
-        goto out;
-    }
-    if (c->nseg == 6) {
-        if (m == HTTP_GET) {
-            rc = query_bool(c, "with_tag", true, &with_tag);
-            if (rc == 0)
-                rc = api_reply_json(c, HTTP_OK, artifact_json(c, a, with_tag, &e));
-            rc = fail_rc(rc);
-        } else if (m == HTTP_DELETE) {
-            rc = api_repo_need(c, p, role, RBAC_DELETE);
-            if (rc == 0)
-                rc = meta_manifest_delete(c->r->reg->meta, repo, &a->digest, &e) < 0
-                             ? api_fail_berr(c, &e)
-                             : api_reply_empty(c, HTTP_OK);
-            rc = fail_rc(rc);
-        } else {
-            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        }
-    } else if (c->nseg == 8 && strcmp(c->seg[6], "pulls") == 0 &&
-               strcmp(c->seg[7], "timeseries") == 0) {
-        rc = api_repo_pulls(c, p, role, repo, &a->digest);
-    } else if (strcmp(c->seg[6], "tags") != 0) {
-        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
-    } else if (c->nseg == 7) {
-        if (m == HTTP_GET)
-            rc = tag_list(c, a);
-        else if (m == HTTP_POST)
-            rc = tag_create(c, p, role, repo_id, a);
-        else
-            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    } else if (m != HTTP_DELETE) {
-        rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    } else {
-        rc = api_repo_need(c, p, role, RBAC_DELETE);
-        if (rc == 0 && tag_parse(&t, c->seg[7], c->seglen[7], &e) < 0)
-            rc = api_fail(c, HTTP_BAD_REQUEST, "invalid tag");
-        else if (rc == 0)
-            rc = meta_tag_detach(c->r->reg->meta, a->id, &t, &e) < 0 ? api_fail_berr(c, &e)
-                                                                     : api_reply_empty(c, HTTP_OK);
-        rc = fail_rc(rc);
-    }
-out:
+    if (load(c, &repo, &repo_id, &a) < 0)
+        return -1;
+    if (tag_parse(&t, c->seg[7], c->seglen[7], &e) < 0)
+        rc = api_fail(c, HTTP_BAD_REQUEST, "invalid tag");
+    else if (meta_tag_detach(c->r->reg->meta, a->id, &t, &e) < 0)
+        rc = api_fail_berr(c, &e);
+    else
+        rc = api_reply_empty(c, HTTP_OK);
     mem_free(a);
     return rc;
 }

@@ -83,100 +83,72 @@ struct audit_filter {
 };
 
 /* set_str copies one q value into buf and points *dst at it */
-static int set_str(char *buf, size_t cap, const char *v, size_t vlen, const char **dst, bool *fuzzy,
-                   bool fz)
+static int set_str(char *buf, size_t cap, const struct parse_q_term *t, const char **dst,
+                   bool *fuzzy)
 {
+    size_t vlen = strlen(t->v[0]);
+
     if (vlen >= cap)
         return -1;
-    memcpy(buf, v, vlen);
-    buf[vlen] = '\0';
+    memcpy(buf, t->v[0], vlen + 1);
     *dst = buf;
-    *fuzzy = fz;
+    *fuzzy = t->kind == PARSE_Q_FUZZY;
     return 0;
 }
 
-/* q_term applies one key=value, key=~value or op_time=[from~to] term */
-static int q_term(struct audit_filter *f, const char *t, size_t len)
-{
-    const char *eq = memchr(t, '=', len);
-    const char *v;
-    const char *tilde;
-    size_t klen, vlen;
-    bool fz = false;
+#define Q_EF (PARSE_Q_EXACT | PARSE_Q_FUZZY)
 
-    if (eq == NULL || eq == t)
+/* the audit log's q keys; any other is refused: it would silently list everything */
+static const struct parse_q_key audit_keys[] = {
+        {"username", Q_EF}, {"operation", Q_EF},        {"resource_type", Q_EF},
+        {"resource", Q_EF}, {"op_time", PARSE_Q_RANGE}, {NULL, 0},
+};
+
+/* q_terms applies the parsed q to f */
+static int q_terms(struct audit_filter *f, const struct parse_q *q)
+{
+    const struct parse_q_term *t;
+
+    t = parse_q_find(q, "op_time");
+    if (t != NULL && (parse_time(t->v[0], strlen(t->v[0]), &f->q.from) < 0 ||
+                      parse_time(t->v[1], strlen(t->v[1]), &f->q.to) < 0))
         return -1;
-    klen = (size_t)(eq - t);
-    v = eq + 1;
-    vlen = len - klen - 1;
-    if (klen == 7 && memcmp(t, "op_time", 7) == 0) {
-        if (vlen < 3 || v[0] != '[' || v[vlen - 1] != ']')
-            return -1;
-        tilde = memchr(v, '~', vlen);
-        if (tilde == NULL)
-            return -1;
-        if (parse_time(v + 1, (size_t)(tilde - v - 1), &f->q.from) < 0 ||
-            parse_time(tilde + 1, (size_t)(v + vlen - 1 - tilde - 1), &f->q.to) < 0)
-            return -1;
-        return 0;
-    }
-    if (vlen > 0 && v[0] == '~') {
-        fz = true;
-        v++;
-        vlen--;
-    }
-    if (klen == 8 && memcmp(t, "username", 8) == 0)
-        return set_str(f->username, sizeof(f->username), v, vlen, &f->q.username,
-                       &f->q.username_fuzzy, fz);
-    if (klen == 9 && memcmp(t, "operation", 9) == 0)
-        return set_str(f->operation, sizeof(f->operation), v, vlen, &f->q.operation,
-                       &f->q.operation_fuzzy, fz);
-    if (klen == 13 && memcmp(t, "resource_type", 13) == 0)
-        return set_str(f->resource_type, sizeof(f->resource_type), v, vlen, &f->q.resource_type,
-                       &f->q.resource_type_fuzzy, fz);
-    if (klen == 8 && memcmp(t, "resource", 8) == 0)
-        return set_str(f->resource, sizeof(f->resource), v, vlen, &f->q.resource,
-                       &f->q.resource_fuzzy, fz);
-    return -1; /* an unknown key would silently list everything: refuse it */
+    t = parse_q_find(q, "username");
+    if (t != NULL &&
+        set_str(f->username, sizeof(f->username), t, &f->q.username, &f->q.username_fuzzy) < 0)
+        return -1;
+    t = parse_q_find(q, "operation");
+    if (t != NULL &&
+        set_str(f->operation, sizeof(f->operation), t, &f->q.operation, &f->q.operation_fuzzy) < 0)
+        return -1;
+    t = parse_q_find(q, "resource_type");
+    if (t != NULL && set_str(f->resource_type, sizeof(f->resource_type), t, &f->q.resource_type,
+                             &f->q.resource_type_fuzzy) < 0)
+        return -1;
+    t = parse_q_find(q, "resource");
+    if (t != NULL &&
+        set_str(f->resource, sizeof(f->resource), t, &f->q.resource, &f->q.resource_fuzzy) < 0)
+        return -1;
+    return 0;
 }
 
-/* page_args reads page, page_size, sort and q; answers 400 and returns 1 on bad input */
+/* page_args reads page, page_size, sort and q; 0, or -1 with 400 answered */
 static int page_args(struct api_call *c, struct audit_filter *f, struct api_page *p)
 {
     const char *s;
-    const char *t;
-    size_t len;
-    uint64_t v;
 
     memset(f, 0, sizeof(*f));
-    memset(p, 0, sizeof(*p));
-    p->page = 1;
-    p->page_size = API_PAGE_SIZE_DEFAULT;
-    s = req_query(c->r, "page");
-    if (s != NULL && (parse_u64(&v, s, strlen(s)) < 0 || v == 0 || v > INT32_MAX))
-        return api_fail(c, HTTP_BAD_REQUEST, "page must be a positive integer") < 0 ? -1 : 1;
-    if (s != NULL)
-        p->page = (int64_t)v;
-    s = req_query(c->r, "page_size");
-    if (s != NULL && (parse_u64(&v, s, strlen(s)) < 0 || v == 0 || v > API_PAGE_SIZE_MAX))
-        return api_fail(c, HTTP_BAD_REQUEST, "page_size must be 1..%d", API_PAGE_SIZE_MAX) < 0 ? -1
-                                                                                               : 1;
-    if (s != NULL)
-        p->page_size = (int64_t)v;
     s = req_query(c->r, "sort");
-    if (s != NULL) {
-        if (strcmp(s, "op_time") == 0)
-            f->q.oldest_first = true;
-        else if (strcmp(s, "-op_time") != 0)
-            return api_fail(c, HTTP_BAD_REQUEST, "sort must be op_time or -op_time") < 0 ? -1 : 1;
+    if (s != NULL && strcmp(s, "op_time") != 0 && strcmp(s, "-op_time") != 0) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "sort must be op_time or -op_time");
+        return -1;
     }
-    s = req_query(c->r, "q");
-    while (s != NULL && *s != '\0') {
-        t = strchr(s, ',');
-        len = t != NULL ? (size_t)(t - s) : strlen(s);
-        if (q_term(f, s, len) < 0)
-            return api_fail(c, HTTP_BAD_REQUEST, "invalid q") < 0 ? -1 : 1;
-        s = t != NULL ? t + 1 : NULL;
+    if (api_page_parse(c, audit_keys, NULL, p) < 0)
+        return -1;
+    f->q.oldest_first = s != NULL && strcmp(s, "op_time") == 0;
+    if (q_terms(f, &p->q) < 0) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "invalid q");
+        return -1;
     }
     f->q.offset = (p->page - 1) * p->page_size;
     return 0;
@@ -204,8 +176,6 @@ static int list_events(struct api_call *c, int64_t project_id)
     int64_t total = 0;
     int rc;
 
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     f = mem_calloc(1, sizeof(*f));
     ev = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*ev));
     if (f == NULL || ev == NULL) {
@@ -213,10 +183,8 @@ static int list_events(struct api_call *c, int64_t project_id)
         goto out;
     }
     rc = page_args(c, f, &p);
-    if (rc != 0) {
-        rc = rc < 0 ? -1 : 0;
+    if (rc < 0)
         goto out;
-    }
     f->q.project_id = project_id;
     if (audit_flush(c->r->reg->audit, NULL, &e) < 0) /* invariant 1 */
         log_msg(LOG_WARN, "%s audit flush before listing: %s", c->r->reqid, e.msg);
@@ -236,37 +204,19 @@ out:
 
 int api_audit_logs(struct api_call *c)
 {
-    int rc;
-
-    if (c->nseg != 1)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (!api_is_sysadmin(c))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     return list_events(c, 0);
 }
 
-int api_project_logs(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_logs(struct api_call *c)
 {
-    int rc;
-
-    if (c->nseg != 3)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (!api_is_sysadmin(c) && (role < ROLE_PROJECT_ADMIN || role > ROLE_MAINTAINER))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-    return list_events(c, p->p.id);
+    return list_events(c, c->proj->p.id);
 }
 
 /* ---- POST /system/purgeaudit ---- */
 
 #define PURGE_HOURS_MAX (100LL * 365 * 24)
 
-int api_system(struct api_call *c)
+int api_system_purgeaudit(struct api_call *c)
 {
     json_t *body = NULL;
     struct berr e;
@@ -274,18 +224,9 @@ int api_system(struct api_call *c)
     bool present = false;
     int rc;
 
-    if (c->nseg != 2 || strcmp(c->seg[1], "purgeaudit") != 0)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (c->r->method != HTTP_POST)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (!api_is_sysadmin(c))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     rc = api_get_int(c, body, "retention_hours", &hours, &present);
     if (rc < 0) {
         rc = 0; /* answered */

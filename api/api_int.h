@@ -1,10 +1,12 @@
-/* api_int.h - what the registry/api*.c files share, and nobody else.
+/* api_int.h - what the api/api*.c files share, and nobody else.
  *
  * One struct api_call per management API request: the request, the reply being built, the
- * caller (authenticated once by api.c) and the path split into segments after /api/v2.0/.
+ * caller (authenticated once by router.c), the path split into segments after /api/v2.0/, the
+ * route row it matched and what the router resolved for it (the project, the caller's role, the
+ * numeric path parameter). The router has checked the row's permission before the handler runs.
  * Handlers return 0 with the reply built, errors included (Harbor's {"errors":[...]} format,
- * built by api_fail*, never by registry/reply.c); -1 only when even the error reply could not be
- * allocated (the server then answers 500). */
+ * built by api_fail*, never by registry/reply.c), or -1: when c->answered an error reply is
+ * built (api_fail sets it), otherwise even that could not be allocated (the server answers 500). */
 #ifndef BERTH_API_API_INT_H
 #define BERTH_API_API_INT_H
 
@@ -14,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "api/routes.h"
+#include "common/parse.h"
 #include "registry/req.h"
 #include "storage/meta.h"
 
@@ -29,7 +33,12 @@ struct api_call {
     const char *seg[API_MAX_SEGS];
     size_t seglen[API_MAX_SEGS];
     size_t nseg;
-    char segbuf[1024]; /* NUL-separated copies of the segments (seg[] points here) */
+    char segbuf[1024];              /* NUL-separated copies of the segments (seg[] points here) */
+    const struct api_route *route;  /* the row matched */
+    struct meta_project_info *proj; /* PROJECT rows: the path's project (owned by the router) */
+    int role;                       /* the caller's member role on proj (0: none, or no user) */
+    int64_t id;                     /* the row's numeric path parameter, 0 when none */
+    bool answered;                  /* an error reply is built (api_fail): -1 then means "stop" */
 };
 
 /* ---- callers ---- */
@@ -45,17 +54,19 @@ static inline bool api_is_sysadmin(const struct api_call *c)
 {
     return api_is_user(c) && c->who.sysadmin;
 }
-/* api_need_auth answers 401 for anonymous callers: returns 1 when it answered. */
-int api_need_auth(struct api_call *c);
-/* api_deny refuses the call: 401 "UnAuthorized" to an anonymous caller, who might be let in by
- * logging in, 403 "forbidden" to anyone else. Returns what api_fail returns. */
-int api_deny(struct api_call *c);
 
 /* ---- replies ---- */
 /* api_fail answers status with Harbor's error body ({"errors":[{"code","message"}]}); code is
  * derived from status. Returns 0 (the reply is built) or -1 (allocation failed). */
 int api_fail(struct api_call *c, unsigned status, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* api_stop: what a helper returns after answering an error: -1, whatever the api_fail* call
+ * given returned (c->answered tells the router whether the error reply was built). */
+static inline int api_stop(int rc)
+{
+    (void)rc;
+    return -1;
+}
 /* api_fail_berr maps a storage error: NOT_FOUND 404, CONFLICT 409, BAD_REQUEST/NAME_INVALID 400,
  * else 500 (message "internal error"). */
 int api_fail_berr(struct api_call *c, const struct berr *e);
@@ -72,36 +83,46 @@ int api_reply_created(struct api_call *c, const char *location);
 int api_add_header(struct api_call *c, const char *k, const char *v);
 
 /* ---- request input ---- */
-/* api_body parses r->body as a JSON object: 0 and *out (new, json_decref) or answers 400 and
- * returns 1 (-1 when even that failed). */
+/* api_body parses r->body as a JSON object: 0 and *out (new, json_decref), or -1 with 400
+ * answered (c->answered; not set when even that failed). */
 int api_body(struct api_call *c, json_t **out);
 /* JSON field readers: 0 when absent (*present false), 1 when present with the right type, -1
  * (and the 400 answered) for a wrong type. */
 int api_get_str(struct api_call *c, json_t *obj, const char *key, const char **out, bool *present);
 int api_get_int(struct api_call *c, json_t *obj, const char *key, int64_t *out, bool *present);
 int api_get_bool(struct api_call *c, json_t *obj, const char *key, bool *out, bool *present);
-/* api_hexval: the value of the hex digit ch (either case), -1 when ch is none. */
-int api_hexval(char ch);
 /* api_parse_id: a decimal id > 0 filling the whole segment; false otherwise. */
 bool api_parse_id(const char *s, size_t len, int64_t *out);
 /* api_time writes RFC 3339 into out (cap >= 32). */
 void api_time(int64_t t, char *out, size_t cap);
 
-/* Paging and the q filter (Harbor's conventions). */
+/* Paging and the q filter (Harbor's conventions), parsed by common/parse.c. */
 struct api_page {
     int64_t page;      /* 1-based */
     int64_t page_size; /* 1..API_PAGE_SIZE_MAX */
-    char name[REPO_NAME_MAX + 1];
+    char sort[32];
+    struct parse_q q; /* every term, checked against the endpoint's keys */
+    /* read from q by api_page_parse when keys allow them: */
+    char name[REPO_NAME_MAX + 1]; /* the name key's value */
     bool has_name;
     bool fuzzy;
-    int public_only; /* -1 any, from q public=true|false or ?public= */
-    char sort[32];
+    int public_only;    /* -1 any, from q public=true|false or ?public= */
     char level[16];     /* q Level= (robots) */
     int64_t project_id; /* q ProjectID= (robots), 0 = none */
 };
-/* api_page_parse reads page, page_size, q and sort; name_key is the q key of the name filter
- * ("name", "username"). Answers 400 and returns 1 on bad input. */
-int api_page_parse(struct api_call *c, const char *name_key, struct api_page *p);
+/* The q keys each listing takes (a key not listed is a 400, never silently ignored). */
+extern const struct parse_q_key api_q_none[];      /* quotas */
+extern const struct parse_q_key api_q_name[];      /* repositories, tags: name */
+extern const struct parse_q_key api_q_projects[];  /* name, public */
+extern const struct parse_q_key api_q_robots[];    /* name, Level, ProjectID */
+extern const struct parse_q_key api_q_users[];     /* username */
+extern const struct parse_q_key api_q_members[];   /* entityname */
+extern const struct parse_q_key api_q_artifacts[]; /* tags, digest */
+/* api_page_parse reads page, page_size, sort and q (against keys); name_key, when not NULL,
+ * is the q key of the name filter ("name", "username"). 0, or -1 with 400 answered (or
+ * nothing, out of memory). */
+int api_page_parse(struct api_call *c, const struct parse_q_key *keys, const char *name_key,
+                   struct api_page *p);
 /* api_page_q fills a storage list query from p. */
 void api_page_q(const struct api_page *p, struct meta_list_q *q);
 /* api_page_headers adds X-Total-Count and Link (rel="prev"/"next") for total rows. */
@@ -113,21 +134,51 @@ void api_array_push(json_t **arr, json_t *item);
  * the paging headers of p for total rows. The tail of every paged JSON listing. */
 int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, int64_t total);
 
-/* ---- projects (api_projects.c) ---- */
-/* api_project_lookup finds the project named by segment i (id, or name with X-Is-Resource-Name:
- * true or when not numeric) and the caller's role on it. Answers 404 (and returns 1) when
- * unknown, or 401/403 when the caller may not even read it. */
-int api_project_lookup(struct api_call *c, size_t i, struct meta_project_info *p, int *role);
+/* ---- the central check (guard.c) ---- */
+/* api_guard runs between authentication and the handler of c->route: 401 to an anonymous
+ * caller on a row that needs one; for PROJECT rows, finds the project of the path (id, or name
+ * with X-Is-Resource-Name: true or when not numeric: 404 when unknown) and the caller's role,
+ * and refuses (401 anonymous, 403 otherwise) a caller that may not even read it; parses the
+ * row's numeric parameter (400); then asks auth/rbac.c for the row's permission (401/403, the
+ * row's message). 0: the handler may run; -1: stopped (answered when c->answered). */
+int api_guard(struct api_call *c);
+/* api_project_allows: *ok whether the caller may do res/act (a PROJECT rule of auth/rbac.c) on
+ * project_id, a project found through an object the handler loaded (a robot's, a quota's, a
+ * ProjectID filter's) rather than the path. -1 with err set when the role lookup fails. */
+int api_project_allows(struct api_call *c, int64_t project_id, enum rbac_res res, enum rbac_act act,
+                       bool *ok, struct berr *err);
 /* api_project_role: the caller's member role on project_id (0 when none or not a user). */
 int api_project_role(struct api_call *c, int64_t project_id, int *role, struct berr *err);
-/* api_project_readable: sysadmin, public, a member, or a robot with a grant on it. */
-bool api_project_readable(struct api_call *c, const struct meta_project_info *p, int role);
 
-/* ---- handlers ---- */
-int api_users(struct api_call *c);    /* /users... */
-int api_projects(struct api_call *c); /* /projects... (members and robots of a project too) */
-int api_members(struct api_call *c, const struct meta_project_info *p, int role);
-int api_robots(struct api_call *c); /* /robots... */
-int api_project_robots(struct api_call *c, const struct meta_project_info *p, int role);
+/* ---- handlers (rows of routes.c) ---- */
+/* api_users.c */
+int api_user_list(struct api_call *c);
+int api_user_create(struct api_call *c);
+int api_user_current(struct api_call *c);
+int api_user_search(struct api_call *c);
+int api_user_get(struct api_call *c);
+int api_user_update(struct api_call *c);
+int api_user_delete(struct api_call *c);
+int api_user_password(struct api_call *c);
+int api_user_sysadmin(struct api_call *c);
+/* api_projects.c */
+int api_project_list(struct api_call *c);
+int api_project_head(struct api_call *c);
+int api_project_create(struct api_call *c);
+int api_project_get(struct api_call *c);
+int api_project_update(struct api_call *c);
+int api_project_delete(struct api_call *c);
+int api_project_deletable(struct api_call *c);
+/* api_members.c */
+int api_member_list(struct api_call *c);
+int api_member_add(struct api_call *c);
+int api_member_get(struct api_call *c);
+int api_member_update(struct api_call *c);
+int api_member_delete(struct api_call *c);
+/* api_robots.c */
+int api_robot_list(struct api_call *c);
+int api_robot_create(struct api_call *c);
+int api_robot_one(struct api_call *c); /* GET, PUT, PATCH (refresh the secret), DELETE */
+int api_project_robots(struct api_call *c);
 
 #endif

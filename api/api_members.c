@@ -3,8 +3,9 @@
  * ProjectMember and RoleRequest bodies).
  *
  * Invariants:
- *   1. Reading members needs a role other than limitedGuest, or sysadmin (anchors 1c).
- *   2. Adding, changing and removing members needs projectAdmin or sysadmin.
+ *   1. Reading members needs a role other than limitedGuest, or sysadmin (anchors 1c); adding,
+ *      changing and removing members needs projectAdmin or sysadmin. The router checks both
+ *      (routes.c, auth/rbac.c) and parses {mid} (c->id) before.
  *   3. A member id is resolved within the project of the path only (meta_member_* take both).
  *   4. Only users are members (member_group is refused with 400: Berth has no groups).
  * Thread-safe: per-request state only. */
@@ -27,18 +28,9 @@ static json_t *member_json(const struct meta_member *mb)
                      (json_int_t)mb->user_id, "entity_type", "u");
 }
 
-static bool may_read(const struct api_call *c, int role)
+int api_member_list(struct api_call *c)
 {
-    return api_is_sysadmin(c) || (role >= ROLE_PROJECT_ADMIN && role != ROLE_LIMITED_GUEST);
-}
-
-static bool may_write(const struct api_call *c, int role)
-{
-    return api_is_sysadmin(c) || (api_is_user(c) && role == ROLE_PROJECT_ADMIN);
-}
-
-static int member_list(struct api_call *c, const struct meta_project_info *p)
-{
+    const struct meta_project_info *p = c->proj;
     struct meta_member *rows = NULL;
     struct meta_list_q q;
     struct api_page pg;
@@ -50,9 +42,8 @@ static int member_list(struct api_call *c, const struct meta_project_info *p)
     int64_t total = 0;
     int rc;
 
-    rc = api_page_parse(c, "entityname", &pg);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_members, "entityname", &pg) < 0)
+        return -1;
     if (pg.sort[0] != '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key");
     api_page_q(&pg, &q);
@@ -141,8 +132,9 @@ static int member_user_id(struct api_call *c, json_t *body, int64_t *uid)
     return 1;
 }
 
-static int member_add(struct api_call *c, const struct meta_project_info *p)
+int api_member_add(struct api_call *c)
 {
+    const struct meta_project_info *p = c->proj;
     json_t *body = NULL;
     struct berr e;
     char loc[64];
@@ -152,8 +144,8 @@ static int member_add(struct api_call *c, const struct meta_project_info *p)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (read_role(c, body, &role) < 0 || member_user_id(c, body, &uid) < 0) {
         rc = 0;
         goto out;
@@ -170,40 +162,29 @@ out:
     return rc;
 }
 
-static int member_one(struct api_call *c, const struct meta_project_info *p, int role)
+int api_member_get(struct api_call *c)
 {
     struct meta_member mb;
-    enum http_method m = c->r->method;
+    struct berr e;
+
+    if (meta_member_get(c->r->reg->meta, c->proj->p.id, c->id, &mb, &e) < 0)
+        return api_fail_berr(c, &e);
+    return api_reply_json(c, HTTP_OK, member_json(&mb));
+}
+
+int api_member_update(struct api_call *c)
+{
     json_t *body = NULL;
     struct berr e;
-    int64_t mid;
     int new_role = 0;
     int rc;
 
-    if (!api_parse_id(c->seg[3], c->seglen[3], &mid))
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid member id");
-    if (m == HTTP_GET) {
-        if (!may_read(c, role))
-            return api_deny(c);
-        if (meta_member_get(c->r->reg->meta, p->p.id, mid, &mb, &e) < 0)
-            return api_fail_berr(c, &e);
-        return api_reply_json(c, HTTP_OK, member_json(&mb));
-    }
-    if (m != HTTP_PUT && m != HTTP_DELETE)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    if (!may_write(c, role))
-        return api_deny(c);
-    if (m == HTTP_DELETE) {
-        if (meta_member_delete(c->r->reg->meta, p->p.id, mid, &e) < 0)
-            return api_fail_berr(c, &e);
-        return api_reply_empty(c, HTTP_OK);
-    }
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (read_role(c, body, &new_role) < 0)
         rc = 0;
-    else if (meta_member_set_role(c->r->reg->meta, p->p.id, mid, new_role, &e) < 0)
+    else if (meta_member_set_role(c->r->reg->meta, c->proj->p.id, c->id, new_role, &e) < 0)
         rc = api_fail_berr(c, &e);
     else
         rc = api_reply_empty(c, HTTP_OK);
@@ -211,18 +192,11 @@ static int member_one(struct api_call *c, const struct meta_project_info *p, int
     return rc;
 }
 
-int api_members(struct api_call *c, const struct meta_project_info *p, int role)
+int api_member_delete(struct api_call *c)
 {
-    enum http_method m = c->r->method;
+    struct berr e;
 
-    if (c->nseg == 3) {
-        if (m == HTTP_GET)
-            return may_read(c, role) ? member_list(c, p) : api_deny(c);
-        if (m == HTTP_POST)
-            return may_write(c, role) ? member_add(c, p) : api_deny(c);
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    }
-    if (c->nseg == 4)
-        return member_one(c, p, role);
-    return api_fail(c, HTTP_NOT_FOUND, "not found");
+    if (meta_member_delete(c->r->reg->meta, c->proj->p.id, c->id, &e) < 0)
+        return api_fail_berr(c, &e);
+    return api_reply_empty(c, HTTP_OK);
 }

@@ -1,5 +1,7 @@
-/* api_misc.c - registry-wide endpoints of /api/v2.0: statistics, search, systeminfo, health,
- * the OpenAPI document, and Prometheus metrics (also at the root path /metrics).
+/* api_misc.c - registry-wide endpoints of /api/v2.0: ping, statistics, search, systeminfo,
+ * health, the OpenAPI document, and Prometheus metrics (also at the root path /metrics). Who may
+ * call them is in their rows of routes.c (metrics: sysadmins by default, see metrics_access;
+ * statistics: any caller logged in).
  *
  * Invariants:
  *   1. Nothing here shows a private project or repository to a caller who may not read it:
@@ -10,12 +12,12 @@
  *      unlink) in the data directory; any failure makes the overall status "unhealthy".
  *   3. /metrics adds the pull counts still pending in memory to the database's (pulls_peek),
  *      so a pull shows at once and a scrape never writes. Who may read it is configured
- *      (metrics_access admin|auth|open; metrics_listen serves it alone on another address).
+ *      (metrics_access admin|auth|open, applied by api/guard.c; metrics_listen serves it
+ *      alone on another address, and this listener then answers 404).
  *   4. /openapi.json serves the bytes of webui/openapi.json embedded at build time, the same file
  *      kept in the repository as docs/openapi.json.
  * Thread-safe: per-request state only. */
 #include "api/api_content.h"
-#include "api/api_pulls.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +32,7 @@
 #include "common/util.h"
 #include "api/mount.h"
 #include "api/ui_assets.h"
+#include "auth/authn.h"
 #include "http/metrics.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
@@ -38,13 +41,14 @@
 #define SEARCH_MAX 100
 #define METRICS_MAX_BYTES (8u * 1024 * 1024)
 
-static int method_get(struct api_call *c)
+/* ---- ping ---- */
+
+int api_ping(struct api_call *c)
 {
-    if (c->nseg != 1)
-        return api_fail(c, HTTP_NOT_FOUND, "not found") < 0 ? -1 : 1;
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed") < 0 ? -1 : 1;
-    return 0;
+    c->out->resp = http_resp_bytes("Pong", 4, "text/plain; charset=utf-8");
+    c->out->status = HTTP_OK;
+    c->out->len = 4;
+    return c->out->resp != NULL ? 0 : -1;
 }
 
 /* ---- statistics ---- */
@@ -53,12 +57,7 @@ int api_statistics(struct api_call *c)
 {
     struct meta_stats s;
     struct berr e;
-    int rc = method_get(c);
 
-    if (rc == 0)
-        rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     if (meta_stats_get(c->r->reg->meta, api_is_sysadmin(c), api_is_user(c) ? c->who.user_id : 0, &s,
                        &e) < 0)
         return api_fail_berr(c, &e);
@@ -120,10 +119,8 @@ int api_search(struct api_call *c)
     struct berr e;
     int64_t total;
     size_t n, i;
-    int rc = method_get(c);
+    int rc;
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     if (q == NULL || q[0] == '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "q is required");
     if (strlen(q) > REPO_NAME_MAX)
@@ -189,10 +186,7 @@ int api_systeminfo(struct api_call *c)
 {
     const char *host = req_header(c->r, HTTP_HEADER_HOST);
     char now[32];
-    int rc = method_get(c);
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     /* a Host header goes back only when it is a plain host[:port] */
     if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
         strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") !=
@@ -250,10 +244,7 @@ int api_health(struct api_call *c)
     struct berr e;
     bool db_ok, st_ok;
     int version = 0;
-    int rc = method_get(c);
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     db_ok = meta_schema_version(c->r->reg->meta, &version, &e) == 0 && version > 0;
     st_ok = probe_storage(c->r->reg->cfg->data_dir, swhy, sizeof(swhy)) == 0;
     if (!st_ok)
@@ -271,10 +262,6 @@ int api_health(struct api_call *c)
 
 int api_openapi(struct api_call *c)
 {
-    int rc = method_get(c);
-
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
     for (unsigned i = 0; i < ui_assets_count; i++) {
         if (strcmp(ui_assets[i].path, "/openapi.json") != 0)
             continue;
@@ -414,21 +401,10 @@ static int metrics_reply(struct api_call *c)
 
 int api_metrics(struct api_call *c)
 {
-    const struct berth_config *cfg = c->r->reg->cfg;
-    int rc = method_get(c);
-
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    /* access (config metrics_access, metrics_listen): a separate listener serves it alone */
-    if (cfg->metrics_listen[0] != '\0')
+    /* who may read it was decided by the guard (metrics_access); a separate listener serves it
+     * alone */
+    if (c->r->reg->cfg->metrics_listen[0] != '\0')
         return api_fail(c, HTTP_NOT_FOUND, "metrics are served on the metrics listener");
-    if (strcmp(cfg->metrics_access, "open") != 0) {
-        rc = api_need_auth(c);
-        if (rc != 0)
-            return rc < 0 ? -1 : 0;
-        if (strcmp(cfg->metrics_access, "admin") == 0 && !api_is_sysadmin(c))
-            return api_fail(c, HTTP_FORBIDDEN, "metrics are for system administrators");
-    }
     return metrics_reply(c);
 }
 
@@ -449,31 +425,4 @@ int api_metrics_listener(struct req *r, struct http_reply *out)
         rc = metrics_reply(c);
     mem_free(c);
     return api_handle_end(r, out, rc);
-}
-
-/* ---- dispatch ---- */
-
-int api_content_dispatch(struct api_call *c, int *rc)
-{
-    static const struct {
-        const char *seg;
-        int (*fn)(struct api_call *c);
-    } table[] = {
-            {"repositories", api_repositories},
-            {"statistics", api_statistics},
-            {"search", api_search},
-            {"systeminfo", api_systeminfo},
-            {"health", api_health},
-            {"openapi.json", api_openapi},
-            {"metrics", api_metrics},
-            {"pulls", api_pulls},
-    };
-
-    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
-        if (strcmp(c->seg[0], table[i].seg) == 0) {
-            *rc = table[i].fn(c);
-            return 0;
-        }
-    }
-    return 1;
 }

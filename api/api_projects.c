@@ -1,12 +1,12 @@
 /* api_projects.c - /api/v2.0/projects: list (q, sort, paging, visibility), create, HEAD by
- * name, get/update/delete by name or id, _deletable, and the routes below a project (members,
- * robots) after the project has been found and the caller's role looked up.
+ * name, get/update/delete by name or id, _deletable. The router has found the project of the
+ * path (c->proj) and checked the row's permission (routes.c, auth/rbac.c).
  *
  * Invariants:
  *   1. A caller sees a project only when it is public, the caller is a member, a sysadmin, or a
- *      robot with a grant on it; otherwise 401 (anonymous) or 403, as Harbor.
- *   2. Updating or deleting a project needs projectAdmin or sysadmin; storage_limit is set by
- *      sysadmins only. A project holding repositories is not deleted (412 PRECONDITION, as
+ *      robot with a grant on it; otherwise 401 (anonymous) or 403, as Harbor (the router).
+ *   2. Updating or deleting a project needs projectAdmin or sysadmin (the router); storage_limit
+ *      is set by sysadmins only (here: it depends on the body). A project holding repositories is not deleted (412 PRECONDITION, as
  *      Harbor; the storage layer checks it inside the delete transaction).
  *   3. The creator of a project becomes its projectAdmin (owner, in the same transaction).
  * Thread-safe: per-request state only. */
@@ -19,56 +19,6 @@
 
 #include "common/buf.h"
 #include "common/mem.h"
-#include "api/api_content.h"
-#include "api/api_pulls.h"
-#include "api/api_ext.h"
-
-int api_project_role(struct api_call *c, int64_t project_id, int *role, struct berr *err)
-{
-    *role = 0;
-    if (!api_is_user(c))
-        return 0;
-    return meta_member_role(c->r->reg->meta, project_id, c->who.user_id, role, err);
-}
-
-bool api_project_readable(struct api_call *c, const struct meta_project_info *p, int role)
-{
-    unsigned acts = 0;
-    struct berr e;
-
-    if (p->p.public || role > 0 || api_is_sysadmin(c))
-        return true;
-    if (c->who.kind == PRINCIPAL_ROBOT && c->who.robot_id > 0 &&
-        meta_robot_actions(c->r->reg->meta, c->who.robot_id, p->p.name, &acts, &e) == 0)
-        return acts != 0;
-    return false;
-}
-
-int api_project_lookup(struct api_call *c, size_t i, struct meta_project_info *p, int *role)
-{
-    const char *isname = req_header(c->r, "X-Is-Resource-Name");
-    bool by_name = isname != NULL && strcasecmp(isname, "true") == 0;
-    struct berr e;
-    int64_t id = 0;
-    int rc;
-
-    *role = 0;
-    if (!by_name && !api_parse_id(c->seg[i], c->seglen[i], &id))
-        by_name = true;
-    if ((by_name ? meta_project_get(c->r->reg->meta, c->seg[i], p, &e)
-                 : meta_project_get_by_id(c->r->reg->meta, id, p, &e)) < 0 ||
-        meta_repo_count(c->r->reg->meta, p->p.id, &p->repo_count, &e) < 0) {
-        rc = api_fail_berr(c, &e);
-        return rc < 0 ? -1 : 1;
-    }
-    if (api_project_role(c, p->p.id, role, &e) < 0) {
-        rc = api_fail_berr(c, &e);
-        return rc < 0 ? -1 : 1;
-    }
-    if (api_project_readable(c, p, *role))
-        return 0;
-    return api_deny(c) < 0 ? -1 : 1;
-}
 
 static json_t *project_json(const struct meta_project_info *p, int role)
 {
@@ -89,7 +39,7 @@ static json_t *project_json(const struct meta_project_info *p, int role)
     return j;
 }
 
-static int project_list(struct api_call *c)
+int api_project_list(struct api_call *c)
 {
     struct meta_project_info *rows = NULL;
     struct meta_project_q q;
@@ -103,9 +53,8 @@ static int project_list(struct api_call *c)
     int role;
     int rc;
 
-    rc = api_page_parse(c, "name", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_projects, "name", &p) < 0)
+        return -1;
     /* Harbor's name= parameter is a fuzzy match; public= a boolean */
     s = req_query(c->r, "name");
     if (s != NULL && !p.has_name) {
@@ -155,7 +104,7 @@ out:
     return rc;
 }
 
-static int project_head(struct api_call *c)
+int api_project_head(struct api_call *c)
 {
     const char *name = req_query(c->r, "project_name");
     struct meta_project_info pr;
@@ -206,7 +155,7 @@ static int read_public(struct api_call *c, json_t *body, bool *out)
     return has ? 1 : 0;
 }
 
-static int project_create(struct api_call *c)
+int api_project_create(struct api_call *c)
 {
     const char *name;
     const char *loc_hdr = req_header(c->r, "X-Resource-Name-In-Location");
@@ -218,11 +167,9 @@ static int project_create(struct api_call *c)
     int64_t id = 0;
     int rc;
 
-    if (c->who.kind == PRINCIPAL_ROBOT)
-        return api_fail(c, HTTP_FORBIDDEN, "robot accounts may not create projects");
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "project_name", &name, &has_name) < 0 ||
         read_public(c, body, &public) < 0 ||
         api_get_int(c, body, "storage_limit", &limit, &has_limit) < 0) {
@@ -257,13 +204,14 @@ out:
     return rc;
 }
 
-static bool may_admin(const struct api_call *c, int role)
+int api_project_get(struct api_call *c)
 {
-    return api_is_sysadmin(c) || (api_is_user(c) && role == ROLE_PROJECT_ADMIN);
+    return api_reply_json(c, HTTP_OK, project_json(c->proj, c->role));
 }
 
-static int project_update(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_update(struct api_call *c)
 {
+    const struct meta_project_info *p = c->proj;
     json_t *body = NULL;
     struct berr e;
     bool public = false;
@@ -272,11 +220,9 @@ static int project_update(struct api_call *c, const struct meta_project_info *p,
     int has_public;
     int rc;
 
-    if (!may_admin(c, role))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     has_public = read_public(c, body, &public);
     if (has_public < 0 || api_get_int(c, body, "storage_limit", &limit, &has_limit) < 0) {
         rc = 0;
@@ -330,16 +276,15 @@ static int robot_names(struct api_call *c, int64_t project_id, struct buf *b, st
     return rc;
 }
 
-static int project_delete(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_delete(struct api_call *c)
 {
+    const struct meta_project_info *p = c->proj;
     struct berr e;
     struct buf names;
     char *s;
     char *nl;
     int rc;
 
-    if (!may_admin(c, role))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     /* the project's robots go with it (cascade): their cached logins must go too */
     buf_init(&names, 4u << 20);
     if (robot_names(c, p->p.id, &names, &e) < 0) {
@@ -366,71 +311,11 @@ out:
     return rc;
 }
 
-static int project_deletable(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_deletable(struct api_call *c)
 {
-    if (!may_admin(c, role))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-    if (p->repo_count > 0)
+    if (c->proj->repo_count > 0)
         return api_reply_json(c, HTTP_OK,
                               json_pack("{s:b,s:s}", "deletable", 0, "message",
                                         "the project contains repositories"));
     return api_reply_json(c, HTTP_OK, json_pack("{s:b}", "deletable", 1));
-}
-
-int api_projects(struct api_call *c)
-{
-    struct meta_project_info *p;
-    enum http_method m = c->r->method;
-    int role = 0;
-    int rc;
-
-    if (c->nseg == 1) {
-        if (m == HTTP_GET)
-            return project_list(c);
-        if (m == HTTP_HEAD)
-            return project_head(c);
-        if (m == HTTP_POST) {
-            rc = api_need_auth(c);
-            return rc != 0 ? (rc < 0 ? -1 : 0) : project_create(c);
-        }
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    }
-    p = mem_malloc(sizeof(*p));
-    if (p == NULL)
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    rc = api_project_lookup(c, 1, p, &role);
-    if (rc != 0) {
-        rc = rc < 0 ? -1 : 0;
-        goto out;
-    }
-    if (c->nseg == 2) {
-        if (m == HTTP_GET || m == HTTP_HEAD)
-            rc = api_reply_json(c, HTTP_OK, project_json(p, role));
-        else if (m == HTTP_PUT)
-            rc = project_update(c, p, role);
-        else if (m == HTTP_DELETE)
-            rc = project_delete(c, p, role);
-        else
-            rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    } else if (strcmp(c->seg[2], "members") == 0) {
-        rc = api_members(c, p, role);
-    } else if (strcmp(c->seg[2], "robots") == 0) {
-        rc = api_project_robots(c, p, role);
-    } else if (strcmp(c->seg[2], "repositories") == 0 || strcmp(c->seg[2], "artifacts") == 0) {
-        rc = api_project_content(c, p, role);
-    } else if (strcmp(c->seg[2], "pulls") == 0) {
-        rc = api_project_pulls(c, p, role);
-    } else if (strcmp(c->seg[2], "logs") == 0) {
-        rc = api_project_logs(c, p, role);
-    } else if (c->nseg == 3 && strcmp(c->seg[2], "summary") == 0) {
-        rc = api_project_summary(c, p, role);
-    } else if (c->nseg == 3 && strcmp(c->seg[2], "_deletable") == 0) {
-        rc = m == HTTP_GET ? project_deletable(c, p, role)
-                           : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    } else {
-        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
-    }
-out:
-    mem_free(p);
-    return rc;
 }

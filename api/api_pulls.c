@@ -20,8 +20,9 @@
  *   2. A window holds at most API_PULLS_BUCKETS_MAX buckets and a series answer at most
  *      API_PULLS_POINTS_MAX points: a larger one is a 400 that says to narrow it, never a cut
  *      answer.
- *   3. The caller may read the project (the project lookup answered 401/403/404 otherwise);
- *      the system-wide top list is for system administrators.
+ *   3. Who may call is in the rows of api/routes.c: reading a project's repositories (its
+ *      history, top list) or artifacts (stale listing, an artifact's history); the
+ *      system-wide top list is for system administrators.
  * Thread-safe: all state is per request. */
 #include "api/api_pulls.h"
 
@@ -29,7 +30,6 @@
 
 #include "api/api_content.h"
 #include "api/pulls_json.h"
-#include "auth/rbac.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -198,9 +198,8 @@ static int stale(struct api_call *c, const struct meta_project_info *p)
             return api_fail(c, HTTP_BAD_REQUEST, "days must be 0..36500");
         q.before = now_s() - (int64_t)d * PULLS_DAY_S;
     }
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_none, NULL, &pg) < 0)
+        return -1;
     q.offset = (pg.page - 1) * pg.page_size;
     q.limit = (size_t)pg.page_size;
     rows = mem_calloc((size_t)pg.page_size, sizeof(*rows));
@@ -220,43 +219,49 @@ out:
     return rc;
 }
 
-/* ---- entry points ---- */
+/* ---- the rows of api/routes.c (the router has checked the permission) ---- */
 
-int api_project_pulls(struct api_call *c, const struct meta_project_info *p, int role)
+int api_pulls_project_series(struct api_call *c)
 {
-    int rc;
-
-    if (c->nseg != 4)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    rc = api_repo_need(c, p, role, RBAC_PULL);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (strcmp(c->seg[3], "timeseries") == 0)
-        return series(c, p->p.name, NULL, NULL);
-    if (strcmp(c->seg[3], "top") == 0)
-        return top(c, p->p.name);
-    if (strcmp(c->seg[3], "stale") == 0)
-        return stale(c, p);
-    return api_fail(c, HTTP_NOT_FOUND, "not found");
+    return series(c, c->proj->p.name, NULL, NULL);
 }
 
-int api_repo_pulls(struct api_call *c, const struct meta_project_info *p, int role,
-                   const struct repo_name *repo, const struct digest *d)
+int api_pulls_repo_series(struct api_call *c)
 {
-    int rc = api_repo_need(c, p, role, RBAC_PULL);
+    struct repo_name repo;
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    return series(c, p->p.name, repo, d);
+    if (api_repo_from_path(c, 3, &repo) < 0)
+        return -1;
+    return series(c, c->proj->p.name, &repo, NULL);
 }
 
-int api_pulls(struct api_call *c)
+int api_pulls_artifact_series(struct api_call *c)
 {
-    if (c->nseg != 2 || strcmp(c->seg[1], "top") != 0)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (!api_is_sysadmin(c))
-        return api_anonymous(c) ? api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized")
-                                : api_fail(c, HTTP_FORBIDDEN,
-                                           "the system-wide top list is for administrators");
+    struct repo_name repo;
+    struct meta_manifest m;
+    struct reference ref;
+    struct berr e;
+
+    if (api_repo_from_path(c, 3, &repo) < 0)
+        return -1;
+    if (reference_parse(&ref, c->seg[5], c->seglen[5], &e) < 0)
+        return api_fail(c, HTTP_BAD_REQUEST, "invalid reference");
+    if (meta_manifest_resolve(c->r->reg->meta, &repo, &ref, &m, &e) < 0)
+        return api_fail(c, HTTP_NOT_FOUND, "artifact not found");
+    return series(c, c->proj->p.name, &repo, &m.digest);
+}
+
+int api_pulls_project_top(struct api_call *c)
+{
+    return top(c, c->proj->p.name);
+}
+
+int api_pulls_top(struct api_call *c)
+{
     return top(c, NULL);
+}
+
+int api_pulls_stale(struct api_call *c)
+{
+    return stale(c, c->proj);
 }

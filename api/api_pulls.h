@@ -5,12 +5,17 @@
 
 #include "api/api_int.h"
 
-/* /projects/{p}/pulls/{timeseries,top,stale}, after the project lookup */
-int api_project_pulls(struct api_call *c, const struct meta_project_info *p, int role);
-/* .../repositories/{r}[/artifacts/{reference}]/pulls/timeseries; d NULL for the repository */
-int api_repo_pulls(struct api_call *c, const struct meta_project_info *p, int role,
-                   const struct repo_name *repo, const struct digest *d);
-/* /pulls/top (system administrators) */
-int api_pulls(struct api_call *c);
+/* GET /projects/{project_name}/pulls/timeseries */
+int api_pulls_project_series(struct api_call *c);
+/* GET /projects/{project_name}/repositories/{repository_name}/pulls/timeseries */
+int api_pulls_repo_series(struct api_call *c);
+/* GET .../repositories/{repository_name}/artifacts/{reference}/pulls/timeseries */
+int api_pulls_artifact_series(struct api_call *c);
+/* GET /projects/{project_name}/pulls/top */
+int api_pulls_project_top(struct api_call *c);
+/* GET /pulls/top (system administrators) */
+int api_pulls_top(struct api_call *c);
+/* GET /projects/{project_name}/pulls/stale */
+int api_pulls_stale(struct api_call *c);
 
 #endif

@@ -55,9 +55,8 @@ static int quota_list_reply(struct api_call *c)
         return api_fail(c, HTTP_BAD_REQUEST, "reference must be project");
     if (refid != NULL && !api_parse_id(refid, strlen(refid), &pid))
         return api_fail(c, HTTP_BAD_REQUEST, "reference_id must be a positive integer");
-    rc = api_page_parse(c, "name", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_none, NULL, &p) < 0)
+        return -1;
     if (p.sort[0] != '\0')
         return api_fail(c, HTTP_BAD_REQUEST, "unknown sort key");
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
@@ -87,8 +86,8 @@ static int quota_put(struct api_call *c, int64_t id)
     int rc;
 
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     hard = json_object_get(body, "hard");
     storage = json_is_object(hard) ? json_object_get(hard, "storage") : NULL;
     if (!json_is_object(hard) || !json_is_integer(storage)) {
@@ -124,47 +123,32 @@ out:
     return rc;
 }
 
-int api_quotas(struct api_call *c)
+int api_quota_list(struct api_call *c)
+{
+    return quota_list_reply(c);
+}
+
+int api_quota_put(struct api_call *c)
+{
+    return quota_put(c, c->id);
+}
+
+int api_quota_get(struct api_call *c)
 {
     struct quota_info q;
     struct berr e;
-    int64_t id;
-    int role = 0;
-    int rc;
+    bool ok = false;
 
-    rc = api_need_auth(c);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (c->nseg == 1) {
-        if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
-            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        if (!api_is_sysadmin(c))
-            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-        return quota_list_reply(c);
-    }
-    if (c->nseg != 2)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (!api_parse_id(c->seg[1], c->seglen[1], &id))
-        return api_fail(c, HTTP_BAD_REQUEST, "the quota id must be a positive integer");
-    if (c->r->method == HTTP_PUT) {
-        if (!api_is_sysadmin(c))
-            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-        return quota_put(c, id);
-    }
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    if (quota_get(c->r->reg->meta, id, &q, &e) < 0)
+    if (quota_get(c->r->reg->meta, c->id, &q, &e) < 0)
         return api_fail_berr(c, &e);
-    if (!api_is_sysadmin(c)) {
-        if (api_project_role(c, q.project_id, &role, &e) < 0)
-            return api_fail_berr(c, &e);
-        if (role == 0)
-            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-    }
+    /* the row lets every caller in; the quota's project decides */
+    if (api_project_allows(c, q.project_id, RBAC_RES_QUOTA, RBAC_ACT_READ, &ok, &e) < 0)
+        return api_fail_berr(c, &e);
+    if (!ok)
+        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     return api_reply_json(c, HTTP_OK, quota_json(&q));
 }
 
-/* member_counts adds Harbor's per-role member counts of project_id to j */
 static int member_counts(struct api_call *c, int64_t project_id, json_t *j, struct berr *e)
 {
     static const char *const keys[6] = {
@@ -198,14 +182,14 @@ static int member_counts(struct api_call *c, int64_t project_id, json_t *j, stru
     return rc;
 }
 
-int api_project_summary(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_summary(struct api_call *c)
 {
+    const struct meta_project_info *p = c->proj;
+    int role = c->role;
     struct berr e;
     json_t *j;
     json_t *quota;
 
-    if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     j = json_pack("{s:I}", "repo_count", (json_int_t)p->repo_count);
     if (j == NULL)
         return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");

@@ -1,100 +1,65 @@
-/* api_repos.c - /api/v2.0 repositories (Harbor's paths and field names), and the dispatch of
- * a project's content paths:
+/* api_repos.c - /api/v2.0 repositories (Harbor's paths and field names):
  *   GET  /repositories                                          every readable repository
  *   GET  /projects/{p}/repositories                             one project's
  *   GET|PUT|DELETE /projects/{p}/repositories/{r}               {r} URL-encoded twice when it
  *                                                               holds '/', as Harbor (%252F)
- *   .../repositories/{r}/artifacts..., /projects/{p}/artifacts  handed to api_artifacts.c
- * Also the helpers both files share: api_repo_need (the permission check), api_time_json and
+ * Also the helpers api_artifacts.c uses too: api_repo_from_path ({r} parsed), api_time_json and
  * api_json_set (Harbor's JSON fields).
  *
  * Invariants:
- *   1. Reading needs only that the project is readable (api_project_lookup: public, member of
- *      any role, sysadmin, robot with a grant). Deleting a repository and changing its
- *      description need delete (projectAdmin, maintainer, sysadmin, robots granted delete):
- *      developers and guests get 403, anonymous callers 401.
- *   2. The repository name from the path is parsed (repo_name_parse) before any storage call
- *      or any hand-off to api_artifacts.c; a malformed one is a 400, an unknown one a 404.
+ *   1. The router has checked the row's permission (routes.c, auth/rbac.c): reading needs only
+ *      that the project is readable (public, member of any role, sysadmin, robot with a grant);
+ *      deleting a repository and changing its description need delete (projectAdmin,
+ *      maintainer, sysadmin, robots granted delete): developers and guests get 403, anonymous
+ *      callers 401.
+ *   2. The repository name from the path is parsed (repo_name_parse) before any storage call;
+ *      a malformed one is a 400, an unknown one a 404.
  * Thread-safe: per-request state only. */
 #include "api/api_content.h"
-#include "api/api_pulls.h"
-#include "storage/pulls.h"
 
 #include <string.h>
 
-#include "auth/rbac.h"
 #include "common/mem.h"
 #include "storage/meta.h"
+#include "storage/pulls.h"
 
 #define ZERO_TIME "0001-01-01T00:00:00Z" /* Harbor's never-pulled time */
 
 /* ---- helpers ---- */
 
-static int fail_rc(int rc)
+int api_repo_from_path(struct api_call *c, size_t i, struct repo_name *out)
 {
-    return rc < 0 ? -1 : 0;
-}
-
-static unsigned caller_actions(struct api_call *c, const struct meta_project_info *p, int role)
-{
-    struct rbac_facts f;
-    struct berr e;
-
-    memset(&f, 0, sizeof(f));
-    f.project_exists = true;
-    f.project_public = p->p.public;
-    if (c->who.kind == PRINCIPAL_USER) {
-        f.who = RBAC_USER;
-        f.sysadmin = c->who.sysadmin;
-        f.role = role;
-    } else if (c->who.kind == PRINCIPAL_ROBOT) {
-        f.who = RBAC_ROBOT;
-        if (meta_robot_actions(c->r->reg->meta, c->who.robot_id, p->p.name, &f.robot_actions, &e) <
-            0)
-            f.robot_actions = 0;
-    } else {
-        f.who = RBAC_ANONYMOUS;
-    }
-    return rbac_project_actions(&f);
-}
-
-/* api_repo_need: 0 when the caller may use every bit of `act`; else answers 401/403 and returns 1 */
-int api_repo_need(struct api_call *c, const struct meta_project_info *p, int role, unsigned act)
-{
-    if ((caller_actions(c, p, role) & act) == act)
-        return 0;
-    return api_deny(c) < 0 ? -1 : 1;
-}
-
-/* repo_from_seg: "<project>/<segment percent-decoded once more>" parsed as a repository name.
- * The server decoded the path once; Harbor clients encode a '/' in {repository_name} twice. */
-static int repo_from_seg(struct api_call *c, const struct meta_project_info *p, size_t i,
-                         struct repo_name *out)
-{
+    const struct meta_project_info *p = c->proj;
     char name[REPO_NAME_MAX + 2];
     size_t len = strlen(p->p.name);
     const char *s = c->seg[i];
     size_t k;
     struct berr e;
 
-    if (len + 1 >= sizeof(name))
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
+    if (len + 1 >= sizeof(name) || i >= c->nseg) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "invalid repository name");
+        return -1;
+    }
     memcpy(name, p->p.name, len);
     name[len++] = '/';
     for (k = 0; k < c->seglen[i]; k++) {
         char ch = s[k];
-        if (ch == '%' && k + 2 < c->seglen[i] && api_hexval(s[k + 1]) >= 0 &&
-            api_hexval(s[k + 2]) >= 0) {
-            ch = (char)(api_hexval(s[k + 1]) * 16 + api_hexval(s[k + 2]));
+        if (ch == '%' && k + 2 < c->seglen[i] && parse_hex_digit(s[k + 1]) >= 0 &&
+            parse_hex_digit(s[k + 2]) >= 0) {
+            ch = (char)(parse_hex_digit(s[k + 1]) * 16 + parse_hex_digit(s[k + 2]));
             k += 2;
         }
-        if (len + 1 >= sizeof(name))
-            return api_fail(c, HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
+        if (len + 1 >= sizeof(name)) {
+            (void)api_fail(c, HTTP_BAD_REQUEST, "invalid repository name");
+            return -1;
+        }
         name[len++] = ch;
     }
     name[len] = '\0';
-    if (repo_name_parse(out, name, len, &e) < 0)
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid repository name") < 0 ? -1 : 1;
+    if (repo_name_parse(out, name, len, &e) < 0) {
+        (void)api_fail(c, HTTP_BAD_REQUEST, "invalid repository name");
+        return -1;
+    }
     return 0;
 }
 
@@ -159,9 +124,8 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
     size_t i;
     int rc;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (api_page_parse(c, api_q_name, "name", &pg) < 0)
+        return -1;
     memset(&q, 0, sizeof(q));
     api_page_q(&pg, &q.l);
     q.project_id = p != NULL ? p->p.id : 0;
@@ -191,33 +155,33 @@ out:
 
 int api_repositories(struct api_call *c)
 {
-    if (c->nseg != 1)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (c->r->method != HTTP_GET)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     return repo_list(c, NULL);
 }
 
-static int repo_update(struct api_call *c, const struct meta_project_info *p, int role,
-                       const struct repo_name *repo)
+int api_repo_list(struct api_call *c)
 {
+    return repo_list(c, c->proj);
+}
+
+int api_repo_update(struct api_call *c)
+{
+    struct repo_name repo;
     json_t *body = NULL;
     const char *desc;
     bool has;
     struct berr e;
     int rc;
 
-    rc = api_repo_need(c, p, role, RBAC_DELETE);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (api_repo_from_path(c, 3, &repo) < 0)
+        return -1;
     rc = api_body(c, &body);
-    if (rc != 0)
-        return fail_rc(rc);
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "description", &desc, &has) < 0) {
         rc = 0;
         goto out;
     }
-    if (meta_repo_set_description(c->r->reg->meta, repo, has ? desc : "", &e) < 0)
+    if (meta_repo_set_description(c->r->reg->meta, &repo, has ? desc : "", &e) < 0)
         rc = api_fail_berr(c, &e);
     else
         rc = api_reply_empty(c, HTTP_OK);
@@ -226,77 +190,34 @@ out:
     return rc;
 }
 
-static int repo_one(struct api_call *c, const struct meta_project_info *p, int role,
-                    const struct repo_name *repo)
+int api_repo_get(struct api_call *c)
 {
     struct meta_repo_info *info;
-    struct berr e;
-    int rc;
-
-    switch (c->r->method) {
-    case HTTP_GET:
-        info = mem_malloc(sizeof(*info));
-        if (info == NULL)
-            return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-        if (meta_repo_info_get(c->r->reg->meta, repo, info, &e) < 0)
-            rc = api_fail_berr(c, &e);
-        else
-            rc = api_reply_json(c, HTTP_OK, repo_json(c, info));
-        mem_free(info);
-        return rc;
-    case HTTP_PUT:
-        return repo_update(c, p, role, repo);
-    case HTTP_DELETE:
-        rc = api_repo_need(c, p, role, RBAC_DELETE);
-        if (rc != 0)
-            return fail_rc(rc);
-        if (meta_repo_delete(c->r->reg->meta, repo, &e) < 0)
-            return api_fail_berr(c, &e);
-        return api_reply_empty(c, HTTP_OK);
-    default:
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    }
-}
-
-int api_project_content(struct api_call *c, const struct meta_project_info *p, int role)
-{
     struct repo_name repo;
-    struct meta_repo_info *info;
     struct berr e;
     int rc;
 
-    if (strcmp(c->seg[2], "artifacts") == 0) {
-        if (c->nseg != 3)
-            return api_fail(c, HTTP_NOT_FOUND, "not found");
-        if (c->r->method != HTTP_GET)
-            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        return api_artifact_list(c, p->p.id, 0);
-    }
-    /* seg[2] == "repositories" */
-    if (c->nseg == 3)
-        return c->r->method == HTTP_GET
-                       ? repo_list(c, p)
-                       : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    rc = repo_from_seg(c, p, 3, &repo);
-    if (rc != 0)
-        return fail_rc(rc);
-    if (c->nseg == 4)
-        return repo_one(c, p, role, &repo);
-    if (c->nseg == 6 && strcmp(c->seg[4], "pulls") == 0 && strcmp(c->seg[5], "timeseries") == 0)
-        return api_repo_pulls(c, p, role, &repo, NULL);
-    if (strcmp(c->seg[4], "artifacts") != 0)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (c->nseg > 5)
-        return api_artifact_routes(c, p, role, &repo);
-    if (c->r->method != HTTP_GET)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    if (api_repo_from_path(c, 3, &repo) < 0)
+        return -1;
     info = mem_malloc(sizeof(*info));
     if (info == NULL)
         return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0)
         rc = api_fail_berr(c, &e);
     else
-        rc = api_artifact_list(c, 0, info->id);
+        rc = api_reply_json(c, HTTP_OK, repo_json(c, info));
     mem_free(info);
     return rc;
+}
+
+int api_repo_delete(struct api_call *c)
+{
+    struct repo_name repo;
+    struct berr e;
+
+    if (api_repo_from_path(c, 3, &repo) < 0)
+        return -1;
+    if (meta_repo_delete(c->r->reg->meta, &repo, &e) < 0)
+        return api_fail_berr(c, &e);
+    return api_reply_empty(c, HTTP_OK);
 }

@@ -8,8 +8,10 @@
  *      password_hash(), is wiped after use and never logged.
  *   2. Names: cfg->robot_prefix + "<name>" (system level) or + "<project>+<name>" (project
  *      level); <name> follows the project-name grammar, so '+' cannot appear in it.
- *   3. A system-level robot is managed by sysadmins only; a project-level robot also by the
- *      projectAdmins of its project, and it holds exactly one permission entry, on that project.
+ *   3. Robots never manage robots (USER rows of routes.c, checked by the router). A system-level
+ *      robot is managed by sysadmins only; a project-level robot also by the projectAdmins of
+ *      its project (checked here: it depends on the robot loaded or the body), and it holds
+ *      exactly one permission entry, on that project.
  *   4. Permissions keep resource "repository" actions pull, push, delete (other resources of
  *      Harbor's list are accepted and ignored: Berth enforces repository access only).
  *   5. Any change to a robot drops its cached logins (authn_forget).
@@ -128,22 +130,14 @@ static json_t *robot_json(struct api_call *c, const struct meta_robot *rb)
     return j;
 }
 
-/* may_manage: sysadmin, or projectAdmin of a project-level robot's project */
-static int may_manage(struct api_call *c, const struct meta_robot *rb, bool write, bool *ok)
+/* may_manage: the policy's robot read/update/delete on the robot's project (a system robot
+ * has none: sysadmins only) */
+static int may_manage(struct api_call *c, const struct meta_robot *rb, enum rbac_act act, bool *ok)
 {
     struct berr e;
-    int role = 0;
 
-    *ok = false;
-    if (api_is_sysadmin(c)) {
-        *ok = true;
-        return 0;
-    }
-    if (!api_is_user(c) || rb->project_id <= 0)
-        return 0;
-    if (api_project_role(c, rb->project_id, &role, &e) < 0)
-        return api_fail_berr(c, &e) < 0 ? -1 : 1;
-    *ok = write ? role == ROLE_PROJECT_ADMIN : (role >= 1 && role <= 4);
+    if (api_project_allows(c, rb->project_id, RBAC_RES_ROBOT, act, ok, &e) < 0)
+        return api_stop(api_fail_berr(c, &e));
     return 0;
 }
 
@@ -362,7 +356,7 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
     char created[32];
     char loc[64];
     int64_t id = 0;
-    int role = 0;
+    bool ok = false;
     int n;
     int rc = 0;
 
@@ -381,11 +375,11 @@ static int robot_create_body(struct api_call *c, json_t *body, struct meta_robot
             goto out;
         }
         if (meta_project_get(c->r->reg->meta, perms[0].ns, &pr, &e) < 0 ||
-            api_project_role(c, pr.p.id, &role, &e) < 0) {
+            api_project_allows(c, pr.p.id, RBAC_RES_ROBOT, RBAC_ACT_CREATE, &ok, &e) < 0) {
             rc = api_fail_berr(c, &e);
             goto out;
         }
-        if (!api_is_sysadmin(c) && role != ROLE_PROJECT_ADMIN) {
+        if (!ok) {
             rc = api_fail(c, HTTP_FORBIDDEN, "forbidden");
             goto out;
         }
@@ -431,17 +425,15 @@ out:
     return rc;
 }
 
-static int robot_create(struct api_call *c)
+int api_robot_create(struct api_call *c)
 {
     struct meta_robot_perm *perms;
     json_t *body = NULL;
     int rc;
 
-    if (!api_is_user(c))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     perms = mem_calloc(META_ROBOT_PERMS_MAX, sizeof(*perms));
     if (perms == NULL)
         rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
@@ -488,51 +480,37 @@ out:
     return rc;
 }
 
-static int robot_list(struct api_call *c)
+int api_robot_list(struct api_call *c)
 {
     struct api_page pg;
     struct berr e;
     int64_t project_id = 0;
-    int role = 0;
-    int rc;
+    bool ok = false;
 
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_robots, "name", &pg) < 0)
+        return -1;
     if (strcmp(pg.level, "system") == 0)
         project_id = -1;
     else if (pg.project_id > 0)
         project_id = pg.project_id;
     else if (strcmp(pg.level, "project") == 0 && !api_is_sysadmin(c))
         return api_fail(c, HTTP_BAD_REQUEST, "Level=project needs ProjectID");
-    if (!api_is_sysadmin(c)) {
-        if (project_id <= 0)
-            return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-        if (api_project_role(c, project_id, &role, &e) < 0)
+    if (!api_is_sysadmin(c)) { /* system robots (project_id -1) are the sysadmins' */
+        if (api_project_allows(c, project_id, RBAC_RES_ROBOT, RBAC_ACT_LIST, &ok, &e) < 0)
             return api_fail_berr(c, &e);
-        if (role < 1 || role > 4)
+        if (!ok)
             return api_fail(c, HTTP_FORBIDDEN, "forbidden");
     }
     return robot_list_common(c, &pg, project_id);
 }
 
-int api_project_robots(struct api_call *c, const struct meta_project_info *p, int role)
+int api_project_robots(struct api_call *c)
 {
     struct api_page pg;
-    int rc;
 
-    if (c->nseg != 3)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (c->r->method != HTTP_GET)
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    if (api_anonymous(c))
-        return api_fail(c, HTTP_UNAUTHORIZED, "UnAuthorized");
-    if (!api_is_sysadmin(c) && !(api_is_user(c) && role >= 1 && role <= 4))
-        return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-    rc = api_page_parse(c, "name", &pg);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    return robot_list_common(c, &pg, p->p.id);
+    if (api_page_parse(c, api_q_robots, "name", &pg) < 0)
+        return -1;
+    return robot_list_common(c, &pg, c->proj->p.id);
 }
 
 static int robot_update(struct api_call *c, struct meta_robot *rb, json_t *body,
@@ -627,8 +605,9 @@ out:
     return rc;
 }
 
-static int robot_one(struct api_call *c, int64_t id)
+int api_robot_one(struct api_call *c)
 {
+    int64_t id = c->id;
     struct meta_robot *rb = mem_calloc(1, sizeof(*rb));
     struct meta_robot_perm *perms = NULL;
     enum http_method m = c->r->method;
@@ -644,7 +623,11 @@ static int robot_one(struct api_call *c, int64_t id)
         goto out;
     }
     OPENSSL_cleanse(rb->secret_hash, sizeof(rb->secret_hash));
-    rc = may_manage(c, rb, m != HTTP_GET, &ok);
+    rc = may_manage(c, rb,
+                    m == HTTP_GET      ? RBAC_ACT_READ
+                    : m == HTTP_DELETE ? RBAC_ACT_DELETE
+                                       : RBAC_ACT_UPDATE,
+                    &ok);
     if (rc != 0) {
         rc = rc < 0 ? -1 : 0;
         goto out;
@@ -687,27 +670,4 @@ out:
     mem_free(perms);
     mem_free(rb);
     return rc;
-}
-
-int api_robots(struct api_call *c)
-{
-    int64_t id;
-    int rc = api_need_auth(c);
-
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (c->who.kind == PRINCIPAL_ROBOT)
-        return api_fail(c, HTTP_FORBIDDEN, "robot accounts may not manage robots");
-    if (c->nseg == 1) {
-        if (c->r->method == HTTP_GET)
-            return robot_list(c);
-        if (c->r->method == HTTP_POST)
-            return robot_create(c);
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    }
-    if (c->nseg != 2)
-        return api_fail(c, HTTP_NOT_FOUND, "not found");
-    if (!api_parse_id(c->seg[1], c->seglen[1], &id))
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid robot id");
-    return robot_one(c, id);
 }

@@ -228,7 +228,7 @@ int api_session_auth(struct api_call *c, bool *used)
         if (tok == NULL || strlen(tok) != API_SESSION_CSRF_HEX ||
             CRYPTO_memcmp(tok, csrf, API_SESSION_CSRF_HEX) != 0) {
             OPENSSL_cleanse(csrf, sizeof(csrf));
-            return api_fail(c, HTTP_FORBIDDEN, "CSRF token invalid") < 0 ? -1 : 1;
+            return api_stop(api_fail(c, HTTP_FORBIDDEN, "CSRF token invalid"));
         }
     }
     OPENSSL_cleanse(csrf, sizeof(csrf));
@@ -278,8 +278,8 @@ int api_form_field(const char *body, size_t len, const char *key, char *out, siz
                     int hi, lo;
                     if (k + 2 >= end)
                         return -1;
-                    hi = api_hexval(body[k + 1]);
-                    lo = api_hexval(body[k + 2]);
+                    hi = parse_hex_digit(body[k + 1]);
+                    lo = parse_hex_digit(body[k + 2]);
                     if (hi < 0 || lo < 0)
                         return -1;
                     ch = (char)(hi * 16 + lo);

@@ -4,7 +4,9 @@
  *
  * Invariants:
  *   1. Managing users is for sysadmins; a user may read and update its own profile and change its
- *      own password (with the old one; a sysadmin changing another user's omits it).
+ *      own password (with the old one; a sysadmin changing another user's omits it). The router
+ *      checks both (SYSADMIN and SELF rows of routes.c); what is left here depends on the
+ *      object: nobody deletes or un-admins itself.
  *   2. A new password passes password_policy_check and is stored only as password_hash();
  *      plaintext is wiped (OPENSSL_cleanse) and never logged or echoed.
  *   3. A user name may not start with the robot prefix, so a user can never shadow a robot.
@@ -57,17 +59,6 @@ static bool email_ok(const char *s)
     return s[0] == '\0' || (at != NULL && at != s && at[1] != '\0' && strlen(s) <= META_TEXT_MAX);
 }
 
-static int forbidden(struct api_call *c)
-{
-    return api_fail(c, HTTP_FORBIDDEN, "forbidden");
-}
-
-/* may the caller touch user id: sysadmin, or self when self_ok */
-static bool may(const struct api_call *c, int64_t id, bool self_ok)
-{
-    return api_is_sysadmin(c) || (self_ok && api_is_user(c) && c->who.user_id == id);
-}
-
 static int user_get(struct api_call *c, int64_t id)
 {
     struct meta_user_info *u = mem_malloc(sizeof(*u));
@@ -85,7 +76,7 @@ static int user_get(struct api_call *c, int64_t id)
     return rc;
 }
 
-static int user_list(struct api_call *c)
+int api_user_list(struct api_call *c)
 {
     struct meta_user_info *rows = NULL;
     struct meta_list_q q;
@@ -97,11 +88,8 @@ static int user_list(struct api_call *c)
     int64_t total = 0;
     int rc;
 
-    if (!api_is_sysadmin(c))
-        return forbidden(c);
-    rc = api_page_parse(c, "username", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_users, "username", &p) < 0)
+        return -1;
     api_page_q(&p, &q);
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
     arr = json_array();
@@ -124,7 +112,7 @@ out:
 }
 
 /* users/search?username=: any authenticated caller may find users to add as members */
-static int user_search(struct api_call *c)
+int api_user_search(struct api_call *c)
 {
     struct meta_user_info *rows = NULL;
     struct meta_list_q q;
@@ -137,13 +125,10 @@ static int user_search(struct api_call *c)
     int64_t total = 0;
     int rc;
 
-    if (!api_is_user(c))
-        return api_deny(c);
     if (name == NULL || name[0] == '\0' || strlen(name) > 255)
         return api_fail(c, HTTP_BAD_REQUEST, "username is required");
-    rc = api_page_parse(c, "username", &p);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (api_page_parse(c, api_q_users, "username", &p) < 0)
+        return -1;
     api_page_q(&p, &q);
     q.name = name;
     q.fuzzy = true;
@@ -169,7 +154,7 @@ out:
     return rc;
 }
 
-static int user_create(struct api_call *c)
+int api_user_create(struct api_call *c)
 {
     char hash[PASSWORD_HASH_MAX];
     const char *username, *password, *email, *realname, *comment;
@@ -180,11 +165,9 @@ static int user_create(struct api_call *c)
     int64_t id = 0;
     int rc;
 
-    if (!api_is_sysadmin(c))
-        return forbidden(c);
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "username", &username, &has_user) < 0 ||
         api_get_str(c, body, "password", &password, &has_pw) < 0 ||
         api_get_str(c, body, "email", &email, &has_email) < 0 ||
@@ -234,19 +217,18 @@ out:
     return rc;
 }
 
-static int user_update(struct api_call *c, int64_t id)
+int api_user_update(struct api_call *c)
 {
+    int64_t id = c->id;
     const char *email, *realname, *comment;
     bool has_email, has_real, has_comment;
     json_t *body = NULL;
     struct berr e;
     int rc;
 
-    if (!may(c, id, true))
-        return forbidden(c);
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "email", &email, &has_email) < 0 ||
         api_get_str(c, body, "realname", &realname, &has_real) < 0 ||
         api_get_str(c, body, "comment", &comment, &has_comment) < 0) {
@@ -266,13 +248,12 @@ out:
     return rc;
 }
 
-static int user_delete(struct api_call *c, int64_t id)
+int api_user_delete(struct api_call *c)
 {
+    int64_t id = c->id;
     struct meta_user u;
     struct berr e;
 
-    if (!may(c, id, false))
-        return forbidden(c);
     if (c->who.user_id == id)
         return api_fail(c, HTTP_FORBIDDEN, "can not delete yourself");
     if (meta_user_get_by_id(c->r->reg->meta, id, &u, &e) < 0 ||
@@ -341,18 +322,17 @@ out:
     return rc;
 }
 
-static int user_password(struct api_call *c, int64_t id)
+int api_user_password(struct api_call *c)
 {
+    int64_t id = c->id;
     const char *oldp, *newp;
     bool has_old, has_new;
     json_t *body = NULL;
     int rc;
 
-    if (!may(c, id, true))
-        return forbidden(c);
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_str(c, body, "old_password", &oldp, &has_old) < 0 ||
         api_get_str(c, body, "new_password", &newp, &has_new) < 0) {
         rc = 0;
@@ -384,18 +364,17 @@ static int set_sysadmin(struct api_call *c, int64_t id, bool flag)
     return api_reply_empty(c, HTTP_OK);
 }
 
-static int user_sysadmin(struct api_call *c, int64_t id)
+int api_user_sysadmin(struct api_call *c)
 {
+    int64_t id = c->id;
     json_t *body = NULL;
     bool flag;
     bool has;
     int rc;
 
-    if (!api_is_sysadmin(c))
-        return forbidden(c);
     rc = api_body(c, &body);
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
+    if (rc < 0)
+        return -1;
     if (api_get_bool(c, body, "sysadmin_flag", &flag, &has) < 0) {
         rc = 0;
         goto out;
@@ -411,49 +390,12 @@ out:
     return rc;
 }
 
-int api_users(struct api_call *c)
+int api_user_current(struct api_call *c)
 {
-    enum http_method m = c->r->method;
-    int64_t id;
-    int rc = api_need_auth(c);
+    return user_get(c, c->who.user_id);
+}
 
-    if (rc != 0)
-        return rc < 0 ? -1 : 0;
-    if (c->nseg == 1) {
-        if (m == HTTP_GET)
-            return user_list(c);
-        if (m == HTTP_POST)
-            return user_create(c);
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    }
-    if (c->nseg == 2 && strcmp(c->seg[1], "current") == 0) {
-        if (m != HTTP_GET)
-            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        if (!api_is_user(c))
-            return api_fail(c, HTTP_FORBIDDEN, "robot accounts have no user profile");
-        return user_get(c, c->who.user_id);
-    }
-    if (c->nseg == 2 && strcmp(c->seg[1], "search") == 0) {
-        if (m != HTTP_GET)
-            return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-        return user_search(c);
-    }
-    if (!api_parse_id(c->seg[1], c->seglen[1], &id))
-        return api_fail(c, HTTP_BAD_REQUEST, "invalid user id");
-    if (c->nseg == 2) {
-        if (m == HTTP_GET)
-            return may(c, id, true) ? user_get(c, id) : forbidden(c);
-        if (m == HTTP_PUT)
-            return user_update(c, id);
-        if (m == HTTP_DELETE)
-            return user_delete(c, id);
-        return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    }
-    if (c->nseg == 3 && strcmp(c->seg[2], "password") == 0)
-        return m == HTTP_PUT ? user_password(c, id)
-                             : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    if (c->nseg == 3 && strcmp(c->seg[2], "sysadmin") == 0)
-        return m == HTTP_PUT ? user_sysadmin(c, id)
-                             : api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
-    return api_fail(c, HTTP_NOT_FOUND, "not found");
+int api_user_get(struct api_call *c)
+{
+    return user_get(c, c->id);
 }

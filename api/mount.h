@@ -26,8 +26,9 @@ size_t api_mounts(struct http_mount *out, size_t cap, struct registry *reg);
 int token_handle(struct req *r, struct http_reply *out);
 /* token_issued_total: bearer tokens issued by token_handle since the start. */
 uint64_t token_issued_total(void);
-/* api_handle (api/api.c): everything under /api/, /c/ and /metrics. JSON body in r->body
- * (capped at REQ_JSON_MAX_BYTES). Authenticates on its own (Basic, session cookie). */
+/* api_handle (api/router.c): everything under /api/, /c/ and /metrics: the route table of
+ * api/routes.c. JSON body in r->body (capped at REQ_JSON_MAX_BYTES). Authenticates on its own
+ * (Basic, session cookie) and checks each row's permission before its handler runs. */
 int api_handle(struct req *r, struct http_reply *out);
 
 #endif

@@ -52,7 +52,77 @@ struct rbac_facts {
     bool project_public;
     int role;               /* users: member role on this project, RBAC_ROLE_NONE when none */
     unsigned robot_actions; /* robots: RBAC_* bits granted on this project */
+    bool self;              /* SELF scope: the path's {user_id} is this user */
 };
+
+/* ---- the management API's policy (/api/v2.0) ----
+ *
+ * Every route of api/routes.c names a scope, a resource and an action (Harbor's RBAC names);
+ * rbac_decide says yes or no from the facts alone. The scopes:
+ *   PUBLIC    anyone, anonymous included (the handler filters what it shows)
+ *   AUTH      any authenticated caller, users and robots
+ *   USER      authenticated users; robots are refused
+ *   SYSADMIN  system administrators only
+ *   SELF      a system administrator, or the user the path names ({user_id}; facts.self)
+ *   PROJECT   the project named by the path, decided by the table in rbac.c (rbac_rules[]):
+ *             member roles, robots' explicit permissions, public projects for reads, and
+ *             sysadmins for everything
+ * NOAUTH (GET /ping) is PUBLIC without even looking at credentials. RBAC_SCOPE_UNSET is 0 so a
+ * route row that forgets its scope is refused, never allowed. */
+enum rbac_scope {
+    RBAC_SCOPE_UNSET,
+    RBAC_SCOPE_NOAUTH,
+    RBAC_SCOPE_PUBLIC,
+    RBAC_SCOPE_AUTH,
+    RBAC_SCOPE_USER,
+    RBAC_SCOPE_SYSADMIN,
+    RBAC_SCOPE_SELF,
+    RBAC_SCOPE_PROJECT,
+};
+
+/* Harbor's resources (src/common/rbac/const.go); RBAC_RES_NONE only on PUBLIC/NOAUTH rows. */
+enum rbac_res {
+    RBAC_RES_NONE,
+    RBAC_RES_PROJECT,
+    RBAC_RES_MEMBER,
+    RBAC_RES_ROBOT,
+    RBAC_RES_LOG,
+    RBAC_RES_REPOSITORY,
+    RBAC_RES_ARTIFACT,
+    RBAC_RES_TAG,
+    RBAC_RES_QUOTA,
+    RBAC_RES_AUDIT_LOG,
+    RBAC_RES_USER,
+    RBAC_RES_STATISTICS,
+    RBAC_RES_METRICS,
+    RBAC_RES_SYSTEM,
+};
+
+enum rbac_act {
+    RBAC_ACT_NONE,
+    RBAC_ACT_CREATE,
+    RBAC_ACT_READ,
+    RBAC_ACT_UPDATE,
+    RBAC_ACT_DELETE,
+    RBAC_ACT_LIST,
+    RBAC_ACT_PULL,
+    RBAC_ACT_PUSH,
+};
+
+/* rbac_decide: whether the caller described by f may do act on res under scope. For PROJECT the
+ * facts describe the project of the path (project_exists, project_public, role, robot_actions);
+ * for SELF, f->self says whether the path's user is the caller. Pure; thread-safe. */
+bool rbac_decide(const struct rbac_facts *f, enum rbac_scope scope, enum rbac_res res,
+                 enum rbac_act act);
+/* rbac_project_rule_roles: the member roles (bit 1 << role) the table grants res/act to, and
+ * through *robot_bits the RBAC_* bits a robot needs one of (0: robots never); false when the
+ * table has no such row (nobody but a sysadmin may then). For tests and documentation. */
+bool rbac_project_rule(enum rbac_res res, enum rbac_act act, unsigned *role_bits,
+                       unsigned *robot_bits, bool *public_ok);
+/* Names as Harbor writes them ("project", "audit-log"; "create", "list"), "" for NONE. */
+const char *rbac_res_name(enum rbac_res res);
+const char *rbac_act_name(enum rbac_act act);
+const char *rbac_scope_name(enum rbac_scope scope);
 
 /* rbac_role_actions: the RBAC_* bits one role grants (0 for an unknown role). */
 unsigned rbac_role_actions(int role);

@@ -70,7 +70,8 @@ expect "a _test.c file calling back is not a circle" 0 ""
 tree loose
 printf 'int r1(void);\nint r2(void);\nint r1(void) { return r2(); }\n' >"$T/registry/r1.c"
 printf 'int r1(void);\nint r2(void);\nint r2(void) { return r1(); }\n' >"$T/registry/r2.c"
-expect "a circle in registry/ (not strict by default) only warns" 0 "warning (not in CIRCLE_STRICT): registry: r1.c -> r2.c -> r1.c"
+expect "a circle in registry/ fails by default (every folder is strict)" 1 "registry: r1.c -> r2.c -> r1.c"
+expect "a circle in a folder CIRCLE_STRICT leaves out only warns" 0 "warning (not in CIRCLE_STRICT): registry: r1.c -> r2.c -> r1.c" CIRCLE_STRICT=common
 expect "the same circle fails when CIRCLE_STRICT names registry" 1 "registry: r1.c -> r2.c -> r1.c" CIRCLE_STRICT=registry
 
 tree mhd
