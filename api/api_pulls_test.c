@@ -181,14 +181,12 @@ static void test_refusals(struct test_api *w)
 {
     CHECK(test_api_err(w, W_ANON, "GET", "/api/v2.0/projects/priv/pulls/timeseries", NULL,
                        TEST_API_401));
-    CHECK_INT_EQ(test_api_status(w, W_OUT, "GET", "/api/v2.0/projects/priv/pulls/timeseries",
-                                 NULL),
+    CHECK_INT_EQ(test_api_status(w, W_OUT, "GET", "/api/v2.0/projects/priv/pulls/timeseries", NULL),
                  HTTP_FORBIDDEN);
-    CHECK_INT_EQ(test_api_status(w, W_ROBOT_PULL, "GET",
-                                 "/api/v2.0/projects/priv/pulls/timeseries", NULL),
-                 HTTP_OK);
-    CHECK_INT_EQ(test_api_status(w, W_OUT, "GET", "/api/v2.0/projects/pub/pulls/timeseries",
+    CHECK_INT_EQ(test_api_status(w, W_ROBOT_PULL, "GET", "/api/v2.0/projects/priv/pulls/timeseries",
                                  NULL),
+                 HTTP_OK);
+    CHECK_INT_EQ(test_api_status(w, W_OUT, "GET", "/api/v2.0/projects/pub/pulls/timeseries", NULL),
                  HTTP_OK); /* a public project */
     CHECK(test_api_err(w, W_DEV, "GET", "/api/v2.0/pulls/top", NULL, HTTP_FORBIDDEN, "FORBIDDEN",
                        "the system-wide top list is for system administrators"));
