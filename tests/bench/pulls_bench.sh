@@ -5,10 +5,12 @@
 #                                            (the default) and one whose pull_exclude_agents = "*"
 #                                            excludes every pull; wrk, 8 connections, the runs
 #                                            alternate on/off/off/on so drift favours neither
+#                                            (a warm-up run first fills the credential cache)
 #   200 pullers: one repository vs 200       wrk -c200 on the counting Berth: every GET on one
 #                                            repository's manifest, then spread over 200
 #                                            repositories (a row lock would serialize the first,
-#                                            harbor#19918; Berth counts in memory)
+#                                            harbor#19918; Berth counts in memory); runs
+#                                            alternate one/spread/spread/one
 # Prints "RESULT on off one spread" (req/s) and a small table. BERTH_BENCH_BIN overrides the
 # binary (default bin/berth); BENCH_SECONDS (default 5) per run. Servers listen on 127.0.0.1
 # only, on free ports, with fresh data dirs, and are stopped by PID.
@@ -92,24 +94,41 @@ for port in "$PORT_on" "$PORT_off"; do push "$port" library/base; done
 echo "pulls_bench: pushing $NREPOS repositories ..." >&2
 for i in $(seq 0 $((NREPOS - 1))); do push "$PORT_on" "library/spread-$i"; done
 
-declare -A N US
-for k in on off; do N[$k]=0; US[$k]=0; done
+# warm-up: 200 connections at once verify the password once each before the credential cache
+# holds it; neither measurement below should pay for that
+for port in "$PORT_on" "$PORT_off"; do
+    SECS=2 wrk_run "$port" 200 wrk_report.lua /v2/library/base/manifests/v1 >/dev/null
+done
+
+declare -A N US E
+for k in on off one spread; do N[$k]=0; US[$k]=0; E[$k]=0; done
+add() { # KEY RESULT...
+    local k=$1
+    shift
+    N[$k]=$((N[$k] + ${1:-0}))
+    US[$k]=$((US[$k] + ${3:-0}))
+    if [[ ${4:-x} =~ ^[0-9]+$ ]]; then E[$k]=$((E[$k] + $4)); else E[$k]="${E[$k]}+?"; fi
+}
+# each pair runs twice in alternating order (a b b a), so a drift in load favours neither
 echo "pulls_bench: manifest GET, counting on/off/off/on ..." >&2
 for k in on off off on; do
     port=PORT_$k
-    read -r -a f <<<"$(wrk_run "${!port}" 8 wrk_report.lua /v2/library/base/manifests/v1)"
-    N[$k]=$((N[$k] + ${f[0]:-0}))
-    US[$k]=$((US[$k] + ${f[2]:-0}))
+    add "$k" $(wrk_run "${!port}" 8 wrk_report.lua /v2/library/base/manifests/v1)
+done
+echo "pulls_bench: 200 pullers, one repository / $NREPOS / $NREPOS / one ..." >&2
+for k in one spread spread one; do
+    if [ "$k" = one ]; then
+        add one $(wrk_run "$PORT_on" 200 wrk_report.lua /v2/library/spread-0/manifests/v1)
+    else
+        add spread $(wrk_run "$PORT_on" 200 wrk_spread.lua / "$NREPOS")
+    fi
 done
 on=$(per_s "${N[on]}" "${US[on]}")
 off=$(per_s "${N[off]}" "${US[off]}")
-echo "pulls_bench: 200 pullers, one repository then $NREPOS ..." >&2
-read -r -a f <<<"$(wrk_run "$PORT_on" 200 wrk_report.lua /v2/library/spread-0/manifests/v1)"
-one=$(per_s "${f[0]:-0}" "${f[2]:-0}")
-one_err=${f[3]:-?}
-read -r -a f <<<"$(wrk_run "$PORT_on" 200 wrk_spread.lua / "$NREPOS")"
-spread=$(per_s "${f[0]:-0}" "${f[2]:-0}")
-spread_err=${f[3]:-?}
+one=$(per_s "${N[one]}" "${US[one]}")
+spread=$(per_s "${N[spread]}" "${US[spread]}")
+one_err=${E[one]}
+spread_err=${E[spread]}
 counted=$(curl -sS -u "admin:$PASS" "http://127.0.0.1:$PORT_on/api/v2.0/projects/library/repositories/spread-0" |
     jq -r .pull_count)
 
