@@ -2,7 +2,9 @@
 #
 #   make            release build -> bin/berth
 #   make run        install runtime packages, build, start on ./data (prints admin password + URL)
-#   make test       install packages, build with ASan+UBSan, run unit, fuzz-replay and black-box tests
+#   make test       install packages, build with ASan+UBSan, run unit, fuzz-replay, black-box and
+#                   browser (tests/ui: Node, npm ci, Debian's Chromium) tests
+#   make ui         the browser tests only
 #   make unit       unit tests only (ASan+UBSan build)
 #   make lint       clang-format, cppcheck, banned calls, layer dependencies
 #   make bench      Berth side by side with distribution 2.8 (docker-registry)
@@ -40,9 +42,9 @@ LIB_O   := $(LIB_C:%.c=$(B)/%.o) $(B)/gen/ui_assets.o
 TESTS   := $(TEST_C:%.c=$(B)/tests/%)
 FUZZ_C  := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 FUZZ_REPLAY := $(FUZZ_C:tests/fuzz/%.c=$(B)/fuzz/%)
-WEBUI   := $(wildcard webui/*)
+WEBUI   := $(wildcard webui/* webui/*/*)
 
-.PHONY: all run test unit blackbox lint bench fuzz clean deps deps-test check-deps asan-bin
+.PHONY: all run test unit blackbox ui lint bench fuzz clean deps deps-test check-deps asan-bin
 .DEFAULT_GOAL := all
 
 all: bin/berth
@@ -96,9 +98,21 @@ unit: deps
 	@$(MAKE) --no-print-directory asan-bin
 	@sh tests/run.sh --unit
 
+# the browser tests' npm packages, pinned in tests/ui/package-lock.json; only `make test` and
+# `make ui` need Node and the registry, `make` itself never does
+UI_NPM := tests/ui/node_modules/.berth-installed
+
+$(UI_NPM): tests/ui/package.json tests/ui/package-lock.json
+	cd tests/ui && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 test: deps-test
-	@$(MAKE) --no-print-directory bin/berth asan-bin
+	@$(MAKE) --no-print-directory bin/berth asan-bin $(UI_NPM)
 	@sh tests/run.sh
+
+ui: deps-test
+	@$(MAKE) --no-print-directory asan-bin $(UI_NPM)
+	@sh tests/run.sh --ui
 
 blackbox: deps-test
 	@$(MAKE) --no-print-directory asan-bin

@@ -1,11 +1,13 @@
 #!/bin/sh
-# run.sh [--unit|--blackbox] - run Berth's tests and add up their results.
+# run.sh [--unit|--blackbox|--ui] - run Berth's tests and add up their results.
 #
 # Runs, in this order:
 #   unit       every unit-test binary build/asan/tests/**/*_test
 #   fuzz       every replay binary build/asan/fuzz/<t> over tests/fuzz/corpus/<t>
 #   black-box  every tests/blackbox/*.sh (lib.sh excepted), with bash
-# --unit runs the first two groups, --blackbox the last; no option runs all.
+#   ui         every tests/ui/*.test.mjs, with node (headless Chromium; needs tests/ui/node_modules,
+#              which `make test` installs with npm ci)
+# --unit runs the first two groups, --blackbox the third, --ui the last; no option runs all.
 #
 # Each program must end its output with a line "N passed, N failed[, N skipped]". Its output goes
 # to $BERTH_TEST_LOGS/<name>.log (default build/test-logs). A program that exits non-zero, is
@@ -27,12 +29,13 @@ case "${1:-}" in
 "") ;;
 --unit) mode=unit ;;
 --blackbox) mode=blackbox ;;
+--ui) mode=ui ;;
 -h | --help)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 *)
-    echo "usage: tests/run.sh [--unit|--blackbox]" >&2
+    echo "usage: tests/run.sh [--unit|--blackbox|--ui]" >&2
     exit 2
     ;;
 esac
@@ -44,6 +47,7 @@ LOGS=${BERTH_TEST_LOGS:-$ROOT/build/test-logs}
 mkdir -p "$LOGS" || exit 2
 UNIT_TIMEOUT=${BERTH_UNIT_TIMEOUT:-300}
 BB_TIMEOUT=${BERTH_BLACKBOX_TIMEOUT:-900}
+UI_TIMEOUT=${BERTH_UI_TIMEOUT:-300}
 
 total_pass=0
 total_fail=0
@@ -121,7 +125,7 @@ run_one() {
     fi
 }
 
-if [ "$mode" != blackbox ]; then
+if [ "$mode" = all ] || [ "$mode" = unit ]; then
     if [ -d build/asan/tests ]; then
         find build/asan/tests -type f -name '*_test' -perm -u+x | LC_ALL=C sort >"$LOGS/.unit-list"
         while IFS= read -r t; do
@@ -144,12 +148,21 @@ if [ "$mode" != blackbox ]; then
     fi
 fi
 
-if [ "$mode" != unit ]; then
+if [ "$mode" = all ] || [ "$mode" = blackbox ]; then
     for t in tests/blackbox/*.sh; do
         [ -e "$t" ] || continue
         case $(basename "$t") in lib.sh | lib_*.sh) continue ;; esac
         run_one blackbox "$(basename "$t" .sh)" "$BB_TIMEOUT" bash "$t"
     done
+fi
+
+if [ "$mode" = all ] || [ "$mode" = ui ]; then
+    ui_start=$(date +%s)
+    for t in tests/ui/*.test.mjs; do
+        [ -e "$t" ] || continue
+        run_one ui "$(basename "$t" .test.mjs)" "$UI_TIMEOUT" node "$t"
+    done
+    echo "ui group: $(($(date +%s) - ui_start))s"
 fi
 
 echo
