@@ -31,28 +31,36 @@
 #include "storage/pulls.h"
 #include "storage/upload.h"
 
-/* maint_pass, run by the maintenance worker, purges upload sessions older than
- * cfg->upload_purge_age_s and prunes the pull history: hourly buckets older than
+/* prune_pulls drops pull history past its retention: hourly buckets older than
  * cfg->pull_hourly_keep_s, daily ones older than cfg->pull_daily_keep_s (0: kept forever). */
-static void maint_pass(void *arg)
+static void prune_pulls(struct registry *reg)
 {
-    struct registry *reg = arg;
     const struct berth_config *cfg = reg->cfg;
     int64_t now = now_s();
     int64_t pruned = 0;
     struct berr err;
-    unsigned removed = 0;
 
-    if (upload_purge(reg->uploads, (int64_t)cfg->upload_purge_age_s, &removed, &err) < 0)
-        log_msg(LOG_WARN, "upload purge: %s", err.msg);
-    else if (removed > 0)
-        log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
     if (meta_pulls_prune(reg->meta, now - (int64_t)cfg->pull_hourly_keep_s,
                          cfg->pull_daily_keep_s > 0 ? now - (int64_t)cfg->pull_daily_keep_s : 0,
                          &pruned, &err) < 0)
         log_msg(LOG_WARN, "pull history prune: %s", err.msg);
     else if (pruned > 0)
         log_msg(LOG_INFO, "pull history prune: removed %lld buckets", (long long)pruned);
+}
+
+/* maint_pass, run by the maintenance worker, purges upload sessions older than
+ * cfg->upload_purge_age_s and prunes the pull history (prune_pulls). */
+static void maint_pass(void *arg)
+{
+    struct registry *reg = arg;
+    struct berr err;
+    unsigned removed = 0;
+
+    if (upload_purge(reg->uploads, (int64_t)reg->cfg->upload_purge_age_s, &removed, &err) < 0)
+        log_msg(LOG_WARN, "upload purge: %s", err.msg);
+    else if (removed > 0)
+        log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
+    prune_pulls(reg);
 }
 
 static int data_path(char *out, size_t cap, const struct berth_config *cfg, const char *leaf,
@@ -138,6 +146,9 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         log_msg(LOG_ERROR, "%s", err->msg);
         goto fail;
     }
+    /* the worker's first pass is an interval away: a retention shortened while stopped, or a
+     * long downtime, is applied now */
+    prune_pulls(reg);
     if (worker_start(&svc->maint, (uint64_t)SERVICE_MAINT_INTERVAL_S * 1000, 0, maint_pass, reg,
                      err) < 0) {
         log_msg(LOG_ERROR, "cannot start the maintenance thread");

@@ -4,7 +4,8 @@
 # not counted, each client family recognised (curl with each family's User-Agent, then the real
 # skopeo, podman, berth pull, ctr and docker where they run here), exclusions by configuration,
 # the time series after a restart, SIGTERM losing nothing, kill -9 losing at most one flush
-# interval, `berth stats --url`, and promtool on the live /metrics.
+# interval, `berth stats --url`, promtool on the live /metrics, and retention (buckets of 100
+# days ago, written offline, pruned at the next start as configured).
 . "$(dirname "$0")/lib.sh"
 
 API=/api/v2.0
@@ -335,5 +336,32 @@ check_match "metrics_listen: the same content" "$(body)" 'berth_pulls_total\{pro
 req_anon GET "http://127.0.0.1:$MPORT/api/v2.0/projects"
 check_status "metrics_listen serves nothing else -> 404" 404
 srv_stop
+
+# --- retention: old buckets written while stopped, pruned at the next start ---------------------
+if command -v sqlite3 >/dev/null 2>&1; then
+    old=$(($(date +%s) - 100 * 86400))
+    old_h=$((old - old % 3600))
+    old_d=$((old - old % 86400))
+    sqlite3 "$data/berth.db" "INSERT INTO pull_buckets VALUES
+        (3600, $old_h, 'library', 'library/app', '$DIG', '1.0', 'user', 'admin', 'docker', 0, 7, $old),
+        (86400, $old_d, 'library', 'library/app', '$DIG', '1.0', 'user', 'admin', 'docker', 0, 7, $old)"
+    check_eq "two buckets of 100 days ago written offline" "$?" 0
+    srv_start "$data"
+    win="from=$((old_d - 86400))&to=$((old_d + 2 * 86400))"
+    req GET "$API/projects/library/repositories/app/pulls/timeseries?granularity=hour&$win"
+    check_jq "hourly buckets older than 90 days (pull_hourly_keep_s) are pruned" '.series == []'
+    req GET "$API/projects/library/repositories/app/pulls/timeseries?granularity=day&$win"
+    check_jq "daily buckets are kept (pull_daily_keep_s 0: forever)" '.series[0].pulls == 7'
+    srv_stop
+    printf 'pull_daily_keep_s = 30d\n' >"$BB_TMP/keep.conf"
+    BB_SERVE_ARGS="--config $BB_TMP/keep.conf" srv_start "$data"
+    req GET "$API/projects/library/repositories/app/pulls/timeseries?granularity=day&$win"
+    check_jq "pull_daily_keep_s = 30d prunes the daily bucket" '.series == []'
+    req GET "$API/projects/library/repositories/app/pulls/timeseries?granularity=day"
+    check_jq "recent daily buckets stay" '[.series[].pulls] | add > 0'
+    srv_stop
+else
+    skip "retention" "sqlite3 not installed (make deps-test)"
+fi
 
 finish
