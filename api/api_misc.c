@@ -94,18 +94,24 @@ static json_t *search_project_json(struct api_call *c, const struct meta_project
                      p->p.public ? "true" : "false");
 }
 
-static json_t *search_repo_json(const struct meta_repo_info *r)
+static json_t *search_repo_json(const struct api_call *c, const struct meta_repo_info *r)
 {
     char project[REPO_NAME_MAX + 1];
     const char *slash = strchr(r->name, '/');
     size_t plen = slash != NULL ? (size_t)(slash - r->name) : strlen(r->name);
+    int64_t count = r->pull_count;
+    int64_t last = 0;
+    struct repo_name rn;
+    struct berr e;
 
+    if (repo_name_parse(&rn, r->name, strlen(r->name), &e) == 0)
+        pulls_peek(c->r->reg->pulls, &rn, NULL, NULL, &count, &last); /* read-your-writes */
     memcpy(project, r->name, plen);
     project[plen] = '\0';
     return json_pack("{s:I,s:s,s:b,s:s,s:I,s:I}", "project_id", (json_int_t)r->project_id,
                      "project_name", project, "project_public", r->project_public ? 1 : 0,
-                     "repository_name", r->name, "pull_count", (json_int_t)r->pull_count,
-                     "artifact_count", (json_int_t)r->artifact_count);
+                     "repository_name", r->name, "pull_count", (json_int_t)count, "artifact_count",
+                     (json_int_t)r->artifact_count);
 }
 
 int api_search(struct api_call *c)
@@ -164,7 +170,7 @@ int api_search(struct api_call *c)
         goto out;
     }
     for (i = 0; i < n; i++) {
-        if (json_array_append_new(rarr, search_repo_json(&repos[i])) < 0) {
+        if (json_array_append_new(rarr, search_repo_json(c, &repos[i])) < 0) {
             rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }
