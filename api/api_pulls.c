@@ -13,10 +13,12 @@
  *       &page=&page_size= (Harbor's paging, X-Total-Count)
  *
  * Invariants:
- *   1. Read-your-writes: each of these reads flushes the pending pull counts first
- *      (pulls_flush, one small write transaction when anything is pending), so a pull answered
- *      before the read is in it. The counters on repositories, artifacts and tags instead add
- *      the pending counts without writing (pulls_peek).
+ *   1. Read-your-writes: a pull answered before the read is in it. Time series add the
+ *      pending pulls (a copy of pulls.c's table) to the buckets read from the database, as the
+ *      counters on repositories, artifacts and tags do (pulls_peek): reading never writes.
+ *      Top lists and the stale listing rank and page over the database, so they flush the
+ *      pending pulls first instead (pulls_flush: one small write transaction, only when
+ *      anything is pending).
  *   2. A window holds at most API_PULLS_BUCKETS_MAX buckets and a series answer at most
  *      API_PULLS_POINTS_MAX points: a larger one is a 400 that says to narrow it, never a cut
  *      answer.
@@ -26,6 +28,8 @@
  * Thread-safe: all state is per request. */
 #include "api/api_pulls.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_content.h"
@@ -38,6 +42,7 @@
 #define API_PULLS_BUCKETS_MAX 5000
 #define API_PULLS_POINTS_MAX 20000
 #define API_PULLS_TOP_MAX 100
+#define API_PULLS_READ_TRIES 4
 
 /* flush_pending: invariant 1; a failed flush is logged and the read goes on (the counts stay
  * pending and are written by the next flush) */
@@ -91,9 +96,113 @@ static int window_parse(struct api_call *c, struct pulls_q *q, unsigned dflt_g)
     return 0;
 }
 
+static const char *who_kind_name(enum pulls_who k)
+{
+    return k == PULLS_WHO_USER ? "user" : k == PULLS_WHO_ROBOT ? "robot" : "anonymous";
+}
+
+/* in_scope: pending entry e belongs to q's project, repository and artifact */
+static bool in_scope(const struct pulls_q *q, const struct pulls_entry *e)
+{
+    if (q->project != NULL && (e->repo.project_len != strlen(q->project) ||
+                               memcmp(e->repo.s, q->project, e->repo.project_len) != 0))
+        return false;
+    if (q->repo != NULL &&
+        (e->repo.len != q->repo->len || memcmp(e->repo.s, q->repo->s, e->repo.len) != 0))
+        return false;
+    return q->digest == NULL || memcmp(e->digest.hex, q->digest->hex, DIGEST_HEX_LEN) == 0;
+}
+
+/* point_key: the group key (and kind) of e, as sqlite_pulls.c's series query forms it */
+static void point_key(const struct pulls_q *q, const struct pulls_entry *e, char *key, size_t cap,
+                      char *kind, size_t kcap)
+{
+    const char *k = "";
+
+    kind[0] = '\0';
+    switch (q->group) {
+    case PULLS_GROUP_TAG:
+        k = e->tag.s;
+        break;
+    case PULLS_GROUP_ARTIFACT:
+        digest_format(&e->digest, key, cap);
+        return;
+    case PULLS_GROUP_USER:
+        k = e->who;
+        (void)snprintf(kind, kcap, "%s", who_kind_name(e->who_kind)); /* fits: 12 bytes */
+        break;
+    case PULLS_GROUP_CLIENT:
+        k = e->client;
+        break;
+    case PULLS_GROUP_REPO:
+        k = e->repo.s;
+        break;
+    default:
+        break;
+    }
+    (void)snprintf(key, cap, "%s", k); /* fits: every key is shorter than a point's key */
+}
+
+static int point_cmp(const void *a, const void *b)
+{
+    const struct pulls_point *x = a, *y = b;
+    int c;
+
+    if (x->bucket != y->bucket)
+        return x->bucket < y->bucket ? -1 : 1;
+    c = strcmp(x->key, y->key);
+    return c != 0 ? c : strcmp(x->kind, y->kind);
+}
+
+/* merge_pending adds the pending entries pe[0..np) of q's scope and window to pts[0..*n)
+ * (room for np more), keeping the storage's order (bucket, key, kind) */
+static void merge_pending(const struct pulls_q *q, const struct pulls_entry *pe, size_t np,
+                          struct pulls_point *pts, size_t *n)
+{
+    int64_t g = (int64_t)q->granularity;
+    char key[sizeof(pts->key)];
+    char kind[sizeof(pts->kind)];
+    size_t i, k;
+
+    for (i = 0; i < np; i++) {
+        const struct pulls_entry *e = &pe[i];
+        int64_t b = e->hour - e->hour % g;
+        struct pulls_point *pt = NULL;
+
+        if (!in_scope(q, e) || b < q->from || b >= q->to)
+            continue;
+        point_key(q, e, key, sizeof(key), kind, sizeof(kind));
+        for (k = 0; k < *n; k++) {
+            if (pts[k].bucket == b && strcmp(pts[k].key, key) == 0 &&
+                strcmp(pts[k].kind, kind) == 0) {
+                pt = &pts[k];
+                break;
+            }
+        }
+        if (pt == NULL) {
+            pt = &pts[(*n)++];
+            memset(pt, 0, sizeof(*pt));
+            pt->bucket = b;
+            memcpy(pt->key, key, sizeof(key));
+            memcpy(pt->kind, kind, sizeof(kind));
+        }
+        if (e->child)
+            pt->child_fetches += e->count;
+        else
+            pt->pulls += e->count;
+        if (e->last > pt->last)
+            pt->last = e->last;
+    }
+    qsort(pts, *n, sizeof(*pts), point_cmp);
+}
+
 static int series(struct api_call *c, const char *project, const struct repo_name *repo,
                   const struct digest *d)
 {
+    struct pulls_entry *pend = NULL;
+    uint64_t epoch = 0;
+    size_t np = 0;
+    int tries;
     struct pulls_point *pts = NULL;
     struct pulls_q q;
     struct berr e;
@@ -112,18 +221,39 @@ static int series(struct api_call *c, const char *project, const struct repo_nam
     if (pulls_group_parse(req_query(c->r, "group_by"), &q.group) < 0)
         return api_fail(c, HTTP_BAD_REQUEST,
                         "group_by must be tag, artifact, user, client or repository");
-    pts = mem_calloc(API_PULLS_POINTS_MAX, sizeof(*pts));
+    pts = mem_calloc(API_PULLS_POINTS_MAX + PULLS_MAX_ENTRIES_DEFAULT, sizeof(*pts));
     if (pts == NULL)
         return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    flush_pending(c);
-    if (meta_pulls_series(c->r->reg->meta, &q, pts, API_PULLS_POINTS_MAX, &n, &e) < 0)
+    /* the pending pulls, then the database, with no flush in between (invariant 1) */
+    for (tries = 0; tries < API_PULLS_READ_TRIES; tries++) {
+        mem_free(pend);
+        pend = NULL;
+        np = 0;
+        if (tries == API_PULLS_READ_TRIES - 1) {
+            flush_pending(c); /* flushes kept racing: read what is written */
+        } else if (pulls_pending_copy(c->r->reg->pulls, &pend, &np, &epoch) < 0) {
+            tries = API_PULLS_READ_TRIES; /* out of memory: 500 below */
+            break;
+        }
+        rc = meta_pulls_series(c->r->reg->meta, &q, pts, API_PULLS_POINTS_MAX, &n, &e);
+        if (rc < 0 || tries == API_PULLS_READ_TRIES - 1 ||
+            (epoch != 0 && epoch == pulls_epoch(c->r->reg->pulls)))
+            break;
+    }
+    if (tries == API_PULLS_READ_TRIES || np > PULLS_MAX_ENTRIES_DEFAULT) {
+        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    } else if (rc < 0) {
         rc = api_fail_berr(c, &e);
-    else if (n == API_PULLS_POINTS_MAX)
+    } else if (n == API_PULLS_POINTS_MAX) {
         rc = api_fail(c, HTTP_BAD_REQUEST, "more than %d points: narrow the window or the grouping",
                       API_PULLS_POINTS_MAX);
-    else
+    } else {
+        if (pend != NULL)
+            merge_pending(&q, pend, np, pts, &n);
         rc = api_reply_json(c, HTTP_OK, pulls_series_json(&q, pts, n));
+    }
     mem_free(pts);
+    mem_free(pend);
     return rc;
 }
 

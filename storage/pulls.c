@@ -22,7 +22,11 @@
  *   4. pulls_peek reads the table under `mu`; a count being written by a flush is in neither
  *      the table nor (until the commit) the database, so a reader may miss it for the length
  *      of one write transaction, never count it twice.
- * Thread-safe: `mu` guards ents, n, cap, slots, pending and the flush statistics. */
+ *   5. `writing` counts the flushes holding detached counts (from the detach to the commit or the
+ *      merge-back); `epoch` grows at each detach and at each end. A reader that copied the table
+ *      and then read the database saw every pull exactly once when pulls_epoch (0 while
+ *      anything is being written) gave the same non-zero value before and after.
+ * Thread-safe: `mu` guards ents, n, cap, slots, pending, epoch and the flush statistics. */
 #include "storage/pulls.h"
 
 #include <errno.h>
@@ -50,6 +54,8 @@ struct pulls {
     size_t nslots; /* power of two, >= 2 * max */
     uint64_t pending;
     uint64_t flushes;
+    uint64_t epoch;   /* grows at every detach and every end of a flush (pulls_epoch) */
+    unsigned writing; /* flushes holding detached counts */
     double flush_last_s;
     double flush_total_s;
 
@@ -108,6 +114,7 @@ int pulls_new(struct pulls **out, struct meta *m, size_t max_entries, struct ber
         return berr_sys(err, ENOMEM, "pulls");
     p->m = m;
     p->max = max_entries;
+    p->epoch = 1; /* 0 means "a flush is writing" to readers */
     p->nslots = 16;
     while (p->nslots < 2 * max_entries)
         p->nslots *= 2;
@@ -246,6 +253,42 @@ void pulls_peek(struct pulls *p, const struct repo_name *repo, const struct dige
     (void)pthread_mutex_unlock(&p->mu);
 }
 
+int pulls_pending_copy(struct pulls *p, struct pulls_entry **out, size_t *n, uint64_t *epoch)
+{
+    int rc = 0;
+
+    *out = NULL;
+    *n = 0;
+    *epoch = 0;
+    if (p == NULL)
+        return 0;
+    (void)pthread_mutex_lock(&p->mu);
+    *epoch = p->writing == 0 ? p->epoch : 0;
+    if (p->n > 0) {
+        *out = mem_malloc(p->n * sizeof(**out));
+        if (*out == NULL) {
+            rc = -1;
+        } else {
+            memcpy(*out, p->ents, p->n * sizeof(**out));
+            *n = p->n;
+        }
+    }
+    (void)pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+uint64_t pulls_epoch(struct pulls *p)
+{
+    uint64_t v;
+
+    if (p == NULL)
+        return 0;
+    (void)pthread_mutex_lock(&p->mu);
+    v = p->writing == 0 ? p->epoch : 0;
+    (void)pthread_mutex_unlock(&p->mu);
+    return v;
+}
+
 void pulls_flush_stats(struct pulls *p, uint64_t *flushes, double *last_s, double *total_s)
 {
     (void)pthread_mutex_lock(&p->mu);
@@ -293,8 +336,11 @@ int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err)
     p->n = 0;
     p->cap = 0;
     p->pending = 0;
-    if (n > 0)
+    if (n > 0) {
         memset(p->slots, 0, p->nslots * sizeof(*p->slots));
+        p->epoch++; /* invariant 5 */
+        p->writing++;
+    }
     (void)pthread_mutex_unlock(&p->mu);
     if (n == 0) {
         mem_free(ents);
@@ -307,15 +353,17 @@ int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err)
     p->flushes++;
     p->flush_last_s = t0;
     p->flush_total_s += t0;
-    (void)pthread_mutex_unlock(&p->mu);
     if (rc < 0) {
         /* invariant 2: put the counts back */
-        (void)pthread_mutex_lock(&p->mu);
         for (i = 0; i < n; i++) {
             if (add_locked(p, &ents[i]) != 0)
                 lost += ents[i].count;
         }
-        (void)pthread_mutex_unlock(&p->mu);
+    }
+    p->epoch++; /* the counts are in the database or back in the table */
+    p->writing--;
+    (void)pthread_mutex_unlock(&p->mu);
+    if (rc < 0) {
         if (lost > 0)
             log_msg(LOG_ERROR, "pulls: flush failed and %llu pulls could not be kept",
                     (unsigned long long)lost);

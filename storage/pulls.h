@@ -85,6 +85,16 @@ int pulls_flush(struct pulls *p, uint64_t *flushed, struct berr *err);
 int pulls_start(struct pulls *p, unsigned interval_s, struct berr *err);
 int pulls_stop(struct pulls *p, struct berr *err);
 
+/* pulls_pending_copy: *out (new, mem_free; NULL when none) a copy of the pending entries, *n of
+ * them, for readers that merge them into what they read from the database, and *epoch the
+ * flush epoch at the copy (pulls_epoch). -1 (*out NULL, *n 0) when out of memory.
+ * A reader copies, reads the database, then calls pulls_epoch: when both epochs are equal and
+ * not 0, no flush ran in between, so the copy and the database hold each pull exactly once;
+ * otherwise it reads again. */
+int pulls_pending_copy(struct pulls *p, struct pulls_entry **out, size_t *n, uint64_t *epoch);
+/* pulls_epoch: 0 while a flush is writing, else a number that changes with every flush that
+ * wrote. */
+uint64_t pulls_epoch(struct pulls *p);
 /* pulls_pending: pulls recorded and not yet flushed. */
 uint64_t pulls_pending(struct pulls *p);
 /* pulls_flush_stats: number of flushes done, and the seconds the last and all of them took. */

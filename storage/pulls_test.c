@@ -451,7 +451,22 @@ static void test_history(void)
     cnt = 0;
     pulls_peek(p, &app, &m1, NULL, &cnt, &last);
     CHECK_INT_EQ(cnt, 5);
-    CHECK_INT_EQ(pulls_flush(p, NULL, &e), 0);
+    /* a reader's copy: every pending key, and an epoch that a flush changes */
+    {
+        struct pulls_entry *copy = NULL;
+        uint64_t e1 = 0;
+        size_t nc = 0;
+
+        CHECK_INT_EQ(pulls_pending_copy(p, &copy, &nc, &e1), 0);
+        CHECK_INT_EQ(nc, 6); /* 7 pulls, the two by alice at hour 1 share a key */
+        CHECK(e1 != 0);
+        CHECK(pulls_epoch(p) == e1); /* nothing flushed since */
+        mem_free(copy);
+        CHECK_INT_EQ(pulls_flush(p, NULL, &e), 0);
+        CHECK(pulls_epoch(p) != 0 && pulls_epoch(p) != e1);
+        CHECK_INT_EQ(pulls_pending_copy(p, &copy, &nc, &e1), 0);
+        CHECK(copy == NULL && nc == 0);
+    }
     cnt = 0;
     pulls_peek(p, &app, NULL, NULL, &cnt, &last);
     CHECK_INT_EQ(cnt, 0);
