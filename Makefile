@@ -8,7 +8,9 @@
 #   make unit       unit tests only (ASan+UBSan build)
 #   make lint       clang-format, cppcheck, banned calls, layer dependencies
 #   make bench      Berth side by side with distribution 2.8 (docker-registry)
-#   make fuzz       libFuzzer targets (clang)
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS per target (default 60)
+#   make mutate     plant the one-line bugs of tests/mutate/mutations.txt, one at a time, in a
+#                   scratch copy; print the ones no test caught (not part of `make test`)
 
 CC      ?= cc
 PKGS    := libmicrohttpd openssl jansson sqlite3 libarchive libcurl yaml-0.1
@@ -44,7 +46,7 @@ FUZZ_C  := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 FUZZ_REPLAY := $(FUZZ_C:tests/fuzz/%.c=$(B)/fuzz/%)
 WEBUI   := $(wildcard webui/* webui/*/*)
 
-.PHONY: all run test unit blackbox ui lint bench fuzz clean deps deps-test check-deps asan-bin
+.PHONY: all run test unit blackbox ui lint bench fuzz mutate clean deps deps-test check-deps asan-bin
 .DEFAULT_GOAL := all
 
 all: bin/berth
@@ -130,6 +132,11 @@ check-deps:
 
 fuzz:
 	@sh tests/fuzz/build.sh
+
+# the scratch copy starts from build/asan when there is one, so build it first
+mutate:
+	@$(MAKE) --no-print-directory asan-bin
+	@python3 tests/mutate/mutate.py
 
 clean:
 	rm -rf build bin

@@ -46,6 +46,8 @@ static const char *status_code_name(unsigned status)
         return "PAYLOAD_TOO_LARGE";
     case HTTP_TOO_MANY_REQUESTS:
         return "TOO_MANY_REQUESTS";
+    case HTTP_INSUFFICIENT_STORAGE:
+        return "INSUFFICIENT_STORAGE";
     default:
         return "INTERNAL_SERVER_ERROR";
     }
@@ -142,6 +144,8 @@ int api_fail_berr(struct api_call *c, const struct berr *e)
         return api_fail(c, HTTP_UNAUTHORIZED, "%s", e->msg);
     case BERR_DENIED:
         return api_fail(c, HTTP_FORBIDDEN, "%s", e->msg);
+    case BERR_STORAGE_FULL:
+        return api_fail(c, HTTP_INSUFFICIENT_STORAGE, "%s", e->msg);
     default:
         return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }

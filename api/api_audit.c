@@ -222,6 +222,7 @@ int api_system_purgeaudit(struct api_call *c)
     struct berr e;
     int64_t hours = 0, removed = 0;
     bool present = false;
+    char who[4 * sizeof(c->who.name)];
     int rc;
 
     rc = api_body(c, &body);
@@ -244,7 +245,8 @@ int api_system_purgeaudit(struct api_call *c)
         goto out;
     }
     log_msg(LOG_INFO, "%s audit purge by %s: %lld events older than %lld hours removed",
-            c->r->reqid, c->who.name, (long long)removed, (long long)hours);
+            c->r->reqid, log_escape(who, sizeof(who), c->who.name), (long long)removed,
+            (long long)hours);
     rc = api_reply_json(c, HTTP_OK, json_pack("{s:I}", "removed", (json_int_t)removed));
 out:
     json_decref(body);

@@ -68,7 +68,7 @@ static inline int api_stop(int rc)
     return -1;
 }
 /* api_fail_berr maps a storage error: NOT_FOUND 404, CONFLICT 409, BAD_REQUEST/NAME_INVALID 400,
- * else 500 (message "internal error"). */
+ * STORAGE_FULL 507 (INSUFFICIENT_STORAGE, "storage full: ..."), else 500 ("internal error"). */
 int api_fail_berr(struct api_call *c, const struct berr *e);
 /* api_handle_end closes a handler entry point (api_handle, api_session_handle) with the rc of its
  * reply: 0 as is; when rc < 0, drops any half-built response and sets BERR_INTERNAL on r, -1. */

@@ -9,7 +9,9 @@
  *      uses the same visibility filters as the lists; metrics name every repository, so they
  *      are for sysadmins unless metrics_access or metrics_listen says otherwise.
  *   2. /health runs real checks: a query on the database and a write probe (create, fsync,
- *      unlink) in the data directory; any failure makes the overall status "unhealthy".
+ *      unlink) in the data directory; any failure makes the overall status "unhealthy". The
+ *      storage component also reports the bytes free and the filesystem's size (statvfs), as
+ *      /metrics does (berth_storage_free_bytes, berth_storage_capacity_bytes).
  *   3. /metrics adds the pull counts still pending in memory to the database's (pulls_peek),
  *      so a pull shows at once and a scrape never writes. Who may read it is configured
  *      (metrics_access admin|auth|open, applied by api/guard.c; metrics_listen serves it
@@ -34,6 +36,7 @@
 #include "api/ui_assets.h"
 #include "auth/authn.h"
 #include "http/metrics.h"
+#include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
 
@@ -244,9 +247,17 @@ static json_t *component(const char *name, bool ok, const char *why)
     return json_pack("{s:s,s:s,s:s}", "name", name, "status", "unhealthy", "error", why);
 }
 
+/* clamp_i64: a byte count as a JSON integer (jansson's are signed) */
+static json_int_t clamp_i64(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v;
+}
+
 int api_health(struct api_call *c)
 {
     char swhy[160] = "";
+    json_t *storage;
+    uint64_t avail = 0, total = 0;
     struct berr e;
     bool db_ok, st_ok;
     int version = 0;
@@ -256,12 +267,18 @@ int api_health(struct api_call *c)
     if (!st_ok)
         log_msg(LOG_WARN, "health: %s", swhy);
     /* the client sees a short reason, not paths */
-    return api_reply_json(c, HTTP_OK,
-                          json_pack("{s:s,s:[o,o,o]}", "status",
-                                    db_ok && st_ok ? "healthy" : "unhealthy", "components",
-                                    component("core", true, ""),
-                                    component("database", db_ok, "database query failed"),
-                                    component("storage", st_ok, "data directory not writable")));
+    storage = component("storage", st_ok, "data directory not writable");
+    if (storage != NULL && blob_store_free(c->r->reg->blobs, &avail, &total, &e) == 0 &&
+        (json_object_set_new(storage, "free_bytes", json_integer(clamp_i64(avail))) < 0 ||
+         json_object_set_new(storage, "total_bytes", json_integer(clamp_i64(total))) < 0)) {
+        json_decref(storage);
+        storage = NULL; /* json_pack below fails on NULL: the reply is a 500 */
+    }
+    return api_reply_json(
+            c, HTTP_OK,
+            json_pack("{s:s,s:[o,o,o]}", "status", db_ok && st_ok ? "healthy" : "unhealthy",
+                      "components", component("core", true, ""),
+                      component("database", db_ok, "database query failed"), storage));
 }
 
 /* ---- OpenAPI document ---- */
@@ -343,7 +360,7 @@ static int metrics_text(struct api_call *c, struct buf *b)
     struct pulls *p = c->r->reg->pulls;
     struct meta_stats s;
     struct berr e;
-    uint64_t flushes = 0;
+    uint64_t flushes = 0, avail = 0, fs_total = 0;
     double last_s = 0, total_s = 0;
     int rc = metrics_repos(c, b);
 
@@ -351,6 +368,18 @@ static int metrics_text(struct api_call *c, struct buf *b)
         pulls_flush_stats(p, &flushes, &last_s, &total_s);
     if (rc == 0 && meta_stats_get(c->r->reg->meta, true, 0, &s, &e) < 0)
         rc = -1;
+    if (rc == 0 && blob_store_free(c->r->reg->blobs, &avail, &fs_total, &e) < 0)
+        rc = -1;
+    if (rc == 0)
+        rc = buf_printf(b,
+                        "# HELP berth_storage_free_bytes Bytes free for Berth on the filesystem"
+                        " of the data directory.\n"
+                        "# TYPE berth_storage_free_bytes gauge\nberth_storage_free_bytes %llu\n"
+                        "# HELP berth_storage_capacity_bytes Size of the filesystem of the data"
+                        " directory.\n"
+                        "# TYPE berth_storage_capacity_bytes gauge\n"
+                        "berth_storage_capacity_bytes %llu\n",
+                        (unsigned long long)avail, (unsigned long long)fs_total);
     if (rc == 0)
         rc = buf_printf(
                 b,

@@ -106,8 +106,10 @@ static int quota_put(struct api_call *c, int64_t id)
         goto out;
     }
     if (limit >= 0 && used > limit) {
+        char who[4 * sizeof(c->who.name)];
         log_msg(LOG_WARN, "%s quota %lld set to %lld bytes by %s, below its usage of %lld",
-                c->r->reqid, (long long)id, (long long)limit, c->who.name, (long long)used);
+                c->r->reqid, (long long)id, (long long)limit,
+                log_escape(who, sizeof(who), c->who.name), (long long)used);
         rc = api_reply_json(c, HTTP_OK,
                             json_pack("{s:{s:I},s:{s:I},s:s}", "hard", "storage", (json_int_t)limit,
                                       "used", "storage", (json_int_t)used, "warning",

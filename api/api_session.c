@@ -8,7 +8,7 @@
  *   1. Session ids and CSRF tokens are 256 bits from RAND_bytes (util rand_hex), compared with
  *      CRYPTO_memcmp over their fixed length; neither is ever logged.
  *   2. The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when the request came over
- *      TLS (X-Forwarded-Proto: https from the terminating proxy).
+ *      TLS (served by Berth, or X-Forwarded-Proto: https from a proxy in trusted_proxies).
  *   3. A session idle longer than idle_s is gone: lookups remove it. At most API_SESSION_MAX
  *      sessions exist; creating one more evicts the least recently used.
  *   4. Only users log in (robots are refused, as Harbor's UI does); failures go through authn's
@@ -34,6 +34,8 @@
 
 #define SID_COOKIE "sid"
 #define CSRF_HEADER "X-Harbor-CSRF-Token"
+/* bytes of a refused login name that reach the log (the rest is "...") */
+#define API_LOGIN_LOG_PREFIX 3
 
 struct session {
     char id[API_SESSION_ID_HEX + 1];
@@ -297,11 +299,10 @@ int api_form_field(const char *body, size_t len, const char *key, char *out, siz
     return 0;
 }
 
+/* over_tls: Berth serves TLS itself, or a trusted proxy terminated it (http_req_https) */
 static bool over_tls(const struct req *r)
 {
-    const char *p = req_header(r, "X-Forwarded-Proto");
-
-    return p != NULL && strcasecmp(p, "https") == 0;
+    return r->http != NULL && http_req_https(r->http);
 }
 
 static int reply_status(struct http_reply *out, unsigned status, const char *body)
@@ -323,7 +324,8 @@ static int login(struct req *r, struct http_reply *out)
     char id[API_SESSION_ID_HEX + 1];
     char csrf[API_SESSION_CSRF_HEX + 1];
     char cookie[256];
-    char addr[64];
+    char addr[64], addr_esc[64];
+    char shown[3 * 4 + 4]; /* API_LOGIN_LOG_PREFIX bytes, escaped, and "..." */
     char retry[16];
     char *pass;
     struct principal who;
@@ -365,7 +367,10 @@ static int login(struct req *r, struct http_reply *out)
             goto out;
         }
         req_audit_login_failed(r, user);
-        log_msg(LOG_INFO, "%s web login refused for %s from %s", r->reqid, user, addr);
+        /* a refused name may be a password typed in the wrong field: a short, escaped prefix */
+        log_msg(LOG_INFO, "%s web login refused for %s from %s", r->reqid,
+                log_escape_prefix(shown, sizeof(shown), user, API_LOGIN_LOG_PREFIX),
+                log_escape(addr_esc, sizeof(addr_esc), addr));
         rc = reply_status(out, HTTP_UNAUTHORIZED,
                           "{\"errors\":[{\"code\":\"UNAUTHORIZED\","
                           "\"message\":\"invalid user name or password\"}]}");

@@ -321,6 +321,71 @@ static void test_policy_anchors(void)
     CHECK_STR_EQ(rbac_scope_name(RBAC_SCOPE_SELF), "self");
 }
 
+/* The scope of the rows outside a project, pinned here independently of api/routes.c: the walk
+ * above derives its expectation from each row's own declaration, so a row that loses its
+ * SYSADMIN (or USER, or AUTH) would pass it. Each pinned row must exist with exactly that scope;
+ * a new row outside a project belongs here too. */
+struct pinned_row {
+    enum http_method method;
+    const char *path;
+    enum rbac_scope scope;
+};
+
+static const struct pinned_row pinned[] = {
+        {HTTP_GET, "/ping", RBAC_SCOPE_NOAUTH},
+        {HTTP_GET, "/health", RBAC_SCOPE_PUBLIC},
+        {HTTP_GET, "/systeminfo", RBAC_SCOPE_PUBLIC},
+        {HTTP_GET, "/openapi.json", RBAC_SCOPE_PUBLIC},
+        {HTTP_GET, "/search", RBAC_SCOPE_PUBLIC},
+        {HTTP_GET, "/statistics", RBAC_SCOPE_AUTH},
+        {HTTP_GET, "/metrics", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/repositories", RBAC_SCOPE_PUBLIC},
+        {HTTP_GET, "/users", RBAC_SCOPE_SYSADMIN},
+        {HTTP_POST, "/users", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/users/current", RBAC_SCOPE_USER},
+        {HTTP_GET, "/users/search", RBAC_SCOPE_USER},
+        {HTTP_GET, "/users/{user_id}", RBAC_SCOPE_SELF},
+        {HTTP_PUT, "/users/{user_id}", RBAC_SCOPE_SELF},
+        {HTTP_DELETE, "/users/{user_id}", RBAC_SCOPE_SYSADMIN},
+        {HTTP_PUT, "/users/{user_id}/password", RBAC_SCOPE_SELF},
+        {HTTP_PUT, "/users/{user_id}/sysadmin", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/projects", RBAC_SCOPE_PUBLIC},
+        {HTTP_HEAD, "/projects", RBAC_SCOPE_PUBLIC},
+        {HTTP_POST, "/projects", RBAC_SCOPE_USER},
+        {HTTP_GET, "/robots", RBAC_SCOPE_USER},
+        {HTTP_POST, "/robots", RBAC_SCOPE_USER},
+        {HTTP_GET, "/robots/{robot_id}", RBAC_SCOPE_USER},
+        {HTTP_PUT, "/robots/{robot_id}", RBAC_SCOPE_USER},
+        {HTTP_PATCH, "/robots/{robot_id}", RBAC_SCOPE_USER},
+        {HTTP_DELETE, "/robots/{robot_id}", RBAC_SCOPE_USER},
+        {HTTP_GET, "/quotas", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/quotas/{id}", RBAC_SCOPE_AUTH},
+        {HTTP_PUT, "/quotas/{id}", RBAC_SCOPE_SYSADMIN},
+        {HTTP_GET, "/audit-logs", RBAC_SCOPE_SYSADMIN},
+        {HTTP_POST, "/system/purgeaudit", RBAC_SCOPE_SYSADMIN},
+};
+
+static void test_scopes_pinned(void)
+{
+    struct rbac_facts robot_self = {.who = RBAC_ROBOT, .self = true, .robot_actions = RBAC_ALL};
+
+    for (size_t j = 0; j < sizeof(pinned) / sizeof(pinned[0]); j++) {
+        const struct api_route *r = NULL;
+        for (size_t i = 0; i < api_routes_n; i++)
+            if (api_routes[i].method == pinned[j].method &&
+                strcmp(api_routes[i].path, pinned[j].path) == 0)
+                r = &api_routes[i];
+        if (r == NULL || r->scope != pinned[j].scope)
+            fprintf(stderr, "%s %s: scope %s, pinned %s\n", http_method_name(pinned[j].method),
+                    pinned[j].path, r != NULL ? rbac_scope_name(r->scope) : "(no row)",
+                    rbac_scope_name(pinned[j].scope));
+        CHECK(r != NULL && r->scope == pinned[j].scope);
+    }
+    /* invariant 5 of rbac.c: a robot is never "self", whatever the facts say */
+    CHECK(!rbac_decide(&robot_self, RBAC_SCOPE_SELF, RBAC_RES_USER, RBAC_ACT_READ));
+    CHECK(!rbac_decide(&robot_self, RBAC_SCOPE_SELF, RBAC_RES_USER, RBAC_ACT_UPDATE));
+}
+
 /* ---- matching ---- */
 
 /* sample: seg[] for pattern with every {param} replaced by "p1" */
@@ -482,6 +547,7 @@ int main(void)
     TEST_RUN(test_every_row_declares_a_permission);
     TEST_RUN(test_permission_walk);
     TEST_RUN(test_policy_anchors);
+    TEST_RUN(test_scopes_pinned);
     TEST_RUN(test_every_row_reachable);
     TEST_RUN(test_match);
     TEST_RUN(test_openapi_matches_table);

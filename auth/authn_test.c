@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -23,6 +24,7 @@ static char tmpdir[] = "/tmp/berth-authn-test-XXXXXX";
 static struct meta *m;
 static struct authn *a;
 static int64_t robot_ci_id, robot_off_id, robot_old_id, robot_dash_id;
+static int64_t project_p;
 
 /* basic builds "Basic base64(user:pass)" into out. */
 static void basic(char *out, size_t cap, const char *user, const char *pass)
@@ -84,6 +86,7 @@ static int setup(void)
         return -1;
     if (meta_project_create(m, "p", false, 0, -1, &pid, &e) < 0)
         return -1;
+    project_p = pid;
     robot_ci_id = mk_robot("robot$p+ci", "Sekret-ci-1", pid, false, 0);
     robot_off_id = mk_robot("robot$p+off", "Sekret-off-1", pid, true, 0);
     robot_old_id = mk_robot("robot$p+old", "Sekret-old-1", pid, false, now_s() - 10);
@@ -182,6 +185,24 @@ static void test_cache_and_forget(void)
     rb.disabled = false;
     CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
     CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+}
+
+/* a robot's cached login ends at the robot's expiry, not AUTHN_CACHE_TTL_S later */
+static void test_cache_ends_at_robot_expiry(void)
+{
+    int64_t until = now_s() + 2, deadline = now_ms_mono() + 10000;
+    struct timespec tick = {0, 50 * 1000 * 1000};
+    struct principal who;
+    struct berr e = {0};
+
+    CHECK(mk_robot("robot$p+soon", "Sekret-soon-1", project_p, false, until) > 0);
+    CHECK_INT_EQ(try_basic("robot$p+soon", "Sekret-soon-1", &who, &e), 0); /* verified */
+    CHECK_INT_EQ(try_basic("robot$p+soon", "Sekret-soon-1", &who, &e), 0); /* cached */
+    while (now_s() < until && now_ms_mono() < deadline)
+        (void)nanosleep(&tick, NULL); /* an early wake-up only polls again */
+    CHECK(now_s() >= until);
+    CHECK_INT_EQ(try_basic("robot$p+soon", "Sekret-soon-1", &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "robot account has expired");
 }
 
 static void test_custom_prefix(void)
@@ -374,6 +395,7 @@ int main(void)
     TEST_RUN(test_users);
     TEST_RUN(test_robots_default_prefix);
     TEST_RUN(test_cache_and_forget);
+    TEST_RUN(test_cache_ends_at_robot_expiry);
     TEST_RUN(test_custom_prefix);
     TEST_RUN(test_throttle);
     TEST_RUN(test_bearer);

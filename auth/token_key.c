@@ -288,9 +288,16 @@ static int key_load_file(struct tok_key **out, const char *path, struct berr *er
     rc = tok_key_from_pem(out, data, len, err);
     OPENSSL_cleanse(data, len);
     mem_free(data);
-    if (rc == 0 && stat(path, &st) == 0 && (st.st_mode & 077) != 0)
-        log_msg(LOG_WARN, "token key %s is readable by group or others (mode %03o); chmod 600",
-                path, (unsigned)(st.st_mode & 0777));
+    /* the key signs every token: tightened to 0600 when found looser (an older version, a
+     * copy made with cp) */
+    if (rc == 0 && stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+        if (chmod(path, 0600) == 0)
+            log_msg(LOG_WARN, "token key %s had mode %03o, now 600", path,
+                    (unsigned)(st.st_mode & 0777));
+        else
+            log_errno(LOG_WARN, errno, "token key %s is readable by group or others (mode %03o)",
+                      path, (unsigned)(st.st_mode & 0777));
+    }
     return rc;
 }
 

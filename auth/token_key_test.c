@@ -163,6 +163,15 @@ static void test_key_file(void)
     data = NULL;
     CHECK_INT_EQ(count_entries(tmpdir), 1);
 
+    /* a key file left looser (an older version, a copy) is tightened to 0600 on load */
+    CHECK_INT_EQ(chmod(path, 0644), 0);
+    CHECK_INT_EQ(tok_key_load_or_create(&k3, path, &err), 0);
+    CHECK(k3 != NULL && strcmp(tok_key_kid(k3), tok_key_kid(kf)) == 0);
+    CHECK_INT_EQ(stat(path, &st), 0);
+    CHECK_INT_EQ(st.st_mode & 0777, 0600);
+    tok_key_free(k3);
+    k3 = NULL;
+
     /* a token issued with the first handle verifies with the reloaded one */
     {
         struct tok_claims c, v;

@@ -228,6 +228,10 @@ static void test_algs(void)
             {"{\"alg\":\"RS256\",\"typ\":\"JOSE\",\"kid\":\"", "\"}", "malformed token"},
             {"{\"alg\":\"RS256\",\"crit\":[\"exp\"],\"kid\":\"", "\"}", "unsupported header"},
             {"{\"alg\":\"RS256\",\"alg\":\"none\",\"kid\":\"", "\"}", "malformed token"},
+            /* signed by this key but naming another kid (a prefix, a longer one) */
+            {"{\"alg\":\"RS256\",\"kid\":\"x", "\"}", "unknown key"},
+            {"{\"alg\":\"RS256\",\"kid\":\"", "x\"}", "unknown key"},
+            {"{\"alg\":\"RS256\",\"kid\":7,\"k\":\"", "\"}", "unknown key"},
     };
 
     /* alg none: with an empty signature, and with some signature bytes */

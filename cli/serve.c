@@ -1,6 +1,6 @@
 /* serve.c - `berth serve`: parse the options into a configuration, open the registry
  * (service/service.c), run it until SIGTERM or SIGINT, then close it cleanly (requests in flight
- * finish, the database is closed, exit status 0).
+ * finish, the database is closed, exit status 0). SIGHUP reloads the TLS certificate and key.
  *
  * Signals are blocked in every thread before the service starts and taken with sigwait() by
  * service_run, so no handler runs inside a worker. */
@@ -19,25 +19,29 @@
 static void serve_usage(FILE *f)
 {
     fprintf(f, "usage: berth serve [--config FILE] [--listen ADDR:PORT] [--data DIR]\n"
-               "                   [--log-level debug|info|warn|error]\n\n"
+               "                   [--log-level debug|info|warn|error]\n"
+               "                   [--tls-cert FILE --tls-key FILE]\n\n"
                "Runs the registry. On the first start the admin password is taken from\n"
-               "BERTH_ADMIN_PASSWORD, or generated and printed once.\n");
+               "BERTH_ADMIN_PASSWORD, or generated and printed once. With a certificate and\n"
+               "key it serves HTTPS; SIGHUP reloads them.\n");
 }
 
-enum { O_CONFIG = 1, O_LISTEN, O_DATA, O_LOG_LEVEL };
+enum { O_CONFIG = 1, O_LISTEN, O_DATA, O_LOG_LEVEL, O_TLS_CERT, O_TLS_KEY };
 
 static const struct cli_opt serve_opts[] = {
         {"--config", NULL, true, O_CONFIG},
         {"--listen", NULL, true, O_LISTEN},
         {"--data", NULL, true, O_DATA},
         {"--log-level", NULL, true, O_LOG_LEVEL},
+        {"--tls-cert", NULL, true, O_TLS_CERT},
+        {"--tls-key", NULL, true, O_TLS_KEY},
         {NULL, NULL, false, 0},
 };
 
 /* serve_args: the options of `berth serve`, borrowed from argv; NULL when not given */
 struct serve_args {
     const char *config;
-    const char *set[O_LOG_LEVEL + 1]; /* by option id: listen, data_dir, log_level */
+    const char *set[O_TLS_KEY + 1]; /* by option id: listen, data_dir, log_level, tls_* */
     bool help;
 };
 
@@ -55,7 +59,7 @@ static int serve_parse(struct serve_args *sa, int argc, char **argv)
             sa->help = true;
         } else if (id == O_CONFIG) {
             sa->config = v;
-        } else if (id > O_CONFIG && id <= O_LOG_LEVEL) {
+        } else if (id > O_CONFIG && id <= O_TLS_KEY) {
             sa->set[id] = v;
         } else {
             if (id == CLI_ARG_POS)
@@ -70,13 +74,15 @@ static int serve_parse(struct serve_args *sa, int argc, char **argv)
 static int serve_load_config(struct berth_config *cfg, const struct serve_args *sa,
                              struct berr *err)
 {
-    static const char *const keys[O_LOG_LEVEL + 1] = {
-            [O_LISTEN] = "listen", [O_DATA] = "data_dir", [O_LOG_LEVEL] = "log_level"};
+    static const char *const keys[O_TLS_KEY + 1] = {
+            [O_LISTEN] = "listen",     [O_DATA] = "data_dir",   [O_LOG_LEVEL] = "log_level",
+            [O_TLS_CERT] = "tls_cert", [O_TLS_KEY] = "tls_key",
+    };
 
     config_defaults(cfg);
     if (sa->config != NULL && config_load(cfg, sa->config, err) < 0)
         return -1;
-    for (int id = O_LISTEN; id <= O_LOG_LEVEL; id++) {
+    for (int id = O_LISTEN; id <= O_TLS_KEY; id++) {
         if (sa->set[id] != NULL && config_set(cfg, keys[id], sa->set[id], err) < 0)
             return -1;
     }
@@ -114,6 +120,7 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGPIPE);
+    sigaddset(&set, SIGHUP);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) {
         fprintf(stderr, "berth serve: cannot block signals\n");
         return 1;
@@ -122,11 +129,17 @@ int cmd_serve(int argc, char **argv)
         return 1; /* logged where it failed */
     log_msg(LOG_INFO, "berth listening on %s (port %u), data in %s, %u threads", cfg.listen,
             service_port(&svc), cfg.data_dir, cfg.threads);
-    printf("berth: registry and web UI at http://%s/\n", cfg.listen);
+    printf("berth: registry and web UI at %s://%s/\n", cfg.tls_cert[0] ? "https" : "http",
+           cfg.listen);
     (void)fflush(stdout);
-    do {
+    for (;;) {
         sig = service_run(&svc, &set);
-    } while (sig == SIGPIPE); /* blocked for the workers' sake, never a reason to stop */
+        if (sig == SIGPIPE)
+            continue; /* blocked for the workers' sake, never a reason to stop */
+        if (sig != SIGHUP)
+            break;
+        (void)service_reload_tls(&svc, &err); /* logged; the old certificate stays */
+    }
     log_msg(LOG_INFO, "signal %d: stopping", sig);
     service_close(&svc);
     log_msg(LOG_INFO, "stopped");

@@ -1,9 +1,11 @@
 /* berr.c - filling struct berr.
  *
  * berr_sys keeps the errno and a description for the log; the message a client may see is always
- * the fixed "internal error" so paths and strerror text never leave the server. No shared state. */
+ * a fixed text ("internal error", or BERR_STORAGE_FULL_MSG for ENOSPC and EDQUOT) so paths and
+ * strerror text never leave the server. No shared state. */
 #include "common/berr.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +35,7 @@ static const char *const code_names[BERR_CODE_COUNT] = {
         [BERR_CONFLICT] = "CONFLICT",
         [BERR_BAD_REQUEST] = "BAD_REQUEST",
         [BERR_METHOD] = "METHOD_NOT_ALLOWED",
+        [BERR_STORAGE_FULL] = "INSUFFICIENT_STORAGE",
         [BERR_INTERNAL] = "INTERNAL_ERROR",
 };
 
@@ -56,8 +59,13 @@ int berr_sys(struct berr *err, int errnum, const char *what)
     log_msg(LOG_ERROR, "%s: %s", what, strerror(errnum));
     if (err == NULL)
         return -1;
-    err->code = BERR_INTERNAL;
     err->sys_errno = errnum;
+    if (errnum == ENOSPC || errnum == EDQUOT) {
+        err->code = BERR_STORAGE_FULL;
+        (void)snprintf(err->msg, sizeof(err->msg), "%s", BERR_STORAGE_FULL_MSG);
+        return -1;
+    }
+    err->code = BERR_INTERNAL;
     (void)snprintf(err->msg, sizeof(err->msg), "internal error");
     return -1;
 }

@@ -31,6 +31,7 @@ enum berr_code {
     BERR_CONFLICT,      /* 409 */
     BERR_BAD_REQUEST,   /* 400 outside the registry API */
     BERR_METHOD,        /* 405 */
+    BERR_STORAGE_FULL,  /* 507: no space left (ENOSPC, EDQUOT, SQLITE_FULL) */
     BERR_INTERNAL,
     BERR_CODE_COUNT
 };
@@ -45,8 +46,11 @@ struct berr {
 int berr_set(struct berr *err, enum berr_code code, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 /* berr_sys records an OS failure as BERR_INTERNAL; `what` is logged, the client sees
- * "internal error". Returns -1. */
+ * "internal error". ENOSPC and EDQUOT are BERR_STORAGE_FULL instead, with a message that says so
+ * (the client can act on it: retry once space is freed). Returns -1. */
 int berr_sys(struct berr *err, int errnum, const char *what);
+/* the message of BERR_STORAGE_FULL, wherever it is found */
+#define BERR_STORAGE_FULL_MSG "storage full: the registry has no space left for this push"
 /* berr_clear resets err to BERR_OK with an empty message. */
 void berr_clear(struct berr *err);
 /* berr_code_name returns the spec's code string ("BLOB_UNKNOWN"); static storage. */

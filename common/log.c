@@ -5,6 +5,7 @@
 #include "common/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,4 +91,54 @@ void log_errno(enum log_level level, int errnum, const char *fmt, ...)
     log_vline(level, errnum, fmt, ap);
     va_end(ap);
     errno = saved;
+}
+
+/* escape_n writes at most n bytes of s; true when all of them fitted */
+static bool escape_n(char *out, size_t cap, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+
+    for (size_t i = 0; i < n && s[i] != '\0'; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '"') {
+            if (o + 4 >= cap) {
+                out[o] = '\0';
+                return false;
+            }
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[ch >> 4];
+            out[o++] = hex[ch & 15];
+        } else {
+            if (o + 1 >= cap) {
+                out[o] = '\0';
+                return false;
+            }
+            out[o++] = (char)ch;
+        }
+    }
+    out[o] = '\0';
+    return true;
+}
+
+const char *log_escape(char *out, size_t cap, const char *s)
+{
+    (void)escape_n(out, cap, s != NULL ? s : "", (size_t)-1);
+    return out;
+}
+
+const char *log_escape_prefix(char *out, size_t cap, const char *s, size_t max)
+{
+    size_t len;
+
+    if (s == NULL)
+        s = "";
+    len = strlen(s);
+    if (escape_n(out, cap, s, max) && len > max) {
+        size_t o = strlen(out);
+        if (o + 3 < cap)
+            memcpy(out + o, "...", 4);
+    }
+    return out;
 }

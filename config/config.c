@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/cidr.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
@@ -78,6 +79,10 @@ static const struct key_def keys[] = {
         {"robot_prefix", KIND_STR, FIELD(robot_prefix), 1, 0},
         {"login_fail_limit", KIND_UINT, FIELD(login_fail_limit), 1, 1000},
         {"pull_flush_s", KIND_DURATION, FIELD(pull_flush_s), 1, HOUR_S},
+        {"upload_sessions_max", KIND_UINT, FIELD(upload_sessions_max), 1, 1000000},
+        {"trusted_proxies", KIND_STR, FIELD(trusted_proxies), 0, 0},
+        {"tls_cert", KIND_STR, FIELD(tls_cert), 0, 0},
+        {"tls_key", KIND_STR, FIELD(tls_key), 0, 0},
         {"pull_hourly_keep_s", KIND_DURATION, FIELD(pull_hourly_keep_s), HOUR_S, 3650 * DAY_S},
         {"pull_daily_keep_s", KIND_DURATION, FIELD(pull_daily_keep_s), 0, 36500u * DAY_S},
         {"pull_exclude_users", KIND_STR, FIELD(pull_exclude_users), 0, 0},
@@ -139,6 +144,7 @@ void config_defaults(struct berth_config *cfg)
     cfg->pull_hourly_keep_s = (unsigned)(90 * DAY_S);
     cfg->pull_daily_keep_s = 0;
     copy_str(cfg->metrics_access, sizeof(cfg->metrics_access), "admin");
+    cfg->upload_sessions_max = 1000;
 }
 
 /* parse_number reads a decimal number with an optional suffix from `suffixes` (a list of
@@ -573,6 +579,14 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
         return berr_set(err, BERR_BAD_REQUEST,
                         "per_ip_connections (%u) exceeds max_connections (%u)",
                         cfg->per_ip_connections, cfg->max_connections);
+    {
+        struct cidr_list proxies;
+        struct berr e;
+        if (cidr_list_parse(&proxies, cfg->trusted_proxies, &e) < 0)
+            return berr_set(err, BERR_BAD_REQUEST, "trusted_proxies: %s", e.msg);
+    }
+    if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
+        return berr_set(err, BERR_BAD_REQUEST, "tls_cert and tls_key go together");
     if (cfg->threads > cfg->max_connections)
         return berr_set(err, BERR_BAD_REQUEST, "threads (%u) exceeds max_connections (%u)",
                         cfg->threads, cfg->max_connections);

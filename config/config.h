@@ -29,13 +29,17 @@ struct berth_config {
     unsigned upload_purge_age_s;     /* gc removes upload sessions older than this, default 7 d */
     unsigned gc_window_s;            /* gc spares blobs younger than this, default 2 h */
     unsigned token_ttl_s;            /* bearer token lifetime, default 1800 */
-    char token_service[64];      /* "service" of the token challenge, default "berth-registry" */
-    char token_issuer[64];       /* iss claim, default "berth-token-issuer" */
-    char robot_prefix[32];       /* default "robot$" */
-    unsigned login_fail_limit;   /* failed logins before throttling, default 5 */
-    unsigned pull_flush_s;       /* pull counters flush interval, default 1 */
-    unsigned pull_hourly_keep_s; /* hourly pull buckets kept this long, default 90 d */
-    unsigned pull_daily_keep_s;  /* daily pull buckets kept this long, 0 = forever (default) */
+    char token_service[64];       /* "service" of the token challenge, default "berth-registry" */
+    char token_issuer[64];        /* iss claim, default "berth-token-issuer" */
+    char robot_prefix[32];        /* default "robot$" */
+    unsigned login_fail_limit;    /* failed logins before throttling, default 5 */
+    unsigned pull_flush_s;        /* pull counters flush interval, default 1 */
+    unsigned upload_sessions_max; /* open upload sessions per repository, default 1000 */
+    char trusted_proxies[CONFIG_STR_MAX]; /* addresses/CIDRs believed in X-Forwarded-*, "" */
+    char tls_cert[CONFIG_STR_MAX];        /* PEM certificate (chain) file; "" = plain HTTP */
+    char tls_key[CONFIG_STR_MAX];         /* PEM private key file of tls_cert */
+    unsigned pull_hourly_keep_s;          /* hourly pull buckets kept this long, default 90 d */
+    unsigned pull_daily_keep_s; /* daily pull buckets kept this long, 0 = forever (default) */
     char pull_exclude_users[CONFIG_STR_MAX];  /* comma-separated user/robot names not counted */
     char pull_exclude_agents[CONFIG_STR_MAX]; /* comma-separated User-Agent fnmatch patterns */
     char metrics_access[16];                  /* admin|auth|open, default admin */

@@ -59,6 +59,9 @@ static void test_defaults(void)
     CHECK_STR_EQ(cfg.robot_prefix, "robot$");
     CHECK_INT_EQ(cfg.login_fail_limit, 5);
     CHECK_INT_EQ(cfg.pull_flush_s, 1);
+    CHECK_INT_EQ(cfg.upload_sessions_max, 1000);
+    CHECK_STR_EQ(cfg.trusted_proxies, "");
+    CHECK_STR_EQ(cfg.tls_cert, "");
     CHECK_INT_EQ(config_validate(&cfg, &err), 0);
 }
 
@@ -88,7 +91,11 @@ static void test_every_key(void)
                    "token_issuer = my-issuer\n"
                    "robot_prefix = bot+\n"
                    "login_fail_limit = 3\n"
-                   "pull_flush_s = 30\n");
+                   "pull_flush_s = 30\n"
+                   "upload_sessions_max = 7\n"
+                   "trusted_proxies = \"10.0.0.0/8, ::1\"\n"
+                   "tls_cert = /etc/berth/cert.pem\n"
+                   "tls_key = /etc/berth/key.pem\n");
     CHECK_INT_EQ(rc, 0);
     if (rc != 0)
         fprintf(stderr, "  err: %s\n", err.msg);
@@ -111,6 +118,10 @@ static void test_every_key(void)
     CHECK_STR_EQ(cfg.robot_prefix, "bot+");
     CHECK_INT_EQ(cfg.login_fail_limit, 3);
     CHECK_INT_EQ(cfg.pull_flush_s, 30);
+    CHECK_INT_EQ(cfg.upload_sessions_max, 7);
+    CHECK_STR_EQ(cfg.trusted_proxies, "10.0.0.0/8, ::1");
+    CHECK_STR_EQ(cfg.tls_cert, "/etc/berth/cert.pem");
+    CHECK_STR_EQ(cfg.tls_key, "/etc/berth/key.pem");
     CHECK_INT_EQ(config_validate(&cfg, &err), 0);
 }
 
@@ -374,6 +385,14 @@ static void test_validate_other(void)
     CHECK_INT_EQ(validate_with("token_service", "svc \"x\"", &err), -1);
     CHECK_INT_EQ(validate_with("token_issuer", "a,b", &err), -1);
     CHECK_INT_EQ(validate_with("token_issuer", "https://issuer.example", &err), 0);
+    CHECK_INT_EQ(validate_with("trusted_proxies", "127.0.0.1 10.0.0.0/8", &err), 0);
+    CHECK_INT_EQ(validate_with("trusted_proxies", "proxy.example.com", &err), -1);
+    CHECK_STR_EQ(err.msg, "trusted_proxies: not an address or network: proxy.example.com");
+    CHECK_INT_EQ(validate_with("trusted_proxies", "10.0.0.0/40", &err), -1);
+    CHECK_INT_EQ(validate_with("tls_cert", "/c.pem", &err), -1); /* without tls_key */
+    CHECK_STR_EQ(err.msg, "tls_cert and tls_key go together");
+    CHECK_INT_EQ(validate_with("tls_key", "/k.pem", &err), -1);
+    CHECK_INT_EQ(validate_with("upload_sessions_max", "0", &err), -2);
 
     /* cross-field rules */
     config_defaults(&cfg);
@@ -471,6 +490,10 @@ static void test_example(void)
             "robot_prefix",
             "login_fail_limit",
             "pull_flush_s",
+            "upload_sessions_max",
+            "trusted_proxies",
+            "tls_cert",
+            "tls_key",
             "pull_hourly_keep_s",
             "pull_daily_keep_s",
             "pull_exclude_users",

@@ -229,7 +229,8 @@ struct http_fake *http_fake_new(const char *method, const char *target)
     f->path = mem_strndup(target, plen);
     if (f->method == NULL || f->path == NULL)
         goto fail;
-    (void)unescape(f->path, plen, false);
+    /* an encoded NUL cuts the decoded path there, as in libmicrohttpd; the core flags it */
+    f->hr.path_nul = unescape(f->path, plen, false) != strlen(f->path);
     if (target[plen] == '?' && parse_query(f, target + plen + 1) < 0)
         goto fail;
     f->hr.method = http_method_of(f->method);
@@ -264,6 +265,16 @@ int http_fake_client(struct http_fake *f, const char *addr)
         return -1;
     memcpy(f->addr, addr, n + 1);
     return 0;
+}
+
+void http_fake_tls(struct http_fake *f, bool on)
+{
+    f->hr.tls = on;
+}
+
+void http_fake_trusted_proxy(struct http_fake *f, bool on)
+{
+    f->hr.proxy_trusted = on;
 }
 
 int http_fake_body(struct http_fake *f, const void *data, size_t len)

@@ -10,7 +10,8 @@
  *     http_fake_result_cleanup(&res);
  *     http_fake_free(f);
  *
- * The request: the target's path is percent-decoded; its query string is split on '&' and '=',
+ * The request: the target's path is percent-decoded (an encoded NUL ends it and sets
+ * hr.path_nul, as the core does); its query string is split on '&' and '=',
  * '+' read as a space and percent-decoded, as libmicrohttpd does (an argument without '=' has no
  * value: http_query gives NULL, http_query_each ""). Headers and cookies are looked up by name,
  * first one wins (header names case-insensitive). A body given without an explicit
@@ -42,6 +43,10 @@ int http_fake_header(struct http_fake *f, const char *name, const char *value);
 int http_fake_cookie(struct http_fake *f, const char *name, const char *value);
 /* http_fake_client sets the client address ("" by default); -1 when too long. */
 int http_fake_client(struct http_fake *f, const char *addr);
+/* http_fake_tls marks the request as arrived over Berth's own TLS; http_fake_trusted_proxy as
+ * coming from an address in trusted_proxies (both false by default). */
+void http_fake_tls(struct http_fake *f, bool on);
+void http_fake_trusted_proxy(struct http_fake *f, bool on);
 /* http_fake_body sets the request body (copied; replaces an earlier one); -1 when out of
  * memory. */
 int http_fake_body(struct http_fake *f, const void *data, size_t len);

@@ -369,9 +369,76 @@ static void test_serve(void)
     http_fake_free(f);
 }
 
+/* an encoded NUL cuts the path and is flagged; X-Forwarded-* only from a trusted proxy */
+static void test_nul_and_forwarded(void)
+{
+    struct http_fake *f = http_fake_new("GET", "/v2/lib%00evil/app/tags/list?x=%00");
+    struct http_req *hr;
+
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    hr = http_fake_req(f);
+    CHECK_STR_EQ(hr->path, "/v2/lib");
+    CHECK(hr->path_nul);
+    CHECK_INT_EQ(http_fake_header(f, "X-Forwarded-Proto", "https"), 0);
+    CHECK_INT_EQ(http_fake_header(f, "X-Forwarded-For", "203.0.113.9"), 0);
+    CHECK(http_forwarded(hr, "Proto") == NULL);
+    CHECK(http_forwarded(hr, "For") == NULL);
+    CHECK(!http_req_https(hr));
+    http_fake_trusted_proxy(f, true);
+    CHECK_STR_EQ(http_forwarded(hr, "Proto"), "https");
+    CHECK_STR_EQ(http_forwarded(hr, "For"), "203.0.113.9");
+    {
+        char addr[64];
+        CHECK_INT_EQ(http_fake_client(f, "10.0.0.5"), 0);
+        http_client_addr(hr, addr, sizeof(addr));
+        CHECK_STR_EQ(addr, "203.0.113.9"); /* the address the trusted proxy saw */
+        http_fake_trusted_proxy(f, false);
+        http_client_addr(hr, addr, sizeof(addr));
+        CHECK_STR_EQ(addr, "10.0.0.5"); /* an untrusted peer's claim is ignored */
+        http_fake_trusted_proxy(f, true);
+    }
+    CHECK(http_forwarded(hr, "Host") == NULL);
+    CHECK(http_req_https(hr));
+    http_fake_trusted_proxy(f, false);
+    http_fake_tls(f, true);
+    CHECK(http_req_https(hr));
+    http_fake_free(f);
+
+    /* only the last X-Forwarded-For entry counts (the one the trusted proxy appended), and only
+     * a numeric address */
+    {
+        static const struct {
+            const char *xff, *want;
+        } cases[] = {{"1.1.1.1, 198.51.100.7", "198.51.100.7"},
+                     {"evil, 2001:db8::1", "2001:db8::1"},
+                     {"198.51.100.7, not-an-ip", "10.0.0.5"},
+                     {"", "10.0.0.5"},
+                     {"198.51.100.7 x", "10.0.0.5"}};
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+            char addr[64];
+            f = http_fake_new("GET", "/");
+            if (f == NULL)
+                return;
+            CHECK_INT_EQ(http_fake_client(f, "10.0.0.5"), 0);
+            CHECK_INT_EQ(http_fake_header(f, "X-Forwarded-For", cases[i].xff), 0);
+            http_fake_trusted_proxy(f, true);
+            http_client_addr(http_fake_req(f), addr, sizeof(addr));
+            CHECK_STR_EQ(addr, cases[i].want);
+            http_fake_free(f);
+        }
+    }
+
+    f = http_fake_new("GET", "/v2/lib/app/tags/list?x=%00");
+    CHECK(f != NULL && !http_fake_req(f)->path_nul); /* only the path counts */
+    http_fake_free(f);
+}
+
 int main(void)
 {
     TEST_RUN(test_request);
+    TEST_RUN(test_nul_and_forwarded);
     TEST_RUN(test_alloc_failures);
     TEST_RUN(test_pieces);
     TEST_RUN(test_data_failure);

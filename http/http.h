@@ -105,6 +105,9 @@ struct http_req {
     char reqid[HTTP_REQID_LEN + 1]; /* unique per request, for logs */
     char user[HTTP_USER_MAX + 1];   /* who the handler says the caller is ("" = anonymous) */
     int64_t t0_ms;                  /* monotonic arrival time */
+    bool path_nul;      /* the raw path held an encoded NUL (%00): path stops where it was */
+    bool tls;           /* the request came over TLS that Berth serves itself */
+    bool proxy_trusted; /* the peer is in trusted_proxies: its X-Forwarded-* may be believed */
 };
 
 const char *http_header(const struct http_req *hr, const char *name);
@@ -112,7 +115,16 @@ const char *http_query(const struct http_req *hr, const char *name);
 typedef int (*http_query_fn)(const char *value, void *ctx);
 int http_query_each(const struct http_req *hr, const char *name, http_query_fn fn, void *ctx);
 const char *http_cookie(const struct http_req *hr, const char *name);
+/* http_client_addr: the client's address: the peer's, or, when the peer is a trusted proxy, the
+ * last address of its X-Forwarded-For (numeric only; anything else falls back to the peer). */
 void http_client_addr(const struct http_req *hr, char *out, size_t cap);
+/* http_forwarded: the X-Forwarded-<what> header ("Proto", "For", "Host") when the peer is a
+ * trusted proxy (hr->proxy_trusted), else NULL. The only way handlers read X-Forwarded-*: a
+ * client talking to Berth directly could otherwise claim any scheme, address or host. */
+const char *http_forwarded(const struct http_req *hr, const char *what);
+/* http_req_https: the client reached us over https: TLS served by Berth, or a trusted proxy
+ * that says X-Forwarded-Proto: https. */
+bool http_req_https(const struct http_req *hr);
 /* http_req_set_user records who the caller is, for the access log (truncated to
  * HTTP_USER_MAX). */
 void http_req_set_user(struct http_req *hr, const char *user);

@@ -10,6 +10,8 @@
  * No shared state. */
 #include "http/http.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -68,13 +70,64 @@ const char *http_cookie(const struct http_req *hr, const char *name)
     return hr->ops != NULL ? hr->ops->cookie(hr->impl, name) : NULL;
 }
 
+/* forwarded_for copies the last address of a trusted proxy's X-Forwarded-For (the one that proxy
+ * appended: earlier entries are the client's own claims) into out; false when there is none or
+ * it is not a numeric address. */
+static bool forwarded_for(const struct http_req *hr, char *out, size_t cap)
+{
+    const char *xff = http_forwarded(hr, "For"), *last;
+    unsigned char bin[sizeof(struct in6_addr)];
+    size_t len;
+
+    if (xff == NULL)
+        return false;
+    last = strrchr(xff, ',');
+    last = last != NULL ? last + 1 : xff;
+    last += strspn(last, " \t");
+    len = strcspn(last, " \t");
+    if (len == 0 || len >= cap || last[len] != '\0')
+        return false;
+    memcpy(out, last, len);
+    out[len] = '\0';
+    if (inet_pton(AF_INET, out, bin) != 1 && inet_pton(AF_INET6, out, bin) != 1) {
+        out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
 void http_client_addr(const struct http_req *hr, char *out, size_t cap)
 {
     if (cap == 0)
         return;
     out[0] = '\0';
+    if (forwarded_for(hr, out, cap))
+        return;
     if (hr->ops != NULL)
         hr->ops->client_addr(hr->impl, out, cap);
+}
+
+const char *http_forwarded(const struct http_req *hr, const char *what)
+{
+    char name[48];
+    int n;
+
+    if (!hr->proxy_trusted)
+        return NULL;
+    n = snprintf(name, sizeof(name), "X-Forwarded-%s", what);
+    if (n < 0 || (size_t)n >= sizeof(name))
+        return NULL;
+    return http_header(hr, name);
+}
+
+bool http_req_https(const struct http_req *hr)
+{
+    const char *proto;
+
+    if (hr->tls)
+        return true;
+    proto = http_forwarded(hr, "Proto");
+    return proto != NULL && strcasecmp(proto, "https") == 0;
 }
 
 void http_req_set_user(struct http_req *hr, const char *user)

@@ -10,33 +10,74 @@
  * All per-request state hangs off the connection's context pointer and is freed in exactly one
  * place, on_completed (MHD_OPTION_NOTIFY_COMPLETED), which calls the handler's done and writes
  * the access log line.
+ * Before any mount sees a request, the framing is checked (generic, for every mount): an
+ * HTTP/1.1 request without Host, or one whose Content-Length headers disagree (or that has both
+ * Content-Length and Transfer-Encoding: the request-smuggling shapes behind a proxy) is answered
+ * 400 and the connection closed.
+ * The raw request target is seen once, in the URI log callback, before libmicrohttpd decodes it
+ * into a C string: an encoded NUL (%00) in the path would silently cut the path there, so the
+ * request is flagged (http_req.path_nul) for the mount to refuse.
+ * Lingering close: when a connection closes, on_connection (MHD_CONNECTION_NOTIFY_CLOSED, called
+ * before libmicrohttpd closes the socket) makes sure the client reads an answer: a plain-HTTP
+ * connection that sent bytes but got nothing back (libmicrohttpd drops some malformed requests,
+ * e.g. a TLS ClientHello, without a word) gets a 400 written directly; then, when unread request
+ * bytes are still in the socket, it half-closes (SHUT_WR) and drains them for at most
+ * SERVER_LINGER_MS, so close() does not make the kernel send a reset that would discard the
+ * answer before the client read it.
+ * TLS: with a certificate and key, the daemon speaks HTTPS (libmicrohttpd's GnuTLS support).
+ * Berth opens the listening socket itself and hands it to the daemon, so a certificate reload
+ * (http_server_reload_tls, on SIGHUP) starts a second daemon on the same socket with the new
+ * certificate, then quiesces the old one: it accepts no more connections but finishes those it
+ * has, and is stopped once idle (checked at each reload and at stop). The listener is never
+ * closed, so no connection attempt is refused during a reload. (The alternative,
+ * MHD_OPTION_HTTPS_CERT_CALLBACK, hands GnuTLS structures across the seam and would tie Berth to
+ * GnuTLS's own API.) A certificate that does not load leaves the old daemon serving.
  * Invariants:
  *   1. Only this folder includes <microhttpd.h>; handlers see http/http.h only.
  *   2. Every request gets exactly one done() call when begin ran, and one log line.
- *   3. The log line carries method, path (never the query string), status, bytes, ms and user;
- *      never a header value.
+ *   3. The log line carries method, path (escaped, never the query string), status, bytes, ms
+ *      and user; never a header value.
+ *   4. X-Forwarded-* is believed only from a peer in trusted_proxies (hr.proxy_trusted).
  * Thread-safety: handlers run on any pool thread; the only shared mutable state is the request
- * counter (atomic); the mount table is read-only after start. */
+ * counter (atomic); the mount table and the proxy list are read-only after start. Start, reload
+ * and stop run on one owner thread. */
 #include "http/server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
 
 #include <microhttpd.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
+#include "common/cidr.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
 #include "http/metrics.h"
 
 #define SERVER_CONN_MEMORY (256 * 1024)
+/* how long a closing connection may wait for the client to stop sending, and how much it reads */
+#define SERVER_LINGER_MS 250
+#define SERVER_LINGER_MAX_BYTES ((size_t)256 * 1024)
+/* certificate and key files are read whole */
+#define SERVER_PEM_MAX_BYTES ((size_t)1024 * 1024)
+/* daemons quiesced by reloads and still finishing their connections */
+#define SERVER_RETIRED_MAX 16
 
 struct conn_ctx {
     struct http_req hr;
@@ -55,14 +96,26 @@ struct conn_ctx {
 };
 
 struct http_server {
-    struct MHD_Daemon *d;
+    struct MHD_Daemon *d; /* serving now */
+    struct MHD_Daemon *retired[SERVER_RETIRED_MAX];
+    int retired_fd[SERVER_RETIRED_MAX]; /* the listener duplicate each gave back when quiesced */
+    size_t nretired;
+    int listen_fd; /* ours; each daemon gets a duplicate it may close */
     struct http_mount *mounts;
     size_t nmounts;
     unsigned port;
+    unsigned threads, max_connections, per_ip_connections, connection_timeout_s;
+    bool tls;
+    char *cert_path, *key_path; /* NULL without TLS */
+    struct cidr_list proxies;
 };
 
 static _Atomic unsigned long long req_counter;
 static char req_prefix[9];
+
+/* what the URI log callback hands to the first access-handler call (as its context pointer)
+ * when the raw path held an encoded NUL; never freed, never written */
+static char uri_nul_mark;
 
 /* ---- the request source: libmicrohttpd ---- */
 
@@ -260,6 +313,64 @@ static enum MHD_Result answer_not_found(struct conn_ctx *c)
     return answer_early(c, &rep);
 }
 
+/* answer_bad_request refuses a request whose framing cannot be trusted: answered at once, on the
+ * first call, which makes libmicrohttpd close the connection after it (nothing more of the
+ * stream can be believed). */
+static enum MHD_Result answer_bad_request(struct conn_ctx *c, const char *why)
+{
+    char body[160];
+    struct http_reply rep = {0};
+    int n = snprintf(body, sizeof(body),
+                     "{\"errors\":[{\"code\":\"UNSUPPORTED\",\"message\":\"%s\"}]}", why);
+
+    if (n < 0 || (size_t)n >= sizeof(body))
+        return MHD_NO; /* why is one of our constants: cannot happen */
+    rep.resp = http_resp_json(body, (size_t)n);
+    rep.status = MHD_HTTP_BAD_REQUEST;
+    rep.len = (uint64_t)n;
+    if (rep.resp != NULL && http_resp_header(rep.resp, "Connection", "close") < 0)
+        http_reply_drop(&rep); /* queue answers 500, still closing */
+    return queue(c, &rep);
+}
+
+struct framing {
+    unsigned n_length;
+    bool lengths_differ;
+    const char *length;
+};
+
+static enum MHD_Result framing_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    struct framing *f = cls;
+
+    (void)kind;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+        return MHD_YES;
+    if (value == NULL)
+        value = "";
+    if (f->n_length++ > 0 && strcmp(value, f->length) != 0)
+        f->lengths_differ = true;
+    f->length = value;
+    return MHD_YES;
+}
+
+/* framing_error: why the request's framing is refused, or NULL when it is fine */
+static const char *framing_error(struct conn_ctx *c, const char *version)
+{
+    struct framing f = {0, false, NULL};
+
+    if (version != NULL && strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+        mhd_header(c, MHD_HTTP_HEADER_HOST) == NULL)
+        return "HTTP/1.1 request without Host";
+    (void)MHD_get_connection_values(c->conn, MHD_HEADER_KIND, framing_cb, &f);
+    if (f.lengths_differ)
+        return "conflicting Content-Length headers";
+    if (f.n_length > 0 && mhd_header(c, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL)
+        return "both Content-Length and Transfer-Encoding";
+    return NULL;
+}
+
 const struct http_mount *http_mount_find(const struct http_mount *mounts, size_t n,
                                          const char *path)
 {
@@ -272,13 +383,17 @@ const struct http_mount *http_mount_find(const struct http_mount *mounts, size_t
 }
 
 static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *conn,
-                                  const char *url, const char *method, void **con_cls)
+                                  const char *url, const char *method, const char *version,
+                                  void **con_cls)
 {
     struct conn_ctx *c = mem_calloc(1, sizeof(*c));
     struct http_reply rep = {0};
+    const char *bad;
+    char addr[64];
 
     if (c == NULL)
         return MHD_NO;
+    c->hr.path_nul = *con_cls == &uri_nul_mark;
     *con_cls = c;
     c->conn = conn;
     c->hr.method = http_method_of(method);
@@ -289,8 +404,17 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     c->hr.t0_ms = now_ms_mono();
     c->rclass = http_metrics_class(url);
     http_metrics_begin(c->rclass);
+    c->hr.tls = s->tls;
     (void)snprintf(c->hr.reqid, sizeof(c->hr.reqid), "%s%08llx", req_prefix,
                    (unsigned long long)(atomic_fetch_add(&req_counter, 1) & 0xffffffffULL));
+    if (s->proxies.n > 0) {
+        addr[0] = '\0';
+        mhd_client_addr(c, addr, sizeof(addr));
+        c->hr.proxy_trusted = cidr_list_match(&s->proxies, addr);
+    }
+    bad = framing_error(c, version);
+    if (bad != NULL)
+        return answer_bad_request(c, bad);
     c->mount = http_mount_find(s->mounts, s->nmounts, url);
     if (c->mount == NULL)
         return answer_not_found(c);
@@ -308,9 +432,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct conn_ctx *c = *con_cls;
     struct http_reply rep = {0};
 
-    (void)version;
-    if (c == NULL)
-        return first_call(s, conn, url, method, con_cls);
+    if (c == NULL || c == (void *)&uri_nul_mark)
+        return first_call(s, conn, url, method, version, con_cls);
     if (c->has_pending && !c->answered) {
         *upload_data_size = 0;
         c->has_pending = false;
@@ -335,63 +458,144 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return queue(c, &rep);
 }
 
-/* log_path copies path for the log with control characters, backslashes and quotes escaped, so
- * a request cannot forge or break a log line. */
-static void log_path(char *out, size_t cap, const char *path)
+/* uri_log sees the request target as received, before libmicrohttpd decodes it; what it
+ * returns becomes the request's context pointer for the first access-handler call. */
+static void *uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    size_t o = 0;
+    size_t plen = strcspn(uri, "?");
 
-    for (const unsigned char *p = (const unsigned char *)path; *p != '\0' && o + 5 < cap; p++) {
-        if (*p < 0x20 || *p == 0x7f || *p == '\\' || *p == '"') {
-            static const char hex[] = "0123456789abcdef";
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        } else {
-            out[o++] = (char)*p;
-        }
+    (void)cls;
+    (void)conn;
+    for (size_t i = 0; i + 3 <= plen; i++) {
+        if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+            return &uri_nul_mark;
     }
-    out[o] = '\0';
+    return NULL;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     struct conn_ctx *c = *con_cls;
-    char path[1024];
+    char path[1024], user[2 * HTTP_USER_MAX];
 
     (void)cls;
     (void)conn;
-    if (c == NULL)
+    if (c == NULL || c == (void *)&uri_nul_mark) {
+        *con_cls = NULL;
         return;
+    }
     if (c->begun)
         c->mount->handler->done(c->state);
     http_reply_drop(&c->pending);
-    log_path(path, sizeof(path), c->hr.path);
+    log_escape(path, sizeof(path), c->hr.path);
+    log_escape(user, sizeof(user), c->hr.user[0] ? c->hr.user : "-");
     http_metrics_end(c->rclass, c->hr.method, c->status, c->bytes_in, c->bytes_out,
                      now_ms_mono() - c->hr.t0_ms);
     log_msg(LOG_INFO, "%s %s %s %u %llu %lldms user=%s%s", c->hr.reqid,
             http_method_name(c->hr.method), path, c->status, (unsigned long long)c->bytes_out,
-            (long long)(now_ms_mono() - c->hr.t0_ms), c->hr.user[0] ? c->hr.user : "-",
+            (long long)(now_ms_mono() - c->hr.t0_ms), user,
             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
     mem_free(c);
     *con_cls = NULL;
 }
 
+/* ---- lingering close ---- */
+
+static const char linger_400[] = "HTTP/1.1 400 Bad Request\r\n"
+                                 "Connection: close\r\n"
+                                 "Content-Type: text/plain\r\n"
+                                 "Content-Length: 12\r\n"
+                                 "\r\n"
+                                 "Bad Request\n";
+
+/* unanswered: the client sent bytes on this plain-HTTP connection and nothing was ever sent
+ * back (TCP's own counters: nothing transmitted, nothing queued) */
+static bool unanswered(int fd)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof(ti);
+    int queued = 0;
+
+    memset(&ti, 0, sizeof(ti));
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_sent) + sizeof(ti.tcpi_bytes_sent))
+        return false; /* unknown: say nothing rather than answer twice */
+    if (ioctl(fd, SIOCOUTQ, &queued) < 0)
+        return false;
+    return ti.tcpi_bytes_received > 0 && ti.tcpi_bytes_sent == 0 && queued == 0;
+}
+
+/* linger runs on the connection's socket just before libmicrohttpd closes it (see the file
+ * comment). Bounded: SERVER_LINGER_MS and SERVER_LINGER_MAX_BYTES. */
+static void linger(int fd, bool tls)
+{
+    char buf[4096];
+    size_t total = 0;
+    int64_t deadline;
+    ssize_t n;
+
+    if (!tls && unanswered(fd)) {
+        /* best effort: a short write only shortens an answer nobody else would give */
+        (void)!send(fd, linger_400, sizeof(linger_400) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    }
+    n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_PEEK);
+    if (n <= 0)
+        return;                  /* nothing unread (or the peer is gone): close() is a clean FIN */
+    (void)shutdown(fd, SHUT_WR); /* our answer is complete; ENOTCONN is fine */
+    deadline = now_ms_mono() + SERVER_LINGER_MS;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN, .revents = 0};
+        int64_t left = deadline - now_ms_mono();
+
+        n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n == 0)
+            return; /* the client closed its side: nothing left to reset */
+        if (n > 0) {
+            total += (size_t)n;
+            if (total > SERVER_LINGER_MAX_BYTES)
+                return;
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return;
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return;
+    }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    const struct http_server *s = cls;
+    const union MHD_ConnectionInfo *ci;
+
+    (void)socket_context;
+    if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
+        return;
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci != NULL && ci->connect_fd != MHD_INVALID_SOCKET)
+        linger(ci->connect_fd, s->tls);
+}
+
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    char line[512];
+    char line[512], esc[4 * sizeof(line)];
 
     (void)cls;
     (void)vsnprintf(line, sizeof(line), fmt, ap); /* a cut line is still useful */
     line[strcspn(line, "\n")] = '\0';
-    /* malformed requests (a TLS hello on the plain port: every client probes https first) and
+    /* libmicrohttpd quotes request lines and headers in some messages */
+    (void)log_escape(esc, sizeof(esc), line);
+    /* malformed requests (a TLS hello on the plain port: every client probes https first),
+     * failed TLS handshakes (clients that probe or give up on an untrusted certificate) and
      * resets are the client's business, not an operator's */
-    log_msg(strstr(line, "Error processing request") != NULL || strstr(line, "reset") != NULL
+    log_msg(strstr(line, "Error processing request") != NULL || strstr(line, "reset") != NULL ||
+                            strstr(line, "handshake") != NULL ||
+                            strstr(line, "no longer available") != NULL
                     ? LOG_DEBUG
                     : LOG_WARN,
-            "http: %s", line);
+            "http: %s", esc);
 }
 
 static int parse_listen(struct sockaddr_storage *ss, socklen_t *sslen, const char *listen,
@@ -426,48 +630,228 @@ static int parse_listen(struct sockaddr_storage *ss, socklen_t *sslen, const cha
     return 0;
 }
 
+/* listen_open binds and listens on the address (the daemons share this socket). */
+static int listen_open(int *out, const struct sockaddr_storage *ss, socklen_t sslen,
+                       const char *where, struct berr *err)
+{
+    int one = 1;
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    *out = -1;
+    if (fd < 0)
+        return berr_sys(err, errno, "socket");
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        (ss->ss_family == AF_INET6 &&
+         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)) {
+        (void)close(fd);
+        return berr_sys(err, errno, "setsockopt");
+    }
+    if (bind(fd, (const struct sockaddr *)ss, sslen) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        (void)close(fd);
+        log_errno(LOG_ERROR, e, "http: cannot listen on %s", where);
+        return berr_set(err, BERR_INTERNAL, "cannot listen on %s%s", where,
+                        e == EADDRINUSE ? ": address in use" : "");
+    }
+    *out = fd;
+    return 0;
+}
+
+/* daemon_start_fd: a daemon serving s's mounts on the listening socket fd (taken), with cert and
+ * key (PEM text, NUL-terminated) when s->tls. NULL when libmicrohttpd refuses. */
+static struct MHD_Daemon *daemon_start_fd(struct http_server *s, int fd, const char *cert,
+                                          const char *key)
+{
+    /* MHD_USE_TURBO: among other things, libmicrohttpd then leaves shutdown() to us, so the
+     * lingering close can still write the answer libmicrohttpd did not give (file comment) */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC | MHD_USE_TURBO;
+
+    if (s->tls)
+        return MHD_start_daemon(
+                flags | MHD_USE_TLS, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+                mhd_logger, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_HTTPS_MEM_CERT, cert,
+                MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_THREAD_POOL_SIZE, s->threads,
+                MHD_OPTION_CONNECTION_LIMIT, s->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                s->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, s->connection_timeout_s,
+                MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
+                MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+                on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_END);
+    return MHD_start_daemon(
+            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, s->threads,
+            MHD_OPTION_CONNECTION_LIMIT, s->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+            s->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, s->connection_timeout_s,
+            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
+            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+            on_connection, s, MHD_OPTION_URI_LOG_CALLBACK, uri_log, NULL, MHD_OPTION_END);
+}
+
+/* daemon_start: a daemon serving s's mounts on s->listen_fd, with cert and key (PEM text,
+ * NUL-terminated) when s->tls. NULL when libmicrohttpd refuses (e.g. a bad certificate). */
+static struct MHD_Daemon *daemon_start(struct http_server *s, const char *cert, const char *key)
+{
+    struct MHD_Daemon *d;
+    /* a duplicate of the listener: libmicrohttpd closes the socket it was given when it stops,
+     * and also when it fails to start (so a failed start is never followed by our close: a
+     * leaked duplicate at worst, never a descriptor closed twice) */
+    int fd = fcntl(s->listen_fd, F_DUPFD_CLOEXEC, 0);
+
+    if (fd < 0) {
+        log_errno(LOG_ERROR, errno, "http: cannot duplicate the listening socket");
+        return NULL;
+    }
+    d = daemon_start_fd(s, fd, cert, key);
+    return d;
+}
+
+/* pem_check: cert holds a PEM certificate and key the PEM private key that goes with it (checked
+ * with OpenSSL before libmicrohttpd sees them, so a bad file fails here, not in a half-started
+ * daemon). 0 or -1. */
+static int pem_check(const char *cert, const char *key)
+{
+    BIO *cb = BIO_new_mem_buf(cert, -1), *kb = BIO_new_mem_buf(key, -1);
+    X509 *x = NULL;
+    EVP_PKEY *pk = NULL;
+    int rc = -1;
+
+    if (cb == NULL || kb == NULL)
+        goto out;
+    x = PEM_read_bio_X509(cb, NULL, NULL, NULL);
+    pk = PEM_read_bio_PrivateKey(kb, NULL, NULL, NULL);
+    if (x != NULL && pk != NULL && X509_check_private_key(x, pk) == 1)
+        rc = 0;
+out:
+    EVP_PKEY_free(pk);
+    X509_free(x);
+    BIO_free(kb);
+    BIO_free(cb);
+    ERR_clear_error();
+    return rc;
+}
+
+/* daemon_start_tls reads the certificate and key files and starts a daemon with them. */
+static struct MHD_Daemon *daemon_start_tls(struct http_server *s, struct berr *err)
+{
+    struct MHD_Daemon *d = NULL;
+    char *cert = NULL, *key = NULL;
+    size_t len;
+
+    if (read_file(&cert, &len, s->cert_path, SERVER_PEM_MAX_BYTES) < 0) {
+        berr_set(err, BERR_BAD_REQUEST, "cannot read tls_cert %s", s->cert_path);
+        goto out;
+    }
+    if (read_file(&key, &len, s->key_path, SERVER_PEM_MAX_BYTES) < 0) {
+        berr_set(err, BERR_BAD_REQUEST, "cannot read tls_key %s", s->key_path);
+        goto out;
+    }
+    if (pem_check(cert, key) < 0) {
+        berr_set(err, BERR_BAD_REQUEST, "tls_cert and tls_key are not a certificate and its key");
+        goto out;
+    }
+    d = daemon_start(s, cert, key);
+    if (d == NULL)
+        berr_set(err, BERR_BAD_REQUEST, "TLS certificate or key not accepted (%s, %s)",
+                 s->cert_path, s->key_path);
+out:
+    if (key != NULL) {
+        memset(key, 0, strlen(key)); /* the private key leaves memory with the call */
+        mem_free(key);
+    }
+    mem_free(cert);
+    return d;
+}
+
+/* reap stops the retired daemons that have no connection left (all of them when force). */
+static void reap(struct http_server *s, bool force)
+{
+    size_t keep = 0;
+
+    for (size_t i = 0; i < s->nretired; i++) {
+        const union MHD_DaemonInfo *di =
+                MHD_get_daemon_info(s->retired[i], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (force || di == NULL || di->num_connections == 0) {
+            MHD_stop_daemon(s->retired[i]);
+            if (s->retired_fd[i] >= 0)
+                (void)close(s->retired_fd[i]); /* a duplicate: the listener stays open */
+        } else {
+            s->retired_fd[keep] = s->retired_fd[i];
+            s->retired[keep++] = s->retired[i];
+        }
+    }
+    s->nretired = keep;
+}
+
+static void server_free(struct http_server *s)
+{
+    mem_free(s->cert_path);
+    mem_free(s->key_path);
+    mem_free(s->mounts);
+    if (s->listen_fd >= 0)
+        (void)close(s->listen_fd);
+    mem_free(s);
+}
+
 int http_server_start(struct http_server **out, const struct http_server_opts *o,
                       const struct http_mount *mounts, size_t n, struct berr *err)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
     struct http_server *s;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
-    const union MHD_DaemonInfo *info;
+    bool tls = o->tls_cert != NULL && o->tls_cert[0] != '\0';
 
     *out = NULL;
+    memset(&ss, 0, sizeof(ss));
+    if (tls != (o->tls_key != NULL && o->tls_key[0] != '\0'))
+        return berr_set(err, BERR_BAD_REQUEST, "tls_cert and tls_key go together");
+    if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return berr_set(err, BERR_BAD_REQUEST, "this libmicrohttpd has no TLS support");
     if (parse_listen(&ss, &sslen, o->listen, err) < 0)
         return -1;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
     if (req_prefix[0] == '\0' && rand_hex(req_prefix, sizeof(req_prefix), 4) < 0)
         return berr_set(err, BERR_INTERNAL, "internal error");
     s = mem_calloc(1, sizeof(*s));
     if (s == NULL)
         return berr_sys(err, ENOMEM, "server: alloc");
+    s->listen_fd = -1;
+    s->threads = o->threads;
+    s->max_connections = o->max_connections;
+    s->per_ip_connections = o->per_ip_connections;
+    s->connection_timeout_s = o->connection_timeout_s;
+    s->tls = tls;
+    if (cidr_list_parse(&s->proxies, o->trusted_proxies != NULL ? o->trusted_proxies : "", err) <
+        0) {
+        server_free(s);
+        return -1;
+    }
     s->mounts = mem_calloc(n > 0 ? n : 1, sizeof(*mounts));
-    if (s->mounts == NULL) {
-        mem_free(s);
+    if (s->mounts == NULL || (tls && ((s->cert_path = mem_strdup(o->tls_cert)) == NULL ||
+                                      (s->key_path = mem_strdup(o->tls_key)) == NULL))) {
+        server_free(s);
         return berr_sys(err, ENOMEM, "server: alloc");
     }
     if (n > 0)
         memcpy(s->mounts, mounts, n * sizeof(*mounts));
     s->nmounts = n;
-    s->d = MHD_start_daemon(
-            flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, o->threads,
-            MHD_OPTION_CONNECTION_LIMIT, o->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-            o->per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s,
-            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SERVER_CONN_MEMORY,
-            MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-            (unsigned int)1, MHD_OPTION_END);
-    if (s->d == NULL) {
-        mem_free(s->mounts);
-        mem_free(s);
-        return berr_set(err, BERR_INTERNAL, "cannot listen on %s", o->listen);
+    if (listen_open(&s->listen_fd, &ss, sslen, o->listen, err) < 0) {
+        server_free(s);
+        return -1;
     }
-    info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : 0;
+    s->d = tls ? daemon_start_tls(s, err) : daemon_start(s, NULL, NULL);
+    if (s->d == NULL) {
+        if (!tls)
+            berr_set(err, BERR_INTERNAL, "cannot serve on %s", o->listen);
+        server_free(s);
+        return -1;
+    }
+    {
+        struct sockaddr_storage bound;
+        socklen_t blen = sizeof(bound);
+        if (getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen) == 0)
+            s->port = ntohs(bound.ss_family == AF_INET6
+                                    ? ((struct sockaddr_in6 *)(void *)&bound)->sin6_port
+                                    : ((struct sockaddr_in *)(void *)&bound)->sin_port);
+    }
     *out = s;
     return 0;
 }
@@ -477,11 +861,44 @@ unsigned http_server_port(const struct http_server *s)
     return s->port;
 }
 
+bool http_server_tls(const struct http_server *s)
+{
+    return s->tls;
+}
+
+int http_server_reload_tls(struct http_server *s, struct berr *err)
+{
+    struct MHD_Daemon *d;
+
+    if (!s->tls)
+        return 0;
+    reap(s, false);
+    if (s->nretired == SERVER_RETIRED_MAX)
+        return berr_set(err, BERR_TOOMANYREQUESTS, "too many reloads still finishing");
+    d = daemon_start_tls(s, err);
+    if (d == NULL)
+        return -1; /* the old daemon keeps serving */
+    /* both accept on the socket for a moment; then only the new one does */
+    s->retired_fd[s->nretired] = MHD_quiesce_daemon(s->d);
+    if (s->retired_fd[s->nretired] == MHD_INVALID_SOCKET)
+        log_msg(LOG_WARN, "http: the old TLS daemon could not be quiesced");
+    s->retired[s->nretired++] = s->d;
+    s->d = d;
+    reap(s, false);
+    return 0;
+}
+
 void http_server_stop(struct http_server *s)
 {
     if (s == NULL)
         return;
-    MHD_stop_daemon(s->d);
-    mem_free(s->mounts);
-    mem_free(s);
+    {
+        /* quiesced, its duplicate of the listener comes back to us to close */
+        int fd = MHD_quiesce_daemon(s->d);
+        MHD_stop_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET)
+            (void)close(fd);
+    }
+    reap(s, true);
+    server_free(s);
 }

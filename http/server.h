@@ -46,17 +46,29 @@ struct http_server_opts {
     unsigned max_connections;
     unsigned per_ip_connections;
     unsigned connection_timeout_s;
+    const char *tls_cert;        /* PEM file; with tls_key: serve HTTPS. NULL or "" = plain */
+    const char *tls_key;         /* PEM file of the certificate's private key */
+    const char *trusted_proxies; /* addresses/CIDRs whose X-Forwarded-* is believed; NULL/"" */
 };
 
 struct http_server;
 
 /* http_server_start listens and serves the mounts (array copied; the handlers and contexts are
- * borrowed and must outlive the server). A request no mount takes is answered 404. *out is new
+ * borrowed and must outlive the server; the option strings are read during the call only). A
+ * request no mount takes is answered 404; one with untrustworthy framing 400 (server.c).
+ * BERR_BAD_REQUEST for a bad trusted_proxies list, an unusable certificate or key. *out is new
  * (http_server_stop). */
 int http_server_start(struct http_server **out, const struct http_server_opts *o,
                       const struct http_mount *mounts, size_t n, struct berr *err);
 /* http_server_port: the bound port (useful with port 0). */
 unsigned http_server_port(const struct http_server *s);
+/* http_server_tls: the server speaks HTTPS. */
+bool http_server_tls(const struct http_server *s);
+/* http_server_reload_tls reads the certificate and key files again and serves new connections
+ * with them, on the same listening socket; connections already open finish on the old ones.
+ * On failure (unreadable or refused certificate: BERR_BAD_REQUEST) the old certificate stays.
+ * A no-op without TLS. Call from the thread that started the server. */
+int http_server_reload_tls(struct http_server *s, struct berr *err);
 /* http_server_stop stops accepting, waits for requests in flight, frees. NULL is a no-op. */
 void http_server_stop(struct http_server *s);
 

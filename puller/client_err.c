@@ -95,9 +95,9 @@ int client_transport_error(const struct client *c, const char *url, CURLcode cc,
     switch (cc) {
     case CURLE_PEER_FAILED_VERIFICATION:
         return berr_set(err, BERR_INTERNAL,
-                        "TLS certificate not trusted (%s); add its CA with --ca-file or use "
-                        "--insecure",
-                        d);
+                        "TLS certificate not trusted; add its CA with --ca-file or use "
+                        "--insecure (%s)",
+                        d); /* advice first: a long curl detail is what the cap may cut */
     case CURLE_SSL_CACERT_BADFILE:
         return berr_set(err, BERR_INTERNAL, "cannot use the CA file given with --ca-file (%s)", d);
     case CURLE_SSL_CONNECT_ERROR:

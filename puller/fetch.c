@@ -3,7 +3,8 @@
  * Invariants:
  *   1. A manifest is checked in memory (SHA-256 against the digest that named it, size against
  *      its descriptor) before it is written, with write_file_atomic, as the blob
- *      ROOT/blobs/sha256/<hex>; so a file under that name always hashes to its own name.
+ *      ROOT/blobs/sha256/<hex>; so a file under that name always hashes to its own name. A file
+ *      already there is kept only when its bytes equal the checked ones, never for its length.
  *   2. Every manifest fetched is parsed with JSON_REJECT_DUPLICATES and only read, never
  *      re-serialized: what is stored is the exact bytes the registry sent.
  *   3. On failure fetch_resolve leaves *out empty (fetch_result_cleanup) and what it allocated
@@ -211,19 +212,34 @@ static int classify(char *mt, size_t cap, json_t *root, struct berr *err)
     return berr_set(err, BERR_MANIFEST_INVALID, "unknown manifest type '%s'", mt);
 }
 
-static int store_bytes(const char *root, const struct digest *d, const struct buf *b,
-                       struct berr *err)
+int fetch_store_manifest(const char *root, const struct digest *d, const char *data, size_t len,
+                         struct berr *err)
 {
     char path[PATH_MAX];
+    char *old = NULL;
+    size_t old_len = 0;
     struct stat st;
+    bool same = false;
 
     if (fetch_blob_path(path, sizeof(path), root, d) < 0)
         return berr_set(err, BERR_INTERNAL, "output path too long");
-    if (stat(path, &st) == 0 && (uint64_t)st.st_size == b->len)
-        return 0; /* same name, same length: content-addressed, so the same bytes */
-    if (write_file_atomic(path, b->data != NULL ? b->data : "", b->len, 0644) < 0)
+    /* A file of the right length may still be corrupt: keep it only when its bytes are the ones
+     * just checked against d. */
+    if (stat(path, &st) == 0 && (uint64_t)st.st_size == len &&
+        read_file(&old, &old_len, path, len) == 0)
+        same = old_len == len && (len == 0 || memcmp(old, data, len) == 0);
+    mem_free(old);
+    if (same)
+        return 0;
+    if (write_file_atomic(path, data != NULL ? data : "", len, 0644) < 0)
         return berr_set(err, BERR_INTERNAL, "cannot write %s: %s", path, strerror(errno));
     return 0;
+}
+
+static int store_bytes(const char *root, const struct digest *d, const struct buf *b,
+                       struct berr *err)
+{
+    return fetch_store_manifest(root, d, b->data, b->len, err);
 }
 
 /* get_checked fetches a manifest by reference and checks it against want (when given) */

@@ -113,6 +113,16 @@ int fetch_blobs(struct client *c, const struct fetch_result *r, const struct fet
 /* fetch_blob_path writes ROOT/blobs/sha256/<hex> into out. -1 when cap is too small. */
 int fetch_blob_path(char *out, size_t cap, const char *root, const struct digest *d);
 
+/* fetch_store_manifest stores len bytes, already checked to hash to d, as ROOT/blobs/sha256/<hex>
+ * (write_file_atomic). A file already there is kept only when it holds exactly those bytes; a
+ * same-length file with other content is replaced. BERR_INTERNAL when the write fails. */
+int fetch_store_manifest(const char *root, const struct digest *d, const char *data, size_t len,
+                         struct berr *err);
+
+/* fetch_blob_present: the file at path exists, is d->size bytes and hashes to d->digest. A file
+ * there that fails either check is removed (so it gets downloaded again). */
+bool fetch_blob_present(const char *path, const struct fetch_desc *d);
+
 void fetch_result_cleanup(struct fetch_result *r);
 
 #endif

@@ -155,8 +155,7 @@ static int md_final(struct digest *out, EVP_MD_CTX *md)
     return 0;
 }
 
-/* present_ok: the final blob file exists and verifies; a wrong one is removed */
-static bool present_ok(const char *path, const struct fetch_desc *d)
+bool fetch_blob_present(const char *path, const struct fetch_desc *d)
 {
     struct stat st;
     EVP_MD_CTX *md;
@@ -202,7 +201,7 @@ static int download_one(struct pool *pl, const struct job *j, struct berr *err)
     n = snprintf(partial, sizeof(partial), "%s.partial", final);
     if (n < 0 || (size_t)n >= sizeof(partial))
         return berr_set(err, BERR_INTERNAL, "output path too long");
-    if (present_ok(final, d)) {
+    if (fetch_blob_present(final, d)) {
         progress_begin(pr, j->pidx, d->size);
         progress_done(pr, j->pidx, true);
         return 0;

@@ -1,9 +1,12 @@
-/* fetch_test.c - platform parsing, normalization and matching; resume bookkeeping; blob paths. */
+/* fetch_test.c - platform parsing, normalization and matching; resume bookkeeping; blob paths;
+ * what a re-pull does with manifests and blobs already in the output (same-size corruption). */
 #include "puller/fetch.h"
 
 #include <string.h>
 
+#include "common/mem.h"
 #include "common/test.h"
+#include "common/util.h"
 
 static struct fetch_platform plat(const char *os, const char *arch, const char *var)
 {
@@ -112,6 +115,102 @@ static void test_blob_path(void)
     CHECK_INT_EQ(fetch_blob_path(small, sizeof(small), "/x", &d), -1);
 }
 
+/* layout makes ROOT/blobs/sha256 in a fresh directory */
+static void layout(char *root, size_t cap, char *path, size_t pcap, const struct digest *d)
+{
+    char dir[PATH_MAX];
+
+    test_mkdtemp(root, cap, "fetch-test");
+    snprintf(dir, sizeof(dir), "%s/blobs", root);
+    CHECK_INT_EQ(mkdir(dir, 0755), 0);
+    snprintf(dir, sizeof(dir), "%s/blobs/sha256", root);
+    CHECK_INT_EQ(mkdir(dir, 0755), 0);
+    CHECK_INT_EQ(fetch_blob_path(path, pcap, root, d), 0);
+}
+
+static void put(const char *path, const char *content)
+{
+    CHECK_INT_EQ(write_file_atomic(path, content, strlen(content), 0644), 0);
+}
+
+/* file_is: the file holds exactly content */
+static bool file_is(const char *path, const char *content)
+{
+    char *got = NULL;
+    size_t len = 0;
+    bool same;
+
+    if (read_file(&got, &len, path, 1u << 20) < 0)
+        return false;
+    same = len == strlen(content) && memcmp(got, content, len) == 0;
+    mem_free(got);
+    return same;
+}
+
+static void test_store_manifest(void)
+{
+    const char *good = "{\"schemaVersion\":2,\"config\":{}}";
+    const char *same_size = "{\"schemaVersion\":2,\"config\":[]}";
+    struct digest d = test_digest_of(good);
+    char root[PATH_MAX], path[PATH_MAX];
+    struct berr err;
+    struct stat st;
+
+    layout(root, sizeof(root), path, sizeof(path), &d);
+    /* fresh */
+    CHECK_INT_EQ(fetch_store_manifest(root, &d, good, strlen(good), &err), 0);
+    CHECK(file_is(path, good));
+    /* a re-pull over the right bytes keeps them */
+    CHECK_INT_EQ(fetch_store_manifest(root, &d, good, strlen(good), &err), 0);
+    CHECK(file_is(path, good));
+    /* a same-length corrupted file is replaced, not trusted by its length */
+    CHECK_INT_EQ(strlen(same_size), strlen(good));
+    put(path, same_size);
+    CHECK_INT_EQ(fetch_store_manifest(root, &d, good, strlen(good), &err), 0);
+    CHECK(file_is(path, good));
+    /* so is one of another length */
+    put(path, "{}");
+    CHECK_INT_EQ(fetch_store_manifest(root, &d, good, strlen(good), &err), 0);
+    CHECK(file_is(path, good));
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0644);
+    /* the output directory cannot be written: an error, not a silent keep */
+    test_rm_rf(root);
+    CHECK_INT_EQ(fetch_store_manifest(root, &d, good, strlen(good), &err), -1);
+    CHECK_INT_EQ(err.code, BERR_INTERNAL);
+}
+
+static void test_blob_present(void)
+{
+    const char *good = "layer bytes, 32 of them, exactly";
+    const char *flip = "layer bytes, 32 of them, exactlY";
+    struct fetch_desc d;
+    char root[PATH_MAX], path[PATH_MAX];
+    struct stat st;
+
+    memset(&d, 0, sizeof(d));
+    d.digest = test_digest_of(good);
+    d.size = strlen(good);
+    layout(root, sizeof(root), path, sizeof(path), &d.digest);
+    CHECK(!fetch_blob_present(path, &d)); /* missing */
+    put(path, good);
+    CHECK(fetch_blob_present(path, &d));
+    CHECK(file_is(path, good)); /* kept */
+    /* same size, one byte changed: refused and removed so it is fetched again */
+    CHECK_INT_EQ(strlen(flip), strlen(good));
+    put(path, flip);
+    CHECK(!fetch_blob_present(path, &d));
+    CHECK(stat(path, &st) < 0);
+    /* right prefix, wrong size: refused and removed */
+    put(path, "layer bytes");
+    CHECK(!fetch_blob_present(path, &d));
+    CHECK(stat(path, &st) < 0);
+    /* right bytes followed by more */
+    put(path, "layer bytes, 32 of them, exactly!");
+    CHECK(!fetch_blob_present(path, &d));
+    CHECK(stat(path, &st) < 0);
+    test_rm_rf(root);
+}
+
 int main(void)
 {
     TEST_RUN(test_parse);
@@ -119,5 +218,7 @@ int main(void)
     TEST_RUN(test_host_and_format);
     TEST_RUN(test_resume_plan);
     TEST_RUN(test_blob_path);
+    TEST_RUN(test_store_manifest);
+    TEST_RUN(test_blob_present);
     return test_summary();
 }

@@ -110,6 +110,23 @@ static const struct mrow matches[] = {
         {"10.0.0.5:5000/x", "10.0.0.5:5000", true},
         {"[::1]:5000/app", "[::1]:5000", true},
         {"[::1]:5000/app", "[::1]", false},
+        /* look-alike hosts: a key's labels are a prefix (or suffix) of a longer host */
+        {"harbor.example.com.evil.io/proj/app", "harbor.example.com", false},
+        {"harbor.example.com.evil.io/proj/app", "https://harbor.example.com/v2/", false},
+        {"a.example.com.evil.io/x", "*.example.com", false},
+        {"a.example.com.evil.io/x", "*.example.com.evil.io", true},
+        {"evil.harbor.example.com/proj/app", "harbor.example.com", false},
+        {"harbor.example.comevil.io/proj/app", "harbor.example.com", false},
+        {"harbor.example.co/proj/app", "harbor.example.com", false},
+        {"harbor.example.com.evil.io:8443/proj/app", "harbor.example.com:8443", false},
+        {"harbor.example.com:8443.evil.io/proj/app", "harbor.example.com:8443", false},
+        {"harbor.example.com:84431/proj/app", "harbor.example.com:8443", false},
+        {"harbor.example.com:844/proj/app", "harbor.example.com:8443", false},
+        {"harbor.example.com.evil.io/proj/app", "harbor.example.com/proj", false},
+        {"evil.io/harbor.example.com/proj/app", "harbor.example.com", false},
+        {"a.example.com.evil.io:5000/x", "*.example.com:5000", false},
+        {"harbor.example.com/pro/app", "harbor.example.com/proj", false},
+        {"harbor.example.com/app/proj", "harbor.example.com/proj", false},
 };
 
 static void test_urls_match(void)
@@ -220,6 +237,22 @@ static void test_lookup_table(void)
     k = mk();
     add(k, SECRET_POD, "docker.io", "direct");
     CHECK_STR_EQ(users(k, "docker.io/library/nginx"), "direct");
+    keyring_free(k);
+
+    /* look-alike hosts get nothing, not even through the default-registry fallback */
+    k = mk();
+    add(k, SECRET_POD, "harbor.example.com", "host");
+    add(k, SECRET_POD, "*.example.com", "glob");
+    add(k, SECRET_POD, "harbor.example.com:8443/proj", "port");
+    add(k, SECRET_NODE, "index.docker.io", "hub");
+    CHECK_STR_EQ(users(k, "harbor.example.com/proj/app"), "host,glob");
+    CHECK_STR_EQ(users(k, "harbor.example.com.evil.io/proj/app"), "");
+    CHECK_STR_EQ(users(k, "a.example.com.evil.io/x"), "");
+    CHECK_STR_EQ(users(k, "harbor.example.com.evil.io:8443/proj/app"), "");
+    CHECK_STR_EQ(users(k, "harbor.example.com:8443/proj/app"), "port");
+    CHECK_STR_EQ(users(k, "harbor.example.com:8443/pro/app"), "");
+    CHECK_STR_EQ(users(k, "harbor.example.com:84431/proj/app"), "");
+    CHECK_STR_EQ(users(k, "docker.io/harbor.example.com/app"), "hub");
     keyring_free(k);
 }
 

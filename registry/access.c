@@ -93,7 +93,7 @@ static void set_bearer_challenge(struct req *r, const char *scope, const char *e
 {
     const struct berth_config *cfg = r->reg->cfg;
     char realm[CONFIG_STR_MAX + 64];
-    const char *host, *proto;
+    const char *host;
     size_t plen;
     int n;
 
@@ -103,12 +103,14 @@ static void set_bearer_challenge(struct req *r, const char *scope, const char *e
             plen--;
         n = snprintf(realm, sizeof(realm), "%.*s/service/token", (int)plen, cfg->public_url);
     } else {
-        host = req_header(r, HTTP_HEADER_HOST);
+        /* a trusted proxy's X-Forwarded-Host names the host the client used */
+        host = r->http != NULL ? http_forwarded(r->http, "Host") : NULL;
+        if (host == NULL || !host_ok(host))
+            host = req_header(r, HTTP_HEADER_HOST);
         if (host == NULL || !host_ok(host))
             host = cfg->listen;
-        proto = req_header(r, "X-Forwarded-Proto");
         n = snprintf(realm, sizeof(realm), "%s://%s/service/token",
-                     proto != NULL && strcasecmp(proto, "https") == 0 ? "https" : "http", host);
+                     r->http != NULL && http_req_https(r->http) ? "https" : "http", host);
     }
     if (n < 0 || (size_t)n >= sizeof(realm))
         realm[0] = '\0';

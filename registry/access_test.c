@@ -209,7 +209,7 @@ static void test_router(void)
 
     call(&res, "GET", "/v2/lib/app/nothing/here", admin);
     CHECK_INT_EQ(res.status, 404);
-    CHECK(test_err_code(&res, "NOT_FOUND"));
+    CHECK(test_err_code(&res, "UNSUPPORTED"));
     http_fake_result_cleanup(&res);
     call(&res, "GET", "/v2/LIB/app/tags/list", admin);
     CHECK_INT_EQ(res.status, 400);
@@ -223,6 +223,54 @@ static void test_router(void)
     CHECK_INT_EQ(res.status, 405);
     CHECK(res.body != NULL && strstr(res.body, "method BREW not allowed") != NULL);
     http_fake_result_cleanup(&res);
+}
+
+/* realm_of: the WWW-Authenticate of an anonymous GET /v2/ with the given transport and
+ * proxy headers, public_url unset so the realm is derived from the request */
+static void realm_of(char *out, size_t cap, bool tls, bool trusted, const char *proto,
+                     const char *fwd_host)
+{
+    struct http_fake *f = http_fake_new("GET", "/v2/");
+    struct http_fake_result res;
+    const char *w;
+
+    if (f == NULL || http_fake_header(f, "Host", "reg.example:5000") < 0 ||
+        (proto != NULL && http_fake_header(f, "X-Forwarded-Proto", proto) < 0) ||
+        (fwd_host != NULL && http_fake_header(f, "X-Forwarded-Host", fwd_host) < 0))
+        abort();
+    http_fake_tls(f, tls);
+    http_fake_trusted_proxy(f, trusted);
+    if (http_fake_run(&res, &route_v2_handler, &t.reg, f, 0) < 0)
+        abort();
+    CHECK_INT_EQ(res.status, 401);
+    w = http_fake_get(&res, "WWW-Authenticate");
+    (void)snprintf(out, cap, "%s", w != NULL ? w : "");
+    http_fake_result_cleanup(&res);
+    http_fake_free(f);
+}
+
+/* X-Forwarded-* is believed from a trusted proxy only; Berth's own TLS makes the realm https */
+static void test_forwarded(void)
+{
+    char saved[sizeof(t.cfg.public_url)], w[1024];
+
+    memcpy(saved, t.cfg.public_url, sizeof(saved));
+    t.cfg.public_url[0] = '\0';
+    realm_of(w, sizeof(w), false, false, NULL, NULL);
+    CHECK(str_has_prefix(w, "Bearer realm=\"http://reg.example:5000/service/token\""));
+    realm_of(w, sizeof(w), false, false, "https", "evil.example");
+    CHECK(str_has_prefix(w, "Bearer realm=\"http://reg.example:5000/service/token\""));
+    realm_of(w, sizeof(w), false, true, "https", NULL);
+    CHECK(str_has_prefix(w, "Bearer realm=\"https://reg.example:5000/service/token\""));
+    realm_of(w, sizeof(w), false, true, "https", "registry.example.com");
+    CHECK(str_has_prefix(w, "Bearer realm=\"https://registry.example.com/service/token\""));
+    realm_of(w, sizeof(w), false, true, "https", "bad\"host");
+    CHECK(str_has_prefix(w, "Bearer realm=\"https://reg.example:5000/service/token\""));
+    realm_of(w, sizeof(w), true, false, NULL, NULL);
+    CHECK(str_has_prefix(w, "Bearer realm=\"https://reg.example:5000/service/token\""));
+    realm_of(w, sizeof(w), true, false, "http", NULL); /* an untrusted header cannot downgrade */
+    CHECK(str_has_prefix(w, "Bearer realm=\"https://reg.example:5000/service/token\""));
+    memcpy(t.cfg.public_url, saved, sizeof(saved));
 }
 
 int main(void)
@@ -250,6 +298,7 @@ int main(void)
     TEST_RUN(test_robot);
     TEST_RUN(test_bearer_tokens);
     TEST_RUN(test_router);
+    TEST_RUN(test_forwarded);
     test_registry_close(&t);
     return test_summary();
 }

@@ -5,7 +5,8 @@
  * checks and reads it; nothing here re-serializes it.
  *   1. A PUT that is refused leaves the store as it was: everything that can be checked before
  *      writing (reference, digest, JSON, project, referenced blobs and children) is checked
- *      first; the bytes go to the blob store only then, and meta_manifest_put re-checks the
+ *      first; the bytes go to a temp file only then, into the blob store inside the transaction
+ *      of their own link (meta_blob_link_place), and meta_manifest_put re-checks the
  *      references inside its transaction. Only a race with a concurrent delete can leave an
  *      unreferenced manifest file behind, which gc removes.
  *   2. Every tag of a PUT (the reference and each ?tag=) is applied in one meta_manifest_put.
@@ -22,6 +23,8 @@
  * No shared state; handlers run on any worker thread. */
 #include "registry/req.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -93,8 +96,10 @@ int manifests_get(struct req *r, struct http_reply *out)
     uint64_t fsize = 0;
     int fd = -1;
 
+    /* a reference that is neither a tag nor a digest names nothing that could exist: the spec
+     * (and its conformance suite) answer 404 MANIFEST_UNKNOWN, not 400 */
     if (reference_parse(&ref, r->ref, strlen(r->ref), &r->err) < 0)
-        return -1;
+        return berr_set(&r->err, BERR_MANIFEST_UNKNOWN, "manifest unknown");
     if (meta_manifest_resolve(r->reg->meta, &r->name, &ref, &m, &r->err) < 0)
         return -1;
     digest_format(&m.digest, dstr, sizeof(dstr));
@@ -208,8 +213,12 @@ int manifests_put(struct req *r, struct http_reply *out)
     bool by_digest = false, linked = false;
     char dstr[DIGEST_STR_LEN + 1], subj[DIGEST_STR_LEN + 1];
     char loc[REPO_NAME_MAX + DIGEST_STR_LEN + 32], project[REPO_NAME_MAX + 1];
+    char tmp[PATH_MAX];
+    struct blob_place bp;
     int n, rc = -1;
+    bool query_tags = false;
 
+    tmp[0] = '\0';
     memset(&mi, 0, sizeof(mi));
     if (r->body.len == 0 || r->body.data == NULL)
         return berr_set(&r->err, BERR_MANIFEST_INVALID, "empty manifest");
@@ -228,6 +237,7 @@ int manifests_put(struct req *r, struct http_reply *out)
     }
     if (req_query_each(r, "tag", query_tag_cb, pt) != 0)
         goto out;
+    query_tags = req_query(r, "tag") != NULL;
 
     if (digest_of(&got, r->body.data, r->body.len) < 0) {
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
@@ -250,14 +260,19 @@ int manifests_put(struct req *r, struct http_reply *out)
     if (quota_check(r->reg->meta, &r->name, &got, r->body.len, &r->err) < 0)
         goto out; /* invariant 4 */
 
-    if (blob_store_put_buf(r->reg->blobs, r->body.data, r->body.len, &stored, &r->err) < 0)
+    if (blob_store_stage_buf(r->reg->blobs, r->body.data, r->body.len, &stored, tmp, sizeof(tmp),
+                             &r->err) < 0)
         goto out;
     if (!digest_equal(&stored, &got)) {
         rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
         log_msg(LOG_ERROR, "manifests: blob store and digest_of disagree");
         goto out;
     }
-    if (meta_blob_link_quota(r->reg->meta, &r->name, &got, r->body.len, &linked, &r->err) < 0)
+    bp.bs = r->reg->blobs;
+    bp.tmp_path = tmp;
+    bp.d = &got;
+    if (meta_blob_link_place(r->reg->meta, &r->name, &got, r->body.len, blob_store_place, &bp,
+                             &linked, &r->err) < 0)
         goto out;
 
     memset(&in, 0, sizeof(in));
@@ -304,9 +319,19 @@ int manifests_put(struct req *r, struct http_reply *out)
             goto out;
         }
     }
+    /* one OCI-Tag per tag applied, so a client that sent ?tag= knows they were understood */
+    for (size_t i = 0; query_tags && i < pt->n; i++) {
+        if (hdr(out->resp, "OCI-Tag", pt->tags[i].s) < 0) {
+            rc = berr_set(&r->err, BERR_INTERNAL, "internal error");
+            goto out;
+        }
+    }
     req_audit_ref(r, "create", "artifact", r->ref);
     rc = 0;
 out:
+    /* placed (moved or deduplicated) in the link's transaction, or never: gone either way */
+    if (tmp[0] != '\0' && unlink(tmp) < 0 && errno != ENOENT)
+        log_errno(LOG_WARN, errno, "manifests: cannot remove %s", tmp);
     manifest_info_cleanup(&mi);
     mem_free(pt);
     return rc;

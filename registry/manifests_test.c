@@ -2,7 +2,7 @@
  * the seam's test double, on a real registry: PUT by tag (body in pieces), by digest, with
  * ?tag=; GET/HEAD by tag and digest with the exact bytes, ETag and If-None-Match; wrong media
  * type, missing blobs, a digest that does not match, too large (by Content-Length at begin and
- * while streaming), DELETE of a tag and of a manifest. */
+ * while streaming), DELETE of a tag and of a manifest; which requests count as pulls. */
 #include "registry/test_registry.h"
 
 static struct test_registry t;
@@ -94,13 +94,63 @@ static void test_get(void)
     CHECK_INT_EQ(res.status, 404);
     CHECK(test_err_code(&res, "MANIFEST_UNKNOWN"));
     http_fake_result_cleanup(&res);
+    /* neither tag nor digest: nothing by that reference can exist (spec: 404) */
     req(&res, "GET", "/v2/lib/app/manifests/-bad", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 404);
+    CHECK(test_err_code(&res, "MANIFEST_UNKNOWN"));
+    http_fake_result_cleanup(&res);
+    req(&res, "HEAD", "/v2/lib/app/manifests/sha256:nothex", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 404);
+    http_fake_result_cleanup(&res);
+    req(&res, "PUT", "/v2/lib/app/manifests/-bad", manifest, manifest_len, 0, "Content-Type",
+        OCI_MANIFEST);
     CHECK_INT_EQ(res.status, 400);
     CHECK(test_err_code(&res, "TAG_INVALID"));
     http_fake_result_cleanup(&res);
     req(&res, "GET", "/v2/lib/nothing/manifests/v1", NULL, 0, 0, NULL, NULL);
     CHECK_INT_EQ(res.status, 404);
     http_fake_result_cleanup(&res);
+}
+
+/* pull counters (anchors 2.5): a successful GET counts once; HEAD, 304, a miss and Harbor's own
+ * replication client do not */
+static void test_pull_counting(void)
+{
+    struct http_fake_result res;
+    char etag[DIGEST_STR_LEN + 3], target[256];
+    uint64_t before = pulls_pending(t.reg.pulls);
+
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 1);
+    (void)snprintf(target, sizeof(target), "/v2/lib/app/manifests/%s", man_d);
+    req(&res, "GET", target, NULL, 0, 0, "User-Agent", "containerd/1.7");
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 2);
+
+    req(&res, "HEAD", "/v2/lib/app/manifests/v1", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    (void)snprintf(etag, sizeof(etag), "\"%s\"", man_d);
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, "If-None-Match", etag);
+    CHECK_INT_EQ(res.status, 304);
+    http_fake_result_cleanup(&res);
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, "User-Agent",
+        "harbor-registry-client");
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    req(&res, "GET", "/v2/lib/app/manifests/nope", NULL, 0, 0, NULL, NULL);
+    CHECK_INT_EQ(res.status, 404);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 2);
+    /* only the exact replication client is exempt */
+    req(&res, "GET", "/v2/lib/app/manifests/v1", NULL, 0, 0, "User-Agent",
+        "harbor-registry-client/2");
+    CHECK_INT_EQ(res.status, 200);
+    http_fake_result_cleanup(&res);
+    CHECK_INT_EQ(pulls_pending(t.reg.pulls), before + 3);
 }
 
 static void test_put_by_digest(void)
@@ -113,6 +163,27 @@ static void test_put_by_digest(void)
     req(&res, "PUT", target, manifest, manifest_len, 0, "Content-Type", OCI_MANIFEST);
     CHECK_INT_EQ(res.status, 201);
     CHECK_STR_EQ(http_fake_get(&res, "Docker-Content-Digest"), man_d);
+    /* one OCI-Tag per tag applied, in order */
+    {
+        const char *k, *v;
+        char tags[64] = "";
+        size_t o = 0;
+        for (size_t i = 0; http_resp_header_at(res.resp, i, &k, &v) == 0; i++) {
+            int n;
+            if (strcmp(k, "OCI-Tag") != 0)
+                continue;
+            n = snprintf(tags + o, sizeof(tags) - o, "%s,", v);
+            if (n > 0 && (size_t)n < sizeof(tags) - o)
+                o += (size_t)n;
+        }
+        CHECK_STR_EQ(tags, "v2,latest,");
+    }
+    http_fake_result_cleanup(&res);
+    /* a plain PUT by tag sends none */
+    req(&res, "PUT", "/v2/lib/app/manifests/v1", manifest, manifest_len, 0, "Content-Type",
+        OCI_MANIFEST);
+    CHECK_INT_EQ(res.status, 201);
+    CHECK(http_fake_get(&res, "OCI-Tag") == NULL);
     http_fake_result_cleanup(&res);
     req(&res, "HEAD", "/v2/lib/app/manifests/latest", NULL, 0, 0, NULL, NULL);
     CHECK_INT_EQ(res.status, 200);
@@ -275,6 +346,7 @@ int main(void)
 
     TEST_RUN(test_put_by_tag);
     TEST_RUN(test_get);
+    TEST_RUN(test_pull_counting);
     TEST_RUN(test_put_by_digest);
     TEST_RUN(test_put_refused);
     TEST_RUN(test_too_large);

@@ -49,6 +49,8 @@ unsigned reply_status_of(enum berr_code code)
         return HTTP_CONTENT_TOO_LARGE;
     case BERR_CONFLICT:
         return HTTP_CONFLICT;
+    case BERR_STORAGE_FULL:
+        return HTTP_INSUFFICIENT_STORAGE;
     case BERR_INTERNAL:
     case BERR_CODE_COUNT:
         break;

@@ -6,6 +6,16 @@
  *         at cfg->manifest_max_bytes, 413 above), an upload streams into its session;
  * data    appends to the buffer or the upload; a failure keeps r->err and drops the rest;
  * end     runs the route's handler.
+ * Every /v2/ error carries one of the distribution spec's codes:
+ *   - a path that names no endpoint answers 404 UNSUPPORTED: the spec has no "not found" of its
+ *     own, NAME_UNKNOWN would claim a repository was looked up (it was not: the path does not
+ *     parse), and UNSUPPORTED ("the operation is unsupported") is what a client can act on;
+ *     distribution answers a bare 404 there, so no client depends on a body;
+ *   - an encoded NUL in the path (the core cuts the decoded path there and flags it) answers
+ *     NAME_INVALID when it falls in the name, else the code of the bad reference;
+ *   - an upload id with path characters ("../..") answers BLOB_UPLOAD_UNKNOWN, since ids are
+ *     server-made hex and no such session can exist; likewise a manifest reference that is
+ *     neither tag nor digest answers MANIFEST_UNKNOWN to GET/HEAD (TAG_INVALID to a PUT).
  * Invariants:
  *   1. A repository name reaches a handler only through repo_name_parse.
  *   2. No handler runs before authentication succeeded.
@@ -47,6 +57,27 @@ static bool ends_with(const char *s, size_t len, const char *suffix)
     return len >= sl && memcmp(s + len - sl, suffix, sl) == 0;
 }
 
+/* bad_ref: the error for an unusable last path segment of route (empty, too long, cut by an
+ * encoded NUL, or holding a '/') */
+static int bad_ref(struct req *r)
+{
+    switch (r->route) {
+    case ROUTE_MANIFEST:
+        if (r->method == HTTP_PUT)
+            return berr_set(&r->err, BERR_TAG_INVALID, "invalid reference");
+        if (r->method == HTTP_GET || r->method == HTTP_HEAD)
+            return berr_set(&r->err, BERR_MANIFEST_UNKNOWN, "manifest unknown");
+        return berr_set(&r->err, BERR_TAG_INVALID, "invalid reference");
+    case ROUTE_UPLOAD:
+        return berr_set(&r->err, BERR_BLOB_UPLOAD_UNKNOWN, "unknown upload");
+    case ROUTE_BLOB:
+    case ROUTE_REFERRERS:
+        return berr_set(&r->err, BERR_DIGEST_INVALID, "invalid digest");
+    default:
+        return berr_set(&r->err, BERR_NAME_INVALID, "invalid repository name");
+    }
+}
+
 int route_v2_parse(struct req *r, const char *rest)
 {
     size_t len = strlen(rest), name_len = 0;
@@ -66,8 +97,8 @@ int route_v2_parse(struct req *r, const char *rest)
     } else if (ends_with(rest, len, "/blobs/uploads/") || ends_with(rest, len, "/blobs/uploads")) {
         r->route = ROUTE_UPLOAD_START;
         name_len = (size_t)(find_last(rest, len, "/blobs/uploads") - rest);
-    } else if ((p = find_last(rest, len, "/blobs/uploads/")) != NULL &&
-               strchr(p + strlen("/blobs/uploads/"), '/') == NULL) {
+    } else if ((p = find_last(rest, len, "/blobs/uploads/")) != NULL) {
+        /* an id with a '/' in it ("../.."): still an upload route, never a blob or manifest */
         r->route = ROUTE_UPLOAD;
         name_len = (size_t)(p - rest);
         ref = p + strlen("/blobs/uploads/");
@@ -87,22 +118,32 @@ int route_v2_parse(struct req *r, const char *rest)
         name_len = (size_t)(p - rest);
         ref = p + strlen("/referrers/");
     } else {
-        return berr_set(&r->err, BERR_NOT_FOUND, "unknown endpoint");
+        r->route = ROUTE_NONE;
+        return berr_set(&r->err, BERR_UNSUPPORTED, "unknown endpoint");
     }
     if (repo_name_parse(&r->name, rest, name_len, &r->err) < 0)
         return -1;
     if (ref != NULL) {
         size_t rl = strlen(ref);
-        if (rl == 0 || rl >= sizeof(r->ref)) {
-            if (r->route == ROUTE_MANIFEST)
-                return berr_set(&r->err, BERR_TAG_INVALID, "invalid reference");
-            if (r->route == ROUTE_UPLOAD)
-                return berr_set(&r->err, BERR_BLOB_UPLOAD_UNKNOWN, "unknown upload");
-            return berr_set(&r->err, BERR_DIGEST_INVALID, "invalid digest");
-        }
+        if (rl == 0 || rl >= sizeof(r->ref) || memchr(ref, '/', rl) != NULL)
+            return bad_ref(r);
         memcpy(r->ref, ref, rl + 1);
     }
     return 0;
+}
+
+/* parse_cut: route_v2_parse of a path the core cut at an encoded NUL. The NUL belongs to the
+ * last segment when what is left already parses into a route with a reference (its reference
+ * is then bad); anywhere else it is inside the repository name. */
+static int parse_cut(struct req *r, const char *rest)
+{
+    if (route_v2_parse(r, rest) == 0 && r->ref[0] != '\0')
+        return bad_ref(r);
+    if (r->route == ROUTE_MANIFEST || r->route == ROUTE_UPLOAD || r->route == ROUTE_BLOB ||
+        r->route == ROUTE_REFERRERS)
+        return bad_ref(r); /* an empty reference: the NUL was its first byte */
+    r->route = ROUTE_NONE;
+    return berr_set(&r->err, BERR_NAME_INVALID, "invalid repository name");
 }
 
 bool route_v2_method_allowed(enum req_route route, enum http_method m)
@@ -173,7 +214,7 @@ static int dispatch(struct req *r, struct http_reply *out)
     case ROUTE_NONE:
         break;
     }
-    return berr_set(&r->err, BERR_NOT_FOUND, "not found");
+    return berr_set(&r->err, BERR_UNSUPPORTED, "unknown endpoint");
 }
 
 /* prepare: everything before the body. 1 = wants the body, 0 = answered, -1 = refused. */
@@ -183,6 +224,8 @@ static int prepare(struct v2_state *st, struct http_reply *out)
     const char *url = r->url;
     bool done = false;
 
+    if (r->http->path_nul)
+        return parse_cut(r, url[3] == '/' ? url + 4 : "");
     if (route_v2_parse(r, url[3] == '/' ? url + 4 : "") < 0)
         return -1;
     if (!route_v2_method_allowed(r->route, r->method))
@@ -224,6 +267,10 @@ static enum http_next v2_begin(void *ctx, struct http_req *hr, void **state, str
     if (rc > 0)
         return HTTP_READ_BODY;
     req_answer(st->r, rc, out, true);
+    /* a path that names no endpoint: UNSUPPORTED (file comment), but 404 as for any URL
+     * nothing answers, not the 405 UNSUPPORTED means for a known route */
+    if (rc < 0 && st->r->route == ROUTE_NONE && st->r->err.code == BERR_UNSUPPORTED)
+        out->status = HTTP_NOT_FOUND;
     return HTTP_ANSWERED;
 }
 

@@ -30,11 +30,13 @@ static void test_parse(void)
             {"lib/app/manifests/v1", 0, ROUTE_MANIFEST, "lib/app", "v1", NULL},
             {"lib/manifests/app/manifests/v1", 0, ROUTE_MANIFEST, "lib/manifests/app", "v1", NULL},
             {"lib/app/referrers/sha256:x", 0, ROUTE_REFERRERS, "lib/app", "sha256:x", NULL},
-            {"lib/app/blobs/a/b", -1, ROUTE_NONE, "", "", "NOT_FOUND"},
-            {"lib/app/other", -1, ROUTE_NONE, "", "", "NOT_FOUND"},
+            {"lib/app/blobs/a/b", -1, ROUTE_NONE, "", "", "UNSUPPORTED"},
+            {"lib/app/other", -1, ROUTE_NONE, "", "", "UNSUPPORTED"},
+            {"lib/app/blobs/uploads/../..", -1, ROUTE_UPLOAD, "lib/app", "", "BLOB_UPLOAD_UNKNOWN"},
+            {"lib/app/blobs/uploads/a/b", -1, ROUTE_UPLOAD, "lib/app", "", "BLOB_UPLOAD_UNKNOWN"},
             {"LIB/app/tags/list", -1, ROUTE_TAGS, "", "", "NAME_INVALID"},
             {"/tags/list", -1, ROUTE_TAGS, "", "", "NAME_INVALID"},
-            {"lib/app/manifests/", -1, ROUTE_MANIFEST, "lib/app", "", "TAG_INVALID"},
+            {"lib/app/manifests/", -1, ROUTE_MANIFEST, "lib/app", "", "MANIFEST_UNKNOWN"},
             {"lib/app/blobs/", -1, ROUTE_BLOB, "lib/app", "", "DIGEST_INVALID"},
     };
 
@@ -73,6 +75,47 @@ static void test_methods(void)
     CHECK(!route_v2_method_allowed(ROUTE_REFERRERS, HTTP_DELETE));
     CHECK(!route_v2_method_allowed(ROUTE_TAGS, HTTP_METHOD_OTHER));
     CHECK(!route_v2_method_allowed(ROUTE_API, HTTP_GET));
+}
+
+/* every refusal of a malformed /v2/ path carries a spec code, before authentication */
+static void test_refused_paths(void)
+{
+    static const struct {
+        const char *method, *target;
+        unsigned status;
+        const char *code;
+    } cases[] = {
+            {"GET", "/v2/lib%00x/app/manifests/v1", 400, "NAME_INVALID"},
+            {"GET", "/v2/lib/app%00/tags/list", 400, "NAME_INVALID"},
+            {"GET", "/v2/%00", 400, "NAME_INVALID"},
+            {"GET", "/v2/lib/app/manifests/v1%00x", 404, "MANIFEST_UNKNOWN"},
+            {"PUT", "/v2/lib/app/manifests/%00", 400, "TAG_INVALID"},
+            {"GET", "/v2/lib/app/blobs/sha256:0%00", 400, "DIGEST_INVALID"},
+            {"PATCH", "/v2/lib/app/blobs/uploads/..%2F..", 404, "BLOB_UPLOAD_UNKNOWN"},
+            {"PUT", "/v2/lib/app/blobs/uploads/..%2F..%2Fx?digest=sha256:0", 404,
+             "BLOB_UPLOAD_UNKNOWN"},
+            {"GET", "/v2/lib/app/blobs/uploads/%2e%2e", 404, "BLOB_UPLOAD_UNKNOWN"},
+            {"GET", "/v2/lib/app/nothing", 404, "UNSUPPORTED"},
+            {"GET", "/v2/lib/app/blobs/a/b", 404, "UNSUPPORTED"},
+            {"GET", "/v2/lib/app/manifests/-bad", 404, "MANIFEST_UNKNOWN"},
+            {"HEAD", "/v2/lib/app/manifests/sha256:1234", 404, "MANIFEST_UNKNOWN"},
+            {"PUT", "/v2/lib/app/manifests/-bad", 400, "TAG_INVALID"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct http_fake_result res;
+
+        test_v2(&res, &t, cases[i].method, cases[i].target, admin, "{}", 2, 0, TEST_HDR_END);
+        if (res.status != cases[i].status ||
+            (strcmp(cases[i].method, "HEAD") != 0 && !test_err_code(&res, cases[i].code)))
+            fprintf(stderr, "%s %s: %u %s\n", cases[i].method, cases[i].target, res.status,
+                    res.body != NULL ? res.body : "");
+        CHECK_INT_EQ(res.status, cases[i].status);
+        /* HEAD has no body; its status says it */
+        CHECK(strcmp(cases[i].method, "HEAD") == 0 || test_err_code(&res, cases[i].code));
+        CHECK(res.body == NULL || strstr(res.body, "NOT_FOUND") == NULL);
+        http_fake_result_cleanup(&res);
+    }
 }
 
 /* internal: a 500 that says no more than "internal error" */
@@ -182,6 +225,7 @@ int main(void)
 
     TEST_RUN(test_parse);
     TEST_RUN(test_methods);
+    TEST_RUN(test_refused_paths);
     TEST_RUN(test_alloc_failures);
     test_registry_close(&t);
     return test_summary();

@@ -7,13 +7,17 @@
  * Invariants:
  *   1. A chunk is accepted only at the session's current offset (416 otherwise), so the bytes
  *      in a session are exactly the client's bytes in order.
- *   2. A blob becomes visible in a repository only after upload_commit verified its digest and
- *      the file is in the blob store (meta_blob_link comes last).
+ *   2. A blob becomes visible in a repository only after upload_commit verified its digest; the
+ *      file goes into the blob store inside the transaction that links it
+ *      (meta_blob_link_place), so gc collecting the same digest cannot come in between.
  *   3. A mount links an existing blob only from a repository that already serves it.
  *   4. A blob that would take its project past its storage quota is refused (DENIED) before
  *      upload_commit moves it into the store, and the link is re-checked against the quota in
  *      the link's own transaction (storage/quota.h); only a push losing that race leaves a file
  *      without a row, which gc collects as an orphan.
+ *   5. A push that runs out of space (BERR_STORAGE_FULL, 507) releases what it wrote: a write
+ *      that fails so ends the session and removes its files, a commit that fails so has
+ *      already ended it (upload_commit), so a full disk is never kept full by its own debris.
  * No shared state beyond what storage/ guards. */
 #include "registry/req.h"
 
@@ -21,11 +25,17 @@
 #include <string.h>
 
 #include "auth/scope.h"
+#include "common/log.h"
 #include "common/range.h"
 #include "common/util.h"
+#include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/quota.h"
 #include "storage/upload.h"
+
+/* Retry-After of a 429 for a repository at its cap of upload sessions: a push in progress
+ * ends its sessions within seconds */
+#define UPLOADS_RETRY_AFTER_S 30
 
 static int hdr(struct http_resp *resp, const char *k, const char *v)
 {
@@ -155,8 +165,15 @@ static int try_mount(struct req *r, const char *mount, const char *from, bool *m
     }
     if (!mf.found)
         return 0;
-    if (meta_blob_link_quota(r->reg->meta, &r->name, &mf.d, mf.size, NULL, &r->err) < 0)
-        return -1;
+    /* the file must still be there when the link is written (gc may collect in between) */
+    struct blob_place bp = {r->reg->blobs, NULL, &mf.d};
+    if (meta_blob_link_place(r->reg->meta, &r->name, &mf.d, mf.size, blob_store_place, &bp, NULL,
+                             &r->err) < 0) {
+        if (r->err.code != BERR_BLOB_UNKNOWN)
+            return -1;
+        berr_clear(&r->err);
+        return 0; /* collected meanwhile: the client uploads it */
+    }
     *mounted = true;
     return 0;
 }
@@ -212,8 +229,11 @@ int uploads_begin(struct req *r, struct http_reply *out, bool *done)
             }
         }
         digest = req_query(r, "digest");
-        if (upload_create(r->reg->uploads, &r->name, id, &r->err) < 0)
+        if (upload_create(r->reg->uploads, &r->name, id, &r->err) < 0) {
+            if (r->err.code == BERR_TOOMANYREQUESTS)
+                r->retry_after_s = UPLOADS_RETRY_AFTER_S;
             return -1;
+        }
         if (digest == NULL) {
             *done = true;
             return session_reply(r, out, id, 0, HTTP_ACCEPTED);
@@ -249,16 +269,42 @@ int uploads_begin(struct req *r, struct http_reply *out, bool *done)
     return 0;
 }
 
+/* drop_session ends the request's session and removes its files (invariant 5). */
+static void drop_session(struct req *r)
+{
+    char id[UPLOAD_ID_LEN + 1];
+    struct berr ignored;
+
+    memcpy(id, upload_id(r->upload), sizeof(id));
+    uploads_abort(r);
+    if (upload_cancel(r->reg->uploads, id, &r->name, &ignored) < 0)
+        log_msg(LOG_WARN, "uploads: cannot remove session %s: %s", id, ignored.msg);
+}
+
 int uploads_data(struct req *r, const char *data, size_t n)
 {
     if (r->upload == NULL)
         return berr_set(&r->err, BERR_BLOB_UPLOAD_UNKNOWN, "unknown upload");
     if (r->upload_range && n > r->upload_expect - r->upload_got)
         return berr_set(&r->err, BERR_SIZE_INVALID, "chunk longer than its Content-Range");
-    if (upload_write(r->upload, data, n, &r->err) < 0)
+    if (upload_write(r->upload, data, n, &r->err) < 0) {
+        if (r->err.code == BERR_STORAGE_FULL)
+            drop_session(r);
         return -1;
+    }
     r->upload_got += n;
     return 0;
+}
+
+/* link_upload moves a finished upload into the blob store and links it in one transaction
+ * (invariant 2). */
+static int link_upload(const char *path, uint64_t size, void *ctx, struct berr *err)
+{
+    struct req *r = ctx;
+    struct blob_place bp = {r->reg->blobs, path, &r->upload_want};
+
+    return meta_blob_link_place(r->reg->meta, &r->name, &r->upload_want, size, blob_store_place,
+                                &bp, NULL, err);
 }
 
 int uploads_end(struct req *r, struct http_reply *out)
@@ -288,11 +334,9 @@ int uploads_end(struct req *r, struct http_reply *out)
         }
         return -1;
     }
-    rc = upload_commit(r->upload, &r->upload_want, &size, &r->err);
+    rc = upload_commit_link(r->upload, &r->upload_want, link_upload, r, &size, &r->err);
     r->upload = NULL; /* commit ends the session either way */
     if (rc < 0)
-        return -1;
-    if (meta_blob_link_quota(r->reg->meta, &r->name, &r->upload_want, size, NULL, &r->err) < 0)
         return -1;
     return blob_created(r, out, &r->upload_want);
 }

@@ -259,6 +259,41 @@ static void test_mount(void)
     http_fake_result_cleanup(&res);
 }
 
+/* the cap on open sessions per repository: the next POST is 429 TOOMANYREQUESTS with the spec's
+ * body and a Retry-After; another repository is not affected; ending a session frees a place;
+ * a monolithic upload needs a place too */
+static void test_session_cap(void)
+{
+    struct http_fake_result res;
+    char loc[3][256], other[256];
+
+    upload_mgr_set_limit(t.reg.uploads, 3);
+    open_session("lib/capped", loc[0], sizeof(loc[0]));
+    open_session("lib/capped", loc[1], sizeof(loc[1]));
+    open_session("lib/capped", loc[2], sizeof(loc[2]));
+    call(&res, "POST", "/v2/lib/capped/blobs/uploads/", admin, NULL, 0, 0, NULL, NULL, NULL, NULL);
+    CHECK_INT_EQ(res.status, 429);
+    CHECK(test_err_code(&res, "TOOMANYREQUESTS"));
+    CHECK_STR_EQ(http_fake_get(&res, "Retry-After"), "30");
+    CHECK(http_fake_get(&res, "Location") == NULL);
+    http_fake_result_cleanup(&res);
+    call(&res, "POST",
+         "/v2/lib/capped/blobs/uploads/?digest=sha256:"
+         "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824",
+         admin, "hello", 5, 0, NULL, NULL, NULL, NULL);
+    CHECK_INT_EQ(res.status, 429);
+    CHECK(test_err_code(&res, "TOOMANYREQUESTS"));
+    http_fake_result_cleanup(&res);
+
+    open_session("lib/uncapped", other, sizeof(other)); /* another repository is not capped */
+
+    call(&res, "DELETE", loc[1], admin, NULL, 0, 0, NULL, NULL, NULL, NULL);
+    CHECK_INT_EQ(res.status, 204);
+    http_fake_result_cleanup(&res);
+    open_session("lib/capped", loc[1], sizeof(loc[1]));
+    upload_mgr_set_limit(t.reg.uploads, 0);
+}
+
 int main(void)
 {
     int64_t dev_id, dev_proj;
@@ -277,6 +312,7 @@ int main(void)
     TEST_RUN(test_put_refused);
     TEST_RUN(test_cancel_and_unknown);
     TEST_RUN(test_mount);
+    TEST_RUN(test_session_cap);
     test_registry_close(&t);
     return test_summary();
 }

@@ -4,7 +4,8 @@
  * Invariants:
  *   1. Open order: data directory, metadata, blobs, uploads, authentication (and the admin user
  *      on the first start), audit log (flusher started), web sessions, pull counters (flusher
- *      started), token key, HTTP server, maintenance worker. Close order is the reverse, with
+ *      started), token key, start-up reconciliation of store and metadata (gc_reconcile: no
+ *      request runs yet), HTTP server, maintenance worker. Close order is the reverse, with
  *      the server stopped before the audit log and pull counters are flushed for the last time,
  *      so every request's events and pulls are written before the database closes.
  *   2. A failed open closes what it opened (service_close handles a half-open service: every
@@ -27,6 +28,7 @@
 #include "api/mount.h"
 #include "storage/audit.h"
 #include "storage/blob_store.h"
+#include "storage/gc.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
 #include "storage/upload.h"
@@ -63,6 +65,29 @@ static void maint_pass(void *arg)
     prune_pulls(reg);
 }
 
+/* reconcile repairs what a crash may have left (gc_reconcile) before the first request. */
+static int reconcile(struct registry *reg, struct berr *err)
+{
+    struct gc_reconcile_stats st;
+
+    if (gc_reconcile(&st, reg->meta, reg->blobs, reg->uploads, (int64_t)reg->cfg->gc_window_s,
+                     err) < 0) {
+        log_msg(LOG_ERROR, "start-up reconciliation failed: %s", err->msg);
+        return -1;
+    }
+    if (st.rows_dropped + st.links_dropped + st.rows_lost + st.orphans_removed +
+                st.uploads_removed >
+        0)
+        log_msg(LOG_WARN,
+                "start-up reconciliation: %u rows without a file dropped (%u repository links),"
+                " %u lost rows kept, %u orphan files and %u upload leftovers removed",
+                st.rows_dropped, st.links_dropped, st.rows_lost, st.orphans_removed,
+                st.uploads_removed);
+    else
+        log_msg(LOG_INFO, "start-up reconciliation: store and database agree");
+    return 0;
+}
+
 static int data_path(char *out, size_t cap, const struct berth_config *cfg, const char *leaf,
                      struct berr *err)
 {
@@ -84,6 +109,9 @@ static int start_http(struct service *svc, struct berr *err)
             .max_connections = cfg->max_connections,
             .per_ip_connections = cfg->per_ip_connections,
             .connection_timeout_s = cfg->connection_timeout_s,
+            .tls_cert = cfg->tls_cert,
+            .tls_key = cfg->tls_key,
+            .trusted_proxies = cfg->trusted_proxies,
     };
     size_t n = api_mounts(mounts, API_MOUNTS_MAX, &svc->reg);
 
@@ -134,6 +162,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         log_msg(LOG_ERROR, "cannot open %s: %s", cfg->data_dir, err->msg);
         goto fail;
     }
+    upload_mgr_set_limit(reg->uploads, cfg->upload_sessions_max);
     /* the token signing key: made on the first start (mode 0600), loaded once */
     if (data_path(path, sizeof(path), cfg, "token.key", err) < 0 ||
         tok_key_load_or_create(&reg->tokkey, path, err) < 0) {
@@ -142,6 +171,8 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
     }
     if (svc->created_admin)
         log_msg(LOG_INFO, "created user admin");
+    if (reconcile(reg, err) < 0)
+        goto fail;
     if (start_http(svc, err) < 0) {
         log_msg(LOG_ERROR, "%s", err->msg);
         goto fail;
@@ -163,6 +194,18 @@ fail:
 unsigned service_port(const struct service *svc)
 {
     return svc->srv != NULL ? http_server_port(svc->srv) : 0;
+}
+
+int service_reload_tls(struct service *svc, struct berr *err)
+{
+    if (svc->srv == NULL || !http_server_tls(svc->srv))
+        return 0;
+    if (http_server_reload_tls(svc->srv, err) < 0) {
+        log_msg(LOG_ERROR, "TLS reload failed, the old certificate stays: %s", err->msg);
+        return -1;
+    }
+    log_msg(LOG_INFO, "TLS certificate reloaded from %s", svc->cfg.tls_cert);
+    return 0;
 }
 
 int service_run(struct service *svc, const sigset_t *stop)

@@ -49,6 +49,10 @@ int service_run(struct service *svc, const sigset_t *stop);
 /* service_stop makes service_run return (now, or at once when it starts later). Safe from any
  * thread, not from a signal handler. */
 void service_stop(struct service *svc);
+/* service_reload_tls serves new connections with the certificate and key files as they are
+ * now (SIGHUP); the old ones keep serving when the new ones do not load (logged, -1). A no-op
+ * without TLS. From the thread that opened the service. */
+int service_reload_tls(struct service *svc, struct berr *err);
 /* service_close stops the maintenance worker and the server (requests in flight finish), then
  * flushes the audit log and pull counters and closes everything; svc is then zeroed. A zeroed
  * svc is a no-op. */

@@ -7,7 +7,9 @@
  *   2. A crash leaves junk in uploads/, never a partial file in blobs/: the bytes are fsynced
  *      before the rename, the rename is atomic, and the directory is fsynced after it.
  *   3. The file is in place before meta records it, so a row in `blobs` implies the file; gc
- *      deletes in the reverse order (row first, file second).
+ *      deletes in the reverse order (row first, file second). Both happen inside the row's write
+ *      transaction (blob_store_place, blob_store_drop run as meta_file_fn steps), so a re-push
+ *      and gc never interleave between a file and its row.
  *   4. A file renamed or deduplicated into blobs/ gets its mtime set to now, so gc's orphan sweep
  *      (files without a row, older than the gc window) never takes a file whose meta row is
  *      about to be written, even when the upload's last byte arrived long ago.
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -190,18 +193,41 @@ static int write_all(int fd, const void *data, size_t len)
 int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, struct digest *out,
                        struct berr *err)
 {
-    char tmp[PATH_MAX], name[64], rnd[33];
-    bool created = false;
+    char tmp[PATH_MAX];
     uint64_t size;
-    int fd = -1, rc = -1, n;
+    int rc;
 
     if (digest_of(out, data, len) < 0) {
-        berr_set(err, BERR_INTERNAL, "internal error");
-        goto out;
+        memset(out, 0, sizeof(*out));
+        return berr_set(err, BERR_INTERNAL, "internal error");
     }
     /* the same bytes are already stored: nothing to write */
     if (blob_store_stat(bs, out, &size, NULL) == 0)
         return 0;
+    if (blob_store_stage_buf(bs, data, len, out, tmp, sizeof(tmp), err) < 0)
+        return -1;
+    rc = blob_store_commit_file(bs, tmp, out, err);
+    if (rc < 0) {
+        if (unlink(tmp) < 0 && errno != ENOENT)
+            log_errno(LOG_WARN, errno, "blob_store: cannot remove %s", tmp);
+        memset(out, 0, sizeof(*out));
+    }
+    return rc;
+}
+
+int blob_store_stage_buf(struct blob_store *bs, const void *data, size_t len, struct digest *out,
+                         char *tmp, size_t cap, struct berr *err)
+{
+    char name[64], rnd[33];
+    bool created = false;
+    int fd = -1, rc = -1, n;
+
+    if (cap > 0)
+        tmp[0] = '\0';
+    if (digest_of(out, data, len) < 0) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
     if (rand_hex(rnd, sizeof(rnd), 16) < 0) {
         berr_set(err, BERR_INTERNAL, "internal error");
         goto out;
@@ -211,7 +237,7 @@ int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, stru
         berr_sys(err, ENAMETOOLONG, "blob_store: temp name");
         goto out;
     }
-    if (path_fmt2(tmp, sizeof(tmp), bs->upload_dir, name, err) < 0)
+    if (path_fmt2(tmp, cap, bs->upload_dir, name, err) < 0)
         goto out;
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) {
@@ -233,14 +259,17 @@ int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, stru
         berr_sys(err, errno, "blob_store: close temp file");
         goto out;
     }
-    rc = blob_store_commit_file(bs, tmp, out, err);
+    rc = 0;
 out:
     if (fd >= 0)
         (void)close(fd); /* already failing; the earlier error is the one reported */
     if (rc < 0 && created && unlink(tmp) < 0 && errno != ENOENT)
         log_errno(LOG_WARN, errno, "blob_store: cannot remove %s", tmp);
-    if (rc < 0)
+    if (rc < 0) {
         memset(out, 0, sizeof(*out));
+        if (cap > 0)
+            tmp[0] = '\0';
+    }
     return rc;
 }
 
@@ -287,6 +316,51 @@ int blob_store_remove(struct blob_store *bs, const struct digest *d, struct berr
         return -1;
     if (unlink(path) < 0 && errno != ENOENT)
         return berr_sys(err, errno, "blob_store: remove blob");
+    return 0;
+}
+
+int blob_store_place(void *ctx, struct berr *err)
+{
+    const struct blob_place *p = ctx;
+    uint64_t size;
+
+    if (p->tmp_path == NULL)
+        return blob_store_stat(p->bs, p->d, &size, err);
+    return blob_store_commit_file(p->bs, p->tmp_path, p->d, err);
+}
+
+int blob_store_drop(void *ctx, struct berr *err)
+{
+    const struct blob_drop *p = ctx;
+    char path[PATH_MAX];
+    struct stat st;
+
+    if (blob_store_path(p->bs, p->d, path, sizeof(path), err) < 0)
+        return -1;
+    if (p->before != 0) {
+        if (stat(path, &st) < 0) {
+            if (errno == ENOENT)
+                return 1;
+            return berr_sys(err, errno, "blob_store: stat blob");
+        }
+        if ((int64_t)st.st_mtime >= p->before)
+            return 0; /* invariant 4: touched by a push since the caller looked */
+    }
+    if (unlink(path) < 0 && errno != ENOENT)
+        return berr_sys(err, errno, "blob_store: remove blob");
+    return 1;
+}
+
+int blob_store_free(const struct blob_store *bs, uint64_t *avail, uint64_t *total, struct berr *err)
+{
+    struct statvfs sv;
+
+    *avail = 0;
+    *total = 0;
+    if (statvfs(bs->root, &sv) < 0)
+        return berr_sys(err, errno, "blob_store: statvfs");
+    *avail = (uint64_t)sv.f_bavail * (uint64_t)sv.f_frsize;
+    *total = (uint64_t)sv.f_blocks * (uint64_t)sv.f_frsize;
     return 0;
 }
 

@@ -34,9 +34,16 @@ int blob_store_open_read(const struct blob_store *bs, const struct digest *d, in
                          uint64_t *size, struct berr *err);
 /* blob_store_put_buf stores bytes held in memory (a manifest): computes their digest into *out,
  * and unless that blob exists already writes a temp file under uploads/, fsyncs, renames into
- * place, fsyncs the directory. */
+ * place, fsyncs the directory. With gc running, use blob_store_stage_buf and place the file in
+ * the transaction of its row instead. */
 int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, struct digest *out,
                        struct berr *err);
+/* blob_store_stage_buf writes bytes held in memory (a manifest) to a new temp file under
+ * uploads/, fsynced, and its path into tmp (cap bytes); *out gets their digest. The blob goes
+ * into place with blob_store_place inside the link's transaction (meta_blob_link_place); the
+ * caller removes tmp (unlink, ENOENT fine) when that never happens. On failure nothing is left. */
+int blob_store_stage_buf(struct blob_store *bs, const void *data, size_t len, struct digest *out,
+                         char *tmp, size_t cap, struct berr *err);
 /* blob_store_commit_file moves a finished upload file (under ROOT/uploads, already fsynced, whose
  * SHA-256 the caller has checked equals *d) into place and fsyncs the directory. When the blob
  * exists already the file is removed instead (dedup). */
@@ -44,6 +51,28 @@ int blob_store_commit_file(struct blob_store *bs, const char *tmp_path, const st
                            struct berr *err);
 /* blob_store_remove deletes a blob file (gc only). Missing is not an error. */
 int blob_store_remove(struct blob_store *bs, const struct digest *d, struct berr *err);
+
+/* The file steps a meta transaction runs (meta_file_fn): all fields borrowed for the call. */
+struct blob_place {
+    struct blob_store *bs;
+    const char *tmp_path;   /* a checked, fsynced file to move in; NULL: d must be there (mount) */
+    const struct digest *d; /* what tmp_path hashes to */
+};
+/* blob_store_place: blob_store_commit_file(tmp_path), or with no tmp_path a check that the blob
+ * file exists (BERR_BLOB_UNKNOWN when not). ctx is a struct blob_place. */
+int blob_store_place(void *ctx, struct berr *err);
+struct blob_drop {
+    struct blob_store *bs;
+    const struct digest *d;
+    int64_t before; /* remove only a file last touched before this (epoch s); 0: whatever its age */
+};
+/* blob_store_drop removes the blob file when older than `before`: 1 removed (or already gone),
+ * 0 kept (touched since: a push is placing it), -1 on error. ctx is a struct blob_drop. */
+int blob_store_drop(void *ctx, struct berr *err);
+/* blob_store_free: bytes free for the server (statvfs f_bavail) on the filesystem of the
+ * store's root, and that filesystem's size. */
+int blob_store_free(const struct blob_store *bs, uint64_t *avail, uint64_t *total,
+                    struct berr *err);
 
 /* blob_store_walk calls fn for every file under blobs/sha256 whose name is a valid digest;
  * fn returning non-zero stops the walk with that value. Files with bad names are reported to

@@ -219,6 +219,72 @@ static void test_put_failure_leaves_nothing(void)
     test_rm_rf(root);
 }
 
+/* stage, place and drop: the file steps gc and pushes run inside their meta transactions */
+static void test_stage_place_drop(void)
+{
+    char root[64], tmp[PATH_MAX], p[PATH_MAX];
+    struct blob_store *bs = NULL;
+    struct blob_place bp;
+    struct blob_drop bd;
+    struct timespec ts[2];
+    struct digest d, missing;
+    struct berr err;
+    uint64_t size, avail = 0, total = 0;
+
+    test_mkdtemp(root, sizeof(root), "bs");
+    CHECK_INT_EQ(blob_store_open(&bs, root, &err), 0);
+    CHECK_INT_EQ(blob_store_stage_buf(bs, "hello", 5, &d, tmp, sizeof(tmp), &err), 0);
+    CHECK_STR_EQ(d.hex, HELLO_HEX);
+    CHECK(strstr(tmp, "/uploads/") != NULL);
+    CHECK(access(tmp, F_OK) == 0);
+    CHECK_INT_EQ(blob_store_stat(bs, &d, &size, &err), -1); /* staged, not in place */
+    CHECK_INT_EQ(err.code, BERR_BLOB_UNKNOWN);
+
+    bp.bs = bs;
+    bp.tmp_path = tmp;
+    bp.d = &d;
+    CHECK_INT_EQ(blob_store_place(&bp, &err), 0);
+    CHECK(access(tmp, F_OK) < 0);
+    CHECK_INT_EQ(blob_store_verify(bs, &d, &err), 0);
+    /* the same bytes again: deduplicated, the temp file goes */
+    CHECK_INT_EQ(blob_store_stage_buf(bs, "hello", 5, &d, tmp, sizeof(tmp), &err), 0);
+    CHECK_INT_EQ(blob_store_place(&bp, &err), 0);
+    CHECK(access(tmp, F_OK) < 0);
+    sub_path(p, sizeof(p), root, "uploads");
+    CHECK_INT_EQ(test_count_entries(p), 0);
+
+    /* no temp file: a check that the blob is there (mount) */
+    bp.tmp_path = NULL;
+    CHECK_INT_EQ(blob_store_place(&bp, &err), 0);
+    memset(&missing, 0, sizeof(missing));
+    memset(missing.hex, 'a', DIGEST_HEX_LEN);
+    bp.d = &missing;
+    CHECK_INT_EQ(blob_store_place(&bp, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_BLOB_UNKNOWN);
+
+    /* drop with an age limit keeps a file touched since, removes an old one */
+    bd.bs = bs;
+    bd.d = &d;
+    bd.before = now_s() - 60;
+    CHECK_INT_EQ(blob_store_drop(&bd, &err), 0);
+    CHECK_INT_EQ(blob_store_stat(bs, &d, &size, &err), 0);
+    CHECK_INT_EQ(blob_store_path(bs, &d, p, sizeof(p), &err), 0);
+    ts[0].tv_sec = ts[1].tv_sec = (time_t)(now_s() - 3600);
+    ts[0].tv_nsec = ts[1].tv_nsec = 0;
+    CHECK_INT_EQ(utimensat(AT_FDCWD, p, ts, 0), 0);
+    CHECK_INT_EQ(blob_store_drop(&bd, &err), 1);
+    CHECK_INT_EQ(blob_store_stat(bs, &d, &size, &err), -1);
+    CHECK_INT_EQ(blob_store_drop(&bd, &err), 1); /* already gone */
+    bd.before = 0;
+    CHECK_INT_EQ(blob_store_drop(&bd, &err), 1);
+
+    CHECK_INT_EQ(blob_store_free(bs, &avail, &total, &err), 0);
+    CHECK(avail > 0);
+    CHECK(total >= avail);
+    blob_store_close(bs);
+    test_rm_rf(root);
+}
+
 struct walk_ctx {
     int good;
     int bad;
@@ -371,6 +437,7 @@ int main(void)
     TEST_RUN(test_put_stat_open);
     TEST_RUN(test_commit_file);
     TEST_RUN(test_put_failure_leaves_nothing);
+    TEST_RUN(test_stage_place_drop);
     TEST_RUN(test_walk);
     TEST_RUN(test_verify);
     TEST_RUN(test_alloc_failures);

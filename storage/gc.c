@@ -2,21 +2,24 @@
  *
  * gc runs beside a live server (its own process, its own meta connections, SQLite WAL). It keeps
  * these rules, which together with blob_store.c's invariants 3 and 4 make it safe:
- *   1. A blob row is deleted before its file, and only by meta_blob_forget, which re-checks inside
- *      its transaction that nothing references it. A crash between the two leaves a file without
- *      a row: an orphan, swept by the next run.
+ *   1. gc deletes a blob row only through meta_blob_forget_drop, which re-checks inside its
+ *      write transaction that nothing references it and removes the file before that transaction
+ *      commits (gc_reconcile forgets rows whose file is already gone). A push places its file and inserts its row in one write transaction too
+ *      (meta_blob_link_place), so a blob re-pushed while gc collects it is either still
+ *      referenced when gc looks, or placed anew after gc's commit: never a row without a file.
+ *      A crash between the unlink and the commit leaves an unreferenced row without a file,
+ *      which gc_reconcile deletes at the next start.
  *   2. Only rows created before now - window are candidates, and only orphan files whose mtime is
- *      before now - window. blob_store sets a blob's mtime to the commit time, so a file renamed
- *      in just before its meta row is written is never taken for an orphan.
+ *      before now - window, checked again inside the write transaction that finds no row
+ *      (meta_blob_orphan_drop with blob_store_drop): a push dedups against a file by touching
+ *      it inside its own transaction, so the file it links is never taken for an orphan.
  *   3. The candidate list is copied out of meta before any deletion, so no meta iteration is open
  *      while rows are deleted.
  *   4. A dry run calls no function that deletes anything.
- * Known limit: a client that re-pushes a blob old enough to be collected, at the very moment gc
- * has forgotten its row but not yet removed its file, can find the file gone after its upload was
- * deduplicated against it. The window makes this need a blob unreferenced for longer than the
- * window that is re-pushed within milliseconds of its collection.
  * fsck only reads, except that with repair it renames corrupt files into DATA/quarantine/.
- * No shared state: everything lives in the per-call context structs. */
+ * gc_reconcile is the start-up repair: rows without files, old orphans, uploads/ entries that
+ * are not sessions. No shared state: everything lives in the per-call context structs, except
+ * the test builds' drop hook (set by a test before gc runs, read only). */
 #include "storage/gc.h"
 
 #include <errno.h>
@@ -122,7 +125,25 @@ static int collect_digest(const struct digest *d, void *ctx)
     return 0;
 }
 
+#ifdef BERTH_TEST_BUILD
+gc_test_hook_fn gc_test_drop_hook;
+void *gc_test_drop_ctx;
+#endif
+
 /* ---- gc ---- */
+
+/* gc_drop: blob_store_drop, after the test builds' hook (a test holds gc here, inside the
+ * transaction that deleted the row, to race a push against it). */
+static int gc_drop(void *ctx, struct berr *err)
+{
+#ifdef BERTH_TEST_BUILD
+    const struct blob_drop *p = ctx;
+
+    if (gc_test_drop_hook != NULL)
+        gc_test_drop_hook(p->d, gc_test_drop_ctx);
+#endif
+    return blob_store_drop(ctx, err);
+}
 
 struct gc_ctx {
     struct meta *m;
@@ -173,12 +194,11 @@ static int sweep_unreferenced(struct gc_ctx *g)
             progress_step(&g->prog, size);
             continue;
         }
-        if (meta_blob_forget(g->m, d, &forgotten, g->err) < 0)
+        struct blob_drop drop = {g->bs, d, 0};
+        if (meta_blob_forget_drop(g->m, d, gc_drop, &drop, &forgotten, g->err) < 0)
             goto out;
         if (!forgotten)
             continue; /* referenced again since the mark: keep it */
-        if (blob_store_remove(g->bs, d, g->err) < 0)
-            goto out;
         g->st->blobs_removed++;
         g->st->blob_bytes += size;
         progress_step(&g->prog, size);
@@ -193,7 +213,8 @@ out:
 static int orphan_visit(const struct digest *d, uint64_t size, int64_t mtime, void *ctx)
 {
     struct gc_ctx *g = ctx;
-    bool known = false;
+    struct blob_drop drop = {g->bs, d, g->before};
+    bool known = false, dropped = false;
 
     progress_step(&g->prog, 0);
     if (mtime >= g->before)
@@ -203,9 +224,11 @@ static int orphan_visit(const struct digest *d, uint64_t size, int64_t mtime, vo
     if (known)
         return 0;
     if (!g->opts->dry_run) {
-        log_msg(LOG_INFO, "gc: removing orphan blob file sha256:%s", d->hex);
-        if (blob_store_remove(g->bs, d, g->err) < 0)
+        if (meta_blob_orphan_drop(g->m, d, gc_drop, &drop, &dropped, g->err) < 0)
             return -1;
+        if (!dropped)
+            return 0; /* rule 2: linked or touched since the walk */
+        log_msg(LOG_INFO, "gc: removed orphan blob file sha256:%s", d->hex);
     }
     g->st->orphans_removed++;
     g->st->orphan_bytes += size;
@@ -273,6 +296,148 @@ fail:
     if (err != NULL)
         *err = lerr;
     return -1;
+}
+
+/* ---- start-up reconciliation ---- */
+
+struct missing {
+    struct blob_store *bs;
+    struct dlist list; /* rows whose file is missing */
+    int failed_errno;
+    struct berr *err;
+};
+
+static int missing_row(const struct digest *d, void *ctx)
+{
+    struct missing *ms = ctx;
+    struct berr serr;
+    uint64_t size;
+
+    if (blob_store_stat(ms->bs, d, &size, &serr) == 0)
+        return 0;
+    if (serr.code != BERR_BLOB_UNKNOWN) {
+        *ms->err = serr;
+        return -1;
+    }
+    if (dlist_push(&ms->list, d) < 0) {
+        ms->failed_errno = errno;
+        return -1;
+    }
+    return 0;
+}
+
+struct unlink_ctx {
+    struct meta *m;
+    const struct digest *d;
+    unsigned n;
+    struct berr *err;
+};
+
+static int unlink_repo(const char *name, void *ctx)
+{
+    struct unlink_ctx *u = ctx;
+    struct repo_name repo;
+    struct berr e;
+
+    if (repo_name_parse(&repo, name, strlen(name), &e) < 0)
+        return 0; /* a stored name always parses; nothing to unlink otherwise */
+    if (meta_blob_unlink(u->m, &repo, u->d, &e) < 0) {
+        if (e.code == BERR_BLOB_UNKNOWN)
+            return 0;
+        *u->err = e;
+        return -1;
+    }
+    log_msg(LOG_WARN, "reconcile: unlinked sha256:%s from %s (its file is missing)", u->d->hex,
+            name);
+    u->n++;
+    return 0;
+}
+
+/* drop_missing deletes the row of a blob whose file is gone (rows first unlinked). */
+static int drop_missing(struct gc_reconcile_stats *out, struct meta *m, const struct digest *d,
+                        struct berr *err)
+{
+    struct unlink_ctx u = {m, d, 0, err};
+    bool forgotten = false;
+
+    if (meta_blob_forget(m, d, &forgotten, err) < 0)
+        return -1;
+    if (!forgotten) {
+        /* linked: the content is lost; unlinked, the registry says so (404) and clients push
+         * it again, instead of serving a row that leads nowhere */
+        if (meta_blob_repos(m, d, unlink_repo, &u, err) < 0)
+            return -1;
+        out->links_dropped += u.n;
+        if (meta_blob_forget(m, d, &forgotten, err) < 0)
+            return -1;
+    }
+    if (forgotten) {
+        out->rows_dropped++;
+        log_msg(LOG_WARN, "reconcile: dropped the row of sha256:%s (its file is missing)", d->hex);
+    } else {
+        out->rows_lost++;
+        log_msg(LOG_ERROR,
+                "reconcile: sha256:%s is listed by a manifest but its file is missing;"
+                " push it again",
+                d->hex);
+    }
+    return 0;
+}
+
+int gc_reconcile(struct gc_reconcile_stats *out, struct meta *m, struct blob_store *bs,
+                 struct upload_mgr *um, int64_t window_s, struct berr *err)
+{
+    struct missing ms;
+    struct gc_ctx g;
+    struct gc_opts opts;
+    struct gc_stats st;
+    struct berr lerr;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    memset(&ms, 0, sizeof(ms));
+    berr_clear(&lerr);
+    if (window_s < 0)
+        return berr_set(err, BERR_BAD_REQUEST, "gc window must not be negative");
+    ms.bs = bs;
+    ms.err = &lerr;
+    if (meta_blobs_all(m, missing_row, &ms, &lerr) < 0) {
+        if (ms.failed_errno != 0)
+            berr_sys(&lerr, ms.failed_errno, "reconcile: missing list");
+        goto out;
+    }
+    for (size_t i = 0; i < ms.list.n; i++) {
+        if (drop_missing(out, m, &ms.list.v[i], &lerr) < 0)
+            goto out;
+    }
+
+    /* orphans: gc's own sweep (rule 2), with the configured window */
+    memset(&opts, 0, sizeof(opts));
+    memset(&st, 0, sizeof(st));
+    opts.window_s = window_s;
+    memset(&g, 0, sizeof(g));
+    g.m = m;
+    g.bs = bs;
+    g.opts = &opts;
+    g.st = &st;
+    g.before = now_s() - window_s;
+    g.err = &lerr;
+    if (blob_store_walk(bs, orphan_visit, NULL, &g) != 0)
+        goto out;
+    out->orphans_removed = st.orphans_removed;
+
+    if (um != NULL && upload_sweep_debris(um, &out->uploads_removed, &lerr) < 0)
+        goto out;
+    rc = 0;
+out:
+    dlist_cleanup(&ms.list);
+    if (rc < 0) {
+        if (lerr.code == BERR_OK)
+            berr_set(&lerr, BERR_INTERNAL, "internal error"); /* a walk failure, logged */
+        if (err != NULL)
+            *err = lerr;
+    }
+    return rc;
 }
 
 /* ---- fsck ---- */

@@ -1,8 +1,8 @@
 /* gc.h - garbage collection and consistency checks of the blob store against the metadata.
  *
  * gc_run is an online mark-and-sweep, safe while the server runs: it asks meta for blob rows that
- * nothing references and that are older than a window, deletes each row (meta_blob_forget checks
- * again inside its transaction) and only then the file; it removes files under blobs/ that have no
+ * nothing references and that are older than a window, deletes each row (meta_blob_forget_drop
+ * checks again inside its transaction) and its file inside that transaction; it removes files under blobs/ that have no
  * row and are older than the window (a crash between the rename and the meta insert); and it
  * purges upload sessions older than an age. fsck_run re-hashes every blob and compares the store
  * with the metadata. Both only read the options; neither keeps state between calls. */
@@ -44,6 +44,32 @@ struct gc_stats {
  * was done until the failure when the call fails. */
 int gc_run(struct gc_stats *out, struct meta *m, struct blob_store *bs, struct upload_mgr *um,
            const struct gc_opts *opts, struct berr *err);
+
+#ifdef BERTH_TEST_BUILD
+/* Test builds only: called inside the transaction that deleted d's row (or found none, for an
+ * orphan), just before the file is removed. Set before gc_run, cleared after. */
+typedef void (*gc_test_hook_fn)(const struct digest *d, void *ctx);
+extern gc_test_hook_fn gc_test_drop_hook;
+extern void *gc_test_drop_ctx;
+#endif
+
+/* What gc_reconcile repaired. */
+struct gc_reconcile_stats {
+    unsigned rows_dropped;    /* rows whose file was missing, deleted (unreferenced, or unlinked) */
+    unsigned links_dropped;   /* repository links of such rows, removed so clients push again */
+    unsigned rows_lost;       /* rows without a file that a manifest still needs (logged) */
+    unsigned orphans_removed; /* files without a row older than the window */
+    unsigned uploads_removed; /* uploads/ entries that are not usable sessions */
+};
+
+/* gc_reconcile makes the store and the metadata agree again after a crash, at start-up before
+ * the server takes requests: a blob row whose file is missing is deleted (when repositories
+ * still link it, the links go first, so HEAD answers 404 and clients upload it again; a row a
+ * manifest needs is logged as lost and kept); files without a row older than window_s are
+ * removed; entries of uploads/ that are not usable sessions are removed (upload_sweep_debris).
+ * Every repair is logged. m, bs and um are borrowed. */
+int gc_reconcile(struct gc_reconcile_stats *out, struct meta *m, struct blob_store *bs,
+                 struct upload_mgr *um, int64_t window_s, struct berr *err);
 
 /* fsck problem kinds passed to the report callback, with the digest or path concerned. */
 enum fsck_kind {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "common/mem.h"
 #include "common/test.h"
 #include "common/util.h"
+#include "storage/quota.h"
 
 struct fixture {
     char root[64];
@@ -444,6 +446,224 @@ static void test_alloc_failures(void)
     fx_close(&f);
 }
 
+/* start-up reconciliation: what a crash (or a lost file) leaves is repaired, the rest kept */
+static void test_reconcile(void)
+{
+    struct fixture f;
+    struct digest linked, loose, listed, orphan, young, keep;
+    struct gc_reconcile_stats rs;
+    struct fsck_opts fo;
+    struct fsck_stats fs;
+    struct berr err;
+    char id[UPLOAD_ID_LEN + 1], live[UPLOAD_ID_LEN + 1], p[PATH_MAX];
+    uint64_t size;
+
+    fx_open(&f);
+    put_linked(&f, "kept, file and row", &f.app, &keep);
+    put_linked(&f, "linked, file lost", &f.app, &linked);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &linked, &err), 0);
+    put_linked(&f, "unreferenced, file lost", &f.app, &loose);
+    CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &loose, &err), 0);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &loose, &err), 0);
+    put_linked(&f, "orphan, old", NULL, &orphan);
+    age_file(&f, &orphan, 3 * 3600);
+    put_linked(&f, "orphan, young", NULL, &young);
+    /* uploads/: a live session, one whose info never landed, one committed but not cleaned up,
+     * a manifest's temp file */
+    CHECK_INT_EQ(upload_create(f.um, &f.app, live, &err), 0);
+    CHECK_INT_EQ(upload_create(f.um, &f.app, id, &err), 0);
+    snprintf(p, sizeof(p), "%s/uploads/%s/info", f.root, id);
+    CHECK_INT_EQ(unlink(p), 0);
+    CHECK_INT_EQ(upload_create(f.um, &f.app, id, &err), 0);
+    snprintf(p, sizeof(p), "%s/uploads/%s/data", f.root, id);
+    CHECK_INT_EQ(unlink(p), 0);
+    snprintf(p, sizeof(p), "%s/uploads/put-0123.tmp", f.root);
+    CHECK_INT_EQ(write_file_atomic(p, "{}", 2, 0640), 0);
+    /* the upload manager of a restarted server knows none of them */
+    upload_mgr_free(f.um);
+    CHECK_INT_EQ(upload_mgr_new(&f.um, f.bs, &err), 0);
+
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, 7200, &err), 0);
+    CHECK_INT_EQ(rs.rows_dropped, 2);
+    CHECK_INT_EQ(rs.links_dropped, 1);
+    CHECK_INT_EQ(rs.rows_lost, 0);
+    CHECK_INT_EQ(rs.orphans_removed, 1);
+    CHECK_INT_EQ(rs.uploads_removed, 3);
+    CHECK(!row_exists(&f, &linked) && !row_exists(&f, &loose));
+    CHECK(meta_blob_linked(f.m, &f.app, &linked, &size, &err) < 0);
+    CHECK_INT_EQ(err.code, BERR_BLOB_UNKNOWN); /* clients push it again */
+    CHECK(!file_exists(&f, &orphan));
+    CHECK(file_exists(&f, &young)); /* inside the window: may be a push in flight */
+    CHECK(file_exists(&f, &keep) && row_exists(&f, &keep));
+    snprintf(p, sizeof(p), "%s/uploads", f.root);
+    CHECK_INT_EQ(test_count_entries(p), 1);
+    snprintf(p, sizeof(p), "%s/uploads/%s/data", f.root, live);
+    CHECK(access(p, F_OK) == 0);
+
+    memset(&fo, 0, sizeof(fo));
+    CHECK_INT_EQ(fsck_run(&fs, f.m, f.bs, &fo, &err), 0);
+    CHECK_INT_EQ(fsck_problems(&fs), 0);
+    CHECK_INT_EQ(fs.in_flight, 1);
+
+    /* a second pass finds nothing */
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, 7200, &err), 0);
+    CHECK_INT_EQ(rs.rows_dropped + rs.links_dropped + rs.rows_lost + rs.orphans_removed +
+                         rs.uploads_removed,
+                 0);
+
+    /* a blob a manifest lists whose file is lost cannot be repaired: kept and counted */
+    put_linked(&f, "listed, file lost", &f.app, &listed);
+    put_manifest(&f, "manifest listing it", &f.app, &listed);
+    CHECK_INT_EQ(blob_store_remove(f.bs, &listed, &err), 0);
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, 7200, &err), 0);
+    CHECK_INT_EQ(rs.rows_lost, 1);
+    CHECK_INT_EQ(rs.links_dropped, 1);
+    CHECK(row_exists(&f, &listed));
+    CHECK_INT_EQ(gc_reconcile(&rs, f.m, f.bs, f.um, -1, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_BAD_REQUEST);
+    fx_close(&f);
+}
+
+/* ---- the re-push race ----
+ * gc is held inside the transaction that deleted a blob's row (the drop hook), and a client
+ * re-pushes the same bytes the way registry/uploads.c does: upload session, commit, file placed
+ * and row inserted in one transaction. The push must not get through while gc holds the row's
+ * transaction (before the fix it did: it deduplicated against the file gc was about to remove
+ * and inserted a row for it), and afterwards row and file must both be there. */
+struct race {
+    struct fixture *f;
+    const char *bytes;
+    struct digest d;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool linking; /* the pusher is about to place and link */
+    bool done;    /* the pusher's commit returned */
+    int push_rc;
+    bool hook_ran;
+    bool done_while_held; /* the push finished while gc was inside its transaction */
+    pthread_t th;
+};
+
+static void race_set(struct race *r, bool *flag)
+{
+    pthread_mutex_lock(&r->mu);
+    *flag = true;
+    pthread_cond_broadcast(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static int race_link(const char *path, uint64_t size, void *ctx, struct berr *err)
+{
+    struct race *r = ctx;
+    struct blob_place bp = {r->f->bs, path, &r->d};
+
+    race_set(r, &r->linking);
+    return meta_blob_link_place(r->f->m, &r->f->app, &r->d, size, blob_store_place, &bp, NULL, err);
+}
+
+static void *race_push(void *arg)
+{
+    struct race *r = arg;
+    char id[UPLOAD_ID_LEN + 1];
+    struct upload *u = NULL;
+    uint64_t size = 0;
+    struct berr err;
+    int rc;
+
+    rc = upload_create(r->f->um, &r->f->app, id, &err);
+    if (rc == 0)
+        rc = upload_acquire(r->f->um, id, &r->f->app, &u, &err);
+    if (rc == 0)
+        rc = upload_write(u, r->bytes, strlen(r->bytes), &err);
+    if (rc == 0)
+        rc = upload_commit_link(u, &r->d, race_link, r, &size, &err);
+    else if (u != NULL)
+        upload_release(u);
+    r->push_rc = rc;
+    race_set(r, &r->linking); /* a push failing early must not leave the hook waiting */
+    race_set(r, &r->done);
+    return NULL;
+}
+
+static void race_hook(const struct digest *d, void *ctx)
+{
+    struct race *r = ctx;
+    struct timespec ts;
+
+    if (!digest_equal(d, &r->d) || r->hook_ran)
+        return;
+    r->hook_ran = true;
+    CHECK_INT_EQ(pthread_create(&r->th, NULL, race_push, r), 0);
+    pthread_mutex_lock(&r->mu);
+    while (!r->linking)
+        pthread_cond_wait(&r->cv, &r->mu);
+    /* the pusher is at its link: give it 300 ms to get through (it must not) */
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 300 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    while (!r->done) {
+        if (pthread_cond_timedwait(&r->cv, &r->mu, &ts) != 0)
+            break;
+    }
+    r->done_while_held = r->done;
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* orphan: the blob is a file without a row (gc's orphan sweep) instead of an unreferenced row */
+static void race_case(bool orphan)
+{
+    struct fixture f;
+    struct race r;
+    struct gc_opts o;
+    struct gc_stats st;
+    struct berr err;
+    uint64_t size = 0;
+
+    fx_open(&f);
+    memset(&r, 0, sizeof(r));
+    r.f = &f;
+    r.bytes = orphan ? "an orphan re-pushed" : "a layer re-pushed";
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cv, NULL);
+    put_linked(&f, r.bytes, orphan ? NULL : &f.app, &r.d);
+    if (!orphan)
+        CHECK_INT_EQ(meta_blob_unlink(f.m, &f.app, &r.d, &err), 0);
+
+    memset(&o, 0, sizeof(o));
+    o.now = now_s() + 7200;
+    o.window_s = 60;
+    o.upload_age_s = -1;
+    gc_test_drop_hook = race_hook;
+    gc_test_drop_ctx = &r;
+    CHECK_INT_EQ(gc_run(&st, f.m, f.bs, NULL, &o, &err), 0);
+    gc_test_drop_hook = NULL;
+    gc_test_drop_ctx = NULL;
+    CHECK(r.hook_ran);
+    if (r.hook_ran)
+        CHECK_INT_EQ(pthread_join(r.th, NULL), 0);
+    CHECK(!r.done_while_held);
+    CHECK_INT_EQ(r.push_rc, 0);
+    CHECK_INT_EQ(orphan ? st.orphans_removed : st.blobs_removed, 1);
+    /* the re-push won in the end: row, link and a file with the right bytes */
+    CHECK(row_exists(&f, &r.d));
+    CHECK(file_exists(&f, &r.d));
+    CHECK_INT_EQ(meta_blob_linked(f.m, &f.app, &r.d, &size, &err), 0);
+    CHECK_INT_EQ(size, strlen(r.bytes));
+    CHECK_INT_EQ(blob_store_verify(f.bs, &r.d, &err), 0);
+    pthread_cond_destroy(&r.cv);
+    pthread_mutex_destroy(&r.mu);
+    fx_close(&f);
+}
+
+static void test_gc_repush_race(void)
+{
+    race_case(false);
+    race_case(true);
+}
+
 int main(void)
 {
     TEST_RUN(test_gc);
@@ -451,5 +671,7 @@ int main(void)
     TEST_RUN(test_gc_dangling_links);
     TEST_RUN(test_fsck);
     TEST_RUN(test_alloc_failures);
+    TEST_RUN(test_gc_repush_race);
+    TEST_RUN(test_reconcile);
     return test_summary();
 }

@@ -97,6 +97,11 @@ struct meta;
 /* Callbacks of the walks below (rule 4). */
 typedef int (*meta_str_fn)(const char *s, void *ctx);
 typedef int (*meta_digest_fn)(const struct digest *d, void *ctx);
+/* A step on a blob file that must happen inside the write transaction of the row it belongs to
+ * (placing a file before its row is inserted, removing one after its row is deleted), so no
+ * other writer can come between the file and the row. Returns 0 (done; a drop step may return 1
+ * for "removed" and 0 for "kept"), or -1 with err set: the transaction is rolled back. */
+typedef int (*meta_file_fn)(void *ctx, struct berr *err);
 
 /* A list filter and page. name: NULL = any; fuzzy: name is a substring, else exact. sort: NULL
  * or "" = by id; otherwise one of the keys a list documents, "-key" for descending. */
@@ -523,8 +528,20 @@ int meta_blob_repos(struct meta *m, const struct digest *d, meta_str_fn fn, void
 int meta_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void *ctx,
                          struct berr *err);
 /* meta_blob_forget deletes a blob row if, inside the same transaction, it is still unreferenced;
- * *forgotten says whether it was. gc removes the file only after this. */
+ * *forgotten says whether it was. */
 int meta_blob_forget(struct meta *m, const struct digest *d, bool *forgotten, struct berr *err);
+/* meta_blob_forget_drop is meta_blob_forget that, when the row went, calls drop(ctx) before the
+ * transaction commits: the file is removed while no other writer can link or re-insert d
+ * (a push places its file and inserts its row in one transaction too: meta_blob_link_place).
+ * A failing drop rolls the row back. A crash between drop and the commit leaves an unreferenced
+ * row without a file, which the start-up reconciliation (gc_reconcile) deletes. */
+int meta_blob_forget_drop(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                          bool *forgotten, struct berr *err);
+/* meta_blob_orphan_drop calls drop(ctx) inside a write transaction when d has no blob row:
+ * removing an orphan file while no push can insert its row. *dropped is set when drop returned
+ * 1 (removed); with a row, drop is not called and *dropped stays false. */
+int meta_blob_orphan_drop(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                          bool *dropped, struct berr *err);
 /* meta_gc_unlink_dangling removes repository links created before `before` whose blob no
  * manifest of that repository lists (left by deleted manifests or abandoned pushes), so the
  * blob stops counting towards the project's quota and becomes collectable. *n counts them

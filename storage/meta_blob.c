@@ -2,7 +2,7 @@
  * (meta.h, "blobs and repository links"): the public calls, dispatched to the backend.
  *
  * Invariant: nothing here touches the database; a blob is forgotten only by the backend's
- * re-check inside its write transaction (gc removes the file after). Thread-safe as the backend
+ * re-check inside its write transaction (gc removes the file inside it too). Thread-safe as the backend
  * is; callbacks run with no connection held. */
 #include "storage/meta.h"
 
@@ -45,7 +45,19 @@ int meta_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void
 
 int meta_blob_forget(struct meta *m, const struct digest *d, bool *forgotten, struct berr *err)
 {
-    return m->ops->blob->forget(m, d, forgotten, err);
+    return m->ops->blob->forget(m, d, NULL, NULL, forgotten, err);
+}
+
+int meta_blob_forget_drop(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                          bool *forgotten, struct berr *err)
+{
+    return m->ops->blob->forget(m, d, drop, ctx, forgotten, err);
+}
+
+int meta_blob_orphan_drop(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                          bool *dropped, struct berr *err)
+{
+    return m->ops->blob->orphan_drop(m, d, drop, ctx, dropped, err);
 }
 
 int meta_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsigned *n,

@@ -147,7 +147,11 @@ struct meta_blob_ops {
                  struct berr *err);
     int (*gc_unreferenced)(struct meta *m, int64_t before, meta_digest_fn fn, void *ctx,
                            struct berr *err);
-    int (*forget)(struct meta *m, const struct digest *d, bool *forgotten, struct berr *err);
+    /* forget: meta_blob_forget_drop (drop may be NULL); orphan_drop: meta_blob_orphan_drop */
+    int (*forget)(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                  bool *forgotten, struct berr *err);
+    int (*orphan_drop)(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                       bool *dropped, struct berr *err);
     int (*gc_unlink_dangling)(struct meta *m, int64_t before, bool dry_run, unsigned *n,
                               struct berr *err);
     int (*known)(struct meta *m, const struct digest *d, bool *known, struct berr *err);
@@ -163,8 +167,10 @@ struct meta_quota_ops {
     int (*set)(struct meta *m, int64_t project_id, int64_t hard, int64_t *used, struct berr *err);
     int (*check)(struct meta *m, const struct repo_name *repo, const struct digest *d,
                  uint64_t size, struct berr *err);
+    /* place (may be NULL) runs inside the transaction, after the check, before the insert */
     int (*blob_link)(struct meta *m, const struct repo_name *repo, const struct digest *d,
-                     uint64_t size, bool *added, struct berr *err);
+                     uint64_t size, meta_file_fn place, void *place_ctx, bool *added,
+                     struct berr *err);
 };
 
 /* the audit log (audit.h); write stores a batch of events in one transaction, all or none */

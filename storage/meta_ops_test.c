@@ -109,12 +109,13 @@ static const char *const op_names[] = {
         "audit.list",
         "audit.purge",
         "pulls.write",
+        "blob.orphan_drop",
         "pulls.series",
         "pulls.top",
         "pulls.prune",
         "pulls.stale",
 };
-#define OP_COUNT 69
+#define OP_COUNT 70
 
 static int fake_project_get(struct meta *m, int64_t id, const char *name,
                             struct meta_project_info *out, struct berr *err)
@@ -693,14 +694,28 @@ static int fake_blob_gc_unreferenced(struct meta *m, int64_t before, meta_digest
     return FAKE_RC(50);
 }
 
-static int fake_blob_forget(struct meta *m, const struct digest *d, bool *forgotten,
-                            struct berr *err)
+static int fake_blob_forget(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                            bool *forgotten, struct berr *err)
 {
     fake_hit(51, m);
     (void)d;
+    (void)drop;
+    (void)ctx;
     (void)forgotten;
     (void)err;
     return FAKE_RC(51);
+}
+
+static int fake_blob_orphan_drop(struct meta *m, const struct digest *d, meta_file_fn drop,
+                                 void *ctx, bool *dropped, struct berr *err)
+{
+    fake_hit(65, m);
+    (void)d;
+    (void)drop;
+    (void)ctx;
+    (void)dropped;
+    (void)err;
+    return FAKE_RC(65);
 }
 
 static int fake_blob_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsigned *n,
@@ -789,13 +804,15 @@ static int fake_quota_check(struct meta *m, const struct repo_name *repo, const 
 }
 
 static int fake_quota_blob_link(struct meta *m, const struct repo_name *repo,
-                                const struct digest *d, uint64_t size, bool *added,
-                                struct berr *err)
+                                const struct digest *d, uint64_t size, meta_file_fn place,
+                                void *place_ctx, bool *added, struct berr *err)
 {
     fake_hit(60, m);
     (void)repo;
     (void)d;
     (void)size;
+    (void)place;
+    (void)place_ctx;
     (void)added;
     (void)err;
     return FAKE_RC(60);
@@ -860,33 +877,33 @@ static int fake_pulls_write(struct meta *m, const struct pulls_entry *ents, size
 static int fake_pulls_series(struct meta *m, const struct pulls_q *q, struct pulls_point *out,
                              size_t cap, size_t *n, struct berr *err)
 {
-    fake_hit(65, m);
-    (void)q, (void)out, (void)cap, (void)n, (void)err;
-    return FAKE_RC(65);
-}
-
-static int fake_pulls_top(struct meta *m, const struct pulls_q *q, struct pulls_point *out,
-                          size_t cap, size_t *n, struct berr *err)
-{
     fake_hit(66, m);
     (void)q, (void)out, (void)cap, (void)n, (void)err;
     return FAKE_RC(66);
 }
 
+static int fake_pulls_top(struct meta *m, const struct pulls_q *q, struct pulls_point *out,
+                          size_t cap, size_t *n, struct berr *err)
+{
+    fake_hit(67, m);
+    (void)q, (void)out, (void)cap, (void)n, (void)err;
+    return FAKE_RC(67);
+}
+
 static int fake_pulls_prune(struct meta *m, int64_t hb, int64_t db, int64_t *removed,
                             struct berr *err)
 {
-    fake_hit(67, m);
+    fake_hit(68, m);
     (void)hb, (void)db, (void)removed, (void)err;
-    return FAKE_RC(67);
+    return FAKE_RC(68);
 }
 
 static int fake_pulls_stale(struct meta *m, const struct pulls_stale_q *q, struct pulls_stale *out,
                             size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    fake_hit(68, m);
+    fake_hit(69, m);
     (void)q, (void)out, (void)cap, (void)n, (void)total, (void)err;
-    return FAKE_RC(68);
+    return FAKE_RC(69);
 }
 
 static const struct meta_project_ops fake_project_ops = {
@@ -960,6 +977,7 @@ static const struct meta_blob_ops fake_blob_ops = {
         .repos = fake_blob_repos,
         .gc_unreferenced = fake_blob_gc_unreferenced,
         .forget = fake_blob_forget,
+        .orphan_drop = fake_blob_orphan_drop,
         .gc_unlink_dangling = fake_blob_gc_unlink_dangling,
         .known = fake_blob_known,
         .blobs_all = fake_blob_blobs_all,
@@ -1156,6 +1174,10 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "blob.gc_unreferenced");
     CHECK_INT_EQ(meta_blob_forget(&fake, NULL, NULL, &e), FAKE_RC(51));
     CHECK_STR_EQ(op_names[fake_last], "blob.forget");
+    CHECK_INT_EQ(meta_blob_forget_drop(&fake, NULL, NULL, NULL, NULL, &e), FAKE_RC(51));
+    CHECK_STR_EQ(op_names[fake_last], "blob.forget");
+    CHECK_INT_EQ(meta_blob_orphan_drop(&fake, NULL, NULL, NULL, NULL, &e), FAKE_RC(65));
+    CHECK_STR_EQ(op_names[fake_last], "blob.orphan_drop");
     CHECK_INT_EQ(meta_gc_unlink_dangling(&fake, 0, false, NULL, &e), FAKE_RC(52));
     CHECK_STR_EQ(op_names[fake_last], "blob.gc_unlink_dangling");
     CHECK_INT_EQ(meta_blob_known(&fake, NULL, NULL, &e), FAKE_RC(53));
@@ -1174,6 +1196,8 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "quota.check");
     CHECK_INT_EQ(meta_blob_link_quota(&fake, NULL, NULL, 0, NULL, &e), FAKE_RC(60));
     CHECK_STR_EQ(op_names[fake_last], "quota.blob_link");
+    CHECK_INT_EQ(meta_blob_link_place(&fake, NULL, NULL, 0, NULL, NULL, NULL, &e), FAKE_RC(60));
+    CHECK_STR_EQ(op_names[fake_last], "quota.blob_link");
     CHECK_INT_EQ(audit_list(&fake, NULL, NULL, 0, NULL, NULL, &e), FAKE_RC(62));
     CHECK_STR_EQ(op_names[fake_last], "audit.list");
     CHECK_INT_EQ(audit_purge(&fake, 0, NULL, &e), FAKE_RC(63));
@@ -1187,14 +1211,14 @@ static void test_dispatch(void)
         memset(&pq, 0, sizeof(pq));
         memset(&sq, 0, sizeof(sq));
         pq.granularity = PULLS_HOUR_S;
-        CHECK_INT_EQ(meta_pulls_series(&fake, &pq, NULL, 0, &pn, &e), FAKE_RC(65));
+        CHECK_INT_EQ(meta_pulls_series(&fake, &pq, NULL, 0, &pn, &e), FAKE_RC(66));
         CHECK_STR_EQ(op_names[fake_last], "pulls.series");
         pq.group = PULLS_GROUP_REPO;
-        CHECK_INT_EQ(meta_pulls_top(&fake, &pq, NULL, 0, &pn, &e), FAKE_RC(66));
+        CHECK_INT_EQ(meta_pulls_top(&fake, &pq, NULL, 0, &pn, &e), FAKE_RC(67));
         CHECK_STR_EQ(op_names[fake_last], "pulls.top");
-        CHECK_INT_EQ(meta_pulls_prune(&fake, 0, 0, NULL, &e), FAKE_RC(67));
+        CHECK_INT_EQ(meta_pulls_prune(&fake, 0, 0, NULL, &e), FAKE_RC(68));
         CHECK_STR_EQ(op_names[fake_last], "pulls.prune");
-        CHECK_INT_EQ(meta_pulls_stale(&fake, &sq, NULL, 0, &pn, &ptotal, &e), FAKE_RC(68));
+        CHECK_INT_EQ(meta_pulls_stale(&fake, &sq, NULL, 0, &pn, &ptotal, &e), FAKE_RC(69));
         CHECK_STR_EQ(op_names[fake_last], "pulls.stale");
     }
     CHECK_INT_EQ(meta_schema_version(&fake, &v, &e), 0);
@@ -1370,6 +1394,7 @@ static void test_sqlite_table_complete(void)
         CHECK(o->blob->repos != NULL);
         CHECK(o->blob->gc_unreferenced != NULL);
         CHECK(o->blob->forget != NULL);
+        CHECK(o->blob->orphan_drop != NULL);
         CHECK(o->blob->gc_unlink_dangling != NULL);
         CHECK(o->blob->known != NULL);
         CHECK(o->blob->blobs_all != NULL);

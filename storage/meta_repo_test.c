@@ -15,6 +15,25 @@
 
 static char tmpdir[64]; /* test_mkdtemp, one per run */
 
+/* robot makes a system-level robot with one grant; returns its id */
+static int64_t robot(struct meta *m, const char *name, const char *ns, unsigned actions)
+{
+    struct meta_robot r;
+    struct meta_robot_perm perm;
+    struct berr e;
+    int64_t id = 0;
+
+    memset(&r, 0, sizeof(r));
+    memset(&perm, 0, sizeof(perm));
+    (void)snprintf(r.name, sizeof(r.name), "robot$%s", name);
+    memcpy(r.secret_hash, "x", 2); /* never verified here */
+    r.duration_days = -1;
+    (void)snprintf(perm.ns, sizeof(perm.ns), "%s", ns);
+    perm.actions = actions;
+    CHECK_INT_EQ(meta_robot_create(m, &r, &perm, 1, &id, &e), 0);
+    return id;
+}
+
 static void test_repo_list(void)
 {
     struct browse_fixture f;
@@ -56,6 +75,23 @@ static void test_repo_list(void)
     q.viewer_user_id = f.alice;
     CHECK_INT_EQ(meta_repo_list(f.m, &q, rows, 10, &n, &total, &e), 0);
     CHECK_INT_EQ(total, 2);
+    q.viewer_user_id = 0;
+    /* robots see what their grants name, with the pull bit: a grant elsewhere shows nothing */
+    q.viewer_robot_id = robot(f.m, "pub-only", "pub", META_ACT_PULL);
+    CHECK_INT_EQ(meta_repo_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    CHECK_STR_EQ(rows[0].name, "pub/app");
+    q.viewer_robot_id = robot(f.m, "p1-push", "p1", META_ACT_PUSH);
+    CHECK_INT_EQ(meta_repo_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    q.viewer_robot_id = robot(f.m, "p1-pull", "p1", META_ACT_PULL);
+    CHECK_INT_EQ(meta_repo_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 2);
+    q.viewer_robot_id = robot(f.m, "every", "*", META_ACT_PULL);
+    CHECK_INT_EQ(meta_repo_list(f.m, &q, rows, 10, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 2);
+    q.viewer_robot_id = 0;
+    q.viewer_user_id = f.alice;
 
     /* filters: project, exact and fuzzy name */
     q.project_id = f.p1;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -217,6 +218,60 @@ static void test_concurrent(void)
     meta_close(m);
 }
 
+/* mode_of: the permission bits of path, -1 when it cannot be stat'ed */
+static int mode_of(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0)
+        return -1;
+    return (int)(st.st_mode & 07777);
+}
+
+static int mode_of2(const char *path, const char *suffix)
+{
+    char p[300];
+
+    (void)snprintf(p, sizeof(p), "%s%s", path, suffix); /* the test paths are short */
+    return mode_of(p);
+}
+
+/* the database and its -wal and -shm files are 0600 when new, and are tightened on open when
+ * they exist looser (an older version, a restored backup), whatever the umask */
+static void test_file_modes(void)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char path[256], p[300];
+    struct meta *m = NULL;
+    mode_t old = umask(0);
+    struct berr e;
+
+    test_meta_path(path, sizeof(path), tmpdir);
+    CHECK_INT_EQ(meta_open(&m, path, 2, &e), 0);
+    for (size_t i = 0; i < 3; i++)
+        CHECK_INT_EQ(mode_of2(path, suffix[i]), 0600);
+    meta_close(m);
+
+    /* loosen all three, as an older Berth or a copy with cp left them */
+    for (size_t i = 0; i < 3; i++) {
+        (void)snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        if (mode_of(p) < 0) {
+            FILE *f = fopen(p, "w"); /* closed cleanly, SQLite removed it: make an empty one */
+            CHECK(f != NULL);
+            if (f != NULL)
+                CHECK_INT_EQ(fclose(f), 0);
+        }
+        CHECK_INT_EQ(chmod(p, 0644), 0);
+        CHECK_INT_EQ(mode_of(p), 0644);
+    }
+    m = NULL;
+    CHECK_INT_EQ(meta_open(&m, path, 2, &e), 0);
+    for (size_t i = 0; i < 3; i++)
+        CHECK_INT_EQ(mode_of2(path, suffix[i]), 0600);
+    meta_close(m);
+    (void)umask(old);
+}
+
 int main(void)
 {
     test_mkdtemp(tmpdir, sizeof(tmpdir), "meta-test");
@@ -224,6 +279,7 @@ int main(void)
     TEST_RUN(test_schema);
     TEST_RUN(test_open_alloc_failures);
     TEST_RUN(test_concurrent);
+    TEST_RUN(test_file_modes);
     test_rm_rf(tmpdir); /* the databases with their -wal and -shm files */
     return test_summary();
 }

@@ -39,5 +39,12 @@ int quota_check(struct meta *m, const struct repo_name *repo, const struct diges
 int meta_blob_link_quota(struct meta *m, const struct repo_name *repo, const struct digest *d,
                          uint64_t size, bool *added, struct berr *err)
 {
-    return m->ops->quota->blob_link(m, repo, d, size, added, err);
+    return m->ops->quota->blob_link(m, repo, d, size, NULL, NULL, added, err);
+}
+
+int meta_blob_link_place(struct meta *m, const struct repo_name *repo, const struct digest *d,
+                         uint64_t size, meta_file_fn place, void *place_ctx, bool *added,
+                         struct berr *err)
+{
+    return m->ops->quota->blob_link(m, repo, d, size, place, place_ctx, added, err);
 }

@@ -58,8 +58,18 @@ int quota_check(struct meta *m, const struct repo_name *repo, const struct diges
                 struct berr *err);
 /* meta_blob_link_quota is meta_blob_link (blob row, repository row, link) preceded, in the same
  * transaction, by quota_check's test. *added (may be NULL) is set when the repository had no link
- * to d before. Nothing is written when it fails. */
+ * to d before. Nothing is written when it fails. It checks nothing about the file: a push uses
+ * meta_blob_link_place, so gc cannot remove the file between its check and this link. */
 int meta_blob_link_quota(struct meta *m, const struct repo_name *repo, const struct digest *d,
                          uint64_t size, bool *added, struct berr *err);
+/* meta_blob_link_place is meta_blob_link_quota that calls place(place_ctx) inside the same
+ * transaction, after the quota check and before the rows are written: the push puts its file
+ * in the blob store (or checks it is there, for a mount) while gc, which removes files inside
+ * the transaction that deletes their rows, cannot run between the file and the row. A failing
+ * place writes nothing. A crash after place leaves a file without a row (an orphan gc sweeps);
+ * never a row without its file. */
+int meta_blob_link_place(struct meta *m, const struct repo_name *repo, const struct digest *d,
+                         uint64_t size, meta_file_fn place, void *place_ctx, bool *added,
+                         struct berr *err);
 
 #endif

@@ -13,6 +13,8 @@
  *                       sweeps as orphans; it never leaves a row without its file (blob_store.c
  *                       invariant 3), so NORMAL keeps Berth consistent and we take it;
  *   foreign_keys=ON, busy_timeout=5000 ms, extended result codes.
+ * The database, -wal and -shm files are mode 0600 (they hold every password hash): created so
+ * before SQLite first opens them, tightened on open when an older version left them looser.
  * Invariants:
  *   1. A connection is either in free_idx or borrowed by exactly one thread (mu guards both).
  *   2. A borrowed connection goes back with no statement active and no transaction open
@@ -24,8 +26,12 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/mem.h"
@@ -127,6 +133,8 @@ int sq_fail(struct sq_conn *c, const char *what, struct berr *err)
 {
     log_msg(LOG_ERROR, "meta: %s: %s (sqlite %d)", what, sqlite3_errmsg(c->db),
             sqlite3_extended_errcode(c->db));
+    if (sqlite3_errcode(c->db) == SQLITE_FULL)
+        return berr_set(err, BERR_STORAGE_FULL, "%s", BERR_STORAGE_FULL_MSG);
     return berr_set(err, BERR_INTERNAL, "internal error");
 }
 
@@ -459,6 +467,58 @@ static void conn_close(struct sq_conn *c)
     c->db = NULL;
 }
 
+/* ---- file modes ---- */
+
+/* The database holds every password hash: the file and its -wal and -shm companions are the
+ * owner's alone (0600). SQLite gives -wal and -shm the main file's mode when it creates them, so
+ * the main file is made 0600 before the first open; files left looser by an older version are
+ * tightened on every open. */
+#define SQ_FILE_MODE 0600
+
+/* private_file: chmod path to SQ_FILE_MODE when it exists with other bits; missing is fine. */
+static int private_file(const char *path, struct berr *err)
+{
+    struct stat st;
+
+    if (stat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return berr_sys(err, errno, "meta: stat database file");
+    }
+    if ((st.st_mode & 07777) == SQ_FILE_MODE)
+        return 0;
+    if (chmod(path, SQ_FILE_MODE) < 0)
+        return berr_sys(err, errno, "meta: chmod database file");
+    log_msg(LOG_WARN, "meta: %s had mode %03o, now 600", path, (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
+/* private_files creates the database file 0600 when missing and tightens path, path-wal and
+ * path-shm. SQLite's special names (":memory:", "file:" URIs) are left to SQLite. */
+static int private_files(const char *path, struct berr *err)
+{
+    static const char *const suffix[] = {"", "-wal", "-shm"};
+    char p[PATH_MAX];
+    int fd, n;
+
+    if (path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return 0;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, SQ_FILE_MODE);
+    if (fd < 0) {
+        log_errno(LOG_ERROR, errno, "meta: cannot open database %s", path);
+        return berr_set(err, BERR_INTERNAL, "cannot open database");
+    }
+    (void)close(fd); /* nothing written: SQLite takes an empty file for a new database */
+    for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+        n = snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
+        if (n < 0 || (size_t)n >= sizeof(p))
+            return berr_sys(err, ENAMETOOLONG, "meta: database path");
+        if (private_file(p, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* ---- open and close ---- */
 
 int sq_pool_open(struct sq_db **out, const char *path, unsigned pool_size, sq_setup_fn setup,
@@ -499,6 +559,9 @@ int sq_pool_open(struct sq_db **out, const char *path, unsigned pool_size, sq_se
         goto out;
     }
     m->nconns = pool_size;
+    rc = private_files(path, err);
+    if (rc < 0)
+        goto out;
     /* the first connection migrates before the others exist */
     for (i = 0; i < pool_size; i++) {
         rc = conn_open(&m->conns[i], m, path, err);
@@ -511,8 +574,11 @@ int sq_pool_open(struct sq_db **out, const char *path, unsigned pool_size, sq_se
         }
         m->free_idx[m->nfree++] = i;
     }
+    /* -wal and -shm exist now (WAL mode): make sure they did not come out looser */
+    rc = private_files(path, err);
+    if (rc < 0)
+        goto out;
     m->ready = true;
-    rc = 0;
 out:
     if (rc < 0) {
         sq_pool_close(&m->base);

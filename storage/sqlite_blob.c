@@ -12,8 +12,13 @@
  *      manifests, or a blob one of its manifests lists.
  *   3. sq_gc_unreferenced only proposes; sq_blob_forget re-checks all three references and
  *      deletes in one statement of one write transaction, so a blob linked or listed between
- *      the two calls is never forgotten. gc removes the file only after (row first, file
- *      second).
+ *      the two calls is never forgotten.
+ *   4. Files change only inside the write transaction of their row: gc's drop step removes the
+ *      file after the row's DELETE and before COMMIT (sq_blob_forget), an orphan file only
+ *      while no row exists (sq_blob_orphan_drop), and a push places its file before its INSERT
+ *      in the same transaction (sqlite_quota.c invariant 5). Writers of this process queue on
+ *      write_mu, other processes on SQLite's write lock, so a blob re-pushed while gc collects
+ *      it either finds row and file gone and places a new file, or links it before gc looks.
  * Lists are read in batches of SQ_BATCH digests in digest order; the caller's callback runs
  * with no connection held, so it may call meta_blob_forget itself. Calls sqlite.c and
  * sqlite_repo.c only. Thread-safe: every call borrows its own connection. */
@@ -293,7 +298,8 @@ static int sq_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn,
     return cb.bad ? -1 : rc;
 }
 
-static int sq_blob_forget(struct meta *m, const struct digest *d, bool *forgotten, struct berr *err)
+static int sq_blob_forget(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                          bool *forgotten, struct berr *err)
 {
     char dbuf[DIGEST_STR_LEN + 1];
     struct sq_conn *c;
@@ -311,9 +317,41 @@ static int sq_blob_forget(struct meta *m, const struct digest *d, bool *forgotte
         rc = sq_exec(c, st, err);
     if (rc == 0)
         *forgotten = sqlite3_changes(c->db) > 0;
+    if (rc == 0 && *forgotten && drop != NULL)
+        rc = drop(ctx, err) < 0 ? -1 : 0; /* invariant 4 */
     rc = sq_write_end(c, rc, err);
     if (rc < 0)
         *forgotten = false;
+    return rc;
+}
+
+static int sq_blob_orphan_drop(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
+                               bool *dropped, struct berr *err)
+{
+    char dbuf[DIGEST_STR_LEN + 1];
+    struct sq_conn *c;
+    sqlite3_stmt *st;
+    int rc;
+
+    *dropped = false;
+    rc = sq_write_begin(&c, m, err);
+    if (rc < 0)
+        return -1;
+    rc = sq_stmt(&st, c, SQ_Q_BLOB_KNOWN, SQL_BLOB_KNOWN, err);
+    if (rc == 0)
+        rc = sq_bind_digest(c, st, 1, d, dbuf, err);
+    if (rc == 0)
+        rc = sq_step_i64(c, st, NULL, err);
+    if (rc == 0) { /* no row: an orphan, removed while no push can insert one (invariant 4) */
+        rc = drop(ctx, err);
+        *dropped = rc == 1;
+        rc = rc < 0 ? -1 : 0;
+    } else if (rc == 1) {
+        rc = 0;
+    }
+    rc = sq_write_end(c, rc, err);
+    if (rc < 0)
+        *dropped = false;
     return rc;
 }
 
@@ -401,6 +439,7 @@ const struct meta_blob_ops sqlite_blob_ops = {
         .repos = sq_blob_repos,
         .gc_unreferenced = sq_gc_unreferenced,
         .forget = sq_blob_forget,
+        .orphan_drop = sq_blob_orphan_drop,
         .gc_unlink_dangling = sq_gc_unlink_dangling,
         .known = sq_blob_known,
         .blobs_all = sq_blobs_all,

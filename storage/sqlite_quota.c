@@ -11,6 +11,9 @@
  *      link between the check and the link (this process's writers also queue on write_mu).
  *   3. An unlimited project (-1) pays nothing for the check: the usage is not computed.
  *   4. A refused link writes nothing: the transaction is rolled back.
+ *   5. The caller's place step (putting the blob file in the store) runs inside the link's
+ *      transaction, after the check and before the insert, so the file and its row appear
+ *      together for every other writer, gc included (sqlite_blob.c invariant 4).
  * Statements are prepared per call and finalized before the connection is given back (they are
  * not in sqlite_int.h's statement cache). Thread-safe: every call borrows its own connection. */
 #include "storage/sqlite_int.h"
@@ -251,7 +254,8 @@ static int sq_quota_check(struct meta *m, const struct repo_name *repo, const st
 }
 
 static int sq_quota_blob_link(struct meta *m, const struct repo_name *repo, const struct digest *d,
-                              uint64_t size, bool *added, struct berr *err)
+                              uint64_t size, meta_file_fn place, void *place_ctx, bool *added,
+                              struct berr *err)
 {
     struct sq_conn *c;
     int64_t pid, repo_id, linked = 0;
@@ -267,6 +271,8 @@ static int sq_quota_blob_link(struct meta *m, const struct repo_name *repo, cons
         rc = sq_repo_ensure(c, repo, &repo_id, err);
     if (rc == 0)
         rc = one_i64(c, SQL_LINKED_HERE, repo_id, d, &linked, err) < 0 ? -1 : 0;
+    if (rc == 0 && place != NULL)
+        rc = place(place_ctx, err) < 0 ? -1 : 0; /* invariant 5 */
     if (rc == 0)
         rc = sq_blob_insert_link(c, repo_id, d, size, err);
     rc = sq_write_end(c, rc, err);

@@ -59,6 +59,7 @@ struct upload_mgr {
     char dir[PATH_MAX];
     pthread_mutex_t mu;
     struct upload *buckets[UPLOAD_BUCKETS]; /* guarded by mu */
+    unsigned max_per_repo;                  /* 0 = no cap; set before the manager is shared */
 };
 
 /* id_valid: exactly UPLOAD_ID_LEN lowercase hex characters (the check stops at a NUL, so a
@@ -125,6 +126,32 @@ static void table_insert(struct upload_mgr *m, struct upload *u)
 
     u->next = m->buckets[b];
     m->buckets[b] = u;
+}
+
+/* count_repo: sessions of repo in the table (mu held) */
+static unsigned count_repo(const struct upload_mgr *m, const struct repo_name *repo)
+{
+    unsigned n = 0;
+
+    for (unsigned b = 0; b < UPLOAD_BUCKETS; b++) {
+        for (const struct upload *u = m->buckets[b]; u != NULL; u = u->next) {
+            if (strcmp(u->repo.s, repo->s) == 0)
+                n++;
+        }
+    }
+    return n;
+}
+
+/* at_cap: repo already has max_per_repo sessions (mu held) */
+static bool at_cap(const struct upload_mgr *m, const struct repo_name *repo)
+{
+    return m->max_per_repo > 0 && count_repo(m, repo) >= m->max_per_repo;
+}
+
+static int cap_error(const struct upload_mgr *m, struct berr *err)
+{
+    return berr_set(err, BERR_TOOMANYREQUESTS,
+                    "more than %u upload sessions open for this repository", m->max_per_repo);
 }
 
 static void table_unlink(struct upload_mgr *m, struct upload *u)
@@ -296,6 +323,11 @@ static int open_data(struct upload *u, struct berr *err)
     return 0;
 }
 
+void upload_mgr_set_limit(struct upload_mgr *m, unsigned per_repo)
+{
+    m->max_per_repo = per_repo;
+}
+
 int upload_mgr_new(struct upload_mgr **out, struct blob_store *bs, struct berr *err)
 {
     struct upload_mgr *m;
@@ -347,6 +379,13 @@ int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UP
     int rc = -1, fd, n;
 
     id[0] = '\0';
+    /* checked here to spare the disk work, and again when the session goes in the table */
+    lock(m);
+    if (at_cap(m, repo)) {
+        unlock(m);
+        return cap_error(m, err);
+    }
+    unlock(m);
     if (rand_hex(id, UPLOAD_ID_LEN + 1, UPLOAD_ID_LEN / 2) < 0) {
         id[0] = '\0';
         return berr_set(err, BERR_INTERNAL, "internal error");
@@ -397,6 +436,11 @@ int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UP
     }
     u->busy = false;
     lock(m);
+    if (at_cap(m, repo)) { /* a concurrent create took the last place */
+        unlock(m);
+        cap_error(m, err);
+        goto out;
+    }
     table_insert(m, u);
     unlock(m);
     u = NULL;
@@ -536,7 +580,29 @@ int upload_write(struct upload *u, const void *p, size_t n, struct berr *err)
     return 0;
 }
 
+/* commit_plain: upload_commit's link step, the file moved in with no meta row */
+struct plain_ctx {
+    struct blob_store *bs;
+    const struct digest *d;
+};
+
+static int commit_plain(const char *path, uint64_t size, void *ctx, struct berr *err)
+{
+    const struct plain_ctx *p = ctx;
+
+    (void)size;
+    return blob_store_commit_file(p->bs, path, p->d, err);
+}
+
 int upload_commit(struct upload *u, const struct digest *want, uint64_t *size, struct berr *err)
+{
+    struct plain_ctx p = {u->mgr->bs, want};
+
+    return upload_commit_link(u, want, commit_plain, &p, size, err);
+}
+
+int upload_commit_link(struct upload *u, const struct digest *want, upload_link_fn link, void *ctx,
+                       uint64_t *size, struct berr *err)
 {
     unsigned char raw[EVP_MAX_MD_SIZE];
     unsigned int rawlen = 0;
@@ -578,7 +644,7 @@ int upload_commit(struct upload *u, const struct digest *want, uint64_t *size, s
     }
     if (session_path(u->mgr, u->id, "data", path, sizeof(path), err) < 0)
         goto out;
-    if (blob_store_commit_file(u->mgr->bs, path, want, err) < 0)
+    if (link(path, u->offset, ctx, err) < 0)
         goto out;
     *size = u->offset;
     rc = 0;
@@ -708,6 +774,90 @@ static int purge(struct upload_mgr *m, int64_t max_age_s, bool dry, unsigned *re
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         rc = purge_entry(m, dirfd(dir), de->d_name, cutoff, dry, &gone, err);
+        if (rc < 0)
+            break;
+        if (gone)
+            (*removed)++;
+    }
+    (void)closedir(dir); /* read-only directory stream */
+    return rc;
+}
+
+/* debris_entry: one name under uploads/ for upload_sweep_debris; *gone when removed */
+static int debris_entry(struct upload_mgr *m, int dir_fd, const char *name, bool *gone,
+                        struct berr *err)
+{
+    char data[UPLOAD_ID_LEN + 8];
+    struct repo_name repo;
+    struct upload *u;
+    struct stat st;
+    int64_t created = 0;
+    struct berr terr;
+
+    *gone = false;
+    if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return berr_sys(err, errno, "upload: stat entry");
+    }
+    if (!id_valid(name)) {
+        if (!S_ISREG(st.st_mode))
+            return 0; /* not ours: left alone */
+        if (unlinkat(dir_fd, name, 0) < 0 && errno != ENOENT)
+            return berr_sys(err, errno, "upload: remove temp file");
+        log_msg(LOG_INFO, "upload: removed temp file %s left by a crash", name);
+        *gone = true;
+        return 0;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return 0;
+    lock(m);
+    u = table_find(m, name);
+    unlock(m);
+    if (u != NULL)
+        return 0;
+    berr_clear(&terr);
+    if (info_read(m, name, &repo, &created, &terr) == 0) {
+        /* a usable session keeps its data; without it (committed, crash before cleanup) it
+         * is debris */
+        (void)snprintf(data, sizeof(data), "%s/data", name); /* an id fits */
+        if (fstatat(dir_fd, data, &st, 0) == 0 && S_ISREG(st.st_mode))
+            return 0;
+        if (errno != ENOENT && errno != ENOTDIR)
+            return berr_sys(err, errno, "upload: stat session data");
+    } else if (terr.code != BERR_BLOB_UPLOAD_UNKNOWN) {
+        return berr_set(err, terr.code, "%s", terr.msg);
+    }
+    if (rm_session_files(m, name) < 0)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    log_msg(LOG_INFO, "upload: removed unusable session %s left by a crash", name);
+    *gone = true;
+    return 0;
+}
+
+int upload_sweep_debris(struct upload_mgr *m, unsigned *removed, struct berr *err)
+{
+    struct dirent *de;
+    DIR *dir;
+    int rc = 0;
+
+    *removed = 0;
+    dir = opendir(m->dir);
+    if (dir == NULL)
+        return berr_sys(err, errno, "upload: open uploads");
+    for (;;) {
+        bool gone;
+
+        errno = 0;
+        de = readdir(dir);
+        if (de == NULL) {
+            if (errno != 0)
+                rc = berr_sys(err, errno, "upload: read uploads");
+            break;
+        }
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        rc = debris_entry(m, dirfd(dir), de->d_name, &gone, err);
         if (rc < 0)
             break;
         if (gone)

@@ -26,7 +26,12 @@ struct upload;
 int upload_mgr_new(struct upload_mgr **out, struct blob_store *bs, struct berr *err);
 void upload_mgr_free(struct upload_mgr *m);
 
-/* upload_create starts a session for repo and writes its id (UPLOAD_ID_LEN hex + NUL). */
+/* upload_mgr_set_limit caps the sessions one repository may have open (0 = no cap, the
+ * default). Call before the manager is shared between threads. */
+void upload_mgr_set_limit(struct upload_mgr *m, unsigned per_repo);
+/* upload_create starts a session for repo and writes its id (UPLOAD_ID_LEN hex + NUL).
+ * BERR_TOOMANYREQUESTS when repo already has the manager's limit of sessions open (sessions
+ * end when committed, cancelled or purged). */
 int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UPLOAD_ID_LEN + 1],
                   struct berr *err);
 /* upload_acquire takes the session `id` for one request. BERR_BLOB_UPLOAD_UNKNOWN when the id is
@@ -43,8 +48,18 @@ const char *upload_id(const struct upload *u);
 int upload_write(struct upload *u, const void *p, size_t n, struct berr *err);
 /* upload_commit checks the received bytes hash to *want (BERR_DIGEST_INVALID otherwise, and the
  * session is discarded), fsyncs, moves the file into the blob store, and ends the session.
- * *size gets the blob's size. After commit (success or failure) u is gone: do not release it. */
+ * *size gets the blob's size. After commit (success or failure) u is gone: do not release it.
+ * The file lands without a meta row; the server links it in the same transaction instead
+ * (upload_commit_link), so a gc running alongside cannot collect it in between. */
 int upload_commit(struct upload *u, const struct digest *want, uint64_t *size, struct berr *err);
+/* upload_link_fn gets the checked, fsynced file of a finished session (path, size bytes) and
+ * must move it into the blob store together with its meta row (meta_blob_link_place with
+ * blob_store_place), or fail leaving it where it is. */
+typedef int (*upload_link_fn)(const char *path, uint64_t size, void *ctx, struct berr *err);
+/* upload_commit_link is upload_commit that hands the file to link (not NULL) instead of moving
+ * it into the store itself; the session ends either way, its leftovers removed. */
+int upload_commit_link(struct upload *u, const struct digest *want, upload_link_fn link, void *ctx,
+                       uint64_t *size, struct berr *err);
 /* upload_release gives an acquired session back. */
 void upload_release(struct upload *u);
 /* upload_cancel ends a session and removes its files; BERR_BLOB_UPLOAD_UNKNOWN as acquire. */
@@ -54,6 +69,11 @@ int upload_cancel(struct upload_mgr *m, const char *id, const struct repo_name *
  * older than that which no session owns (info-less directories and blob_store_put_buf temp files
  * left by a crash); *removed counts them. Sessions held by a request of this manager are kept. */
 int upload_purge(struct upload_mgr *m, int64_t max_age_s, unsigned *removed, struct berr *err);
+/* upload_sweep_debris removes, whatever their age, the entries of uploads/ that are not a usable
+ * session: files (temp files of manifests left by a crash), session directories without a
+ * readable info or without data (a crash while creating or committing). Sessions this manager
+ * holds are kept. For the start-up, while no request runs; *removed counts them. */
+int upload_sweep_debris(struct upload_mgr *m, unsigned *removed, struct berr *err);
 /* upload_purge_count counts what upload_purge would remove, removing nothing (gc --dry-run). */
 int upload_purge_count(struct upload_mgr *m, int64_t max_age_s, unsigned *n, struct berr *err);
 

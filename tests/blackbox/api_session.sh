@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # api_session.sh - cookie sessions of the web UI: POST /c/login (form principal/password) sets
-#   sid with HttpOnly, SameSite=Strict, Path=/ (and Secure behind TLS), the session authenticates
+#   sid with HttpOnly, SameSite=Strict, Path=/ (and Secure behind a TLS proxy listed in
+#   trusted_proxies), the session authenticates
 #   /api/v2.0 calls, unsafe methods need X-Harbor-CSRF-Token (403 "CSRF token invalid" without
 #   or with a wrong one), Basic callers need none, /c/log_out ends the session, failed logins
 #   are 401 and audited, robots may not log in, an unknown cookie is anonymous.
@@ -10,6 +11,9 @@ export BERTH_TEST_KDF_ITER=1000
 API=/api/v2.0
 J=(-H 'Content-Type: application/json')
 
+# the "TLS proxy" below is this test itself, on loopback: trusted as such
+printf 'trusted_proxies = 127.0.0.1\n' >"$BB_TMP/proxy.conf"
+BB_SERVE_ARGS="--config $BB_TMP/proxy.conf"
 srv_start
 
 # login: status, cookie flags, CSRF token

@@ -11,6 +11,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_auth.sh"
 
+# the proxy-header checks at the end come from loopback: trusted as a proxy
+printf 'trusted_proxies = 127.0.0.1\n' >"$BB_TMP/proxy.conf"
+BB_SERVE_ARGS="--config $BB_TMP/proxy.conf"
 srv_start
 
 P=$(rand_name mp)   # the project under test, private

@@ -259,6 +259,7 @@ bb_curl() { # METHOD URL [curl args...]
     : >"$R_BODY"
     local -a args=(-sS -g --max-time 120 -D "$R_HDR" -o "$R_BODY" -w '%{http_code}')
     [ -n "$BB_CURL_AUTH" ] && args+=(-u "$BB_CURL_AUTH")
+    [ -n "${BB_CACERT:-}" ] && args+=(--cacert "$BB_CACERT")
     if [ "$method" = HEAD ]; then
         args+=(-I)
     else
@@ -510,7 +511,8 @@ bb_ready() {
         code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$SRV_URL/v2/") || true
         [ "$code" = 401 ]
     else
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$SRV_URL/api/v2.0/ping") || true
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 ${BB_CACERT:+--cacert "$BB_CACERT"} \
+            "$SRV_URL/api/v2.0/ping") || true
         [ "$code" = 200 ]
     fi
 }
@@ -528,7 +530,8 @@ srv_start() {
     while :; do
         SRV_PORT=$(free_port)
         SRV_HOSTPORT=127.0.0.1:$SRV_PORT
-        SRV_URL=http://$SRV_HOSTPORT
+        # BB_SCHEME=https with BB_CACERT=FILE: a server started with --tls-cert/--tls-key
+        SRV_URL=${BB_SCHEME:-http}://$SRV_HOSTPORT
         SRV_LOG=$BB_TMP/server.$SRV_PORT.log
         if [ "$SRV_KIND" = distribution ]; then
             bb_distribution_config

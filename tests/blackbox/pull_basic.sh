@@ -55,6 +55,22 @@ check_eq "every blob hashes to its name, no .partial left" "$bad:$(find "$PL_TMP
 "$BERTH" pull "${P[@]}" --oci "$PL_TMP/o1" "$H/test/single:v1" >/dev/null 2>"$PL_TMP/e1b"
 check_eq "second pull reuses every blob (config and 3 layers)" "$(grep -c '^exists' "$PL_TMP/e1b")" 4
 
+# --- same-size corruption in the output layout: a re-pull re-checks, never trusts a length
+O1M=$PL_TMP/o1/blobs/sha256/${SINGLE#sha256:}
+O1L=$PL_TMP/o1/blobs/sha256/$(jq -r '.layers[0].digest' "$O1M" | cut -d: -f2)
+O1S=$(stat -c %s "$O1L"):$(stat -c %s "$O1M")
+printf 'X' | dd of="$O1L" bs=1 seek=10 conv=notrunc 2>/dev/null
+printf ' ' | dd of="$O1M" bs=1 seek=1 conv=notrunc 2>/dev/null
+check_eq "corrupted layer and manifest keep their sizes" "$(stat -c %s "$O1L"):$(stat -c %s "$O1M")" "$O1S"
+check_eq "corruption took (the files no longer hash to their names)" \
+    "$([ "$(blob_sha "$O1L")" = "$(basename "$O1L")" ] && echo same):$([ "$(blob_sha "$O1M")" = "$(basename "$O1M")" ] && echo same)" ":"
+out=$("$BERTH" pull "${P[@]}" --oci "$PL_TMP/o1" "$H/test/single:v1" 2>"$PL_TMP/e1c")
+check_eq "re-pull over a corrupted layout: exit 0 and digest" "$?:$out" "0:$SINGLE"
+check_eq "re-pull: the same-size corrupted layer is fetched again" "$(blob_sha "$O1L")" "$(basename "$O1L")"
+check_eq "re-pull: the same-size corrupted manifest is rewritten" "$(blob_sha "$O1M")" "$(basename "$O1M")"
+check_eq "re-pull: only the bad layer is downloaded (config and 2 layers reused)" \
+    "$(grep -c '^exists' "$PL_TMP/e1c")" 3
+
 # --- docker-archive, loaded by podman
 "$BERTH" pull "${P[@]}" --tar "$PL_TMP/img.tar" "$H/test/single:v1" >/dev/null 2>"$PL_TMP/e2"
 check_eq "docker-archive written, work dir removed" "$?:$(test -e "$PL_TMP/img.tar.partial.d" && echo left)" "0:"
@@ -138,6 +154,28 @@ check "corrupted blob: digest mismatch reported" grep -q "content has digest" "$
 check_eq "corrupted blob: neither final nor partial file kept" \
     "$(find "$PL_TMP/o15/blobs/sha256" -name "$LAYER*" 2>/dev/null | wc -l)" 0
 cp "$PL_TMP/layer.orig" "$DATA"
+
+# --- corrupted child manifest in the registry (same length, still JSON): refused by digest
+AH=${ARM64#sha256:}
+MDATA=$REG_DATA/docker/registry/v2/blobs/sha256/${AH:0:2}/$AH/data
+cp "$MDATA" "$PL_TMP/arm64.orig"
+python3 - "$MDATA" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p, "rb").read()
+m = re.search(rb'"size": ?([0-9])', s)
+i = m.start(1)
+open(p, "wb").write(s[:i] + (b"2" if s[i:i + 1] == b"1" else b"1") + s[i + 1:])
+PY
+check_eq "corrupted child manifest keeps its length" "$(stat -c %s "$MDATA")" "$(stat -c %s "$PL_TMP/arm64.orig")"
+"$BERTH" pull "${P[@]}" --retries 0 --platform linux/arm64 --oci "$PL_TMP/o15m" "$H/test/multi:v1" \
+    >/dev/null 2>"$PL_TMP/e15m"
+check_eq "corrupted child manifest: exit 1" "$?" 1
+check "corrupted child manifest: digest mismatch reported" \
+    grep -q "manifest $ARM64 does not match its digest" "$PL_TMP/e15m"
+check_eq "corrupted child manifest: not stored" \
+    "$(find "$PL_TMP/o15m/blobs/sha256" -name "$AH*" 2>/dev/null | wc -l)" 0
+cp "$PL_TMP/arm64.orig" "$MDATA"
 
 # --- interrupted pull resumed with Range
 BIG=$(cat "$PL_TMP/big.d")

@@ -59,7 +59,7 @@ start=$SECONDS
 run --backoff-ms 1000 --oci "$PL_TMP/o1" "$H/test/tls:v1"
 took=$((SECONDS - start))
 check_eq "unknown CA: exit 1" "$RC" 1
-if grep -q "TLS certificate not trusted (.*); add its CA with --ca-file or use --insecure" "$PL_TMP/err"; then
+if grep -q "TLS certificate not trusted; add its CA with --ca-file or use --insecure (" "$PL_TMP/err"; then
     ok "unknown CA: the error says the certificate is not trusted and what to do"
 else
     not_ok "unknown CA: clear error" "$(diag)"
@@ -85,7 +85,8 @@ check_eq "--insecure without the CA: exit 0 and digest" "$RC:$(cat "$PL_TMP/out"
 # 4. right CA, wrong name: still refused; --insecure accepts it
 run --ca-file "$P/ca.pem" --oci "$PL_TMP/o4" "$H2/test/tls:v1"
 check_eq "certificate for another name: exit 1 even with the CA" "$RC" 1
-if grep -qi "TLS certificate not trusted\|does not match\|subject" "$PL_TMP/err"; then
+if grep -q "TLS certificate not trusted; add its CA with --ca-file or use --insecure (" \
+        "$PL_TMP/err"; then
     ok "certificate for another name: the error says why"
 else
     not_ok "certificate for another name: the error says why" "$(diag)"

@@ -67,23 +67,19 @@ for name in "library/UPPER" "library/-x" "$long"; do
 done
 # a path that resolves to a traversal must not escape: curl normalises ../ unless told not to
 req GET "/v2/library/../x/tags/list" --path-as-is
-check_match "GET /v2/library/../x/tags/list -> 400 or 404" "$R_STATUS" '^(400|404)$'
+check_err "GET /v2/library/../x/tags/list -> 400 NAME_INVALID" 400 NAME_INVALID
 req PUT "/v2/../../etc/manifests/latest" --path-as-is -H "Content-Type: $MT_OCI_MANIFEST" \
     --data-binary '{}'
-check_match "PUT /v2/../../etc/manifests/latest -> 400 or 404" "$R_STATUS" '^(400|404)$'
+check_err "PUT /v2/../../etc/manifests/latest -> 400 NAME_INVALID" 400 NAME_INVALID
 check_unchanged "invalid names leave the store as it was" "$before"
 
 # --- unknown repository -------------------------------------------------------------------------
 req GET "/v2/library/$(rand_name nope)/tags/list"
 check_err "tags of an unknown repository -> 404 NAME_UNKNOWN" 404 NAME_UNKNOWN
 req GET "/v2/library/$(rand_name nope)/manifests/latest"
-check_match "manifest of an unknown repository -> 404" "$R_STATUS" '^404$'
-check_jq "manifest of an unknown repository: NAME_UNKNOWN or MANIFEST_UNKNOWN" \
-    'any(.errors[]; .code == "NAME_UNKNOWN" or .code == "MANIFEST_UNKNOWN")'
+check_err "manifest of an unknown repository -> 404 NAME_UNKNOWN" 404 NAME_UNKNOWN
 req GET "/v2/library/$(rand_name nope)/blobs/sha256:$(printf 'x' | sha256sum | cut -d' ' -f1)"
-check_match "blob of an unknown repository -> 404" "$R_STATUS" '^404$'
-check_jq "blob of an unknown repository: NAME_UNKNOWN or BLOB_UNKNOWN" \
-    'any(.errors[]; .code == "NAME_UNKNOWN" or .code == "BLOB_UNKNOWN")'
+check_err "blob of an unknown repository -> 404 BLOB_UNKNOWN" 404 BLOB_UNKNOWN
 
 # --- unknown project ----------------------------------------------------------------------------
 proj=$(rand_name noproj)
@@ -111,14 +107,16 @@ for tag in "-bad" ".bad" "bad%20tag" "$(printf 't%.0s' $(seq 1 129))" "b@d"; do
 done
 check_unchanged "invalid tags leave the store as it was" "$before"
 req GET "/v2/$repo/manifests/-bad"
-check_match "GET manifest by an invalid tag -> 400 TAG_INVALID or 404" "$R_STATUS" '^(400|404)$'
+# nothing exists by a reference that is neither a tag nor a digest: the spec's conformance suite
+# expects 404 MANIFEST_UNKNOWN on GET/HEAD (a PUT with an invalid tag stays 400 TAG_INVALID)
+check_err "GET manifest by an invalid tag -> 404 MANIFEST_UNKNOWN" 404 MANIFEST_UNKNOWN
 req GET "/v2/$repo/manifests/sha256:zz"
-check_match "GET manifest by a malformed digest -> 400 DIGEST_INVALID or 404" "$R_STATUS" '^(400|404)$'
+check_err "GET manifest by a malformed digest -> 404 MANIFEST_UNKNOWN" 404 MANIFEST_UNKNOWN
 
 # --- unknown routes and methods -----------------------------------------------------------------
 req GET "/v2/$repo/nothing-here/x"
-check_match "unknown route under /v2/ -> 404 or 405" "$R_STATUS" '^(404|405)$'
+check_err "unknown route under /v2/ -> 404 UNSUPPORTED" 404 UNSUPPORTED
 req POST "/v2/$repo/manifests/v1"
-check_match "POST on a manifest -> 404 or 405 (method not allowed)" "$R_STATUS" '^(404|405)$'
+check_err "POST on a manifest -> 405 UNSUPPORTED (method not allowed)" 405 UNSUPPORTED
 
 finish

@@ -121,9 +121,8 @@ req PATCH "$loc" -H 'Content-Type: application/octet-stream' -H 'Content-Range: 
     --data-binary "@$BB_TMP/part50"
 check_err "PATCH whose body is shorter than its Content-Range -> 400 SIZE_INVALID" 400 SIZE_INVALID
 req GET "$loc"
-check_match "malformed chunks left the session at offset 0 (or ended it)" "$R_STATUS $(hdr Range)" \
-    '^(204 (bytes=)?0-0|204|404 )$'
-[ "$R_STATUS" = 204 ] && req DELETE "$loc"
+check_eq "malformed chunks left the session open at offset 0" "$R_STATUS $(hdr Range)" "204 0-0"
+req DELETE "$loc"
 check_unchanged "malformed chunks leave the store as it was" "$before"
 
 # --- a session is used by one request at a time; an aborted PATCH releases it -------------------
@@ -246,7 +245,7 @@ for m in GET PATCH PUT DELETE; do
     check_err "$m unknown upload id -> 404 BLOB_UPLOAD_UNKNOWN" 404 BLOB_UPLOAD_UNKNOWN
 done
 req GET "/v2/$repo/blobs/uploads/..%2F..%2Fblobs"
-check_match "GET upload id with a traversal -> 400 or 404" "$R_STATUS" '^(400|404)$'
+check_status "GET upload id with a traversal -> 404" 404
 
 # a session belongs to the repository that opened it
 req POST "/v2/$repo/blobs/uploads/"
@@ -280,8 +279,8 @@ check_status "mount from a repository that does not exist -> 202" 202
 req DELETE "$(hdr Location)"
 
 req POST "/v2/$target/blobs/uploads/?mount=$dgb&from=NOT/a/valid/Name"
-check_match "mount from an invalid name -> 202 or 400" "$R_STATUS" '^(202|400)$'
-[ "$R_STATUS" = 202 ] && req DELETE "$(hdr Location)"
+check_status "mount from an invalid name -> 202 (an upload session, as for any failed mount)" 202
+req DELETE "$(hdr Location)"
 
 # --- mount ?mount= without from (Berth) ---------------------------------------------------------
 target2=library/$(rand_name mount2)

@@ -2,8 +2,11 @@
 # build.sh [TARGET...] - `make fuzz`: build every tests/fuzz/<target>.c with clang's libFuzzer
 # (plus ASan and UBSan) and run each for a bounded time.
 #
-#   FUZZ_TIME=60   seconds per target (default 60)
-#   CC_FUZZ=clang  the compiler (it must ship libFuzzer)
+#   FUZZ_SECONDS=60  seconds per target (default 60; FUZZ_TIME is the older name, still read)
+#   FUZZ_MERGE=1     afterwards, fold what the fuzzer found into the kept corpus: libFuzzer's
+#                    -merge=1 adds only inputs that cover something new (the corpus stays
+#                    minimal; a target above FUZZ_CORPUS_MAX files, default 300, is reported)
+#   CC_FUZZ=clang    the compiler (it must ship libFuzzer)
 #
 # The library is built by the Makefile into build/fuzz/ (MODE=fuzz with clang and the sanitizer
 # flags below); warnings are not errors there, the fuzz build hunts crashes, `make` hunts warnings.
@@ -12,11 +15,14 @@
 # the seeds in tests/fuzz/corpus/<target>/ are read, not written. A crash, leak, timeout or
 # out-of-memory input is saved as tests/fuzz/corpus/<target>/crash-<sha1> (timeout-, oom-,
 # leak-): fix the bug, keep the file, and `make test` replays it from then on.
-# Exit status 1 when any target failed to build or found a problem.
+# The closing table gives executions and new units per target. Exit status 1 when any target
+# failed to build or found a problem.
 set -u
 
 cd "$(dirname "$0")/../.." || exit 2
-FUZZ_TIME=${FUZZ_TIME:-60}
+FUZZ_SECONDS=${FUZZ_SECONDS:-${FUZZ_TIME:-60}}
+FUZZ_MERGE=${FUZZ_MERGE:-0}
+FUZZ_CORPUS_MAX=${FUZZ_CORPUS_MAX:-300}
 CC_FUZZ=${CC_FUZZ:-clang}
 OUT=build/fuzz
 
@@ -52,6 +58,7 @@ LIBS="$(pkg-config --libs libmicrohttpd openssl jansson sqlite3 libarchive libcu
 CFL="-std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L -I. -O1 -g $SAN -DBERTH_TEST_BUILD"
 
 failed=""
+table=""
 mkdir -p "$OUT/bin"
 for t in $targets; do
     src=tests/fuzz/$t.c
@@ -72,19 +79,34 @@ for t in $targets; do
     fi
     dict=""
     [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
-    echo "fuzz: $t for ${FUZZ_TIME}s"
+    echo "fuzz: $t for ${FUZZ_SECONDS}s"
     # shellcheck disable=SC2086 # $dict is empty or one word
-    if "$bin" $dict -max_total_time="$FUZZ_TIME" -artifact_prefix="$corpus/" -print_final_stats=1 -timeout=10 \
+    if "$bin" $dict -max_total_time="$FUZZ_SECONDS" -artifact_prefix="$corpus/" -print_final_stats=1 -timeout=10 \
             "$work" "$corpus" >"$OUT/$t.log" 2>&1; then
-        grep -E '^(stat::number_of_executed_units|stat::new_units_added)' "$OUT/$t.log" |
-            sed "s/^/fuzz: $t: /"
+        execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$OUT/$t.log" | tail -n 1)
+        units=$(sed -n 's/^stat::new_units_added: *//p' "$OUT/$t.log" | tail -n 1)
+        echo "fuzz: $t: ${execs:-?} executions, ${units:-?} new units"
+        table="$table$(printf '%-16s %12s %8s %s' "$t" "${execs:-?}" "${units:-?}" clean)
+"
+        if [ "$FUZZ_MERGE" = 1 ]; then
+            # shellcheck disable=SC2086
+            "$bin" $dict -merge=1 -timeout=10 "$corpus" "$work" >"$OUT/$t.merge.log" 2>&1 ||
+                echo "fuzz: $t: merge failed (log: $OUT/$t.merge.log)" >&2
+            kept=$(find "$corpus" -type f | wc -l)
+            [ "$kept" -le "$FUZZ_CORPUS_MAX" ] ||
+                echo "fuzz: $t: corpus has $kept files, more than $FUZZ_CORPUS_MAX" >&2
+        fi
     else
         tail -n 40 "$OUT/$t.log" >&2
         echo "fuzz: $t FOUND A PROBLEM; reproducer saved in $corpus/ (log: $OUT/$t.log)" >&2
         failed="$failed $t"
+        table="$table$(printf '%-16s %12s %8s %s' "$t" - - FOUND)
+"
     fi
 done
 
+printf '\nfuzz: %-16s %12s %8s %s\n' target executions new result
+printf '%s' "$table" | sed 's/^/fuzz: /'
 if [ -n "$failed" ]; then
     echo "fuzz: failed:$failed" >&2
     exit 1
