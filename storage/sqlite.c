@@ -495,7 +495,11 @@ static int private_file(const char *path, struct berr *err)
 
 /* private_files creates the database file 0600 when missing and tightens path, path-wal and
  * path-shm. SQLite's special names (":memory:", "file:" URIs) are left to SQLite. */
-static int private_files(const char *path, struct berr *err)
+/* create is false once SQLite has the file open: closing any descriptor of a file drops every
+ * POSIX lock this process holds on it, SQLite's included, and another process could then take
+ * itself for the last connection, checkpoint and drop the WAL the server still appends to (its
+ * commits invisible to others until it closes). */
+static int private_files(const char *path, bool create, struct berr *err)
 {
     static const char *const suffix[] = {"", "-wal", "-shm"};
     char p[PATH_MAX];
@@ -503,12 +507,14 @@ static int private_files(const char *path, struct berr *err)
 
     if (path[0] == ':' || strncmp(path, "file:", 5) == 0)
         return 0;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, SQ_FILE_MODE);
-    if (fd < 0) {
-        log_errno(LOG_ERROR, errno, "meta: cannot open database %s", path);
-        return berr_set(err, BERR_INTERNAL, "cannot open database");
+    if (create) {
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, SQ_FILE_MODE);
+        if (fd < 0) {
+            log_errno(LOG_ERROR, errno, "meta: cannot open database %s", path);
+            return berr_set(err, BERR_INTERNAL, "cannot open database");
+        }
+        (void)close(fd); /* nothing written: SQLite takes an empty file for a new database */
     }
-    (void)close(fd); /* nothing written: SQLite takes an empty file for a new database */
     for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
         n = snprintf(p, sizeof(p), "%s%s", path, suffix[i]);
         if (n < 0 || (size_t)n >= sizeof(p))
@@ -559,7 +565,7 @@ int sq_pool_open(struct sq_db **out, const char *path, unsigned pool_size, sq_se
         goto out;
     }
     m->nconns = pool_size;
-    rc = private_files(path, err);
+    rc = private_files(path, true, err);
     if (rc < 0)
         goto out;
     /* the first connection migrates before the others exist */
@@ -575,7 +581,7 @@ int sq_pool_open(struct sq_db **out, const char *path, unsigned pool_size, sq_se
         m->free_idx[m->nfree++] = i;
     }
     /* -wal and -shm exist now (WAL mode): make sure they did not come out looser */
-    rc = private_files(path, err);
+    rc = private_files(path, false, err);
     if (rc < 0)
         goto out;
     m->ready = true;
