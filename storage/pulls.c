@@ -32,7 +32,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -74,8 +73,8 @@ static uint64_t fnv(uint64_t h, const char *s, size_t len)
 static uint64_t key_hash(const struct pulls_entry *k)
 {
     uint64_t h = 14695981039346656037ULL;
-    char misc[24];
-    int len;
+    unsigned char misc[10];
+    uint64_t hour = (uint64_t)k->hour;
 
     h = fnv(h, k->repo.s, k->repo.len);
     h = fnv(h, "\n", 1);
@@ -86,9 +85,12 @@ static uint64_t key_hash(const struct pulls_entry *k)
     h = fnv(h, k->who, strlen(k->who));
     h = fnv(h, "\n", 1);
     h = fnv(h, k->client, strlen(k->client));
-    len = snprintf(misc, sizeof(misc), "%d%d%lld", (int)k->who_kind, k->child ? 1 : 0,
-                   (long long)k->hour);
-    return fnv(h, misc, len > 0 ? (size_t)len : 0);
+    /* the small fields as bytes (no formatting on the pull path) */
+    misc[0] = (unsigned char)k->who_kind;
+    misc[1] = k->child ? 1 : 0;
+    for (int i = 0; i < 8; i++)
+        misc[2 + i] = (unsigned char)(hour >> (8 * i));
+    return fnv(h, (const char *)misc, sizeof(misc));
 }
 
 static bool key_eq(const struct pulls_entry *a, const struct pulls_entry *b)
