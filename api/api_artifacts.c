@@ -27,6 +27,7 @@
 #include "common/mem.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
+#include "storage/pulls.h"
 
 #define ATTR_MAX_BYTES (256 * 1024) /* manifests and configs read for extra_attrs */
 #define ART_TAGS_MAX 100            /* tags embedded in one artifact */
@@ -136,20 +137,39 @@ static int64_t tag_id(int64_t repo_id, const char *name)
     return h == 0 ? 1 : (int64_t)h;
 }
 
-static json_t *tag_json(const struct meta_tag_info *t)
+/* pending: what pulls_peek adds to a's counts (tag t when not NULL); read-your-writes */
+static void pending(const struct api_call *c, const struct meta_artifact *a, const char *t,
+                    int64_t *count, int64_t *last)
+{
+    struct repo_name rn;
+    struct tag tg;
+    struct berr e;
+
+    if (repo_name_parse(&rn, a->repo_name, strlen(a->repo_name), &e) < 0)
+        return;
+    if (t != NULL && tag_parse(&tg, t, strlen(t), &e) < 0)
+        return;
+    pulls_peek(c->r->reg->pulls, &rn, &a->digest, t != NULL ? &tg : NULL, count, last);
+}
+
+static json_t *tag_json(const struct api_call *c, const struct meta_artifact *a,
+                        const struct meta_tag_info *t)
 {
     json_t *j = json_object();
     bool ok = j != NULL;
+    int64_t count = t->pull_count;
+    int64_t last = t->pull_time;
 
     if (!ok)
         return NULL;
+    pending(c, a, t->name, &count, &last);
     api_json_set(j, "id", json_integer(tag_id(t->repo_id, t->name)), &ok);
     api_json_set(j, "repository_id", json_integer(t->repo_id), &ok);
     api_json_set(j, "artifact_id", json_integer(t->artifact_id), &ok);
     api_json_set(j, "name", json_string(t->name), &ok);
     api_json_set(j, "push_time", api_time_json(t->pushed_at), &ok);
-    api_json_set(j, "pull_time", api_time_json(t->pull_time), &ok);
-    api_json_set(j, "pull_count", json_integer(t->pull_count), &ok);
+    api_json_set(j, "pull_time", api_time_json(last), &ok);
+    api_json_set(j, "pull_count", json_integer(count), &ok);
     api_json_set(j, "immutable", json_false(), &ok);
     api_json_set(j, "signed", json_false(), &ok);
     if (!ok) {
@@ -159,7 +179,7 @@ static json_t *tag_json(const struct meta_tag_info *t)
     return j;
 }
 
-static json_t *tags_json(struct api_call *c, int64_t artifact_id, struct berr *e)
+static json_t *tags_json(struct api_call *c, const struct meta_artifact *a, struct berr *e)
 {
     struct meta_tag_info *rows = mem_calloc(ART_TAGS_MAX, sizeof(*rows));
     struct meta_list_q q;
@@ -171,13 +191,12 @@ static json_t *tags_json(struct api_call *c, int64_t artifact_id, struct berr *e
     memset(&q, 0, sizeof(q));
     q.limit = ART_TAGS_MAX;
     if (rows == NULL || arr == NULL ||
-        meta_artifact_tags(c->r->reg->meta, artifact_id, &q, rows, ART_TAGS_MAX, &n, &total, e) <
-                0) {
+        meta_artifact_tags(c->r->reg->meta, a->id, &q, rows, ART_TAGS_MAX, &n, &total, e) < 0) {
         json_decref(arr);
         arr = NULL;
     }
     for (i = 0; arr != NULL && i < n; i++)
-        api_array_push(&arr, tag_json(&rows[i]));
+        api_array_push(&arr, tag_json(c, a, &rows[i]));
     mem_free(rows);
     return arr;
 }
@@ -241,6 +260,8 @@ static json_t *artifact_json(struct api_call *c, const struct meta_artifact *a, 
     json_t *attrs = NULL;
     json_t *j = json_object();
     bool ok = j != NULL;
+    int64_t count = a->pull_count;
+    int64_t last = a->pull_time;
 
     if (!ok)
         return NULL;
@@ -269,14 +290,15 @@ static json_t *artifact_json(struct api_call *c, const struct meta_artifact *a, 
     api_json_set(j, "size", json_integer((json_int_t)a->size), &ok);
     api_json_set(j, "icon", json_string(""), &ok);
     api_json_set(j, "push_time", api_time_json(a->pushed_at), &ok);
-    api_json_set(j, "pull_time", api_time_json(a->pull_time), &ok);
-    api_json_set(j, "pull_count", json_integer(a->pull_count), &ok);
+    pending(c, a, NULL, &count, &last);
+    api_json_set(j, "pull_time", api_time_json(last), &ok);
+    api_json_set(j, "pull_count", json_integer(count), &ok);
     api_json_set(j, "extra_attrs", attrs != NULL ? attrs : json_object(), &ok);
     api_json_set(j, "annotations", json_object(), &ok);
     api_json_set(j, "labels", json_null(), &ok);
     if (a->is_index)
         api_json_set(j, "references", refs_json(c, a, e), &ok);
-    api_json_set(j, "tags", with_tags ? tags_json(c, a->id, e) : json_null(), &ok);
+    api_json_set(j, "tags", with_tags ? tags_json(c, a, e) : json_null(), &ok);
     if (!ok) {
         json_decref(j);
         return NULL;
@@ -535,7 +557,7 @@ int api_tag_list(struct api_call *c)
         goto out;
     }
     for (i = 0; arr != NULL && i < n; i++)
-        api_array_push(&arr, tag_json(&rows[i]));
+        api_array_push(&arr, tag_json(c, a, &rows[i]));
     rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
 out:

@@ -39,5 +39,8 @@ int api_systeminfo(struct api_call *c); /* /systeminfo */
 int api_health(struct api_call *c);     /* /health */
 int api_openapi(struct api_call *c);    /* /openapi.json (the embedded webui/openapi.json) */
 int api_metrics(struct api_call *c);    /* /metrics (also served at the root /metrics) */
+/* api_metrics_listener: the whole of the separate metrics listener (metrics_listen): GET
+ * /metrics, open; 404 elsewhere. An entry point like api_handle. */
+int api_metrics_listener(struct req *r, struct http_reply *out);
 
 #endif

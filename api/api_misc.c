@@ -1,18 +1,21 @@
 /* api_misc.c - registry-wide endpoints of /api/v2.0: ping, statistics, search, systeminfo,
  * health, the OpenAPI document, and Prometheus metrics (also at the root path /metrics). Who may
- * call them is in their rows of routes.c (metrics: sysadmins; statistics: any caller logged in).
+ * call them is in their rows of routes.c (metrics: sysadmins by default, see metrics_access;
+ * statistics: any caller logged in).
  *
  * Invariants:
  *   1. Nothing here shows a private project or repository to a caller who may not read it:
  *      statistics count private projects the caller is a member of (all for sysadmins), search
- *      uses the same visibility filters as the lists, metrics are for sysadmins only (they name
- *      every repository).
+ *      uses the same visibility filters as the lists; metrics name every repository, so they
+ *      are for sysadmins unless metrics_access or metrics_listen says otherwise.
  *   2. /health runs real checks: a query on the database and a write probe (create, fsync,
  *      unlink) in the data directory; any failure makes the overall status "unhealthy". The
  *      storage component also reports the bytes free and the filesystem's size (statvfs), as
  *      /metrics does (berth_storage_free_bytes, berth_storage_capacity_bytes).
- *   3. /metrics flushes pending pull counters first, so its counts are the database's, exact at
- *      the time of the scrape.
+ *   3. /metrics adds the pull counts still pending in memory to the database's (pulls_peek),
+ *      so a pull shows at once and a scrape never writes. Who may read it is configured
+ *      (metrics_access admin|auth|open, applied by api/guard.c; metrics_listen serves it
+ *      alone on another address, and this listener then answers 404).
  *   4. /openapi.json serves the bytes of webui/openapi.json embedded at build time, the same file
  *      kept in the repository as docs/openapi.json.
  * Thread-safe: per-request state only. */
@@ -29,7 +32,10 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "api/mount.h"
 #include "api/ui_assets.h"
+#include "auth/authn.h"
+#include "http/metrics.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
@@ -91,18 +97,24 @@ static json_t *search_project_json(struct api_call *c, const struct meta_project
                      p->p.public ? "true" : "false");
 }
 
-static json_t *search_repo_json(const struct meta_repo_info *r)
+static json_t *search_repo_json(const struct api_call *c, const struct meta_repo_info *r)
 {
     char project[REPO_NAME_MAX + 1];
     const char *slash = strchr(r->name, '/');
     size_t plen = slash != NULL ? (size_t)(slash - r->name) : strlen(r->name);
+    int64_t count = r->pull_count;
+    int64_t last = 0;
+    struct repo_name rn;
+    struct berr e;
 
+    if (repo_name_parse(&rn, r->name, strlen(r->name), &e) == 0)
+        pulls_peek(c->r->reg->pulls, &rn, NULL, NULL, &count, &last); /* read-your-writes */
     memcpy(project, r->name, plen);
     project[plen] = '\0';
     return json_pack("{s:I,s:s,s:b,s:s,s:I,s:I}", "project_id", (json_int_t)r->project_id,
                      "project_name", project, "project_public", r->project_public ? 1 : 0,
-                     "repository_name", r->name, "pull_count", (json_int_t)r->pull_count,
-                     "artifact_count", (json_int_t)r->artifact_count);
+                     "repository_name", r->name, "pull_count", (json_int_t)count, "artifact_count",
+                     (json_int_t)r->artifact_count);
 }
 
 int api_search(struct api_call *c)
@@ -163,7 +175,7 @@ int api_search(struct api_call *c)
         goto out;
     }
     for (i = 0; i < n; i++) {
-        if (json_array_append_new(rarr, search_repo_json(&repos[i])) < 0) {
+        if (json_array_append_new(rarr, search_repo_json(c, &repos[i])) < 0) {
             rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }
@@ -288,25 +300,29 @@ int api_openapi(struct api_call *c)
 
 /* ---- metrics ---- */
 
-static int metrics_text(struct api_call *c, struct buf *b)
+/* metrics_repos: pulls and pushes per project and repository; pulls include the counts still
+ * pending in memory (invariant 3) */
+static int metrics_repos(struct api_call *c, struct buf *b)
 {
-    struct meta_repo_info *rows = NULL;
+    struct meta_repo_info *rows = mem_calloc(META_LIST_MAX, sizeof(*rows));
+    struct buf pushes;
     struct meta_repo_q q;
-    struct meta_stats s;
+    struct repo_name rn;
     struct berr e;
     int64_t total = 0;
-    uint64_t flushed, avail = 0, fs_total = 0;
     size_t n, i;
     int rc = 0;
 
-    if (c->r->reg->pulls != NULL && pulls_flush(c->r->reg->pulls, &flushed, &e) < 0)
-        log_msg(LOG_WARN, "metrics: pull counters not flushed: %s", e.msg);
-    rows = mem_calloc(META_LIST_MAX, sizeof(*rows));
+    buf_init(&pushes, METRICS_MAX_BYTES / 2);
     if (rows == NULL)
-        return -1;
-    if (buf_appends(b, "# HELP berth_pulls_total Successful manifest GETs per repository.\n"
-                       "# TYPE berth_pulls_total counter\n") < 0)
         rc = -1;
+    if (rc == 0)
+        rc = buf_appends(b, "# HELP berth_pulls_total Successful manifest GETs (image pulls and "
+                            "child fetches) per repository.\n"
+                            "# TYPE berth_pulls_total counter\n");
+    if (rc == 0)
+        rc = buf_appends(&pushes, "# HELP berth_pushes_total Manifest pushes per repository.\n"
+                                  "# TYPE berth_pushes_total counter\n");
     memset(&q, 0, sizeof(q));
     q.all = true;
     q.l.sort = "name";
@@ -318,11 +334,40 @@ static int metrics_text(struct api_call *c, struct buf *b)
             break;
         }
         /* names match the distribution grammar: no quote, backslash or newline to escape */
-        for (i = 0; i < n && rc == 0; i++)
-            rc = buf_printf(b, "berth_pulls_total{repository=\"%s\"} %lld\n", rows[i].name,
-                            (long long)rows[i].pull_count);
+        for (i = 0; i < n && rc == 0; i++) {
+            int64_t count = rows[i].pull_count;
+            int64_t last = 0;
+            int plen = (int)strcspn(rows[i].name, "/");
+
+            if (repo_name_parse(&rn, rows[i].name, strlen(rows[i].name), &e) == 0)
+                pulls_peek(c->r->reg->pulls, &rn, NULL, NULL, &count, &last);
+            rc = buf_printf(b, "berth_pulls_total{project=\"%.*s\",repository=\"%s\"} %lld\n", plen,
+                            rows[i].name, rows[i].name, (long long)count);
+            if (rc == 0)
+                rc = buf_printf(&pushes,
+                                "berth_pushes_total{project=\"%.*s\",repository=\"%s\"} %lld\n",
+                                plen, rows[i].name, rows[i].name, (long long)rows[i].push_count);
+        }
         q.l.offset += (int64_t)n;
     } while (rc == 0 && n == META_LIST_MAX && q.l.offset < total);
+    if (rc == 0 && pushes.len > 0)
+        rc = buf_append(b, pushes.data, pushes.len);
+    buf_cleanup(&pushes);
+    mem_free(rows);
+    return rc;
+}
+
+static int metrics_text(struct api_call *c, struct buf *b)
+{
+    struct pulls *p = c->r->reg->pulls;
+    struct meta_stats s;
+    struct berr e;
+    uint64_t flushes = 0, avail = 0, fs_total = 0;
+    double last_s = 0, total_s = 0;
+    int rc = metrics_repos(c, b);
+
+    if (p != NULL)
+        pulls_flush_stats(p, &flushes, &last_s, &total_s);
     if (rc == 0 && meta_stats_get(c->r->reg->meta, true, 0, &s, &e) < 0)
         rc = -1;
     if (rc == 0 && blob_store_free(c->r->reg->blobs, &avail, &fs_total, &e) < 0)
@@ -338,29 +383,43 @@ static int metrics_text(struct api_call *c, struct buf *b)
                         "berth_storage_capacity_bytes %llu\n",
                         (unsigned long long)avail, (unsigned long long)fs_total);
     if (rc == 0)
-        rc = buf_printf(b,
-                        "# HELP berth_pulls_pending Pulls counted in memory, not yet written.\n"
-                        "# TYPE berth_pulls_pending gauge\nberth_pulls_pending %llu\n"
-                        "# HELP berth_projects Projects.\n# TYPE berth_projects gauge\n"
-                        "berth_projects{public=\"true\"} %lld\n"
-                        "berth_projects{public=\"false\"} %lld\n"
-                        "# HELP berth_repositories Repositories holding content.\n"
-                        "# TYPE berth_repositories gauge\n"
-                        "berth_repositories{public=\"true\"} %lld\n"
-                        "berth_repositories{public=\"false\"} %lld\n"
-                        "# HELP berth_storage_bytes Bytes of every blob known.\n"
-                        "# TYPE berth_storage_bytes gauge\nberth_storage_bytes %lld\n",
-                        (unsigned long long)(c->r->reg->pulls != NULL
-                                                     ? pulls_pending(c->r->reg->pulls)
-                                                     : 0),
-                        (long long)s.public_project_count, (long long)s.private_project_count,
-                        (long long)s.public_repo_count, (long long)s.private_repo_count,
-                        (long long)s.total_storage_consumption);
-    mem_free(rows);
+        rc = buf_printf(
+                b,
+                "# HELP berth_pulls_pending Pulls counted in memory, not yet written.\n"
+                "# TYPE berth_pulls_pending gauge\nberth_pulls_pending %llu\n"
+                "# HELP berth_pull_flushes_total Flushes of the pull counters to the database.\n"
+                "# TYPE berth_pull_flushes_total counter\nberth_pull_flushes_total %llu\n"
+                "# HELP berth_pull_flush_seconds_total Time spent writing pull counters.\n"
+                "# TYPE berth_pull_flush_seconds_total counter\n"
+                "berth_pull_flush_seconds_total %.6f\n"
+                "# HELP berth_pull_flush_last_seconds Duration of the last pull counter flush.\n"
+                "# TYPE berth_pull_flush_last_seconds gauge\nberth_pull_flush_last_seconds %.6f\n"
+                "# HELP berth_projects Projects.\n# TYPE berth_projects gauge\n"
+                "berth_projects{public=\"true\"} %lld\n"
+                "berth_projects{public=\"false\"} %lld\n"
+                "# HELP berth_repositories Repositories holding content.\n"
+                "# TYPE berth_repositories gauge\n"
+                "berth_repositories{public=\"true\"} %lld\n"
+                "berth_repositories{public=\"false\"} %lld\n"
+                "# HELP berth_storage_bytes Bytes of every blob known.\n"
+                "# TYPE berth_storage_bytes gauge\nberth_storage_bytes %lld\n"
+                "# HELP berth_blobs Blobs known.\n# TYPE berth_blobs gauge\nberth_blobs %lld\n"
+                "# HELP berth_tokens_issued_total Bearer tokens issued.\n"
+                "# TYPE berth_tokens_issued_total counter\nberth_tokens_issued_total %llu\n"
+                "# HELP berth_failed_logins_total Logins refused for a wrong name or secret.\n"
+                "# TYPE berth_failed_logins_total counter\nberth_failed_logins_total %llu\n",
+                (unsigned long long)(p != NULL ? pulls_pending(p) : 0), (unsigned long long)flushes,
+                total_s, last_s, (long long)s.public_project_count,
+                (long long)s.private_project_count, (long long)s.public_repo_count,
+                (long long)s.private_repo_count, (long long)s.total_storage_consumption,
+                (long long)s.total_blob_count, (unsigned long long)token_issued_total(),
+                (unsigned long long)authn_failed_logins());
+    if (rc == 0)
+        rc = http_metrics_write(b);
     return rc;
 }
 
-int api_metrics(struct api_call *c)
+static int metrics_reply(struct api_call *c)
 {
     struct buf b;
 
@@ -375,4 +434,32 @@ int api_metrics(struct api_call *c)
     c->out->len = b.len;
     buf_cleanup(&b);
     return c->out->resp != NULL ? 0 : -1;
+}
+
+int api_metrics(struct api_call *c)
+{
+    /* who may read it was decided by the guard (metrics_access); a separate listener serves it
+     * alone */
+    if (c->r->reg->cfg->metrics_listen[0] != '\0')
+        return api_fail(c, HTTP_NOT_FOUND, "metrics are served on the metrics listener");
+    return metrics_reply(c);
+}
+
+int api_metrics_listener(struct req *r, struct http_reply *out)
+{
+    struct api_call *c = mem_calloc(1, sizeof(*c));
+    int rc;
+
+    if (c == NULL)
+        return berr_set(&r->err, BERR_INTERNAL, "internal error");
+    c->r = r;
+    c->out = out;
+    if (strcmp(r->url, "/metrics") != 0)
+        rc = api_fail(c, HTTP_NOT_FOUND, "not found");
+    else if (r->method != HTTP_GET && r->method != HTTP_HEAD)
+        rc = api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+    else
+        rc = metrics_reply(c);
+    mem_free(c);
+    return api_handle_end(r, out, rc);
 }

@@ -21,6 +21,7 @@
 
 #include "common/mem.h"
 #include "storage/meta.h"
+#include "storage/pulls.h"
 
 #define ZERO_TIME "0001-01-01T00:00:00Z" /* Harbor's never-pulled time */
 
@@ -81,19 +82,27 @@ void api_json_set(json_t *o, const char *k, json_t *v, bool *ok)
 
 /* ---- repositories ---- */
 
-static json_t *repo_json(const struct meta_repo_info *r)
+/* repo_json: r with the pulls still pending in memory added (read-your-writes) */
+static json_t *repo_json(const struct api_call *c, const struct meta_repo_info *r)
 {
     json_t *j = json_object();
     bool ok = j != NULL;
+    struct repo_name rn;
+    struct berr e;
+    int64_t count = r->pull_count;
+    int64_t last = r->pull_time;
 
     if (!ok)
         return NULL;
+    if (repo_name_parse(&rn, r->name, strlen(r->name), &e) == 0)
+        pulls_peek(c->r->reg->pulls, &rn, NULL, NULL, &count, &last);
     api_json_set(j, "id", json_integer(r->id), &ok);
     api_json_set(j, "project_id", json_integer(r->project_id), &ok);
     api_json_set(j, "name", json_string(r->name), &ok);
     api_json_set(j, "description", json_string(r->description), &ok);
     api_json_set(j, "artifact_count", json_integer(r->artifact_count), &ok);
-    api_json_set(j, "pull_count", json_integer(r->pull_count), &ok);
+    api_json_set(j, "pull_count", json_integer(count), &ok);
+    api_json_set(j, "pull_time", api_time_json(last), &ok);
     api_json_set(j, "creation_time", api_time_json(r->created_at), &ok);
     api_json_set(j, "update_time", api_time_json(r->updated_at), &ok);
     if (!ok) {
@@ -135,7 +144,7 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
         goto out;
     }
     for (i = 0; arr != NULL && i < n; i++)
-        api_array_push(&arr, repo_json(&rows[i]));
+        api_array_push(&arr, repo_json(c, &rows[i]));
     rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
 out:
@@ -196,7 +205,7 @@ int api_repo_get(struct api_call *c)
     if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0)
         rc = api_fail_berr(c, &e);
     else
-        rc = api_reply_json(c, HTTP_OK, repo_json(info));
+        rc = api_reply_json(c, HTTP_OK, repo_json(c, info));
     mem_free(info);
     return rc;
 }

@@ -8,6 +8,7 @@
  *      project); a caller that may not read it 401/403;
  *   3. the row's numeric path parameter, when it has one: 400 when it is not an id > 0;
  *   4. the row's permission: 401 to anonymous callers, 403 (the row's message) to others.
+ * The /metrics row alone takes its scope from the configuration (metrics_access).
  * A handler that runs may thus rely on its row's permission; it checks only what depends on the
  * object it loads (a quota's project, a robot's project, a storage_limit in a body).
  * Thread-safe: per-request state only. */
@@ -154,12 +155,28 @@ static int parse_param(struct api_call *c)
     return 0;
 }
 
+/* scope_of: the row's scope, except /metrics, whose scope the configuration sets
+ * (metrics_access: admin keeps the row's SYSADMIN, auth any caller logged in, open anyone) */
+static enum rbac_scope scope_of(const struct api_call *c)
+{
+    const struct berth_config *cfg = c->r->reg->cfg;
+
+    if (c->route->res != RBAC_RES_METRICS || cfg == NULL)
+        return c->route->scope;
+    if (strcmp(cfg->metrics_access, "open") == 0)
+        return RBAC_SCOPE_PUBLIC;
+    if (strcmp(cfg->metrics_access, "auth") == 0)
+        return RBAC_SCOPE_AUTH;
+    return c->route->scope;
+}
+
 int api_guard(struct api_call *c)
 {
     const struct api_route *rt = c->route;
+    enum rbac_scope scope = scope_of(c);
     struct rbac_facts f;
 
-    switch (rt->scope) {
+    switch (scope) {
     case RBAC_SCOPE_AUTH:
     case RBAC_SCOPE_USER:
     case RBAC_SCOPE_SYSADMIN:
@@ -177,7 +194,7 @@ int api_guard(struct api_call *c)
     if (parse_param(c) < 0)
         return -1;
     facts_of(c, &f);
-    if (!rbac_decide(&f, rt->scope, rt->res, rt->act))
+    if (!rbac_decide(&f, scope, rt->res, rt->act))
         return refuse(c, rt->deny);
     return 0;
 }

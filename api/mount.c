@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "api/api_content.h"
 #include "api/api_session.h"
 #include "api/ui_assets.h"
 #include "common/mem.h"
@@ -173,6 +174,19 @@ const struct http_handler api_mount_handler = {
 
 const struct http_handler api_token_handler = {
         .begin = token_begin,
+        .data = api_data,
+        .end = api_end,
+        .done = api_done,
+};
+
+static enum http_next metrics_begin(void *ctx, struct http_req *hr, void **state,
+                                    struct http_reply *out)
+{
+    return begin_with(ctx, hr, state, out, api_metrics_listener, ROUTE_API, get_or_head);
+}
+
+const struct http_handler api_metrics_handler = {
+        .begin = metrics_begin,
         .data = api_data,
         .end = api_end,
         .done = api_done,

@@ -20,6 +20,7 @@
 #include "api/api_ext.h"
 #include "api/api_gc.h"
 #include "api/api_int.h"
+#include "api/api_pulls.h"
 #include "api/path.h"
 
 #define GET HTTP_GET, false
@@ -105,6 +106,18 @@ const struct api_route api_routes[] = {
     {GET, A "/tags", api_tag_list, PROJECT(TAG, LIST), 0, NULL},
     {POST, A "/tags", api_tag_create, PROJECT(TAG, CREATE), 0, NULL},
     {DELETE, A "/tags/{tag_name}", api_tag_delete, PROJECT(TAG, DELETE), 0, NULL},
+
+    /* pull analytics (api_pulls.c) */
+    {GETH, "/projects/{project_name}/pulls/timeseries", api_pulls_project_series,
+     PROJECT(REPOSITORY, LIST), 0, NULL},
+    {GETH, "/projects/{project_name}/pulls/top", api_pulls_project_top,
+     PROJECT(REPOSITORY, LIST), 0, NULL},
+    {GETH, "/projects/{project_name}/pulls/stale", api_pulls_stale, PROJECT(ARTIFACT, LIST), 0,
+     NULL},
+    {GETH, R "/pulls/timeseries", api_pulls_repo_series, PROJECT(REPOSITORY, READ), 0, NULL},
+    {GETH, A "/pulls/timeseries", api_pulls_artifact_series, PROJECT(ARTIFACT, READ), 0, NULL},
+    {GETH, "/pulls/top", api_pulls_top, SYSADMIN(STATISTICS, READ), 0,
+     "the system-wide top list is for system administrators"},
 
     /* robots */
     {GET, "/robots", api_robot_list, USER(ROBOT, LIST), 0, NO_ROBOTS},

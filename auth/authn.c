@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
 
@@ -37,6 +38,14 @@
 #include "common/mem.h"
 #include "common/util.h"
 #include "storage/meta.h"
+
+/* failed logins since the start (/metrics); an _Atomic counter (STYLE 7) */
+static _Atomic uint64_t failed_logins;
+
+uint64_t authn_failed_logins(void)
+{
+    return atomic_load_explicit(&failed_logins, memory_order_relaxed);
+}
 
 #define AUTHN_SLOTS 256
 #define AUTHN_DEFAULT_FAIL_LIMIT 5
@@ -377,6 +386,8 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
     if (rc < 0) {
         memset(out, 0, sizeof(*out));
         /* only a wrong secret counts, not a store failure */
+        if (err->code == BERR_UNAUTHORIZED)
+            atomic_fetch_add_explicit(&failed_logins, 1, memory_order_relaxed);
         if (addr != NULL && err->code == BERR_UNAUTHORIZED)
             throttle_fail(a->throttle, user, addr, now_ms_mono());
         return -1;

@@ -48,6 +48,9 @@ struct principal {
  * limit of 5 until authn_configure. *out is new (authn_free). */
 int authn_new(struct authn **out, struct meta *m, struct berr *err);
 void authn_free(struct authn *a);
+/* authn_failed_logins: logins refused for a wrong name, password or secret since the start
+ * (every authn of the process). */
+uint64_t authn_failed_logins(void);
 /* authn_configure sets the robot prefix (1..AUTHN_PREFIX_MAX bytes) and the failed-login limit
  * (cfg->robot_prefix, cfg->login_fail_limit). Call before serving requests (not thread-safe
  * against concurrent authn_* calls). BERR_BAD_REQUEST for a bad prefix. */

@@ -1,4 +1,5 @@
-/* admin_common.h - private to the API subcommands (cli/admin_api.c, cli/admin_common.c):
+/* admin_common.h - private to the API subcommands (cli/admin_api.c, cli/admin_common.c, and
+ * cli/stats.c over --url):
  * their parsed options, the caller's credentials, one management API request and `ls` tables.
  * Prefix adm_. Messages go to stderr prefixed "berth: "; no state beyond struct adm_opts. */
 #ifndef BERTH_CLI_ADMIN_COMMON_H

@@ -19,7 +19,7 @@ static const struct subcmd subcmds[] = {
         {"project", cmd_project, "projects over the API (ls, add, rm)"},
         {"member", cmd_member, "project members over the API (ls, add, rm)"},
         {"robot", cmd_robot, "robot accounts over the API (ls, add, rm, refresh)"},
-        {"stats", cmd_stats, "pull counts per repository, artifact and tag (offline, --data DIR)"},
+        {"stats", cmd_stats, "pull counts, history, top lists, stale images (--url or --data)"},
         {"audit", cmd_audit, "audit log maintenance (audit purge --older-than 30d --data DIR)"},
 };
 

@@ -89,6 +89,12 @@ static const struct key_def keys[] = {
         {"trusted_proxies", KIND_STR, FIELD(trusted_proxies), 0, 0},
         {"tls_cert", KIND_STR, FIELD(tls_cert), 0, 0},
         {"tls_key", KIND_STR, FIELD(tls_key), 0, 0},
+        {"pull_hourly_keep_s", KIND_DURATION, FIELD(pull_hourly_keep_s), HOUR_S, 3650 * DAY_S},
+        {"pull_daily_keep_s", KIND_DURATION, FIELD(pull_daily_keep_s), 0, 36500u * DAY_S},
+        {"pull_exclude_users", KIND_STR, FIELD(pull_exclude_users), 0, 0},
+        {"pull_exclude_agents", KIND_STR, FIELD(pull_exclude_agents), 0, 0},
+        {"metrics_access", KIND_STR, FIELD(metrics_access), 1, 0},
+        {"metrics_listen", KIND_STR, FIELD(metrics_listen), 0, 0},
 };
 /* For KIND_STR rows, min is 1 when the value may not be empty; max is unused. */
 
@@ -144,7 +150,10 @@ void config_defaults(struct berth_config *cfg)
     cfg->session_max_per_user = 10;
     cfg->session_idle_s = 30 * 60;
     cfg->session_lifetime_s = 12 * 3600;
-    cfg->pull_flush_s = 10;
+    cfg->pull_flush_s = 1;
+    cfg->pull_hourly_keep_s = (unsigned)(90 * DAY_S);
+    cfg->pull_daily_keep_s = 0;
+    copy_str(cfg->metrics_access, sizeof(cfg->metrics_access), "admin");
     cfg->upload_sessions_max = 1000;
 }
 
@@ -601,6 +610,16 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
         return berr_set(err, BERR_BAD_REQUEST,
                         "session_idle_s (%u) exceeds session_lifetime_s (%u)", cfg->session_idle_s,
                         cfg->session_lifetime_s);
+    if (strcmp(cfg->metrics_access, "admin") != 0 && strcmp(cfg->metrics_access, "auth") != 0 &&
+        strcmp(cfg->metrics_access, "open") != 0)
+        return berr_set(err, BERR_BAD_REQUEST, "metrics_access: not one of admin, auth, open");
+    if (cfg->metrics_listen[0] != '\0') {
+        rc = listen_split(host, sizeof(host), &port, cfg->metrics_listen, err);
+        if (rc < 0)
+            return rc;
+        if (strcmp(cfg->metrics_listen, cfg->listen) == 0)
+            return berr_set(err, BERR_BAD_REQUEST, "metrics_listen: same address as listen");
+    }
     return 0;
 }
 

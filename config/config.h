@@ -39,11 +39,17 @@ struct berth_config {
     unsigned session_max_per_user; /* web sessions of one user, default 10 */
     unsigned session_idle_s;       /* web session idle expiry, default 30 min */
     unsigned session_lifetime_s;   /* web session absolute lifetime, default 12 h */
-    unsigned pull_flush_s;         /* pull counters flush interval, default 10 */
+    unsigned pull_flush_s;         /* pull counters flush interval, default 1 */
     unsigned upload_sessions_max;  /* open upload sessions per repository, default 1000 */
     char trusted_proxies[CONFIG_STR_MAX]; /* addresses/CIDRs believed in X-Forwarded-*, "" */
     char tls_cert[CONFIG_STR_MAX];        /* PEM certificate (chain) file; "" = plain HTTP */
     char tls_key[CONFIG_STR_MAX];         /* PEM private key file of tls_cert */
+    unsigned pull_hourly_keep_s;          /* hourly pull buckets kept this long, default 90 d */
+    unsigned pull_daily_keep_s; /* daily pull buckets kept this long, 0 = forever (default) */
+    char pull_exclude_users[CONFIG_STR_MAX];  /* comma-separated user/robot names not counted */
+    char pull_exclude_agents[CONFIG_STR_MAX]; /* comma-separated User-Agent fnmatch patterns */
+    char metrics_access[16];                  /* admin|auth|open, default admin */
+    char metrics_listen[CONFIG_STR_MAX]; /* "ADDR:PORT": /metrics there only; "" = main listener */
 };
 
 /* config_defaults fills every field with its default. */

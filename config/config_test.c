@@ -58,7 +58,7 @@ static void test_defaults(void)
     CHECK_STR_EQ(cfg.token_issuer, "berth-token-issuer");
     CHECK_STR_EQ(cfg.robot_prefix, "robot$");
     CHECK_INT_EQ(cfg.login_fail_limit, 5);
-    CHECK_INT_EQ(cfg.pull_flush_s, 10);
+    CHECK_INT_EQ(cfg.pull_flush_s, 1);
     CHECK_INT_EQ(cfg.upload_sessions_max, 1000);
     CHECK_STR_EQ(cfg.trusted_proxies, "");
     CHECK_STR_EQ(cfg.tls_cert, "");
@@ -485,6 +485,31 @@ static void test_session_keys(void)
     CHECK_INT_EQ(config_set(&cfg, "session_max_per_user", "0", &err), -1);
 }
 
+/* the pull and metrics keys: values checked, bad ones refused */
+static void test_pull_metrics_keys(void)
+{
+    struct berth_config cfg;
+    struct berr err;
+
+    config_defaults(&cfg);
+    CHECK_INT_EQ(cfg.pull_hourly_keep_s, 90 * 86400);
+    CHECK_INT_EQ(cfg.pull_daily_keep_s, 0);
+    CHECK_STR_EQ(cfg.metrics_access, "admin");
+    CHECK_INT_EQ(config_set(&cfg, "pull_hourly_keep_s", "7d", &err), 0);
+    CHECK_INT_EQ(cfg.pull_hourly_keep_s, 7 * 86400);
+    CHECK(config_set(&cfg, "pull_hourly_keep_s", "10m", &err) < 0);
+    CHECK_INT_EQ(config_set(&cfg, "pull_exclude_agents", "Trivy*,*scanner*", &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "metrics_access", "auth", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "metrics_access", "maybe", &err), 0);
+    CHECK(config_validate(&cfg, &err) < 0);
+    CHECK_INT_EQ(config_set(&cfg, "metrics_access", "open", &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "metrics_listen", "nohostport", &err), 0);
+    CHECK(config_validate(&cfg, &err) < 0);
+    CHECK_INT_EQ(config_set(&cfg, "metrics_listen", "127.0.0.1:9100", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+}
+
 static void test_nul_byte(void)
 {
     struct berth_config cfg;
@@ -534,6 +559,12 @@ static void test_example(void)
             "trusted_proxies",
             "tls_cert",
             "tls_key",
+            "pull_hourly_keep_s",
+            "pull_daily_keep_s",
+            "pull_exclude_users",
+            "pull_exclude_agents",
+            "metrics_access",
+            "metrics_listen",
     };
     struct berth_config def, cfg;
     struct berr err;
@@ -602,6 +633,7 @@ int main(void)
     TEST_RUN(test_validate_other);
     TEST_RUN(test_login_check_budget);
     TEST_RUN(test_session_keys);
+    TEST_RUN(test_pull_metrics_keys);
     TEST_RUN(test_nul_byte);
     TEST_RUN(test_example);
     (void)unlink(cfgpath); /* cleanup of a temp dir: failure changes nothing */

@@ -68,6 +68,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "http/metrics.h"
 
 #define SERVER_CONN_MEMORY (256 * 1024)
 /* how long a closing connection may wait for the client to stop sending, and how much it reads */
@@ -90,6 +91,8 @@ struct conn_ctx {
     struct http_reply pending;
     unsigned status;
     uint64_t bytes_out;
+    uint64_t bytes_in;
+    enum http_route_class rclass; /* http/metrics.c: counted in flight since the first call */
 };
 
 struct http_server {
@@ -399,6 +402,8 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     c->hr.ops = &mhd_ops;
     c->hr.impl = c;
     c->hr.t0_ms = now_ms_mono();
+    c->rclass = http_metrics_class(url);
+    http_metrics_begin(c->rclass);
     c->hr.tls = s->tls;
     (void)snprintf(c->hr.reqid, sizeof(c->hr.reqid), "%s%08llx", req_prefix,
                    (unsigned long long)(atomic_fetch_add(&req_counter, 1) & 0xffffffffULL));
@@ -444,6 +449,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
+        c->bytes_in += n;
         if (!c->failed && c->mount->handler->data(c->state, upload_data, n) < 0)
             c->failed = true;
         return MHD_YES;
@@ -484,6 +490,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     http_reply_drop(&c->pending);
     log_escape(path, sizeof(path), c->hr.path);
     log_escape(user, sizeof(user), c->hr.user[0] ? c->hr.user : "-");
+    http_metrics_end(c->rclass, c->hr.method, c->status, c->bytes_in, c->bytes_out,
+                     now_ms_mono() - c->hr.t0_ms);
     log_msg(LOG_INFO, "%s %s %s %u %llu %lldms user=%s%s", c->hr.reqid,
             http_method_name(c->hr.method), path, c->status, (unsigned long long)c->bytes_out,
             (long long)(now_ms_mono() - c->hr.t0_ms), user,

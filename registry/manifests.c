@@ -35,6 +35,7 @@
 #include "http/etag.h"
 #include "registry/audit_hook.h"
 #include "registry/manifest_parse.h"
+#include "registry/pull_rules.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
@@ -58,6 +59,33 @@ static int manifest_headers(struct http_resp *resp, const char *dstr, const char
         hdr(resp, HTTP_HEADER_CONTENT_TYPE, ctype) < 0 || hdr(resp, HTTP_HEADER_ETAG, etag) < 0)
         return -1;
     return 0;
+}
+
+/* count_pull records one pull: who, with which client, image or child fetch; excluded users
+ * and agents (pull_rules.c) are not counted. A failure is logged: the pull itself succeeded. */
+static void count_pull(struct req *r, const struct reference *ref, const struct meta_manifest *m)
+{
+    const char *ua = req_header(r, HTTP_HEADER_USER_AGENT);
+    const struct berth_config *cfg = r->reg->cfg;
+    struct pulls_event ev;
+    struct berr pe;
+
+    if (pull_excluded(cfg != NULL ? cfg->pull_exclude_users : "",
+                      cfg != NULL ? cfg->pull_exclude_agents : "", r->who.name, ua))
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.repo = &r->name;
+    ev.digest = &m->digest;
+    ev.tag = ref->is_digest ? NULL : &ref->tag;
+    ev.who_kind = r->who.kind == PRINCIPAL_USER    ? PULLS_WHO_USER
+                  : r->who.kind == PRINCIPAL_ROBOT ? PULLS_WHO_ROBOT
+                                                   : PULLS_WHO_ANONYMOUS;
+    ev.who = r->who.name;
+    ev.client = pull_client_family(ua);
+    ev.child = ref->is_digest && m->is_child;
+    ev.when = now_s();
+    if (pulls_record(r->reg->pulls, &ev, &pe) < 0)
+        log_msg(LOG_WARN, "manifests: a pull of %s was not counted: %s", r->name.s, pe.msg);
 }
 
 int manifests_get(struct req *r, struct http_reply *out)
@@ -100,17 +128,9 @@ int manifests_get(struct req *r, struct http_reply *out)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     if (r->method == HTTP_GET)
         req_audit_ref(r, "pull", "artifact", r->ref);
-    /* pull counters (anchors 2.5): a successful GET, never HEAD or 304; not Harbor's own
-     * replication client */
-    if (r->method == HTTP_GET && out->status == HTTP_OK && r->reg->pulls != NULL) {
-        const char *ua = req_header(r, HTTP_HEADER_USER_AGENT);
-        struct berr pe;
-
-        if ((ua == NULL || strcmp(ua, "harbor-registry-client") != 0) &&
-            pulls_record(r->reg->pulls, &r->name, &m.digest, ref.is_digest ? NULL : &ref.tag,
-                         now_s(), &pe) < 0)
-            log_msg(LOG_WARN, "manifests: a pull of %s was not counted: %s", r->name.s, pe.msg);
-    }
+    /* pull counters (anchors 2.5): a successful GET, never HEAD or 304 */
+    if (r->method == HTTP_GET && out->status == HTTP_OK && r->reg->pulls != NULL)
+        count_pull(r, &ref, &m);
     return 0;
 }
 

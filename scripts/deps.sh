@@ -1,13 +1,14 @@
 #!/bin/sh
 # deps.sh build|test - install, idempotently, the Debian packages Berth needs.
 # A second run finds everything installed and does not touch apt. Services the packages ship
-# (docker-registry, containerd) are kept from starting: tests start private instances of their own.
+# (docker-registry, containerd, prometheus) are kept from starting: tests start private instances
+# of their own (prometheus is there for promtool, which checks /metrics).
 set -eu
 
 BUILD="gcc make pkg-config xxd libmicrohttpd-dev libssl-dev libjansson-dev libsqlite3-dev
        libarchive-dev libcurl4-openssl-dev libyaml-dev"
 TEST="$BUILD curl jq openssl sqlite3 skopeo umoci podman buildah crun conmon uidmap containerd runc zstd docker-registry
-      apache2-utils python3 tmux busybox-static ca-certificates tar chromium nodejs npm"
+      apache2-utils python3 tmux busybox-static ca-certificates tar chromium nodejs npm prometheus"
 
 case "${1:-build}" in
 build) want=$BUILD ;;

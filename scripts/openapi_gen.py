@@ -12,7 +12,9 @@ def arr(s): return {"type": "array", "items": s}
 I, S, B, A, Ob = "integer", "string", "boolean", "array", "object"
 schemas = O()
 schemas["Errors"] = {"type": "object", "required": ["errors"], "properties": {"errors": arr(obj(("code", S), ("message", S)))}}
-schemas["Repository"] = obj(("id", I), ("project_id", I), ("name", S), ("description", S), ("artifact_count", I), ("pull_count", I), ("creation_time", S), ("update_time", S))
+schemas["Repository"] = obj(("id", I), ("project_id", I), ("name", S), ("description", S), ("artifact_count", I), ("pull_count", I), ("pull_time", S), ("creation_time", S), ("update_time", S))
+schemas["Repository"]["properties"]["pull_count"]["description"] = "Successful manifest GETs (image pulls and child fetches, Harbor's rule), pulls still in memory included."
+schemas["Repository"]["properties"]["pull_time"]["description"] = "Berth extension: the latest pull of any of its manifests (0001-01-01T00:00:00Z: never)."
 schemas["Tag"] = obj(("id", I), ("repository_id", I), ("artifact_id", I), ("name", S), ("push_time", S), ("pull_time", S), ("pull_count", I), ("immutable", B), ("signed", B))
 schemas["Tag"]["properties"]["pull_count"]["description"] = "Berth extension: successful GETs of the manifest by this tag (Harbor has none, harbor#21664)."
 schemas["Artifact"] = obj(("id", I), ("type", S), ("media_type", S), ("manifest_media_type", S), ("project_id", I), ("repository_id", I), ("repository_name", S), ("digest", S), ("size", I), ("push_time", S), ("pull_time", S), ("pull_count", I), ("extra_attrs", Ob))
@@ -42,6 +44,24 @@ schemas["Quota"] = obj(("id", I), ("ref", Ob), ("hard", Ob), ("used", Ob), ("cre
 schemas["QuotaUpdateReq"] = {"type": "object", "properties": {"hard": {"type": Ob, "properties": {"storage": {"type": I}}}}}
 schemas["GCHistory"] = obj(("id", I), ("job_name", S), ("job_kind", S), ("schedule", Ob), ("job_parameters", S), ("job_status", S), ("creation_time", S), ("update_time", S), ("deleted", B))
 schemas["Schedule"] = {"type": "object", "properties": {"schedule": {"type": Ob, "properties": {"type": {"type": S, "enum": ["Manual"]}}}, "parameters": {"type": Ob, "properties": {"dry_run": {"type": B}}}}}
+PT = lambda: {"type": S, "nullable": True, "description": "RFC 3339 UTC; null: never"}
+schemas["PullPoint"] = obj(("time", S), ("pulls", I), ("child_fetches", I))
+schemas["PullSeries"] = obj(("key", S), ("pulls", I), ("child_fetches", I), ("last_pull_time", S), ("points", A))
+schemas["PullSeries"]["properties"]["key"]["description"] = "The group's key: tag ('' for pulls by digest), artifact digest, user or robot name ('' anonymous), client family (docker, containerd, podman, crane, helm, berth, other) or repository; '' without grouping."
+schemas["PullSeries"]["properties"]["kind"] = {"type": S, "enum": ["anonymous", "user", "robot"], "description": "group_by=user only"}
+schemas["PullSeries"]["properties"]["last_pull_time"] = PT()
+schemas["PullSeries"]["properties"]["points"]["items"] = ref("PullPoint")
+schemas["PullTimeSeries"] = obj(("granularity", S), ("from", S), ("to", S), ("group_by", S), ("series", A))
+schemas["PullTimeSeries"]["properties"]["group_by"]["nullable"] = True
+schemas["PullTimeSeries"]["properties"]["series"]["items"] = ref("PullSeries")
+schemas["PullTimeSeries"]["description"] = "Pulls per bucket [from, to), non-empty buckets only. pulls: image pulls (a tag or a top-level digest); child_fetches: child manifests of an index fetched by digest."
+schemas["PullTopItem"] = obj(("repository_name", S), ("pulls", I), ("child_fetches", I), ("pull_count", I), ("last_pull_time", S))
+schemas["PullTopItem"]["properties"]["tag"] = {"type": S, "description": "by=tag only"}
+schemas["PullTop"] = obj(("from", S), ("to", S), ("by", S), ("items", A))
+schemas["PullTop"]["properties"]["items"]["items"] = ref("PullTopItem")
+schemas["StaleItem"] = obj(("repository_name", S), ("digest", S), ("size", I), ("push_time", S), ("pull_time", S), ("pull_count", I))
+schemas["StaleItem"]["properties"]["pull_time"] = PT()
+schemas["StaleItem"]["properties"]["tag"] = {"type": S, "description": "kind=tag only"}
 schemas["AuditLog"] = obj(("id", I), ("username", S), ("resource", S), ("resource_type", S), ("operation", S), ("op_time", S))
 
 def resp(code, desc, schema=None, paged=False, ctype="application/json"):
@@ -78,7 +98,7 @@ paths["/health"] = {"get": op("Health of core, database and storage (real checks
 paths["/systeminfo"] = {"get": op("General system information", "systeminfo", [], merge(ok(ref("GeneralInfo")), err(405)), security=False)}
 paths["/statistics"] = {"get": op("Project and repository counts, storage", "statistic", [], merge(ok(ref("Statistic")), err(401, 405)))}
 paths["/search"] = {"get": op("Search projects and repositories by name", "search", [dict(Q("q"), required=True)], merge(ok(ref("Search")), err(400, 405)), security=False)}
-paths["/metrics"] = {"get": op("Prometheus metrics (sysadmin); also served at the root path /metrics", "metrics", [], merge({"200": resp(200, "Prometheus text format", {"type": S}, ctype="text/plain")}, err(401, 403, 405)))}
+paths["/metrics"] = {"get": op("Prometheus metrics (sysadmin by default; metrics_access admin|auth|open, or alone on metrics_listen); also served at the root path /metrics", "metrics", [], merge({"200": resp(200, "Prometheus text format", {"type": S}, ctype="text/plain")}, err(401, 403, 405)))}
 paths["/openapi.json"] = {"get": op("This document", "openapi", [], {"200": resp(200, "OpenAPI 3 document", {"type": Ob})}, security=False)}
 paths["/repositories"] = {"get": op("List every repository the caller may read", "repository", PAGING, merge(ok(arr(ref("Repository")), paged=True), err(400, 405)), security=False)}
 pr = [P["project_name"]]
@@ -97,6 +117,15 @@ paths["/projects/{project_name}/repositories/{repository_name}/artifacts/{refere
     ("get", op("List the tags of an artifact", "artifact", pra + PAGING, merge(ok(arr(ref("Tag")), paged=True), err(400, 401, 403, 404)))),
     ("post", op("Create a tag (push permission)", "artifact", pra, merge(created, err(400, 401, 403, 404, 409)), body={"type": Ob, "required": ["name"], "properties": {"name": {"type": S}}}))])
 paths["/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/tags/{tag_name}"] = {"delete": op("Delete a tag of an artifact", "artifact", pra + [P["tag_name"]], merge(ok(), err(400, 401, 403, 404)))}
+WINDOW = [Q("from", S, "Start: Unix seconds, YYYY-MM-DD or RFC 3339 UTC (default: to minus 7 days)"), Q("to", S, "End, exclusive (default: the end of the current bucket)")]
+SERIES = WINDOW + [dict(Q("granularity", S, "hour or day (default day); hourly buckets are kept pull_hourly_keep_s (90 days by default), daily ones forever"), schema={"type": S, "enum": ["hour", "day"]}), dict(Q("group_by", S, "One series per tag, artifact, user, client family or repository"), schema={"type": S, "enum": ["tag", "artifact", "user", "client", "repository"]})]
+TOP = WINDOW + [dict(Q("by", S, "repository (default) or tag"), schema={"type": S, "enum": ["repository", "tag"]}), Q("n", I, "1..100, default 10")]
+paths["/projects/{project_name}/pulls/timeseries"] = {"get": op("Pull history of a project (pulls not yet flushed included)", "pulls", pr + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
+paths["/projects/{project_name}/pulls/top"] = {"get": op("The busiest repositories or tags of a project in a window (pending pulls flushed first)", "pulls", pr + TOP, merge(ok(ref("PullTop")), err(400, 401, 403, 404)))}
+paths["/projects/{project_name}/pulls/stale"] = {"get": op("Artifacts or tags not pulled since a time, or never (oldest first), with sizes", "pulls", pr + [Q("before", S, "A time (as from); default: now minus days"), Q("days", I, "Default 30"), dict(Q("kind", S, "artifact (default, top-level artifacts) or tag"), schema={"type": S, "enum": ["artifact", "tag"]})] + PAGING[:2], merge(ok(arr(ref("StaleItem")), paged=True), err(400, 401, 403, 404)))}
+paths["/projects/{project_name}/repositories/{repository_name}/pulls/timeseries"] = {"get": op("Pull history of a repository", "pulls", prr + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
+paths["/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/pulls/timeseries"] = {"get": op("Pull history of an artifact (by tag or digest)", "pulls", pra + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
+paths["/pulls/top"] = {"get": op("The busiest repositories or tags of the whole registry (sysadmin)", "pulls", TOP, merge(ok(ref("PullTop")), err(400, 401, 403)))}
 paths["/projects/{project_name}/artifacts"] = {"get": op("Recent artifacts of a whole project", "artifact", pr + PAGING + [Q("with_tag", B)], merge(ok(arr(ref("Artifact")), paged=True), err(400, 401, 403, 404)))}
 # the identity part (api_projects.c, api_members.c, api_robots.c, api_users.c, api_quotas.c, api_audit.c)
 paths["/projects"] = O([

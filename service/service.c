@@ -34,8 +34,25 @@
 #include "storage/pulls.h"
 #include "storage/upload.h"
 
+/* prune_pulls drops pull history past its retention: hourly buckets older than
+ * cfg->pull_hourly_keep_s, daily ones older than cfg->pull_daily_keep_s (0: kept forever). */
+static void prune_pulls(struct registry *reg)
+{
+    const struct berth_config *cfg = reg->cfg;
+    int64_t now = now_s();
+    int64_t pruned = 0;
+    struct berr err;
+
+    if (meta_pulls_prune(reg->meta, now - (int64_t)cfg->pull_hourly_keep_s,
+                         cfg->pull_daily_keep_s > 0 ? now - (int64_t)cfg->pull_daily_keep_s : 0,
+                         &pruned, &err) < 0)
+        log_msg(LOG_WARN, "pull history prune: %s", err.msg);
+    else if (pruned > 0)
+        log_msg(LOG_INFO, "pull history prune: removed %lld buckets", (long long)pruned);
+}
+
 /* maint_pass, run by the maintenance worker, purges upload sessions older than
- * cfg->upload_purge_age_s. */
+ * cfg->upload_purge_age_s and prunes the pull history (prune_pulls). */
 static void maint_pass(void *arg)
 {
     struct registry *reg = arg;
@@ -46,6 +63,7 @@ static void maint_pass(void *arg)
         log_msg(LOG_WARN, "upload purge: %s", err.msg);
     else if (removed > 0)
         log_msg(LOG_INFO, "upload purge: removed %u stale sessions", removed);
+    prune_pulls(reg);
 }
 
 /* reconcile repairs what a crash may have left (gc_reconcile) before the first request. */
@@ -100,7 +118,18 @@ static int start_http(struct service *svc, struct berr *err)
 
     if (n == 0)
         return berr_set(err, BERR_INTERNAL, "internal error");
-    return http_server_start(&svc->srv, &o, mounts, n, err);
+    if (http_server_start(&svc->srv, &o, mounts, n, err) < 0)
+        return -1;
+    if (cfg->metrics_listen[0] != '\0') {
+        struct http_mount m = {"/", false, &api_metrics_handler, &svc->reg};
+
+        o.listen = cfg->metrics_listen;
+        o.threads = 2;
+        if (http_server_start(&svc->metrics_srv, &o, &m, 1, err) < 0)
+            return -1;
+        log_msg(LOG_INFO, "metrics on http://%s/metrics", cfg->metrics_listen);
+    }
+    return 0;
 }
 
 int service_open(struct service *svc, const struct berth_config *cfg, struct berr *err)
@@ -153,6 +182,9 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         log_msg(LOG_ERROR, "%s", err->msg);
         goto fail;
     }
+    /* the worker's first pass is an interval away: a retention shortened while stopped, or a
+     * long downtime, is applied now */
+    prune_pulls(reg);
     if (worker_start(&svc->maint, (uint64_t)SERVICE_MAINT_INTERVAL_S * 1000, 0, maint_pass, reg,
                      err) < 0) {
         log_msg(LOG_ERROR, "cannot start the maintenance thread");
@@ -229,6 +261,7 @@ void service_close(struct service *svc)
     if (reg->cfg == NULL)
         return; /* zeroed: never opened */
     worker_stop(&svc->maint);
+    http_server_stop(svc->metrics_srv);
     http_server_stop(svc->srv);
     api_gc_wait(); /* a garbage collection run started over the API uses the handles below */
     audit_free(reg->audit); /* after the server: every request's events are queued */

@@ -22,9 +22,10 @@ struct service {
     struct berth_config cfg; /* a copy: reg.cfg points here, so a service never moves */
     struct registry reg;
     struct http_server *srv;
-    struct worker maint; /* upload purge every SERVICE_MAINT_INTERVAL_S */
-    bool created_admin;  /* service_open made the admin user (first start) */
-    pthread_mutex_t mu;  /* guards the three fields below */
+    struct http_server *metrics_srv; /* cfg->metrics_listen, NULL when not configured */
+    struct worker maint;             /* upload purge every SERVICE_MAINT_INTERVAL_S */
+    bool created_admin;              /* service_open made the admin user (first start) */
+    pthread_mutex_t mu;              /* guards the three fields below */
     pthread_t runner;
     bool running;
     bool stop;

@@ -309,6 +309,8 @@ struct meta_repo_info {
     char description[META_REPO_DESC_MAX + 1];
     int64_t artifact_count; /* top-level artifacts */
     int64_t pull_count;
+    int64_t pull_time;  /* latest pull of any of its manifests, 0 = never */
+    int64_t push_count; /* manifest pushes */
     int64_t created_at;
     int64_t updated_at;
 };
@@ -348,6 +350,7 @@ struct meta_stats {
     int64_t public_repo_count;
     int64_t total_repo_count;
     int64_t total_storage_consumption; /* bytes of every blob row */
+    int64_t total_blob_count;          /* blob rows */
 };
 /* meta_stats_get counts public projects and repositories, and the private ones visible to the
  * viewer (all: every one; else those viewer_user_id is a member of). */
@@ -390,6 +393,7 @@ struct meta_manifest {
     char media_type[META_MEDIA_TYPE_MAX + 1];
     uint64_t size;
     int64_t pushed_at;
+    bool is_child; /* resolved by digest and listed by an index of the repository */
 };
 /* meta_manifest_resolve a tag or digest in repo. BERR_NAME_UNKNOWN when the repository does not
  * exist, BERR_MANIFEST_UNKNOWN when the reference is unknown. */

@@ -185,6 +185,14 @@ struct meta_audit_ops {
 /* pull counts (pulls.h); write adds a batch of counts in one transaction, all or none */
 struct meta_pulls_ops {
     int (*write)(struct meta *m, const struct pulls_entry *ents, size_t n, struct berr *err);
+    int (*series)(struct meta *m, const struct pulls_q *q, struct pulls_point *out, size_t cap,
+                  size_t *n, struct berr *err);
+    int (*top)(struct meta *m, const struct pulls_q *q, struct pulls_point *out, size_t cap,
+               size_t *n, struct berr *err);
+    int (*prune)(struct meta *m, int64_t hour_before, int64_t day_before, int64_t *removed,
+                 struct berr *err);
+    int (*stale)(struct meta *m, const struct pulls_stale_q *q, struct pulls_stale *out, size_t cap,
+                 size_t *n, int64_t *total, struct berr *err);
 };
 
 /* garbage collection history (gc_jobs.h) */

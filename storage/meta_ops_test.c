@@ -110,8 +110,12 @@ static const char *const op_names[] = {
         "audit.purge",
         "pulls.write",
         "blob.orphan_drop",
+        "pulls.series",
+        "pulls.top",
+        "pulls.prune",
+        "pulls.stale",
 };
-#define OP_COUNT 66
+#define OP_COUNT 70
 
 static int fake_project_get(struct meta *m, int64_t id, const char *name,
                             struct meta_project_info *out, struct berr *err)
@@ -846,6 +850,20 @@ static int fake_audit_purge(struct meta *m, int64_t before, int64_t *removed, st
     return FAKE_RC(63);
 }
 
+/* rec records one anonymous, unknown-client image pull (the counting core of the old call) */
+static int rec(struct pulls *p, const struct repo_name *repo, const struct digest *d,
+               const struct tag *t, int64_t when, struct berr *e)
+{
+    struct pulls_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.repo = repo;
+    ev.digest = d;
+    ev.tag = t;
+    ev.when = when;
+    return pulls_record(p, &ev, e);
+}
+
 static int fake_pulls_write(struct meta *m, const struct pulls_entry *ents, size_t n,
                             struct berr *err)
 {
@@ -854,6 +872,38 @@ static int fake_pulls_write(struct meta *m, const struct pulls_entry *ents, size
     (void)ents;
     (void)err;
     return FAKE_RC(64);
+}
+
+static int fake_pulls_series(struct meta *m, const struct pulls_q *q, struct pulls_point *out,
+                             size_t cap, size_t *n, struct berr *err)
+{
+    fake_hit(66, m);
+    (void)q, (void)out, (void)cap, (void)n, (void)err;
+    return FAKE_RC(66);
+}
+
+static int fake_pulls_top(struct meta *m, const struct pulls_q *q, struct pulls_point *out,
+                          size_t cap, size_t *n, struct berr *err)
+{
+    fake_hit(67, m);
+    (void)q, (void)out, (void)cap, (void)n, (void)err;
+    return FAKE_RC(67);
+}
+
+static int fake_pulls_prune(struct meta *m, int64_t hb, int64_t db, int64_t *removed,
+                            struct berr *err)
+{
+    fake_hit(68, m);
+    (void)hb, (void)db, (void)removed, (void)err;
+    return FAKE_RC(68);
+}
+
+static int fake_pulls_stale(struct meta *m, const struct pulls_stale_q *q, struct pulls_stale *out,
+                            size_t cap, size_t *n, int64_t *total, struct berr *err)
+{
+    fake_hit(69, m);
+    (void)q, (void)out, (void)cap, (void)n, (void)total, (void)err;
+    return FAKE_RC(69);
 }
 
 static const struct meta_project_ops fake_project_ops = {
@@ -950,6 +1000,10 @@ static const struct meta_audit_ops fake_audit_ops = {
 
 static const struct meta_pulls_ops fake_pulls_ops = {
         .write = fake_pulls_write,
+        .series = fake_pulls_series,
+        .top = fake_pulls_top,
+        .prune = fake_pulls_prune,
+        .stale = fake_pulls_stale,
 };
 
 static void fake_close(struct meta *m)
@@ -1148,6 +1202,25 @@ static void test_dispatch(void)
     CHECK_STR_EQ(op_names[fake_last], "audit.list");
     CHECK_INT_EQ(audit_purge(&fake, 0, NULL, &e), FAKE_RC(63));
     CHECK_STR_EQ(op_names[fake_last], "audit.purge");
+    {
+        struct pulls_q pq;
+        struct pulls_stale_q sq;
+        size_t pn;
+        int64_t ptotal;
+
+        memset(&pq, 0, sizeof(pq));
+        memset(&sq, 0, sizeof(sq));
+        pq.granularity = PULLS_HOUR_S;
+        CHECK_INT_EQ(meta_pulls_series(&fake, &pq, NULL, 0, &pn, &e), FAKE_RC(66));
+        CHECK_STR_EQ(op_names[fake_last], "pulls.series");
+        pq.group = PULLS_GROUP_REPO;
+        CHECK_INT_EQ(meta_pulls_top(&fake, &pq, NULL, 0, &pn, &e), FAKE_RC(67));
+        CHECK_STR_EQ(op_names[fake_last], "pulls.top");
+        CHECK_INT_EQ(meta_pulls_prune(&fake, 0, 0, NULL, &e), FAKE_RC(68));
+        CHECK_STR_EQ(op_names[fake_last], "pulls.prune");
+        CHECK_INT_EQ(meta_pulls_stale(&fake, &sq, NULL, 0, &pn, &ptotal, &e), FAKE_RC(69));
+        CHECK_STR_EQ(op_names[fake_last], "pulls.stale");
+    }
     CHECK_INT_EQ(meta_schema_version(&fake, &v, &e), 0);
     CHECK_INT_EQ(v, 77);
     fake_closed = false;
@@ -1227,8 +1300,8 @@ static void test_queue_writes(void)
     audit_free(a); /* its last flush fails too, logged */
 
     CHECK_INT_EQ(pulls_new(&p, &fake, 0, &e), 0);
-    CHECK_INT_EQ(pulls_record(p, &r, &d, NULL, 1, &e), 0);
-    CHECK_INT_EQ(pulls_record(p, &r, &d, NULL, 2, &e), 0);
+    CHECK_INT_EQ(rec(p, &r, &d, NULL, 1, &e), 0);
+    CHECK_INT_EQ(rec(p, &r, &d, NULL, 2, &e), 0);
     fake_batch = 0;
     CHECK(pulls_flush(p, &flushed, &e) < 0);
     CHECK_STR_EQ(op_names[fake_last], "pulls.write");
@@ -1344,6 +1417,10 @@ static void test_sqlite_table_complete(void)
     CHECK(o->pulls != NULL);
     if (o->pulls != NULL) {
         CHECK(o->pulls->write != NULL);
+        CHECK(o->pulls->series != NULL);
+        CHECK(o->pulls->top != NULL);
+        CHECK(o->pulls->prune != NULL);
+        CHECK(o->pulls->stale != NULL);
     }
     meta_close(m);
 }

@@ -47,12 +47,16 @@ static const char SQL_TAG_UPSERT[] =
         " ON CONFLICT(repo_id, name) DO UPDATE SET manifest_id = excluded.manifest_id,"
         " pushed_at = excluded.pushed_at WHERE ?5 AND tags.manifest_id <> excluded.manifest_id";
 static const char SQL_REPO_TOUCH[] = "UPDATE repositories SET updated_at = ?2 WHERE id = ?1";
+static const char SQL_REPO_PUSHED[] =
+        "UPDATE repositories SET push_count = push_count + 1 WHERE id = ?1";
 static const char SQL_RESOLVE_TAG[] =
-        "SELECT m.digest, m.media_type, m.size, m.pushed_at FROM repositories r"
+        "SELECT m.digest, m.media_type, m.size, m.pushed_at, 0 FROM repositories r"
         " JOIN tags t ON t.repo_id = r.id AND t.name = ?2"
         " JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ?1";
 static const char SQL_RESOLVE_DIGEST[] =
-        "SELECT m.digest, m.media_type, m.size, m.pushed_at FROM repositories r"
+        "SELECT m.digest, m.media_type, m.size, m.pushed_at,"
+        " EXISTS (SELECT 1 FROM manifest_children mc JOIN manifests pm ON pm.id = mc.parent_id"
+        " WHERE mc.child_digest = m.digest AND pm.repo_id = r.id) FROM repositories r"
         " JOIN manifests m ON m.repo_id = r.id AND m.digest = ?2 WHERE r.name = ?1";
 static const char SQL_MANIFEST_DELETE[] =
         "DELETE FROM manifests WHERE repo_id = ?1 AND digest = ?2";
@@ -270,6 +274,21 @@ static int tags_set(struct sq_conn *c, int64_t repo_id, int64_t mid,
     return repo_touch(c, repo_id, now, err);
 }
 
+/* count_push adds one to the repository's push counter (prepared per push: pushes are rare
+ * next to pulls, not worth a cached statement slot) */
+static int count_push(struct sq_conn *c, int64_t repo_id, struct berr *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sq_prepare(&st, c, SQL_REPO_PUSHED, err);
+
+    if (rc == 0)
+        rc = sq_bind_i64(c, st, 1, repo_id, err);
+    if (rc == 0)
+        rc = sq_exec(c, st, err);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; step errors were reported */
+    return rc;
+}
+
 static int sq_manifest_put(struct meta *m, const struct repo_name *repo,
                            const struct meta_manifest_in *in, struct berr *err)
 {
@@ -293,6 +312,8 @@ static int sq_manifest_put(struct meta *m, const struct repo_name *repo,
         rc = manifest_insert(c, repo_id, in, now, &mid, err);
     if (rc == 0)
         rc = tags_set(c, repo_id, mid, in, now, err);
+    if (rc == 0)
+        rc = count_push(c, repo_id, err);
     return sq_write_end(c, rc, err);
 }
 
@@ -329,6 +350,7 @@ static int sq_manifest_resolve(struct meta *m, const struct repo_name *repo,
         size = sqlite3_column_int64(st, 2);
         out->size = size > 0 ? (uint64_t)size : 0;
         out->pushed_at = (int64_t)sqlite3_column_int64(st, 3);
+        out->is_child = sqlite3_column_int64(st, 4) != 0;
     } else if (rc == 0) {
         (void)sqlite3_reset(st);
         rc = sq_repo_id(c, repo, &repo_id, err);

@@ -96,7 +96,9 @@ int sq_repo_ensure(struct sq_conn *c, const struct repo_name *repo, int64_t *id,
     "SELECT r.id, r.project_id, p.public, r.name, r.description,"                                  \
     " (SELECT COUNT(*) FROM manifests m WHERE m.repo_id = r.id AND" ART_TOP(                       \
             "m") ") AS ac,"                                                                        \
-                 " r.pull_count, r.created_at, r.updated_at"                                       \
+                 " r.pull_count, r.created_at, r.updated_at,"                                      \
+                 " (SELECT COALESCE(MAX(pm.pull_time), 0) FROM manifests pm"                       \
+                 " WHERE pm.repo_id = r.id) AS pt, r.push_count"                                   \
                  " FROM repositories r JOIN projects p ON p.id = r.project_id"
 
 #define REPO_WHERE                                                                                 \
@@ -146,6 +148,8 @@ static int repo_read(struct sq_conn *c, sqlite3_stmt *st, void *row, struct berr
     r->pull_count = (int64_t)sqlite3_column_int64(st, 6);
     r->created_at = (int64_t)sqlite3_column_int64(st, 7);
     r->updated_at = (int64_t)sqlite3_column_int64(st, 8);
+    r->pull_time = (int64_t)sqlite3_column_int64(st, 9);
+    r->push_count = (int64_t)sqlite3_column_int64(st, 10);
     if (sq_col_text(c, st, 3, r->name, sizeof(r->name), err) < 0 ||
         sq_col_text(c, st, 4, r->description, sizeof(r->description), err) < 0)
         return -1;
@@ -291,7 +295,7 @@ static const char SQL_STATS[] =
         " WHERE" STAT_VISIBLE_PRIVATE " AND" REPO_HAS_CONTENT "),"
         " (SELECT COUNT(*) FROM repositories r JOIN projects p ON p.id = r.project_id"
         " WHERE p.public = 1 AND" REPO_HAS_CONTENT "),"
-        " (SELECT COALESCE(SUM(size), 0) FROM blobs)";
+        " (SELECT COALESCE(SUM(size), 0) FROM blobs), (SELECT COUNT(*) FROM blobs)";
 
 static int sq_stats_get(struct meta *m, bool all, int64_t viewer_user_id, struct meta_stats *out,
                         struct berr *err)
@@ -316,6 +320,7 @@ static int sq_stats_get(struct meta *m, bool all, int64_t viewer_user_id, struct
         out->private_repo_count = (int64_t)sqlite3_column_int64(st, 2);
         out->public_repo_count = (int64_t)sqlite3_column_int64(st, 3);
         out->total_storage_consumption = (int64_t)sqlite3_column_int64(st, 4);
+        out->total_blob_count = (int64_t)sqlite3_column_int64(st, 5);
         out->total_project_count = out->private_project_count + out->public_project_count;
         out->total_repo_count = out->private_repo_count + out->public_repo_count;
         rc = 0;

@@ -193,7 +193,33 @@ static const char MIGRATION_4[] = "CREATE TABLE gc_jobs ("
                                   " updated_at INTEGER NOT NULL,"
                                   " log TEXT NOT NULL DEFAULT '');";
 
-static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4};
+/* Migration 5: the pull history (storage/pulls.c). One row per bucket (granularity 3600 or
+ * 86400 seconds, bucket = its start) and key: repository, digest, tag ('' by digest), who
+ * (kind anonymous|user|robot and name), client family, image pull or child fetch. Repository
+ * and project are names, not ids, on purpose: the history outlives a deleted repository, as
+ * audit_log's does. repositories.push_count counts manifest pushes (for /metrics). */
+static const char MIGRATION_5[] =
+        "ALTER TABLE repositories ADD COLUMN push_count INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE pull_buckets ("
+        " granularity INTEGER NOT NULL,"
+        " bucket INTEGER NOT NULL,"
+        " project TEXT NOT NULL,"
+        " repo TEXT NOT NULL,"
+        " digest TEXT NOT NULL,"
+        " tag TEXT NOT NULL,"
+        " who_kind TEXT NOT NULL,"
+        " who TEXT NOT NULL,"
+        " client TEXT NOT NULL,"
+        " child INTEGER NOT NULL,"
+        " count INTEGER NOT NULL,"
+        " last INTEGER NOT NULL,"
+        " PRIMARY KEY (granularity, repo, bucket, digest, tag, who_kind, who, client, child))"
+        " WITHOUT ROWID;"
+        "CREATE INDEX pull_buckets_project ON pull_buckets(granularity, project, bucket);"
+        "CREATE INDEX pull_buckets_time ON pull_buckets(granularity, bucket);";
+
+static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
+                                         MIGRATION_5};
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";

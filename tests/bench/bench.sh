@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh - `make bench`: three tables from one run.
+# bench.sh - `make bench`: four tables from one run.
 #
 # 1. Berth side by side with Debian's docker-registry (distribution 2.8): same workload, same
 #    Basic-auth password, one run each.
@@ -21,6 +21,9 @@
 #
 # 3. The puller: `berth pull` to an OCI layout vs `skopeo copy` of a 200 MiB image from a local
 #    docker-registry (pull_bench.sh, run after both servers above are stopped).
+#
+# 4. Pull counting (pulls_bench.sh, after the others): manifest GET req/s with counting on vs off,
+#    and 200 concurrent pullers on one repository vs spread over 200 repositories.
 #
 # Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~4 minutes. Both
 # servers listen on 127.0.0.1 only, on free ports, with fresh data dirs under a temp dir, and are
@@ -386,6 +389,17 @@ if [ "${#PULL[@]}" -ge 4 ]; then
 else
     echo "puller: no result from pull_bench.sh; its output:"
     printf '%s\n' "$PULL_OUT" | tail -n 20
+fi
+
+# --- pull counting -----------------------------------------------------------------------------
+echo "bench: pull counting on/off, 200 pullers one vs 200 repositories ..." >&2
+PB_OUT=$(BERTH_BENCH_BIN=$BERTH BENCH_SECONDS=$SECS bash "$HERE/pulls_bench.sh" 2>&1) || true
+echo
+if printf '%s\n' "$PB_OUT" | grep -q '^RESULT '; then
+    printf '%s\n' "$PB_OUT" | sed -n '/^pull counting/,$p'
+else
+    echo "pull counting: no result from pulls_bench.sh; its output:"
+    printf '%s\n' "$PB_OUT" | tail -n 20
 fi
 
 if [ "$berth_rc" != 0 ]; then

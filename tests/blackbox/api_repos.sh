@@ -346,10 +346,12 @@ fi
 # --- metrics, statistics, search, systeminfo, health ------------------------------------------
 req GET /metrics
 check_status "GET /metrics as admin" 200
-check_contains "pull counter of prj/app" "$(body)" 'berth_pulls_total{repository="prj/app"} 2'
+check_contains "pull counter of prj/app" "$(body)" \
+    'berth_pulls_total{project="prj",repository="prj/app"} 2'
 check_hdr_match "Prometheus text format" Content-Type '^text/plain; version=0.0.4'
 req GET $API/metrics
-check_contains "also under /api/v2.0/metrics" "$(body)" 'berth_pulls_total{repository="prj/multi"} 2'
+check_contains "also under /api/v2.0/metrics" "$(body)" \
+    'berth_pulls_total{project="prj",repository="prj/multi"} 2'
 req_anon GET /metrics
 check_err "metrics anonymous -> 401" 401 UNAUTHORIZED
 req_as "$DEV" GET /metrics
@@ -438,8 +440,11 @@ check_jq "after a restart: artifact and tag counts kept" '.pull_count == 2 and .
 # with a one-hour flush interval only the shutdown flush can write these
 req GET "/v2/prj/app/manifests/v1" "${ACCEPT_ALL[@]}"
 req GET "/v2/prj/app/manifests/v1" "${ACCEPT_ALL[@]}"
+check_eq "batched: not written before a flush" \
+    "$("$BERTH_BIN" stats --data "$SRV_DATA" --json prj/app 2>/dev/null |
+        jq -r '.repositories[0].pull_count')" 2
 req GET "$API/projects/prj/repositories/app"
-check_jq "batched: not written before a flush" '.pull_count == 2'
+check_jq "read-your-writes: the API adds the pending pulls" '.pull_count == 4'
 srv_stop
 conf_start "$conf_slow" "$SRV_DATA"
 req GET "$ART"

@@ -445,9 +445,10 @@ layout_blobs_ok() {
 # snap FILE: the blob files with their hashes and every metadata table, sorted, into FILE.
 # Columns whose names match BB_VOLATILE_COLS (counters and timestamps that reads or logins move)
 # and upload sessions are left out, and so are tables that record activity rather than content
-# (the audit log: a refused request is itself an event worth recording).
+# (the audit log: a refused request is itself an event worth recording; the pull history,
+# written by the flush of earlier pulls at any moment).
 BB_VOLATILE_COLS=${BB_VOLATILE_COLS:-pull|last_|login|accessed|updated_at|seen}
-BB_VOLATILE_TABLES=${BB_VOLATILE_TABLES:-audit}
+BB_VOLATILE_TABLES=${BB_VOLATILE_TABLES:-audit|pull_buckets}
 snap() {
     local out=$1 db t cols
     {
