@@ -27,6 +27,10 @@ schemas["Search"]["properties"]["repository"]["items"] = obj(("project_id", I), 
 schemas["GeneralInfo"] = obj(("harbor_version", S), ("auth_mode", S), ("registry_url", S), ("with_chartmuseum", B), ("current_time", S), ("read_only", B))
 schemas["OverallHealthStatus"] = obj(("status", S), ("components", A))
 schemas["OverallHealthStatus"]["properties"]["components"]["items"] = obj(("name", S), ("status", S))
+_hc = schemas["OverallHealthStatus"]["properties"]["components"]["items"]["properties"]
+_hc["error"] = {"type": S}
+_hc["free_bytes"] = {"type": I, "description": "storage only: bytes free for Berth on the data directory's filesystem"}
+_hc["total_bytes"] = {"type": I, "description": "storage only: size of the data directory's filesystem"}
 schemas["Project"] = obj(("project_id", I), ("owner_id", I), ("name", S), ("creation_time", S), ("update_time", S), ("owner_name", S), ("repo_count", I), ("metadata", Ob))
 schemas["ProjectReq"] = {"type": "object", "properties": {"project_name": {"type": S}, "metadata": {"type": Ob, "properties": {"public": {"type": S, "enum": ["true", "false"]}}}, "storage_limit": {"type": I}}}
 schemas["ProjectDeletable"] = obj(("deletable", B))
@@ -130,7 +134,7 @@ paths["/projects/{project_name}/artifacts"] = {"get": op("Recent artifacts of a 
 # the identity part (api_projects.c, api_members.c, api_robots.c, api_users.c, api_quotas.c, api_audit.c)
 paths["/projects"] = O([
     ("get", op("List projects", "project", PAGING + [Q("name"), Q("public", B)], merge(ok(arr(ref("Project")), paged=True), err(400)), security=False)),
-    ("head", op("Check a project name exists", "project", [dict(Q("project_name"), required=True)], merge(ok(), err(400, 404)), security=False)),
+    ("head", op("Check a project name exists (logged-in callers only, as Harbor: 401 to anonymous ones whatever the name)", "project", [dict(Q("project_name"), required=True)], merge(ok(), err(400, 401, 404)))),
     ("post", op("Create a project", "project", [], merge(created, err(400, 401, 403, 409)), body=ref("ProjectReq")))])
 paths["/projects/{project_name_or_id}"] = O([
     ("get", op("Get a project", "project", pp, merge(ok(ref("Project")), err(401, 403, 404)), security=False)),
