@@ -43,6 +43,7 @@
 #define BERTH_HARBOR_VERSION "berth-0.1.0"
 #define SEARCH_MAX 100
 #define METRICS_MAX_BYTES (8u * 1024 * 1024)
+#define METRICS_READ_TRIES 8 /* reads of the repository counters racing a flush */
 
 /* ---- ping ---- */
 
@@ -357,6 +358,27 @@ static int metrics_repos(struct api_call *c, struct buf *b)
     return rc;
 }
 
+/* metrics_repos_stable: metrics_repos with no flush between its database read and its peeks at
+ * the pending counts (a flush in between would hide the pulls it moved); b keeps one try. */
+static int metrics_repos_stable(struct api_call *c, struct buf *b)
+{
+    size_t mark = b->len;
+    uint64_t epoch;
+    int rc = -1;
+
+    if (c->r->reg->pulls == NULL)
+        return metrics_repos(c, b);
+    for (int tries = 0; tries < METRICS_READ_TRIES; tries++) {
+        b->len = mark;
+        epoch = pulls_epoch(c->r->reg->pulls);
+        rc = metrics_repos(c, b);
+        if (rc < 0 || (epoch != 0 && epoch == pulls_epoch(c->r->reg->pulls)))
+            return rc;
+        usleep(1000); /* a flush is writing: it ends within milliseconds */
+    }
+    return rc; /* flushes kept racing: the last read, at worst short of one interval */
+}
+
 static int metrics_text(struct api_call *c, struct buf *b)
 {
     struct pulls *p = c->r->reg->pulls;
@@ -364,7 +386,7 @@ static int metrics_text(struct api_call *c, struct buf *b)
     struct berr e;
     uint64_t flushes = 0, avail = 0, fs_total = 0;
     double last_s = 0, total_s = 0;
-    int rc = metrics_repos(c, b);
+    int rc = metrics_repos_stable(c, b);
 
     if (p != NULL)
         pulls_flush_stats(p, &flushes, &last_s, &total_s);
