@@ -470,19 +470,11 @@ int api_artifact_project_list(struct api_call *c)
 int api_artifact_list_repo(struct api_call *c)
 {
     struct meta_repo_info *info;
-    struct repo_name repo;
-    struct berr e;
     int rc;
 
-    if (api_repo_from_path(c, 3, &repo) < 0)
+    if (api_repo_load(c, 3, &info) < 0)
         return -1;
-    info = mem_malloc(sizeof(*info));
-    if (info == NULL)
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0)
-        rc = api_fail_berr(c, &e);
-    else
-        rc = artifact_list(c, 0, info->id);
+    rc = artifact_list(c, 0, info->id);
     mem_free(info);
     return rc;
 }

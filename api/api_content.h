@@ -16,6 +16,9 @@ int api_repo_delete(struct api_call *c);
  * name (the server decoded the path once; Harbor clients encode a '/' in {repository_name}
  * twice). 0, or -1 with 400 answered (or nothing, out of memory). */
 int api_repo_from_path(struct api_call *c, size_t i, struct repo_name *out);
+/* api_repo_load reads the repository named by path segment i: 0 and *out (new, mem_free), or
+ * -1 with the error answered (400 bad name, 404 unknown, 500). */
+int api_repo_load(struct api_call *c, size_t i, struct meta_repo_info **out);
 /* api_time_json: Unix time t as Harbor's time string, 0001-01-01T00:00:00Z when t <= 0; new,
  * NULL when out of memory. */
 json_t *api_time_json(int64_t t);

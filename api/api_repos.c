@@ -190,22 +190,37 @@ out:
     return rc;
 }
 
-int api_repo_get(struct api_call *c)
+int api_repo_load(struct api_call *c, size_t i, struct meta_repo_info **out)
 {
     struct meta_repo_info *info;
     struct repo_name repo;
     struct berr e;
-    int rc;
 
-    if (api_repo_from_path(c, 3, &repo) < 0)
+    *out = NULL;
+    if (api_repo_from_path(c, i, &repo) < 0)
         return -1;
     info = mem_malloc(sizeof(*info));
-    if (info == NULL)
-        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-    if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0)
-        rc = api_fail_berr(c, &e);
-    else
-        rc = api_reply_json(c, HTTP_OK, repo_json(c, info));
+    if (info == NULL) {
+        (void)api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+        return -1;
+    }
+    if (meta_repo_info_get(c->r->reg->meta, &repo, info, &e) < 0) {
+        mem_free(info);
+        (void)api_fail_berr(c, &e);
+        return -1;
+    }
+    *out = info;
+    return 0;
+}
+
+int api_repo_get(struct api_call *c)
+{
+    struct meta_repo_info *info;
+    int rc;
+
+    if (api_repo_load(c, 3, &info) < 0)
+        return -1;
+    rc = api_reply_json(c, HTTP_OK, repo_json(c, info));
     mem_free(info);
     return rc;
 }
