@@ -7,7 +7,10 @@
 #   make ui         the browser tests only
 #   make unit       unit tests only (ASan+UBSan build)
 #   make lint       clang-format, cppcheck, banned calls, layer dependencies
-#   make bench      Berth side by side with distribution 2.8 (docker-registry)
+#   make bench      Berth side by side with distribution 2.8 (docker-registry) and nginx: req/s,
+#                   latency percentiles, stalls, CPU per request, peak RSS, scaling by cores
+#   make bench-bundle  build/bench-bundle/: berth, loadgen, nginx, curl, jq, taskset and their
+#                   libraries, with tests/bench/device.sh, for a lent many-core machine
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS per target (default 60)
 #   make mutate     plant the one-line bugs of tests/mutate/mutations.txt, one at a time, in a
 #                   scratch copy; print the ones no test caught (not part of `make test`)
@@ -46,7 +49,7 @@ FUZZ_C  := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 FUZZ_REPLAY := $(FUZZ_C:tests/fuzz/%.c=$(B)/fuzz/%)
 WEBUI   := $(wildcard webui/* webui/*/*)
 
-.PHONY: all run test unit blackbox ui lint bench fuzz mutate clean deps deps-test check-deps asan-bin
+.PHONY: all run test unit blackbox ui lint bench bench-bundle fuzz mutate clean deps deps-test check-deps asan-bin
 .DEFAULT_GOAL := all
 
 all: bin/berth
@@ -120,9 +123,20 @@ blackbox: deps-test
 	@$(MAKE) --no-print-directory asan-bin
 	@sh tests/run.sh --blackbox
 
+# the benchmark's load generator: not part of plain `make` (it needs libhttp-parser-dev)
+BENCH_LG := build/bench/loadgen
+
+$(BENCH_LG): tests/bench/loadgen.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) -O2 -g -o $@ $< -lhttp_parser -ljansson -lpthread
+
 bench: deps-test
-	@$(MAKE) --no-print-directory bin/berth
+	@$(MAKE) --no-print-directory bin/berth $(BENCH_LG)
 	@bash tests/bench/bench.sh
+
+bench-bundle: deps-test
+	@$(MAKE) --no-print-directory bin/berth $(BENCH_LG)
+	@bash tests/bench/bundle.sh build/bench-bundle
 
 lint: check-deps
 	@sh scripts/lint.sh

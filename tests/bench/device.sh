@@ -24,6 +24,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SECS=${BENCH_SECONDS:-5}
 die() { echo "device: $*" >&2; exit 1; }
+case ${1:-} in -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;; esac
 
 if [ -n "${BERTH_BIN:-}" ]; then
     BERTH=$BERTH_BIN
