@@ -1,34 +1,46 @@
 #!/usr/bin/env bash
-# bench.sh - `make bench`: four tables from one run.
+# bench.sh - `make bench`: seven tables from one run, and build/bench/results.json.
 #
 # 1. Berth side by side with Debian's docker-registry (distribution 2.8): same workload, same
-#    Basic-auth password, one run each.
+#    Basic-auth password, one run each; the goal column holds issue 14's ratios.
 #
 #   manifest GET req/s     wrk, GET /v2/library/bench/manifests/v1 (small OCI manifest)
+#   tags/list req/s        wrk, GET /v2/library/bench/tags/list               (goal >= 5x)
+#   catalog req/s          wrk, GET /v2/_catalog                               (goal >= 5x)
 #   blob HEAD req/s        headgen.c, 4 threads (wrk cannot parse HEAD answers)
 #   1 MiB blob GET req/s   wrk
 #   100 MiB blob GET MiB/s wrk, bytes read / duration
 #   monolithic push/s      loadgen.py push: POST + PUT ?digest= of 1 KiB unique blobs
-#   chunked upload MiB/s   loadgen.py chunked: 64 MiB blobs in 8 MiB PATCHes
-#   peak RSS MiB           VmHWM of each server at the end
+#   chunked upload MiB/s   loadgen.py chunked: 64 MiB blobs in 8 MiB PATCHes    (goal >= 1.5x)
+#   peak RSS MiB           VmHWM of each server after tables 1 and 2
+#   and tokens issued/s    wrk, GET /service/token (Basic), Berth only
 #
-# 2. Berth auth modes (distribution 2.8 has no token service of its own, so no ratio; its
-#    manifest GET with htpasswd Basic from table 1 is printed as the reference line):
-#   tokens issued/s        wrk, GET /service/token?service=<from the /v2/ challenge>
-#                          &scope=repository:library/bench:pull with Basic credentials
-#   manifest GET req/s     wrk, the same manifest with Bearer (a token from the service), Basic,
-#                          and anonymous (a copy in the public project benchpub)
+# 2. Berth vs nginx, the ceiling (loadgen.c, 8 connections): a private nginx (lib_server.sh)
+#    serves the manifest Berth stores and the same 1 MiB blob as static files. Rows: Berth's
+#    manifest GET with Basic, Bearer (a token from /service/token) and anonymous (the public
+#    project benchpub), nginx's; Berth's and nginx's 1 MiB blob GET. Columns: req/s, ratio,
+#    p50/p99/p99.9/max latency, server CPU us per request (utime+stime from /proc/PID/stat before
+#    and after, nginx's master and workers), stalled seconds (below a tenth of the run's median).
+#    Goals: Berth CPU per manifest GET <= 2x nginx's per static GET; Bearer and anonymous within
+#    10% of Basic.
 #
-# 3. The puller: `berth pull` to an OCI layout vs `skopeo copy` of a 200 MiB image from a local
-#    docker-registry (pull_bench.sh, run after both servers above are stopped).
+# 3. Peak RSS (VmHWM, reset first through clear_refs) with 1,000 keep-alive connections served
+#    by loadgen; goal < 64 MiB.
 #
-# 4. Pull counting (pulls_bench.sh, after the others): manifest GET req/s with counting on vs off,
-#    and 200 concurrent pullers on one repository vs spread over 200 repositories.
+# 4. Scaling by cores: device.sh, the servers pinned with taskset (its header says how); on
+#    this machine's few cores a row or two, on a lent one from `make bench-bundle`.
 #
-# Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~4 minutes. Both
-# servers listen on 127.0.0.1 only, on free ports, with fresh data dirs under a temp dir, and are
-# stopped by PID at the end. Both share the machine with the load generators, so the ratio is
-# the number to read. BERTH_BENCH_BIN overrides the Berth binary (default bin/berth).
+# 5. The puller: `berth pull` to an OCI layout vs `skopeo copy` of a 200 MiB image from a local
+#    docker-registry (pull_bench.sh, run after the servers above are stopped).
+#
+# 6. Pull counting (pulls_bench.sh, after the others): manifest GET req/s with counting on vs off
+#    (goal: costs <= 5%), and 200 concurrent pullers on one repository vs spread over 200.
+#
+# Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~6 minutes on 2
+# cores. Servers listen on 127.0.0.1 only, on free ports, with fresh data dirs under a temp dir,
+# and are stopped by PID at the end. They share the machine with the load generators, so the
+# ratio is the number to read. BERTH_BENCH_BIN overrides the Berth binary (default bin/berth),
+# BENCH_LOADGEN the load generator (default build/bench/loadgen, which `make bench` builds).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -50,7 +62,7 @@ if ! command -v wrk >/dev/null 2>&1; then
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } ||
         die "cannot install wrk"
 fi
-for c in docker-registry htpasswd curl python3 jq cc skopeo; do
+for c in docker-registry htpasswd curl python3 jq cc skopeo nginx taskset; do
     command -v "$c" >/dev/null 2>&1 || die "$c missing (make deps-test)"
 done
 
@@ -71,10 +83,13 @@ trap cleanup EXIT
 cc -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror -o "$TMP/headgen" "$HERE/headgen.c" -lpthread ||
     die "cannot build headgen"
 
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+LOADGEN=${BENCH_LOADGEN:-$ROOT/build/bench/loadgen}
+[ -x "$LOADGEN" ] || die "$LOADGEN not built (make bench builds it)"
+NGINX=$(command -v nginx) || die "nginx missing (make deps-test)"
+# shellcheck source-path=SCRIPTDIR source=lib_server.sh
+. "$HERE/lib_server.sh"
+RESD=$TMP/results # one JSON file per figure, gathered into build/bench/results.json at the end
+mkdir -p "$RESD"
 
 # wait_ready URL WANT_STATUS PID
 wait_ready() {
@@ -196,6 +211,12 @@ measure() { # KEY PORT
     manifest_get)
         read -r -a f <<<"$(wrk_run "$port" /v2/library/bench/manifests/v1 8 GET)"
         RES[$key]=$(per_s "${f[0]:-0}" "${f[2]:-0}") ;;
+    tags_list)
+        read -r -a f <<<"$(wrk_run "$port" /v2/library/bench/tags/list 8 GET)"
+        RES[$key]=$(per_s "${f[0]:-0}" "${f[2]:-0}") ;;
+    catalog)
+        read -r -a f <<<"$(wrk_run "$port" /v2/_catalog 8 GET)"
+        RES[$key]=$(per_s "${f[0]:-0}" "${f[2]:-0}") ;;
     blob_head)
         read -r -a f <<<"$("$TMP/headgen" "$port" "/v2/library/bench/blobs/$(digest "$TMP/blob1m")" \
             "$AUTH_B64" 4 "$SECS" | sed -n 's/^RESULT //p')"
@@ -219,15 +240,19 @@ measure() { # KEY PORT
     [ "$r" != 0 ] || ERR[$key]="${ERR[$key]} (no successful request)"
 }
 
-KEYS=(manifest_get blob_head blob1m_get blob100m_get push chunked)
+KEYS=(manifest_get tags_list catalog blob_head blob1m_get blob100m_get push chunked)
 declare -A LABEL=(
     [manifest_get]="manifest GET req/s"
+    [tags_list]="tags/list req/s"
+    [catalog]="catalog req/s"
     [blob_head]="blob HEAD req/s"
     [blob1m_get]="1 MiB blob GET req/s"
     [blob100m_get]="100 MiB blob GET MiB/s"
     [push]="monolithic push/s"
     [chunked]="chunked upload MiB/s"
 )
+# goals of issue 14: Berth / distribution 2.8 at least this much
+declare -A GOAL=([tags_list]=5 [catalog]=5 [chunked]=1.5)
 declare -A B R BE RE
 echo "bench: ${SECS}s per measurement, Berth on :$BERTH_PORT, distribution 2.8 on :$REF_PORT" >&2
 for k in "${KEYS[@]}"; do
@@ -240,7 +265,7 @@ for k in "${KEYS[@]}"; do
     RE[$k]=${ERR[$k]}
 done
 
-# --- Berth auth modes ---------------------------------------------------------------------------
+# --- tokens -------------------------------------------------------------------------------------
 # The token service's name and realm come from Berth's own /v2/ challenge (cfg token_service).
 CHALLENGE=$(curl -sS -D - -o /dev/null "http://127.0.0.1:$BERTH_PORT/v2/" | tr -d '\r' |
     sed -n 's/^[Ww][Ww][Ww]-[Aa]uthenticate: *//p')
@@ -253,65 +278,105 @@ if [ -z "$TOKEN" ] || [ "$TOKEN" = null ]; then
     die "no token in the token service's answer"
 fi
 
-# expect_200 PATH [CURL ARGS...]: the request answers 200, so a measurement counts real work
+# expect_200 PORT PATH [CURL ARGS...]: the request answers 200, so a measurement counts real work
 expect_200() {
-    local path=$1 code
-    shift
-    code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Accept: $ACCEPT" "$@" "http://127.0.0.1:$BERTH_PORT$path")
-    [ "$code" = 200 ] || die "GET $path answered $code (wanted 200)"
+    local port=$1 path=$2 code
+    shift 2
+    code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Accept: $ACCEPT" "$@" "http://127.0.0.1:$port$path")
+    [ "$code" = 200 ] || die "GET :$port$path answered $code (wanted 200)"
 }
-expect_200 /v2/library/bench/manifests/v1 -H "Authorization: Bearer $TOKEN"
-expect_200 /v2/library/bench/manifests/v1 -u "$USER_NAME:$PASS"
-expect_200 /v2/benchpub/bench/manifests/v1
+expect_200 "$BERTH_PORT" /v2/library/bench/manifests/v1 -H "Authorization: Bearer $TOKEN"
+expect_200 "$BERTH_PORT" /v2/library/bench/manifests/v1 -u "$USER_NAME:$PASS"
+expect_200 "$BERTH_PORT" /v2/benchpub/bench/manifests/v1
 code=$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$BERTH_PORT/v2/library/bench/manifests/v1")
 [ "$code" = 401 ] || die "anonymous GET on private library answered $code (wanted 401)"
 
-declare -A A AE AN AUS
-AKEYS=(token manifest_bearer manifest_basic manifest_anon)
-declare -A ALABEL=(
-    [token]="tokens issued/s (GET /service/token, Basic)"
-    [manifest_bearer]="manifest GET req/s, Bearer"
-    [manifest_basic]="manifest GET req/s, Basic"
-    [manifest_anon]="manifest GET req/s, anonymous (public)"
-)
-declare -A APATH=(
-    [token]=$TOKEN_PATH
-    [manifest_bearer]=/v2/library/bench/manifests/v1
-    [manifest_basic]=/v2/library/bench/manifests/v1
-    [manifest_anon]=/v2/benchpub/bench/manifests/v1
-)
-declare -A AAUTH=(
-    [token]="Basic $AUTH_B64"
-    [manifest_bearer]="Bearer $TOKEN"
-    [manifest_basic]="Basic $AUTH_B64"
-    [manifest_anon]=""
-)
-for k in "${AKEYS[@]}"; do
-    AN[$k]=0
-    AUS[$k]=0
-    AE[$k]=0
-done
-auth_run() { # KEY: one wrk run, added to the key's totals
-    local -a f
-    read -r -a f <<<"$(wrk_run "$BERTH_PORT" "${APATH[$1]}" 8 GET "${AAUTH[$1]}")"
-    AN[$1]=$((AN[$1] + ${f[0]:-0}))
-    AUS[$1]=$((AUS[$1] + ${f[2]:-0}))
-    if [[ ${f[3]:-x} =~ ^[0-9]+$ ]]; then AE[$1]=$((AE[$1] + f[3])); else AE[$1]="${AE[$1]}+?"; fi
-}
-# The three manifest modes run twice, in the order Bearer Basic anonymous anonymous Basic Bearer,
-# so that a drift in the machine's load does not favour one of them.
-echo "bench: ${ALABEL[token]} ..." >&2
-auth_run token
-echo "bench: manifest GET req/s with Bearer, Basic, anonymous (2 rounds each) ..." >&2
-for k in manifest_bearer manifest_basic manifest_anon manifest_anon manifest_basic manifest_bearer; do
-    auth_run "$k"
-done
-for k in "${AKEYS[@]}"; do
-    A[$k]=$(per_s "${AN[$k]}" "${AUS[$k]}")
-    [ "${AN[$k]}" != 0 ] || AE[$k]="${AE[$k]} (no successful request)"
-done
+echo "bench: tokens issued/s ..." >&2
+read -r -a f <<<"$(wrk_run "$BERTH_PORT" "$TOKEN_PATH" 8 GET)"
+TOK_RPS=$(per_s "${f[0]:-0}" "${f[2]:-0}")
+TOK_ERR=${f[3]:-?}
+[ "${f[0]:-0}" != 0 ] || TOK_ERR="$TOK_ERR (no successful request)"
 
+# --- Berth vs nginx, with latency, stalls and CPU per request ------------------------------------
+# nginx serves the manifest Berth stores (the same bytes) and the same 1 MiB blob as static files.
+NGINX_PORT=$(free_port)
+NGX_WWW=$(nginx_root ceil)
+curl -sS -f -u "$USER_NAME:$PASS" -H "Accept: $ACCEPT" -o "$NGX_WWW/manifest" \
+    "http://127.0.0.1:$BERTH_PORT/v2/library/bench/manifests/v1" || die "cannot read the manifest back"
+cmp -s "$NGX_WWW/manifest" "$TMP/manifest" || die "Berth's manifest differs from the one pushed"
+cp "$TMP/blob1m" "$NGX_WWW/blob1m"
+nginx_start ceil "$NGINX_PORT" "$(nproc)"
+PIDS+=("$NGINX_PID")
+expect_200 "$NGINX_PORT" /manifest
+expect_200 "$NGINX_PORT" /blob1m
+
+mkdir -p "$TMP/runs"
+# lg_measure KEY PID PORT PATH [HEADER...]: one loadgen run (8 connections, 2 threads), its JSON
+# with the server's CPU ticks over the run added, into $TMP/runs/KEY.<n>.json
+lg_measure() {
+    local key=$1 pid=$2 port=$3 path=$4 t0 t1 n
+    shift 4
+    local -a hdr=()
+    local h
+    for h in "$@"; do hdr+=(--header "$h"); done
+    t0=$(cpu_ticks "$pid")
+    lg_run "$port" --conns 8 --threads 2 --seconds "$SECS" --path "$path" "${hdr[@]}" >"$TMP/lg.json"
+    t1=$(cpu_ticks "$pid")
+    n=$(find "$TMP/runs" -name "$key.*.json" | wc -l)
+    jq -c --argjson t "$((t1 - t0))" --argjson hz "$CLK_TCK" '. + {cpu_ticks: $t, clk_tck: $hz}' \
+        "$TMP/lg.json" >"$TMP/runs/$key.$n.json"
+}
+# lg_sum KEY: the runs of KEY as one: req/s over all of them, CPU per request over all of them,
+# each latency percentile the worst of the runs, stalled seconds added up
+lg_sum() {
+    jq -cs '(map(.requests) | add) as $n | (map(.duration_s) | add) as $d |
+        {requests: $n, duration_s: $d, rps: (if $d > 0 then $n / $d else 0 end),
+         cpu_us_per_req: (if $n > 0 then (map(.cpu_ticks) | add) * 1e6 / .[0].clk_tck / $n else 0 end),
+         latency_us: {p50: (map(.latency_us.p50) | max), p99: (map(.latency_us.p99) | max),
+                      p999: (map(.latency_us.p999) | max), max: (map(.latency_us.max) | max)},
+         stalled_seconds: (map(.stall.seconds | length) | add),
+         errors: (map(.errors + .non_2xx) | add), runs: length,
+         per_second: map(.per_second)}' "$TMP"/runs/"$1".*.json
+}
+
+MPATH=/v2/library/bench/manifests/v1
+B1PATH=/v2/library/bench/blobs/$(digest "$TMP/blob1m")
+declare -A CEIL_LABEL=(
+    [m_basic]="Berth manifest GET, Basic"
+    [m_bearer]="Berth manifest GET, Bearer"
+    [m_anon]="Berth manifest GET, anonymous (public)"
+    [m_nginx]="nginx static GET, same manifest bytes"
+    [b_basic]="Berth 1 MiB blob GET, Basic"
+    [b_nginx]="nginx static GET, same 1 MiB blob"
+)
+CEIL_KEYS=(m_basic m_bearer m_anon m_nginx b_basic b_nginx)
+ceil_run() {
+    case $1 in
+    m_basic) lg_measure "$1" "$BERTH_PID" "$BERTH_PORT" "$MPATH" "Authorization: Basic $AUTH_B64" "Accept: $ACCEPT" ;;
+    m_bearer) lg_measure "$1" "$BERTH_PID" "$BERTH_PORT" "$MPATH" "Authorization: Bearer $TOKEN" "Accept: $ACCEPT" ;;
+    m_anon) lg_measure "$1" "$BERTH_PID" "$BERTH_PORT" /v2/benchpub/bench/manifests/v1 "Accept: $ACCEPT" ;;
+    m_nginx) lg_measure "$1" "$NGINX_PID" "$NGINX_PORT" /manifest "Accept: $ACCEPT" ;;
+    b_basic) lg_measure "$1" "$BERTH_PID" "$BERTH_PORT" "$B1PATH" "Authorization: Basic $AUTH_B64" ;;
+    b_nginx) lg_measure "$1" "$NGINX_PID" "$NGINX_PORT" /blob1m ;;
+    esac
+}
+# the manifest rows run twice, in the order basic bearer anon nginx nginx anon bearer basic, so a
+# drift in the machine's load favours none of them; the blob rows once each
+echo "bench: Berth vs nginx, manifest GET (Basic, Bearer, anonymous, nginx; 2 rounds) and 1 MiB blob GET ..." >&2
+for k in m_basic m_bearer m_anon m_nginx m_nginx m_anon m_bearer m_basic b_basic b_nginx; do
+    ceil_run "$k"
+done
+declare -A CEIL
+for k in "${CEIL_KEYS[@]}"; do
+    CEIL[$k]=$(lg_sum "$k")
+    printf '%s\n' "${CEIL[$k]}" >"$RESD/ceiling_$k.json"
+done
+cval() { printf '%s' "${CEIL[$1]}" | jq -r "$2"; } # KEY FILTER
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# peak RSS of table 1 is read here, before the 1000-connection run resets the high-water mark
 hwm_mib() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+rss_mib() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 B[rss]=$(hwm_mib "$BERTH_PID")
 R[rss]=$(hwm_mib "$REF_PID")
 BE[rss]=0
@@ -319,57 +384,155 @@ RE[rss]=0
 KEYS+=(rss)
 LABEL[rss]="peak RSS MiB (VmHWM, lower is better)"
 
-# --- stop both by PID ---------------------------------------------------------------------------
+# --- peak RSS with 1,000 keep-alive connections -------------------------------------------------
+# "5" in clear_refs resets VmHWM (Linux 4.0+), so the peak is the one of this run, not of the
+# 100 MiB blobs and chunked uploads above; where it cannot be reset, the line says so.
+echo "bench: 1,000 keep-alive connections on Berth's manifest GET ..." >&2
+RSS_BEFORE=$(rss_mib "$BERTH_PID")
+HWM_RESET=yes
+echo 5 >"/proc/$BERTH_PID/clear_refs" 2>/dev/null || HWM_RESET=no
+t0=$(cpu_ticks "$BERTH_PID")
+lg_run "$BERTH_PORT" --conns 1000 --threads 2 --seconds "$SECS" --path "$MPATH" \
+    --header "Authorization: Basic $AUTH_B64" --header "Accept: $ACCEPT" >"$TMP/lg1000.json"
+t1=$(cpu_ticks "$BERTH_PID")
+HWM1000=$(hwm_mib "$BERTH_PID")
+# the sockets Berth still holds 2 s after the 1000 clients closed theirs
+sleep 2
+FDS_AFTER=$(find "/proc/$BERTH_PID/fd" -mindepth 1 -lname 'socket:*' 2>/dev/null | wc -l)
+RSS1000=$(jq -c --argjson hwm "$HWM1000" --argjson before "$RSS_BEFORE" --argjson fds "$FDS_AFTER" \
+    --argjson t "$((t1 - t0))" --argjson hz "$CLK_TCK" --arg reset "$HWM_RESET" \
+    '{vmhwm_mib: $hwm, vmrss_before_mib: $before, hwm_reset: ($reset == "yes"), goal_mib: 64,
+      sockets_held_2s_after: $fds, status, reconnects,
+      requests, rps, connections, connections_served, errors: (.errors + .non_2xx),
+      latency_us, stalled_seconds: (.stall.seconds | length), per_second,
+      cpu_us_per_req: (if .requests > 0 then $t * 1e6 / $hz / .requests else 0 end)}' "$TMP/lg1000.json")
+printf '%s\n' "$RSS1000" >"$RESD/rss_1000.json"
+
+# --- stop all by PID ----------------------------------------------------------------------------
+nginx_stop
 kill -TERM "$BERTH_PID" "$REF_PID" 2>/dev/null || true
 berth_rc=0
 wait "$BERTH_PID" || berth_rc=$?
 wait "$REF_PID" 2>/dev/null || true
 PIDS=()
 
+# --- scaling by cores (device.sh; on a lent many-core machine it runs alone from the bundle) ----
+echo "bench: scaling by cores (device.sh) ..." >&2
+SCALE_OUT=$(BERTH_BIN=$BERTH LOADGEN_BIN=$LOADGEN NGINX_BIN=$NGINX BENCH_SECONDS=$SECS \
+    BENCH_JSON=$RESD/scaling.json bash "$HERE/device.sh" 2>&1) || SCALE_OUT="device.sh failed: $SCALE_OUT"
+
 # --- puller -------------------------------------------------------------------------------------
-# Runs with both servers above stopped; pull_bench.sh starts and stops its own docker-registry.
+# Runs with the servers above stopped; pull_bench.sh starts and stops its own docker-registry.
 echo "bench: berth pull vs skopeo copy (200 MiB image) ..." >&2
 PULL_OUT=$(BERTH_PULL_BIN=$BERTH bash "$HERE/pull_bench.sh" 2>&1) || true
 read -r -a PULL <<<"$(printf '%s\n' "$PULL_OUT" | sed -n 's/^RESULT //p')"
 
+# --- pull counting -----------------------------------------------------------------------------
+echo "bench: pull counting on/off, 200 pullers one vs 200 repositories ..." >&2
+PB_OUT=$(BERTH_BENCH_BIN=$BERTH BENCH_SECONDS=$SECS bash "$HERE/pulls_bench.sh" 2>&1) || true
+read -r -a PB <<<"$(printf '%s\n' "$PB_OUT" | sed -n 's/^RESULT //p')"
+
 # --- tables -------------------------------------------------------------------------------------
-printf '\n%-40s %12s %12s %10s\n' "metric" "berth" "reference" "berth/ref"
-printf '%-40s %12s %12s %10s\n' "----------------------------------------" "------------" \
-    "------------" "----------"
+goal_of() { # KEY -> "" or ">= Nx PASS|FAIL"
+    local g=${GOAL[$1]:-}
+    [ -n "$g" ] || return 0
+    awk -v a="${B[$1]}" -v b="${R[$1]}" -v g="$g" \
+        'BEGIN { printf ">=%sx %s", g, (b > 0 && a / b >= g ? "PASS" : "FAIL") }'
+}
+printf '\n%-40s %12s %12s %10s  %-11s\n' "metric" "berth" "reference" "berth/ref" "goal"
+printf '%-40s %12s %12s %10s  %-11s\n' "----------------------------------------" "------------" \
+    "------------" "----------" "-----------"
 for k in "${KEYS[@]}"; do
-    ratio=$(awk -v a="${B[$k]}" -v b="${R[$k]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+    ratio=$(ratio "${B[$k]}" "${R[$k]}")
     note=""
     [ "${BE[$k]}" = 0 ] || note="$note berth errors: ${BE[$k]};"
     [ "${RE[$k]}" = 0 ] || note="$note reference errors: ${RE[$k]};"
-    printf '%-40s %12s %12s %10s%s\n' "${LABEL[$k]}" "${B[$k]}" "${R[$k]}" "$ratio" "$note"
+    printf '%-40s %12s %12s %10s  %-11s%s\n' "${LABEL[$k]}" "${B[$k]}" "${R[$k]}" "$ratio" "$(goal_of "$k")" "$note"
+    jq -cn --arg b "${B[$k]}" --arg r "${R[$k]}" --arg be "${BE[$k]}" --arg re "${RE[$k]}" \
+        --arg g "${GOAL[$k]:-}" --arg lbl "${LABEL[$k]}" \
+        '{"label": $lbl, berth: ($b | tonumber), reference: ($r | tonumber),
+          ratio: (if ($r | tonumber) > 0 then ($b | tonumber) / ($r | tonumber) else null end),
+          goal_ratio: (if $g == "" then null else ($g | tonumber) end), berth_errors: $be, reference_errors: $re}' \
+        >"$RESD/distribution_$k.json"
 done
 echo
 echo "reference: Debian docker-registry $(docker-registry --version 2>/dev/null | awk '{print $3}');" \
     "both with Basic auth (same password; distribution checks bcrypt from htpasswd on every request)."
 echo "load: wrk (GET), headgen.c (HEAD), loadgen.py (pushes), on the same $(nproc) cores as the servers."
+echo "tokens issued/s (GET /service/token, Basic, RS256 JWT, 8 connections): $TOK_RPS$([ "$TOK_ERR" = 0 ] || echo " errors: $TOK_ERR")"
+jq -cn --arg r "$TOK_RPS" --arg e "$TOK_ERR" '{rps: ($r | tonumber), errors: $e}' >"$RESD/tokens.json"
 
-printf '\n%-48s %12s %10s\n' "Berth auth modes" "berth" "vs Basic"
-printf '%-48s %12s %10s\n' "------------------------------------------------" "------------" "----------"
-for k in "${AKEYS[@]}"; do
-    ratio=-
-    case $k in manifest_*)
-        ratio=$(awk -v a="${A[$k]}" -v b="${A[manifest_basic]}" \
-            'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }') ;;
+printf '\n%-40s %9s %6s %8s %8s %8s %8s %8s %6s\n' "Berth vs nginx (loadgen, 8 conns)" "req/s" "ratio" \
+    "p50 ms" "p99 ms" "p99.9 ms" "max ms" "cpu us" "stalls"
+printf '%-40s %9s %6s %8s %8s %8s %8s %8s %6s\n' "----------------------------------------" "---------" \
+    "------" "--------" "--------" "--------" "--------" "--------" "------"
+for k in "${CEIL_KEYS[@]}"; do
+    case $k in
+    m_basic | b_basic) base="" ;;
+    m_nginx) base=m_basic ;;
+    b_nginx) base=b_basic ;;
+    *) base=m_basic ;;
     esac
+    r=$(cval "$k" .rps)
+    rr=""
+    [ -z "$base" ] || rr=$(ratio "$r" "$(cval "$base" .rps)")
+    read -r p50 p99 p999 mx cpu st er <<<"$(cval "$k" '[.latency_us.p50 / 1000, .latency_us.p99 / 1000,
+        .latency_us.p999 / 1000, .latency_us.max / 1000, .cpu_us_per_req, .stalled_seconds, .errors] | @tsv')"
     note=""
-    [ "${AE[$k]}" = 0 ] || note=" errors: ${AE[$k]}"
-    printf '%-48s %12s %10s%s\n' "${ALABEL[$k]}" "${A[$k]}" "$ratio" "$note"
+    [ "$er" = 0 ] || note=" errors: $er"
+    printf '%-40s %9.0f %6s %8.2f %8.2f %8.2f %8.2f %8.1f %6s%s\n' "${CEIL_LABEL[$k]}" "$r" "$rr" \
+        "$p50" "$p99" "$p999" "$mx" "$cpu" "$st" "$note"
 done
-printf '%-48s %12s %10s\n' "reference: distribution 2.8 manifest GET, Basic" "${R[manifest_get]}" \
-    "$(awk -v a="${R[manifest_get]}" -v b="${A[manifest_basic]}" \
-        'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+MB=$(cval m_basic .rps)
+MN=$(cval m_nginx .rps)
+CB=$(cval m_basic .cpu_us_per_req)
+CN=$(cval m_nginx .cpu_us_per_req)
+CPU_RATIO=$(ratio "$CB" "$CN")
+within() { # A B PCT -> PASS|FAIL: A within PCT% of B
+    awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { d = (b > 0 ? (a - b) / b * 100 : 100); if (d < 0) d = -d;
+        print (d <= p ? "PASS" : "FAIL") }'
+}
+BEARER_R=$(ratio "$(cval m_bearer .rps)" "$MB")
+ANON_R=$(ratio "$(cval m_anon .rps)" "$MB")
+BEARER_V=$(within "$(cval m_bearer .rps)" "$MB" 10)
+ANON_V=$(within "$(cval m_anon .rps)" "$MB" 10)
+CPU_V=$(awk -v a="$CB" -v b="$CN" 'BEGIN { print (b > 0 && a <= 2 * b ? "PASS" : "FAIL") }')
+STALLS=$(for k in "${CEIL_KEYS[@]}"; do
+    s=$(cval "$k" .stalled_seconds)
+    [ "$s" = 0 ] || printf '%s: %s s; ' "${CEIL_LABEL[$k]}" "$s"
+done)
 echo
-echo "tokens: one RS256 JWT per request (scope repository:library/bench:pull," \
-    "service \"$TOKEN_SERVICE\"), 8 connections."
-echo "manifest rows: 2 runs each in alternating order, 8 connections; Bearer reuses one token"
-echo "(signature, exp, nbf, aud and project age checked per request); Basic hits Berth's cache of"
-echo "verified credentials after the first KDF; anonymous reads the public project benchpub."
-echo "distribution 2.8 has no token service of its own; its row is table 1's manifest GET."
+echo "ratio: Bearer/anonymous rows against Basic, nginx rows Berth/nginx; cpu us: server utime+stime"
+echo "(/proc/PID/stat; nginx master + workers) per request; percentiles the worst of the rounds"
+echo "(manifest rows 2 rounds in the order Basic Bearer anon nginx nginx anon Bearer Basic, blobs 1)."
+echo "Berth manifest GET / nginx static: $(ratio "$MB" "$MN"); 1 MiB blob GET: $(ratio "$(cval b_basic .rps)" "$(cval b_nginx .rps)")"
+printf 'goal Berth CPU per manifest GET <= 2x nginx'"'"'s per static GET: %.1f us vs %.1f us = %sx %s\n' \
+    "$CB" "$CN" "$CPU_RATIO" "$CPU_V"
+echo "goal Bearer and anonymous within 10% of Basic: Bearer ${BEARER_R} $BEARER_V, anonymous ${ANON_R} $ANON_V"
+echo "stalls (a second below a tenth of its run's median): ${STALLS:-none}"
+jq -cn --argjson cb "$CB" --argjson cn "$CN" --argjson mb "$MB" --argjson mn "$MN" \
+    --arg cv "$CPU_V" --arg bv "$BEARER_V" --arg av "$ANON_V" \
+    '{manifest_rps_ratio_vs_nginx: (if $mn > 0 then $mb / $mn else null end),
+      cpu_ratio_vs_nginx: (if $cn > 0 then $cb / $cn else null end), cpu_goal: "<= 2", cpu_verdict: $cv,
+      bearer_verdict: $bv, anonymous_verdict: $av, auth_goal: "within 10% of Basic"}' >"$RESD/ceiling_goals.json"
+
+read -r r1 served1 p99_1 max1 st1 er1 hwm1 cpu1 codes1 ps1 <<<"$(printf '%s' "$RSS1000" | jq -r '[.rps,
+    .connections_served, .latency_us.p99 / 1000, .latency_us.max / 1000, .stalled_seconds, .errors,
+    .vmhwm_mib, .cpu_us_per_req, (.status | to_entries | map("\(.key):\(.value)") | join(",")),
+    (.per_second | map(tostring) | join(","))] | @tsv')"
+echo
+printf '1,000 keep-alive connections (Berth manifest GET, Basic, %s s)\n' "$SECS"
+printf '  peak RSS (VmHWM) %s MiB: goal < 64 MiB %s%s\n' "$hwm1" \
+    "$(awk -v h="$hwm1" 'BEGIN { print (h < 64 ? "PASS" : "FAIL") }')" \
+    "$([ "$HWM_RESET" = yes ] || echo " (VmHWM could not be reset: it includes the runs above)")"
+printf '  %.0f req/s, %s of 1000 connections served, p99 %.2f ms, max %.2f ms, cpu %.1f us/req, stalls %s, errors %s\n' \
+    "$r1" "$served1" "$p99_1" "$max1" "$cpu1" "$st1" "$er1"
+printf '  answers by status %s; per second %s; sockets Berth still held 2 s after the clients closed: %s\n' \
+    "${codes1:-none}" "$ps1" "$FDS_AFTER"
+
+echo
+printf '%s\n' "$SCALE_OUT" | sed -n '/^cores/,$p'
+printf '%s\n' "$SCALE_OUT" | grep -q '^cores' || printf '%s\n' "$SCALE_OUT" | tail -n 20
 
 echo
 if [ "${#PULL[@]}" -ge 4 ]; then
@@ -378,29 +541,40 @@ if [ "${#PULL[@]}" -ge 4 ]; then
     printf '%-40s %12s %12s %10s\n' "----------------------------------------" "------------" \
         "------------" "----------"
     printf '%-40s %12s %12s %10s\n' "wall time s (lower is better)" "${PULL[1]}" "${PULL[2]}" \
-        "$(awk -v a="${PULL[1]}" -v b="${PULL[2]}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+        "$(ratio "${PULL[1]}" "${PULL[2]}")"
     printf '%-40s %12s %12s %10s\n' "throughput MiB/s" \
         "$(awk -v n="${PULL[0]}" -v t="${PULL[1]}" 'BEGIN { if (t > 0) printf "%.1f", n / t; else print 0 }')" \
         "$(awk -v n="${PULL[0]}" -v t="${PULL[2]}" 'BEGIN { if (t > 0) printf "%.1f", n / t; else print 0 }')" \
-        "$(awk -v a="${PULL[1]}" -v b="${PULL[2]}" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }')"
+        "$(ratio "${PULL[2]}" "${PULL[1]}")"
     echo
     echo "puller: 4 layers of 50 MiB incompressible data (gzip) + config from a local docker-registry" \
         "into an OCI layout; rounds alternate which tool goes first."
+    jq -cn --argjson mib "${PULL[0]}" --argjson b "${PULL[1]}" --argjson s "${PULL[2]}" --argjson n "${PULL[3]}" \
+        '{image_mib: $mib, berth_s: $b, skopeo_s: $s, rounds: $n}' >"$RESD/puller.json"
 else
     echo "puller: no result from pull_bench.sh; its output:"
     printf '%s\n' "$PULL_OUT" | tail -n 20
 fi
 
-# --- pull counting -----------------------------------------------------------------------------
-echo "bench: pull counting on/off, 200 pullers one vs 200 repositories ..." >&2
-PB_OUT=$(BERTH_BENCH_BIN=$BERTH BENCH_SECONDS=$SECS bash "$HERE/pulls_bench.sh" 2>&1) || true
 echo
-if printf '%s\n' "$PB_OUT" | grep -q '^RESULT '; then
+if [ "${#PB[@]}" -ge 4 ]; then
     printf '%s\n' "$PB_OUT" | sed -n '/^pull counting/,$p'
+    jq -cn --argjson on "${PB[0]}" --argjson off "${PB[1]}" --argjson one "${PB[2]}" --argjson spread "${PB[3]}" \
+        '{counting_on_rps: $on, counting_off_rps: $off, cost: (if $off > 0 then 1 - $on / $off else null end),
+          cost_goal: 0.05, one_repo_rps: $one, spread_rps: $spread}' >"$RESD/pull_counting.json"
 else
     echo "pull counting: no result from pulls_bench.sh; its output:"
     printf '%s\n' "$PB_OUT" | tail -n 20
 fi
+
+# --- the machine-readable copy ------------------------------------------------------------------
+mkdir -p "$ROOT/build/bench"
+jq -n --argjson secs "$SECS" --argjson cpus "$(nproc)" \
+    'reduce inputs as $x ({seconds: $secs, cpus: $cpus};
+        . + {(input_filename | split("/") | last | rtrimstr(".json")): $x})' "$RESD"/*.json \
+    >"$ROOT/build/bench/results.json"
+echo
+echo "bench: the same figures as JSON in build/bench/results.json"
 
 if [ "$berth_rc" != 0 ]; then
     echo "bench: berth exited $berth_rc on SIGTERM; its log's tail:"

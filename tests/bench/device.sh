@@ -38,6 +38,7 @@ else
     [ -x "$B/bin/berth" ] || die "$B/bin/berth missing (make bench-bundle builds the bundle)"
     X=""
     [ ! -e "$B/lib/ld-linux-x86-64.so.2" ] || X="$B/lib/ld-linux-x86-64.so.2 --library-path $B/lib"
+    # shellcheck disable=SC2034 # LOADGEN, NGINX and TASKSET are read by lib_server.sh
     BERTH="$X $B/bin/berth"
     LOADGEN="$X $B/bin/loadgen"
     NGINX="$X $B/bin/nginx"
@@ -45,7 +46,7 @@ else
     JQ="$X $B/bin/jq"
     TASKSET="$X $B/bin/taskset"
 fi
-# shellcheck source=lib_server.sh
+# shellcheck source-path=SCRIPTDIR source=lib_server.sh
 . "$HERE/lib_server.sh"
 
 # the CPUs this process may use, as a list
@@ -172,12 +173,12 @@ for k in "${STEPS[@]}"; do
     # warm-up: the first Basic check runs the KDF; the credential cache holds it after
     LG_PIN="$TASKSET -c $LOAD_CPUS" lg_run "$BERTH_PORT" --conns "$conns" --threads "$LOADC" --seconds 1 \
         --path /v2/library/bench/manifests/v1 --header "Authorization: Basic $AUTH_B64" >/dev/null
-    read -r b_rps b_us b_p99 b_st b_n b_err <<<"$(one_run "$BERTH_PID" "$BERTH_PORT" \
+    read -r b_rps b_us b_p99 b_st _ b_err <<<"$(one_run "$BERTH_PID" "$BERTH_PORT" \
         /v2/library/bench/manifests/v1 "$conns" "Authorization: Basic $AUTH_B64" "Accept: $ACCEPT")"
     berth_stop
     nport=$(free_port)
     nginx_start scale "$nport" "$k" "$scpus"
-    read -r n_rps n_us n_p99 n_st n_n n_err <<<"$(one_run "$NGINX_PID" "$nport" /manifest "$conns")"
+    read -r n_rps n_us n_p99 n_st _ n_err <<<"$(one_run "$NGINX_PID" "$nport" /manifest "$conns")"
     nginx_stop
     RPS1[$k]=$b_rps
     ROWS+=("$($JQ -cn --argjson k "$k" --argjson br "$b_rps" --argjson bu "$b_us" --argjson bp "$b_p99" \

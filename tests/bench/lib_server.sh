@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib_server.sh - sourced by tests/bench/bench.sh and tests/bench/device.sh (bash): a private
 # nginx serving static files, server CPU time from /proc, and loadgen runs.
 #
@@ -22,8 +23,8 @@ CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 NGINX_PID=""
 
 free_port() {
-    local p i
-    for i in $(seq 1 200); do
+    local p
+    for _ in $(seq 1 200); do
         p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
         # a connect that fails means nobody listens there
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then

@@ -11,7 +11,8 @@
  * opened again (counted in "reconnects", and in "errors" when a request was in flight).
  *
  * Prints one JSON object (jansson) on stdout:
- *   requests, ok (2xx), non_2xx, errors, reconnects, bytes (read), duration_s, rps,
+ *   requests, ok (2xx), non_2xx, status {code: answers}, errors, reconnects, bytes (read),
+ *   duration_s, rps,
  *   connections (asked), connections_served (that completed at least one request),
  *   latency_us {p50, p90, p99, p999, max, mean}, per_second [completions in second 0, 1, ...],
  *   stall {median, threshold, seconds: [indexes of full seconds below median/10]}
@@ -71,6 +72,7 @@ struct worker {
     uint64_t hist[HIST_N];
     uint64_t lat_max, lat_sum;
     uint64_t per_sec[MAX_SECONDS + 1];
+    uint64_t status[600]; /* answers by status code */
 };
 
 static unsigned short g_port;
@@ -213,6 +215,8 @@ static int on_message_complete(http_parser *p)
         return 0;
     lat = t - c->t_send;
     w->requests++;
+    if (p->status_code < 600)
+        w->status[p->status_code]++;
     if (p->status_code >= 200 && p->status_code < 300)
         w->ok++;
     else
@@ -420,8 +424,8 @@ int main(int argc, char **argv)
     struct worker *ws;
     uint64_t requests = 0, ok = 0, non_2xx = 0, errors = 0, reconnects = 0, bytes = 0;
     uint64_t lat_max = 0, lat_sum = 0, served = 0, *sorted;
-    static uint64_t hist[HIST_N], per_sec[MAX_SECONDS + 1];
-    json_t *out, *lat, *ps, *stall, *stalled;
+    static uint64_t hist[HIST_N], per_sec[MAX_SECONDS + 1], status[600];
+    json_t *out, *lat, *ps, *stall, *stalled, *codes;
     double dur, median, threshold;
 
     for (int i = 1; i < argc; i++) {
@@ -500,6 +504,8 @@ int main(int argc, char **argv)
             hist[j] += w->hist[j];
         for (unsigned j = 0; j <= MAX_SECONDS; j++)
             per_sec[j] += w->per_sec[j];
+        for (unsigned j = 0; j < 600; j++)
+            status[j] += w->status[j];
         for (size_t j = 0; j < w->n_conns; j++)
             served += (uint64_t)w->conns[j].served;
         close(w->ep);
@@ -523,6 +529,14 @@ int main(int argc, char **argv)
     ps = json_array();
     stall = json_object();
     stalled = json_array();
+    codes = json_object();
+    for (unsigned j = 0; j < 600; j++) {
+        char code[8];
+        if (status[j] == 0)
+            continue;
+        snprintf(code, sizeof(code), "%u", j);
+        json_object_set_new(codes, code, json_integer((json_int_t)status[j]));
+    }
     for (unsigned long j = 0; j < full; j++) {
         json_array_append_new(ps, json_integer((json_int_t)per_sec[j]));
         if ((double)per_sec[j] < threshold || (median == 0 && per_sec[j] == 0))
@@ -542,6 +556,7 @@ int main(int argc, char **argv)
     json_object_set_new(out, "non_2xx", json_integer((json_int_t)non_2xx));
     json_object_set_new(out, "errors", json_integer((json_int_t)errors));
     json_object_set_new(out, "reconnects", json_integer((json_int_t)reconnects));
+    json_object_set_new(out, "status", codes);
     json_object_set_new(out, "bytes", json_integer((json_int_t)bytes));
     json_object_set_new(out, "duration_s", json_real(dur));
     json_object_set_new(out, "rps", json_real((double)requests / dur));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pulls_bench.sh - the cost of counting pulls (table 4 of `make bench`; runs alone too):
+# pulls_bench.sh - the cost of counting pulls (table 6 of `make bench`; runs alone too):
 #
 #   manifest GET req/s, counting on vs off   two Berths on the same data layout, one counting
 #                                            (the default) and one whose pull_exclude_agents = "*"
@@ -138,6 +138,9 @@ printf '%-52s %12s %10s\n' "----------------------------------------------------
 printf '%-52s %12s %10s\n' "manifest GET, counting on (8 connections)" "$on" \
     "$(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
 printf '%-52s %12s %10s\n' "manifest GET, counting off (every pull excluded)" "$off" "1"
+printf '%-52s %12s %10s\n' "  cost of counting (goal <= 5%, issue 10)" \
+    "$(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.1f%%", (1 - a / b) * 100; else print "-" }')" \
+    "$(awk -v a="$on" -v b="$off" 'BEGIN { print (b > 0 && 1 - a / b <= 0.05 ? "PASS" : "FAIL") }')"
 printf '%-52s %12s %10s\n' "200 pullers on one repository" "$one" \
     "$(awk -v a="$one" -v b="$spread" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
 printf '%-52s %12s %10s\n' "200 pullers spread over $NREPOS repositories" "$spread" "1"
