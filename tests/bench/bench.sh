@@ -326,16 +326,18 @@ lg_measure() {
     jq -c --argjson t "$((t1 - t0))" --argjson hz "$CLK_TCK" '. + {cpu_ticks: $t, clk_tck: $hz}' \
         "$TMP/lg.json" >"$TMP/runs/$key.$n.json"
 }
-# lg_sum KEY: the runs of KEY as one: req/s over all of them, CPU per request over all of them,
+# lg_sum KEY: the runs of KEY as one: req/s (2xx answers only) over all of them, CPU per request over all of them,
 # each latency percentile the worst of the runs, stalled seconds added up
 lg_sum() {
-    jq -cs '(map(.requests) | add) as $n | (map(.duration_s) | add) as $d |
-        {requests: $n, duration_s: $d, rps: (if $d > 0 then $n / $d else 0 end),
+    jq -cs '(map(.requests) | add) as $n | (map(.duration_s) | add) as $d | (map(.ok) | add) as $ok |
+        {requests: $n, ok: $ok, duration_s: $d, rps: (if $d > 0 then $ok / $d else 0 end),
+         all_rps: (if $d > 0 then $n / $d else 0 end),
          cpu_us_per_req: (if $n > 0 then (map(.cpu_ticks) | add) * 1e6 / .[0].clk_tck / $n else 0 end),
          latency_us: {p50: (map(.latency_us.p50) | max), p99: (map(.latency_us.p99) | max),
                       p999: (map(.latency_us.p999) | max), max: (map(.latency_us.max) | max)},
          stalled_seconds: (map(.stall.seconds | length) | add),
-         errors: (map(.errors + .non_2xx) | add), runs: length,
+         errors: (map(.errors + .non_2xx) | add), runs: length, conn_errors: (map(.errors) | add),
+         status: (reduce (.[].status | to_entries[]) as $e ({}; .[$e.key] += $e.value)),
          per_second: map(.per_second)}' "$TMP"/runs/"$1".*.json
 }
 
@@ -403,7 +405,7 @@ RSS1000=$(jq -c --argjson hwm "$HWM1000" --argjson before "$RSS_BEFORE" --argjso
     --argjson t "$((t1 - t0))" --argjson hz "$CLK_TCK" --arg reset "$HWM_RESET" \
     '{vmhwm_mib: $hwm, vmrss_before_mib: $before, hwm_reset: ($reset == "yes"), goal_mib: 64,
       sockets_held_2s_after: $fds, status, reconnects,
-      requests, rps, connections, connections_served, errors: (.errors + .non_2xx),
+      requests, rps: .ok_rps, all_rps: .rps, connections, connections_served, errors: (.errors + .non_2xx),
       latency_us, stalled_seconds: (.stall.seconds | length), per_second,
       cpu_us_per_req: (if .requests > 0 then $t * 1e6 / $hz / .requests else 0 end)}' "$TMP/lg1000.json")
 printf '%s\n' "$RSS1000" >"$RESD/rss_1000.json"
@@ -476,10 +478,11 @@ for k in "${CEIL_KEYS[@]}"; do
     r=$(cval "$k" .rps)
     rr=""
     [ -z "$base" ] || rr=$(ratio "$r" "$(cval "$base" .rps)")
-    read -r p50 p99 p999 mx cpu st er <<<"$(cval "$k" '[.latency_us.p50 / 1000, .latency_us.p99 / 1000,
-        .latency_us.p999 / 1000, .latency_us.max / 1000, .cpu_us_per_req, .stalled_seconds, .errors] | @tsv')"
+    read -r p50 p99 p999 mx cpu st er codes <<<"$(cval "$k" '[.latency_us.p50 / 1000, .latency_us.p99 / 1000,
+        .latency_us.p999 / 1000, .latency_us.max / 1000, .cpu_us_per_req, .stalled_seconds, .errors,
+        ((.status | to_entries | map("\(.key): \(.value)") | join(", ")) + ", connection errors: \(.conn_errors)")] | @tsv')"
     note=""
-    [ "$er" = 0 ] || note=" errors: $er"
+    [ "$er" = 0 ] || note=" errors: $er ($codes)"
     printf '%-40s %9.0f %6s %8.2f %8.2f %8.2f %8.2f %8.1f %6s%s\n' "${CEIL_LABEL[$k]}" "$r" "$rr" \
         "$p50" "$p99" "$p999" "$mx" "$cpu" "$st" "$note"
 done
@@ -502,7 +505,7 @@ STALLS=$(for k in "${CEIL_KEYS[@]}"; do
     [ "$s" = 0 ] || printf '%s: %s s; ' "${CEIL_LABEL[$k]}" "$s"
 done)
 echo
-echo "ratio: Bearer/anonymous rows against Basic, nginx rows Berth/nginx; cpu us: server utime+stime"
+echo "req/s: 2xx answers; ratio: Bearer/anonymous rows against Basic, nginx rows Berth/nginx; cpu us: server utime+stime"
 echo "(/proc/PID/stat; nginx master + workers) per request; percentiles the worst of the rounds"
 echo "(manifest rows 2 rounds in the order Basic Bearer anon nginx nginx anon Bearer Basic, blobs 1)."
 echo "Berth manifest GET / nginx static: $(ratio "$MB" "$MN"); 1 MiB blob GET: $(ratio "$(cval b_basic .rps)" "$(cval b_nginx .rps)")"

@@ -156,7 +156,7 @@ one_run() {
     t1=$(cpu_ticks "$pid")
     printf '%s\n' "$out" >>"$TMP/runs.jsonl"
     read -r n rps p99 st err <<<"$(printf '%s' "$out" |
-        $JQ -r '[.requests, .rps, .latency_us.p99, (.stall.seconds | length), (.errors + .non_2xx)] | @tsv')"
+        $JQ -r '[.requests, .ok_rps, .latency_us.p99, (.stall.seconds | length), (.errors + .non_2xx)] | @tsv')"
     echo "$rps $(cpu_us_per_req "$t0" "$t1" "$n") $p99 $st $n $err"
 }
 

@@ -12,7 +12,7 @@
  *
  * Prints one JSON object (jansson) on stdout:
  *   requests, ok (2xx), non_2xx, status {code: answers}, errors, reconnects, bytes (read),
- *   duration_s, rps,
+ *   duration_s, rps (answers/s), ok_rps (2xx answers/s),
  *   connections (asked), connections_served (that completed at least one request),
  *   latency_us {p50, p90, p99, p999, max, mean}, per_second [completions in second 0, 1, ...],
  *   stall {median, threshold, seconds: [indexes of full seconds below median/10]}
@@ -55,10 +55,10 @@
 struct conn {
     int fd;
     int connecting;
-    int in_flight;    /* a request has been sent (or started) and not answered */
-    int served;       /* completed at least one request */
-    size_t sent;      /* bytes of the request written */
-    uint64_t t_send;  /* ns, monotonic */
+    int in_flight;   /* a request has been sent (or started) and not answered */
+    int served;      /* completed at least one request */
+    size_t sent;     /* bytes of the request written */
+    uint64_t t_send; /* ns, monotonic */
     http_parser parser;
     struct worker *w;
 };
@@ -364,8 +364,9 @@ static int build_request(const char *method, const char *path, char **headers, i
     g_req = malloc(cap);
     if (g_req == NULL)
         return -1;
-    n = snprintf(g_req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: berth-loadgen\r\n",
-                 method, path, (unsigned)g_port);
+    n = snprintf(g_req, cap,
+                 "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nUser-Agent: berth-loadgen\r\n", method,
+                 path, (unsigned)g_port);
     if (n < 0 || (size_t)n >= cap)
         return -1;
     off = (size_t)n;
@@ -411,8 +412,9 @@ static double hist_pct(const uint64_t *hist, uint64_t total, double pct, uint64_
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: loadgen --port P [--conns N] [--threads M] [--seconds S] "
-                    "[--method GET|HEAD] (--path PATH [--header 'Name: value']... | --request FILE)\n");
+    fprintf(stderr,
+            "usage: loadgen --port P [--conns N] [--threads M] [--seconds S] "
+            "[--method GET|HEAD] (--path PATH [--header 'Name: value']... | --request FILE)\n");
 }
 
 int main(int argc, char **argv)
@@ -462,7 +464,8 @@ int main(int argc, char **argv)
     }
     g_port = (unsigned short)port;
     g_head = strcmp(method, "HEAD") == 0;
-    if (reqfile != NULL ? read_file(reqfile) < 0 : build_request(method, path, headers, n_headers) < 0) {
+    if (reqfile != NULL ? read_file(reqfile) < 0
+                        : build_request(method, path, headers, n_headers) < 0) {
         fprintf(stderr, "loadgen: cannot read or build the request\n");
         return 2;
     }
@@ -483,7 +486,8 @@ int main(int argc, char **argv)
         ws[i].n_conns = conns / threads + (i < conns % threads ? 1 : 0);
         ws[i].conns = calloc(ws[i].n_conns, sizeof(struct conn));
         ws[i].ep = epoll_create1(EPOLL_CLOEXEC);
-        if (ws[i].conns == NULL || ws[i].ep < 0 || pthread_create(&ws[i].tid, NULL, worker_run, &ws[i]) != 0) {
+        if (ws[i].conns == NULL || ws[i].ep < 0 ||
+            pthread_create(&ws[i].tid, NULL, worker_run, &ws[i]) != 0) {
             fprintf(stderr, "loadgen: cannot start thread %lu\n", i);
             return 1;
         }
@@ -520,7 +524,8 @@ int main(int argc, char **argv)
         return 1;
     memcpy(sorted, per_sec, full * sizeof(*sorted));
     qsort(sorted, full, sizeof(*sorted), cmp_u64);
-    median = full % 2 ? (double)sorted[full / 2] : ((double)sorted[full / 2 - 1] + (double)sorted[full / 2]) / 2;
+    median = full % 2 ? (double)sorted[full / 2]
+                      : ((double)sorted[full / 2 - 1] + (double)sorted[full / 2]) / 2;
     free(sorted);
     threshold = median / 10.0;
 
@@ -547,7 +552,8 @@ int main(int argc, char **argv)
     json_object_set_new(lat, "p99", json_real(hist_pct(hist, requests, 99, lat_max)));
     json_object_set_new(lat, "p999", json_real(hist_pct(hist, requests, 99.9, lat_max)));
     json_object_set_new(lat, "max", json_real((double)lat_max / 1000.0));
-    json_object_set_new(lat, "mean", json_real(requests ? (double)lat_sum / (double)requests / 1000.0 : 0));
+    json_object_set_new(lat, "mean",
+                        json_real(requests ? (double)lat_sum / (double)requests / 1000.0 : 0));
     json_object_set_new(stall, "median", json_real(median));
     json_object_set_new(stall, "threshold", json_real(threshold));
     json_object_set_new(stall, "seconds", stalled);
@@ -560,6 +566,7 @@ int main(int argc, char **argv)
     json_object_set_new(out, "bytes", json_integer((json_int_t)bytes));
     json_object_set_new(out, "duration_s", json_real(dur));
     json_object_set_new(out, "rps", json_real((double)requests / dur));
+    json_object_set_new(out, "ok_rps", json_real((double)ok / dur));
     json_object_set_new(out, "connections", json_integer((json_int_t)conns));
     json_object_set_new(out, "connections_served", json_integer((json_int_t)served));
     json_object_set_new(out, "latency_us", lat);
