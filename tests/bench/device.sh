@@ -12,6 +12,10 @@
 #   BERTH_BIN=... LOADGEN_BIN=... NGINX_BIN=... device.sh
 #                               the binaries of this machine (`make bench` does this)
 #
+# On a lent machine: carry build/bench-bundle.tar.gz (about 25 MiB; the folder itself is ~60 MiB)
+# and run `tar -xzf build/bench-bundle.tar.gz -C /tmp && BENCH_JSON=$OUT/scaling.json
+# /tmp/bench-bundle/device.sh`; about 13 s per row at BENCH_SECONDS=5 (7 rows on 16 CPUs).
+#
 # Cores: the load generator gets the last L = max(1, cores/4) of the CPUs this process may use,
 # the server 1..N = cores - L of the first ones (all of them up to 8, then 1 2 3 4 6 8 12 16 ...
 # and N). The 0.8x-linear goal (req/s at 4 cores >= 0.8 * 4 * req/s at 1 core) needs N >= 4;
