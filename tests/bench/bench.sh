@@ -36,6 +36,8 @@
 # 6. Pull counting (pulls_bench.sh, after the others): manifest GET req/s with counting on vs off
 #    (goal: costs <= 5%), and 200 concurrent pullers on one repository vs spread over 200.
 #
+# loadgen_check.sh checks the load generator against nginx first; a failure stops the run.
+#
 # Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~6 minutes on 2
 # cores. Servers listen on 127.0.0.1 only, on free ports, with fresh data dirs under a temp dir,
 # and are stopped by PID at the end. They share the machine with the load generators, so the
@@ -90,6 +92,9 @@ NGINX=$(command -v nginx) || die "nginx missing (make deps-test)"
 . "$HERE/lib_server.sh"
 RESD=$TMP/results # one JSON file per figure, gathered into build/bench/results.json at the end
 mkdir -p "$RESD"
+echo "bench: checking loadgen against nginx (loadgen_check.sh) ..." >&2
+LGC_OUT=$(LOADGEN=$LOADGEN NGINX=$NGINX bash "$HERE/loadgen_check.sh" 2>&1) ||
+    die "loadgen_check.sh failed: $(printf '%s\n' "$LGC_OUT" | grep -v '^ok' | tail -n 20)"
 
 # wait_ready URL WANT_STATUS PID
 wait_ready() {
