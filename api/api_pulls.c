@@ -18,7 +18,11 @@
  *      counters on repositories, artifacts and tags do (pulls_peek): reading never writes.
  *      Top lists and the stale listing rank and page over the database, so they flush the
  *      pending pulls first instead (pulls_flush: one small write transaction, only when
- *      anything is pending).
+ *      anything is pending). Merging would not be exact: a pending pull can lift a key that the
+ *      database ranks below the n returned (a top list would need each pending key's count in
+ *      the window, one query per key), and it can take an artifact out of the stale set, which
+ *      moves every later row to another page and changes X-Total-Count; the flush costs one
+ *      transaction per interval of pulls, the same write the flush thread does anyway.
  *   2. A window holds at most API_PULLS_BUCKETS_MAX buckets and a series answer at most
  *      API_PULLS_POINTS_MAX points: a larger one is a 400 that says to narrow it, never a cut
  *      answer.
@@ -42,7 +46,6 @@
 #define API_PULLS_BUCKETS_MAX 5000
 #define API_PULLS_POINTS_MAX 20000
 #define API_PULLS_TOP_MAX 100
-#define API_PULLS_READ_TRIES 4
 
 /* flush_pending: invariant 1; a failed flush is logged and the read goes on (the counts stay
  * pending and are written by the next flush) */
@@ -235,6 +238,7 @@ static int series(struct api_call *c, const char *project, const struct repo_nam
             tries = API_PULLS_READ_TRIES; /* out of memory: 500 below */
             break;
         }
+        api_pulls_between(c);
         rc = meta_pulls_series(c->r->reg->meta, &q, pts, API_PULLS_POINTS_MAX, &n, &e);
         if (rc < 0 || tries == API_PULLS_READ_TRIES - 1 ||
             (epoch != 0 && epoch == pulls_epoch(c->r->reg->pulls)))

@@ -1,7 +1,8 @@
 /* api_pulls_test.c - in-process tests of pull counting and the pull analytics endpoints: the
  * counting rules of a manifest GET (by tag, by digest, HEAD, 304, failures, an index's child,
  * who, client family, exclusions), read-your-writes (the API shows a pull that is still
- * pending, without flushing it), the time series, top and stale endpoints with their
+ * pending, without flushing it; a flush between the database read and the peek changes no
+ * count), the time series, top and stale endpoints with their
  * permissions and argument errors, and the configured access to /metrics. */
 #include "api/api_pulls.h"
 
@@ -179,6 +180,90 @@ static void test_stale(struct test_api *w)
     http_fake_result_cleanup(&res);
 }
 
+/* a flush landing between a reader's database read and its peek at the pending pulls (the
+ * hook runs exactly there, once): every count stays exact, neither short nor doubled */
+static struct pulls *between_pulls;
+static int between_flushes;
+
+static void flush_between(struct api_call *c)
+{
+    struct berr e;
+
+    (void)c;
+    if (between_flushes > 0)
+        return; /* the read that follows must see the flush it raced with, once */
+    between_flushes++;
+    if (pulls_flush(between_pulls, NULL, &e) < 0)
+        fprintf(stderr, "  flush in the hook: %s\n", e.msg);
+}
+
+/* count_at: the pull_count at path (an array index or an object key per step) of GET target */
+static long long count_at(struct test_api *w, const char *target, const char *outer, int idx)
+{
+    json_t *j = get_json(w, W_ADMIN, target);
+    json_t *o = outer != NULL ? json_object_get(j, outer) : j;
+    json_t *item = idx >= 0 ? json_array_get(o, (size_t)idx) : o;
+    long long n =
+            item != NULL ? (long long)json_integer_value(json_object_get(item, "pull_count")) : -1;
+
+    json_decref(j);
+    return n;
+}
+
+static void test_flush_between(struct test_api *w)
+{
+    static const struct {
+        const char *target;
+        const char *outer;
+        int idx;
+    } reads[] = {
+            {"/api/v2.0/projects/priv/repositories/app", NULL, -1},
+            {"/api/v2.0/projects/priv/repositories", NULL, 0},
+            {"/api/v2.0/projects/priv/repositories/app/artifacts/1.0", NULL, -1},
+            {"/api/v2.0/projects/priv/repositories/app/artifacts", NULL, 0},
+            {"/api/v2.0/projects/priv/repositories/app/artifacts/1.0/tags", NULL, 0},
+            {"/api/v2.0/search?q=app", "repository", 0},
+    };
+
+    between_pulls = w->t.reg.pulls;
+    for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+        long long before = count_at(w, reads[i].target, reads[i].outer, reads[i].idx);
+
+        CHECK(before > 0);
+        CHECK_INT_EQ(pull(w, "GET", "1.0", "docker/24", NULL), HTTP_OK);
+        CHECK_INT_EQ(pulls_pending(w->t.reg.pulls), 1);
+        between_flushes = 0;
+        api_pulls_test_between = flush_between;
+        CHECK_INT_EQ(count_at(w, reads[i].target, reads[i].outer, reads[i].idx), before + 1);
+        api_pulls_test_between = NULL;
+        CHECK_INT_EQ(between_flushes, 1); /* the flush did land between the two reads */
+        CHECK_INT_EQ(pulls_pending(w->t.reg.pulls), 0);
+        CHECK_INT_EQ(count_at(w, reads[i].target, reads[i].outer, reads[i].idx), before + 1);
+    }
+    /* a time series copies the pending pulls, then reads: a flush between must not double */
+    {
+        json_t *j, *s;
+        long long before, after;
+
+        j = get_json(w, W_ADMIN,
+                     "/api/v2.0/projects/priv/repositories/app/artifacts/1.0/pulls/timeseries");
+        s = json_array_get(json_object_get(j, "series"), 0);
+        before = (long long)json_integer_value(json_object_get(s, "pulls"));
+        json_decref(j);
+        CHECK_INT_EQ(pull(w, "GET", "1.0", "docker/24", NULL), HTTP_OK);
+        between_flushes = 0;
+        api_pulls_test_between = flush_between;
+        j = get_json(w, W_ADMIN,
+                     "/api/v2.0/projects/priv/repositories/app/artifacts/1.0/pulls/timeseries");
+        api_pulls_test_between = NULL;
+        s = json_array_get(json_object_get(j, "series"), 0);
+        after = (long long)json_integer_value(json_object_get(s, "pulls"));
+        json_decref(j);
+        CHECK_INT_EQ(between_flushes, 1);
+        CHECK_INT_EQ(after, before + 1);
+    }
+}
+
 /* who may read what; bad arguments are 400 */
 static void test_refusals(struct test_api *w)
 {
@@ -247,6 +332,7 @@ int main(void)
     test_counting(&w);
     test_series(&w);
     test_stale(&w);
+    test_flush_between(&w);
     test_refusals(&w);
     test_metrics_access(&w);
     test_api_close(&w);
