@@ -7,6 +7,7 @@
 #include "api/api_pulls.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/test_api.h"
@@ -264,6 +265,89 @@ static void test_flush_between(struct test_api *w)
     }
 }
 
+/* X-Total-Size of a stale listing, the system-wide listing, the projects list's pulls_7d
+ * (pending pulls included) and the repositories sorted by their last pull */
+static void test_reports(struct test_api *w)
+{
+    struct http_fake_result res;
+    char old[DIGEST_STR_LEN + 1];
+    char size[24];
+    json_t *j, *p;
+    long long pulls;
+
+    test_api_push_image(w, "priv/old", "1.0", "layer-never-pulled", old);
+    j = get_json(w, W_ADMIN, "/api/v2.0/projects/priv/repositories/old/artifacts/1.0");
+    (void)snprintf(size, sizeof(size), "%lld",
+                   (long long)json_integer_value(json_object_get(j, "size"))); /* fits */
+    json_decref(j);
+    CHECK(strcmp(size, "0") != 0);
+    test_api_req(&res, w, W_GUEST, "GET", "/api/v2.0/projects/priv/pulls/stale?days=1", NULL);
+    CHECK_INT_EQ(res.status, HTTP_OK);
+    CHECK_STR_EQ(http_fake_get(&res, "X-Total-Count"), "1");
+    CHECK_STR_EQ(http_fake_get(&res, "X-Total-Size"), size);
+    j = test_api_json(&res);
+    CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(j, 0), "digest")), old);
+    CHECK(json_is_null(json_object_get(json_array_get(j, 0), "pull_time")));
+    json_decref(j);
+    http_fake_result_cleanup(&res);
+    /* the size sums every page, not only the one answered */
+    {
+        char target[160];
+
+        (void)snprintf(target, sizeof(target),
+                       "/api/v2.0/projects/priv/pulls/stale?before=%lld&page_size=1&page=2",
+                       (long long)now_s() + 60); /* fits */
+        test_api_req(&res, w, W_GUEST, "GET", target, NULL);
+    }
+    CHECK_STR_EQ(http_fake_get(&res, "X-Total-Count"), "2");
+    CHECK(http_fake_get(&res, "X-Total-Size") != NULL &&
+          strtoll(http_fake_get(&res, "X-Total-Size"), NULL, 10) > strtoll(size, NULL, 10));
+    http_fake_result_cleanup(&res);
+    test_api_req(&res, w, W_GUEST, "GET", "/api/v2.0/projects/priv/pulls/stale?days=1&kind=tag",
+                 NULL);
+    CHECK_STR_EQ(http_fake_get(&res, "X-Total-Count"), "1");
+    CHECK(http_fake_get(&res, "X-Total-Size") == NULL); /* tags share artifacts: no sum */
+    http_fake_result_cleanup(&res);
+    /* system wide: every project's, for system administrators only */
+    test_api_req(&res, w, W_ADMIN, "GET", "/api/v2.0/pulls/stale?days=1", NULL);
+    CHECK_INT_EQ(res.status, HTTP_OK);
+    CHECK_STR_EQ(http_fake_get(&res, "X-Total-Count"), "1");
+    j = test_api_json(&res);
+    CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(j, 0), "repository_name")),
+                 "priv/old");
+    json_decref(j);
+    http_fake_result_cleanup(&res);
+    CHECK(test_api_err(w, W_PA, "GET", "/api/v2.0/pulls/stale", NULL, HTTP_FORBIDDEN, "FORBIDDEN",
+                       "the system-wide stale listing is for system administrators"));
+    CHECK(test_api_err(w, W_ANON, "GET", "/api/v2.0/pulls/stale", NULL, TEST_API_401));
+    /* pulls_7d: the flushed pulls and a pending one */
+    CHECK_INT_EQ(pull(w, "GET", "1.0", "docker/24", NULL), HTTP_OK);
+    CHECK_INT_EQ(pulls_pending(w->t.reg.pulls), 1);
+    pulls = repo_count(w);
+    j = get_json(w, W_PA, "/api/v2.0/projects?with_pulls=true&sort=name");
+    CHECK_INT_EQ(json_array_size(j), 2);
+    p = json_array_get(j, 0);
+    CHECK_STR_EQ(json_string_value(json_object_get(p, "name")), "priv");
+    CHECK_INT_EQ(json_integer_value(json_object_get(p, "pulls_7d")), pulls);
+    p = json_array_get(j, 1);
+    CHECK_STR_EQ(json_string_value(json_object_get(p, "name")), "pub");
+    CHECK_INT_EQ(json_integer_value(json_object_get(p, "pulls_7d")), 0);
+    json_decref(j);
+    CHECK_INT_EQ(pulls_pending(w->t.reg.pulls), 1); /* read, not flushed */
+    j = get_json(w, W_PA, "/api/v2.0/projects?sort=name");
+    CHECK(json_object_get(json_array_get(j, 0), "pulls_7d") == NULL); /* asked for only */
+    json_decref(j);
+    CHECK(test_api_err(w, W_PA, "GET", "/api/v2.0/projects?with_pulls=yes", NULL, HTTP_BAD_REQUEST,
+                       "BAD_REQUEST", "with_pulls must be true or false"));
+    /* the repositories by their last pull */
+    j = get_json(w, W_ADMIN, "/api/v2.0/projects/priv/repositories?sort=-pull_time");
+    CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(j, 0), "name")), "priv/app");
+    json_decref(j);
+    j = get_json(w, W_ADMIN, "/api/v2.0/projects/priv/repositories?sort=pull_time");
+    CHECK_STR_EQ(json_string_value(json_object_get(json_array_get(j, 0), "name")), "priv/old");
+    json_decref(j);
+}
+
 /* who may read what; bad arguments are 400 */
 static void test_refusals(struct test_api *w)
 {
@@ -333,6 +417,7 @@ int main(void)
     test_series(&w);
     test_stale(&w);
     test_flush_between(&w);
+    test_reports(&w);
     test_refusals(&w);
     test_metrics_access(&w);
     test_api_close(&w);

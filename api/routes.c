@@ -118,6 +118,8 @@ const struct api_route api_routes[] = {
     {GETH, A "/pulls/timeseries", api_pulls_artifact_series, PROJECT(ARTIFACT, READ), 0, NULL},
     {GETH, "/pulls/top", api_pulls_top, SYSADMIN(STATISTICS, READ), 0,
      "the system-wide top list is for system administrators"},
+    {GETH, "/pulls/stale", api_pulls_stale_all, SYSADMIN(STATISTICS, READ), 0,
+     "the system-wide stale listing is for system administrators"},
 
     /* robots */
     {GET, "/robots", api_robot_list, USER(ROBOT, LIST), 0, NO_ROBOTS},
