@@ -1,7 +1,8 @@
 /* api_pulls.c - the pull analytics of the management API: time series per project, repository
  * and artifact, top lists per project and system wide, and the stale listing of a project.
  *
- *   GET /projects/{project_name}/pulls/timeseries
+ *   GET /projects/{project_name}/pulls/timeseries and GET /pulls/timeseries (system
+ *       administrators: every project's)
  *   GET /projects/{project_name}/repositories/{repository_name}/pulls/timeseries
  *   GET /projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/pulls/timeseries
  *       ?from=&to= (Unix seconds, YYYY-MM-DD or RFC 3339 UTC; default the last 7 days)
@@ -33,7 +34,7 @@
  *      answer.
  *   3. Who may call is in the rows of api/routes.c: reading a project's repositories (its
  *      history, top list) or artifacts (stale listing, an artifact's history); the
- *      system-wide top list and stale listing are for system administrators.
+ *      system-wide history, top list and stale listing are for system administrators.
  * Thread-safe: all state is per request. */
 #include "api/api_pulls.h"
 
@@ -410,6 +411,11 @@ out:
 int api_pulls_project_series(struct api_call *c)
 {
     return series(c, c->proj->p.name, NULL, NULL);
+}
+
+int api_pulls_series_all(struct api_call *c)
+{
+    return series(c, NULL, NULL, NULL);
 }
 
 int api_pulls_repo_series(struct api_call *c)

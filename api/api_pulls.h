@@ -11,6 +11,8 @@ int api_pulls_project_series(struct api_call *c);
 int api_pulls_repo_series(struct api_call *c);
 /* GET .../repositories/{repository_name}/artifacts/{reference}/pulls/timeseries */
 int api_pulls_artifact_series(struct api_call *c);
+/* GET /pulls/timeseries (system administrators): every project's */
+int api_pulls_series_all(struct api_call *c);
 /* GET /projects/{project_name}/pulls/top */
 int api_pulls_project_top(struct api_call *c);
 /* GET /pulls/top (system administrators) */

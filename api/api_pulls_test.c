@@ -320,6 +320,13 @@ static void test_reports(struct test_api *w)
     CHECK(test_api_err(w, W_PA, "GET", "/api/v2.0/pulls/stale", NULL, HTTP_FORBIDDEN, "FORBIDDEN",
                        "the system-wide stale listing is for system administrators"));
     CHECK(test_api_err(w, W_ANON, "GET", "/api/v2.0/pulls/stale", NULL, TEST_API_401));
+    j = get_json(w, W_ADMIN, "/api/v2.0/pulls/timeseries?group_by=repository");
+    p = json_array_get(json_object_get(j, "series"), 0);
+    CHECK_STR_EQ(json_string_value(json_object_get(p, "key")), "priv/app");
+    CHECK_INT_EQ(json_integer_value(json_object_get(p, "pulls")), repo_count(w));
+    json_decref(j);
+    CHECK(test_api_err(w, W_PA, "GET", "/api/v2.0/pulls/timeseries", NULL, HTTP_FORBIDDEN,
+                       "FORBIDDEN", "the system-wide pull history is for system administrators"));
     /* pulls_7d: the flushed pulls and a pending one */
     CHECK_INT_EQ(pull(w, "GET", "1.0", "docker/24", NULL), HTTP_OK);
     CHECK_INT_EQ(pulls_pending(w->t.reg.pulls), 1);

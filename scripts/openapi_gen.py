@@ -135,6 +135,7 @@ def stale_ok():
 paths["/projects/{project_name}/pulls/stale"] = {"get": op("Artifacts or tags not pulled since a time, or never (oldest first), with sizes", "pulls", pr + STALE, merge(stale_ok(), err(400, 401, 403, 404)))}
 paths["/projects/{project_name}/repositories/{repository_name}/pulls/timeseries"] = {"get": op("Pull history of a repository", "pulls", prr + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
 paths["/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/pulls/timeseries"] = {"get": op("Pull history of an artifact (by tag or digest)", "pulls", pra + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
+paths["/pulls/timeseries"] = {"get": op("Pull history of the whole registry (sysadmin; pulls not yet flushed included)", "pulls", SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403)))}
 paths["/pulls/top"] = {"get": op("The busiest repositories or tags of the whole registry (sysadmin)", "pulls", TOP, merge(ok(ref("PullTop")), err(400, 401, 403)))}
 paths["/pulls/stale"] = {"get": op("Artifacts or tags of every project not pulled since a time, or never (sysadmin)", "pulls", STALE, merge(stale_ok(), err(400, 401, 403)))}
 paths["/projects/{project_name}/artifacts"] = {"get": op("Recent artifacts of a whole project", "artifact", pr + PAGING + [Q("with_tag", B)], merge(ok(arr(ref("Artifact")), paged=True), err(400, 401, 403, 404)))}
