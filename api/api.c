@@ -16,12 +16,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "storage/pulls.h"
 
 /* ---- replies ---- */
 
@@ -449,4 +451,37 @@ int api_handle_end(struct req *r, struct http_reply *out, int rc)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
     }
     return 0;
+}
+
+/* ---- pending pull counts read with the database ---- */
+
+void (*api_pulls_test_between)(struct api_call *c);
+
+uint64_t api_pulls_begin(struct api_call *c, int try_n)
+{
+    struct pulls *p = c->r->reg->pulls;
+    struct berr e;
+
+    if (p == NULL)
+        return 0;
+    if (try_n > 0)
+        usleep(1000); /* a flush was writing: it ends within milliseconds */
+    if (try_n >= API_PULLS_READ_TRIES - 1 && pulls_flush(p, NULL, &e) < 0)
+        log_msg(LOG_WARN, "pulls: read-your-writes flush failed: %s", e.msg);
+    return pulls_epoch(p);
+}
+
+void api_pulls_between(struct api_call *c)
+{
+    if (api_pulls_test_between != NULL)
+        api_pulls_test_between(c);
+}
+
+bool api_pulls_steady(struct api_call *c, uint64_t ep, int try_n)
+{
+    struct pulls *p = c->r->reg->pulls;
+
+    if (p == NULL || try_n >= API_PULLS_READ_TRIES - 1)
+        return true;
+    return ep != 0 && ep == pulls_epoch(p);
 }

@@ -15,6 +15,8 @@
  *   2. References and tags from the path are parsed (reference_parse, tag_parse) before any
  *      storage call; a malformed one is a 400, an unknown one a 404.
  *   3. Deleting by tag deletes the whole artifact, as Harbor.
+ *   4. Pull counts and times are the database's plus the pulls still pending in memory
+ *      (pulls_peek), read with no flush between the two (api_pulls_begin/steady, api_int.h).
  * extra_attrs (architecture, os, author, created) comes from the config blob, read (capped at
  * ATTR_MAX_BYTES) only for image manifests; a missing or odd config leaves it out.
  * Thread-safe: per-request state only. */
@@ -390,17 +392,26 @@ static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id
     q.repo_id = repo_id;
     q.project_id = project_id;
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
-    arr = json_array();
-    if (rows == NULL || arr == NULL) {
+    if (rows == NULL) {
         rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
-    if (meta_artifact_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
-        rc = api_fail_berr(c, &e);
-        goto out;
+    for (int t = 0;; t++) { /* the page and its pending counts with no flush between */
+        uint64_t ep = api_pulls_begin(c, t);
+
+        if (meta_artifact_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+        api_pulls_between(c);
+        arr = json_array();
+        for (i = 0; arr != NULL && i < n; i++)
+            api_array_push(&arr, artifact_json(c, &rows[i], with_tag, &e));
+        if (arr == NULL || api_pulls_steady(c, ep, t))
+            break;
+        json_decref(arr);
+        arr = NULL;
     }
-    for (i = 0; arr != NULL && i < n; i++)
-        api_array_push(&arr, artifact_json(c, &rows[i], with_tag, &e));
     rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
 out:
@@ -488,13 +499,24 @@ int api_artifact_get(struct api_call *c)
     bool with_tag;
     int rc;
 
-    if (load(c, &repo, &repo_id, &a) < 0)
-        return -1;
+    json_t *j = NULL;
+
     rc = query_bool(c, "with_tag", true, &with_tag);
-    if (rc == 0)
-        rc = api_reply_json(c, HTTP_OK, artifact_json(c, a, with_tag, &e));
-    mem_free(a);
-    return rc;
+    if (rc != 0)
+        return rc;
+    for (int t = 0;; t++) { /* the artifact and its pending counts with no flush between */
+        uint64_t ep = api_pulls_begin(c, t);
+
+        if (load(c, &repo, &repo_id, &a) < 0)
+            return -1;
+        api_pulls_between(c);
+        j = artifact_json(c, a, with_tag, &e);
+        mem_free(a);
+        if (j == NULL || api_pulls_steady(c, ep, t))
+            break;
+        json_decref(j);
+    }
+    return api_reply_json(c, HTTP_OK, j);
 }
 
 int api_artifact_delete(struct api_call *c)
@@ -538,18 +560,27 @@ int api_tag_list(struct api_call *c)
     }
     api_page_q(&pg, &q);
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
-    arr = json_array();
-    if (rows == NULL || arr == NULL) {
+    if (rows == NULL) {
         rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
-    if (meta_artifact_tags(c->r->reg->meta, a->id, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) <
-        0) {
-        rc = api_fail_berr(c, &e);
-        goto out;
+    for (int t = 0;; t++) { /* the page and its pending counts with no flush between */
+        uint64_t ep = api_pulls_begin(c, t);
+
+        if (meta_artifact_tags(c->r->reg->meta, a->id, &q, rows, API_PAGE_SIZE_MAX, &n, &total,
+                               &e) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+        api_pulls_between(c);
+        arr = json_array();
+        for (i = 0; arr != NULL && i < n; i++)
+            api_array_push(&arr, tag_json(c, a, &rows[i]));
+        if (arr == NULL || api_pulls_steady(c, ep, t))
+            break;
+        json_decref(arr);
+        arr = NULL;
     }
-    for (i = 0; arr != NULL && i < n; i++)
-        api_array_push(&arr, tag_json(c, a, &rows[i]));
     rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
 out:

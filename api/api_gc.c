@@ -143,6 +143,8 @@ static int start(struct registry *reg, bool dry_run, int64_t *id, struct berr *e
     t->dry_run = dry_run;
     buf_init(&t->log, GC_JOB_LOG_MAX);
     rc = gc_job_create(reg->meta, dry_run, now_s(), &t->id, err);
+    if (rc == 0)
+        *id = t->id; /* before the runner starts: it frees t when it ends, without mu */
     if (rc == 0 && pthread_attr_init(&attr) != 0)
         rc = berr_set(err, BERR_INTERNAL, "cannot start a thread");
     if (rc == 0) {
@@ -158,11 +160,11 @@ static int start(struct registry *reg, bool dry_run, int64_t *id, struct berr *e
         }
     }
     if (rc < 0) {
+        *id = 0;
         buf_cleanup(&t->log);
         mem_free(t);
         goto out;
     }
-    *id = t->id;
     running = true;
 out:
     (void)pthread_mutex_unlock(&mu);

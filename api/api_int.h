@@ -134,6 +134,29 @@ void api_array_push(json_t **arr, json_t *item);
  * the paging headers of p for total rows. The tail of every paged JSON listing. */
 int api_reply_page(struct api_call *c, json_t *arr, const struct api_page *p, int64_t total);
 
+/* ---- pending pull counts read with the database (api.c) ----
+ * A reader that adds the pulls still pending in memory (pulls_peek) to counts it read from the
+ * database brackets both reads, so that a flush landing between them (moving counts from
+ * memory to the database) cannot make a count go down (read before the flush, peeked after)
+ * or double:
+ *     for (int t = 0;; t++) {
+ *         uint64_t ep = api_pulls_begin(c, t);
+ *         ... read the database ...;  api_pulls_between(c);  ... pulls_peek ...;
+ *         if (failed || api_pulls_steady(c, ep, t)) break;
+ *         ... drop what was built ...
+ *     }
+ * api_pulls_begin: the flush epoch to compare at the end; on the last try it flushes the
+ * pending pulls first (flushes kept racing: what is then pending arrived after the read began).
+ * api_pulls_steady: true when no flush ran since ep was taken, or on the last try
+ * (API_PULLS_READ_TRIES); false means read again. */
+#define API_PULLS_READ_TRIES 4
+uint64_t api_pulls_begin(struct api_call *c, int try_n);
+bool api_pulls_steady(struct api_call *c, uint64_t ep, int try_n);
+/* api_pulls_between marks the point between the database read and the peeks; it calls
+ * api_pulls_test_between when set (tests: a flush landing exactly there). */
+void api_pulls_between(struct api_call *c);
+extern void (*api_pulls_test_between)(struct api_call *c);
+
 /* ---- the central check (guard.c) ---- */
 /* api_guard runs between authentication and the handler of c->route: 401 to an anonymous
  * caller on a row that needs one; for PROJECT rows, finds the project of the path (id, or name

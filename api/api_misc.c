@@ -12,8 +12,9 @@
  *      unlink) in the data directory; any failure makes the overall status "unhealthy". The
  *      storage component also reports the bytes free and the filesystem's size (statvfs), as
  *      /metrics does (berth_storage_free_bytes, berth_storage_capacity_bytes).
- *   3. /metrics adds the pull counts still pending in memory to the database's (pulls_peek),
- *      so a pull shows at once and a scrape never writes. Who may read it is configured
+ *   3. /metrics and search add the pull counts still pending in memory to the database's
+ *      (pulls_peek), read with no flush between the two (search: api_pulls_begin/steady), so a
+ *      pull shows at once, exactly once, and a scrape never writes. Who may read it is configured
  *      (metrics_access admin|auth|open, applied by api/guard.c; metrics_listen serves it
  *      alone on another address, and this listener then answers 404).
  *   4. /openapi.json serves the bytes of webui/openapi.json embedded at build time, the same file
@@ -171,12 +172,23 @@ int api_search(struct api_call *c)
     rq.all = api_is_sysadmin(c);
     rq.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
     rq.viewer_robot_id = c->who.kind == PRINCIPAL_ROBOT ? c->who.robot_id : 0;
-    if (meta_repo_list(c->r->reg->meta, &rq, repos, SEARCH_MAX, &n, &total, &e) < 0) {
-        rc = api_fail_berr(c, &e);
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        if (json_array_append_new(rarr, search_repo_json(c, &repos[i])) < 0) {
+    for (int t = 0;; t++) { /* the rows and their pending counts with no flush between */
+        uint64_t ep = api_pulls_begin(c, t);
+
+        if (meta_repo_list(c->r->reg->meta, &rq, repos, SEARCH_MAX, &n, &total, &e) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+        api_pulls_between(c);
+        for (i = 0; i < n; i++) {
+            if (json_array_append_new(rarr, search_repo_json(c, &repos[i])) < 0) {
+                rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+                goto out;
+            }
+        }
+        if (api_pulls_steady(c, ep, t))
+            break;
+        if (json_array_clear(rarr) < 0) {
             rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
             goto out;
         }

@@ -1,5 +1,6 @@
-/* api_projects.c - /api/v2.0/projects: list (q, sort, paging, visibility), create, HEAD by
- * name, get/update/delete by name or id, _deletable. The router has found the project of the
+/* api_projects.c - /api/v2.0/projects: list (q, sort, paging, visibility; with_pulls=true adds
+ * each listed project's image pulls of the last 7 days, pulls_7d, one query per project of the
+ * page), create, HEAD by name, get/update/delete by name or id, _deletable. The router has found the project of the
  * path (c->proj) and checked the row's permission (routes.c, auth/rbac.c).
  *
  * Invariants:
@@ -14,6 +15,7 @@
  *      401 to anonymous callers whatever the name (as Harbor).
  * Thread-safe: per-request state only. */
 #include "api/api_int.h"
+#include "api/api_pulls.h"
 
 #include <string.h>
 #include <strings.h>
@@ -23,7 +25,7 @@
 #include "common/buf.h"
 #include "common/mem.h"
 
-static json_t *project_json(const struct meta_project_info *p, int role)
+static json_t *project_json(const struct meta_project_info *p, int role, const uint64_t *pulls)
 {
     char created[32];
     char updated[32];
@@ -39,6 +41,11 @@ static json_t *project_json(const struct meta_project_info *p, int role)
                   "owner_name", p->owner_name, "current_user_role_id", role,
                   "current_user_role_ids", ids, "repo_count", (json_int_t)p->repo_count, "metadata",
                   "public", p->p.public ? "true" : "false");
+    if (j != NULL && pulls != NULL &&
+        json_object_set_new(j, "pulls_7d", json_integer((json_int_t)*pulls)) < 0) {
+        json_decref(j);
+        j = NULL;
+    }
     return j;
 }
 
@@ -53,6 +60,9 @@ int api_project_list(struct api_call *c)
     size_t n = 0;
     size_t i;
     int64_t total = 0;
+    const char *names[API_PAGE_SIZE_MAX];
+    uint64_t pulls[API_PAGE_SIZE_MAX];
+    bool with_pulls = false;
     int role;
     int rc;
 
@@ -76,6 +86,13 @@ int api_project_list(struct api_call *c)
         else
             return api_fail(c, HTTP_BAD_REQUEST, "public must be true or false");
     }
+    s = req_query(c->r, "with_pulls");
+    if (s != NULL) {
+        if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+            with_pulls = true;
+        else if (strcmp(s, "false") != 0 && strcmp(s, "0") != 0)
+            return api_fail(c, HTTP_BAD_REQUEST, "with_pulls must be true or false");
+    }
     memset(&q, 0, sizeof(q));
     api_page_q(&p, &q.l);
     q.public_only = p.public_only;
@@ -92,12 +109,20 @@ int api_project_list(struct api_call *c)
         rc = api_fail_berr(c, &e);
         goto out;
     }
+    if (with_pulls) { /* the page's projects only: one query each (api_pulls_recent) */
+        for (i = 0; i < n; i++)
+            names[i] = rows[i].p.name;
+        if (api_pulls_recent(c, names, n, pulls, &e) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+    }
     for (i = 0; arr != NULL && i < n; i++) {
         if (api_project_role(c, rows[i].p.id, &role, &e) < 0) {
             rc = api_fail_berr(c, &e);
             goto out;
         }
-        api_array_push(&arr, project_json(&rows[i], role));
+        api_array_push(&arr, project_json(&rows[i], role, with_pulls ? &pulls[i] : NULL));
     }
     rc = api_reply_page(c, arr, &p, total);
     arr = NULL;
@@ -212,7 +237,7 @@ out:
 
 int api_project_get(struct api_call *c)
 {
-    return api_reply_json(c, HTTP_OK, project_json(c->proj, c->role));
+    return api_reply_json(c, HTTP_OK, project_json(c->proj, c->role, NULL));
 }
 
 int api_project_update(struct api_call *c)

@@ -1,16 +1,22 @@
 /* api_pulls.c - the pull analytics of the management API: time series per project, repository
  * and artifact, top lists per project and system wide, and the stale listing of a project.
  *
- *   GET /projects/{project_name}/pulls/timeseries
+ *   GET /projects/{project_name}/pulls/timeseries and GET /pulls/timeseries (system
+ *       administrators: every project's)
  *   GET /projects/{project_name}/repositories/{repository_name}/pulls/timeseries
  *   GET /projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/pulls/timeseries
  *       ?from=&to= (Unix seconds, YYYY-MM-DD or RFC 3339 UTC; default the last 7 days)
  *       &granularity=hour|day (default day) &group_by=tag|artifact|user|client|repository
  *   GET /projects/{project_name}/pulls/top and GET /pulls/top (system administrators)
  *       ?from=&to= &by=repository|tag (default repository) &n=1..100 (default 10)
- *   GET /projects/{project_name}/pulls/stale
+ *   GET /projects/{project_name}/pulls/stale and GET /pulls/stale (system administrators)
  *       ?before= (a time) or ?days=N (default 30) &kind=artifact|tag (default artifact)
- *       &page=&page_size= (Harbor's paging, X-Total-Count)
+ *       &page=&page_size= (Harbor's paging, X-Total-Count); kind=artifact also answers
+ *       X-Total-Size: the bytes of every stale artifact, not only the page's (each artifact's
+ *       size: layers shared between artifacts count in each, so deleting them all frees at
+ *       most this), left out above API_PULLS_STALE_SUM_MAX rows
+ * and for the projects list (api_projects.c, ?with_pulls=true) api_pulls_recent: each
+ * project's image pulls of the last 7 days.
  *
  * Invariants:
  *   1. Read-your-writes: a pull answered before the read is in it. Time series add the
@@ -18,13 +24,17 @@
  *      counters on repositories, artifacts and tags do (pulls_peek): reading never writes.
  *      Top lists and the stale listing rank and page over the database, so they flush the
  *      pending pulls first instead (pulls_flush: one small write transaction, only when
- *      anything is pending).
+ *      anything is pending). Merging would not be exact: a pending pull can lift a key that the
+ *      database ranks below the n returned (a top list would need each pending key's count in
+ *      the window, one query per key), and it can take an artifact out of the stale set, which
+ *      moves every later row to another page and changes X-Total-Count; the flush costs one
+ *      transaction per interval of pulls, the same write the flush thread does anyway.
  *   2. A window holds at most API_PULLS_BUCKETS_MAX buckets and a series answer at most
  *      API_PULLS_POINTS_MAX points: a larger one is a 400 that says to narrow it, never a cut
  *      answer.
  *   3. Who may call is in the rows of api/routes.c: reading a project's repositories (its
  *      history, top list) or artifacts (stale listing, an artifact's history); the
- *      system-wide top list is for system administrators.
+ *      system-wide history, top list and stale listing are for system administrators.
  * Thread-safe: all state is per request. */
 #include "api/api_pulls.h"
 
@@ -42,7 +52,10 @@
 #define API_PULLS_BUCKETS_MAX 5000
 #define API_PULLS_POINTS_MAX 20000
 #define API_PULLS_TOP_MAX 100
-#define API_PULLS_READ_TRIES 4
+#define API_PULLS_STALE_CHUNK 500
+#define API_PULLS_STALE_SUM_MAX 50000
+#define API_PULLS_RECENT_DAYS 7
+#define API_PULLS_RECENT_POINTS (API_PULLS_RECENT_DAYS * 24 + 2)
 
 /* flush_pending: invariant 1; a failed flush is logged and the read goes on (the counts stay
  * pending and are written by the next flush) */
@@ -235,6 +248,7 @@ static int series(struct api_call *c, const char *project, const struct repo_nam
             tries = API_PULLS_READ_TRIES; /* out of memory: 500 below */
             break;
         }
+        api_pulls_between(c);
         rc = meta_pulls_series(c->r->reg->meta, &q, pts, API_PULLS_POINTS_MAX, &n, &e);
         if (rc < 0 || tries == API_PULLS_READ_TRIES - 1 ||
             (epoch != 0 && epoch == pulls_epoch(c->r->reg->pulls)))
@@ -295,7 +309,36 @@ static int top(struct api_call *c, const char *project)
     return api_reply_json(c, HTTP_OK, pulls_top_json(&q, pts, n));
 }
 
-static int stale(struct api_call *c, const struct meta_project_info *p)
+/* stale_size: the sum of the sizes of every row of q0 (total of them) into *size; 1 when there
+ * are more than API_PULLS_STALE_SUM_MAX (not summed), 0 when summed, -1 with e set */
+static int stale_size(struct api_call *c, const struct pulls_stale_q *q0, int64_t total,
+                      uint64_t *size, struct berr *e)
+{
+    struct pulls_stale_q q = *q0;
+    struct pulls_stale *rows;
+    int64_t t = 0;
+    size_t n = 0;
+    int rc = 0;
+
+    *size = 0;
+    if (total > API_PULLS_STALE_SUM_MAX)
+        return 1;
+    rows = mem_calloc(API_PULLS_STALE_CHUNK, sizeof(*rows));
+    if (rows == NULL)
+        return berr_set(e, BERR_INTERNAL, "out of memory");
+    q.limit = API_PULLS_STALE_CHUNK;
+    for (q.offset = 0; q.offset < total; q.offset += (int64_t)n) {
+        rc = meta_pulls_stale(c->r->reg->meta, &q, rows, API_PULLS_STALE_CHUNK, &n, &t, e);
+        if (rc < 0 || n == 0)
+            break;
+        for (size_t i = 0; i < n; i++)
+            *size += rows[i].size;
+    }
+    mem_free(rows);
+    return rc;
+}
+
+static int stale(struct api_call *c, int64_t project_id)
 {
     const char *before = req_query(c->r, "before");
     const char *days = req_query(c->r, "days");
@@ -305,6 +348,9 @@ static int stale(struct api_call *c, const struct meta_project_info *p)
     struct api_page pg;
     struct berr e;
     uint64_t d = 30;
+    uint64_t size = 0;
+    char num[24];
+    int sized = 1;
     int64_t total = 0;
     size_t n = 0;
     json_t *arr;
@@ -313,7 +359,7 @@ static int stale(struct api_call *c, const struct meta_project_info *p)
     if (c->r->method != HTTP_GET && c->r->method != HTTP_HEAD)
         return api_fail(c, HTTP_METHOD_NOT_ALLOWED, "method not allowed");
     memset(&q, 0, sizeof(q));
-    q.project_id = p->p.id;
+    q.project_id = project_id;
     if (kind == NULL || strcmp(kind, "artifact") == 0)
         q.tags = false;
     else if (strcmp(kind, "tag") == 0)
@@ -340,10 +386,21 @@ static int stale(struct api_call *c, const struct meta_project_info *p)
         rc = api_fail_berr(c, &e);
         goto out;
     }
+    if (!q.tags) {
+        sized = stale_size(c, &q, total, &size, &e);
+        if (sized < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+    }
     arr = json_array();
     for (size_t i = 0; i < n; i++)
         api_array_push(&arr, pulls_stale_item_json(&rows[i], q.tags));
     rc = api_reply_page(c, arr, &pg, total);
+    if (rc == 0 && c->out->status == HTTP_OK && !q.tags && sized == 0) {
+        (void)snprintf(num, sizeof(num), "%llu", (unsigned long long)size); /* fits */
+        rc = api_add_header(c, "X-Total-Size", num);
+    }
 out:
     mem_free(rows);
     return rc;
@@ -354,6 +411,11 @@ out:
 int api_pulls_project_series(struct api_call *c)
 {
     return series(c, c->proj->p.name, NULL, NULL);
+}
+
+int api_pulls_series_all(struct api_call *c)
+{
+    return series(c, NULL, NULL, NULL);
 }
 
 int api_pulls_repo_series(struct api_call *c)
@@ -393,5 +455,77 @@ int api_pulls_top(struct api_call *c)
 
 int api_pulls_stale(struct api_call *c)
 {
-    return stale(c, c->proj);
+    return stale(c, c->proj->p.id);
+}
+
+int api_pulls_stale_all(struct api_call *c)
+{
+    return stale(c, 0);
+}
+
+/* recent_window: the last API_PULLS_RECENT_DAYS days in hourly buckets while the hourly ones
+ * cover them, else in whole days (today included) */
+static void recent_window(const struct api_call *c, struct pulls_q *q)
+{
+    int64_t now = now_s();
+    int64_t span = API_PULLS_RECENT_DAYS * (int64_t)PULLS_DAY_S;
+    int64_t g = (int64_t)c->r->reg->cfg->pull_hourly_keep_s >= span ? PULLS_HOUR_S : PULLS_DAY_S;
+
+    q->granularity = (unsigned)g;
+    q->to = now - now % g + g;
+    q->from = q->to - span;
+}
+
+int api_pulls_recent(struct api_call *c, const char *const *projects, size_t n, uint64_t *out,
+                     struct berr *err)
+{
+    struct pulls_point *pts = mem_calloc(API_PULLS_RECENT_POINTS, sizeof(*pts));
+    struct pulls_entry *pend = NULL;
+    uint64_t epoch = 0;
+    size_t np = 0, k, i, j;
+    struct pulls_q q;
+    int tries;
+    int rc = 0;
+
+    memset(out, 0, n * sizeof(*out));
+    if (pts == NULL)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    memset(&q, 0, sizeof(q));
+    recent_window(c, &q);
+    /* the pending pulls, then the database, with no flush in between (invariant 1) */
+    for (tries = 0; rc == 0 && tries < API_PULLS_READ_TRIES; tries++) {
+        mem_free(pend);
+        pend = NULL;
+        np = 0;
+        memset(out, 0, n * sizeof(*out));
+        if (tries == API_PULLS_READ_TRIES - 1) {
+            flush_pending(c); /* flushes kept racing: read what is written */
+        } else if (pulls_pending_copy(c->r->reg->pulls, &pend, &np, &epoch) < 0) {
+            rc = berr_set(err, BERR_INTERNAL, "out of memory");
+            break;
+        }
+        api_pulls_between(c);
+        for (i = 0; rc == 0 && i < n; i++) {
+            q.project = projects[i];
+            rc = meta_pulls_series(c->r->reg->meta, &q, pts, API_PULLS_RECENT_POINTS, &k, err);
+            for (j = 0; rc == 0 && j < k; j++)
+                out[i] += pts[j].pulls;
+        }
+        if (rc < 0 || tries == API_PULLS_READ_TRIES - 1 ||
+            (epoch != 0 && epoch == pulls_epoch(c->r->reg->pulls)))
+            break;
+    }
+    for (i = 0; rc == 0 && pend != NULL && i < n; i++) {
+        q.project = projects[i];
+        for (j = 0; j < np; j++) {
+            const struct pulls_entry *e = &pend[j];
+            int64_t b = e->hour - e->hour % (int64_t)q.granularity;
+
+            if (!e->child && in_scope(&q, e) && b >= q.from && b < q.to)
+                out[i] += e->count;
+        }
+    }
+    mem_free(pend);
+    mem_free(pts);
+    return rc;
 }

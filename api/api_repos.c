@@ -14,6 +14,8 @@
  *      callers 401.
  *   2. The repository name from the path is parsed (repo_name_parse) before any storage call;
  *      a malformed one is a 400, an unknown one a 404.
+ *   3. pull_count and pull_time are the database's plus the pulls still pending in memory
+ *      (pulls_peek), read with no flush between the two (api_pulls_begin/steady, api_int.h).
  * Thread-safe: per-request state only. */
 #include "api/api_content.h"
 
@@ -134,17 +136,26 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
     q.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
     q.viewer_robot_id = c->who.kind == PRINCIPAL_ROBOT ? c->who.robot_id : 0;
     rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
-    arr = json_array();
-    if (rows == NULL || arr == NULL) {
+    if (rows == NULL) {
         rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
         goto out;
     }
-    if (meta_repo_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
-        rc = api_fail_berr(c, &e);
-        goto out;
+    for (int t = 0;; t++) { /* the page and its pending counts with no flush between */
+        uint64_t ep = api_pulls_begin(c, t);
+
+        if (meta_repo_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+        api_pulls_between(c);
+        arr = json_array();
+        for (i = 0; arr != NULL && i < n; i++)
+            api_array_push(&arr, repo_json(c, &rows[i]));
+        if (arr == NULL || api_pulls_steady(c, ep, t))
+            break;
+        json_decref(arr);
+        arr = NULL;
     }
-    for (i = 0; arr != NULL && i < n; i++)
-        api_array_push(&arr, repo_json(c, &rows[i]));
     rc = api_reply_page(c, arr, &pg, total);
     arr = NULL;
 out:
@@ -218,10 +229,21 @@ int api_repo_get(struct api_call *c)
     struct meta_repo_info *info;
     int rc;
 
-    if (api_repo_load(c, 3, &info) < 0)
-        return -1;
-    rc = api_reply_json(c, HTTP_OK, repo_json(c, info));
-    mem_free(info);
+    json_t *j = NULL;
+
+    for (int t = 0;; t++) { /* the row and its pending counts with no flush between */
+        uint64_t ep = api_pulls_begin(c, t);
+
+        if (api_repo_load(c, 3, &info) < 0)
+            return -1;
+        api_pulls_between(c);
+        j = repo_json(c, info);
+        mem_free(info);
+        if (j == NULL || api_pulls_steady(c, ep, t))
+            break;
+        json_decref(j);
+    }
+    rc = api_reply_json(c, HTTP_OK, j);
     return rc;
 }
 

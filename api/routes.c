@@ -116,8 +116,12 @@ const struct api_route api_routes[] = {
      NULL},
     {GETH, R "/pulls/timeseries", api_pulls_repo_series, PROJECT(REPOSITORY, READ), 0, NULL},
     {GETH, A "/pulls/timeseries", api_pulls_artifact_series, PROJECT(ARTIFACT, READ), 0, NULL},
+    {GETH, "/pulls/timeseries", api_pulls_series_all, SYSADMIN(STATISTICS, READ), 0,
+     "the system-wide pull history is for system administrators"},
     {GETH, "/pulls/top", api_pulls_top, SYSADMIN(STATISTICS, READ), 0,
      "the system-wide top list is for system administrators"},
+    {GETH, "/pulls/stale", api_pulls_stale_all, SYSADMIN(STATISTICS, READ), 0,
+     "the system-wide stale listing is for system administrators"},
 
     /* robots */
     {GET, "/robots", api_robot_list, USER(ROBOT, LIST), 0, NO_ROBOTS},

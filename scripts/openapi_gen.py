@@ -32,6 +32,7 @@ _hc["error"] = {"type": S}
 _hc["free_bytes"] = {"type": I, "description": "storage only: bytes free for Berth on the data directory's filesystem"}
 _hc["total_bytes"] = {"type": I, "description": "storage only: size of the data directory's filesystem"}
 schemas["Project"] = obj(("project_id", I), ("owner_id", I), ("name", S), ("creation_time", S), ("update_time", S), ("owner_name", S), ("repo_count", I), ("metadata", Ob))
+schemas["Project"]["properties"]["pulls_7d"] = {"type": I, "description": "Berth extension, with_pulls=true only: image pulls of the last 7 days (child fetches of an index left out), pulls still in memory included."}
 schemas["ProjectReq"] = {"type": "object", "properties": {"project_name": {"type": S}, "metadata": {"type": Ob, "properties": {"public": {"type": S, "enum": ["true", "false"]}}}, "storage_limit": {"type": I}}}
 schemas["ProjectDeletable"] = obj(("deletable", B))
 schemas["ProjectSummary"] = obj(("repo_count", I), ("project_admin_count", I), ("maintainer_count", I), ("developer_count", I), ("guest_count", I), ("limited_guest_count", I), ("quota", Ob))
@@ -126,14 +127,21 @@ SERIES = WINDOW + [dict(Q("granularity", S, "hour or day (default day); hourly b
 TOP = WINDOW + [dict(Q("by", S, "repository (default) or tag"), schema={"type": S, "enum": ["repository", "tag"]}), Q("n", I, "1..100, default 10")]
 paths["/projects/{project_name}/pulls/timeseries"] = {"get": op("Pull history of a project (pulls not yet flushed included)", "pulls", pr + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
 paths["/projects/{project_name}/pulls/top"] = {"get": op("The busiest repositories or tags of a project in a window (pending pulls flushed first)", "pulls", pr + TOP, merge(ok(ref("PullTop")), err(400, 401, 403, 404)))}
-paths["/projects/{project_name}/pulls/stale"] = {"get": op("Artifacts or tags not pulled since a time, or never (oldest first), with sizes", "pulls", pr + [Q("before", S, "A time (as from); default: now minus days"), Q("days", I, "Default 30"), dict(Q("kind", S, "artifact (default, top-level artifacts) or tag"), schema={"type": S, "enum": ["artifact", "tag"]})] + PAGING[:2], merge(ok(arr(ref("StaleItem")), paged=True), err(400, 401, 403, 404)))}
+STALE = [Q("before", S, "A time (as from); default: now minus days"), Q("days", I, "Default 30"), dict(Q("kind", S, "artifact (default, top-level artifacts) or tag"), schema={"type": S, "enum": ["artifact", "tag"]})] + PAGING[:2]
+def stale_ok():
+    r = ok(arr(ref("StaleItem")), paged=True)
+    r["200"]["headers"]["X-Total-Size"] = {"schema": {"type": I}, "description": "kind=artifact only: the bytes of every stale artifact, not only the page's (layers shared between artifacts count in each: deleting them all frees at most this); absent above 50000 artifacts"}
+    return r
+paths["/projects/{project_name}/pulls/stale"] = {"get": op("Artifacts or tags not pulled since a time, or never (oldest first), with sizes", "pulls", pr + STALE, merge(stale_ok(), err(400, 401, 403, 404)))}
 paths["/projects/{project_name}/repositories/{repository_name}/pulls/timeseries"] = {"get": op("Pull history of a repository", "pulls", prr + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
 paths["/projects/{project_name}/repositories/{repository_name}/artifacts/{reference}/pulls/timeseries"] = {"get": op("Pull history of an artifact (by tag or digest)", "pulls", pra + SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403, 404)))}
+paths["/pulls/timeseries"] = {"get": op("Pull history of the whole registry (sysadmin; pulls not yet flushed included)", "pulls", SERIES, merge(ok(ref("PullTimeSeries")), err(400, 401, 403)))}
 paths["/pulls/top"] = {"get": op("The busiest repositories or tags of the whole registry (sysadmin)", "pulls", TOP, merge(ok(ref("PullTop")), err(400, 401, 403)))}
+paths["/pulls/stale"] = {"get": op("Artifacts or tags of every project not pulled since a time, or never (sysadmin)", "pulls", STALE, merge(stale_ok(), err(400, 401, 403)))}
 paths["/projects/{project_name}/artifacts"] = {"get": op("Recent artifacts of a whole project", "artifact", pr + PAGING + [Q("with_tag", B)], merge(ok(arr(ref("Artifact")), paged=True), err(400, 401, 403, 404)))}
 # the identity part (api_projects.c, api_members.c, api_robots.c, api_users.c, api_quotas.c, api_audit.c)
 paths["/projects"] = O([
-    ("get", op("List projects", "project", PAGING + [Q("name"), Q("public", B)], merge(ok(arr(ref("Project")), paged=True), err(400)), security=False)),
+    ("get", op("List projects", "project", PAGING + [Q("name"), Q("public", B), Q("with_pulls", B, "Berth extension: add pulls_7d to each project of the page")], merge(ok(arr(ref("Project")), paged=True), err(400)), security=False)),
     ("head", op("Check a project name exists (logged-in callers only, as Harbor: 401 to anonymous ones whatever the name)", "project", [dict(Q("project_name"), required=True)], merge(ok(), err(400, 401, 404)))),
     ("post", op("Create a project", "project", [], merge(created, err(400, 401, 403, 409)), body=ref("ProjectReq")))])
 paths["/projects/{project_name_or_id}"] = O([

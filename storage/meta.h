@@ -316,9 +316,10 @@ struct meta_repo_info {
 };
 
 /* A repository list. l.name filters the full name (fuzzy: substring); sort keys: name,
- * creation_time, update_time, pull_count, artifact_count, id ("-" prefix descending; default
- * -creation_time then id). Visibility: all (sysadmin), else public projects, projects
- * viewer_user_id (> 0) is a member of, and projects viewer_robot_id (> 0) may pull from. */
+ * creation_time, update_time, pull_count, pull_time (its manifests' latest), artifact_count,
+ * id ("-" prefix descending; default -creation_time then id). Visibility: all (sysadmin), else
+ * public projects, projects viewer_user_id (> 0) is a member of, and projects viewer_robot_id
+ * (> 0) may pull from. */
 struct meta_repo_q {
     struct meta_list_q l;
     int64_t project_id; /* > 0: that project only */

@@ -148,8 +148,8 @@ int meta_pulls_top(struct meta *m, const struct pulls_q *q, struct pulls_point *
 int meta_pulls_prune(struct meta *m, int64_t hour_before, int64_t day_before, int64_t *removed,
                      struct berr *err);
 
-/* A stale listing: artifacts (tags == false) or tags of project_id not pulled since `before`,
- * or never; oldest pull first (never pulled first of all). */
+/* A stale listing: artifacts (tags == false) or tags of project_id (<= 0: of every project)
+ * not pulled since `before`, or never; oldest pull first (never pulled first of all). */
 struct pulls_stale_q {
     int64_t project_id;
     int64_t before;

@@ -121,6 +121,8 @@ static const char SQL_REPO_PAGE[] = "SELECT * FROM (" REPO_COLS REPO_WHERE ") v 
                                     " CASE ?7 WHEN '-update_time' THEN v.updated_at END DESC,"
                                     " CASE ?7 WHEN 'pull_count' THEN v.pull_count END ASC,"
                                     " CASE ?7 WHEN '-pull_count' THEN v.pull_count END DESC,"
+                                    " CASE ?7 WHEN 'pull_time' THEN v.pt END ASC,"
+                                    " CASE ?7 WHEN '-pull_time' THEN v.pt END DESC,"
                                     " CASE ?7 WHEN 'artifact_count' THEN v.ac END ASC,"
                                     " CASE ?7 WHEN '-artifact_count' THEN v.ac END DESC,"
                                     " CASE ?7 WHEN 'id' THEN v.id END ASC,"
@@ -134,7 +136,8 @@ static const char SQL_REPO_ID_SHOWN[] =
         "SELECT r.id FROM repositories r WHERE r.name = ?1 AND" REPO_HAS_CONTENT;
 
 static const char *const repo_sort_keys[] = {
-        "name", "creation_time", "update_time", "pull_count", "artifact_count", "id", NULL};
+        "name",      "creation_time",  "update_time", "pull_count",
+        "pull_time", "artifact_count", "id",          NULL};
 
 static int repo_read(struct sq_conn *c, sqlite3_stmt *st, void *row, struct berr *err)
 {

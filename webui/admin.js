@@ -1,8 +1,10 @@
 // admin.js - administration for system admins: users, system robot accounts, the audit log,
-// clean up (garbage collection: dry run, run, history with each run's log).
+// the system-wide pull report (pulls over time, top repositories and tags, stale artifacts of
+// every project), clean up (garbage collection: dry run, run, history with each run's log).
 import { api } from './api.js';
 import { h, field, timeEl, pagedTable, openDialog, confirmDialog, notify } from './dom.js';
 import { robotTable, createRobotDialog, logTable } from './project.js';
+import { pullsPanel, topTables, staleTable } from './pulls.js';
 
 export async function render(main, ctx, tab) {
     ctx.setTitle('Administration');
@@ -10,14 +12,14 @@ export async function render(main, ctx, tab) {
         main.appendChild(h('div', { class: 'panel' }, h('h1', null, 'Administration'), h('p', null, 'Only system administrators may see this page.')));
         return;
     }
-    const tabs = [['users', 'Users'], ['robots', 'Robot accounts'], ['logs', 'Audit log'], ['gc', 'Clean up']];
+    const tabs = [['users', 'Users'], ['robots', 'Robot accounts'], ['logs', 'Audit log'], ['pulls', 'Pulls'], ['gc', 'Clean up']];
     if (!tabs.some((t) => t[0] === tab)) tab = 'users';
     main.append(h('div', { class: 'page-head' }, h('h1', null, 'Administration')),
         h('nav', { class: 'tabs', 'aria-label': 'Administration sections' },
             tabs.map(([k, label]) => h('a', { href: `#/admin/${k}`, class: 'tab', 'aria-current': k === tab ? 'page' : null }, label))));
     const section = h('section', { class: 'panel', 'aria-label': tabs.find((t) => t[0] === tab)[1] });
     main.appendChild(section);
-    await ({ users, robots, logs, gc })[tab](section, ctx);
+    await ({ users, robots, logs, pulls, gc })[tab](section, ctx);
 }
 
 async function users(el, ctx) {
@@ -109,6 +111,21 @@ async function logs(el) {
     const table = logTable('System audit log', (o) => api.auditLogs(o));
     el.append(h('h2', null, 'Audit log'), table.el);
     await table.reload();
+}
+
+// pulls: the whole registry's pull report
+async function pulls(el) {
+    const top = topTables(null, 'system');
+    const chart = pullsPanel({
+        scope: {},
+        title: 'Pulls over time, every project',
+        idPrefix: 'system-pulls',
+        splits: [['repository', 'Repository'], ['user', 'User or robot'], ['client', 'Client']],
+        onWindow: (days) => top.reload(days),
+    });
+    const stale = staleTable(null, 'system');
+    el.append(h('h2', { class: 'sr-only' }, 'System pull report'), chart.el, top.el, stale.el);
+    await Promise.all([chart.reload(), top.reload(chart.windowDays()), stale.reload()]);
 }
 
 // gc: start a dry run or a run (after a confirmation) and show the history; while a run of the

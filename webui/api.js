@@ -65,15 +65,16 @@ async function call(method, path, { body, query, raw, mayEnd } = {}) {
     }
     if (!res.ok) throw await errorOf(res);
     const total = Number(res.headers.get('X-Total-Count') || 0);
+    const sizeHdr = res.headers.get('X-Total-Size');
     const text = await res.text();
     const data = text ? JSON.parse(text) : null;
-    return { data, total };
+    return { data, total, size: sizeHdr === null ? null : Number(sizeHdr) };
 }
 
 const get = async (path, query) => (await call('GET', path, { query })).data;
 const list = async (path, query) => {
-    const { data, total } = await call('GET', path, { query });
-    return { items: data || [], total };
+    const { data, total, size } = await call('GET', path, { query });
+    return { items: data || [], total, size };
 };
 const post = async (path, body) => (await call('POST', path, { body })).data;
 const put = async (path, body) => (await call('PUT', path, { body })).data;
@@ -85,6 +86,13 @@ const P = (name) => `/projects/${encodeURIComponent(name)}`;
 const R = (project, repo) => {
     const short = repo.startsWith(`${project}/`) ? repo.slice(project.length + 1) : repo;
     return `${P(project)}/repositories/${encodeURIComponent(encodeURIComponent(short))}`;
+};
+
+const pullBase = (s) => {
+    if (!s.project) return '';
+    if (!s.repo) return P(s.project);
+    if (!s.reference) return R(s.project, s.repo);
+    return `${R(s.project, s.repo)}/artifacts/${encodeURIComponent(s.reference)}`;
 };
 
 // paging: {page, pageSize, sort, q} -> the API's query (q as Harbor's name=~fuzzy)
@@ -140,7 +148,7 @@ export const api = {
     statistics: () => get('/statistics'),
 
     // projects
-    projects: (o) => list('/projects', pq(o, 'name')),
+    projects: (o) => list('/projects', pq(o, 'name', o.withPulls ? { with_pulls: 'true' } : undefined)),
     project: (name) => get(P(name)),
     createProject: (b) => post('/projects', b),
     updateProject: (name, b) => put(P(name), b),
@@ -155,6 +163,12 @@ export const api = {
     artifacts: (project, repo, o) => list(`${R(project, repo)}/artifacts`, Object.assign(pq(o, 'tags'), { with_tag: 'true' })),
     deleteArtifact: (project, repo, digest) => del(`${R(project, repo)}/artifacts/${encodeURIComponent(digest)}`),
     deleteTag: (project, repo, digest, tag) => del(`${R(project, repo)}/artifacts/${encodeURIComponent(digest)}/tags/${encodeURIComponent(tag)}`),
+
+    // pull analytics: scope is {project} or {project, repo} or {project, repo, reference} or
+    // {} (the whole registry, system administrators); w: {from, to, granularity, group_by}
+    pullSeries: (scope, w) => get(`${pullBase(scope)}/pulls/timeseries`, w),
+    pullTop: (project, w) => get(`${project ? P(project) : ''}/pulls/top`, w),
+    pullStale: (project, o) => list(`${project ? P(project) : ''}/pulls/stale`, { page: o.page, page_size: o.pageSize, days: o.days, kind: o.kind }),
 
     // members
     members: (project, o) => list(`${P(project)}/members`, { page: o.page, page_size: o.pageSize, entityname: o.q || undefined }),

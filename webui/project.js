@@ -1,9 +1,11 @@
 // project.js - one project: summary (quota bar, repository count, members by role, pull chart),
-// repositories, members, robot accounts, audit log. What a user may change follows their role:
+// repositories, the pull report (pulls over time, top repositories and tags, stale artifacts),
+// members, robot accounts, audit log. What a user may change follows their role:
 // project admins (and system admins) manage members and robots; guests only look.
 import { api } from './api.js';
 import { h, clear, field, checkField, select, fmtBytes, timeEl, pagedTable, openDialog, confirmDialog, notify, codeLine, copyButton } from './dom.js';
 import { pullChart } from './chart.js';
+import { pullsPanel, topTables, staleTable } from './pulls.js';
 
 export const ROLES = [[1, 'Project admin'], [4, 'Maintainer'], [2, 'Developer'], [3, 'Guest'], [5, 'Limited guest']];
 const roleName = (id) => (ROLES.find((r) => r[0] === id) || [0, 'none'])[1];
@@ -24,7 +26,7 @@ export async function render(main, ctx, name, tab) {
     const p = await api.project(name);
     const can = perms(ctx, p);
     ctx.setTitle(name);
-    const tabs = [['summary', 'Summary'], ['repositories', 'Repositories']];
+    const tabs = [['summary', 'Summary'], ['repositories', 'Repositories'], ['pulls', 'Pulls']];
     if (can.members) tabs.push(['members', 'Members']);
     if (can.admin) tabs.push(['robots', 'Robot accounts']);
     if (can.logs) tabs.push(['logs', 'Logs']);
@@ -40,7 +42,7 @@ export async function render(main, ctx, name, tab) {
         nav);
     const section = h('section', { class: 'panel', 'aria-label': tabs.find((t) => t[0] === tab)[1] });
     main.appendChild(section);
-    const pages = { summary, repositories, members, robots, logs };
+    const pages = { summary, repositories, pulls, members, robots, logs };
     await pages[tab](section, ctx, p, can);
 }
 
@@ -119,6 +121,7 @@ async function repositories(el, ctx, p, can) {
             { label: 'Name', sort: 'name', render: (r) => h('a', { href: `#/projects/${encodeURIComponent(p.name)}/repositories/${encodeURIComponent(short(r.name))}`, class: 'strong' }, r.name) },
             { label: 'Artifacts', sort: 'artifact_count', cls: 'num', render: (r) => String(r.artifact_count) },
             { label: 'Pulls', sort: 'pull_count', cls: 'num pulls', render: (r) => String(r.pull_count) },
+            { label: 'Last pull', sort: 'pull_time', cls: 'last-pull', render: (r) => timeEl(r.pull_time) },
             { label: 'Last push', sort: 'update_time', render: (r) => timeEl(r.update_time) },
             { label: 'Created', sort: 'creation_time', render: (r) => timeEl(r.creation_time) },
             {
@@ -133,6 +136,22 @@ async function repositories(el, ctx, p, can) {
     });
     el.append(h('h2', null, 'Repositories'), h('p', { class: 'muted' }, `Push with: docker push ${ctx.host}/${p.name}/REPOSITORY:TAG`), table.el);
     await table.reload();
+}
+
+// ---- pulls: the chart over a window, the top lists of the same window, the stale artifacts ----
+async function pulls(el, ctx, p) {
+    const top = topTables(p.name, 'project');
+    const chart = pullsPanel({
+        scope: { project: p.name },
+        title: 'Pulls over time',
+        idPrefix: 'project-pulls',
+        splits: [['tag', 'Tag'], ['artifact', 'Artifact'], ['user', 'User or robot'], ['client', 'Client']],
+        onWindow: (days) => top.reload(days),
+    });
+    const stale = staleTable(p.name, 'project');
+    el.append(h('h2', { class: 'sr-only' }, `Pull report of ${p.name}`), chart.el, top.el, stale.el);
+    // the page is interactive once the three are loaded (the chart library loads on first use)
+    await Promise.all([chart.reload(), top.reload(chart.windowDays()), stale.reload()]);
 }
 
 // ---- members ----

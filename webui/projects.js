@@ -1,5 +1,6 @@
 // projects.js - the projects list: search, sort, paging on the server; create, delete, the
-// public/private switch; quota used/limit per row from the project's summary.
+// public/private switch; quota used/limit per row from the project's summary; the image pulls of
+// the last 7 days per row (with_pulls: counted by the server for the page shown).
 import { api } from './api.js';
 import { h, field, checkField, fmtBytes, timeEl, pagedTable, openDialog, confirmDialog, notify } from './dom.js';
 
@@ -26,11 +27,12 @@ export async function render(main, ctx) {
         sort: 'name',
         empty: 'No project you can see yet.',
         rowKey: (p) => p.name,
-        load: (o) => api.projects(o),
+        load: (o) => api.projects({ ...o, withPulls: true }), // 7-day pulls of this page only
         cols: [
             { key: 'name', label: 'Name', sort: 'name', render: (p) => h('a', { href: `#/projects/${encodeURIComponent(p.name)}`, class: 'strong' }, p.name) },
             { key: 'access', label: 'Access', render: (p) => accessCell(ctx, p, table) },
             { key: 'repos', label: 'Repositories', cls: 'num', render: (p) => String(p.repo_count) },
+            { key: 'pulls7d', label: 'Pulls (7 days)', cls: 'num pulls-7d', render: (p) => (p.pulls_7d === undefined ? '' : String(p.pulls_7d)) },
             { key: 'quota', label: 'Quota used / limit', render: quotaCell },
             { key: 'created', label: 'Created', sort: 'creation_time', render: (p) => timeEl(p.creation_time) },
             { key: 'actions', label: 'Actions', render: (p) => (canAdmin(ctx, p) ? h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete project ${p.name}`, on: { click: () => removeProject(p, table) } }, 'Delete') : '') },

@@ -1,8 +1,10 @@
 // repository.js - a repository's artifacts: digest, tags (each with its pulls, copy and delete),
-// size, platforms of an index, push and pull times, pull count, pull commands to copy.
+// size, platforms of an index, push and pull times, pull count, pull commands to copy; the
+// repository's pulls over time, and one artifact's (its "Pull history" button).
 import { api } from './api.js';
-import { h, fmtBytes, timeEl, pagedTable, confirmDialog, notify, copyButton, shortDigest } from './dom.js';
+import { h, clear, fmtBytes, timeEl, pagedTable, confirmDialog, notify, copyButton, shortDigest } from './dom.js';
 import { perms } from './project.js';
+import { pullsPanel } from './pulls.js';
 
 function platforms(a) {
     const refs = a.references || [];
@@ -61,14 +63,27 @@ export async function render(main, ctx, project, repo) {
             { label: 'Pulls', sort: 'pull_count', cls: 'num pulls', render: (a) => String(a.pull_count) },
             {
                 label: 'Actions',
-                render: (a) => (can.del ? h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete artifact ${shortDigest(a.digest)}`, on: { click: () => confirmDialog(`Delete artifact ${shortDigest(a.digest)}?`, `The artifact ${full}@${a.digest}${(a.tags || []).length ? ` and its tags ${(a.tags || []).map((t) => t.name).join(', ')}` : ''} will be deleted.`, 'Delete artifact', async () => {
+                render: (a) => h('span', { class: 'inline' }, h('button', { type: 'button', class: 'btn small history', 'aria-label': `Pull history of ${shortDigest(a.digest)}`, 'aria-controls': 'artifact-pulls', on: { click: () => showArtifact(a) } }, 'Pull history'),
+                    can.del ? h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete artifact ${shortDigest(a.digest)}`, on: { click: () => confirmDialog(`Delete artifact ${shortDigest(a.digest)}?`, `The artifact ${full}@${a.digest}${(a.tags || []).length ? ` and its tags ${(a.tags || []).map((t) => t.name).join(', ')}` : ''} will be deleted.`, 'Delete artifact', async () => {
                     await api.deleteArtifact(project, repo, a.digest);
                     notify(`Artifact ${shortDigest(a.digest)} deleted.`);
                     await table.reload();
-                }) } }, 'Delete') : ''),
+                }) } }, 'Delete') : null),
             },
         ],
     });
+    const splits = [['tag', 'Tag'], ['artifact', 'Artifact'], ['user', 'User or robot'], ['client', 'Client']];
+    const repoChart = pullsPanel({ scope: { project, repo }, title: 'Pulls of the repository', idPrefix: 'repo-pulls', splits });
+    const artBox = h('div', { id: 'artifact-pulls' });
+    let artChart = null;
+    async function showArtifact(a) {
+        clear(artBox);
+        artChart = pullsPanel({ scope: { project, repo, reference: a.digest }, title: `Pulls of ${shortDigest(a.digest)}`, idPrefix: 'artifact-pulls', splits: splits.filter((x) => x[0] !== 'artifact') });
+        artBox.appendChild(artChart.el);
+        artBox.dataset.digest = a.digest;
+        await artChart.reload();
+        artChart.el.scrollIntoView({ block: 'nearest' });
+    }
     main.append(
         h('p', { class: 'crumbs' }, h('a', { href: '#/projects' }, 'Projects'), ' / ', h('a', { href: `#/projects/${encodeURIComponent(project)}/repositories` }, project), ' / '),
         h('div', { class: 'page-head' }, h('h1', null, repo)),
@@ -76,6 +91,7 @@ export async function render(main, ctx, project, repo) {
             h('dt', null, 'Artifacts'), h('dd', null, String(info.artifact_count)),
             h('dt', null, 'Pulls'), h('dd', { id: 'repo-pulls' }, String(info.pull_count)),
             h('dt', null, 'Last push'), h('dd', null, timeEl(info.update_time))) : null,
-        h('section', { class: 'panel', 'aria-label': 'Artifacts' }, h('h2', null, 'Artifacts'), table.el));
-    await table.reload();
+        h('section', { class: 'panel', 'aria-label': 'Artifacts' }, h('h2', null, 'Artifacts'), table.el),
+        h('section', { class: 'panel', 'aria-label': 'Pulls' }, repoChart.el, artBox));
+    await Promise.all([table.reload(), info ? repoChart.reload() : null]);
 }

@@ -59,6 +59,7 @@ run(async () => {
         ['projects', '#/projects'],
         ['project-summary', '#/projects/demo/summary'],
         ['project-repositories', '#/projects/demo/repositories'],
+        ['project-pulls', '#/projects/demo/pulls'],
         ['repository-artifacts', '#/projects/demo/repositories/web'],
         ['project-members', '#/projects/demo/members'],
         ['project-robots', '#/projects/demo/robots'],
@@ -66,6 +67,7 @@ run(async () => {
         ['admin-users', '#/admin/users'],
         ['admin-robots', '#/admin/robots'],
         ['admin-logs', '#/admin/logs'],
+        ['admin-pulls', '#/admin/pulls'],
         ['admin-gc', '#/admin/gc'],
         ['account', '#/account'],
     ];
@@ -136,7 +138,7 @@ run(async () => {
     }
     await narrow.context().close();
 
-    // the chart module also takes time series (for the pull time-series endpoint to come)
+    // the chart module's time series, drawn from made-up data
     const tpage = await newPage(b, srv, { name: 'time-series' });
     await step('time-series chart: log in', () => login(tpage, 'admin', srv.adminPass));
     const ts = await step('time-series chart: pullChart draws lines per tag over days', () => tpage.evaluate(async () => {
@@ -148,11 +150,12 @@ run(async () => {
         const t0 = Math.floor(Date.UTC(2026, 10, 1) / 1000);
         const x = Array.from({ length: 14 }, (_, i) => t0 + i * day);
         await pullChart(box, { kind: 'time', step: 'day', title: 'Pulls per day by tag', x, series: [{ label: 'v1', values: x.map((_, i) => i % 5) }, { label: 'v2', values: x.map((_, i) => 2 * i) }] });
-        return { canvas: !!box.querySelector('canvas'), rows: box.querySelectorAll('.chart-data tbody tr').length, total: box.querySelector('#chart-total').textContent, legend: box.querySelectorAll('.u-legend .u-series').length };
+        return { canvas: !!box.querySelector('canvas'), rows: box.querySelectorAll('.chart-data tbody tr').length, totals: [...box.querySelectorAll('.chart-data tfoot td')].map((td) => td.textContent).join(','), total: box.querySelector('#chart-total').textContent, legend: box.querySelectorAll('.u-legend .u-series').length };
     }));
     if (ts) {
         check('time-series chart: drawn on a canvas', ts.canvas);
-        check('time-series chart: one data row per day', ts.rows === 14, JSON.stringify(ts));
+        check('time-series chart: one data row per day with pulls (13 of 14)', ts.rows === 13, JSON.stringify(ts));
+        check('time-series chart: a row of totals per series', ts.totals === '26,182', JSON.stringify(ts));
         check('time-series chart: the total adds both series', ts.total === '208 pulls', ts.total);
         check('time-series chart: a legend entry per series', ts.legend >= 2, JSON.stringify(ts));
     }
