@@ -27,15 +27,13 @@ static const struct meta_ops pg_ops = {
         .user = NULL,   /* pg_user.c (pg-core, next) */
         .member = NULL, /* pg_member.c (pg-core, next) */
         .robot = NULL,  /* pg_robot.c (pg-core, next) */
-        /* the content entities: pg_repo.c, pg_manifest.c, pg_blob.c, pg_quota.c, pg_pulls.c and
-         * pg_gc_jobs.c come from the pg-data branch, which sets these */
-        .repo = NULL,
-        .manifest = NULL,
-        .blob = NULL,
-        .quota = NULL,
+        .repo = &pg_repo_ops,
+        .manifest = &pg_manifest_ops,
+        .blob = &pg_blob_ops,
+        .quota = &pg_quota_ops,
         .audit = NULL, /* pg_audit.c (pg-core, next) */
-        .pulls = NULL,
-        .gc_job = NULL,
+        .pulls = &pg_pulls_ops,
+        .gc_job = &pg_gc_job_ops,
 };
 
 bool pg_meta_is_url(const char *s)
