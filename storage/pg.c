@@ -513,7 +513,7 @@ int pg_tx_run(struct meta *m, pg_tx_fn fn, void *ctx, struct berr *err)
         again = rc < 0 && (state_is(c->sqlstate, "40001") || state_is(c->sqlstate, "40P01"));
         memcpy(state, c->sqlstate, sizeof(state));
         pg_conn_put(c);
-        if (!again)
+        if (!again || attempt == PG_TX_RETRIES)
             return rc;
         log_msg(LOG_WARN, "meta: transaction retried after %s (attempt %d)", state, attempt);
     }
