@@ -416,6 +416,71 @@ static void test_reconnect(void)
     meta_close(m);
 }
 
+/* replicas creating one name at once: one row, one success, the others BERR_CONFLICT */
+struct racer {
+    struct meta *m;
+    int rc;
+    enum berr_code code;
+};
+
+static void *race_run(void *arg)
+{
+    struct racer *r = arg;
+    struct berr e;
+
+    berr_clear(&e);
+    r->rc = meta_user_create(r->m, "racer", "pbkdf2-sha256$1000$c2FsdA==$aGFzaA==", false, NULL,
+                             &e);
+    r->code = e.code;
+    if (r->rc == 0) {
+        berr_clear(&e);
+        r->rc = meta_project_create(r->m, "race", false, 0, -1, NULL, &e) == 0 ? 2 : 0;
+        r->code = e.code;
+    } else {
+        (void)meta_project_create(r->m, "race", false, 0, -1, NULL, &e);
+    }
+    return NULL;
+}
+
+static void test_replica_races(void)
+{
+    char url[512];
+    struct meta *m = open_fresh("test_replica_races", 4, url, sizeof(url));
+    struct meta *m2 = NULL;
+    struct racer r[8];
+    pthread_t th[8];
+    struct berr e;
+    int won = 0, conflicts = 0;
+
+    if (m == NULL)
+        return;
+    CHECK_INT_EQ(meta_open(&m2, url, 4, &e), 0);
+    if (m2 == NULL) {
+        meta_close(m);
+        return;
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i].m = i % 2 == 0 ? m : m2;
+        r[i].rc = -1;
+        r[i].code = BERR_OK;
+        CHECK_INT_EQ(pthread_create(&th[i], NULL, race_run, &r[i]), 0);
+    }
+    for (int i = 0; i < 8; i++)
+        CHECK_INT_EQ(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 8; i++) {
+        if (r[i].rc >= 0)
+            won++;
+        else if (r[i].code == BERR_CONFLICT)
+            conflicts++;
+    }
+    CHECK_INT_EQ(won, 1);
+    CHECK_INT_EQ(conflicts, 7);
+    CHECK_INT_EQ(count_of(m, "SELECT COUNT(*) FROM users WHERE name = 'racer'"), 1);
+    CHECK_INT_EQ(count_of(m, "SELECT COUNT(*) FROM projects WHERE name = 'race'"), 1);
+    meta_close(m2);
+    meta_close(m);
+}
+
 /* a password in the location reaches neither the log nor the error, whether the open fails or
  * works */
 static void test_password_hidden(void)
@@ -486,6 +551,7 @@ int main(void)
     TEST_RUN(test_cache_and_tx);
     TEST_RUN(test_tx_retry);
     TEST_RUN(test_reconnect);
+    TEST_RUN(test_replica_races);
     TEST_RUN(test_password_hidden);
     test_rm_rf(tmpdir);
     return test_summary();
