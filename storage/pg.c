@@ -428,8 +428,9 @@ static void tx_rollback(struct pg_conn *c)
 {
     struct berr e;
 
-    if (c->pc == NULL || c->broken || PQtransactionStatus(c->pc) == PQTRANS_IDLE)
-        return;
+    if (c->pc == NULL || c->broken || PQstatus(c->pc) == CONNECTION_BAD ||
+        PQtransactionStatus(c->pc) == PQTRANS_IDLE)
+        return; /* a lost session's transaction is gone with it */
     if (pg_exec_sql(c, "ROLLBACK", &e) < 0)
         log_msg(LOG_ERROR, "meta: rollback failed");
 }
