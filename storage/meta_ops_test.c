@@ -296,7 +296,7 @@ static void test_queue_writes(void)
     pulls_free(p);
 }
 
-/* the backend under test (SQLite, or PostgreSQL with BERTH_TEST_PG_URL) fills every slot */
+/* the backend of this run (SQLite, or PostgreSQL with BERTH_TEST_PG_URL) fills every slot */
 static void test_table_complete(void)
 {
     struct meta *m = test_meta_open(tmpdir, 1);

@@ -3,8 +3,8 @@
  * set.
  *
  * Invariants:
- *   1. The table names one static table per entity file (pg_<entity>.c); it is const. Entities
- *      still being written are NULL here (see below) and meta_ops_test lists them.
+ *   1. The table names one static table per entity file (pg_<entity>.c); it is const and
+ *      complete: every pointer is set (meta_ops_test checks each one on the run's backend).
  *   2. The migrations run on the first connection before the other connections are opened, so
  *      no connection of the pool ever sees an older schema.
  * Only this file knows every entity file; none of them knows it. Thread-safe: the table is
@@ -24,14 +24,14 @@ static const struct meta_ops pg_ops = {
         .close = pg_pool_close,
         .schema_version = pg_schema_version,
         .project = &pg_project_ops,
-        .user = NULL,   /* pg_user.c (pg-core, next) */
-        .member = NULL, /* pg_member.c (pg-core, next) */
-        .robot = NULL,  /* pg_robot.c (pg-core, next) */
+        .user = &pg_user_ops,
+        .member = &pg_member_ops,
+        .robot = &pg_robot_ops,
         .repo = &pg_repo_ops,
         .manifest = &pg_manifest_ops,
         .blob = &pg_blob_ops,
         .quota = &pg_quota_ops,
-        .audit = NULL, /* pg_audit.c (pg-core, next) */
+        .audit = &pg_audit_ops,
         .pulls = &pg_pulls_ops,
         .gc_job = &pg_gc_job_ops,
 };
