@@ -148,6 +148,8 @@ static const char SQL_REPO_PAGE[] = "SELECT * FROM (" REPO_COLS REPO_WHERE ") v 
                                     " CASE $7::text WHEN '-update_time' THEN v.updated_at END DESC,"
                                     " CASE $7::text WHEN 'pull_count' THEN v.pull_count END ASC,"
                                     " CASE $7::text WHEN '-pull_count' THEN v.pull_count END DESC,"
+                                    " CASE $7::text WHEN 'pull_time' THEN v.pt END ASC,"
+                                    " CASE $7::text WHEN '-pull_time' THEN v.pt END DESC,"
                                     " CASE $7::text WHEN 'artifact_count' THEN v.ac END ASC,"
                                     " CASE $7::text WHEN '-artifact_count' THEN v.ac END DESC,"
                                     " CASE $7::text WHEN 'id' THEN v.id END ASC,"
@@ -162,7 +164,8 @@ static const char SQL_REPO_SHOWN[] =
         "SELECT 1 FROM repositories r WHERE r.id = $1 AND" PG_REPO_HAS_CONTENT;
 
 static const char *const repo_sort_keys[] = {
-        "name", "creation_time", "update_time", "pull_count", "artifact_count", "id", NULL};
+        "name",      "creation_time",  "update_time", "pull_count",
+        "pull_time", "artifact_count", "id",          NULL};
 
 static int repo_read(const PGresult *r, int row, void *out, struct berr *err)
 {

@@ -652,6 +652,13 @@ static void test_stale(void)
     q.before = 3000;
     CHECK_INT_EQ(meta_pulls_stale(m, &q, rows, 8, &n, &total, &e), 0);
     CHECK_INT_EQ(total, 1);
+    /* project_id <= 0: every project (only library holds artifacts); another id: none */
+    q.project_id = 0;
+    CHECK_INT_EQ(meta_pulls_stale(m, &q, rows, 8, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 1);
+    q.project_id = pi.p.id + 1000;
+    CHECK_INT_EQ(meta_pulls_stale(m, &q, rows, 8, &n, &total, &e), 0);
+    CHECK_INT_EQ(total, 0);
     meta_close(m);
 }
 
