@@ -36,6 +36,8 @@ struct berth_config {
     unsigned login_check_slots;    /* password checks at once; 0 (default) = threads / 4, >= 1 */
     unsigned login_check_queue;    /* checks waiting for a slot; 0 (default) = automatic */
     unsigned login_check_wait_ms;  /* longest wait for a slot, default 100; 0 = never wait */
+    unsigned manifest_cache_entries;    /* resolved manifests kept, default 4096; 0 = no cache */
+    unsigned manifest_cache_tag_ttl_ms; /* a tag's entry lives this long, default 1000; 0 = off */
     unsigned session_max_per_user; /* web sessions of one user, default 10 */
     unsigned session_idle_s;       /* web session idle expiry, default 30 min */
     unsigned session_lifetime_s;   /* web session absolute lifetime, default 12 h */

@@ -122,6 +122,11 @@ struct meta_list_q {
  * running. */
 int meta_open(struct meta **out, const char *path, unsigned pool_size, struct berr *err);
 void meta_close(struct meta *m);
+/* meta_cache_enable gives m a cache of resolved manifests (storage/mcache.h) of `entries`
+ * references (0: none), tag-keyed ones kept tag_ttl_ms (0: tags never cached), replacing any
+ * earlier one; call it before serving, with no call running. Without it every resolve reads the
+ * database. */
+int meta_cache_enable(struct meta *m, size_t entries, unsigned tag_ttl_ms, struct berr *err);
 /* meta_schema_version: the migration number the database is at. */
 int meta_schema_version(struct meta *m, int *out, struct berr *err);
 /* meta_schema_latest: the newest migration number this binary knows. */

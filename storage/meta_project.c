@@ -59,5 +59,10 @@ int meta_project_update(struct meta *m, int64_t id, bool set_public, bool public
 
 int meta_project_delete(struct meta *m, int64_t id, struct berr *err)
 {
-    return m->ops->project->remove(m, id, err);
+    int rc;
+
+    mcache_bump(m->mc, NULL); /* storage/mcache.h */
+    rc = m->ops->project->remove(m, id, err);
+    mcache_bump(m->mc, NULL);
+    return rc;
 }
