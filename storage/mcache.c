@@ -25,6 +25,8 @@
 #include "storage/meta.h"
 
 #define MCACHE_LOCKS 64
+#define MCACHE_FACTS 1024 /* project and role entries */
+#define MCACHE_FACT_KEY_MAX 300
 
 struct mc_slot {
     bool used;
@@ -37,7 +39,21 @@ struct mc_slot {
     struct meta_manifest m;
 };
 
+/* a project (key "p" name) or a role (key "r" project id ":" user id) */
+struct mc_fact {
+    bool used;
+    uint64_t hash;
+    uint64_t gen;
+    int64_t filled_ms;
+    char key[MCACHE_FACT_KEY_MAX];
+    struct meta_project_info p;
+    int role;
+};
+
 struct mcache {
+    _Atomic uint64_t gen_facts;
+    pthread_mutex_t fact_locks[MCACHE_LOCKS];
+    struct mc_fact facts[MCACHE_FACTS];
     size_t cap;
     unsigned tag_ttl_ms;
     _Atomic uint64_t gen_global;
@@ -46,6 +62,12 @@ struct mcache {
     pthread_mutex_t locks[MCACHE_LOCKS];
     struct mc_slot *slots;
 };
+
+/* the manifest slots' locks, then the facts' */
+static pthread_mutex_t *lock_at(struct mcache *mc, unsigned i)
+{
+    return i < MCACHE_LOCKS ? &mc->locks[i] : &mc->fact_locks[i - MCACHE_LOCKS];
+}
 
 int mcache_new(struct mcache **out, size_t entries, unsigned tag_ttl_ms, struct berr *err)
 {
@@ -65,13 +87,13 @@ int mcache_new(struct mcache **out, size_t entries, unsigned tag_ttl_ms, struct 
     }
     mc->cap = entries;
     mc->tag_ttl_ms = tag_ttl_ms;
-    for (i = 0; i < MCACHE_LOCKS; i++) {
-        if (pthread_mutex_init(&mc->locks[i], NULL) != 0)
+    for (i = 0; i < 2 * MCACHE_LOCKS; i++) {
+        if (pthread_mutex_init(lock_at(mc, i), NULL) != 0)
             break;
     }
-    if (i < MCACHE_LOCKS) {
+    if (i < 2 * MCACHE_LOCKS) {
         while (i-- > 0)
-            (void)pthread_mutex_destroy(&mc->locks[i]); /* unused */
+            (void)pthread_mutex_destroy(lock_at(mc, i)); /* unused */
         mem_free(mc->slots);
         mem_free(mc);
         return berr_set(err, BERR_INTERNAL, "internal error");
@@ -84,8 +106,8 @@ void mcache_free(struct mcache *mc)
 {
     if (mc == NULL)
         return;
-    for (unsigned i = 0; i < MCACHE_LOCKS; i++)
-        (void)pthread_mutex_destroy(&mc->locks[i]); /* no thread uses it any more */
+    for (unsigned i = 0; i < 2 * MCACHE_LOCKS; i++)
+        (void)pthread_mutex_destroy(lock_at(mc, i)); /* no thread uses it any more */
     mem_free(mc->slots);
     mem_free(mc);
 }
@@ -200,6 +222,105 @@ void mcache_put(struct mcache *mc, const struct repo_name *repo, const struct re
         s->m = *m;
     }
     (void)pthread_mutex_unlock(&mc->locks[i % MCACHE_LOCKS]);
+}
+
+/* ---- facts ---- */
+
+void mcache_facts_snap(struct mcache *mc, struct mcache_snap *snap)
+{
+    snap->global = atomic_load(&mc->gen_facts);
+    snap->repo = 0;
+    snap->at_ms = now_ms_mono();
+}
+
+void mcache_facts_bump(struct mcache *mc)
+{
+    if (mc != NULL)
+        atomic_fetch_add(&mc->gen_facts, 1);
+}
+
+/* fact_get copies the valid entry of key into *p or *role (whichever is not NULL): 1 hit. */
+static int fact_get(struct mcache *mc, const char *key, struct meta_project_info *p, int *role)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ULL, key, strlen(key));
+    size_t i = (size_t)(h % MCACHE_FACTS);
+    struct mc_fact *f = &mc->facts[i];
+    uint64_t gen = atomic_load(&mc->gen_facts);
+    int hit = 0;
+
+    if (mc->tag_ttl_ms == 0)
+        return 0;
+    (void)pthread_mutex_lock(&mc->fact_locks[i % MCACHE_LOCKS]);
+    if (f->used && f->hash == h && strcmp(f->key, key) == 0 && f->gen == gen &&
+        now_ms_mono() - f->filled_ms < (int64_t)mc->tag_ttl_ms) {
+        if (p != NULL)
+            *p = f->p;
+        if (role != NULL)
+            *role = f->role;
+        hit = 1;
+    }
+    (void)pthread_mutex_unlock(&mc->fact_locks[i % MCACHE_LOCKS]);
+    return hit;
+}
+
+static void fact_put(struct mcache *mc, const char *key, const struct mcache_snap *snap,
+                     const struct meta_project_info *p, int role)
+{
+    uint64_t h = fnv(0xcbf29ce484222325ULL, key, strlen(key));
+    size_t i = (size_t)(h % MCACHE_FACTS);
+    struct mc_fact *f = &mc->facts[i];
+
+    if (mc->tag_ttl_ms == 0 || strlen(key) >= sizeof(f->key))
+        return;
+    (void)pthread_mutex_lock(&mc->fact_locks[i % MCACHE_LOCKS]);
+    if (atomic_load(&mc->gen_facts) == snap->global) {
+        f->used = true;
+        f->hash = h;
+        f->gen = snap->global;
+        f->filled_ms = snap->at_ms;
+        memcpy(f->key, key, strlen(key) + 1);
+        if (p != NULL)
+            f->p = *p;
+        f->role = role;
+    }
+    (void)pthread_mutex_unlock(&mc->fact_locks[i % MCACHE_LOCKS]);
+}
+
+int mcache_project_get(struct mcache *mc, const char *name, struct meta_project_info *out)
+{
+    char key[MCACHE_FACT_KEY_MAX];
+    int n = snprintf(key, sizeof(key), "p%s", name);
+
+    if (n < 0 || (size_t)n >= sizeof(key))
+        return 0;
+    return fact_get(mc, key, out, NULL);
+}
+
+void mcache_project_put(struct mcache *mc, const char *name, const struct mcache_snap *snap,
+                        const struct meta_project_info *p)
+{
+    char key[MCACHE_FACT_KEY_MAX];
+    int n = snprintf(key, sizeof(key), "p%s", name);
+
+    if (n > 0 && (size_t)n < sizeof(key))
+        fact_put(mc, key, snap, p, 0);
+}
+
+int mcache_role_get(struct mcache *mc, int64_t project_id, int64_t user_id, int *role)
+{
+    char key[64];
+
+    (void)snprintf(key, sizeof(key), "r%lld:%lld", (long long)project_id, (long long)user_id);
+    return fact_get(mc, key, NULL, role); /* fits: two 64-bit integers */
+}
+
+void mcache_role_put(struct mcache *mc, int64_t project_id, int64_t user_id,
+                     const struct mcache_snap *snap, int role)
+{
+    char key[64];
+
+    (void)snprintf(key, sizeof(key), "r%lld:%lld", (long long)project_id, (long long)user_id);
+    fact_put(mc, key, snap, NULL, role); /* fits: two 64-bit integers */
 }
 
 uint64_t mcache_hits(const struct mcache *mc)

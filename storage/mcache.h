@@ -62,6 +62,21 @@ void mcache_put(struct mcache *mc, const struct repo_name *repo, const struct re
  * before and after their database write. */
 void mcache_bump(struct mcache *mc, const struct repo_name *repo);
 
+/* ---- facts of the /v2/ authorization path ----
+ * A project by name (meta_project_get_cached) and a user's role in a project
+ * (meta_member_role_cached), under their own generation, bumped before and after every write to
+ * projects, members or users (meta_project.c, meta_member.c, meta_user.c), and kept at most
+ * tag_ttl_ms (0: never cached) for the same reason as tags: another replica's change. */
+void mcache_facts_snap(struct mcache *mc, struct mcache_snap *snap);
+void mcache_facts_bump(struct mcache *mc);
+struct meta_project_info;
+int mcache_project_get(struct mcache *mc, const char *name, struct meta_project_info *out);
+void mcache_project_put(struct mcache *mc, const char *name, const struct mcache_snap *snap,
+                        const struct meta_project_info *p);
+int mcache_role_get(struct mcache *mc, int64_t project_id, int64_t user_id, int *role);
+void mcache_role_put(struct mcache *mc, int64_t project_id, int64_t user_id,
+                     const struct mcache_snap *snap, int role);
+
 /* counters for /metrics and tests */
 uint64_t mcache_hits(const struct mcache *mc);
 uint64_t mcache_misses(const struct mcache *mc);

@@ -1,7 +1,7 @@
 /* mcache_test.c - the manifest cache: miss, put, hit; keys that differ by repository, kind or
  * reference; a bump of the repository or of everything invalidating; a put whose snapshot is
  * older than a bump stored nothing; the tag TTL (0 = tags never cached) while digest entries
- * stay; range checks and allocation failure in mcache_new; and threads that write (bump, then
+ * stay; the project and role entries and their own generation; range checks and allocation failure in mcache_new; and threads that write (bump, then
  * publish a new value, then bump) while others read, no reader ever seeing a value older than
  * the last write completed before its read began. */
 #include "storage/mcache.h"
@@ -137,6 +137,58 @@ static void test_ttl(void)
     mcache_free(mc);
 }
 
+/* projects and roles: their own generation, and the TTL (0: never cached) */
+static void test_facts(void)
+{
+    struct mcache *mc = NULL;
+    struct meta_project_info p, got;
+    struct mcache_snap snap;
+    struct repo_name a;
+    struct berr e;
+    int role = 0;
+
+    CHECK_INT_EQ(mcache_new(&mc, 64, 60000, &e), 0);
+    if (mc == NULL)
+        return;
+    memset(&p, 0, sizeof(p));
+    p.p.id = 7;
+    p.p.public = true;
+    p.p.created_at = 1234;
+    CHECK_INT_EQ(mcache_project_get(mc, "lib", &got), 0);
+    mcache_facts_snap(mc, &snap);
+    mcache_project_put(mc, "lib", &snap, &p);
+    mcache_role_put(mc, 7, 3, &snap, 2);
+    CHECK_INT_EQ(mcache_project_get(mc, "lib", &got), 1);
+    CHECK(got.p.id == 7 && got.p.public && got.p.created_at == 1234);
+    CHECK_INT_EQ(mcache_project_get(mc, "li", &got), 0);
+    CHECK_INT_EQ(mcache_role_get(mc, 7, 3, &role), 1);
+    CHECK_INT_EQ(role, 2);
+    CHECK_INT_EQ(mcache_role_get(mc, 7, 4, &role), 0);
+    CHECK_INT_EQ(mcache_role_get(mc, 73, 0, &role), 0);
+    /* a manifest bump leaves facts; a facts bump drops them all */
+    repo(&a, "lib/x");
+    mcache_bump(mc, &a);
+    mcache_bump(mc, NULL);
+    CHECK_INT_EQ(mcache_project_get(mc, "lib", &got), 1);
+    mcache_facts_bump(mc);
+    CHECK_INT_EQ(mcache_project_get(mc, "lib", &got), 0);
+    CHECK_INT_EQ(mcache_role_get(mc, 7, 3, &role), 0);
+    /* a put from before a bump stores nothing */
+    mcache_facts_snap(mc, &snap);
+    mcache_facts_bump(mc);
+    mcache_project_put(mc, "lib", &snap, &p);
+    CHECK_INT_EQ(mcache_project_get(mc, "lib", &got), 0);
+    mcache_facts_bump(NULL);
+    mcache_free(mc);
+    CHECK_INT_EQ(mcache_new(&mc, 64, 0, &e), 0);
+    if (mc == NULL)
+        return;
+    mcache_facts_snap(mc, &snap);
+    mcache_project_put(mc, "lib", &snap, &p);
+    CHECK_INT_EQ(mcache_project_get(mc, "lib", &got), 0);
+    mcache_free(mc);
+}
+
 static void test_new_errors(void)
 {
     struct mcache *mc = (struct mcache *)&mc;
@@ -243,6 +295,7 @@ int main(void)
 {
     TEST_RUN(test_basic);
     TEST_RUN(test_ttl);
+    TEST_RUN(test_facts);
     TEST_RUN(test_new_errors);
     TEST_RUN(test_threads);
     return test_summary();
