@@ -76,11 +76,11 @@ struct authn_slot {
 
 /* One password check in progress (invariant 8). */
 struct authn_flight {
-    bool busy;              /* in use: a leader checks, or waiters still read the result */
-    bool done;              /* the leader finished; code and who hold its result */
+    bool busy; /* in use: a leader checks, or waiters still read the result */
+    bool done; /* the leader finished; code and who hold its result */
     unsigned waiters;
     unsigned char mac[32];
-    enum berr_code code;    /* BERR_OK-like 0 when the credentials were accepted */
+    enum berr_code code; /* BERR_OK-like 0 when the credentials were accepted */
     struct principal who;
 };
 
@@ -90,9 +90,9 @@ struct authn {
     char dummy_hash[256]; /* verified against for unknown users: equal timing */
     char prefix[AUTHN_PREFIX_MAX + 1];
     struct throttle *throttle;
-    struct vgate *gate;   /* the budget of KDF runs (auth/vgate.h) */
-    struct tokcache *tokens; /* verified bearer tokens (auth/tokcache.h) */
-    pthread_mutex_t lock; /* guards slots and flights */
+    struct vgate *gate;       /* the budget of KDF runs (auth/vgate.h) */
+    struct tokcache *tokens;  /* verified bearer tokens (auth/tokcache.h) */
+    pthread_mutex_t lock;     /* guards slots and flights */
     pthread_cond_t flight_cv; /* a flight ended */
     struct authn_slot slots[AUTHN_SLOTS];
     struct authn_flight flights[AUTHN_FLIGHTS];

@@ -19,8 +19,8 @@
 
 #include "common/berr.h"
 
-#define TOKCACHE_SLOTS 1024      /* entries at most (direct-mapped by the key's hash) */
-#define TOKCACHE_TOKEN_MAX 8192  /* bytes: longer tokens are verified every time */
+#define TOKCACHE_SLOTS 1024     /* entries at most (direct-mapped by the key's hash) */
+#define TOKCACHE_TOKEN_MAX 8192 /* bytes: longer tokens are verified every time */
 
 struct tokcache;
 struct tok_claims;

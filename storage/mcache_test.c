@@ -40,7 +40,8 @@ static void val(struct meta_manifest *m, char c, uint64_t size)
 {
     memset(m, 0, sizeof(*m));
     memset(m->digest.hex, c, DIGEST_HEX_LEN);
-    (void)snprintf(m->media_type, sizeof(m->media_type), "application/vnd.oci.image.manifest.v1+json");
+    (void)snprintf(m->media_type, sizeof(m->media_type),
+                   "application/vnd.oci.image.manifest.v1+json");
     m->size = size;
 }
 
@@ -223,10 +224,10 @@ static void *writer(void *arg)
     (void)arg;
     repo(&a, "p/race");
     for (uint64_t v = 1; v <= WRITES; v++) {
-        mcache_bump(tmc, &a);          /* meta_manifest_put: before ... */
-        atomic_store(&published, v);   /* ... the commit ... */
-        mcache_bump(tmc, &a);          /* ... and after */
-        atomic_store(&acked, v);       /* the client is answered */
+        mcache_bump(tmc, &a);        /* meta_manifest_put: before ... */
+        atomic_store(&published, v); /* ... the commit ... */
+        mcache_bump(tmc, &a);        /* ... and after */
+        atomic_store(&acked, v);     /* the client is answered */
     }
     atomic_store(&writing_done, 1);
     return NULL;
