@@ -4,9 +4,9 @@
  * is guarded by locks[i % MCACHE_LOCKS]. Invariants:
  *   1. A used slot holds what the database answered for its key, read after the generations
  *      stored with it (gen_global, gen_repo) were read.
- *   2. mcache_get answers from a slot only when its key matches exactly (the hash only picks the
- *      slot), both generations equal the current ones, and - for a tag key - it is younger than
- *      tag_ttl_ms.
+ *   2. A lookup answers from a slot only when its key (repository, kind, text) matches exactly
+ *      (the hash only picks the slot), both generations equal the current ones, and - for a tag
+ *      or blob-link key - it is younger than tag_ttl_ms.
  *   3. mcache_put drops its answer when a generation moved since the snapshot: the read may have
  *      raced with a write.
  *   4. Generations only grow (atomic increments); a writer bumps before and after its write, so
@@ -30,7 +30,7 @@
 
 struct mc_slot {
     bool used;
-    bool by_digest;
+    unsigned char kind; /* KIND_* */
     uint64_t hash;
     uint64_t gen_global, gen_repo;
     int64_t filled_ms; /* monotonic, taken before the database read */
@@ -128,19 +128,15 @@ static uint64_t repo_hash(const struct repo_name *repo)
     return fnv(0xcbf29ce484222325ULL, repo->s, strlen(repo->s));
 }
 
-static const char *ref_text(const struct reference *ref)
-{
-    return ref->is_digest ? ref->digest.hex : ref->tag.s;
-}
+/* entry kinds: a manifest by digest (immutable), by tag (TTL), a blob link (TTL) */
+enum { KIND_DIGEST = 1, KIND_TAG = 2, KIND_LINK = 3 };
 
-static uint64_t key_hash(const struct repo_name *repo, const struct reference *ref)
+static uint64_t key_hash(const struct repo_name *repo, unsigned char kind, const char *text)
 {
-    const char *r = ref_text(ref);
-    unsigned char kind = ref->is_digest ? 1 : 2;
     uint64_t h = repo_hash(repo);
 
     h = fnv(h, &kind, 1);
-    return fnv(h, r, strlen(r));
+    return fnv(h, text, strlen(text));
 }
 
 static _Atomic uint64_t *repo_gen(struct mcache *mc, const struct repo_name *repo)
@@ -165,30 +161,25 @@ void mcache_bump(struct mcache *mc, const struct repo_name *repo)
         atomic_fetch_add(repo_gen(mc, repo), 1);
 }
 
-static bool key_eq(const struct mc_slot *s, uint64_t h, const struct repo_name *repo,
-                   const struct reference *ref)
+static int slot_get(struct mcache *mc, const struct repo_name *repo, unsigned char kind,
+                    const char *text, struct meta_manifest *out)
 {
-    return s->used && s->hash == h && s->by_digest == ref->is_digest &&
-           strcmp(s->repo.s, repo->s) == 0 && strcmp(s->ref, ref_text(ref)) == 0;
-}
-
-int mcache_get(struct mcache *mc, const struct repo_name *repo, const struct reference *ref,
-               struct meta_manifest *out)
-{
-    uint64_t h = key_hash(repo, ref);
+    uint64_t h = key_hash(repo, kind, text);
     size_t i = (size_t)(h % mc->cap);
     struct mc_slot *s = &mc->slots[i];
     struct mcache_snap now;
     int hit = 0;
 
-    if (!ref->is_digest && mc->tag_ttl_ms == 0) {
+    if (kind != KIND_DIGEST && mc->tag_ttl_ms == 0) {
         atomic_fetch_add_explicit(&mc->misses, 1, memory_order_relaxed);
         return 0;
     }
     mcache_snap(mc, repo, &now);
     (void)pthread_mutex_lock(&mc->locks[i % MCACHE_LOCKS]); /* fails only when corrupt */
-    if (key_eq(s, h, repo, ref) && s->gen_global == now.global && s->gen_repo == now.repo &&
-        (ref->is_digest || now_ms_mono() - s->filled_ms < (int64_t)mc->tag_ttl_ms)) {
+    /* invariant 2 */
+    if (s->used && s->hash == h && s->kind == kind && strcmp(s->repo.s, repo->s) == 0 &&
+        strcmp(s->ref, text) == 0 && s->gen_global == now.global && s->gen_repo == now.repo &&
+        (kind == KIND_DIGEST || now.at_ms - s->filled_ms < (int64_t)mc->tag_ttl_ms)) {
         *out = s->m;
         hit = 1;
     }
@@ -197,31 +188,70 @@ int mcache_get(struct mcache *mc, const struct repo_name *repo, const struct ref
     return hit;
 }
 
-void mcache_put(struct mcache *mc, const struct repo_name *repo, const struct reference *ref,
-                const struct mcache_snap *snap, const struct meta_manifest *m)
+static void slot_put(struct mcache *mc, const struct repo_name *repo, unsigned char kind,
+                     const char *text, const struct mcache_snap *snap,
+                     const struct meta_manifest *m)
 {
-    uint64_t h = key_hash(repo, ref);
+    uint64_t h = key_hash(repo, kind, text);
     size_t i = (size_t)(h % mc->cap);
     struct mc_slot *s = &mc->slots[i];
     struct mcache_snap now;
 
-    if (!ref->is_digest && mc->tag_ttl_ms == 0)
+    if ((kind != KIND_DIGEST && mc->tag_ttl_ms == 0) || strlen(text) >= sizeof(s->ref))
         return;
     (void)pthread_mutex_lock(&mc->locks[i % MCACHE_LOCKS]);
     /* invariant 3: read under the lock, so a bump after this check invalidates what we store */
     mcache_snap(mc, repo, &now);
     if (now.global == snap->global && now.repo == snap->repo) {
         s->used = true;
-        s->by_digest = ref->is_digest;
+        s->kind = kind;
         s->hash = h;
         s->gen_global = snap->global;
         s->gen_repo = snap->repo;
         s->filled_ms = snap->at_ms;
         s->repo = *repo;
-        (void)snprintf(s->ref, sizeof(s->ref), "%s", ref_text(ref)); /* fits: sized for both */
+        memcpy(s->ref, text, strlen(text) + 1);
         s->m = *m;
     }
     (void)pthread_mutex_unlock(&mc->locks[i % MCACHE_LOCKS]);
+}
+
+int mcache_get(struct mcache *mc, const struct repo_name *repo, const struct reference *ref,
+               struct meta_manifest *out)
+{
+    return ref->is_digest ? slot_get(mc, repo, KIND_DIGEST, ref->digest.hex, out)
+                          : slot_get(mc, repo, KIND_TAG, ref->tag.s, out);
+}
+
+void mcache_put(struct mcache *mc, const struct repo_name *repo, const struct reference *ref,
+                const struct mcache_snap *snap, const struct meta_manifest *m)
+{
+    if (ref->is_digest)
+        slot_put(mc, repo, KIND_DIGEST, ref->digest.hex, snap, m);
+    else
+        slot_put(mc, repo, KIND_TAG, ref->tag.s, snap, m);
+}
+
+int mcache_link_get(struct mcache *mc, const struct repo_name *repo, const struct digest *d,
+                    uint64_t *size)
+{
+    struct meta_manifest m;
+
+    if (slot_get(mc, repo, KIND_LINK, d->hex, &m) != 1)
+        return 0;
+    *size = m.size;
+    return 1;
+}
+
+void mcache_link_put(struct mcache *mc, const struct repo_name *repo, const struct digest *d,
+                     const struct mcache_snap *snap, uint64_t size)
+{
+    struct meta_manifest m;
+
+    memset(&m, 0, sizeof(m));
+    m.digest = *d;
+    m.size = size;
+    slot_put(mc, repo, KIND_LINK, d->hex, snap, &m);
 }
 
 /* ---- facts ---- */

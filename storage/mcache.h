@@ -62,6 +62,15 @@ void mcache_put(struct mcache *mc, const struct repo_name *repo, const struct re
  * before and after their database write. */
 void mcache_bump(struct mcache *mc, const struct repo_name *repo);
 
+/* mcache_link_get / mcache_link_put: whether repo may serve blob d, and its size
+ * (meta_blob_linked), under the repository's generation; meta_blob_unlink, a manifest delete, a
+ * repository delete and gc's unlinks and forgets bump it. Kept at most tag_ttl_ms like tags: gc
+ * run as another process (`berth gc`) or another replica may unlink. */
+int mcache_link_get(struct mcache *mc, const struct repo_name *repo, const struct digest *d,
+                    uint64_t *size);
+void mcache_link_put(struct mcache *mc, const struct repo_name *repo, const struct digest *d,
+                     const struct mcache_snap *snap, uint64_t size);
+
 /* ---- facts of the /v2/ authorization path ----
  * A project by name (meta_project_get_cached) and a user's role in a project
  * (meta_member_role_cached), under their own generation, bumped before and after every write to

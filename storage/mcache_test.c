@@ -1,7 +1,7 @@
 /* mcache_test.c - the manifest cache: miss, put, hit; keys that differ by repository, kind or
  * reference; a bump of the repository or of everything invalidating; a put whose snapshot is
  * older than a bump stored nothing; the tag TTL (0 = tags never cached) while digest entries
- * stay; the project and role entries and their own generation; range checks and allocation failure in mcache_new; and threads that write (bump, then
+ * stay; blob-link entries; the project and role entries and their own generation; range checks and allocation failure in mcache_new; and threads that write (bump, then
  * publish a new value, then bump) while others read, no reader ever seeing a value older than
  * the last write completed before its read began. */
 #include "storage/mcache.h"
@@ -100,6 +100,44 @@ static void test_basic(void)
     mcache_bump(NULL, &a); /* no cache: a no-op */
     mcache_free(mc);
     mcache_free(NULL);
+}
+
+/* blob links: their own kind (a manifest entry of the same digest is another key), the
+ * repository's generation, the TTL */
+static void test_links(void)
+{
+    struct mcache *mc = NULL;
+    struct repo_name a;
+    struct reference d1;
+    struct meta_manifest v;
+    struct mcache_snap snap;
+    struct digest d;
+    struct berr e;
+    uint64_t size = 0;
+
+    CHECK_INT_EQ(mcache_new(&mc, 64, 50, &e), 0);
+    if (mc == NULL)
+        return;
+    repo(&a, "p/a");
+    digref(&d1, 'd');
+    d = d1.digest;
+    val(&v, 'd', 77);
+    mcache_snap(mc, &a, &snap);
+    mcache_put(mc, &a, &d1, &snap, &v);
+    CHECK_INT_EQ(mcache_link_get(mc, &a, &d, &size), 0);
+    mcache_link_put(mc, &a, &d, &snap, 4096);
+    CHECK_INT_EQ(mcache_link_get(mc, &a, &d, &size), 1);
+    CHECK_INT_EQ(size, 4096);
+    CHECK_INT_EQ(mcache_get(mc, &a, &d1, &v), 1); /* the manifest entry is another key */
+    CHECK_INT_EQ(v.size, 77);
+    mcache_bump(mc, &a); /* meta_blob_unlink */
+    CHECK_INT_EQ(mcache_link_get(mc, &a, &d, &size), 0);
+    mcache_snap(mc, &a, &snap);
+    mcache_link_put(mc, &a, &d, &snap, 4096);
+    CHECK_INT_EQ(mcache_link_get(mc, &a, &d, &size), 1);
+    (void)usleep(80 * 1000);
+    CHECK_INT_EQ(mcache_link_get(mc, &a, &d, &size), 0); /* aged out like a tag */
+    mcache_free(mc);
 }
 
 static void test_ttl(void)
@@ -295,6 +333,7 @@ static void test_threads(void)
 int main(void)
 {
     TEST_RUN(test_basic);
+    TEST_RUN(test_links);
     TEST_RUN(test_ttl);
     TEST_RUN(test_facts);
     TEST_RUN(test_new_errors);
