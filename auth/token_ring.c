@@ -16,9 +16,11 @@
  * holding it except the ones under the refresh (a short read). Thread-safe. */
 #include "auth/token_ring.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -187,6 +189,22 @@ static int first_key(struct tok_key **out, const char *import_path, struct berr 
     return rc;
 }
 
+/* file_tighten makes a key file left readable by others (an older version, a copy made with
+ * cp) the owner's alone, as loading it would: it still holds a private key */
+static void file_tighten(const char *path)
+{
+    struct stat st;
+
+    if (path == NULL || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0)
+        return;
+    if (chmod(path, 0600) == 0)
+        log_msg(LOG_WARN, "token key %s had mode %03o, now 600", path,
+                (unsigned)(st.st_mode & 0777));
+    else
+        log_errno(LOG_WARN, errno, "token key %s is readable by group or others (mode %03o)", path,
+                  (unsigned)(st.st_mode & 0777));
+}
+
 static struct tok_ring *ring_alloc(struct meta *m, struct berr *err)
 {
     struct tok_ring *r = mem_calloc(1, sizeof(*r));
@@ -267,6 +285,7 @@ int tok_ring_open(struct tok_ring **out, struct meta *m, const char *import_path
                 goto fail;
             }
             r->signer = ring_add_locked(r, k);
+            file_tighten(import_path);
             break;
         }
         /* the first start on this store (invariant 2: the key, then the signer) */
