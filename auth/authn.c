@@ -4,12 +4,17 @@
  * Invariants:
  *   1. A cache entry exists only for credentials that password_verify accepted within the last
  *      AUTHN_CACHE_TTL_S seconds (and, for a robot, before its expiry), and it stores only an
- *      HMAC of them under a random process key.
+ *      HMAC of them under a random process key, with a stamp (SHA-256) of the stored hash they
+ *      were verified against. A hit counts only while the row still carries that hash (and a
+ *      robot is still enabled and unexpired): one read of the row, no KDF, so a password or
+ *      secret change, a delete or a disable on any replica over the same database ends the
+ *      cached login at once (authn_forget only frees the slot early).
  *   2. Lookups compare HMACs with CRYPTO_memcmp over their fixed length.
  *   3. Plaintext passwords live on the stack only and are wiped with OPENSSL_cleanse before return.
  *   4. Unknown users and robots cost one password_verify against a dummy hash, like known ones.
  *   5. A name with the robot prefix is only ever checked against robots, never users.
  *   6. With an address, a blocked (user, address) pair is refused before any password check.
+ *      With a store, the counts are the store's (throttle_new_shared), shared by every replica.
  *   7. Every password_verify of a request runs inside the check budget (auth/vgate.h); a cache
  *      hit needs no budget, so callers whose credentials were verified lately are never refused
  *      for lack of it.
@@ -46,6 +51,7 @@
 #include "auth/throttle.h"
 #include "auth/tokcache.h"
 #include "auth/token.h"
+#include "auth/token_ring.h"
 #include "auth/vgate.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -70,6 +76,7 @@ uint64_t authn_failed_logins(void)
 
 struct authn_slot {
     unsigned char mac[32];
+    unsigned char stamp[32]; /* SHA-256 of the hash verified against (invariant 1) */
     struct principal who;
     int64_t expires;
 };
@@ -114,7 +121,8 @@ int authn_new(struct authn **out, struct meta *m, struct berr *err)
         mem_free(a);
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
-    if (throttle_new(&a->throttle, AUTHN_DEFAULT_FAIL_LIMIT, err) < 0) {
+    if ((m != NULL ? throttle_new_shared(&a->throttle, AUTHN_DEFAULT_FAIL_LIMIT, m, err)
+                   : throttle_new(&a->throttle, AUTHN_DEFAULT_FAIL_LIMIT, err)) < 0) {
         mem_free(a);
         return -1;
     }
@@ -171,7 +179,8 @@ int authn_configure(struct authn *a, const char *robot_prefix, unsigned login_fa
     if (len == 0 || len > AUTHN_PREFIX_MAX)
         return berr_set(err, BERR_BAD_REQUEST, "robot prefix must be 1..%d bytes",
                         AUTHN_PREFIX_MAX);
-    if (throttle_new(&t, login_fail_limit, err) < 0)
+    if ((a->meta != NULL ? throttle_new_shared(&t, login_fail_limit, a->meta, err)
+                         : throttle_new(&t, login_fail_limit, err)) < 0)
         return -1;
     memcpy(a->prefix, robot_prefix, len + 1);
     throttle_free(a->throttle);
@@ -272,7 +281,8 @@ static int credential_mac(const struct authn *a, const char *user, const char *p
     return rc;
 }
 
-static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct principal *out)
+static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct principal *out,
+                         unsigned char stamp[32])
 {
     struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
     bool hit = false;
@@ -280,6 +290,7 @@ static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct pr
     (void)pthread_mutex_lock(&a->lock);
     if (s->expires > now_s() && CRYPTO_memcmp(s->mac, mac, 32) == 0) {
         *out = s->who;
+        memcpy(stamp, s->stamp, 32);
         hit = true;
     }
     (void)pthread_mutex_unlock(&a->lock);
@@ -287,15 +298,72 @@ static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct pr
 }
 
 static void cache_store(struct authn *a, const unsigned char mac[32], const struct principal *p,
-                        int64_t expires)
+                        const unsigned char stamp[32], int64_t expires)
 {
     struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
 
     (void)pthread_mutex_lock(&a->lock);
     memcpy(s->mac, mac, 32);
+    memcpy(s->stamp, stamp, 32);
     s->who = *p;
     s->expires = expires;
     (void)pthread_mutex_unlock(&a->lock);
+}
+
+/* cache_drop empties the slot of mac when it still holds mac */
+static void cache_drop(struct authn *a, const unsigned char mac[32])
+{
+    struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
+
+    (void)pthread_mutex_lock(&a->lock);
+    if (CRYPTO_memcmp(s->mac, mac, 32) == 0)
+        memset(s, 0, sizeof(*s));
+    (void)pthread_mutex_unlock(&a->lock);
+}
+
+/* hash_stamp: SHA-256 of a stored password or secret hash (invariant 1) */
+static void hash_stamp(unsigned char out[32], const char *hash)
+{
+    unsigned int len = 0;
+
+    if (EVP_Digest(hash, strlen(hash), out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+        memset(out, 0, 32); /* matches no real stamp: the next hit re-verifies */
+}
+
+/* cache_current: the cached login *who still stands (invariant 1), sysadmin refreshed; false
+ * when its row changed, went or cannot be read (then the full check runs) */
+static bool cache_current(struct authn *a, struct principal *who, const unsigned char stamp[32])
+{
+    unsigned char now_stamp[32];
+    bool ok = false;
+    struct berr e;
+
+    if (a->meta == NULL)
+        return true;
+    if (who->kind == PRINCIPAL_USER) {
+        struct meta_user *u = mem_malloc(sizeof(*u));
+        if (u != NULL && meta_user_get_by_id(a->meta, who->user_id, u, &e) == 0 &&
+            strcmp(u->name, who->name) == 0) {
+            hash_stamp(now_stamp, u->pw_hash);
+            ok = CRYPTO_memcmp(now_stamp, stamp, 32) == 0;
+            who->sysadmin = u->sysadmin;
+        }
+        if (u != NULL)
+            OPENSSL_cleanse(u, sizeof(*u));
+        mem_free(u);
+    } else if (who->kind == PRINCIPAL_ROBOT) {
+        struct meta_robot *rb = mem_malloc(sizeof(*rb));
+        if (rb != NULL && meta_robot_get_by_id(a->meta, who->robot_id, rb, &e) == 0 &&
+            strcmp(rb->name, who->name) == 0 && !rb->disabled &&
+            (rb->expires_at <= 0 || now_s() < rb->expires_at)) {
+            hash_stamp(now_stamp, rb->secret_hash);
+            ok = CRYPTO_memcmp(now_stamp, stamp, 32) == 0;
+        }
+        if (rb != NULL)
+            OPENSSL_cleanse(rb, sizeof(*rb));
+        mem_free(rb);
+    }
+    return ok;
 }
 
 void authn_forget(struct authn *a, const char *user)
@@ -390,7 +458,7 @@ static void flight_end(struct authn *a, int lead, enum berr_code code, const str
 
 /* check_user verifies a user's password; *until is when a cache entry must end. */
 static int check_user(struct authn *a, const char *user, const char *pass, struct principal *out,
-                      int64_t *until, struct berr *err)
+                      int64_t *until, unsigned char stamp[32], struct berr *err)
 {
     struct meta_user *u = mem_malloc(sizeof(*u));
     struct berr uerr;
@@ -422,6 +490,7 @@ static int check_user(struct authn *a, const char *user, const char *pass, struc
     out->kind = PRINCIPAL_USER;
     out->user_id = u->id;
     *until = now_s() + AUTHN_CACHE_TTL_S;
+    hash_stamp(stamp, u->pw_hash);
 out:
     OPENSSL_cleanse(u, sizeof(*u));
     mem_free(u);
@@ -430,7 +499,7 @@ out:
 
 /* check_robot verifies a robot's secret, then that it is enabled and not expired. */
 static int check_robot(struct authn *a, const char *name, const char *pass, struct principal *out,
-                       int64_t *until, struct berr *err)
+                       int64_t *until, unsigned char stamp[32], struct berr *err)
 {
     struct meta_robot *rb = mem_malloc(sizeof(*rb));
     struct berr rerr;
@@ -470,6 +539,7 @@ static int check_robot(struct authn *a, const char *name, const char *pass, stru
     out->kind = PRINCIPAL_ROBOT;
     out->robot_id = rb->id;
     *until = now + AUTHN_CACHE_TTL_S;
+    hash_stamp(stamp, rb->secret_hash);
     if (rb->expires_at > 0 && rb->expires_at < *until)
         *until = rb->expires_at;
 out:
@@ -481,7 +551,7 @@ out:
 int authn_password(struct authn *a, const char *user, const char *pass, const char *addr,
                    struct principal *out, unsigned *retry_after_s, struct berr *err)
 {
-    unsigned char mac[32];
+    unsigned char mac[32], stamp[32];
     int64_t until = 0;
     unsigned retry = 0;
     bool have_mac;
@@ -493,14 +563,18 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         *retry_after_s = 0;
     if (user[0] == '\0' || strlen(user) > AUTHN_USER_MAX || strlen(pass) >= AUTHN_PASS_MAX)
         return berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
-    if (addr != NULL && throttle_check(a->throttle, user, addr, now_ms_mono(), &retry, err) < 0) {
+    if (addr != NULL && throttle_check(a->throttle, user, addr, now_ms_wall(), &retry, err) < 0) {
         if (retry_after_s != NULL)
             *retry_after_s = retry;
         return -1;
     }
     have_mac = credential_mac(a, user, pass, mac) == 0;
-    if (have_mac && cache_lookup(a, mac, out))
-        goto ok;
+    if (have_mac && cache_lookup(a, mac, out, stamp)) {
+        if (cache_current(a, out, stamp))
+            goto ok;
+        cache_drop(a, mac); /* changed on some replica: verify afresh */
+        memset(out, 0, sizeof(*out));
+    }
     if (have_mac) {
         switch (flight_join(a, mac, out, &lead)) {
         case FLIGHT_ACCEPTED:
@@ -520,12 +594,12 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         return -1;
     }
     if (str_has_prefix(user, a->prefix))
-        rc = check_robot(a, user, pass, out, &until, err);
+        rc = check_robot(a, user, pass, out, &until, stamp, err);
     else
-        rc = check_user(a, user, pass, out, &until, err);
+        rc = check_user(a, user, pass, out, &until, stamp, err);
     vgate_leave(a->gate);
     if (rc == 0 && have_mac)
-        cache_store(a, mac, out, until);
+        cache_store(a, mac, out, stamp, until);
     flight_end(a, lead, rc == 0 ? BERR_OK : err->code, out);
 failed:
     if (rc < 0) {
@@ -534,7 +608,7 @@ failed:
         if (err->code == BERR_UNAUTHORIZED)
             atomic_fetch_add_explicit(&failed_logins, 1, memory_order_relaxed);
         if (addr != NULL && err->code == BERR_UNAUTHORIZED)
-            throttle_fail(a->throttle, user, addr, now_ms_mono());
+            throttle_fail(a->throttle, user, addr, now_ms_wall());
         return -1;
     }
 ok:
@@ -564,7 +638,7 @@ int authn_basic(struct authn *a, const char *header, struct principal *out, stru
     return authn_basic_from(a, header, NULL, out, NULL, err);
 }
 
-int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, const char *iss,
+int authn_bearer(struct authn *a, struct tok_ring *ring, const char *header, const char *iss,
                  const char *aud, struct tok_claims *claims, struct principal *out,
                  struct berr *err)
 {
@@ -584,10 +658,12 @@ int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, c
     len = strlen(jwt);
     if (len == 0 || len > TOK_MAX_LEN || strchr(jwt, ' ') != NULL)
         return berr_set(err, BERR_UNAUTHORIZED, "malformed token");
-    /* a token seen before and still inside its window needs no signature check (tokcache.h) */
-    have_key = tokcache_key(key, tok_key_kid(k), iss, aud, jwt) == 0;
+    /* a token seen before and still inside its window needs no signature check (tokcache.h);
+     * the key hashes the whole token, header (kid) and signature included, so a hit is a token
+     * the ring verified before; keys leave the ring only after every token they signed expired */
+    have_key = tokcache_key(key, "", iss, aud, jwt) == 0;
     if (!have_key || tokcache_get(a->tokens, key, now, AUTHN_BEARER_LEEWAY_S, claims) != 1) {
-        if (tok_verify(claims, k, jwt, iss, aud, now, AUTHN_BEARER_LEEWAY_S, err) < 0)
+        if (tok_ring_verify(claims, ring, jwt, iss, aud, now, AUTHN_BEARER_LEEWAY_S, err) < 0)
             return -1;
         if (have_key)
             tokcache_put(a->tokens, key, len, claims);

@@ -5,6 +5,7 @@
  * wrong issuer, expired, another key, not a bearer header, the same token twice), and concurrent
  * logins with the same credentials sharing one password check (flights). */
 #include "auth/authn.h"
+#include "auth/token_ring.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -179,14 +180,41 @@ static void test_cache_and_forget(void)
     CHECK_INT_EQ(meta_robot_get_by_id(m, robot_ci_id, &rb, &e), 0);
     rb.disabled = true;
     CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
-    /* cached for AUTHN_CACHE_TTL_S: still accepted until the API calls authn_forget */
-    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+    /* disabled in the database (by this or another replica): the cached login ends at once,
+     * without authn_forget */
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "robot account is disabled");
     authn_forget(a, "robot$p+ci");
     CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
     CHECK_STR_EQ(e.msg, "robot account is disabled");
     rb.disabled = false;
     CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
     CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+}
+
+/* a password changed by another replica (straight in the database, no authn_forget here) ends
+ * the cached login at once; the new password works; a sysadmin change shows at once */
+static void test_cache_other_replica(void)
+{
+    char hash[PASSWORD_HASH_MAX];
+    struct principal who;
+    struct berr e = {0};
+    int64_t id = 0;
+
+    CHECK_INT_EQ(password_hash(hash, sizeof(hash), "Carol-pass-1", &e), 0);
+    CHECK_INT_EQ(meta_user_create(m, "carol", hash, false, &id, &e), 0);
+    CHECK(id > 0);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0); /* verified */
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0); /* cached */
+    CHECK(!who.sysadmin);
+    CHECK_INT_EQ(meta_user_set_sysadmin(m, id, true, &e), 0);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0);
+    CHECK(who.sysadmin);
+    CHECK_INT_EQ(password_hash(hash, sizeof(hash), "Carol-pass-2", &e), 0);
+    CHECK_INT_EQ(meta_user_set_password(m, id, hash, &e), 0);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-2", &who, &e), 0);
 }
 
 /* a robot's cached login ends at the robot's expiry, not AUTHN_CACHE_TTL_S later */
@@ -276,8 +304,7 @@ static char *issue(const struct tok_key *k, const char *iss, const char *sub, co
     return t;
 }
 
-static int try_bearer(const struct tok_key *k, const char *tok, struct principal *who,
-                      struct berr *e)
+static int try_bearer(struct tok_ring *k, const char *tok, struct principal *who, struct berr *e)
 {
     char h[TOK_MAX_LEN + 16];
     struct tok_claims c;
@@ -294,6 +321,7 @@ static int try_bearer(const struct tok_key *k, const char *tok, struct principal
 static void test_bearer(void)
 {
     struct tok_key *k = NULL, *other = NULL;
+    struct tok_ring *ring = NULL;
     struct principal who;
     struct tok_claims c;
     struct berr e = {0};
@@ -304,9 +332,14 @@ static void test_bearer(void)
     CHECK_INT_EQ(tok_key_generate(&other, 2048, &e), 0);
     if (k == NULL || other == NULL)
         goto out;
+    CHECK_INT_EQ(tok_ring_from_key(&ring, k, &e), 0); /* the ring owns k now */
+    if (ring == NULL) {
+        k = NULL;
+        goto out;
+    }
 
     t = issue(k, "iss-x", "alice", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     CHECK_INT_EQ(who.kind, PRINCIPAL_USER);
     CHECK(who.bearer);
     CHECK_STR_EQ(who.name, "alice");
@@ -338,56 +371,59 @@ static void test_bearer(void)
         char *dot = strchr(t, '.');
         if (dot != NULL)
             dot[5] = dot[5] == 'A' ? 'B' : 'A';
-        CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+        CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
         CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
         CHECK_STR_EQ(who.name, "");
     }
     mem_free(t);
     /* signed by another key */
     t = issue(other, "iss-x", "alice", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     mem_free(t);
     t = issue(k, "iss-x", "alice", "other-svc", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     CHECK_STR_EQ(e.msg, "wrong audience");
     mem_free(t);
     t = issue(k, "iss-y", "alice", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     CHECK_STR_EQ(e.msg, "wrong issuer");
     mem_free(t);
     /* expired beyond the 60 s leeway, and within it */
     t = issue(k, "iss-x", "alice", "svc-x", now - 200, 100);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     CHECK_STR_EQ(e.msg, "token expired");
     mem_free(t);
     t = issue(k, "iss-x", "alice", "svc-x", now - 130, 100);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     mem_free(t);
     /* not yet valid beyond the leeway */
     t = issue(k, "iss-x", "alice", "svc-x", now + 300, 100);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     mem_free(t);
     /* robots and anonymous tokens */
     t = issue(k, "iss-x", "robot$p+ci", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     CHECK_INT_EQ(who.kind, PRINCIPAL_ROBOT);
     CHECK_INT_EQ(who.robot_id, 0);
     mem_free(t);
     t = issue(k, "iss-x", "", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     CHECK_INT_EQ(who.kind, PRINCIPAL_ANONYMOUS);
     CHECK(who.bearer);
     mem_free(t);
     /* not a bearer header, empty, garbage */
-    CHECK_INT_EQ(authn_bearer(a, k, "Basic abc", "iss-x", "svc-x", &c, &who, &e), -1);
+    CHECK_INT_EQ(authn_bearer(a, ring, "Basic abc", "iss-x", "svc-x", &c, &who, &e), -1);
     tok_claims_cleanup(&c);
-    CHECK_INT_EQ(authn_bearer(a, k, "Bearer ", "iss-x", "svc-x", &c, &who, &e), -1);
+    CHECK_INT_EQ(authn_bearer(a, ring, "Bearer ", "iss-x", "svc-x", &c, &who, &e), -1);
     tok_claims_cleanup(&c);
-    CHECK_INT_EQ(authn_bearer(a, k, "Bearer a.b.c", "iss-x", "svc-x", &c, &who, &e), -1);
+    CHECK_INT_EQ(authn_bearer(a, ring, "Bearer a.b.c", "iss-x", "svc-x", &c, &who, &e), -1);
     CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
     tok_claims_cleanup(&c);
 out:
-    tok_key_free(k);
+    if (ring != NULL)
+        tok_ring_free(ring);
+    else
+        tok_key_free(k);
     tok_key_free(other);
 }
 
@@ -499,6 +535,7 @@ int main(void)
     TEST_RUN(test_users);
     TEST_RUN(test_robots_default_prefix);
     TEST_RUN(test_cache_and_forget);
+    TEST_RUN(test_cache_other_replica);
     TEST_RUN(test_cache_ends_at_robot_expiry);
     TEST_RUN(test_custom_prefix);
     TEST_RUN(test_throttle);

@@ -11,6 +11,9 @@
  *   2. A failed open closes what it opened (service_close handles a half-open service: every
  *      free is NULL-safe and the worker stop is a no-op when it never started).
  *   3. `mu` guards runner, running, stop and stop_sig; service_stop never waits on the runner.
+ *   4. What replicas over one metadata database must agree on lives in it (meta.h "shared
+ *      state"): web sessions, failed-login counts, the token signing key; this process keeps
+ *      only caches it can lose. The maintenance worker purges the expired shared records.
  * Thread-safety: service_open and service_close from one owner thread; service_stop from any
  * thread; the registry handles themselves are thread-safe as their headers say. */
 #include "service/service.h"
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "auth/authn.h"
+#include "auth/token_ring.h"
 #include "auth/token.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -51,13 +55,29 @@ static void prune_pulls(struct registry *reg)
         log_msg(LOG_INFO, "pull history prune: removed %lld buckets", (long long)pruned);
 }
 
+/* purge_state deletes the expired records of the shared state (sessions, login throttling,
+ * retired token keys); every replica may run it, the deletes are idempotent. */
+static void purge_state(struct registry *reg)
+{
+    int64_t removed = 0;
+    struct berr err;
+
+    if (meta_state_purge(reg->meta, now_s(), &removed, &err) < 0)
+        log_msg(LOG_WARN, "shared state purge: %s", err.msg);
+    else if (removed > 0)
+        log_msg(LOG_INFO, "shared state purge: removed %lld expired records", (long long)removed);
+}
+
 /* maint_pass, run by the maintenance worker, purges upload sessions older than
- * cfg->upload_purge_age_s and prunes the pull history (prune_pulls). */
+ * cfg->upload_purge_age_s, prunes the pull history (prune_pulls) and purges the expired shared
+ * state (purge_state). */
 static void maint_pass(void *arg)
 {
     struct registry *reg = arg;
     struct berr err;
     unsigned removed = 0;
+
+    purge_state(reg);
 
     if (upload_purge(reg->uploads, (int64_t)reg->cfg->upload_purge_age_s, &removed, &err) < 0)
         log_msg(LOG_WARN, "upload purge: %s", err.msg);
@@ -162,7 +182,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         authn_bootstrap_admin(reg->meta, &svc->created_admin, err) < 0 ||
         audit_new(&reg->audit, reg->meta, 0, err) < 0 ||
         audit_start(reg->audit, SERVICE_AUDIT_FLUSH_MS, err) < 0 ||
-        api_sessions_new(&reg->sessions, cfg->session_idle_s, cfg->session_lifetime_s,
+        api_sessions_new(&reg->sessions, reg->meta, cfg->session_idle_s, cfg->session_lifetime_s,
                          cfg->session_max_per_user, err) < 0 ||
         pulls_new(&reg->pulls, reg->meta, 0, err) < 0 ||
         pulls_start(reg->pulls, cfg->pull_flush_s, err) < 0) {
@@ -170,10 +190,11 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         goto fail;
     }
     upload_mgr_set_limit(reg->uploads, cfg->upload_sessions_max);
-    /* the token signing key: made on the first start (mode 0600), loaded once */
+    /* the token signing key: in the metadata store, shared by every replica; a key file of an
+     * older single-host installation is imported on the first start (auth/token_ring.h) */
     if (data_path(path, sizeof(path), cfg, "token.key", err) < 0 ||
-        tok_key_load_or_create(&reg->tokkey, path, err) < 0) {
-        log_msg(LOG_ERROR, "token key %s: %s", path, err->msg);
+        tok_ring_open(&reg->tokring, reg->meta, path, err) < 0) {
+        log_msg(LOG_ERROR, "token key: %s", err->msg);
         goto fail;
     }
     if (svc->created_admin)
@@ -272,7 +293,7 @@ void service_close(struct service *svc)
         log_msg(LOG_ERROR, "pull counters lost at shutdown: %s", err.msg);
     pulls_free(reg->pulls);
     authn_free(reg->authn);
-    tok_key_free(reg->tokkey);
+    tok_ring_free(reg->tokring);
     upload_mgr_free(reg->uploads);
     blob_store_close(reg->blobs);
     meta_close(reg->meta);

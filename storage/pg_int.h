@@ -382,5 +382,6 @@ extern const struct meta_blob_ops pg_blob_ops;
 extern const struct meta_quota_ops pg_quota_ops;
 extern const struct meta_pulls_ops pg_pulls_ops;
 extern const struct meta_gc_job_ops pg_gc_job_ops;
+extern const struct meta_state_ops pg_state_ops;
 
 #endif

@@ -34,6 +34,7 @@ static const struct meta_ops pg_ops = {
         .audit = &pg_audit_ops,
         .pulls = &pg_pulls_ops,
         .gc_job = &pg_gc_job_ops,
+        .state = &pg_state_ops,
 };
 
 bool pg_meta_is_url(const char *s)
