@@ -660,8 +660,12 @@ int authn_bearer(struct authn *a, struct tok_ring *ring, const char *header, con
         return berr_set(err, BERR_UNAUTHORIZED, "malformed token");
     /* a token seen before and still inside its window needs no signature check (tokcache.h);
      * the key hashes the whole token, header (kid) and signature included, so a hit is a token
-     * the ring verified before; keys leave the ring only after every token they signed expired */
-    have_key = tokcache_key(key, "", iss, aud, jwt) == 0;
+     * this ring verified before (the ring's address names it: one ring per process, and a
+     * second ring, as in tests, gets no hit of the first); keys leave a ring only after every
+     * token they signed has expired */
+    char ring_id[2 * sizeof(void *) + 3];
+    (void)snprintf(ring_id, sizeof(ring_id), "%p", (void *)ring);
+    have_key = tokcache_key(key, ring_id, iss, aud, jwt) == 0;
     if (!have_key || tokcache_get(a->tokens, key, now, AUTHN_BEARER_LEEWAY_S, claims) != 1) {
         if (tok_ring_verify(claims, ring, jwt, iss, aud, now, AUTHN_BEARER_LEEWAY_S, err) < 0)
             return -1;

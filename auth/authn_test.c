@@ -321,7 +321,7 @@ static int try_bearer(struct tok_ring *k, const char *tok, struct principal *who
 static void test_bearer(void)
 {
     struct tok_key *k = NULL, *other = NULL;
-    struct tok_ring *ring = NULL;
+    struct tok_ring *ring = NULL, *other_ring = NULL;
     struct principal who;
     struct tok_claims c;
     struct berr e = {0};
@@ -337,6 +337,10 @@ static void test_bearer(void)
         k = NULL;
         goto out;
     }
+    CHECK_INT_EQ(tok_ring_from_key(&other_ring, other, &e), 0); /* owns other now */
+    other = NULL;
+    if (other_ring == NULL)
+        goto out;
 
     t = issue(k, "iss-x", "alice", "svc-x", now, 60);
     CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
@@ -347,21 +351,21 @@ static void test_bearer(void)
     CHECK(!who.sysadmin);
     /* the same token again (now from the verified-token cache): the same answer, and a cached
      * token is still refused under another key, issuer or audience */
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     CHECK_STR_EQ(who.name, "alice");
-    CHECK_INT_EQ(try_bearer(other, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(other_ring, t, &who, &e), -1);
     CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
     if (t != NULL) {
         char h[4096];
 
         (void)snprintf(h, sizeof(h), "Bearer %s", t);
-        CHECK_INT_EQ(authn_bearer(a, k, h, "iss-x", "svc-y", &c, &who, &e), -1);
+        CHECK_INT_EQ(authn_bearer(a, ring, h, "iss-x", "svc-y", &c, &who, &e), -1);
         CHECK_STR_EQ(e.msg, "wrong audience");
         tok_claims_cleanup(&c);
-        CHECK_INT_EQ(authn_bearer(a, k, h, "iss-y", "svc-x", &c, &who, &e), -1);
+        CHECK_INT_EQ(authn_bearer(a, ring, h, "iss-y", "svc-x", &c, &who, &e), -1);
         CHECK_STR_EQ(e.msg, "wrong issuer");
         tok_claims_cleanup(&c);
-        CHECK_INT_EQ(authn_bearer(a, k, h, "iss-x", "svc-x", &c, &who, &e), 0);
+        CHECK_INT_EQ(authn_bearer(a, ring, h, "iss-x", "svc-x", &c, &who, &e), 0);
         CHECK(tok_claims_allows(&c, "repository", "p/app", SCOPE_ACT_PUSH));
         CHECK(!tok_claims_allows(&c, "repository", "p/app", SCOPE_ACT_DELETE));
         tok_claims_cleanup(&c);
@@ -377,7 +381,7 @@ static void test_bearer(void)
     }
     mem_free(t);
     /* signed by another key */
-    t = issue(other, "iss-x", "alice", "svc-x", now, 60);
+    t = issue(tok_ring_signer(other_ring), "iss-x", "alice", "svc-x", now, 60);
     CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     mem_free(t);
     t = issue(k, "iss-x", "alice", "other-svc", now, 60);
@@ -424,6 +428,8 @@ out:
         tok_ring_free(ring);
     else
         tok_key_free(k);
+    if (other_ring != NULL)
+        tok_ring_free(other_ring);
     tok_key_free(other);
 }
 
