@@ -6,9 +6,11 @@
  *      AUTHN_CACHE_TTL_S seconds (and, for a robot, before its expiry), and it stores only an
  *      HMAC of them under a random process key, with a stamp (SHA-256) of the stored hash they
  *      were verified against. A hit counts only while the row still carries that hash (and a
- *      robot is still enabled and unexpired): one read of the row, no KDF, so a password or
- *      secret change, a delete or a disable on any replica over the same database ends the
- *      cached login at once (authn_forget only frees the slot early).
+ *      robot is still enabled and unexpired): one read of the row, no KDF, at most once per
+ *      AUTHN_RECHECK_MS per entry, so a password or secret change, a delete or a disable on
+ *      any replica over the same database ends the cached login within AUTHN_RECHECK_MS (the
+ *      window replicas' caches have everywhere, see storage/mcache.h), and a busy client's
+ *      requests in between read no row. In this process authn_forget ends it at once.
  *   2. Lookups compare HMACs with CRYPTO_memcmp over their fixed length.
  *   3. Plaintext passwords live on the stack only and are wiped with OPENSSL_cleanse before return.
  *   4. Unknown users and robots cost one password_verify against a dummy hash, like known ones.
@@ -79,6 +81,7 @@ struct authn_slot {
     unsigned char stamp[32]; /* SHA-256 of the hash verified against (invariant 1) */
     struct principal who;
     int64_t expires;
+    int64_t checked_ms; /* monotonic time the row was last found carrying stamp */
 };
 
 /* One password check in progress (invariant 8). */
@@ -281,16 +284,20 @@ static int credential_mac(const struct authn *a, const char *user, const char *p
     return rc;
 }
 
+/* cache_lookup: true on a hit (*out, stamp filled); *fresh when the entry's row was checked
+ * less than AUTHN_RECHECK_MS ago (invariant 1) */
 static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct principal *out,
-                         unsigned char stamp[32])
+                         unsigned char stamp[32], bool *fresh)
 {
     struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
     bool hit = false;
 
+    *fresh = false;
     (void)pthread_mutex_lock(&a->lock);
     if (s->expires > now_s() && CRYPTO_memcmp(s->mac, mac, 32) == 0) {
         *out = s->who;
         memcpy(stamp, s->stamp, 32);
+        *fresh = now_ms_mono() - s->checked_ms < AUTHN_RECHECK_MS;
         hit = true;
     }
     (void)pthread_mutex_unlock(&a->lock);
@@ -307,6 +314,20 @@ static void cache_store(struct authn *a, const unsigned char mac[32], const stru
     memcpy(s->stamp, stamp, 32);
     s->who = *p;
     s->expires = expires;
+    s->checked_ms = now_ms_mono();
+    (void)pthread_mutex_unlock(&a->lock);
+}
+
+/* cache_checked records that the row of mac's entry still carried its stamp just now */
+static void cache_checked(struct authn *a, const unsigned char mac[32], const struct principal *p)
+{
+    struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
+
+    (void)pthread_mutex_lock(&a->lock);
+    if (CRYPTO_memcmp(s->mac, mac, 32) == 0) {
+        s->who.sysadmin = p->sysadmin;
+        s->checked_ms = now_ms_mono();
+    }
     (void)pthread_mutex_unlock(&a->lock);
 }
 
@@ -554,7 +575,7 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
     unsigned char mac[32], stamp[32];
     int64_t until = 0;
     unsigned retry = 0;
-    bool have_mac;
+    bool have_mac, fresh = false;
     int lead = -1;
     int rc;
 
@@ -569,9 +590,13 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         return -1;
     }
     have_mac = credential_mac(a, user, pass, mac) == 0;
-    if (have_mac && cache_lookup(a, mac, out, stamp)) {
-        if (cache_current(a, out, stamp))
+    if (have_mac && cache_lookup(a, mac, out, stamp, &fresh)) {
+        if (fresh)
             goto ok;
+        if (cache_current(a, out, stamp)) {
+            cache_checked(a, mac, out);
+            goto ok;
+        }
         cache_drop(a, mac); /* changed on some replica: verify afresh */
         memset(out, 0, sizeof(*out));
     }

@@ -180,10 +180,9 @@ static void test_cache_and_forget(void)
     CHECK_INT_EQ(meta_robot_get_by_id(m, robot_ci_id, &rb, &e), 0);
     rb.disabled = true;
     CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
-    /* disabled in the database (by this or another replica): the cached login ends at once,
-     * without authn_forget */
-    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
-    CHECK_STR_EQ(e.msg, "robot account is disabled");
+    /* disabled in the database (by this or another replica): the cached login ends, without
+     * authn_forget, once the entry's recheck window has run out (test_cache_other_replica);
+     * authn_forget (what this process's API calls) ends it at once */
     authn_forget(a, "robot$p+ci");
     CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
     CHECK_STR_EQ(e.msg, "robot account is disabled");
@@ -193,9 +192,12 @@ static void test_cache_and_forget(void)
 }
 
 /* a password changed by another replica (straight in the database, no authn_forget here) ends
- * the cached login at once; the new password works; a sysadmin change shows at once */
+ * the cached login once the entry's recheck window (AUTHN_RECHECK_MS) has run out, not before:
+ * inside it a cached login reads no row; the new password works; a sysadmin change shows after
+ * the window too */
 static void test_cache_other_replica(void)
 {
+    struct timespec window = {AUTHN_RECHECK_MS / 1000, (AUTHN_RECHECK_MS % 1000 + 100) * 1000000L};
     char hash[PASSWORD_HASH_MAX];
     struct principal who;
     struct berr e = {0};
@@ -209,9 +211,13 @@ static void test_cache_other_replica(void)
     CHECK(!who.sysadmin);
     CHECK_INT_EQ(meta_user_set_sysadmin(m, id, true, &e), 0);
     CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0);
+    CHECK(!who.sysadmin); /* inside the window: the entry as it was */
+    (void)nanosleep(&window, NULL);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0);
     CHECK(who.sysadmin);
     CHECK_INT_EQ(password_hash(hash, sizeof(hash), "Carol-pass-2", &e), 0);
     CHECK_INT_EQ(meta_user_set_password(m, id, hash, &e), 0);
+    (void)nanosleep(&window, NULL);
     CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), -1);
     CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
     CHECK_INT_EQ(try_basic("carol", "Carol-pass-2", &who, &e), 0);
