@@ -634,6 +634,23 @@ int s3_copy(struct s3 *s, const char *dst, const char *src, uint64_t size, struc
     return rc;
 }
 
+int s3_touch(struct s3 *s, const char *key, struct berr *err)
+{
+    char source[2560];
+    struct s3_header h[2] = {{"x-amz-copy-source", source}, {"x-amz-metadata-directive", "REPLACE"}};
+    struct call c;
+    int rc;
+
+    if (copy_source(s, key, source, sizeof(source), err) < 0)
+        return -1;
+    call_init(&c, "PUT", key);
+    c.extra = h;
+    c.nextra = 2;
+    rc = run(s, &c, err);
+    buf_cleanup(&c.resp);
+    return rc;
+}
+
 struct list_ctx {
     s3_list_fn fn;
     void *ctx;

@@ -49,6 +49,8 @@ int s3_head(struct s3 *s, const char *key, uint64_t *size, int64_t *mtime, struc
  * *got gets how many came (less only at the object's end). BERR_NOT_FOUND when missing. */
 int s3_get_range(struct s3 *s, const char *key, uint64_t off, size_t len, void *out, size_t *got,
                  struct berr *err);
+/* s3_touch gives key a new Last-Modified (a copy onto itself); BERR_NOT_FOUND when missing. */
+int s3_touch(struct s3 *s, const char *key, struct berr *err);
 /* s3_delete removes key; a missing key is not an error. */
 int s3_delete(struct s3 *s, const char *key, struct berr *err);
 /* s3_copy copies src to dst inside the bucket (size of src given: above S3_MAX_COPY_BYTES the copy
