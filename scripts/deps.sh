@@ -6,10 +6,10 @@
 set -eu
 
 BUILD="gcc make pkg-config xxd libmicrohttpd-dev libssl-dev libjansson-dev libsqlite3-dev
-       libarchive-dev libcurl4-openssl-dev libyaml-dev libpq-dev"
+       libarchive-dev libcurl4-openssl-dev libyaml-dev libpq-dev libxml2-dev"
 TEST="$BUILD curl jq openssl sqlite3 skopeo umoci podman buildah crun conmon uidmap containerd runc zstd docker-registry
       apache2-utils python3 nginx libhttp-parser-dev tmux busybox-static ca-certificates tar chromium nodejs npm prometheus
-      postgresql-15"
+      postgresql-15 radosgw ceph-mon ceph-osd ceph-common"
 
 case "${1:-build}" in
 build) want=$BUILD ;;
