@@ -13,9 +13,20 @@
  *   7. Every password_verify of a request runs inside the check budget (auth/vgate.h); a cache
  *      hit needs no budget, so callers whose credentials were verified lately are never refused
  *      for lack of it.
- * Thread-safety: `lock` guards `slots`; the KDF runs outside the lock. prefix, throttle and gate
+ *   8. Requests with the same credentials that miss the cache together run one password check:
+ *      the first leads a flight (flights[]), the others (up to AUTHN_FLIGHT_WAITERS_MAX, for at
+ *      most AUTHN_FLIGHT_WAIT_MS) wait for its answer instead of each queueing for the gate.
+ *      Without this, the expiry of a busy client's entry sent all its concurrent requests to the
+ *      gate at once, and all but one were answered 429 (or waited) for a whole KDF run each. An
+ *      accepted answer is the cache entry the leader stored; a refused one (BERR_UNAUTHORIZED)
+ *      counts as a failed login for every waiter; any other ending (gate full, store failure)
+ *      sends the waiters to check for themselves.
+ *   9. Bearer tokens that verified are remembered by auth/tokcache.c until their own exp; a
+ *      hit skips only the signature check and JSON parse, never a check that reads the
+ *      database.
+ * Thread-safety: `lock` guards `slots` and `flights`; the KDF runs outside the lock. prefix, throttle and gate
  * are set before serving (authn_configure, authn_set_check_budget) and read-only after;
- * throttle and gate have their own locks. */
+ * throttle, gate and tokens have their own locks. */
 #include "auth/authn.h"
 
 #include <errno.h>
@@ -25,6 +36,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -32,6 +44,7 @@
 
 #include "auth/password.h"
 #include "auth/throttle.h"
+#include "auth/tokcache.h"
 #include "auth/token.h"
 #include "auth/vgate.h"
 #include "common/log.h"
@@ -48,6 +61,11 @@ uint64_t authn_failed_logins(void)
 }
 
 #define AUTHN_SLOTS 256
+/* password checks in progress that later requests with the same credentials may wait for, the
+ * waiters one check may have, and how long one waits at most */
+#define AUTHN_FLIGHTS 16
+#define AUTHN_FLIGHT_WAITERS_MAX 64
+#define AUTHN_FLIGHT_WAIT_MS 5000
 #define AUTHN_DEFAULT_FAIL_LIMIT 5
 
 struct authn_slot {
@@ -56,15 +74,28 @@ struct authn_slot {
     int64_t expires;
 };
 
+/* One password check in progress (invariant 8). */
+struct authn_flight {
+    bool busy; /* in use: a leader checks, or waiters still read the result */
+    bool done; /* the leader finished; code and who hold its result */
+    unsigned waiters;
+    unsigned char mac[32];
+    enum berr_code code; /* BERR_OK-like 0 when the credentials were accepted */
+    struct principal who;
+};
+
 struct authn {
     struct meta *meta;
     unsigned char key[32];
     char dummy_hash[256]; /* verified against for unknown users: equal timing */
     char prefix[AUTHN_PREFIX_MAX + 1];
     struct throttle *throttle;
-    struct vgate *gate;   /* the budget of KDF runs (auth/vgate.h) */
-    pthread_mutex_t lock; /* guards slots */
+    struct vgate *gate;       /* the budget of KDF runs (auth/vgate.h) */
+    struct tokcache *tokens;  /* verified bearer tokens (auth/tokcache.h) */
+    pthread_mutex_t lock;     /* guards slots and flights */
+    pthread_cond_t flight_cv; /* a flight ended */
     struct authn_slot slots[AUTHN_SLOTS];
+    struct authn_flight flights[AUTHN_FLIGHTS];
 };
 
 int authn_new(struct authn **out, struct meta *m, struct berr *err)
@@ -93,7 +124,22 @@ int authn_new(struct authn **out, struct meta *m, struct berr *err)
         mem_free(a);
         return -1;
     }
+    if (tokcache_new(&a->tokens, err) < 0) {
+        vgate_free(a->gate);
+        throttle_free(a->throttle);
+        mem_free(a);
+        return -1;
+    }
+    if (pthread_cond_init(&a->flight_cv, NULL) != 0) {
+        tokcache_free(a->tokens);
+        vgate_free(a->gate);
+        throttle_free(a->throttle);
+        mem_free(a);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
     if (pthread_mutex_init(&a->lock, NULL) != 0) {
+        (void)pthread_cond_destroy(&a->flight_cv); /* unused */
+        tokcache_free(a->tokens);
         vgate_free(a->gate);
         throttle_free(a->throttle);
         mem_free(a);
@@ -108,8 +154,10 @@ void authn_free(struct authn *a)
     if (a == NULL)
         return;
     (void)pthread_mutex_destroy(&a->lock); /* no thread uses it any more */
+    (void)pthread_cond_destroy(&a->flight_cv);
     throttle_free(a->throttle);
     vgate_free(a->gate);
+    tokcache_free(a->tokens);
     OPENSSL_cleanse(a, sizeof(*a));
     mem_free(a);
 }
@@ -260,6 +308,86 @@ void authn_forget(struct authn *a, const char *user)
     (void)pthread_mutex_unlock(&a->lock);
 }
 
+/* ---- flights (invariant 8) ---- */
+
+enum flight_result { FLIGHT_NONE, FLIGHT_ACCEPTED, FLIGHT_REFUSED };
+
+/* flight_join: when a check of the same credentials is in progress, wait for it (at most
+ * AUTHN_FLIGHT_WAIT_MS) and take its answer: ACCEPTED (*out filled) or REFUSED (the same
+ * credentials were wrong). NONE: check them yourself; *lead is then the flight this caller leads
+ * (-1: none free), to be ended with flight_end. */
+static enum flight_result flight_join(struct authn *a, const unsigned char mac[32],
+                                      struct principal *out, int *lead)
+{
+    enum flight_result res = FLIGHT_NONE;
+    struct authn_flight *f = NULL;
+    struct timespec until;
+    int free_idx = -1;
+
+    *lead = -1;
+    (void)pthread_mutex_lock(&a->lock);
+    for (int i = 0; i < AUTHN_FLIGHTS; i++) {
+        if (!a->flights[i].busy) {
+            if (free_idx < 0)
+                free_idx = i;
+        } else if (!a->flights[i].done && CRYPTO_memcmp(a->flights[i].mac, mac, 32) == 0) {
+            f = &a->flights[i];
+        }
+    }
+    if (f == NULL) {
+        if (free_idx >= 0) {
+            f = &a->flights[free_idx];
+            memset(f, 0, sizeof(*f));
+            f->busy = true;
+            memcpy(f->mac, mac, 32);
+            *lead = free_idx;
+        }
+        (void)pthread_mutex_unlock(&a->lock);
+        return FLIGHT_NONE;
+    }
+    if (f->waiters >= AUTHN_FLIGHT_WAITERS_MAX) {
+        (void)pthread_mutex_unlock(&a->lock);
+        return FLIGHT_NONE;
+    }
+    f->waiters++;
+    (void)clock_gettime(CLOCK_REALTIME, &until); /* cannot fail with a valid clock id */
+    until.tv_sec += AUTHN_FLIGHT_WAIT_MS / 1000;
+    while (!f->done) {
+        if (pthread_cond_timedwait(&a->flight_cv, &a->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    if (f->done && f->code == BERR_OK) {
+        *out = f->who;
+        res = FLIGHT_ACCEPTED;
+    } else if (f->done && f->code == BERR_UNAUTHORIZED) {
+        res = FLIGHT_REFUSED;
+    }
+    if (--f->waiters == 0 && f->done)
+        memset(f, 0, sizeof(*f));
+    (void)pthread_mutex_unlock(&a->lock);
+    return res;
+}
+
+/* flight_end publishes the leader's answer (who NULL unless accepted) and wakes its waiters. */
+static void flight_end(struct authn *a, int lead, enum berr_code code, const struct principal *who)
+{
+    struct authn_flight *f;
+
+    if (lead < 0)
+        return;
+    (void)pthread_mutex_lock(&a->lock);
+    f = &a->flights[lead];
+    f->done = true;
+    f->code = code;
+    if (who != NULL)
+        f->who = *who;
+    if (f->waiters == 0)
+        memset(f, 0, sizeof(*f));
+    else
+        (void)pthread_cond_broadcast(&a->flight_cv);
+    (void)pthread_mutex_unlock(&a->lock);
+}
+
 /* check_user verifies a user's password; *until is when a cache entry must end. */
 static int check_user(struct authn *a, const char *user, const char *pass, struct principal *out,
                       int64_t *until, struct berr *err)
@@ -357,6 +485,7 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
     int64_t until = 0;
     unsigned retry = 0;
     bool have_mac;
+    int lead = -1;
     int rc;
 
     memset(out, 0, sizeof(*out));
@@ -372,8 +501,20 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
     have_mac = credential_mac(a, user, pass, mac) == 0;
     if (have_mac && cache_lookup(a, mac, out))
         goto ok;
+    if (have_mac) {
+        switch (flight_join(a, mac, out, &lead)) {
+        case FLIGHT_ACCEPTED:
+            goto ok;
+        case FLIGHT_REFUSED:
+            rc = berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
+            goto failed;
+        case FLIGHT_NONE:
+            break;
+        }
+    }
     /* invariant 7: the KDF runs only inside the gate's budget */
     if (vgate_enter(a->gate, &retry, err) < 0) {
+        flight_end(a, lead, err->code, NULL);
         if (retry_after_s != NULL)
             *retry_after_s = retry;
         return -1;
@@ -383,6 +524,10 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
     else
         rc = check_user(a, user, pass, out, &until, err);
     vgate_leave(a->gate);
+    if (rc == 0 && have_mac)
+        cache_store(a, mac, out, until);
+    flight_end(a, lead, rc == 0 ? BERR_OK : err->code, out);
+failed:
     if (rc < 0) {
         memset(out, 0, sizeof(*out));
         /* only a wrong secret counts, not a store failure */
@@ -392,8 +537,6 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
             throttle_fail(a->throttle, user, addr, now_ms_mono());
         return -1;
     }
-    if (have_mac)
-        cache_store(a, mac, out, until);
 ok:
     if (addr != NULL)
         throttle_success(a->throttle, user, addr);
@@ -425,6 +568,9 @@ int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, c
                  const char *aud, struct tok_claims *claims, struct principal *out,
                  struct berr *err)
 {
+    unsigned char key[32];
+    int64_t now = now_s();
+    bool have_key;
     const char *jwt;
     size_t len;
 
@@ -438,8 +584,14 @@ int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, c
     len = strlen(jwt);
     if (len == 0 || len > TOK_MAX_LEN || strchr(jwt, ' ') != NULL)
         return berr_set(err, BERR_UNAUTHORIZED, "malformed token");
-    if (tok_verify(claims, k, jwt, iss, aud, now_s(), AUTHN_BEARER_LEEWAY_S, err) < 0)
-        return -1;
+    /* a token seen before and still inside its window needs no signature check (tokcache.h) */
+    have_key = tokcache_key(key, tok_key_kid(k), iss, aud, jwt) == 0;
+    if (!have_key || tokcache_get(a->tokens, key, now, AUTHN_BEARER_LEEWAY_S, claims) != 1) {
+        if (tok_verify(claims, k, jwt, iss, aud, now, AUTHN_BEARER_LEEWAY_S, err) < 0)
+            return -1;
+        if (have_key)
+            tokcache_put(a->tokens, key, len, claims);
+    }
     if (strlen(claims->sub) > AUTHN_USER_MAX) {
         tok_claims_cleanup(claims);
         return berr_set(err, BERR_UNAUTHORIZED, "malformed token");

@@ -2,9 +2,11 @@
  * headers), robots with the default and a custom prefix (enabled, wrong secret, disabled,
  * expired, a name with the other prefix), the success cache and authn_forget, throttling by
  * user and address, and bearer tokens (valid user/robot/anonymous, tampered, wrong audience,
- * wrong issuer, expired, another key, not a bearer header). */
+ * wrong issuer, expired, another key, not a bearer header, the same token twice), and concurrent
+ * logins with the same credentials sharing one password check (flights). */
 #include "auth/authn.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +312,27 @@ static void test_bearer(void)
     CHECK_STR_EQ(who.name, "alice");
     CHECK_INT_EQ(who.user_id, 0);
     CHECK(!who.sysadmin);
+    /* the same token again (now from the verified-token cache): the same answer, and a cached
+     * token is still refused under another key, issuer or audience */
+    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_STR_EQ(who.name, "alice");
+    CHECK_INT_EQ(try_bearer(other, t, &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    if (t != NULL) {
+        char h[4096];
+
+        (void)snprintf(h, sizeof(h), "Bearer %s", t);
+        CHECK_INT_EQ(authn_bearer(a, k, h, "iss-x", "svc-y", &c, &who, &e), -1);
+        CHECK_STR_EQ(e.msg, "wrong audience");
+        tok_claims_cleanup(&c);
+        CHECK_INT_EQ(authn_bearer(a, k, h, "iss-y", "svc-x", &c, &who, &e), -1);
+        CHECK_STR_EQ(e.msg, "wrong issuer");
+        tok_claims_cleanup(&c);
+        CHECK_INT_EQ(authn_bearer(a, k, h, "iss-x", "svc-x", &c, &who, &e), 0);
+        CHECK(tok_claims_allows(&c, "repository", "p/app", SCOPE_ACT_PUSH));
+        CHECK(!tok_claims_allows(&c, "repository", "p/app", SCOPE_ACT_DELETE));
+        tok_claims_cleanup(&c);
+    }
     /* tampered: flip one character of the claims part */
     if (t != NULL) {
         char *dot = strchr(t, '.');
@@ -368,6 +391,87 @@ out:
     tok_key_free(other);
 }
 
+/* ---- flights: concurrent misses with the same credentials share one check ---- */
+
+#define FLIGHT_THREADS 8
+
+struct flighter {
+    pthread_barrier_t *start;
+    const char *pass;
+    int rc;
+    enum berr_code code;
+    char name[AUTHN_USER_MAX + 1];
+};
+
+static void *flight_work(void *arg)
+{
+    struct flighter *f = arg;
+    struct principal who;
+    struct berr e = {0};
+
+    (void)pthread_barrier_wait(f->start);
+    f->rc = try_basic("slow", f->pass, &who, &e);
+    f->code = e.code;
+    (void)snprintf(f->name, sizeof(f->name), "%s", who.name);
+    return NULL;
+}
+
+/* run FLIGHT_THREADS logins as "slow" at once; counts answers by code */
+static void flight_round(const char *pass, int *ok, int *unauthorized, int *busy)
+{
+    struct flighter f[FLIGHT_THREADS];
+    pthread_t th[FLIGHT_THREADS];
+    pthread_barrier_t start;
+
+    *ok = *unauthorized = *busy = 0;
+    (void)pthread_barrier_init(&start, NULL, FLIGHT_THREADS);
+    for (int i = 0; i < FLIGHT_THREADS; i++) {
+        f[i] = (struct flighter){.start = &start, .pass = pass};
+        CHECK_INT_EQ(pthread_create(&th[i], NULL, flight_work, &f[i]), 0);
+    }
+    for (int i = 0; i < FLIGHT_THREADS; i++) {
+        (void)pthread_join(th[i], NULL);
+        if (f[i].rc == 0 && strcmp(f[i].name, "slow") == 0)
+            (*ok)++;
+        else if (f[i].rc < 0 && f[i].code == BERR_UNAUTHORIZED)
+            (*unauthorized)++;
+        else if (f[i].rc < 0 && f[i].code == BERR_TOOMANYREQUESTS)
+            (*busy)++;
+    }
+    (void)pthread_barrier_destroy(&start);
+}
+
+/* With one check slot and no queue, eight requests with the same credentials arriving together
+ * used to get one answer and seven 429s (the stall of a busy client whose cache entry expired);
+ * now they all wait for the one check. The user's hash has the full iteration count, so the check
+ * lasts long enough for every thread to arrive during it. */
+static void test_flights(void)
+{
+    char hash[PASSWORD_HASH_MAX];
+    struct berr e = {0};
+    int ok, unauthorized, busy;
+
+    (void)setenv("BERTH_TEST_KDF_ITER", "600000", 1);
+    CHECK_INT_EQ(password_hash(hash, sizeof(hash), "Slow-pass1", &e), 0);
+    (void)setenv("BERTH_TEST_KDF_ITER", "1000", 1);
+    CHECK_INT_EQ(meta_user_create(m, "slow", hash, false, NULL, &e), 0);
+    CHECK_INT_EQ(authn_set_check_budget(a, 1, 0, 0, &e), 0);
+
+    flight_round("Wrong-pass1", &ok, &unauthorized, &busy);
+    CHECK_INT_EQ(unauthorized, FLIGHT_THREADS);
+    CHECK_INT_EQ(busy, 0);
+    flight_round("Slow-pass1", &ok, &unauthorized, &busy);
+    CHECK_INT_EQ(ok, FLIGHT_THREADS);
+    CHECK_INT_EQ(busy, 0);
+    /* the answer was cached: a later one needs no check */
+    authn_forget(a, "slow");
+    flight_round("Slow-pass1", &ok, &unauthorized, &busy);
+    CHECK_INT_EQ(ok, FLIGHT_THREADS);
+    CHECK_INT_EQ(authn_set_check_budget(a, AUTHN_DEFAULT_CHECK_SLOTS, AUTHN_DEFAULT_CHECK_QUEUE,
+                                        AUTHN_DEFAULT_CHECK_WAIT_MS, &e),
+                 0);
+}
+
 static void test_alloc_failure(void)
 {
     struct authn *x = (struct authn *)&x;
@@ -399,6 +503,7 @@ int main(void)
     TEST_RUN(test_custom_prefix);
     TEST_RUN(test_throttle);
     TEST_RUN(test_bearer);
+    TEST_RUN(test_flights);
     TEST_RUN(test_alloc_failure);
     authn_free(a);
     meta_close(m);

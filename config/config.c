@@ -81,6 +81,8 @@ static const struct key_def keys[] = {
         {"login_check_slots", KIND_UINT, FIELD(login_check_slots), 0, 1024},
         {"login_check_queue", KIND_UINT, FIELD(login_check_queue), 0, 1024},
         {"login_check_wait_ms", KIND_UINT, FIELD(login_check_wait_ms), 0, 10000},
+        {"manifest_cache_entries", KIND_UINT, FIELD(manifest_cache_entries), 0, 1048576},
+        {"manifest_cache_tag_ttl_ms", KIND_UINT, FIELD(manifest_cache_tag_ttl_ms), 0, 60000},
         {"session_max_per_user", KIND_UINT, FIELD(session_max_per_user), 1, 10000},
         {"session_idle_s", KIND_DURATION, FIELD(session_idle_s), 1, DAY_S},
         {"session_lifetime_s", KIND_DURATION, FIELD(session_lifetime_s), 1, 30 * DAY_S},
@@ -147,6 +149,8 @@ void config_defaults(struct berth_config *cfg)
     copy_str(cfg->robot_prefix, sizeof(cfg->robot_prefix), "robot$");
     cfg->login_fail_limit = 5;
     cfg->login_check_wait_ms = 100;
+    cfg->manifest_cache_entries = 4096;
+    cfg->manifest_cache_tag_ttl_ms = 1000;
     cfg->session_max_per_user = 10;
     cfg->session_idle_s = 30 * 60;
     cfg->session_lifetime_s = 12 * 3600;

@@ -29,18 +29,20 @@ struct berth_config {
     unsigned upload_purge_age_s;     /* gc removes upload sessions older than this, default 7 d */
     unsigned gc_window_s;            /* gc spares blobs younger than this, default 2 h */
     unsigned token_ttl_s;            /* bearer token lifetime, default 1800 */
-    char token_service[64];        /* "service" of the token challenge, default "berth-registry" */
-    char token_issuer[64];         /* iss claim, default "berth-token-issuer" */
-    char robot_prefix[32];         /* default "robot$" */
-    unsigned login_fail_limit;     /* failed logins before throttling, default 5 */
-    unsigned login_check_slots;    /* password checks at once; 0 (default) = threads / 4, >= 1 */
-    unsigned login_check_queue;    /* checks waiting for a slot; 0 (default) = automatic */
-    unsigned login_check_wait_ms;  /* longest wait for a slot, default 100; 0 = never wait */
-    unsigned session_max_per_user; /* web sessions of one user, default 10 */
-    unsigned session_idle_s;       /* web session idle expiry, default 30 min */
-    unsigned session_lifetime_s;   /* web session absolute lifetime, default 12 h */
-    unsigned pull_flush_s;         /* pull counters flush interval, default 1 */
-    unsigned upload_sessions_max;  /* open upload sessions per repository, default 1000 */
+    char token_service[64];       /* "service" of the token challenge, default "berth-registry" */
+    char token_issuer[64];        /* iss claim, default "berth-token-issuer" */
+    char robot_prefix[32];        /* default "robot$" */
+    unsigned login_fail_limit;    /* failed logins before throttling, default 5 */
+    unsigned login_check_slots;   /* password checks at once; 0 (default) = threads / 4, >= 1 */
+    unsigned login_check_queue;   /* checks waiting for a slot; 0 (default) = automatic */
+    unsigned login_check_wait_ms; /* longest wait for a slot, default 100; 0 = never wait */
+    unsigned manifest_cache_entries;      /* resolved manifests kept, default 4096; 0 = no cache */
+    unsigned manifest_cache_tag_ttl_ms;   /* a tag's entry lives this long, default 1000; 0 = off */
+    unsigned session_max_per_user;        /* web sessions of one user, default 10 */
+    unsigned session_idle_s;              /* web session idle expiry, default 30 min */
+    unsigned session_lifetime_s;          /* web session absolute lifetime, default 12 h */
+    unsigned pull_flush_s;                /* pull counters flush interval, default 1 */
+    unsigned upload_sessions_max;         /* open upload sessions per repository, default 1000 */
     char trusted_proxies[CONFIG_STR_MAX]; /* addresses/CIDRs believed in X-Forwarded-*, "" */
     char tls_cert[CONFIG_STR_MAX];        /* PEM certificate (chain) file; "" = plain HTTP */
     char tls_key[CONFIG_STR_MAX];         /* PEM private key file of tls_cert */

@@ -551,6 +551,8 @@ static void test_example(void)
             "login_check_slots",
             "login_check_queue",
             "login_check_wait_ms",
+            "manifest_cache_entries",
+            "manifest_cache_tag_ttl_ms",
             "session_max_per_user",
             "session_idle_s",
             "session_lifetime_s",

@@ -5,7 +5,8 @@
  *                made now is queued at once when the client sends a body (so a body we will not
  *                read is not waited for), else on the second call (libmicrohttpd closes the
  *                connection when a response is queued on the first call);
- *   body calls   each piece goes to the handler's data; after a failure the rest is dropped;
+ *   body calls   pieces are gathered into blocks of up to SERVER_BODY_BUF bytes for the handler's
+ *                data (the last block before end); after a failure the rest is dropped;
  *   last call    (upload_data_size == 0) the handler's end answers.
  * All per-request state hangs off the connection's context pointer and is freed in exactly one
  * place, on_completed (MHD_OPTION_NOTIFY_COMPLETED), which calls the handler's done and writes
@@ -70,15 +71,17 @@
 #include "common/util.h"
 #include "http/metrics.h"
 
-/* libmicrohttpd's per-connection memory pool: the request line and headers, the read buffer the
- * body pieces arrive in, and the answer's header block. 0.9.75 zeroes the whole pool after every
- * request of a keep-alive connection, so each open connection holds all of it resident: 256 KiB
- * made 1,000 keep-alive clients cost 209-279 MiB (VmHWM). 16 KiB holds request headers of up to
- * about 11 KiB in all (a 3 KiB robot Bearer token and 4 KiB of cookies fit; beyond, libmicrohttpd
- * answers 431, tests/blackbox/http_conn_churn.sh), keeps 1,000 connections near 43 MiB, and
- * uploads are as fast as with 256 KiB (body pieces of up to 8 KiB; 64 MiB chunked and monolithic
- * pushes measured within noise of each other, 2026-12 issue 14). */
-#define SERVER_CONN_MEMORY (16 * 1024)
+/* libmicrohttpd's per-connection pool (request line, headers, the read buffer for bodies). It
+ * zeroes the whole pool between two requests of a keep-alive connection, so every open
+ * connection keeps all of it resident and every request pays a memset of it: 32 KiB holds the
+ * largest header set Berth accepts (a TOK_MAX_LEN bearer token) and keeps 1,000 keep-alive
+ * connections near 32 MiB (256 KiB made that 256 MiB and cost 7% of a manifest GET's CPU). */
+#define SERVER_CONN_MEMORY (32 * 1024)
+/* Request bodies reach a handler's data() in pieces of at most this many bytes, gathered from
+ * the pieces libmicrohttpd hands over (each at most what fits in the pool above): an upload is
+ * written and hashed in large blocks, not one write(2) per 16 KiB. Only a request with a body
+ * holds such a buffer, from its first body byte to its end. */
+#define SERVER_BODY_BUF ((size_t)512 * 1024)
 /* how long a closing connection may wait for the client to stop sending, and how much it reads */
 #define SERVER_LINGER_MS 250
 #define SERVER_LINGER_MAX_BYTES ((size_t)256 * 1024)
@@ -100,6 +103,8 @@ struct conn_ctx {
     unsigned status;
     uint64_t bytes_out;
     uint64_t bytes_in;
+    char *body;      /* SERVER_BODY_BUF bytes once a body arrives; NULL: pass through */
+    size_t body_len; /* bytes gathered in body, not yet given to data() */
     enum http_route_class rclass; /* http/metrics.c: counted in flight since the first call */
 };
 
@@ -432,6 +437,35 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     return MHD_YES;
 }
 
+/* body_flush hands what body holds to the handler. */
+static void body_flush(struct conn_ctx *c)
+{
+    if (c->body_len > 0 && !c->failed &&
+        c->mount->handler->data(c->state, c->body, c->body_len) < 0)
+        c->failed = true;
+    c->body_len = 0;
+}
+
+/* body_feed gathers one piece of the body; a piece as large as the buffer, or arriving when no
+ * buffer could be had, goes to the handler directly (after what is gathered, keeping order). */
+static void body_feed(struct conn_ctx *c, const char *p, size_t n)
+{
+    if (c->body == NULL && n < SERVER_BODY_BUF)
+        c->body = mem_malloc(SERVER_BODY_BUF); /* NULL: pieces pass through unbuffered */
+    if (c->body == NULL || n >= SERVER_BODY_BUF) {
+        body_flush(c);
+        if (!c->failed && c->mount->handler->data(c->state, p, n) < 0)
+            c->failed = true;
+        return;
+    }
+    if (c->body_len + n > SERVER_BODY_BUF)
+        body_flush(c);
+    memcpy(c->body + c->body_len, p, n);
+    c->body_len += n;
+    if (c->body_len == SERVER_BODY_BUF)
+        body_flush(c);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -458,10 +492,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         size_t n = *upload_data_size;
         *upload_data_size = 0;
         c->bytes_in += n;
-        if (!c->failed && c->mount->handler->data(c->state, upload_data, n) < 0)
-            c->failed = true;
+        if (!c->failed)
+            body_feed(c, upload_data, n);
         return MHD_YES;
     }
+    body_flush(c);
+    mem_free(c->body);
+    c->body = NULL;
     c->mount->handler->end(c->state, &rep);
     return queue(c, &rep);
 }
@@ -496,6 +533,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (c->begun)
         c->mount->handler->done(c->state);
     http_reply_drop(&c->pending);
+    mem_free(c->body); /* a body cut off before its end: the rest never reaches the handler */
     log_escape(path, sizeof(path), c->hr.path);
     log_escape(user, sizeof(user), c->hr.user[0] ? c->hr.user : "-");
     http_metrics_end(c->rclass, c->hr.method, c->status, c->bytes_in, c->bytes_out,

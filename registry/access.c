@@ -169,7 +169,7 @@ static int project_created(struct req *r, const struct repo_name *repo, int64_t 
 
     *created = 0;
     repo_name_project(repo, project, sizeof(project));
-    if (meta_project_get(r->reg->meta, project, &p, &e) == 0) {
+    if (meta_project_get_cached(r->reg->meta, project, &p, &e) == 0) {
         *created = p.p.created_at;
         return 0;
     }

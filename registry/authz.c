@@ -96,7 +96,7 @@ int authz_project_actions(struct registry *reg, const struct principal *who, con
     *created_at = 0;
     if (resolve(reg, who, &f, &uid, &rid, err) < 0)
         return -1;
-    if (meta_project_get(reg->meta, project, &p, &e) < 0) {
+    if (meta_project_get_cached(reg->meta, project, &p, &e) < 0) {
         if (e.code != BERR_NAME_UNKNOWN && e.code != BERR_NOT_FOUND &&
             e.code != BERR_NAME_INVALID) {
             *err = e;
@@ -108,7 +108,7 @@ int authz_project_actions(struct registry *reg, const struct principal *who, con
         f.project_public = p.p.public;
         *created_at = p.p.created_at;
         if (f.who == RBAC_USER && !f.sysadmin && uid > 0 &&
-            meta_member_role(reg->meta, p.p.id, uid, &f.role, err) < 0)
+            meta_member_role_cached(reg->meta, p.p.id, uid, &f.role, err) < 0)
             return -1;
         if (f.who == RBAC_ROBOT &&
             meta_robot_actions(reg->meta, rid, p.p.name, &f.robot_actions, err) < 0)

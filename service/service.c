@@ -154,6 +154,8 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
     if (meta_open(&reg->meta, path, cfg->threads + 2, err) < 0 ||
         blob_store_open(&reg->blobs, cfg->data_dir, err) < 0 ||
         upload_mgr_new(&reg->uploads, reg->blobs, err) < 0 ||
+        meta_cache_enable(reg->meta, cfg->manifest_cache_entries, cfg->manifest_cache_tag_ttl_ms,
+                          err) < 0 ||
         authn_new(&reg->authn, reg->meta, err) < 0 ||
         authn_configure(reg->authn, cfg->robot_prefix, cfg->login_fail_limit, err) < 0 ||
         authn_set_check_budget(reg->authn, slots, queue, cfg->login_check_wait_ms, err) < 0 ||

@@ -6,7 +6,9 @@
  * Invariants:
  *   1. A handle returned by meta_open has its ops set, and they never change.
  *   2. meta_close(NULL) is a no-op; meta_close goes to the backend that opened the handle.
- * No state of its own; thread-safe as the backend is. */
+ *   3. The manifest cache (meta_cache_enable, storage/mcache.h) is the only state above the
+ *      backend; the calls that change what meta_manifest_resolve answers bump its generations.
+ * Thread-safe as the backend is (the cache has its own locks). */
 #include "storage/meta.h"
 
 #include <stddef.h>
@@ -19,10 +21,24 @@ int meta_open(struct meta **out, const char *path, unsigned pool_size, struct be
     return sqlite_meta_open(out, path, pool_size, err);
 }
 
+int meta_cache_enable(struct meta *m, size_t entries, unsigned tag_ttl_ms, struct berr *err)
+{
+    struct mcache *mc = NULL;
+
+    if (entries > 0 && mcache_new(&mc, entries, tag_ttl_ms, err) < 0)
+        return -1;
+    mcache_free(m->mc);
+    m->mc = mc;
+    return 0;
+}
+
 void meta_close(struct meta *m)
 {
-    if (m != NULL)
+    if (m != NULL) {
+        mcache_free(m->mc);
+        m->mc = NULL;
         m->ops->close(m);
+    }
 }
 
 int meta_schema_version(struct meta *m, int *out, struct berr *err)

@@ -122,6 +122,11 @@ struct meta_list_q {
  * running. */
 int meta_open(struct meta **out, const char *path, unsigned pool_size, struct berr *err);
 void meta_close(struct meta *m);
+/* meta_cache_enable gives m a cache of resolved manifests (storage/mcache.h) of `entries`
+ * references (0: none), tag-keyed ones kept tag_ttl_ms (0: tags never cached), replacing any
+ * earlier one; call it before serving, with no call running. Without it every resolve reads the
+ * database. */
+int meta_cache_enable(struct meta *m, size_t entries, unsigned tag_ttl_ms, struct berr *err);
 /* meta_schema_version: the migration number the database is at. */
 int meta_schema_version(struct meta *m, int *out, struct berr *err);
 /* meta_schema_latest: the newest migration number this binary knows. */
@@ -147,6 +152,10 @@ struct meta_project_info {
 /* meta_project_get by name (BERR_NAME_UNKNOWN "project NAME not found", also for a name that is
  * not one valid name component) and meta_project_get_by_id (BERR_NOT_FOUND "project ID not
  * found"): one row, read by one reader; cheap (the /v2/ authorization path), so repo_count is 0. */
+/* meta_project_get_cached: meta_project_get for the /v2/ authorization path, possibly from the
+ * cache (as meta_member_role_cached). */
+int meta_project_get_cached(struct meta *m, const char *name, struct meta_project_info *out,
+                            struct berr *err);
 int meta_project_get(struct meta *m, const char *name, struct meta_project_info *out,
                      struct berr *err);
 int meta_project_get_by_id(struct meta *m, int64_t id, struct meta_project_info *out,
@@ -234,7 +243,12 @@ struct meta_member {
     int64_t created_at;
     int64_t updated_at;
 };
-/* meta_member_role: *role = 0 when the user is not a member of the project. */
+/* meta_member_role: *role = 0 when the user is not a member of the project.
+ * meta_member_role_cached: the same, possibly from the cache of the /v2/ authorization path
+ * (storage/mcache.h: exact for this process's writes; another process's change shows within
+ * manifest_cache_tag_ttl_ms). */
+int meta_member_role_cached(struct meta *m, int64_t project_id, int64_t user_id, int *role,
+                            struct berr *err);
 int meta_member_role(struct meta *m, int64_t project_id, int64_t user_id, int *role,
                      struct berr *err);
 /* meta_member_add: BERR_NOT_FOUND when the project or user is unknown, BERR_CONFLICT when the

@@ -45,19 +45,34 @@ int meta_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void
 
 int meta_blob_forget(struct meta *m, const struct digest *d, bool *forgotten, struct berr *err)
 {
-    return m->ops->blob->forget(m, d, NULL, NULL, forgotten, err);
+    int rc;
+
+    mcache_bump(m->mc, NULL);
+    rc = m->ops->blob->forget(m, d, NULL, NULL, forgotten, err);
+    mcache_bump(m->mc, NULL);
+    return rc;
 }
 
 int meta_blob_forget_drop(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
                           bool *forgotten, struct berr *err)
 {
-    return m->ops->blob->forget(m, d, drop, ctx, forgotten, err);
+    int rc;
+
+    mcache_bump(m->mc, NULL); /* gc: a manifest's file may go (storage/mcache.h) */
+    rc = m->ops->blob->forget(m, d, drop, ctx, forgotten, err);
+    mcache_bump(m->mc, NULL);
+    return rc;
 }
 
 int meta_blob_orphan_drop(struct meta *m, const struct digest *d, meta_file_fn drop, void *ctx,
                           bool *dropped, struct berr *err)
 {
-    return m->ops->blob->orphan_drop(m, d, drop, ctx, dropped, err);
+    int rc;
+
+    mcache_bump(m->mc, NULL);
+    rc = m->ops->blob->orphan_drop(m, d, drop, ctx, dropped, err);
+    mcache_bump(m->mc, NULL);
+    return rc;
 }
 
 int meta_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsigned *n,

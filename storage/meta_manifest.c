@@ -1,8 +1,10 @@
 /* meta_manifest.c - manifests, tags, referrers, the catalog and artifacts (meta.h, "manifests
  * and tags", "artifacts"): the public calls, dispatched to the backend.
  *
- * Invariant: nothing here touches the database; a manifest put (blobs checked, row, links,
- * tags) is one backend call, hence one transaction. Thread-safe as the backend is; callbacks
+ * Invariants: nothing here touches the database; a manifest put (blobs checked, row, links,
+ * tags) is one backend call, hence one transaction. Resolves go through the manifest cache when
+ * the handle has one (storage/mcache.h), and every call here that writes manifests or tags bumps
+ * its generations before and after the backend call. Thread-safe as the backend is; callbacks
  * run with no connection held. */
 #include "storage/meta.h"
 
@@ -11,25 +13,50 @@
 int meta_manifest_put(struct meta *m, const struct repo_name *repo,
                       const struct meta_manifest_in *in, struct berr *err)
 {
-    return m->ops->manifest->put(m, repo, in, err);
+    int rc;
+
+    mcache_bump(m->mc, repo); /* mcache.h: before and after every write */
+    rc = m->ops->manifest->put(m, repo, in, err);
+    mcache_bump(m->mc, repo);
+    return rc;
 }
 
 int meta_manifest_resolve(struct meta *m, const struct repo_name *repo, const struct reference *ref,
                           struct meta_manifest *out, struct berr *err)
 {
-    return m->ops->manifest->resolve(m, repo, ref, out, err);
+    struct mcache_snap snap;
+
+    if (m->mc == NULL)
+        return m->ops->manifest->resolve(m, repo, ref, out, err);
+    if (mcache_get(m->mc, repo, ref, out) == 1)
+        return 0;
+    mcache_snap(m->mc, repo, &snap);
+    if (m->ops->manifest->resolve(m, repo, ref, out, err) < 0)
+        return -1;
+    mcache_put(m->mc, repo, ref, &snap, out);
+    return 0;
 }
 
 int meta_manifest_delete(struct meta *m, const struct repo_name *repo, const struct digest *d,
                          struct berr *err)
 {
-    return m->ops->manifest->remove(m, repo, d, err);
+    int rc;
+
+    mcache_bump(m->mc, repo);
+    rc = m->ops->manifest->remove(m, repo, d, err);
+    mcache_bump(m->mc, repo);
+    return rc;
 }
 
 int meta_tag_delete(struct meta *m, const struct repo_name *repo, const struct tag *t,
                     struct berr *err)
 {
-    return m->ops->manifest->tag_delete(m, repo, t, err);
+    int rc;
+
+    mcache_bump(m->mc, repo);
+    rc = m->ops->manifest->tag_delete(m, repo, t, err);
+    mcache_bump(m->mc, repo);
+    return rc;
 }
 
 int meta_tags_list(struct meta *m, const struct repo_name *repo, const char *last, unsigned n,
@@ -78,10 +105,21 @@ int meta_artifact_refs(struct meta *m, int64_t artifact_id, struct meta_artifact
 int meta_tag_create(struct meta *m, int64_t repo_id, int64_t artifact_id, const struct tag *t,
                     struct berr *err)
 {
-    return m->ops->manifest->tag_create(m, repo_id, artifact_id, t, err);
+    int rc;
+
+    /* by ids: the repository's name is not at hand, so every repository's entries go */
+    mcache_bump(m->mc, NULL);
+    rc = m->ops->manifest->tag_create(m, repo_id, artifact_id, t, err);
+    mcache_bump(m->mc, NULL);
+    return rc;
 }
 
 int meta_tag_detach(struct meta *m, int64_t artifact_id, const struct tag *t, struct berr *err)
 {
-    return m->ops->manifest->tag_detach(m, artifact_id, t, err);
+    int rc;
+
+    mcache_bump(m->mc, NULL);
+    rc = m->ops->manifest->tag_detach(m, artifact_id, t, err);
+    mcache_bump(m->mc, NULL);
+    return rc;
 }

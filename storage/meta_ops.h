@@ -20,12 +20,15 @@
 #include "common/digest.h"
 #include "storage/audit.h"
 #include "storage/gc_jobs.h"
+#include "storage/mcache.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
 #include "storage/quota.h"
 
 struct meta {
     const struct meta_ops *ops;
+    struct mcache *mc; /* resolved manifests (storage/mcache.h); NULL: none. Backends leave it
+                        * zeroed; meta_cache_enable sets it, meta_close frees it. */
 };
 
 /* projects */

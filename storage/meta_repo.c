@@ -39,7 +39,12 @@ int meta_repo_set_description(struct meta *m, const struct repo_name *repo, cons
 
 int meta_repo_delete(struct meta *m, const struct repo_name *repo, struct berr *err)
 {
-    return m->ops->repo->remove(m, repo, err);
+    int rc;
+
+    mcache_bump(m->mc, repo); /* its manifests and tags go (storage/mcache.h) */
+    rc = m->ops->repo->remove(m, repo, err);
+    mcache_bump(m->mc, repo);
+    return rc;
 }
 
 int meta_stats_get(struct meta *m, bool all, int64_t viewer_user_id, struct meta_stats *out,

@@ -122,5 +122,10 @@ int meta_user_set_password(struct meta *m, int64_t id, const char *pw_hash, stru
 
 int meta_user_delete(struct meta *m, int64_t id, struct berr *err)
 {
-    return m->ops->user->remove(m, id, err);
+    int rc;
+
+    mcache_facts_bump(m->mc); /* owners and memberships go (storage/mcache.h) */
+    rc = m->ops->user->remove(m, id, err);
+    mcache_facts_bump(m->mc);
+    return rc;
 }

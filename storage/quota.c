@@ -27,7 +27,12 @@ int quota_list(struct meta *m, int64_t project_id, int64_t offset, struct quota_
 
 int quota_set(struct meta *m, int64_t project_id, int64_t hard, int64_t *used, struct berr *err)
 {
-    return m->ops->quota->set(m, project_id, hard, used, err);
+    int rc;
+
+    mcache_facts_bump(m->mc); /* a project's storage_limit (storage/mcache.h) */
+    rc = m->ops->quota->set(m, project_id, hard, used, err);
+    mcache_facts_bump(m->mc);
+    return rc;
 }
 
 int quota_check(struct meta *m, const struct repo_name *repo, const struct digest *d, uint64_t size,
