@@ -42,7 +42,7 @@ check_match "... all 200" "$out" '^round 5000 200=5000 '
 hwm=$(hwm_kib)
 bb_diag "VmHWM $((hwm / 1024)) MiB at 1,000 keep-alive connections"
 if grep -q __asan_init "$BERTH_BIN" 2>/dev/null; then
-    skip "VmHWM under $RSS_MAX_MIB MiB at 1,000 connections (ASan build: its shadow memory)"
+    skip "VmHWM under $RSS_MAX_MIB MiB at 1,000 connections" "ASan build: shadow memory"
 else
     check_true "VmHWM under $RSS_MAX_MIB MiB at 1,000 connections ($((hwm / 1024)) MiB)" \
         test "$hwm" -lt $((RSS_MAX_MIB * 1024))
