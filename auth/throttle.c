@@ -2,9 +2,13 @@
  *
  * Two homes for the counts. A throttle made by throttle_new keeps them in its own table (one
  * process). One made by throttle_new_shared keeps them only in the metadata store's shared
- * state, so every replica over one database counts the same failures: there is no in-memory
- * fast path in that mode, because a local table could only ever let a replica answer from an
- * older count (a login costs a KDF run anyway; three small store calls do not matter):
+ * state, so every replica over one database counts the same failures. Its only local memory is
+ * a hint per pair, in the table the other mode counts in: "the store held no count and no block
+ * for this pair at clear_ms" (monotonic). For THROTTLE_HINT_MS after that, throttle_check and
+ * throttle_success answer without a store read, so an authenticated client's requests do not
+ * each cost two database reads; a failure counted by this process drops the hint at once, so
+ * guesses here always read the store; failures counted by another replica are seen here within
+ * THROTTLE_HINT_MS (the window every replica cache has):
  *   ns "throttle_salt", key "salt": the salt, 32 random bytes in hex, created once
  *                   (create-only put; the loser of a race reads the winner's)
  *   ns "throttle",  key = hex of the pair key (invariant 4): the failure count, an atomic
@@ -48,10 +52,13 @@ struct throttle_entry {
     unsigned fails;
     int64_t last_ms;
     int64_t until_ms;
+    int64_t clear_ms; /* shared mode: the store was seen clear for key then (monotonic) */
 };
 
+#define THROTTLE_HINT_MS 1000
+
 struct throttle {
-    struct meta *m; /* shared mode when set: the table below is unused */
+    struct meta *m; /* shared mode when set: the table below holds only hints (clear_ms) */
     unsigned limit;
     unsigned char salt[32];
     pthread_mutex_t lock; /* guards sets */
@@ -220,6 +227,49 @@ static int64_t backoff_ms(unsigned fails, unsigned limit)
     return ms < THROTTLE_MAX_MS ? ms : THROTTLE_MAX_MS;
 }
 
+/* hint_clear: shared mode, the store was seen clear for key less than THROTTLE_HINT_MS ago */
+static bool hint_clear(struct throttle *t, const unsigned char key[32])
+{
+    struct throttle_entry *set = set_of(t, key);
+    int64_t now = now_ms_mono();
+    bool clear = false;
+
+    (void)pthread_mutex_lock(&t->lock);
+    for (unsigned i = 0; i < THROTTLE_WAYS; i++) {
+        if (set[i].used && CRYPTO_memcmp(set[i].key, key, 32) == 0)
+            clear = now - set[i].clear_ms < THROTTLE_HINT_MS;
+    }
+    (void)pthread_mutex_unlock(&t->lock);
+    return clear;
+}
+
+/* hint_set records (clear) or drops (!clear) the hint of key */
+static void hint_set(struct throttle *t, const unsigned char key[32], bool clear)
+{
+    struct throttle_entry *set = set_of(t, key), *e = NULL, *oldest = &set[0];
+
+    (void)pthread_mutex_lock(&t->lock);
+    for (unsigned i = 0; i < THROTTLE_WAYS && e == NULL; i++) {
+        if (set[i].used && CRYPTO_memcmp(set[i].key, key, 32) == 0)
+            e = &set[i];
+        else if (!set[i].used || set[i].clear_ms < oldest->clear_ms)
+            oldest = !oldest->used ? oldest : &set[i];
+    }
+    if (e == NULL && clear) {
+        e = oldest;
+        memset(e, 0, sizeof(*e));
+        memcpy(e->key, key, 32);
+        e->used = true;
+    }
+    if (e != NULL) {
+        if (clear)
+            e->clear_ms = now_ms_mono();
+        else
+            memset(e, 0, sizeof(*e));
+    }
+    (void)pthread_mutex_unlock(&t->lock);
+}
+
 int throttle_check(struct throttle *t, const char *user, const char *addr, int64_t now_ms,
                    unsigned *retry_after_s, struct berr *err)
 {
@@ -236,6 +286,8 @@ int throttle_check(struct throttle *t, const char *user, const char *addr, int64
         int64_t until = 0;
         int rc;
 
+        if (hint_clear(t, key))
+            return 0;
         key_hex(hex, key);
         rc = meta_state_get(t->m, NS_BLOCK, hex, &val, &len, NULL, err);
         if (rc < 0)
@@ -243,6 +295,7 @@ int throttle_check(struct throttle *t, const char *user, const char *addr, int64
         if (rc == 1 && parse_i64_range(&until, val, len, 0, INT64_MAX) == 0 && until > now_ms)
             left = until - now_ms;
         mem_free(val);
+        /* no block: clear only when no count is building up either (throttle_success) */
     } else {
         (void)pthread_mutex_lock(&t->lock);
         e = find(set_of(t, key), key, now_ms);
@@ -288,6 +341,7 @@ void throttle_fail(struct throttle *t, const char *user, const char *addr, int64
     if (pair_key(t, user, addr, key) < 0)
         return; /* nothing to count under; the login failed anyway */
     if (t->m != NULL) {
+        hint_set(t, key, false);
         shared_fail(t, key, now_ms);
         return;
     }
@@ -323,6 +377,8 @@ void throttle_success(struct throttle *t, const char *user, const char *addr)
         /* a success is every authenticated request: one read, and writes only when there is
          * a count to forget (a live block has its count: the check refused the pair while
          * one outlived it) */
+        if (hint_clear(t, key))
+            return;
         key_hex(hex, key);
         rc = meta_state_get(t->m, NS_COUNT, hex, &val, NULL, NULL, &e);
         mem_free(val);
@@ -331,6 +387,8 @@ void throttle_success(struct throttle *t, const char *user, const char *addr)
             rc = -1;
         if (rc < 0)
             log_msg(LOG_WARN, "throttle: a success was not stored: %s", e.msg);
+        else
+            hint_set(t, key, true); /* no count (any more), and so no block */
         return;
     }
     (void)pthread_mutex_lock(&t->lock);

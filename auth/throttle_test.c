@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/mem.h"
 #include "common/test.h"
@@ -216,6 +217,44 @@ static void test_shared_replicas(void)
     meta_close(m1);
 }
 
+/* the shared mode's hint: after a success a replica answers from memory for up to a second
+ * (THROTTLE_HINT_MS), so another replica's failures show here within that window, not at
+ * once; a failure counted here drops the hint at once */
+static void test_shared_hint(void)
+{
+    struct timespec window = {1, 100 * 1000 * 1000};
+    char path[256];
+    struct meta *m1 = test_meta_open_at(tmpdir, 2, path, sizeof(path));
+    struct meta *m2 = NULL;
+    struct throttle *a = NULL, *b = NULL;
+    unsigned retry = 0;
+    int64_t now = now_ms_wall();
+    struct berr e;
+
+    if (meta_open(&m2, path, 2, &e) < 0)
+        abort();
+    CHECK_INT_EQ(throttle_new_shared(&a, 3, m1, &e), 0);
+    CHECK_INT_EQ(throttle_new_shared(&b, 3, m2, &e), 0);
+    throttle_success(b, "carol", "10.0.0.9"); /* B saw the store clear: hint */
+    for (int i = 0; i < 3; i++)
+        throttle_fail(a, "carol", "10.0.0.9", now);
+    CHECK(blocked(a, "carol", "10.0.0.9", now, &retry));
+    CHECK(!blocked(b, "carol", "10.0.0.9", now, &retry)); /* inside B's window */
+    (void)nanosleep(&window, NULL);
+    CHECK(blocked(b, "carol", "10.0.0.9", now, &retry)); /* the window ran out */
+    /* a success clears the store and B's hint comes back; B's own failure drops it at once */
+    throttle_success(a, "carol", "10.0.0.9");
+    throttle_success(b, "carol", "10.0.0.9");
+    throttle_fail(a, "carol", "10.0.0.9", now);
+    throttle_fail(a, "carol", "10.0.0.9", now);
+    throttle_fail(b, "carol", "10.0.0.9", now);
+    CHECK(blocked(b, "carol", "10.0.0.9", now, &retry));
+    throttle_free(a);
+    throttle_free(b);
+    meta_close(m2);
+    meta_close(m1);
+}
+
 int main(void)
 {
     test_mkdtemp(tmpdir, sizeof(tmpdir), "throttle-test");
@@ -225,6 +264,7 @@ int main(void)
     TEST_RUN(test_flood_keeps_blocked);
     TEST_RUN(test_alloc_failure);
     TEST_RUN(test_shared_replicas);
+    TEST_RUN(test_shared_hint);
     test_rm_rf(tmpdir);
     return test_summary();
 }
