@@ -19,6 +19,9 @@
 #                          leaves those servers running
 #   SCALEOUT_REPLICAS=N    replicas behind haproxy (default 2)
 #   SCALEOUT_CONF=FILE     extra lines appended to every replica's configuration
+#   SCALEOUT_PG_FAST=1     PostgreSQL without fsync (pg.sh --fast): for tests only
+#   PG_SH, RADOSGW_SH      the scripts that start the backends (default scripts/pg.sh and
+#                          scripts/radosgw.sh)
 #   SCALEOUT_LOCAL=1       no PostgreSQL or radosgw: the replicas share one data folder
 #                          (SQLite and blob files in DIR/data) on this one machine
 #
@@ -36,6 +39,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BERTH_BIN=${BERTH_BIN:-$ROOT/bin/berth}
 case $BERTH_BIN in /*) ;; *) BERTH_BIN=$ROOT/$BERTH_BIN ;; esac
 REPLICAS=${SCALEOUT_REPLICAS:-2}
+PG_SH=${PG_SH:-$ROOT/scripts/pg.sh}
+RADOSGW_SH=${RADOSGW_SH:-$ROOT/scripts/radosgw.sh}
 
 die() {
     echo "scaleout: $*" >&2
@@ -104,10 +109,11 @@ backends_up() {
         return 0
     fi
     : >"$b/backends.env.tmp"
-    out=$(sh "$ROOT/scripts/pg.sh" start "$b/pg") || die "PostgreSQL did not start (scripts/pg.sh start $b/pg)"
+    local fast=""
+    [ "${SCALEOUT_PG_FAST:-0}" = 1 ] && fast=--fast
+    out=$(sh "$PG_SH" start $fast "$b/pg") || die "PostgreSQL did not start ($PG_SH start $b/pg)"
     printf '%s\n' "$out" | grep -E '^PG_URL=' >>"$b/backends.env.tmp" || die "pg.sh printed no PG_URL"
-    out=$(sh "$ROOT/scripts/radosgw.sh" start "$b/rgw") ||
-        die "radosgw did not start (scripts/radosgw.sh start $b/rgw)"
+    out=$(sh "$RADOSGW_SH" start "$b/rgw") || die "radosgw did not start ($RADOSGW_SH start $b/rgw)"
     printf '%s\n' "$out" | grep -E '^S3_(ENDPOINT|ACCESS_KEY|SECRET_KEY|REGION)=' >>"$b/backends.env.tmp"
     grep -q '^S3_ENDPOINT=' "$b/backends.env.tmp" || die "radosgw.sh printed no S3_ENDPOINT"
     mv "$b/backends.env.tmp" "$b/backends.env"
@@ -116,8 +122,8 @@ backends_up() {
 backends_down() {
     local b=$1
     [ -d "$b" ] || return 0
-    [ -d "$b/rgw" ] && sh "$ROOT/scripts/radosgw.sh" stop "$b/rgw" || true
-    [ -d "$b/pg" ] && sh "$ROOT/scripts/pg.sh" stop "$b/pg" || true
+    [ -d "$b/rgw" ] && sh "$RADOSGW_SH" stop "$b/rgw" || true
+    [ -d "$b/pg" ] && sh "$PG_SH" stop "$b/pg" || true
     rm -f "$b/backends.env"
 }
 
@@ -278,6 +284,9 @@ up() {
     mkdir -p "$dir"
     dir=$(cd "$dir" && pwd)
     [ -f "$dir/env" ] && die "$dir is up already (scripts/scaleout.sh down $dir first)"
+    # a start that fails half-way stops what it had started
+    UP_DIR=$dir
+    trap 'if [ -n "${UP_DIR:-}" ]; then down "$UP_DIR" >/dev/null 2>&1; fi' EXIT
     deps >&2
     if [ ! -x "$BERTH_BIN" ]; then
         make -C "$ROOT" --no-print-directory bin/berth >&2
@@ -322,6 +331,7 @@ up() {
     haproxy_start "$dir"
     url=http://127.0.0.1:$(env_get "$dir/env" HAPROXY_PORT)
     echo "URL=$url" >>"$dir/env"
+    UP_DIR=""
     echo "URL=$url"
     echo "ADMIN_PASSWORD=$pass"
 }
