@@ -15,7 +15,7 @@
 #                   scratch copy; print the ones no test caught (not part of `make test`)
 
 CC      ?= cc
-PKGS    := libmicrohttpd openssl jansson sqlite3 libarchive libcurl yaml-0.1 libxml-2.0
+PKGS    := libmicrohttpd openssl jansson sqlite3 libpq libarchive libcurl yaml-0.1 libxml-2.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 

@@ -166,7 +166,7 @@ if [ "$mode" = all ] || [ "$mode" = scaleout ]; then
     so_backends=$LOGS/scaleout-backends
     bash scripts/scaleout.sh backends-down "$so_backends" >/dev/null 2>&1
     rm -rf "$so_backends"
-    if bash scripts/scaleout.sh backends-up "$so_backends" >"$LOGS/scaleout-backends.log" 2>&1; then
+    if SCALEOUT_PG_FAST=1 bash scripts/scaleout.sh backends-up "$so_backends" >"$LOGS/scaleout-backends.log" 2>&1; then
         export SCALEOUT_BACKENDS=$so_backends
     else
         # each suite then tries on its own, and says why it could not

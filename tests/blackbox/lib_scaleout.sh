@@ -34,7 +34,7 @@ so_backends() {
         return 0
     fi
     SO_OWN_BACKENDS=$BB_TMP/backends
-    if ! bash "$SO_SCRIPT" backends-up "$SO_OWN_BACKENDS" >"$BB_TMP/backends.log" 2>&1; then
+    if ! SCALEOUT_PG_FAST=1 bash "$SO_SCRIPT" backends-up "$SO_OWN_BACKENDS" >"$BB_TMP/backends.log" 2>&1; then
         not_ok "PostgreSQL and radosgw start" "$(tail -n 20 "$BB_TMP/backends.log")"
         finish
     fi
