@@ -95,6 +95,7 @@ static const struct key_def keys[] = {
         {"pull_exclude_agents", KIND_STR, FIELD(pull_exclude_agents), 0, 0},
         {"metrics_access", KIND_STR, FIELD(metrics_access), 1, 0},
         {"metrics_listen", KIND_STR, FIELD(metrics_listen), 0, 0},
+        {"metadata", KIND_STR, FIELD(metadata), 0, 0},
 };
 /* For KIND_STR rows, min is 1 when the value may not be empty; max is unused. */
 
@@ -595,6 +596,11 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
         if (cidr_list_parse(&proxies, cfg->trusted_proxies, &e) < 0)
             return berr_set(err, BERR_BAD_REQUEST, "trusted_proxies: %s", e.msg);
     }
+    /* the value may hold a password: the message never quotes it */
+    if (strstr(cfg->metadata, "://") != NULL && strncmp(cfg->metadata, "postgres://", 11) != 0 &&
+        strncmp(cfg->metadata, "postgresql://", 13) != 0)
+        return berr_set(err, BERR_BAD_REQUEST,
+                        "metadata: a URL must start with postgres:// or postgresql://");
     if ((cfg->tls_cert[0] == '\0') != (cfg->tls_key[0] == '\0'))
         return berr_set(err, BERR_BAD_REQUEST, "tls_cert and tls_key go together");
     if (cfg->threads > cfg->max_connections)
@@ -636,4 +642,17 @@ void config_login_check(const struct berth_config *cfg, unsigned *slots, unsigne
     }
     *slots = s;
     *queue = q;
+}
+
+int config_meta_location(const struct berth_config *cfg, char *out, size_t cap, struct berr *err)
+{
+    int n;
+
+    if (cfg->metadata[0] != '\0')
+        n = snprintf(out, cap, "%s", cfg->metadata);
+    else
+        n = snprintf(out, cap, "%s/berth.db", cfg->data_dir);
+    if (n < 0 || (size_t)n >= cap)
+        return berr_set(err, BERR_BAD_REQUEST, "metadata location too long");
+    return 0;
 }

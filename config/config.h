@@ -7,6 +7,7 @@
 #ifndef BERTH_CONFIG_CONFIG_H
 #define BERTH_CONFIG_CONFIG_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
 
@@ -50,6 +51,10 @@ struct berth_config {
     char pull_exclude_agents[CONFIG_STR_MAX]; /* comma-separated User-Agent fnmatch patterns */
     char metrics_access[16];                  /* admin|auth|open, default admin */
     char metrics_listen[CONFIG_STR_MAX]; /* "ADDR:PORT": /metrics there only; "" = main listener */
+    /* the metadata database: "" = SQLite file data_dir/berth.db; postgres://... or
+     * postgresql://... = that PostgreSQL database (may hold a password: never logged); any
+     * other value = the path of a SQLite file */
+    char metadata[CONFIG_STR_MAX];
 };
 
 /* config_defaults fills every field with its default. */
@@ -61,6 +66,9 @@ int config_load(struct berth_config *cfg, const char *path, struct berr *err);
 int config_set(struct berth_config *cfg, const char *key, const char *value, struct berr *err);
 /* config_validate checks cross-field rules (listen parses, sizes in range). */
 int config_validate(const struct berth_config *cfg, struct berr *err);
+/* config_meta_location writes the metadata location meta_open takes into out (cap bytes):
+ * metadata when set, else data_dir/berth.db. BERR_BAD_REQUEST when it does not fit. */
+int config_meta_location(const struct berth_config *cfg, char *out, size_t cap, struct berr *err);
 /* config_login_check resolves the password-check budget: *slots from login_check_slots (0:
  * threads / 4, at least 1) and *queue from login_check_queue (0: as many as slots while
  * slots + queue stays below threads). */

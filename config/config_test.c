@@ -565,6 +565,7 @@ static void test_example(void)
             "pull_exclude_agents",
             "metrics_access",
             "metrics_listen",
+            "metadata",
     };
     struct berth_config def, cfg;
     struct berr err;
@@ -611,6 +612,32 @@ static void test_example(void)
     mem_free(text);
 }
 
+/* metadata: empty is data_dir/berth.db, a PostgreSQL URL or a path is taken as it is, another
+ * scheme is refused without quoting the value (it may hold a password) */
+static void test_metadata(void)
+{
+    struct berth_config cfg;
+    struct berr err;
+    char loc[CONFIG_STR_MAX + 16];
+
+    config_defaults(&cfg);
+    CHECK_INT_EQ(config_meta_location(&cfg, loc, sizeof(loc), &err), 0);
+    CHECK_STR_EQ(loc, "./data/berth.db");
+    CHECK_INT_EQ(config_set(&cfg, "metadata", "postgres://u:pw@db:5432/berth", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    CHECK_INT_EQ(config_meta_location(&cfg, loc, sizeof(loc), &err), 0);
+    CHECK_STR_EQ(loc, "postgres://u:pw@db:5432/berth");
+    CHECK_INT_EQ(config_set(&cfg, "metadata", "postgresql://db/berth", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "metadata", "/srv/berth/meta.db", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "metadata", "mysql://u:s3cret@db/berth", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_BAD_REQUEST);
+    CHECK(strstr(err.msg, "s3cret") == NULL);
+    CHECK(strstr(err.msg, "metadata") != NULL);
+}
+
 int main(void)
 {
     char path[160];
@@ -635,6 +662,7 @@ int main(void)
     TEST_RUN(test_session_keys);
     TEST_RUN(test_pull_metrics_keys);
     TEST_RUN(test_nul_byte);
+    TEST_RUN(test_metadata);
     TEST_RUN(test_example);
     (void)unlink(cfgpath); /* cleanup of a temp dir: failure changes nothing */
     (void)snprintf(path, sizeof(path), "%s/berth.conf.tmp", tmpdir);

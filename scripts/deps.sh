@@ -6,13 +6,13 @@
 set -eu
 
 BUILD="gcc make pkg-config xxd libmicrohttpd-dev libssl-dev libjansson-dev libsqlite3-dev
-       libarchive-dev libcurl4-openssl-dev libyaml-dev libxml2-dev"
+       libarchive-dev libcurl4-openssl-dev libyaml-dev libxml2-dev libpq-dev"
 TEST="$BUILD curl jq openssl sqlite3 skopeo umoci podman buildah crun conmon uidmap containerd runc zstd docker-registry
       apache2-utils python3 tmux busybox-static ca-certificates tar chromium nodejs npm prometheus
-      radosgw ceph-mon ceph-osd ceph-common"
+      postgresql-15 radosgw ceph-mon ceph-osd ceph-common"
 # the scale-out stack (scripts/scaleout.sh, tests/blackbox/scaleout_*.sh): PostgreSQL, a
 # single-node Ceph for radosgw, haproxy
-SCALEOUT="postgresql libpq-dev radosgw ceph-mon ceph-osd ceph-common haproxy curl jq python3"
+SCALEOUT="postgresql-15 libpq-dev radosgw ceph-mon ceph-osd ceph-common haproxy curl jq python3"
 
 case "${1:-build}" in
 build) want=$BUILD ;;

@@ -149,7 +149,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         berr_sys(err, errno, "create data directory");
         goto fail;
     }
-    if (data_path(path, sizeof(path), cfg, "berth.db", err) < 0)
+    if (config_meta_location(cfg, path, sizeof(path), err) < 0)
         goto fail;
     if (meta_open(&reg->meta, path, cfg->threads + 2, err) < 0 ||
         blob_store_open(&reg->blobs, cfg->data_dir, err) < 0 ||

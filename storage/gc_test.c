@@ -21,6 +21,7 @@
 #include "common/test.h"
 #include "common/util.h"
 #include "storage/quota.h"
+#include "storage/test_meta.h"
 
 struct fixture {
     char root[64];
@@ -37,7 +38,7 @@ static void fx_open(struct fixture *f)
 
     memset(f, 0, sizeof(*f));
     test_mkdtemp(f->root, sizeof(f->root), "gc");
-    snprintf(db, sizeof(db), "%s/berth.db", f->root);
+    test_meta_path(db, sizeof(db), f->root); /* root/tN.db, or a fresh PostgreSQL schema */
     if (blob_store_open(&f->bs, f->root, &err) < 0 || upload_mgr_new(&f->um, f->bs, &err) < 0 ||
         meta_open(&f->m, db, 2, &err) < 0 ||
         repo_name_parse(&f->app, "library/app", 11, &err) < 0 ||

@@ -1,8 +1,10 @@
 /* meta.c - opening and closing the metadata store, and the schema questions: the entry points
  * of the metadata interface (meta.h) that are not about one entity.
  *
- * meta_open picks the backend (SQLite: sqlite_meta.h; the PostgreSQL backend will be chosen
- * here by the configuration) and every other call dispatches through the handle's ops table.
+ * meta_open picks the backend by the location: postgres://... or postgresql://... is a
+ * PostgreSQL database (pg_meta.h), anything else a SQLite file (sqlite_meta.h); every other call
+ * dispatches through the handle's ops table. Both backends number their migrations alike
+ * (pg_schema.c), so meta_schema_latest holds for either.
  * Invariants:
  *   1. A handle returned by meta_open has its ops set, and they never change.
  *   2. meta_close(NULL) is a no-op; meta_close goes to the backend that opened the handle.
@@ -12,10 +14,13 @@
 #include <stddef.h>
 
 #include "storage/meta_ops.h"
+#include "storage/pg_meta.h"
 #include "storage/sqlite_meta.h"
 
 int meta_open(struct meta **out, const char *path, unsigned pool_size, struct berr *err)
 {
+    if (pg_meta_is_url(path))
+        return pg_meta_open(out, path, pool_size, err);
     return sqlite_meta_open(out, path, pool_size, err);
 }
 

@@ -14,6 +14,7 @@
 #include "common/mem.h"
 #include "common/test.h"
 #include "storage/meta.h"
+#include "storage/test_meta.h"
 
 static char tmpdir[64];
 
@@ -41,10 +42,9 @@ static struct meta *setup(const char *file, char *path, size_t cap)
     struct tag v1 = test_tag("v1"), multi = test_tag("multi");
     struct meta *m = NULL;
     struct berr e;
-    int n = snprintf(path, cap, "%s/%s", tmpdir, file);
 
-    if (n < 0 || (size_t)n >= cap || meta_open(&m, path, 4, &e) < 0 ||
-        meta_blob_link(m, &app, &b1, 10, &e) < 0)
+    test_meta_location(path, cap, tmpdir, file); /* tmpdir/file, or a PostgreSQL schema */
+    if (meta_open(&m, path, 4, &e) < 0 || meta_blob_link(m, &app, &b1, 10, &e) < 0)
         abort();
     memset(&in, 0, sizeof(in));
     in.digest = m1;

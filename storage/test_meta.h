@@ -3,7 +3,11 @@
  * database per call (test_meta_open, or test_meta_open_at when the test needs the path; with
  * `library` public: test_meta_open_public), users (test_mkuser), the browse fixture (two
  * projects, users, images), plus reference/manifest builders and callback collectors the meta
- * tests share. Test-only,
+ * tests share. Backends: with BERTH_TEST_PG_URL set (a postgres:// URL of a scratch server, as
+ * tests/run.sh starts with scripts/pg.sh) every "database" is a fresh PostgreSQL schema
+ * t<N>_<pid> on that server (pg_meta_scratch) and its "path" the URL naming it; without, a
+ * SQLite file under the test's directory. Tests that look at SQLite's files themselves ask
+ * test_meta_pg() and skip (test_skip). Test-only,
  * header-only (like common/test.h); the database counter is not thread-safe, so open fixtures
  * from the main thread only. */
 #ifndef BERTH_STORAGE_TEST_META_H
@@ -13,21 +17,64 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "common/test.h"
 #include "storage/meta.h"
+#include "storage/pg_meta.h"
 
-/* test_meta_path writes a new database path dir/tN.db into out (cap bytes); N counts the calls
- * shared with test_meta_open, so no two paths of one run meet. A path that does not fit aborts. */
+/* test_meta_pg: the scratch PostgreSQL server's URL when the tests run on PostgreSQL, else
+ * NULL. */
+static inline const char *test_meta_pg(void)
+{
+    const char *u = getenv("BERTH_TEST_PG_URL");
+
+    return u != NULL && u[0] != '\0' ? u : NULL;
+}
+
+/* test_meta_location writes into out (cap bytes) the location of a new database named file
+ * under dir: dir/file for SQLite; on PostgreSQL a new empty schema named after file (".db"
+ * dropped, other characters than [a-z0-9] as '_') and the process. A location that cannot be
+ * made aborts. */
+static inline void test_meta_location(char *out, size_t cap, const char *dir, const char *file)
+{
+    const char *pg = test_meta_pg();
+    char schema[64];
+    size_t len;
+    struct berr e;
+    int n;
+
+    if (pg == NULL) {
+        n = snprintf(out, cap, "%s/%s", dir, file);
+        if (n < 0 || (size_t)n >= cap) {
+            fprintf(stderr, "test_meta_location: no room for the path under %s\n", dir);
+            abort();
+        }
+        return;
+    }
+    len = strlen(file);
+    if (len > 3 && strcmp(file + len - 3, ".db") == 0)
+        len -= 3;
+    n = snprintf(schema, sizeof(schema), "%.*s_%ld", (int)len, file, (long)getpid());
+    for (char *s = schema; *s != '\0'; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+            *s = '_';
+    if (n < 0 || (size_t)n >= sizeof(schema) || pg_meta_scratch(pg, schema, out, cap, &e) < 0) {
+        fprintf(stderr, "test_meta_location: no scratch schema %s\n", schema);
+        abort();
+    }
+}
+
+/* test_meta_path writes a new database location (dir/tN.db, or schema tN_<pid>) into out (cap
+ * bytes); N counts the calls shared with test_meta_open, so no two locations of one run meet. */
 static int test_meta_seq_;
 
 static inline void test_meta_path(char *out, size_t cap, const char *dir)
 {
-    int n = snprintf(out, cap, "%s/t%d.db", dir, ++test_meta_seq_);
+    char file[32];
 
-    if (n < 0 || (size_t)n >= cap) {
-        fprintf(stderr, "test_meta_path: no room for the path under %s\n", dir);
-        abort();
-    }
+    (void)snprintf(file, sizeof(file), "t%d.db", ++test_meta_seq_);
+    test_meta_location(out, cap, dir, file);
 }
 
 /* test_meta_open_at opens a new database under dir with pool connections and writes its path
@@ -49,7 +96,7 @@ static inline struct meta *test_meta_open_at(const char *dir, unsigned pool, cha
 /* test_meta_open opens a new database dir/tN.db with pool connections (see test_meta_open_at). */
 static inline struct meta *test_meta_open(const char *dir, unsigned pool)
 {
-    char path[256];
+    char path[512];
 
     return test_meta_open_at(dir, pool, path, sizeof(path));
 }
@@ -208,11 +255,11 @@ struct browse_fixture {
  * 100 + 1000 bytes) and m2 (untagged; blob 50 bytes). */
 static inline void browse_setup(struct browse_fixture *f, const char *dir, const char *file)
 {
-    char path[256];
+    char path[512];
     struct berr e;
-    int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
 
-    if (n < 0 || (size_t)n >= sizeof(path) || meta_open(&f->m, path, 2, &e) < 0)
+    test_meta_location(path, sizeof(path), dir, file);
+    if (meta_open(&f->m, path, 2, &e) < 0)
         abort();
     f->alice = test_mkuser(f->m, "alice", false);
     f->bob = test_mkuser(f->m, "bob", false);
