@@ -37,37 +37,8 @@
 static int read_small(struct api_call *c, const struct digest *d, char **out, size_t *len)
 {
     struct berr e;
-    uint64_t size = 0;
-    size_t got = 0;
-    ssize_t k;
-    char *data;
-    int fd = -1;
 
-    *out = NULL;
-    *len = 0;
-    if (blob_store_open_read(c->r->reg->blobs, d, &fd, &size, &e) < 0)
-        return -1;
-    if (size > ATTR_MAX_BYTES || (data = mem_malloc((size_t)size + 1)) == NULL) {
-        (void)close(fd); /* read-only */
-        return -1;
-    }
-    while (got < size) {
-        k = read(fd, data + got, (size_t)size - got);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            break;
-        got += (size_t)k;
-    }
-    (void)close(fd); /* read-only */
-    if (got != size) {
-        mem_free(data);
-        return -1;
-    }
-    data[got] = '\0';
-    *out = data;
-    *len = got;
-    return 0;
+    return blob_store_read_small(c->r->reg->blobs, d, ATTR_MAX_BYTES, out, len, &e);
 }
 
 /* config_info: the config descriptor of an image manifest and, from the config blob, the

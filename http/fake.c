@@ -369,6 +369,28 @@ static int capture(struct http_fake_result *out, struct http_reply *rep, bool he
         out->body_len = (size_t)out->len;
         return 0;
     }
+    if (!head && out->kind == HTTP_BODY_STREAM) {
+        http_stream_fn fn;
+        http_stream_free_fn free_fn;
+        void *sctx;
+        uint64_t pos = 0;
+
+        http_resp_stream_of(out->resp, &fn, &free_fn, &sctx);
+        (void)free_fn;
+        if (out->len > SIZE_MAX - 1 || (out->body = mem_malloc((size_t)out->len + 1)) == NULL)
+            return -1;
+        while (pos < out->len) {
+            size_t want = out->len - pos < 65536 ? (size_t)(out->len - pos) : 65536;
+            long n = fn(sctx, pos, out->body + pos, want);
+
+            if (n <= 0)
+                return -1;
+            pos += (uint64_t)n;
+        }
+        out->body[pos] = '\0';
+        out->body_len = (size_t)pos;
+        return 0;
+    }
     if (!head && out->kind == HTTP_BODY_MEM) {
         size_t n;
         const char *b = http_resp_body(out->resp, &n);

@@ -135,7 +135,16 @@ enum http_body_kind {
     HTTP_BODY_MEM,  /* bytes held by the response */
     HTTP_BODY_FD,   /* [offset, offset+len) of a file descriptor, sent with sendfile */
     HTTP_BODY_SIZE, /* no body, but Content-Length: len (the answer to a HEAD) */
+    HTTP_BODY_STREAM, /* len bytes pulled from a callback as the client takes them */
 };
+
+/* A streamed body: fn copies up to max bytes starting at byte pos (0 = the first byte of this
+ * body) into buf and returns how many (at least 1 while pos < len), or -1 on failure (the
+ * connection is then cut: the status line is gone already). free_fn (may be NULL) releases ctx
+ * when the response is done with, whether or not the body was sent. Called from the thread
+ * sending the response, one call at a time. */
+typedef long (*http_stream_fn)(void *ctx, uint64_t pos, char *buf, size_t max);
+typedef void (*http_stream_free_fn)(void *ctx);
 
 struct http_resp; /* opaque */
 
@@ -148,6 +157,10 @@ struct http_resp *http_resp_json(const char *json, size_t len);
 /* takes fd (closed with the response, also on failure) */
 struct http_resp *http_resp_fd(int fd, uint64_t offset, uint64_t len);
 struct http_resp *http_resp_head(uint64_t len);
+/* http_resp_stream: a body of len bytes read through fn. Takes ctx: free_fn runs on it when the
+ * response is freed (also when this constructor fails). */
+struct http_resp *http_resp_stream(uint64_t len, http_stream_fn fn, http_stream_free_fn free_fn,
+                                   void *ctx);
 /* http_resp_header adds a header (copied); -1 when out of memory. resp NULL fails. */
 int http_resp_header(struct http_resp *resp, const char *name, const char *value);
 void http_resp_free(struct http_resp *resp);
@@ -162,6 +175,11 @@ uint64_t http_resp_len(const struct http_resp *resp);
 int http_resp_fd_of(const struct http_resp *resp, uint64_t *offset);
 /* http_resp_fd_release: the core takes the descriptor over (resp no longer closes it) */
 int http_resp_fd_release(struct http_resp *resp);
+/* for HTTP_BODY_STREAM: the callbacks and context (still owned by resp) */
+void http_resp_stream_of(const struct http_resp *resp, http_stream_fn *fn,
+                         http_stream_free_fn *free_fn, void **ctx);
+/* http_resp_stream_release: the core takes ctx over (resp no longer frees it) */
+void http_resp_stream_release(struct http_resp *resp);
 /* the value of the first header named name (case-insensitive), or NULL; borrowed */
 const char *http_resp_get(const struct http_resp *resp, const char *name);
 /* header i (0-based) in the order added: 0 and *name and *value set, -1 past the last */

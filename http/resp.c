@@ -27,6 +27,9 @@ struct http_resp {
     int fd;     /* HTTP_BODY_FD: owned, -1 once given away */
     uint64_t offset;
     uint64_t len;
+    http_stream_fn stream_fn; /* HTTP_BODY_STREAM */
+    http_stream_free_fn stream_free;
+    void *stream_ctx; /* owned until released */
     char *hdr[HTTP_RESP_MAX_HEADERS]; /* "name\0value\0" each */
     size_t nhdr;
 };
@@ -206,6 +209,37 @@ struct http_resp *http_resp_head(uint64_t len)
     return r;
 }
 
+struct http_resp *http_resp_stream(uint64_t len, http_stream_fn fn, http_stream_free_fn free_fn,
+                                   void *ctx)
+{
+    struct http_resp *r = len <= INT64_MAX ? resp_new(HTTP_BODY_STREAM) : NULL;
+
+    if (r == NULL) {
+        if (free_fn != NULL)
+            free_fn(ctx);
+        return NULL;
+    }
+    r->len = len;
+    r->stream_fn = fn;
+    r->stream_free = free_fn;
+    r->stream_ctx = ctx;
+    return r;
+}
+
+void http_resp_stream_of(const struct http_resp *resp, http_stream_fn *fn,
+                         http_stream_free_fn *free_fn, void **ctx)
+{
+    *fn = resp->stream_fn;
+    *free_fn = resp->stream_free;
+    *ctx = resp->stream_ctx;
+}
+
+void http_resp_stream_release(struct http_resp *resp)
+{
+    resp->stream_ctx = NULL;
+    resp->stream_free = NULL;
+}
+
 int http_resp_header(struct http_resp *resp, const char *name, const char *value)
 {
     size_t nl, vl;
@@ -233,6 +267,8 @@ void http_resp_free(struct http_resp *resp)
     mem_free(resp->body);
     if (resp->fd >= 0)
         (void)close(resp->fd); /* read-only descriptor */
+    if (resp->stream_free != NULL)
+        resp->stream_free(resp->stream_ctx);
     mem_free(resp);
 }
 

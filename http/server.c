@@ -208,6 +208,34 @@ static ssize_t head_reader(void *cls, uint64_t pos, char *buf, size_t max)
     return MHD_CONTENT_READER_END_WITH_ERROR;
 }
 
+/* A streamed body: libmicrohttpd's reader calls ours; the holder frees the context with it. */
+struct stream_hold {
+    http_stream_fn fn;
+    http_stream_free_fn free_fn;
+    void *ctx;
+};
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct stream_hold *h = cls;
+    long n = h->fn(h->ctx, pos, buf, max);
+
+    if (n <= 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream_hold *h = cls;
+
+    if (h->free_fn != NULL)
+        h->free_fn(h->ctx);
+    mem_free(h);
+}
+
+#define STREAM_BLOCK_BYTES (256 * 1024)
+
 /* to_mhd builds libmicrohttpd's response from ours (resp keeps ownership of what it holds,
  * except a descriptor, which libmicrohttpd takes). NULL when out of memory. */
 static struct MHD_Response *to_mhd(struct http_resp *resp)
@@ -233,6 +261,20 @@ static struct MHD_Response *to_mhd(struct http_resp *resp)
     case HTTP_BODY_SIZE:
         m = MHD_create_response_from_callback(http_resp_len(resp), 4096, head_reader, NULL, NULL);
         break;
+    case HTTP_BODY_STREAM: {
+        struct stream_hold *h = mem_calloc(1, sizeof(*h));
+
+        if (h == NULL)
+            break;
+        http_resp_stream_of(resp, &h->fn, &h->free_fn, &h->ctx);
+        m = MHD_create_response_from_callback(http_resp_len(resp), STREAM_BLOCK_BYTES,
+                                              stream_reader, h, stream_free);
+        if (m != NULL)
+            http_resp_stream_release(resp); /* freed with libmicrohttpd's response now */
+        else
+            mem_free(h);
+        break;
+    }
     }
     if (m == NULL)
         return NULL;

@@ -112,15 +112,35 @@ int manifests_get(struct req *r, struct http_reply *out)
         out->resp = http_resp_head(m.size);
         out->status = HTTP_OK;
     } else {
-        if (blob_store_open_read(r->reg->blobs, &m.digest, &fd, &fsize, &r->err) < 0) {
-            /* meta has the row, so the file must exist (blob_store invariant 3) */
+        struct blob_reader *br = NULL;
+
+        if (blob_store_reader_open(r->reg->blobs, &m.digest, &br, &fsize, &r->err) < 0) {
+            /* meta has the row, so the blob must exist (blob_store invariant 3) */
             log_msg(LOG_ERROR, "manifests: %s of %s recorded but not readable", dstr, r->name.s);
             return berr_set(&r->err, BERR_INTERNAL, "internal error");
         }
         if (fsize != m.size)
-            log_msg(LOG_WARN, "manifests: %s is %llu bytes on disk, %llu in meta", dstr,
+            log_msg(LOG_WARN, "manifests: %s is %llu bytes stored, %llu in meta", dstr,
                     (unsigned long long)fsize, (unsigned long long)m.size);
-        out->resp = http_resp_fd(fd, 0, fsize); /* takes fd */
+        fd = blob_reader_take_fd(br);
+        if (fd >= 0) {
+            blob_reader_close(br);
+            out->resp = http_resp_fd(fd, 0, fsize); /* takes fd */
+        } else {
+            /* no file to send: a manifest is small (manifest_max_bytes), read it whole */
+            char *bytes = NULL;
+            size_t n = 0;
+
+            blob_reader_close(br);
+            if (blob_store_read_small(r->reg->blobs, &m.digest, (size_t)fsize, &bytes, &n,
+                                      &r->err) < 0) {
+                log_msg(LOG_ERROR, "manifests: %s of %s recorded but not readable", dstr,
+                        r->name.s);
+                return berr_set(&r->err, BERR_INTERNAL, "internal error");
+            }
+            out->resp = http_resp_bytes(bytes, n, NULL);
+            mem_free(bytes);
+        }
         out->status = HTTP_OK;
         out->len = fsize;
     }

@@ -34,10 +34,16 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "storage/blob_s3.h"
 
 #define BLOB_IO_CHUNK ((size_t)64 * 1024)
+#define BLOB_READ_WINDOW ((size_t)4 * 1024 * 1024)
+
+static const struct blob_backend file_backend;
 
 struct blob_store {
+    const struct blob_backend *ops;
+    void *impl; /* the backend's state: the struct itself for files, a struct blob_s3 for S3 */
     char root[PATH_MAX];
     char sha_dir[PATH_MAX];    /* <root>/blobs/sha256 */
     char upload_dir[PATH_MAX]; /* <root>/uploads */
@@ -80,6 +86,8 @@ int blob_store_open(struct blob_store **out, const char *root, struct berr *err)
         berr_sys(err, errno, "blob_store: creating uploads");
         goto out;
     }
+    bs->ops = &file_backend;
+    bs->impl = bs;
     *out = bs;
     bs = NULL;
     rc = 0;
@@ -88,9 +96,37 @@ out:
     return rc;
 }
 
+int blob_store_open_s3(struct blob_store **out, const char *root, const struct blob_s3_opts *o,
+                       struct berr *err)
+{
+    struct blob_store *bs = NULL;
+    struct blob_s3 *s3 = NULL;
+
+    *out = NULL;
+    if (blob_store_open(&bs, root, err) < 0)
+        return -1;
+    if (blob_s3_open(&s3, o, err) < 0) {
+        blob_store_close(bs);
+        return -1;
+    }
+    bs->ops = &blob_s3_backend;
+    bs->impl = s3;
+    *out = bs;
+    return 0;
+}
+
 void blob_store_close(struct blob_store *bs)
 {
+    if (bs == NULL)
+        return;
+    if (bs->impl != bs)
+        bs->ops->close(bs->impl);
     mem_free(bs);
+}
+
+const char *blob_store_kind(const struct blob_store *bs)
+{
+    return bs->ops->kind;
 }
 
 const char *blob_store_root(const struct blob_store *bs)
@@ -101,7 +137,15 @@ const char *blob_store_root(const struct blob_store *bs)
 int blob_store_path(const struct blob_store *bs, const struct digest *d, char *out, size_t cap,
                     struct berr *err)
 {
-    int n = snprintf(out, cap, "%s/%.2s/%s", bs->sha_dir, d->hex, d->hex);
+    int n;
+
+    if (bs->impl != bs) {
+        if (cap > 0)
+            out[0] = '\0';
+        return berr_set(err, BERR_UNSUPPORTED, "blob_store: no files in a %s store",
+                        bs->ops->kind);
+    }
+    n = snprintf(out, cap, "%s/%.2s/%s", bs->sha_dir, d->hex, d->hex);
 
     if (n < 0 || (size_t)n >= cap) {
         if (cap > 0)
@@ -122,13 +166,15 @@ static int prefix_dir(const struct blob_store *bs, const struct digest *d, char 
     return 0;
 }
 
-int blob_store_stat(const struct blob_store *bs, const struct digest *d, uint64_t *size,
-                    struct berr *err)
+static int file_stat(void *impl, const struct digest *d, uint64_t *size, int64_t *mtime,
+                     struct berr *err)
 {
+    const struct blob_store *bs = impl;
     char path[PATH_MAX];
     struct stat st;
 
     *size = 0;
+    *mtime = 0;
     if (blob_store_path(bs, d, path, sizeof(path), err) < 0)
         return -1;
     if (stat(path, &st) < 0) {
@@ -139,7 +185,22 @@ int blob_store_stat(const struct blob_store *bs, const struct digest *d, uint64_
     if (!S_ISREG(st.st_mode))
         return berr_set(err, BERR_BLOB_UNKNOWN, "blob unknown to registry");
     *size = (uint64_t)st.st_size;
+    *mtime = (int64_t)st.st_mtime;
     return 0;
+}
+
+int blob_store_stat_time(const struct blob_store *bs, const struct digest *d, uint64_t *size,
+                         int64_t *mtime, struct berr *err)
+{
+    return bs->ops->stat(bs->impl, d, size, mtime, err);
+}
+
+int blob_store_stat(const struct blob_store *bs, const struct digest *d, uint64_t *size,
+                    struct berr *err)
+{
+    int64_t mtime;
+
+    return blob_store_stat_time(bs, d, size, &mtime, err);
 }
 
 int blob_store_open_read(const struct blob_store *bs, const struct digest *d, int *fd,
@@ -151,6 +212,9 @@ int blob_store_open_read(const struct blob_store *bs, const struct digest *d, in
 
     *fd = -1;
     *size = 0;
+    if (bs->impl != bs)
+        return berr_set(err, BERR_UNSUPPORTED, "blob_store: no files in a %s store",
+                        bs->ops->kind);
     if (blob_store_path(bs, d, path, sizeof(path), err) < 0)
         return -1;
     f = open(path, O_RDONLY | O_CLOEXEC);
@@ -204,6 +268,12 @@ int blob_store_put_buf(struct blob_store *bs, const void *data, size_t len, stru
     /* the same bytes are already stored: nothing to write */
     if (blob_store_stat(bs, out, &size, NULL) == 0)
         return 0;
+    if (bs->impl != bs) {
+        rc = bs->ops->put_buf(bs->impl, out, data, len, err);
+        if (rc < 0)
+            memset(out, 0, sizeof(*out));
+        return rc;
+    }
     if (blob_store_stage_buf(bs, data, len, out, tmp, sizeof(tmp), err) < 0)
         return -1;
     rc = blob_store_commit_file(bs, tmp, out, err);
@@ -226,6 +296,11 @@ int blob_store_stage_buf(struct blob_store *bs, const void *data, size_t len, st
         tmp[0] = '\0';
     if (digest_of(out, data, len) < 0) {
         berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    if (bs->impl != bs) {
+        /* no files: the object goes straight into place (content-addressed, so idempotent) */
+        rc = bs->ops->put_buf(bs->impl, out, data, len, err);
         goto out;
     }
     if (rand_hex(rnd, sizeof(rnd), 16) < 0) {
@@ -279,6 +354,13 @@ int blob_store_commit_file(struct blob_store *bs, const char *tmp_path, const st
     char final[PATH_MAX], dir[PATH_MAX];
     struct stat st;
 
+    if (bs->impl != bs) {
+        uint64_t size;
+
+        if (tmp_path[0] == '\0') /* staged straight into place (blob_store_stage_buf) */
+            return blob_store_stat(bs, d, &size, err);
+        return bs->ops->put_file(bs->impl, d, tmp_path, err);
+    }
     if (blob_store_path(bs, d, final, sizeof(final), err) < 0)
         return -1;
     if (prefix_dir(bs, d, dir, sizeof(dir), err) < 0)
@@ -312,6 +394,9 @@ int blob_store_remove(struct blob_store *bs, const struct digest *d, struct berr
 {
     char path[PATH_MAX];
 
+    if (bs->impl != bs)
+        return bs->ops->drop(bs->impl, d, 0, err) < 0 ? -1 : 0;
+
     if (blob_store_path(bs, d, path, sizeof(path), err) < 0)
         return -1;
     if (unlink(path) < 0 && errno != ENOENT)
@@ -324,7 +409,7 @@ int blob_store_place(void *ctx, struct berr *err)
     const struct blob_place *p = ctx;
     uint64_t size;
 
-    if (p->tmp_path == NULL)
+    if (p->tmp_path == NULL || p->tmp_path[0] == '\0')
         return blob_store_stat(p->bs, p->d, &size, err);
     return blob_store_commit_file(p->bs, p->tmp_path, p->d, err);
 }
@@ -335,6 +420,8 @@ int blob_store_drop(void *ctx, struct berr *err)
     char path[PATH_MAX];
     struct stat st;
 
+    if (p->bs->impl != p->bs)
+        return p->bs->ops->drop(p->bs->impl, p->d, p->before, err);
     if (blob_store_path(p->bs, p->d, path, sizeof(path), err) < 0)
         return -1;
     if (p->before != 0) {
@@ -466,6 +553,12 @@ static int walk_prefix(const struct blob_store *bs, int top_fd, const char *pref
 
 int blob_store_walk(const struct blob_store *bs, blob_walk_fn fn, blob_bad_fn bad_fn, void *ctx)
 {
+    return bs->ops->walk(bs->impl, fn, bad_fn, ctx);
+}
+
+static int file_walk(void *impl, blob_walk_fn fn, blob_bad_fn bad_fn, void *ctx)
+{
+    const struct blob_store *bs = impl;
     struct dirent *de;
     DIR *top;
     int rc = 0;
@@ -542,6 +635,57 @@ out:
     return rc;
 }
 
+static int verify_reader(const struct blob_store *bs, const struct digest *d, struct berr *err)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    struct blob_reader *r = NULL;
+    EVP_MD_CTX *ctx = NULL;
+    struct digest got;
+    uint64_t size, off = 0;
+    char *chunk = NULL;
+    int rc = -1;
+
+    if (blob_store_reader_open(bs, d, &r, &size, err) < 0)
+        return -1;
+    chunk = mem_malloc(BLOB_READ_WINDOW);
+    ctx = EVP_MD_CTX_new();
+    if (chunk == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    while (off < size) {
+        size_t n = 0;
+
+        if (blob_reader_pread(r, off, chunk, BLOB_READ_WINDOW, &n, err) < 0)
+            goto out;
+        if (n == 0) {
+            berr_set(err, BERR_DIGEST_INVALID, "blob sha256:%s shorter than its size", d->hex);
+            goto out;
+        }
+        if (EVP_DigestUpdate(ctx, chunk, n) != 1) {
+            berr_set(err, BERR_INTERNAL, "internal error");
+            goto out;
+        }
+        off += n;
+    }
+    if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+        berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
+    }
+    digest_from_raw(&got, md);
+    if (!digest_equal(&got, d)) {
+        berr_set(err, BERR_DIGEST_INVALID, "blob content does not match sha256:%s", d->hex);
+        goto out;
+    }
+    rc = 0;
+out:
+    EVP_MD_CTX_free(ctx);
+    mem_free(chunk);
+    blob_reader_close(r);
+    return rc;
+}
+
 int blob_store_verify(const struct blob_store *bs, const struct digest *d, struct berr *err)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -551,6 +695,8 @@ int blob_store_verify(const struct blob_store *bs, const struct digest *d, struc
     uint64_t size, hashed;
     int fd = -1, rc = -1;
 
+    if (bs->impl != bs)
+        return verify_reader(bs, d, err);
     if (blob_store_open_read(bs, d, &fd, &size, err) < 0)
         return -1;
     if (blob_store_hash_fd(&ctx, &hashed, fd, "blob_store: read blob", err) < 0)
@@ -569,4 +715,224 @@ out:
     EVP_MD_CTX_free(ctx);
     (void)close(fd); /* read-only descriptor */
     return rc;
+}
+
+/* ---- the file backend's remaining operations, and the calls common to every store ---- */
+
+static void file_close(void *impl)
+{
+    (void)impl; /* the struct itself: blob_store_close frees it */
+}
+
+static int file_read(void *impl, const struct digest *d, uint64_t off, void *buf, size_t len,
+                     size_t *got, struct berr *err)
+{
+    uint64_t size;
+    size_t done = 0;
+    int fd;
+
+    *got = 0;
+    if (blob_store_open_read(impl, d, &fd, &size, err) < 0)
+        return -1;
+    while (done < len) {
+        ssize_t r = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int saved = errno;
+
+            (void)close(fd); /* read-only */
+            return berr_sys(err, saved, "blob_store: read blob");
+        }
+        if (r == 0)
+            break;
+        done += (size_t)r;
+    }
+    (void)close(fd); /* read-only */
+    *got = done;
+    return 0;
+}
+
+static int file_put_buf(void *impl, const struct digest *d, const void *data, size_t len,
+                        struct berr *err)
+{
+    struct blob_store *bs = impl;
+    struct digest got;
+    char tmp[PATH_MAX];
+    int rc;
+
+    if (blob_store_stage_buf(bs, data, len, &got, tmp, sizeof(tmp), err) < 0)
+        return -1;
+    if (!digest_equal(&got, d))
+        rc = berr_set(err, BERR_INTERNAL, "internal error");
+    else
+        rc = blob_store_commit_file(bs, tmp, d, err);
+    if (rc < 0 && unlink(tmp) < 0 && errno != ENOENT)
+        log_errno(LOG_WARN, errno, "blob_store: cannot remove %s", tmp);
+    return rc;
+}
+
+static int file_put_file(void *impl, const struct digest *d, const char *path, struct berr *err)
+{
+    return blob_store_commit_file(impl, path, d, err);
+}
+
+static int file_drop(void *impl, const struct digest *d, int64_t before, struct berr *err)
+{
+    struct blob_drop p = {impl, d, before};
+
+    return blob_store_drop(&p, err);
+}
+
+static int file_presign(void *impl, const struct digest *d, const char *method, char *out,
+                        size_t cap, struct berr *err)
+{
+    (void)impl;
+    (void)d;
+    (void)method;
+    (void)err;
+    if (cap > 0)
+        out[0] = '\0';
+    return 0;
+}
+
+static const struct blob_backend file_backend = {
+    .kind = "file",
+    .close = file_close,
+    .stat = file_stat,
+    .read = file_read,
+    .put_buf = file_put_buf,
+    .put_file = file_put_file,
+    .drop = file_drop,
+    .walk = file_walk,
+    .presign = file_presign,
+};
+
+struct blob_reader {
+    const struct blob_store *bs;
+    struct digest d;
+    uint64_t size;
+    int fd; /* file store: open until taken */
+};
+
+int blob_store_reader_open(const struct blob_store *bs, const struct digest *d,
+                           struct blob_reader **out, uint64_t *size, struct berr *err)
+{
+    struct blob_reader *r;
+
+    *out = NULL;
+    *size = 0;
+    r = mem_calloc(1, sizeof(*r));
+    if (r == NULL)
+        return berr_sys(err, ENOMEM, "blob_store: reader");
+    r->bs = bs;
+    r->d = *d;
+    r->fd = -1;
+    if (bs->impl == bs) {
+        if (blob_store_open_read(bs, d, &r->fd, &r->size, err) < 0)
+            goto fail;
+    } else if (blob_store_stat(bs, d, &r->size, err) < 0) {
+        goto fail;
+    }
+    *size = r->size;
+    *out = r;
+    return 0;
+fail:
+    mem_free(r);
+    return -1;
+}
+
+int blob_reader_take_fd(struct blob_reader *r)
+{
+    int fd = r->fd;
+
+    r->fd = -1;
+    return fd;
+}
+
+int blob_reader_pread(struct blob_reader *r, uint64_t off, void *buf, size_t len, size_t *got,
+                      struct berr *err)
+{
+    *got = 0;
+    if (off >= r->size || len == 0)
+        return 0;
+    if (len > r->size - off)
+        len = (size_t)(r->size - off);
+    if (r->fd >= 0) {
+        size_t done = 0;
+
+        while (done < len) {
+            ssize_t n = pread(r->fd, (char *)buf + done, len - done, (off_t)(off + done));
+
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return berr_sys(err, errno, "blob_store: read blob");
+            if (n == 0)
+                break;
+            done += (size_t)n;
+        }
+        *got = done;
+        return 0;
+    }
+    return r->bs->ops->read(r->bs->impl, &r->d, off, buf, len, got, err);
+}
+
+void blob_reader_close(struct blob_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->fd >= 0)
+        (void)close(r->fd); /* read-only */
+    mem_free(r);
+}
+
+int blob_store_read_small(const struct blob_store *bs, const struct digest *d, size_t max,
+                          char **out, size_t *len, struct berr *err)
+{
+    struct blob_reader *r = NULL;
+    uint64_t size = 0, off = 0;
+    char *data = NULL;
+    int rc = -1;
+
+    *out = NULL;
+    *len = 0;
+    if (blob_store_reader_open(bs, d, &r, &size, err) < 0)
+        return -1;
+    if (size > max) {
+        berr_set(err, BERR_TOO_LARGE, "blob too large to read whole");
+        goto out;
+    }
+    data = mem_malloc((size_t)size + 1);
+    if (data == NULL) {
+        berr_sys(err, ENOMEM, "blob_store: read buffer");
+        goto out;
+    }
+    while (off < size) {
+        size_t got = 0;
+
+        if (blob_reader_pread(r, off, data + off, (size_t)(size - off), &got, err) < 0)
+            goto out;
+        if (got == 0) {
+            berr_set(err, BERR_INTERNAL, "blob_store: blob shorter than its size");
+            goto out;
+        }
+        off += got;
+    }
+    data[size] = '\0';
+    *out = data;
+    *len = (size_t)size;
+    data = NULL;
+    rc = 0;
+out:
+    mem_free(data);
+    blob_reader_close(r);
+    return rc;
+}
+
+int blob_store_presign(const struct blob_store *bs, const struct digest *d, const char *method,
+                       char *out, size_t cap, struct berr *err)
+{
+    return bs->ops->presign(bs->impl, d, method, out, cap, err);
 }

@@ -14,6 +14,8 @@
  *   quotas        quota.c          sqlite_quota.c     (quota.h)
  *   audit log     audit.c          sqlite_audit.c     (audit.h; the queue stays in audit.c)
  *   pull counts   pulls.c          sqlite_pulls.c     (pulls.h; the counters stay in pulls.c)
+ *   shared state  meta_state.c     sqlite_state.c     (small records every replica shares: web
+ *                                                      sessions, login throttling, token keys)
  *   schema        meta.c           sqlite_schema.c    (numbered migrations)
  * Each question has one function: one fetch per entity (by id and by name share one row
  * reader), one way to set a password, one INSERT per table.
@@ -552,5 +554,55 @@ int meta_gc_unlink_dangling(struct meta *m, int64_t before, bool dry_run, unsign
 int meta_blob_known(struct meta *m, const struct digest *d, bool *known, struct berr *err);
 /* meta_blobs_all calls fn for every blob row (fsck). */
 int meta_blobs_all(struct meta *m, meta_digest_fn fn, void *ctx, struct berr *err);
+
+/* ---- shared state ---- */
+/* Small records shared by every replica: web sessions, login throttling, token signing keys,
+ * upload sessions of the S3 store. A replica keeps only caches it can lose; whatever two
+ * replicas must agree on lives here. Records are (ns, key) -> val:
+ *   - ns and key are printable ASCII without spaces (0x21..0x7e), ns 1..META_STATE_NS_MAX
+ *     bytes, key 1..META_STATE_KEY_MAX bytes; val is up to META_STATE_VAL_MAX bytes of anything.
+ *   - expires is a Unix time in seconds, 0 = never. A record whose expires is <= now (the
+ *     backend's wall clock) is expired: it reads as absent (get, list, CAS, remove) and
+ *     meta_state_purge deletes it.
+ *   - version starts at 1 and grows by one on every put and incr. A put over an expired record
+ *     continues its count (no version is handed out twice while the row exists), so a stale
+ *     version can never match a record that was re-created after expiring.
+ * Arguments are checked before the backend (BERR_BAD_REQUEST). Thread-safe; safe across
+ * processes sharing one database: every write is one write transaction. */
+#define META_STATE_ANY (-1) /* put/remove: whatever the version */
+#define META_STATE_NS_MAX 32
+#define META_STATE_KEY_MAX 200
+#define META_STATE_VAL_MAX (64 * 1024)
+
+/* meta_state_get: 1 found (*val malloc'd (mem_free), NUL-terminated beyond *len, *version),
+ * 0 absent or expired, -1 error. On 0 and -1, *val is NULL, *len and *version 0. len and version
+ * may be NULL. */
+int meta_state_get(struct meta *m, const char *ns, const char *key, char **val, size_t *len,
+                   int64_t *version, struct berr *err);
+/* meta_state_put stores val (len bytes; val may be NULL when len is 0). expect_version
+ * META_STATE_ANY: upsert; 0: create only (BERR_CONFLICT when a live record exists); N > 0:
+ * replace only when the live record's version is N (BERR_CONFLICT otherwise, also when absent).
+ * *new_version (may be NULL) gets the stored version, 0 on failure. */
+int meta_state_put(struct meta *m, const char *ns, const char *key, const void *val, size_t len,
+                   int64_t expires, int64_t expect_version, int64_t *new_version, struct berr *err);
+/* meta_state_remove deletes the record when it is live and expect_version is META_STATE_ANY or
+ * its version: 1 removed, 0 absent, expired or another version, -1 error. */
+int meta_state_remove(struct meta *m, const char *ns, const char *key, int64_t expect_version,
+                      struct berr *err);
+/* meta_state_incr is an atomic counter: creates the record at delta with expires (also over
+ * an expired one) or adds delta to the live one, whose expires stays (a fixed window). The
+ * value is stored as decimal text; a live record holding anything else is BERR_CONFLICT, a sum
+ * outside int64 BERR_BAD_REQUEST. *value (may be NULL) gets the new value, 0 on failure. */
+int meta_state_incr(struct meta *m, const char *ns, const char *key, int64_t delta, int64_t expires,
+                    int64_t *value, struct berr *err);
+/* meta_state_list calls fn for every live record of ns, in key order (bytewise), with no
+ * connection held (rule 4); val is NUL-terminated beyond len and lives during the call only. A
+ * non-zero return of fn stops the walk and is returned. */
+typedef int (*meta_state_fn)(const char *key, const char *val, size_t len, int64_t version,
+                             int64_t expires, void *ctx);
+int meta_state_list(struct meta *m, const char *ns, meta_state_fn fn, void *ctx, struct berr *err);
+/* meta_state_purge deletes every record of every ns with 0 < expires <= now; *removed (may be
+ * NULL) counts them. The maintenance worker runs it. */
+int meta_state_purge(struct meta *m, int64_t now, int64_t *removed, struct berr *err);
 
 #endif

@@ -206,6 +206,21 @@ struct meta_gc_job_ops {
     int (*interrupt)(struct meta *m, int64_t now, unsigned *n, struct berr *err);
 };
 
+/* shared state (meta.h "shared state"): arguments come checked; the backend reads the clock
+ * for "live" (expires == 0 or expires > now_s()) */
+struct meta_state_ops {
+    int (*get)(struct meta *m, const char *ns, const char *key, char **val, size_t *len,
+               int64_t *version, struct berr *err);
+    int (*put)(struct meta *m, const char *ns, const char *key, const void *val, size_t len,
+               int64_t expires, int64_t expect_version, int64_t *new_version, struct berr *err);
+    int (*remove)(struct meta *m, const char *ns, const char *key, int64_t expect_version,
+                  struct berr *err);
+    int (*incr)(struct meta *m, const char *ns, const char *key, int64_t delta, int64_t expires,
+                int64_t *value, struct berr *err);
+    int (*list)(struct meta *m, const char *ns, meta_state_fn fn, void *ctx, struct berr *err);
+    int (*purge)(struct meta *m, int64_t now, int64_t *removed, struct berr *err);
+};
+
 struct meta_ops {
     const char *name; /* "sqlite" */
     /* close: meta_close; schema_version: meta_schema_version */
@@ -222,6 +237,7 @@ struct meta_ops {
     const struct meta_audit_ops *audit;
     const struct meta_pulls_ops *pulls;
     const struct meta_gc_job_ops *gc_job;
+    const struct meta_state_ops *state;
 };
 
 #endif

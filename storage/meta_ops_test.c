@@ -24,6 +24,13 @@ static char tmpdir[64]; /* test_mkdtemp, one per run */
 
 /* ---- tests ---- */
 
+static int state_nop(const char *key, const char *val, size_t len, int64_t version, int64_t expires,
+                     void *ctx)
+{
+    (void)key, (void)val, (void)len, (void)version, (void)expires, (void)ctx;
+    return 0;
+}
+
 /* every public call goes to its own slot, with the handle it was given */
 static void test_dispatch(void)
 {
@@ -207,6 +214,28 @@ static void test_dispatch(void)
         CHECK_INT_EQ(meta_pulls_stale(&fake, &sq, NULL, 0, &pn, &ptotal, &e), FAKE_RC(69));
         CHECK_STR_EQ(op_names[fake_last], "pulls.stale");
     }
+    {
+        char *sv = NULL;
+
+        CHECK_INT_EQ(meta_state_get(&fake, "ns", "k1", &sv, NULL, NULL, &e), FAKE_RC(70));
+        CHECK_STR_EQ(op_names[fake_last], "state.get");
+        CHECK(fake_name != NULL && strcmp(fake_name, "k1") == 0);
+        CHECK_INT_EQ(meta_state_put(&fake, "ns", "k2", "v", 1, 0, 3, NULL, &e), FAKE_RC(71));
+        CHECK_STR_EQ(op_names[fake_last], "state.put");
+        CHECK_INT_EQ(fake_id, 3);
+        CHECK_INT_EQ(meta_state_remove(&fake, "ns", "k3", META_STATE_ANY, &e), FAKE_RC(72));
+        CHECK_STR_EQ(op_names[fake_last], "state.remove");
+        CHECK_INT_EQ(fake_id, META_STATE_ANY);
+        CHECK_INT_EQ(meta_state_incr(&fake, "ns", "k4", 5, 0, NULL, &e), FAKE_RC(73));
+        CHECK_STR_EQ(op_names[fake_last], "state.incr");
+        CHECK_INT_EQ(fake_id, 5);
+        CHECK_INT_EQ(meta_state_list(&fake, "ns5", state_nop, NULL, &e), FAKE_RC(74));
+        CHECK_STR_EQ(op_names[fake_last], "state.list");
+        CHECK(fake_name != NULL && strcmp(fake_name, "ns5") == 0);
+        CHECK_INT_EQ(meta_state_purge(&fake, 1234, NULL, &e), FAKE_RC(75));
+        CHECK_STR_EQ(op_names[fake_last], "state.purge");
+        CHECK_INT_EQ(fake_id, 1234);
+    }
     CHECK_INT_EQ(meta_schema_version(&fake, &v, &e), 0);
     CHECK_INT_EQ(v, 77);
     fake_closed = false;
@@ -258,6 +287,55 @@ static void test_checks_before_ops(void)
         desc[META_REPO_DESC_MAX + 1] = '\0';
         CHECK_INT_EQ(meta_repo_set_description(&fake, NULL, desc, &e), -1);
         CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+    }
+    {
+        static char longkey[META_STATE_KEY_MAX + 2];
+        static char bigval[META_STATE_VAL_MAX + 1];
+        const char *bad[] = {"",     "has space", "tab\t",
+                             "\x7f", "a\xc3\xa9", "nsnsnsnsnsnsnsnsnsnsnsnsnsnsnsnsn" /* 33 */};
+        char *sv = (char *)1;
+        size_t sl = 9;
+        int64_t ver = 9;
+        size_t i;
+
+        memset(longkey, 'k', META_STATE_KEY_MAX + 1);
+        for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            CHECK_INT_EQ(meta_state_get(&fake, bad[i], "k", &sv, &sl, &ver, &e), -1);
+            CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+            CHECK(sv == NULL && sl == 0 && ver == 0); /* outputs defined on failure */
+            if (strlen(bad[i]) > META_STATE_NS_MAX)
+                continue; /* a good key */
+            CHECK_INT_EQ(meta_state_put(&fake, "ns", bad[i], "v", 1, 0, 0, NULL, &e), -1);
+            CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+        }
+        CHECK_INT_EQ(meta_state_get(&fake, NULL, "k", &sv, NULL, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_get(&fake, "ns", NULL, &sv, NULL, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_get(&fake, "ns", longkey, &sv, NULL, NULL, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+        CHECK_INT_EQ(meta_state_put(&fake, "ns", "k", bigval, sizeof(bigval), 0, 0, NULL, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+        CHECK_INT_EQ(meta_state_put(&fake, "ns", "k", NULL, 1, 0, 0, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_put(&fake, "ns", "k", "v", 1, -1, 0, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_put(&fake, "ns", "k", "v", 1, 0, -2, NULL, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+        CHECK_INT_EQ(meta_state_remove(&fake, "ns", "k", 0, &e), -1);
+        CHECK_INT_EQ(meta_state_remove(&fake, "ns", "k", -5, &e), -1);
+        CHECK_INT_EQ(meta_state_incr(&fake, "ns", "k", 1, -1, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_incr(&fake, "", "k", 1, 0, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_list(&fake, "", state_nop, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_list(&fake, "ns", NULL, NULL, &e), -1);
+        CHECK_INT_EQ(meta_state_purge(&fake, -1, NULL, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_BAD_REQUEST);
+        /* the longest names pass */
+        memset(longkey, 'k', META_STATE_KEY_MAX);
+        longkey[META_STATE_KEY_MAX] = '\0';
+        calls = fake_calls;
+        CHECK_INT_EQ(meta_state_get(&fake, "n2345678901234567890123456789012", longkey, &sv, NULL,
+                                    NULL, &e),
+                     FAKE_RC(70));
+        CHECK_INT_EQ(meta_state_put(&fake, "ns", "k", bigval, META_STATE_VAL_MAX, 0, 0, NULL, &e),
+                     FAKE_RC(71));
+        calls += 2;
     }
     CHECK_INT_EQ(fake_calls, calls); /* none of them reached the backend */
     free(desc);
@@ -407,6 +485,16 @@ static void test_sqlite_table_complete(void)
         CHECK(o->pulls->top != NULL);
         CHECK(o->pulls->prune != NULL);
         CHECK(o->pulls->stale != NULL);
+    }
+    CHECK(o->gc_job != NULL);
+    CHECK(o->state != NULL);
+    if (o->state != NULL) {
+        CHECK(o->state->get != NULL);
+        CHECK(o->state->put != NULL);
+        CHECK(o->state->remove != NULL);
+        CHECK(o->state->incr != NULL);
+        CHECK(o->state->list != NULL);
+        CHECK(o->state->purge != NULL);
     }
     meta_close(m);
 }

@@ -208,6 +208,15 @@ int sq_bind_text(struct sq_conn *c, sqlite3_stmt *st, int idx, const char *s, si
     return bind_check(c, sqlite3_bind_text(st, idx, s, (int)len, SQLITE_STATIC), err);
 }
 
+int sq_bind_blob(struct sq_conn *c, sqlite3_stmt *st, int idx, const void *p, size_t len,
+                 struct berr *err)
+{
+    if (len > INT_MAX)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    /* a zero-length blob, not NULL: p is never NULL here */
+    return bind_check(c, sqlite3_bind_blob(st, idx, p, (int)len, SQLITE_STATIC), err);
+}
+
 int sq_bind_i64(struct sq_conn *c, sqlite3_stmt *st, int idx, int64_t v, struct berr *err)
 {
     return bind_check(c, sqlite3_bind_int64(st, idx, (sqlite3_int64)v), err);

@@ -71,6 +71,8 @@ enum sq_q {
     SQ_Q_BLOBS_PAGE,
     SQ_Q_DANGLING_DELETE,
     SQ_Q_DANGLING_COUNT,
+    SQ_Q_STATE_GET,
+    SQ_Q_STATE_WRITE,
     SQ_Q_COUNT
 };
 
@@ -131,6 +133,9 @@ int sq_step_i64(struct sq_conn *c, sqlite3_stmt *st, int64_t *v, struct berr *er
 /* Binding helpers: all return 0 or -1 with err set. Text is bound SQLITE_STATIC (rule 2);
  * sq_bind_digest formats into buf, which must live until the statement is reset. */
 int sq_bind_text(struct sq_conn *c, sqlite3_stmt *st, int idx, const char *s, size_t len,
+                 struct berr *err);
+/* sq_bind_blob binds len bytes at p (never NULL) as a blob, SQLITE_STATIC like text. */
+int sq_bind_blob(struct sq_conn *c, sqlite3_stmt *st, int idx, const void *p, size_t len,
                  struct berr *err);
 int sq_bind_i64(struct sq_conn *c, sqlite3_stmt *st, int idx, int64_t v, struct berr *err);
 int sq_bind_null(struct sq_conn *c, sqlite3_stmt *st, int idx, struct berr *err);
@@ -291,5 +296,6 @@ extern const struct meta_quota_ops sqlite_quota_ops;
 extern const struct meta_audit_ops sqlite_audit_ops;
 extern const struct meta_pulls_ops sqlite_pulls_ops;
 extern const struct meta_gc_job_ops sqlite_gc_job_ops;
+extern const struct meta_state_ops sqlite_state_ops;
 
 #endif

@@ -30,6 +30,7 @@ static const struct meta_ops sqlite_ops = {
         .audit = &sqlite_audit_ops,
         .pulls = &sqlite_pulls_ops,
         .gc_job = &sqlite_gc_job_ops,
+        .state = &sqlite_state_ops,
 };
 
 int sqlite_meta_open(struct meta **out, const char *path, unsigned pool_size, struct berr *err)

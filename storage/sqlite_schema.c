@@ -218,8 +218,19 @@ static const char MIGRATION_5[] =
         "CREATE INDEX pull_buckets_project ON pull_buckets(granularity, project, bucket);"
         "CREATE INDEX pull_buckets_time ON pull_buckets(granularity, bucket);";
 
-static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
-                                         MIGRATION_5};
+/* Migration 6: the shared state (storage/sqlite_state.c): small records every replica shares,
+ * by namespace and key; expires 0 = never, the partial index serves the purge. */
+static const char MIGRATION_6[] = "CREATE TABLE state ("
+                                  " ns TEXT NOT NULL,"
+                                  " key TEXT NOT NULL,"
+                                  " val BLOB NOT NULL,"
+                                  " version INTEGER NOT NULL,"
+                                  " expires INTEGER NOT NULL DEFAULT 0,"
+                                  " PRIMARY KEY (ns, key)) WITHOUT ROWID;"
+                                  "CREATE INDEX state_expires ON state(expires) WHERE expires > 0;";
+
+static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3,
+                                         MIGRATION_4, MIGRATION_5, MIGRATION_6};
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";

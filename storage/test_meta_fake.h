@@ -102,8 +102,14 @@ static const char *const op_names[] = {
         "pulls.top",
         "pulls.prune",
         "pulls.stale",
+        "state.get",
+        "state.put",
+        "state.remove",
+        "state.incr",
+        "state.list",
+        "state.purge",
 };
-#define OP_COUNT 70
+#define OP_COUNT 76
 
 static int fake_project_get(struct meta *m, int64_t id, const char *name,
                             struct meta_project_info *out, struct berr *err)
@@ -994,6 +1000,72 @@ static const struct meta_pulls_ops fake_pulls_ops = {
         .stale = fake_pulls_stale,
 };
 
+static int fake_state_get(struct meta *m, const char *ns, const char *key, char **val, size_t *len,
+                          int64_t *version, struct berr *err)
+{
+    fake_hit(70, m);
+    fake_name = key;
+    (void)ns, (void)val, (void)len, (void)version, (void)err;
+    return FAKE_RC(70);
+}
+
+static int fake_state_put(struct meta *m, const char *ns, const char *key, const void *val,
+                          size_t len, int64_t expires, int64_t expect_version, int64_t *new_version,
+                          struct berr *err)
+{
+    fake_hit(71, m);
+    fake_name = key;
+    fake_id = expect_version;
+    (void)ns, (void)val, (void)len, (void)expires, (void)new_version, (void)err;
+    return FAKE_RC(71);
+}
+
+static int fake_state_remove(struct meta *m, const char *ns, const char *key,
+                             int64_t expect_version, struct berr *err)
+{
+    fake_hit(72, m);
+    fake_name = key;
+    fake_id = expect_version;
+    (void)ns, (void)err;
+    return FAKE_RC(72);
+}
+
+static int fake_state_incr(struct meta *m, const char *ns, const char *key, int64_t delta,
+                           int64_t expires, int64_t *value, struct berr *err)
+{
+    fake_hit(73, m);
+    fake_name = key;
+    fake_id = delta;
+    (void)ns, (void)expires, (void)value, (void)err;
+    return FAKE_RC(73);
+}
+
+static int fake_state_list(struct meta *m, const char *ns, meta_state_fn fn, void *ctx,
+                           struct berr *err)
+{
+    fake_hit(74, m);
+    fake_name = ns;
+    (void)fn, (void)ctx, (void)err;
+    return FAKE_RC(74);
+}
+
+static int fake_state_purge(struct meta *m, int64_t now, int64_t *removed, struct berr *err)
+{
+    fake_hit(75, m);
+    fake_id = now;
+    (void)removed, (void)err;
+    return FAKE_RC(75);
+}
+
+static const struct meta_state_ops fake_state_ops = {
+        .get = fake_state_get,
+        .put = fake_state_put,
+        .remove = fake_state_remove,
+        .incr = fake_state_incr,
+        .list = fake_state_list,
+        .purge = fake_state_purge,
+};
+
 static void fake_close(struct meta *m)
 {
     (void)m;
@@ -1022,6 +1094,7 @@ static const struct meta_ops fake_ops = {
         .quota = &fake_quota_ops,
         .audit = &fake_audit_ops,
         .pulls = &fake_pulls_ops,
+        .state = &fake_state_ops,
 };
 
 #endif
