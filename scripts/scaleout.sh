@@ -22,6 +22,8 @@
 #   SCALEOUT_PG_FAST=1     PostgreSQL without fsync (pg.sh --fast): for tests only
 #   PG_SH, RADOSGW_SH      the scripts that start the backends (default scripts/pg.sh and
 #                          scripts/radosgw.sh)
+#   SCALEOUT_BLOBS=files   metadata in PostgreSQL, but blobs as files in one folder the
+#                          replicas share (DIR/data), instead of the S3 bucket
 #   SCALEOUT_LOCAL=1       no PostgreSQL or radosgw: the replicas share one data folder
 #                          (SQLite and blob files in DIR/data) on this one machine
 #
@@ -167,6 +169,7 @@ replica_start() {
         fi
         data=$dir/r$n
         [ "$(env_get "$dir/env" LOCAL)" = 1 ] && data=$dir/data
+        [ "$(env_get "$dir/env" BLOBS)" = files ] && data=$dir/data
         BERTH_ADMIN_PASSWORD=$(env_get "$dir/env" ADMIN_PASSWORD) \
             setsid "$BERTH_BIN" serve --config "$dir/berth.conf" --listen "127.0.0.1:$port" \
             --data "$data" >>"$dir/r$n/log" 2>&1 </dev/null &
@@ -209,11 +212,13 @@ write_conf() {
         echo "# written by scripts/scaleout.sh; every replica reads the same file"
         if [ "$(env_get "$env" LOCAL)" != 1 ]; then
         echo "metadata = $(env_get "$env" PG_URL)"
+        if [ "$(env_get "$env" BLOBS)" != files ]; then
         echo "blob_store = s3://$(env_get "$env" BUCKET)"
         echo "s3_endpoint = $(env_get "$env" S3_ENDPOINT)"
         echo "s3_region = $(env_get "$env" S3_REGION)"
         echo "s3_access_key = $(env_get "$env" S3_ACCESS_KEY)"
         echo "s3_secret_key = $(env_get "$env" S3_SECRET_KEY)"
+        fi
         fi
         # haproxy connects from 127.0.0.1: its X-Forwarded-* are believed, nobody else's
         echo "trusted_proxies = 127.0.0.1"
@@ -314,6 +319,7 @@ up() {
             grep -E '^S3_' "$bdir/backends.env"
             echo "PG_URL=$(db_create "$bdir/backends.env" "$name")"
             echo "BUCKET=${name//_/-}"
+            [ "${SCALEOUT_BLOBS:-}" = files ] && echo "BLOBS=files" && mkdir -p "$dir/data"
         fi
     } >"$dir/env.tmp"
     chmod 600 "$dir/env.tmp"
