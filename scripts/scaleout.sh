@@ -5,6 +5,12 @@
 #   scripts/scaleout.sh up DIR        install what is missing, start it all; prints
 #                                     URL=http://127.0.0.1:PORT and ADMIN_PASSWORD=... lines
 #   scripts/scaleout.sh down DIR      stop everything DIR started, by PID
+#   scripts/scaleout.sh prepare DIR / start DIR
+#                                     the two halves of up: backends, database, bucket and
+#                                     configuration; then the replicas and haproxy
+#   scripts/scaleout.sh migrate DIR DATA [OPTIONS]
+#                                     berth migrate of the single-host folder DATA into DIR's
+#                                     database and bucket (between prepare and start)
 #   scripts/scaleout.sh status DIR    one line per process: name, pid, up|down
 #   scripts/scaleout.sh replica start|stop|kill DIR N
 #                                     one replica (N = 1 or 2): kill sends SIGKILL
@@ -24,6 +30,7 @@
 #                          scripts/radosgw.sh)
 #   SCALEOUT_BLOBS=files   metadata in PostgreSQL, but blobs as files in one folder the
 #                          replicas share (DIR/data), instead of the S3 bucket
+#   SCALEOUT_MIGRATE_FROM=DATA  `up` migrates that single-host folder before the replicas start
 #   SCALEOUT_LOCAL=1       no PostgreSQL or radosgw: the replicas share one data folder
 #                          (SQLite and blob files in DIR/data) on this one machine
 #
@@ -284,14 +291,9 @@ haproxy_start() {
         die "haproxy does not answer (log: $dir/haproxy.log)"
 }
 
-up() {
-    local dir=$1 bdir name pass n url code
-    mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
-    [ -f "$dir/env" ] && die "$dir is up already (scripts/scaleout.sh down $dir first)"
-    # a start that fails half-way stops what it had started
-    UP_DIR=$dir
-    trap 'if [ -n "${UP_DIR:-}" ]; then down "$UP_DIR" >/dev/null 2>&1; fi' EXIT
+# prepare DIR: backends, database, bucket, configuration; nothing of Berth runs yet
+prepare() {
+    local dir=$1 bdir name pass code
     deps >&2
     if [ ! -x "$BERTH_BIN" ]; then
         make -C "$ROOT" --no-print-directory bin/berth >&2
@@ -329,6 +331,21 @@ up() {
         case $code in 200 | 409) ;; *) die "creating bucket $(env_get "$dir/env" BUCKET): HTTP $code" ;; esac
     fi
     write_conf "$dir"
+}
+
+# migrate DIR DATA: berth migrate of the single-host folder DATA into DIR's database and bucket
+migrate() {
+    local dir=$1 data=$2
+    shift 2
+    BERTH_S3_SECRET_KEY=$(env_get "$dir/env" S3_SECRET_KEY) "$BERTH_BIN" migrate --data "$data" \
+        --metadata "$(env_get "$dir/env" PG_URL)" --blob-store "s3://$(env_get "$dir/env" BUCKET)" \
+        --s3-endpoint "$(env_get "$dir/env" S3_ENDPOINT)" \
+        --s3-access-key "$(env_get "$dir/env" S3_ACCESS_KEY)" "$@"
+}
+
+# start DIR: the replicas and haproxy of a prepared DIR
+start() {
+    local dir=$1 n url
     # the first replica creates the schema and the admin user, then the others join
     for n in $(seq 1 "$REPLICAS"); do
         replica_start "$dir" "$n"
@@ -337,9 +354,36 @@ up() {
     haproxy_start "$dir"
     url=http://127.0.0.1:$(env_get "$dir/env" HAPROXY_PORT)
     echo "URL=$url" >>"$dir/env"
-    UP_DIR=""
     echo "URL=$url"
-    echo "ADMIN_PASSWORD=$pass"
+    echo "ADMIN_PASSWORD=$(env_get "$dir/env" ADMIN_PASSWORD)"
+}
+
+# up_guarded STEP DIR: runs prepare and/or start; a failure half-way stops what had started
+up_guarded() {
+    local step=$1 dir=$2
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    UP_DIR=$dir
+    trap 'if [ -n "${UP_DIR:-}" ]; then down "$UP_DIR" >/dev/null 2>&1; fi' EXIT
+    case $step in
+    up)
+        [ -f "$dir/env" ] && die "$dir is up already (scripts/scaleout.sh down $dir first)"
+        prepare "$dir"
+        if [ -n "${SCALEOUT_MIGRATE_FROM:-}" ]; then
+            migrate "$dir" "$SCALEOUT_MIGRATE_FROM" >&2 || die "berth migrate from $SCALEOUT_MIGRATE_FROM failed"
+        fi
+        start "$dir"
+        ;;
+    prepare)
+        [ -f "$dir/env" ] && die "$dir is prepared already (scripts/scaleout.sh down $dir first)"
+        prepare "$dir"
+        ;;
+    start)
+        [ -f "$dir/env" ] || die "$dir is not prepared (scripts/scaleout.sh prepare $dir)"
+        start "$dir"
+        ;;
+    esac
+    UP_DIR=""
 }
 
 down() {
@@ -376,7 +420,13 @@ status() {
 }
 
 case "${1:-}" in
-up) [ $# -eq 2 ] || die "usage: scaleout.sh up DIR"; up "$2" ;;
+up | prepare | start) [ $# -eq 2 ] || die "usage: scaleout.sh $1 DIR"; up_guarded "$1" "$2" ;;
+migrate)
+    [ $# -ge 3 ] || die "usage: scaleout.sh migrate DIR DATA [berth migrate options]"
+    d=$(cd "$2" && pwd)
+    shift
+    migrate "$d" "$@"
+    ;;
 down) [ $# -eq 2 ] || die "usage: scaleout.sh down DIR"; down "$2" ;;
 status) [ $# -eq 2 ] || die "usage: scaleout.sh status DIR"; status "$2" ;;
 backends-up) [ $# -eq 2 ] || die "usage: scaleout.sh backends-up DIR"; deps >&2; backends_up "$2"; cat "$2/backends.env" ;;
