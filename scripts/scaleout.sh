@@ -424,7 +424,7 @@ up | prepare | start) [ $# -eq 2 ] || die "usage: scaleout.sh $1 DIR"; up_guarde
 migrate)
     [ $# -ge 3 ] || die "usage: scaleout.sh migrate DIR DATA [berth migrate options]"
     d=$(cd "$2" && pwd)
-    shift
+    shift 2
     migrate "$d" "$@"
     ;;
 down) [ $# -eq 2 ] || die "usage: scaleout.sh down DIR"; down "$2" ;;

@@ -19,6 +19,7 @@ static const char *const copy_skip[] = {"schema_migrations", "state", NULL};
 
 struct copy_run {
     struct pg_import *pi;
+    bool dry;
     int src_version;
     int dst_version;
     bool open; /* a table is begun on the destination */
@@ -58,7 +59,7 @@ static int copy_table(const char *table, int64_t rows, void *ctx)
     struct copy_run *r = ctx;
     int rc;
 
-    if (r->src_version != r->dst_version)
+    if (r->src_version != r->dst_version && !(r->dry && r->dst_version == 0))
         return berr_set(r->err, BERR_BAD_REQUEST,
                         "schema versions differ: source %d, destination %d", r->src_version,
                         r->dst_version);
@@ -121,6 +122,7 @@ int meta_copy(const char *src_path, const char *dst_url, bool dry_run, meta_copy
         return berr_set(err, BERR_BAD_REQUEST, "the destination must be postgres://...");
     if (!dry_run && (copy_prepare(src_path, err) < 0 || copy_prepare(dst_url, err) < 0))
         return -1;
+    r.dry = dry_run;
     r.fn = fn;
     r.ctx = ctx;
     r.err = err;

@@ -10,7 +10,8 @@
  * identifiers; nothing else reaches SQL text.
  * Invariants:
  *   1. A table is one transaction: _table_end commits it, any error rolls it back.
- *   2. dry_run never writes: no SET, no BEGIN, no INSERT, no setval.
+ *   2. dry_run never writes: no SET, no BEGIN, no INSERT, no setval. A dry run on a database
+ *      without the schema yet (version 0) counts every row as one to copy, comparing nothing.
  * Not thread-safe: one handle, one connection, one caller. */
 #include "storage/meta_copy.h"
 
@@ -29,6 +30,7 @@
 struct pg_import {
     PGconn *c;
     bool dry;
+    bool empty; /* dry run on a database without Berth's schema: every row would be copied */
     bool in_tx;
     char table[PGI_NAME_MAX]; /* quoted */
     char rawname[PGI_NAME_MAX];
@@ -104,6 +106,7 @@ int pg_import_open(struct pg_import **out, const char *url, bool dry_run, int *v
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
         *version = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
+    pi->empty = dry_run && *version == 0;
     if (!dry_run && pgi_exec(pi, "SET session_replication_role = replica", err) < 0) {
         pg_import_close(pi);
         return berr_set(err, BERR_BAD_REQUEST,
@@ -158,6 +161,8 @@ int pg_import_table_begin(struct pg_import *pi, const char *table, struct berr *
     (void)snprintf(pi->rawname, sizeof(pi->rawname), "%s", table);
     if (pgi_quote(pi->table, sizeof(pi->table), table) < 0)
         return berr_set(err, BERR_BAD_REQUEST, "table name too long");
+    if (pi->empty)
+        return 0;
     params[0] = pi->table;
     res = PQexecParams(pi->c, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
@@ -271,6 +276,10 @@ int pg_import_row(struct pg_import *pi, const struct meta_row *row, enum pg_impo
     PGresult *res;
     bool found;
 
+    if (pi->empty) {
+        *res_out = PG_IMPORT_COPIED;
+        return 0;
+    }
     if (!pi->sql_exists && pgi_build(pi, row, err) < 0)
         return -1;
     if (row->n != pi->ncols)

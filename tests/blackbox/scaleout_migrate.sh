@@ -22,7 +22,6 @@ mk_image "$BB_TMP/img1" >/dev/null
 push_image library/app v1 "$BB_TMP/img1"
 D1=$IMG_DIGEST
 mk_image "$BB_TMP/img2" >/dev/null
-push_image team/web 2.0 "$BB_TMP/img2" 2>/dev/null || true
 req POST "$API/projects" "${J[@]}" --data '{"project_name":"team"}'
 check_status "project team" 201
 push_image team/web 2.0 "$BB_TMP/img2"
