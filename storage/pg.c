@@ -182,6 +182,66 @@ void pg_p_sort(struct pg_params *p, const char *sort)
     pg_p_text(p, sort != NULL && sort[0] != '\0' ? sort : NULL);
 }
 
+/* utf8_seq: length of the valid UTF-8 sequence at s (1..4), 0 when none starts there */
+static size_t utf8_seq(const unsigned char *s)
+{
+    size_t n, i;
+    unsigned cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+        n = 2;
+        cp = s[0] & 0x1fu;
+    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        n = 3;
+        cp = s[0] & 0x0fu;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        n = 4;
+        cp = s[0] & 0x07u;
+    } else {
+        return 0;
+    }
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0; /* also stops at the NUL */
+        cp = (cp << 6) | (s[i] & 0x3fu);
+    }
+    /* overlong forms, surrogates and beyond U+10FFFF are not UTF-8 */
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+const char *pg_utf8(char *buf, size_t cap, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, o = 0, n;
+
+    while (u[i] != 0 && utf8_seq(u + i) != 0)
+        i += utf8_seq(u + i);
+    if (u[i] == 0)
+        return s;
+    for (i = 0; u[i] != 0;) {
+        n = utf8_seq(u + i);
+        if (n == 0) {
+            if (o + 1 >= cap)
+                break;
+            buf[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + n >= cap)
+            break;
+        memcpy(buf + o, u + i, n);
+        o += n;
+        i += n;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 /* ---- running statements ---- */
 
 void pg_res_free(PGresult *r)
@@ -453,7 +513,7 @@ int pg_tx_run(struct meta *m, pg_tx_fn fn, void *ctx, struct berr *err)
         again = rc < 0 && (state_is(c->sqlstate, "40001") || state_is(c->sqlstate, "40P01"));
         memcpy(state, c->sqlstate, sizeof(state));
         pg_conn_put(c);
-        if (!again)
+        if (!again || attempt == PG_TX_RETRIES)
             return rc;
         log_msg(LOG_WARN, "meta: transaction retried after %s (attempt %d)", state, attempt);
     }

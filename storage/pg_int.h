@@ -235,6 +235,10 @@ void pg_res_free(PGresult *r);
  * c broken. Returns -1. */
 int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct berr *err);
 
+/* pg_utf8 gives s when it is valid UTF-8 (PostgreSQL refuses other text), else a copy in buf
+ * (cap bytes, cut to fit) with every byte that does not start a valid sequence made '?'. */
+const char *pg_utf8(char *buf, size_t cap, const char *s);
+
 /* ---- reading columns (every column comes as text; NULL reads as 0, false or "") ---- */
 
 bool pg_is_null(const PGresult *r, int row, int col);

@@ -24,16 +24,16 @@ static const struct meta_ops pg_ops = {
         .close = pg_pool_close,
         .schema_version = pg_schema_version,
         .project = &pg_project_ops,
-        .user = NULL,   /* pg_user.c (pg-core, next) */
-        .member = NULL, /* pg_member.c (pg-core, next) */
-        .robot = NULL,  /* pg_robot.c (pg-core, next) */
+        .user = &pg_user_ops,
+        .member = &pg_member_ops,
+        .robot = &pg_robot_ops,
         /* the content entities: pg_repo.c, pg_manifest.c, pg_blob.c, pg_quota.c, pg_pulls.c and
          * pg_gc_jobs.c come from the pg-data branch, which sets these */
         .repo = NULL,
         .manifest = NULL,
         .blob = NULL,
         .quota = NULL,
-        .audit = NULL, /* pg_audit.c (pg-core, next) */
+        .audit = &pg_audit_ops,
         .pulls = NULL,
         .gc_job = NULL,
 };

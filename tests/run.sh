@@ -2,7 +2,10 @@
 # run.sh [--unit|--blackbox|--scaleout|--ui] - run Berth's tests and add up their results.
 #
 # Runs, in this order:
-#   unit       every unit-test binary build/asan/tests/**/*_test
+#   unit       every unit-test binary build/asan/tests/**/*_test; then, when PostgreSQL's
+#              binaries are there (PG_BIN, default /usr/lib/postgresql/15/bin), every
+#              build/asan/tests/storage/*_test again against one private PostgreSQL server
+#              (scripts/pg.sh, fsync off) with BERTH_TEST_PG_URL set, named NAME.pg
 #   fuzz       every replay binary build/asan/fuzz/<t> over tests/fuzz/corpus/<t>
 #   black-box  every tests/blackbox/*.sh (lib.sh, lib_*.sh and scaleout_*.sh excepted), with bash
 #   scale-out  every tests/blackbox/scaleout_*.sh, with bash, over one PostgreSQL and one radosgw
@@ -136,6 +139,39 @@ if [ "$mode" = all ] || [ "$mode" = unit ]; then
         while IFS= read -r t; do
             run_one unit "${t#build/asan/tests/}" "$UNIT_TIMEOUT" "$t"
         done <"$LOGS/.unit-list"
+    fi
+    PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+    if [ -x "$PG_BIN/pg_ctl" ] && [ -d build/asan/tests/storage ]; then
+        pg_dir=$(mktemp -d /tmp/berth-pg-XXXXXX)
+        if sh scripts/pg.sh start --fast "$pg_dir" >"$LOGS/.pg-start" 2>&1; then
+            pg_url=$(sed -n 's/^PG_URL=//p' "$LOGS/.pg-start")
+            pg_pid=$(sed -n 's/^PG_PID=//p' "$LOGS/.pg-start")
+            # stopped by its PID whatever happens to this script
+            trap 'kill -INT "$pg_pid" 2>/dev/null; rm -rf "$pg_dir"' EXIT
+            trap 'exit 130' INT TERM
+            find build/asan/tests/storage -type f -name '*_test' -perm -u+x | LC_ALL=C sort >"$LOGS/.unit-pg-list"
+            export BERTH_TEST_PG_URL="$pg_url"
+            while IFS= read -r t; do
+                run_one unit "${t#build/asan/tests/}.pg" "$UNIT_TIMEOUT" "$t"
+            done <"$LOGS/.unit-pg-list"
+            unset BERTH_TEST_PG_URL
+            # fast shutdown, then wait for the postmaster to be gone before removing its files
+            kill -INT "$pg_pid" 2>/dev/null
+            i=0
+            while kill -0 "$pg_pid" 2>/dev/null && [ $i -lt 300 ]; do
+                sleep 0.1
+                i=$((i + 1))
+            done
+            rm -rf "$pg_dir"
+            trap - EXIT INT TERM
+        else
+            programs=$((programs + 1))
+            total_fail=$((total_fail + 1))
+            failed_list="$failed_list unit:postgresql"
+            printf '%-4s %-9s %-40s (%s)\n' FAIL unit postgresql "scripts/pg.sh start failed"
+            sed 's/^/    /' "$LOGS/.pg-start"
+            rm -rf "$pg_dir"
+        fi
     fi
     if [ -d build/asan/fuzz ]; then
         find build/asan/fuzz -maxdepth 1 -type f -perm -u+x | LC_ALL=C sort >"$LOGS/.fuzz-list"
