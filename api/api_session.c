@@ -4,19 +4,36 @@
  * X-Harbor-CSRF-Token (403 "CSRF token invalid" otherwise). Basic-auth callers are not subject to
  * CSRF: a browser never adds an Authorization header on its own to a cross-site request.
  *
+ * Sessions live in the metadata store's shared state (meta.h "shared state"), so every replica
+ * over one database sees the same sessions:
+ *   ns "session",  key SHA-256 hex of the session id (the id itself is never stored):
+ *                  {"user","uid","sysadmin","csrf","created","used"} (times: wall-clock ms)
+ *   ns "session_u", key SHA-256 hex of the user name: [[session key, created], ...], the
+ *                  user's sessions, for the per-user cap and for dropping them all.
+ * There is no in-process cache: every lookup reads the record, so a logout or a password
+ * change on any replica is honoured by every replica at the next request.
+ *
  * Invariants:
  *   1. Session ids and CSRF tokens are 256 bits from RAND_bytes (util rand_hex), compared with
- *      CRYPTO_memcmp over their fixed length; neither is ever logged.
+ *      CRYPTO_memcmp over their fixed length; neither is ever logged, and the store holds only
+ *      the id's SHA-256.
  *   2. The cookie is HttpOnly, SameSite=Strict, Path=/, and Secure when the request came over
  *      TLS (served by Berth, or X-Forwarded-Proto: https from a proxy in trusted_proxies).
- *   3. A session idle longer than idle_ms, or older than lifetime_ms, is gone: lookups remove
- *      it, creates sweep it. At most API_SESSION_MAX sessions exist.
+ *   3. A session idle longer than idle_ms, or older than lifetime_ms, is gone: a lookup that
+ *      finds it so removes it, and its record's expires (the earlier of the two ends, rounded
+ *      up to a second) lets the store drop it unread. The last use is written back at most
+ *      once per touch_ms (a minute, less for short idle times: half of idle), so a busy session
+ *      costs one write a minute, not one per request; the idle time therefore counts from a
+ *      use at most touch_ms old.
  *   4. One user holds at most per_user sessions: a login past that drops the same user's
- *      oldest session (by login time), never another user's. Only a table full of other
- *      users' live sessions makes a login drop the least recently used session of all.
+ *      oldest session (by login time), never another user's. The user's list is changed only
+ *      by compare-and-swap on its version, so two replicas logging the same user in at once
+ *      both land in it. A session is listed before its record is written; an entry whose record
+ *      is absent is pruned only once it is SESSION_ORPHAN_MS old (a login still in flight on
+ *      another replica is never pruned), so drop_user always finds every live session.
  *   5. Only users log in (robots are refused, as Harbor's UI does); failures go through authn's
  *      throttle and are recorded in the audit log; passwords are wiped after use.
- * The table sits beside its mutex `mu`, which guards every field of struct api_sessions. */
+ * Thread-safe: struct api_sessions is read-only after api_sessions_new; the store serializes. */
 #include "api/api_session.h"
 
 #include <pthread.h>
@@ -25,8 +42,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -34,133 +53,260 @@
 #include "registry/audit_hook.h"
 #include "registry/authz.h"
 #include "registry/req.h"
+#include "storage/meta.h"
 
 #define SID_COOKIE "sid"
 #define CSRF_HEADER "X-Harbor-CSRF-Token"
 /* bytes of a refused login name that reach the log (the rest is "...") */
 #define API_LOGIN_LOG_PREFIX 3
 
-struct session {
-    char id[API_SESSION_ID_HEX + 1];
-    char csrf[API_SESSION_CSRF_HEX + 1];
-    struct principal who;
-    int64_t created;   /* monotonic ms */
-    int64_t last_used; /* monotonic ms */
-    bool used;
-};
+#define NS_SESSION "session"
+#define NS_USER "session_u"
+#define SESSION_TOUCH_MS (60 * 1000)  /* invariant 3 */
+#define SESSION_ORPHAN_MS (60 * 1000) /* invariant 4 */
+#define SESSION_CAS_TRIES 16          /* compare-and-swap rounds on a user's list */
+#define SESSION_USER_MAX 1000         /* sessions a user's list may hold, whatever per_user */
 
 struct api_sessions {
-    pthread_mutex_t mu; /* guards everything below */
-    struct session *tab;
-    size_t cap;
+    struct meta *m;
     int64_t idle_ms;
     int64_t lifetime_ms;
+    int64_t touch_ms;
     unsigned per_user;
 };
 
-int api_sessions_new(struct api_sessions **out, unsigned idle_s, unsigned lifetime_s,
-                     unsigned per_user, struct berr *err)
+int api_sessions_new(struct api_sessions **out, struct meta *m, unsigned idle_s,
+                     unsigned lifetime_s, unsigned per_user, struct berr *err)
 {
     struct api_sessions *s;
 
     *out = NULL;
+    if (m == NULL)
+        return berr_set(err, BERR_INTERNAL, "sessions need a metadata store");
     s = mem_calloc(1, sizeof(*s));
     if (s == NULL)
         return berr_set(err, BERR_INTERNAL, "out of memory");
-    s->cap = API_SESSION_MAX;
-    s->tab = mem_calloc(s->cap, sizeof(*s->tab));
-    if (s->tab == NULL || pthread_mutex_init(&s->mu, NULL) != 0) {
-        mem_free(s->tab);
-        mem_free(s);
-        return berr_set(err, BERR_INTERNAL, "out of memory");
-    }
+    s->m = m;
     s->idle_ms = (int64_t)(idle_s > 0 ? idle_s : API_SESSION_IDLE_S_DEFAULT) * 1000;
     s->lifetime_ms = (int64_t)(lifetime_s > 0 ? lifetime_s : API_SESSION_LIFETIME_S_DEFAULT) * 1000;
+    s->touch_ms = s->idle_ms / 2 < SESSION_TOUCH_MS ? s->idle_ms / 2 : SESSION_TOUCH_MS;
     s->per_user = per_user > 0 ? per_user : API_SESSION_PER_USER_DEFAULT;
+    if (s->per_user > SESSION_USER_MAX)
+        s->per_user = SESSION_USER_MAX;
     *out = s;
     return 0;
 }
 
 void api_sessions_free(struct api_sessions *s)
 {
-    if (s == NULL)
-        return;
-    OPENSSL_cleanse(s->tab, s->cap * sizeof(*s->tab));
-    mem_free(s->tab);
-    (void)pthread_mutex_destroy(&s->mu);
     mem_free(s);
 }
 
-static void slot_clear(struct session *e)
+/* hash_key writes the SHA-256 hex of s (a store key that tells nothing of s) */
+static int hash_key(char out[DIGEST_HEX_LEN + 1], const char *s)
 {
-    OPENSSL_cleanse(e, sizeof(*e));
+    struct digest d;
+
+    if (digest_of(&d, s, strlen(s)) < 0)
+        return -1;
+    memcpy(out, d.hex, DIGEST_HEX_LEN + 1);
+    return 0;
 }
 
-/* expired: invariant 3 */
-static bool expired(const struct api_sessions *s, const struct session *e, int64_t now)
+/* rec_expires: when the store may drop a record used at `used` (invariant 3), in seconds */
+static int64_t rec_expires(const struct api_sessions *s, int64_t created, int64_t used)
 {
-    return now - e->last_used > s->idle_ms || now - e->created >= s->lifetime_ms;
+    int64_t end = used + s->idle_ms;
+
+    if (created + s->lifetime_ms < end)
+        end = created + s->lifetime_ms;
+    return (end + 999) / 1000 + 1;
 }
 
-static bool same_user(const struct session *e, const struct principal *who)
+/* ---- a user's list of sessions: [[key, created], ...] ---- */
+
+struct ulist {
+    char key[SESSION_USER_MAX + 1][DIGEST_HEX_LEN + 1];
+    int64_t created[SESSION_USER_MAX + 1];
+    size_t n;
+};
+
+static int ulist_parse(struct ulist *l, const char *val, size_t len)
 {
-    return e->who.kind == who->kind && e->who.user_id == who->user_id &&
-           strcmp(e->who.name, who->name) == 0;
+    json_t *arr = json_loadb(val, len, 0, NULL);
+    size_t i;
+    json_t *e;
+
+    l->n = 0;
+    if (!json_is_array(arr)) {
+        json_decref(arr);
+        return -1;
+    }
+    json_array_foreach(arr, i, e)
+    {
+        const char *k = json_string_value(json_array_get(e, 0));
+        json_t *c = json_array_get(e, 1);
+
+        if (k == NULL || strlen(k) != DIGEST_HEX_LEN || !json_is_integer(c) ||
+            l->n >= SESSION_USER_MAX)
+            continue;
+        memcpy(l->key[l->n], k, DIGEST_HEX_LEN + 1);
+        l->created[l->n] = (int64_t)json_integer_value(c);
+        l->n++;
+    }
+    json_decref(arr);
+    return 0;
+}
+
+static char *ulist_dump(const struct ulist *l, size_t *len)
+{
+    json_t *arr = json_array();
+    char *out = NULL;
+    size_t i;
+
+    if (arr == NULL)
+        return NULL;
+    for (i = 0; i < l->n; i++) {
+        if (json_array_append_new(arr, json_pack("[s,I]", l->key[i], (json_int_t)l->created[i])) <
+            0)
+            goto out;
+    }
+    out = json_dumps(arr, JSON_COMPACT);
+    if (out != NULL)
+        *len = strlen(out);
+out:
+    json_decref(arr);
+    return out;
+}
+
+static void ulist_del(struct ulist *l, size_t i)
+{
+    memmove(&l->key[i], &l->key[i + 1], (l->n - i - 1) * sizeof(l->key[0]));
+    memmove(&l->created[i], &l->created[i + 1], (l->n - i - 1) * sizeof(l->created[0]));
+    l->n--;
+}
+
+/* ulist_add puts (key, now) into the list of user ukey, pruning entries whose record is gone
+ * (once old enough) and evicting the oldest past per_user; the evicted records are removed
+ * after the list is stored. */
+static int ulist_add(struct api_sessions *s, const char *ukey, const char *key, int64_t now,
+                     struct berr *err)
+{
+    struct ulist *l = mem_malloc(sizeof(*l));
+    struct ulist *gone = mem_malloc(sizeof(*gone));
+    int rc = -1;
+
+    if (l == NULL || gone == NULL) {
+        rc = berr_set(err, BERR_INTERNAL, "out of memory");
+        goto out;
+    }
+    for (int tries = 0; tries < SESSION_CAS_TRIES; tries++) {
+        char *val = NULL, *dump;
+        size_t len = 0, i;
+        int64_t ver = 0, newest = now;
+        int found;
+
+        found = meta_state_get(s->m, NS_USER, ukey, &val, &len, &ver, err);
+        if (found < 0)
+            goto out;
+        l->n = 0;
+        if (found == 1 && ulist_parse(l, val, len) < 0)
+            log_msg(LOG_WARN, "sessions: a user's session list was unreadable; started afresh");
+        mem_free(val);
+        gone->n = 0;
+        for (i = 0; i < l->n;) { /* invariant 4: prune old orphans */
+            char *sv = NULL;
+            int live = meta_state_get(s->m, NS_SESSION, l->key[i], &sv, NULL, NULL, err);
+
+            mem_free(sv);
+            if (live < 0)
+                goto out;
+            if (live == 0 && now - l->created[i] >= SESSION_ORPHAN_MS)
+                ulist_del(l, i);
+            else
+                i++;
+        }
+        while (l->n >= s->per_user) { /* the user's own oldest */
+            size_t old = 0;
+            for (i = 1; i < l->n; i++)
+                if (l->created[i] < l->created[old])
+                    old = i;
+            memcpy(gone->key[gone->n], l->key[old], DIGEST_HEX_LEN + 1);
+            gone->n++;
+            ulist_del(l, old);
+        }
+        memcpy(l->key[l->n], key, DIGEST_HEX_LEN + 1);
+        l->created[l->n++] = now;
+        for (i = 0; i < l->n; i++)
+            if (l->created[i] > newest)
+                newest = l->created[i];
+        dump = ulist_dump(l, &len);
+        if (dump == NULL) {
+            rc = berr_set(err, BERR_INTERNAL, "out of memory");
+            goto out;
+        }
+        rc = meta_state_put(s->m, NS_USER, ukey, dump, len, (newest + s->lifetime_ms) / 1000 + 2,
+                            found == 1 ? ver : 0, NULL, err);
+        free(dump); /* jansson's allocation */
+        if (rc == 0) {
+            for (i = 0; i < gone->n; i++)
+                (void)meta_state_remove(s->m, NS_SESSION, gone->key[i], META_STATE_ANY, err);
+            goto out;
+        }
+        if (err->code != BERR_CONFLICT)
+            goto out;
+    }
+    rc = berr_set(err, BERR_INTERNAL, "sessions: too much contention on a user's sessions");
+out:
+    mem_free(l);
+    mem_free(gone);
+    return rc;
 }
 
 int api_session_create(struct api_sessions *s, const struct principal *who,
                        char id[API_SESSION_ID_HEX + 1], char csrf[API_SESSION_CSRF_HEX + 1],
                        struct berr *err)
 {
-    struct session *slot = NULL, *oldest = NULL;
-    int64_t now = now_ms_mono();
-    unsigned mine = 0;
+    char key[DIGEST_HEX_LEN + 1], ukey[DIGEST_HEX_LEN + 1];
+    int64_t now = now_ms_wall();
+    char *text = NULL;
+    json_t *o = NULL;
+    int rc = -1;
 
+    id[0] = '\0';
+    csrf[0] = '\0';
+    if (who->kind != PRINCIPAL_USER || who->name[0] == '\0')
+        return berr_set(err, BERR_INTERNAL, "only users hold sessions");
     if (rand_hex(id, API_SESSION_ID_HEX + 1, API_SESSION_ID_HEX / 2) < 0 ||
-        rand_hex(csrf, API_SESSION_CSRF_HEX + 1, API_SESSION_CSRF_HEX / 2) < 0)
-        return berr_set(err, BERR_INTERNAL, "internal error");
-    (void)pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->cap; i++) {
-        struct session *e = &s->tab[i];
-        if (e->used && expired(s, e, now))
-            slot_clear(e); /* invariant 3 */
-        if (e->used && same_user(e, who)) {
-            mine++;
-            if (oldest == NULL || e->created < oldest->created)
-                oldest = e;
-        }
-        if (!e->used && slot == NULL)
-            slot = e;
+        rand_hex(csrf, API_SESSION_CSRF_HEX + 1, API_SESSION_CSRF_HEX / 2) < 0 ||
+        hash_key(key, id) < 0 || hash_key(ukey, who->name) < 0) {
+        rc = berr_set(err, BERR_INTERNAL, "internal error");
+        goto out;
     }
-    if (mine >= s->per_user && oldest != NULL) {
-        slot_clear(oldest); /* invariant 4: the user's own oldest */
-        slot = oldest;
+    o = json_pack("{s:s,s:I,s:b,s:s,s:I,s:I}", "user", who->name, "uid", (json_int_t)who->user_id,
+                  "sysadmin", who->sysadmin ? 1 : 0, "csrf", csrf, "created", (json_int_t)now,
+                  "used", (json_int_t)now);
+    text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (text == NULL) {
+        rc = berr_set(err, BERR_INTERNAL, "out of memory");
+        goto out;
     }
-    if (slot == NULL) {
-        slot = &s->tab[0];
-        for (size_t i = 1; i < s->cap; i++) {
-            if (s->tab[i].last_used < slot->last_used)
-                slot = &s->tab[i];
-        }
-        slot_clear(slot);
+    /* invariant 4: listed first, then written */
+    if (ulist_add(s, ukey, key, now, err) < 0)
+        goto out;
+    rc = meta_state_put(s->m, NS_SESSION, key, text, strlen(text), rec_expires(s, now, now), 0,
+                        NULL, err);
+out:
+    if (text != NULL) {
+        OPENSSL_cleanse(text, strlen(text));
+        free(text); /* jansson's allocation */
     }
-    memcpy(slot->id, id, API_SESSION_ID_HEX + 1);
-    memcpy(slot->csrf, csrf, API_SESSION_CSRF_HEX + 1);
-    slot->who = *who;
-    slot->created = now;
-    slot->last_used = now;
-    slot->used = true;
-    (void)pthread_mutex_unlock(&s->mu);
-    return 0;
-}
-
-static struct session *find_locked(struct api_sessions *s, const char *id)
-{
-    for (size_t i = 0; i < s->cap; i++) {
-        if (s->tab[i].used && CRYPTO_memcmp(s->tab[i].id, id, API_SESSION_ID_HEX) == 0)
-            return &s->tab[i];
+    json_decref(o);
+    if (rc < 0) {
+        OPENSSL_cleanse(id, API_SESSION_ID_HEX + 1);
+        OPENSSL_cleanse(csrf, API_SESSION_CSRF_HEX + 1);
     }
-    return NULL;
+    return rc;
 }
 
 static bool id_ok(const char *id)
@@ -175,56 +321,138 @@ static bool id_ok(const char *id)
     return true;
 }
 
+/* touch writes the last use back (invariant 3); a lost race is fine: another request of the
+ * same session wrote a use as recent */
+static void touch(struct api_sessions *s, const char *key, json_t *o, int64_t created, int64_t now,
+                  int64_t version)
+{
+    struct berr e;
+    char *text;
+
+    if (json_object_set_new(o, "used", json_integer((json_int_t)now)) < 0)
+        return;
+    text = json_dumps(o, JSON_COMPACT);
+    if (text == NULL)
+        return;
+    if (meta_state_put(s->m, NS_SESSION, key, text, strlen(text), rec_expires(s, created, now),
+                       version, NULL, &e) < 0 &&
+        e.code != BERR_CONFLICT)
+        log_msg(LOG_WARN, "sessions: last use not stored: %s", e.msg);
+    OPENSSL_cleanse(text, strlen(text));
+    free(text); /* jansson's allocation */
+}
+
 int api_session_lookup(struct api_sessions *s, const char *id, struct principal *who,
                        char csrf[API_SESSION_CSRF_HEX + 1])
 {
-    struct session *e;
-    int64_t now = now_ms_mono();
+    char key[DIGEST_HEX_LEN + 1];
+    int64_t now = now_ms_wall(), version = 0;
+    char *val = NULL;
+    size_t len = 0;
+    json_t *o = NULL, *jsa;
+    const char *name, *tok;
+    json_int_t uid = 0, created = 0, used = 0;
+    struct berr e;
     int rc = -1;
 
     memset(who, 0, sizeof(*who));
     csrf[0] = '\0';
-    if (s == NULL || !id_ok(id))
+    if (s == NULL || !id_ok(id) || hash_key(key, id) < 0)
         return -1;
-    (void)pthread_mutex_lock(&s->mu);
-    e = find_locked(s, id);
-    if (e != NULL && expired(s, e, now)) {
-        slot_clear(e);
-        e = NULL;
+    rc = meta_state_get(s->m, NS_SESSION, key, &val, &len, &version, &e);
+    if (rc < 0)
+        log_msg(LOG_WARN, "sessions: lookup failed: %s", e.msg);
+    if (rc != 1) {
+        rc = -1;
+        goto out;
     }
-    if (e != NULL) {
-        e->last_used = now;
-        *who = e->who;
-        memcpy(csrf, e->csrf, API_SESSION_CSRF_HEX + 1);
-        rc = 0;
+    rc = -1;
+    o = json_loadb(val, len, 0, NULL);
+    name = json_string_value(json_object_get(o, "user"));
+    tok = json_string_value(json_object_get(o, "csrf"));
+    jsa = json_object_get(o, "sysadmin");
+    if (json_unpack(o, "{s:I,s:I,s:I}", "uid", &uid, "created", &created, "used", &used) < 0 ||
+        name == NULL || strlen(name) > AUTHN_USER_MAX || name[0] == '\0' || tok == NULL ||
+        strlen(tok) != API_SESSION_CSRF_HEX || !json_is_boolean(jsa)) {
+        log_msg(LOG_WARN, "sessions: a session record is unreadable; dropped");
+        (void)meta_state_remove(s->m, NS_SESSION, key, version, &e);
+        goto out;
     }
-    (void)pthread_mutex_unlock(&s->mu);
+    if (now - used > s->idle_ms || now - created >= s->lifetime_ms) { /* invariant 3 */
+        (void)meta_state_remove(s->m, NS_SESSION, key, version, &e);
+        goto out;
+    }
+    memcpy(who->name, name, strlen(name) + 1);
+    who->kind = PRINCIPAL_USER;
+    who->user_id = (int64_t)uid;
+    who->sysadmin = json_is_true(jsa);
+    memcpy(csrf, tok, API_SESSION_CSRF_HEX + 1);
+    rc = 0;
+    if (now - used >= s->touch_ms)
+        touch(s, key, o, (int64_t)created, now, version);
+out:
+    if (val != NULL) {
+        OPENSSL_cleanse(val, len);
+        mem_free(val);
+    }
+    json_decref(o);
     return rc;
 }
 
 void api_session_drop(struct api_sessions *s, const char *id)
 {
-    struct session *e;
+    char key[DIGEST_HEX_LEN + 1];
+    struct berr e;
 
-    if (s == NULL || !id_ok(id))
+    if (s == NULL || !id_ok(id) || hash_key(key, id) < 0)
         return;
-    (void)pthread_mutex_lock(&s->mu);
-    e = find_locked(s, id);
-    if (e != NULL)
-        slot_clear(e);
-    (void)pthread_mutex_unlock(&s->mu);
+    if (meta_state_remove(s->m, NS_SESSION, key, META_STATE_ANY, &e) < 0)
+        log_msg(LOG_WARN, "sessions: logout not stored: %s", e.msg);
 }
 
-void api_session_drop_user(struct api_sessions *s, const char *name)
+int api_session_drop_user(struct api_sessions *s, const char *name, struct berr *err)
 {
+    char ukey[DIGEST_HEX_LEN + 1];
+    struct ulist *l;
+    int rc = -1;
+
     if (s == NULL)
-        return;
-    (void)pthread_mutex_lock(&s->mu);
-    for (size_t i = 0; i < s->cap; i++) {
-        if (s->tab[i].used && strcmp(s->tab[i].who.name, name) == 0)
-            slot_clear(&s->tab[i]);
+        return 0;
+    if (hash_key(ukey, name) < 0)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    l = mem_malloc(sizeof(*l));
+    if (l == NULL)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    for (int tries = 0; tries < SESSION_CAS_TRIES; tries++) {
+        char *val = NULL;
+        size_t len = 0, i;
+        int64_t ver = 0;
+        int found = meta_state_get(s->m, NS_USER, ukey, &val, &len, &ver, err);
+
+        if (found <= 0) {
+            rc = found; /* none listed: none live (invariant 4) */
+            goto out;
+        }
+        l->n = 0;
+        (void)ulist_parse(l, val, len);
+        mem_free(val);
+        for (i = 0; i < l->n; i++)
+            if (meta_state_remove(s->m, NS_SESSION, l->key[i], META_STATE_ANY, err) < 0)
+                goto out;
+        /* the list goes only as it was read: a login meanwhile made a new version, whose
+         * sessions the next round removes */
+        found = meta_state_remove(s->m, NS_USER, ukey, ver, err);
+        if (found < 0)
+            goto out;
+        if (found == 1) {
+            rc = 0;
+            goto out;
+        }
     }
-    (void)pthread_mutex_unlock(&s->mu);
+    rc = berr_set(err, BERR_INTERNAL, "sessions: too much contention on a user's sessions");
+out:
+    mem_free(l);
+    return rc;
 }
 
 /* ---- the API side ---- */

@@ -261,8 +261,9 @@ int api_user_delete(struct api_call *c)
         meta_user_delete(c->r->reg->meta, id, &e) < 0)
         return api_fail_berr(c, &e);
     authn_forget(c->r->reg->authn, u.name);
-    api_session_drop_user(c->r->reg->sessions, u.name);
     OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
+    if (api_session_drop_user(c->r->reg->sessions, u.name, &e) < 0)
+        return api_fail_berr(c, &e);
     return api_reply_empty(c, HTTP_OK);
 }
 
@@ -343,8 +344,10 @@ static int password_change_checked(struct api_call *c, int64_t id, const char *o
         rc = api_fail_berr(c, &e);
     } else {
         authn_forget(c->r->reg->authn, u.name);
-        api_session_drop_user(c->r->reg->sessions, u.name);
-        rc = api_reply_empty(c, HTTP_OK);
+        if (api_session_drop_user(c->r->reg->sessions, u.name, &e) < 0)
+            rc = api_fail_berr(c, &e);
+        else
+            rc = api_reply_empty(c, HTTP_OK);
     }
     OPENSSL_cleanse(hash, sizeof(hash));
 out:
@@ -390,7 +393,8 @@ static int set_sysadmin(struct api_call *c, int64_t id, bool flag)
         return api_fail_berr(c, &e);
     OPENSSL_cleanse(u.pw_hash, sizeof(u.pw_hash));
     authn_forget(c->r->reg->authn, u.name);
-    api_session_drop_user(c->r->reg->sessions, u.name);
+    if (api_session_drop_user(c->r->reg->sessions, u.name, &e) < 0)
+        return api_fail_berr(c, &e);
     return api_reply_empty(c, HTTP_OK);
 }
 

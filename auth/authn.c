@@ -10,6 +10,7 @@
  *   4. Unknown users and robots cost one password_verify against a dummy hash, like known ones.
  *   5. A name with the robot prefix is only ever checked against robots, never users.
  *   6. With an address, a blocked (user, address) pair is refused before any password check.
+ *      With a store, the counts are the store's (throttle_new_shared), shared by every replica.
  *   7. Every password_verify of a request runs inside the check budget (auth/vgate.h); a cache
  *      hit needs no budget, so callers whose credentials were verified lately are never refused
  *      for lack of it.
@@ -83,7 +84,8 @@ int authn_new(struct authn **out, struct meta *m, struct berr *err)
         mem_free(a);
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
-    if (throttle_new(&a->throttle, AUTHN_DEFAULT_FAIL_LIMIT, err) < 0) {
+    if ((m != NULL ? throttle_new_shared(&a->throttle, AUTHN_DEFAULT_FAIL_LIMIT, m, err)
+                   : throttle_new(&a->throttle, AUTHN_DEFAULT_FAIL_LIMIT, err)) < 0) {
         mem_free(a);
         return -1;
     }
@@ -123,7 +125,8 @@ int authn_configure(struct authn *a, const char *robot_prefix, unsigned login_fa
     if (len == 0 || len > AUTHN_PREFIX_MAX)
         return berr_set(err, BERR_BAD_REQUEST, "robot prefix must be 1..%d bytes",
                         AUTHN_PREFIX_MAX);
-    if (throttle_new(&t, login_fail_limit, err) < 0)
+    if ((a->meta != NULL ? throttle_new_shared(&t, login_fail_limit, a->meta, err)
+                         : throttle_new(&t, login_fail_limit, err)) < 0)
         return -1;
     memcpy(a->prefix, robot_prefix, len + 1);
     throttle_free(a->throttle);
@@ -364,7 +367,7 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         *retry_after_s = 0;
     if (user[0] == '\0' || strlen(user) > AUTHN_USER_MAX || strlen(pass) >= AUTHN_PASS_MAX)
         return berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
-    if (addr != NULL && throttle_check(a->throttle, user, addr, now_ms_mono(), &retry, err) < 0) {
+    if (addr != NULL && throttle_check(a->throttle, user, addr, now_ms_wall(), &retry, err) < 0) {
         if (retry_after_s != NULL)
             *retry_after_s = retry;
         return -1;
@@ -389,7 +392,7 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         if (err->code == BERR_UNAUTHORIZED)
             atomic_fetch_add_explicit(&failed_logins, 1, memory_order_relaxed);
         if (addr != NULL && err->code == BERR_UNAUTHORIZED)
-            throttle_fail(a->throttle, user, addr, now_ms_mono());
+            throttle_fail(a->throttle, user, addr, now_ms_wall());
         return -1;
     }
     if (have_mac)

@@ -1,5 +1,17 @@
 /* throttle.c - failed-login counting with exponential back-off (see throttle.h).
  *
+ * Two homes for the counts. A throttle made by throttle_new keeps them in its own table (one
+ * process). One made by throttle_new_shared keeps them only in the metadata store's shared
+ * state, so every replica over one database counts the same failures: there is no in-memory
+ * fast path in that mode, because a local table could only ever let a replica answer from an
+ * older count (a login costs a KDF run anyway; three small store calls do not matter):
+ *   ns "throttle_salt", key "salt": the salt, 32 random bytes in hex, created once
+ *                   (create-only put; the loser of a race reads the winner's)
+ *   ns "throttle",  key = hex of the pair key (invariant 4): the failure count, an atomic
+ *                   counter (meta_state_incr) that expires THROTTLE_FORGET_MS after the first
+ *                   failure counted (a fixed window)
+ *   ns "throttle_block", same key: the end of the back-off in wall-clock ms, expiring then
+ *
  * Invariants:
  *   1. An entry with used == false holds nothing; key is meaningful only when used.
  *   2. until_ms > now means the pair is blocked; it is set only by throttle_fail, when fails
@@ -14,13 +26,21 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/log.h"
 #include "common/mem.h"
+#include "common/parse.h"
 #include "common/util.h"
+#include "storage/meta.h"
+
+#define NS_SALT "throttle_salt"
+#define NS_COUNT "throttle"
+#define NS_BLOCK "throttle_block"
 
 struct throttle_entry {
     unsigned char key[32];
@@ -31,6 +51,7 @@ struct throttle_entry {
 };
 
 struct throttle {
+    struct meta *m; /* shared mode when set: the table below is unused */
     unsigned limit;
     unsigned char salt[32];
     pthread_mutex_t lock; /* guards sets */
@@ -54,11 +75,60 @@ int throttle_new(struct throttle **out, unsigned limit, struct berr *err)
     return 0;
 }
 
+/* shared_salt reads the store's salt, creating it when there is none */
+static int shared_salt(struct throttle *t, struct berr *err)
+{
+    char hex[65], *val = NULL;
+    size_t len = 0;
+    int rc;
+
+    for (int tries = 0; tries < 3; tries++) {
+        rc = meta_state_get(t->m, NS_SALT, "salt", &val, &len, NULL, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 1) {
+            rc = len == 64 && parse_hex(t->salt, sizeof(t->salt), val, len) == 32 ? 0 : -1;
+            OPENSSL_cleanse(val, len);
+            mem_free(val);
+            if (rc < 0)
+                return berr_set(err, BERR_INTERNAL, "throttle: the stored salt is unreadable");
+            return 0;
+        }
+        if (rand_hex(hex, sizeof(hex), 32) < 0)
+            return berr_set(err, BERR_INTERNAL, "internal error");
+        rc = meta_state_put(t->m, NS_SALT, "salt", hex, 64, 0, 0, NULL, err);
+        OPENSSL_cleanse(hex, sizeof(hex));
+        if (rc < 0 && err->code != BERR_CONFLICT)
+            return -1;
+        /* created, or another replica was first: read what is stored */
+    }
+    return berr_set(err, BERR_INTERNAL, "throttle: no salt could be stored");
+}
+
+int throttle_new_shared(struct throttle **out, unsigned limit, struct meta *m, struct berr *err)
+{
+    struct throttle *t = NULL;
+
+    *out = NULL;
+    if (m == NULL)
+        return berr_set(err, BERR_INTERNAL, "throttle: no store");
+    if (throttle_new(&t, limit, err) < 0)
+        return -1;
+    t->m = m;
+    if (shared_salt(t, err) < 0) {
+        throttle_free(t);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
 void throttle_free(struct throttle *t)
 {
     if (t == NULL)
         return;
     (void)pthread_mutex_destroy(&t->lock); /* no thread uses it any more */
+    OPENSSL_cleanse(t->salt, sizeof(t->salt));
     mem_free(t);
 }
 
@@ -79,6 +149,17 @@ static int pair_key(const struct throttle *t, const char *user, const char *addr
         rc = 0;
     EVP_MD_CTX_free(md);
     return rc;
+}
+
+static void key_hex(char out[65], const unsigned char key[32])
+{
+    static const char hx[] = "0123456789abcdef";
+
+    for (int i = 0; i < 32; i++) {
+        out[2 * i] = hx[key[i] >> 4];
+        out[2 * i + 1] = hx[key[i] & 15];
+    }
+    out[64] = '\0';
 }
 
 static struct throttle_entry *set_of(struct throttle *t, const unsigned char key[32])
@@ -149,16 +230,54 @@ int throttle_check(struct throttle *t, const char *user, const char *addr, int64
     *retry_after_s = 0;
     if (pair_key(t, user, addr, key) < 0)
         return berr_set(err, BERR_INTERNAL, "internal error");
-    (void)pthread_mutex_lock(&t->lock);
-    e = find(set_of(t, key), key, now_ms);
-    if (e != NULL && e->until_ms > now_ms)
-        left = e->until_ms - now_ms;
-    (void)pthread_mutex_unlock(&t->lock);
+    if (t->m != NULL) {
+        char hex[65], *val = NULL;
+        size_t len = 0;
+        int64_t until = 0;
+        int rc;
+
+        key_hex(hex, key);
+        rc = meta_state_get(t->m, NS_BLOCK, hex, &val, &len, NULL, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 1 && parse_i64_range(&until, val, len, 0, INT64_MAX) == 0 && until > now_ms)
+            left = until - now_ms;
+        mem_free(val);
+    } else {
+        (void)pthread_mutex_lock(&t->lock);
+        e = find(set_of(t, key), key, now_ms);
+        if (e != NULL && e->until_ms > now_ms)
+            left = e->until_ms - now_ms;
+        (void)pthread_mutex_unlock(&t->lock);
+    }
     if (left <= 0)
         return 0;
     *retry_after_s = (unsigned)((left + 999) / 1000);
     return berr_set(err, BERR_TOOMANYREQUESTS, "too many failed logins, retry in %u s",
                     *retry_after_s);
+}
+
+/* shared_fail counts one failure in the store and, at the limit, stores the block's end */
+static void shared_fail(struct throttle *t, const unsigned char key[32], int64_t now_ms)
+{
+    char hex[65], until_s[24];
+    int64_t fails = 0, until;
+    struct berr e;
+    int n;
+
+    key_hex(hex, key);
+    if (meta_state_incr(t->m, NS_COUNT, hex, 1, (now_ms + THROTTLE_FORGET_MS) / 1000 + 1, &fails,
+                        &e) < 0) {
+        log_msg(LOG_WARN, "throttle: a failed login was not counted: %s", e.msg);
+        return;
+    }
+    if (fails < (int64_t)t->limit)
+        return;
+    until = now_ms + backoff_ms(fails > 1000000 ? 1000000u : (unsigned)fails, t->limit);
+    n = snprintf(until_s, sizeof(until_s), "%lld", (long long)until);
+    if (meta_state_put(t->m, NS_BLOCK, hex, until_s, (size_t)n, until / 1000 + 1, META_STATE_ANY,
+                       NULL, &e) < 0)
+        log_msg(LOG_WARN, "throttle: a back-off was not stored: %s", e.msg);
 }
 
 void throttle_fail(struct throttle *t, const char *user, const char *addr, int64_t now_ms)
@@ -168,6 +287,10 @@ void throttle_fail(struct throttle *t, const char *user, const char *addr, int64
 
     if (pair_key(t, user, addr, key) < 0)
         return; /* nothing to count under; the login failed anyway */
+    if (t->m != NULL) {
+        shared_fail(t, key, now_ms);
+        return;
+    }
     (void)pthread_mutex_lock(&t->lock);
     set = set_of(t, key);
     e = find(set, key, now_ms);
@@ -192,6 +315,16 @@ void throttle_success(struct throttle *t, const char *user, const char *addr)
 
     if (pair_key(t, user, addr, key) < 0)
         return;
+    if (t->m != NULL) {
+        char hex[65];
+        struct berr e;
+
+        key_hex(hex, key);
+        if (meta_state_remove(t->m, NS_BLOCK, hex, META_STATE_ANY, &e) < 0 ||
+            meta_state_remove(t->m, NS_COUNT, hex, META_STATE_ANY, &e) < 0)
+            log_msg(LOG_WARN, "throttle: a success was not stored: %s", e.msg);
+        return;
+    }
     (void)pthread_mutex_lock(&t->lock);
     set = set_of(t, key);
     for (unsigned i = 0; i < THROTTLE_WAYS; i++) {

@@ -8,8 +8,16 @@
  * Memory is bounded: a fixed table of THROTTLE_SETS x THROTTLE_WAYS entries keyed by a salted
  * SHA-256 of user and address (no user name or address is kept). When a set is full the entry
  * idle longest is reused, a blocked one only when every entry of the set is blocked.
- * Times are the caller's monotonic milliseconds (now_ms_mono()), so tests drive the clock.
- * Thread-safe: one mutex guards the table. */
+ * Times are the caller's milliseconds, so tests drive the clock; authn passes the wall clock
+ * (now_ms_wall()), which replicas on several hosts share.
+ *
+ * Shared mode (throttle_new_shared): the counts live in the metadata store's shared state, not
+ * in this process, so failures on every replica over one database add up and a block on one is
+ * a block on all. The salt is stored there too (created once), so every replica computes the
+ * same key. There the count forgets THROTTLE_FORGET_MS after the window's first failure rather
+ * than after the last one. Store failures while counting are logged (the login failed anyway);
+ * while checking they fail the check with BERR_INTERNAL.
+ * Thread-safe: one mutex guards the table; the store serializes the shared mode. */
 #ifndef BERTH_AUTH_THROTTLE_H
 #define BERTH_AUTH_THROTTLE_H
 
@@ -28,10 +36,14 @@ struct throttle;
 /* throttle_new: limit = failures allowed before the first back-off (>= 1; 0 is taken as 1).
  * *out is new (throttle_free). */
 int throttle_new(struct throttle **out, unsigned limit, struct berr *err);
+/* throttle_new_shared: the same, counting in m's shared state (m borrowed, outlives *out). */
+struct meta;
+int throttle_new_shared(struct throttle **out, unsigned limit, struct meta *m, struct berr *err);
 void throttle_free(struct throttle *t);
 
 /* throttle_check: 0 when user may try from addr now. When blocked: -1, BERR_TOOMANYREQUESTS in
- * err and *retry_after_s (>= 1) set to the seconds left. addr may be "" (unknown). */
+ * err and *retry_after_s (>= 1) set to the seconds left. addr may be "" (unknown). Shared mode:
+ * -1 and BERR_INTERNAL when the store cannot be read. */
 int throttle_check(struct throttle *t, const char *user, const char *addr, int64_t now_ms,
                    unsigned *retry_after_s, struct berr *err);
 /* throttle_fail records one failed login; throttle_success forgets the pair. */

@@ -1,13 +1,22 @@
 /* throttle_test.c - back-off timing with a driven clock: the limit, the first block of
  * THROTTLE_BASE_MS, doubling, the cap, release by time and by success, forgetting after
  * THROTTLE_FORGET_MS, independence of users and addresses, blocked pairs surviving a flood of
- * other pairs, and allocation failure in throttle_new. */
+ * other pairs, and allocation failure in throttle_new. Shared mode: two replicas (two throttles
+ * over two handles of one database) add their failures up, a block on one is a block on the
+ * other, a success on one releases both, a later replica finds the same salt, and the store
+ * holds no user name or address. */
 #include "auth/throttle.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "common/mem.h"
 #include "common/test.h"
+#include "common/util.h"
+#include "storage/meta.h"
+#include "storage/test_meta.h"
+
+static char tmpdir[64];
 
 static int blocked(struct throttle *t, const char *u, const char *a, int64_t now, unsigned *retry)
 {
@@ -134,12 +143,88 @@ static void test_alloc_failure(void)
     CHECK_INT_EQ(e.code, BERR_INTERNAL);
 }
 
+struct seen {
+    int n;
+    int bad;
+};
+
+static int seen_fn(const char *key, const char *val, size_t len, int64_t version, int64_t expires,
+                   void *ctx)
+{
+    struct seen *s = ctx;
+
+    (void)val, (void)len, (void)version;
+    s->n++;
+    if (strlen(key) != 64 || strstr(key, "alice") != NULL || expires <= 0)
+        s->bad++;
+    return 0;
+}
+
+static void test_shared_replicas(void)
+{
+    char path[256];
+    struct meta *m1 = test_meta_open_at(tmpdir, 2, path, sizeof(path));
+    struct meta *m2 = NULL;
+    struct throttle *a = NULL, *b = NULL, *c = NULL;
+    struct seen sn = {0, 0};
+    unsigned retry = 0;
+    int64_t now = now_ms_wall();
+    struct berr e;
+
+    if (meta_open(&m2, path, 2, &e) < 0)
+        abort();
+    CHECK_INT_EQ(throttle_new_shared(&a, 5, m1, &e), 0);
+    CHECK_INT_EQ(throttle_new_shared(&b, 5, m2, &e), 0);
+    /* 5 failures split over the two replicas trip the limit on both */
+    throttle_fail(a, "alice", "10.0.0.1", now);
+    throttle_fail(b, "alice", "10.0.0.1", now);
+    throttle_fail(a, "alice", "10.0.0.1", now);
+    throttle_fail(b, "alice", "10.0.0.1", now);
+    CHECK(!blocked(a, "alice", "10.0.0.1", now, &retry));
+    CHECK(!blocked(b, "alice", "10.0.0.1", now, &retry));
+    throttle_fail(a, "alice", "10.0.0.1", now);
+    CHECK(blocked(a, "alice", "10.0.0.1", now, &retry));
+    CHECK_INT_EQ(retry, 1);
+    CHECK(blocked(b, "alice", "10.0.0.1", now, &retry));
+    CHECK_INT_EQ(retry, 1);
+    CHECK(!blocked(b, "alice", "10.0.0.1", now + 1000, &retry)); /* the back-off ran out */
+    CHECK(!blocked(b, "bob", "10.0.0.1", now, &retry));
+    CHECK(!blocked(b, "alice", "10.0.0.2", now, &retry));
+    /* the sixth, on B, doubles the back-off seen by A */
+    throttle_fail(b, "alice", "10.0.0.1", now + 1000);
+    CHECK(blocked(a, "alice", "10.0.0.1", now + 1000, &retry));
+    CHECK_INT_EQ(retry, 2);
+    /* a replica started later computes the same keys */
+    CHECK_INT_EQ(throttle_new_shared(&c, 5, m2, &e), 0);
+    CHECK(blocked(c, "alice", "10.0.0.1", now + 1000, &retry));
+    /* the store knows pairs by salted hash only, and every record ends */
+    CHECK_INT_EQ(meta_state_list(m1, "throttle", seen_fn, &sn, &e), 0);
+    CHECK_INT_EQ(meta_state_list(m1, "throttle_block", seen_fn, &sn, &e), 0);
+    CHECK_INT_EQ(sn.n, 2);
+    CHECK_INT_EQ(sn.bad, 0);
+    /* a success on B releases A and starts the count over */
+    throttle_success(b, "alice", "10.0.0.1");
+    CHECK(!blocked(a, "alice", "10.0.0.1", now + 1000, &retry));
+    throttle_fail(a, "alice", "10.0.0.1", now + 1000);
+    CHECK(!blocked(c, "alice", "10.0.0.1", now + 1000, &retry));
+    throttle_free(c);
+    CHECK_INT_EQ(throttle_new_shared(&c, 5, NULL, &e), -1);
+    CHECK(c == NULL);
+    throttle_free(a);
+    throttle_free(b);
+    meta_close(m2);
+    meta_close(m1);
+}
+
 int main(void)
 {
+    test_mkdtemp(tmpdir, sizeof(tmpdir), "throttle-test");
     TEST_RUN(test_limit_and_doubling);
     TEST_RUN(test_cap_and_forget);
     TEST_RUN(test_limit_zero);
     TEST_RUN(test_flood_keeps_blocked);
     TEST_RUN(test_alloc_failure);
+    TEST_RUN(test_shared_replicas);
+    test_rm_rf(tmpdir);
     return test_summary();
 }

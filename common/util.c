@@ -22,6 +22,14 @@ int64_t now_s(void)
     return (int64_t)time(NULL);
 }
 
+int64_t now_ms_wall(void)
+{
+    struct timespec ts;
+
+    (void)clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t now_ms_mono(void)
 {
     struct timespec ts;

@@ -8,8 +8,10 @@
 /* parse_u64 moved to the parsing toolkit; included until every caller includes it itself */
 #include "common/parse.h"
 
-/* now_s: seconds since the epoch (wall clock). now_ms_mono: monotonic milliseconds. */
+/* now_s: seconds since the epoch (wall clock). now_ms_wall: milliseconds since the epoch (what
+ * replicas on several hosts share). now_ms_mono: monotonic milliseconds. */
 int64_t now_s(void);
+int64_t now_ms_wall(void);
 int64_t now_ms_mono(void);
 /* time_rfc3339 writes "YYYY-MM-DDTHH:MM:SSZ" (UTC) into out (cap >= 21). */
 void time_rfc3339(int64_t t, char *out, size_t cap);

@@ -51,13 +51,29 @@ static void prune_pulls(struct registry *reg)
         log_msg(LOG_INFO, "pull history prune: removed %lld buckets", (long long)pruned);
 }
 
+/* purge_state deletes the expired records of the shared state (sessions, login throttling,
+ * retired token keys); every replica may run it, the deletes are idempotent. */
+static void purge_state(struct registry *reg)
+{
+    int64_t removed = 0;
+    struct berr err;
+
+    if (meta_state_purge(reg->meta, now_s(), &removed, &err) < 0)
+        log_msg(LOG_WARN, "shared state purge: %s", err.msg);
+    else if (removed > 0)
+        log_msg(LOG_INFO, "shared state purge: removed %lld expired records", (long long)removed);
+}
+
 /* maint_pass, run by the maintenance worker, purges upload sessions older than
- * cfg->upload_purge_age_s and prunes the pull history (prune_pulls). */
+ * cfg->upload_purge_age_s, prunes the pull history (prune_pulls) and purges the expired shared
+ * state (purge_state). */
 static void maint_pass(void *arg)
 {
     struct registry *reg = arg;
     struct berr err;
     unsigned removed = 0;
+
+    purge_state(reg);
 
     if (upload_purge(reg->uploads, (int64_t)reg->cfg->upload_purge_age_s, &removed, &err) < 0)
         log_msg(LOG_WARN, "upload purge: %s", err.msg);
@@ -160,7 +176,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         authn_bootstrap_admin(reg->meta, &svc->created_admin, err) < 0 ||
         audit_new(&reg->audit, reg->meta, 0, err) < 0 ||
         audit_start(reg->audit, SERVICE_AUDIT_FLUSH_MS, err) < 0 ||
-        api_sessions_new(&reg->sessions, cfg->session_idle_s, cfg->session_lifetime_s,
+        api_sessions_new(&reg->sessions, reg->meta, cfg->session_idle_s, cfg->session_lifetime_s,
                          cfg->session_max_per_user, err) < 0 ||
         pulls_new(&reg->pulls, reg->meta, 0, err) < 0 ||
         pulls_start(reg->pulls, cfg->pull_flush_s, err) < 0) {
