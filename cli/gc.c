@@ -169,7 +169,7 @@ static int store_open(struct store *s, const struct gc_args *a, const char *cmd)
         fprintf(stderr, "berth %s: no database at %s; is this a Berth data directory?\n", cmd, db);
         return 1;
     }
-    if (blob_store_open(&s->bs, s->cfg.data_dir, &err) < 0 ||
+    if (blob_store_open_config(&s->bs, &s->cfg, &err) < 0 ||
         upload_mgr_new(&s->um, s->bs, &err) < 0 || meta_open(&s->m, db, GC_META_POOL, &err) < 0) {
         fprintf(stderr, "berth %s: cannot open %s: %s\n", cmd, s->cfg.data_dir, err.msg);
         store_close(s);

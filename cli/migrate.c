@@ -394,6 +394,13 @@ static int mig_dest_fill(struct mig_dest *d, const struct mig_args *a)
             return -1;
         }
         mig_set(d->metadata, cfg.metadata);
+        if (strncmp(cfg.blob_store, "s3://", 5) == 0)
+            mig_set(d->bucket, cfg.blob_store + 5);
+        mig_set(d->endpoint, cfg.s3_endpoint);
+        mig_set(d->region, cfg.s3_region);
+        mig_set(d->access_key, cfg.s3_access_key);
+        mig_set(d->secret_key, cfg.s3_secret_key);
+        memset(cfg.s3_secret_key, 0, sizeof(cfg.s3_secret_key));
     }
     mig_set(d->metadata, a->metadata);
     if (a->blob_store) {

@@ -96,6 +96,12 @@ static const struct key_def keys[] = {
         {"metrics_access", KIND_STR, FIELD(metrics_access), 1, 0},
         {"metrics_listen", KIND_STR, FIELD(metrics_listen), 0, 0},
         {"metadata", KIND_STR, FIELD(metadata), 0, 0},
+        {"blob_store", KIND_STR, FIELD(blob_store), 0, 0},
+        {"s3_endpoint", KIND_STR, FIELD(s3_endpoint), 0, 0},
+        {"s3_region", KIND_STR, FIELD(s3_region), 0, 0},
+        {"s3_access_key", KIND_STR, FIELD(s3_access_key), 0, 0},
+        {"s3_secret_key", KIND_STR, FIELD(s3_secret_key), 0, 0},
+        {"redirect", KIND_STR, FIELD(redirect), 1, 0},
 };
 /* For KIND_STR rows, min is 1 when the value may not be empty; max is unused. */
 
@@ -130,6 +136,7 @@ void config_defaults(struct berth_config *cfg)
     copy_str(cfg->listen, sizeof(cfg->listen), "0.0.0.0:5000");
     copy_str(cfg->data_dir, sizeof(cfg->data_dir), "./data");
     copy_str(cfg->log_level, sizeof(cfg->log_level), "info");
+    copy_str(cfg->redirect, sizeof(cfg->redirect), "false");
     /* request handlers block on disk and SQLite, so twice the cores keeps the CPUs busy */
     if (cores > 2 && cores <= 512)
         threads = (unsigned)cores * 2;
@@ -619,6 +626,18 @@ int config_validate(const struct berth_config *cfg, struct berr *err)
     if (strcmp(cfg->metrics_access, "admin") != 0 && strcmp(cfg->metrics_access, "auth") != 0 &&
         strcmp(cfg->metrics_access, "open") != 0)
         return berr_set(err, BERR_BAD_REQUEST, "metrics_access: not one of admin, auth, open");
+    if (strcmp(cfg->redirect, "true") != 0 && strcmp(cfg->redirect, "false") != 0)
+        return berr_set(err, BERR_BAD_REQUEST, "redirect: not true or false");
+    if (cfg->blob_store[0] != '\0' && strcmp(cfg->blob_store, "file") != 0) {
+        const char *b = cfg->blob_store + 5;
+
+        if (strncmp(cfg->blob_store, "s3://", 5) != 0 || *b == '\0' || strlen(b) < 3 ||
+            strlen(b) > 63 || strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen(b))
+            return berr_set(err, BERR_BAD_REQUEST,
+                            "blob_store: not file or s3://BUCKET (3-63 of a-z 0-9 - .)");
+    } else if (strcmp(cfg->redirect, "true") == 0) {
+        return berr_set(err, BERR_BAD_REQUEST, "redirect: only with an s3:// blob_store");
+    }
     if (cfg->metrics_listen[0] != '\0') {
         rc = listen_split(host, sizeof(host), &port, cfg->metrics_listen, err);
         if (rc < 0)

@@ -55,6 +55,15 @@ struct berth_config {
      * postgresql://... = that PostgreSQL database (may hold a password: never logged); any
      * other value = the path of a SQLite file */
     char metadata[CONFIG_STR_MAX];
+    /* Where blobs live: "" or "file" (DATA/blobs, the default), or "s3://BUCKET" with the s3_*
+     * keys below (each empty one falls back to AWS_ENDPOINT_URL, AWS_REGION,
+     * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from the environment). Path-style requests. */
+    char blob_store[CONFIG_STR_MAX];
+    char s3_endpoint[CONFIG_STR_MAX]; /* "http://host:port" */
+    char s3_region[64];               /* default us-east-1 */
+    char s3_access_key[128];
+    char s3_secret_key[256];          /* never logged */
+    char redirect[8];                 /* "true": blob GET/HEAD answer 307 to a presigned URL */
 };
 
 /* config_defaults fills every field with its default. */

@@ -510,6 +510,26 @@ static void test_pull_metrics_keys(void)
     CHECK_INT_EQ(config_validate(&cfg, &err), 0);
 }
 
+static void test_blob_store(void)
+{
+    struct berth_config cfg;
+    struct berr err;
+
+    CHECK_INT_EQ(validate_with("blob_store", "file", &err), 0);
+    CHECK_INT_EQ(validate_with("blob_store", "s3://my-bucket.1", &err), 0);
+    CHECK_INT_EQ(validate_with("blob_store", "s3://", &err), -1);
+    CHECK_INT_EQ(validate_with("blob_store", "s3://Upper", &err), -1);
+    CHECK_INT_EQ(validate_with("blob_store", "s3://a/b", &err), -1);
+    CHECK_INT_EQ(validate_with("blob_store", "gs://bucket", &err), -1);
+    CHECK_INT_EQ(validate_with("redirect", "yes", &err), -1);
+    /* redirect needs an S3 store */
+    CHECK_INT_EQ(validate_with("redirect", "true", &err), -1);
+    config_defaults(&cfg);
+    CHECK_INT_EQ(config_set(&cfg, "blob_store", "s3://bkt", &err), 0);
+    CHECK_INT_EQ(config_set(&cfg, "redirect", "true", &err), 0);
+    CHECK_INT_EQ(config_validate(&cfg, &err), 0);
+}
+
 static void test_nul_byte(void)
 {
     struct berth_config cfg;
@@ -566,6 +586,12 @@ static void test_example(void)
             "metrics_access",
             "metrics_listen",
             "metadata",
+            "blob_store",
+            "s3_endpoint",
+            "s3_region",
+            "s3_access_key",
+            "s3_secret_key",
+            "redirect",
     };
     struct berth_config def, cfg;
     struct berr err;
@@ -588,7 +614,8 @@ static void test_example(void)
 
         pos += ll + (nl ? 1 : 0);
         while (klen + 1 < ll &&
-               ((line[klen + 1] >= 'a' && line[klen + 1] <= 'z') || line[klen + 1] == '_'))
+               ((line[klen + 1] >= 'a' && line[klen + 1] <= 'z') ||
+                (line[klen + 1] >= '0' && line[klen + 1] <= '9') || line[klen + 1] == '_'))
             klen++;
         if (ll > 0 && line[0] == '#' && klen > 0 && ll > klen + 3 &&
             memcmp(line + 1 + klen, " = ", 3) == 0) {
@@ -663,6 +690,7 @@ int main(void)
     TEST_RUN(test_pull_metrics_keys);
     TEST_RUN(test_nul_byte);
     TEST_RUN(test_metadata);
+    TEST_RUN(test_blob_store);
     TEST_RUN(test_example);
     (void)unlink(cfgpath); /* cleanup of a temp dir: failure changes nothing */
     (void)snprintf(path, sizeof(path), "%s/berth.conf.tmp", tmpdir);

@@ -168,7 +168,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
     if (config_meta_location(cfg, path, sizeof(path), err) < 0)
         goto fail;
     if (meta_open(&reg->meta, path, cfg->threads + 2, err) < 0 ||
-        blob_store_open(&reg->blobs, cfg->data_dir, err) < 0 ||
+        blob_store_open_config(&reg->blobs, cfg, err) < 0 ||
         upload_mgr_new(&reg->uploads, reg->blobs, err) < 0 ||
         authn_new(&reg->authn, reg->meta, err) < 0 ||
         authn_configure(reg->authn, cfg->robot_prefix, cfg->login_fail_limit, err) < 0 ||

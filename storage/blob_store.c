@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -34,6 +35,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "config/config.h"
 #include "storage/blob_s3.h"
 
 #define BLOB_IO_CHUNK ((size_t)64 * 1024)
@@ -113,6 +115,43 @@ int blob_store_open_s3(struct blob_store **out, const char *root, const struct b
     bs->impl = s3;
     *out = bs;
     return 0;
+}
+
+static const char *or_env(const char *v, const char *name)
+{
+    const char *e;
+
+    if (v[0] != '\0')
+        return v;
+    e = getenv(name);
+    return e != NULL ? e : "";
+}
+
+int blob_store_open_config(struct blob_store **out, const struct berth_config *cfg,
+                           struct berr *err)
+{
+    struct blob_s3_opts o;
+    const char *region;
+
+    if (cfg->blob_store[0] == '\0' || strcmp(cfg->blob_store, "file") == 0)
+        return blob_store_open(out, cfg->data_dir, err);
+    if (strncmp(cfg->blob_store, "s3://", 5) != 0)
+        return berr_set(err, BERR_BAD_REQUEST, "blob_store: not file or s3://BUCKET");
+    region = or_env(cfg->s3_region, "AWS_REGION");
+    o = (struct blob_s3_opts){
+            .endpoint = or_env(cfg->s3_endpoint, "AWS_ENDPOINT_URL"),
+            .region = region[0] ? region : "us-east-1",
+            .bucket = cfg->blob_store + 5,
+            .access_key = or_env(cfg->s3_access_key, "AWS_ACCESS_KEY_ID"),
+            .secret_key = or_env(cfg->s3_secret_key, "AWS_SECRET_ACCESS_KEY"),
+            .redirect = strcmp(cfg->redirect, "true") == 0,
+            .redirect_ttl_s = 0,
+    };
+    if (o.endpoint[0] == '\0' || o.access_key[0] == '\0' || o.secret_key[0] == '\0')
+        return berr_set(err, BERR_BAD_REQUEST,
+                        "blob_store s3: s3_endpoint, s3_access_key and s3_secret_key (or "
+                        "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) are needed");
+    return blob_store_open_s3(out, cfg->data_dir, &o, err);
 }
 
 void blob_store_close(struct blob_store *bs)

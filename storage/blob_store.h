@@ -70,6 +70,11 @@ int blob_store_open(struct blob_store **out, const char *root, struct berr *err)
  * upload area and the database. */
 int blob_store_open_s3(struct blob_store **out, const char *root, const struct blob_s3_opts *o,
                        struct berr *err);
+/* blob_store_open_config: the store cfg names (blob_store, s3_*, redirect, the AWS_* environment
+ * as fallback) on cfg->data_dir. */
+struct berth_config;
+int blob_store_open_config(struct blob_store **out, const struct berth_config *cfg,
+                           struct berr *err);
 void blob_store_close(struct blob_store *bs);
 /* blob_store_kind: "file" or "s3". */
 const char *blob_store_kind(const struct blob_store *bs);

@@ -203,13 +203,56 @@ static void test_bad_secret(void)
     CHECK_INT_EQ(s3_new(&bad, &o, &err), -1);
 }
 
-int main(void)
+static int print_key(const char *key, uint64_t size, int64_t mtime, void *ctx)
+{
+    (void)mtime;
+    (void)ctx;
+    printf("%s %llu\n", key, (unsigned long long)size);
+    return 0;
+}
+
+static int print_upload(const char *key, const char *id, int64_t initiated, void *ctx)
+{
+    (void)initiated;
+    (void)ctx;
+    printf("%s %s\n", key, id);
+    return 0;
+}
+
+/* s3_test --list BUCKET PREFIX | --uploads BUCKET PREFIX: print the objects (key size) or the
+ * multipart uploads in progress (key upload-id) under PREFIX, for the black-box tests. */
+static int tool(const char *what, const char *bucket, const char *prefix, const char *ep,
+                const char *ak, const char *sk)
+{
+    struct s3_opts o = {ep, NULL, bucket, ak, sk, 0, 0};
+    struct berr err;
+    int rc;
+
+    if (s3_new(&cli, &o, &err) < 0) {
+        fprintf(stderr, "s3_test: %s\n", err.msg);
+        return 2;
+    }
+    if (strcmp(what, "--list") == 0)
+        rc = s3_list(cli, prefix, print_key, NULL, &err);
+    else
+        rc = s3_mpu_list(cli, prefix, print_upload, NULL, &err);
+    if (rc < 0)
+        fprintf(stderr, "s3_test: %s\n", err.msg);
+    s3_free(cli);
+    return rc < 0 ? 2 : 0;
+}
+
+int main(int argc, char **argv)
 {
     const char *ep = getenv("S3_ENDPOINT"), *ak = getenv("S3_ACCESS_KEY");
     const char *sk = getenv("S3_SECRET_KEY");
     char bucket[64];
     struct s3_opts o;
     struct berr err;
+
+    if (argc == 4 && ep != NULL && ak != NULL && sk != NULL &&
+        (strcmp(argv[1], "--list") == 0 || strcmp(argv[1], "--uploads") == 0))
+        return tool(argv[1], argv[2], argv[3], ep, ak, sk);
 
     if (ep == NULL || ak == NULL || sk == NULL) {
         printf("s3_test: S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY not set\n");

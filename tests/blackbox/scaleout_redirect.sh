@@ -11,7 +11,7 @@
 
 # the replicas' redirect setting (storage/blob_s3: GET/HEAD of a blob answer 307)
 cat >"$BB_TMP/redirect.conf" <<EOF
-${SCALEOUT_REDIRECT_CONF:-s3_redirect = true}
+${SCALEOUT_REDIRECT_CONF:-redirect = true}
 EOF
 export SCALEOUT_CONF=$BB_TMP/redirect.conf
 so_up
