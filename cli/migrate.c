@@ -376,8 +376,13 @@ struct mig_dest {
 
 static void mig_set(char *dst, const char *v)
 {
-    if (v)
-        (void)snprintf(dst, CONFIG_STR_MAX, "%s", v);
+    size_t n;
+
+    if (!v)
+        return;
+    n = strnlen(v, CONFIG_STR_MAX - 1);
+    memcpy(dst, v, n);
+    dst[n] = '\0';
 }
 
 /* mig_dest_fill: the destination from the configuration file, then the options over it */
