@@ -31,6 +31,8 @@
 #   SCALEOUT_BLOBS=files   metadata in PostgreSQL, but blobs as files in one folder the
 #                          replicas share (DIR/data), instead of the S3 bucket
 #   SCALEOUT_MIGRATE_FROM=DATA  `up` migrates that single-host folder before the replicas start
+#   SCALEOUT_META=sqlite   blobs in the bucket, but the metadata in one SQLite file the replicas
+#                          share (DIR/shared.db; one machine only), instead of PostgreSQL
 #   SCALEOUT_LOCAL=1       no PostgreSQL or radosgw: the replicas share one data folder
 #                          (SQLite and blob files in DIR/data) on this one machine
 #
@@ -218,7 +220,11 @@ write_conf() {
     {
         echo "# written by scripts/scaleout.sh; every replica reads the same file"
         if [ "$(env_get "$env" LOCAL)" != 1 ]; then
-        echo "metadata = $(env_get "$env" PG_URL)"
+        if [ "$(env_get "$env" META)" = sqlite ]; then
+            echo "metadata = $dir/shared.db"
+        else
+            echo "metadata = $(env_get "$env" PG_URL)"
+        fi
         if [ "$(env_get "$env" BLOBS)" != files ]; then
         echo "blob_store = s3://$(env_get "$env" BUCKET)"
         echo "s3_endpoint = $(env_get "$env" S3_ENDPOINT)"
@@ -322,6 +328,7 @@ prepare() {
             echo "PG_URL=$(db_create "$bdir/backends.env" "$name")"
             echo "BUCKET=${name//_/-}"
             [ "${SCALEOUT_BLOBS:-}" = files ] && echo "BLOBS=files" && mkdir -p "$dir/data"
+            [ "${SCALEOUT_META:-}" = sqlite ] && echo "META=sqlite"
         fi
     } >"$dir/env.tmp"
     chmod 600 "$dir/env.tmp"
