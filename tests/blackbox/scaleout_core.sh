@@ -50,26 +50,33 @@ for r in "$SO_R1" "$SO_R2"; do
 done
 
 # --- one chunked upload across both replicas ---------------------------------------------------
+# next_loc: LOC = the path of the last response's Location (kept when it has none: a refused
+# request leaves the session where it was)
+LOC=""
+next_loc() {
+    local l
+    l=$(hdr Location)
+    case $l in http://*) l=/${l#http://*/} ;; esac
+    [ -n "$l" ] && LOC=$l
+    return 0
+}
 rand_file "$BB_TMP/big" 3145728
 head -c 1048576 "$BB_TMP/big" >"$BB_TMP/c1"
 tail -c +1048577 "$BB_TMP/big" | head -c 1048576 >"$BB_TMP/c2"
 tail -c +2097153 "$BB_TMP/big" >"$BB_TMP/c3"
 req POST "$SO_R1/v2/$REPO/blobs/uploads/"
 check_status "POST upload on replica 1 -> 202" 202
-LOC=$(hdr Location)
-case $LOC in http://*) LOC=/${LOC#http://*/} ;; esac
+next_loc
 req PATCH "$SO_R1$LOC" -H 'Content-Type: application/octet-stream' -H 'Content-Range: 0-1048575' \
     --data-binary "@$BB_TMP/c1"
 check_status "PATCH 1 on replica 1 -> 202" 202
 check_hdr "Range after PATCH 1" Range "0-1048575"
-LOC=$(hdr Location)
-case $LOC in http://*) LOC=/${LOC#http://*/} ;; esac
+next_loc
 req PATCH "$SO_R2$LOC" -H 'Content-Type: application/octet-stream' \
     -H 'Content-Range: 1048576-2097151' --data-binary "@$BB_TMP/c2"
 check_status "PATCH 2 on replica 2 -> 202" 202
 check_hdr "Range after PATCH 2" Range "0-2097151"
-LOC=$(hdr Location)
-case $LOC in http://*) LOC=/${LOC#http://*/} ;; esac
+next_loc
 req GET "$SO_R1$LOC"
 check_status "upload status on replica 1 -> 204" 204
 check_hdr "replica 1 sees both chunks" Range "0-2097151"
@@ -80,8 +87,7 @@ check_hdr "its Range tells where the upload is" Range "0-2097151"
 req PATCH "$SO_R1$LOC" -H 'Content-Type: application/octet-stream' \
     -H "Content-Range: 2097152-$(($(size_of "$BB_TMP/big") - 1))" --data-binary "@$BB_TMP/c3"
 check_status "PATCH 3 on replica 1 -> 202" 202
-LOC=$(hdr Location)
-case $LOC in http://*) LOC=/${LOC#http://*/} ;; esac
+next_loc
 BIG=$(digest_of "$BB_TMP/big")
 req PUT "$SO_R2$(url_add_query "$LOC" "digest=$BIG")"
 check_status "closing PUT on replica 2 -> 201" 201
@@ -95,8 +101,7 @@ check_err "finished upload session is gone on replica 1" 404 BLOB_UPLOAD_UNKNOWN
 
 # an upload cancelled on one replica is gone on the other
 req POST "$SO_R2/v2/$REPO/blobs/uploads/"
-LOC=$(hdr Location)
-case $LOC in http://*) LOC=/${LOC#http://*/} ;; esac
+next_loc
 req DELETE "$SO_R1$LOC"
 check_status "DELETE of replica 2's upload on replica 1 -> 204" 204
 req GET "$SO_R2$LOC"
