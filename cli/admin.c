@@ -113,21 +113,20 @@ static int user_passwd(const struct berth_config *cfg, const char *name)
     struct stat st;
     struct berr e;
     int rc = 1;
-    int n;
 
     plain[0] = '\0';
     hash[0] = '\0';
-    n = snprintf(path, sizeof(path), "%s/berth.db", cfg->data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        fprintf(stderr, "berth user passwd: data directory path too long\n");
+    /* the metadata location may be a PostgreSQL URL with a password: never printed */
+    if (config_meta_location(cfg, path, sizeof(path), &e) < 0) {
+        fprintf(stderr, "berth user passwd: %s\n", e.msg);
         return 1;
     }
-    if (stat(path, &st) < 0) {
+    if (cfg->metadata[0] == '\0' && stat(path, &st) < 0) {
         fprintf(stderr, "berth user passwd: %s: %s (is --data right?)\n", path, strerror(errno));
         return 1;
     }
     if (meta_open(&m, path, 1, &e) < 0) {
-        fprintf(stderr, "berth user passwd: cannot open %s: %s\n", path, e.msg);
+        fprintf(stderr, "berth user passwd: cannot open the metadata database: %s\n", e.msg);
         return 1;
     }
     if (meta_user_get(m, name, &u, &e) < 0) {

@@ -141,7 +141,6 @@ static int store_open(struct store *s, const struct gc_args *a, const char *cmd)
     enum log_level lvl;
     struct berr err;
     struct stat st;
-    int n;
 
     memset(s, 0, sizeof(*s));
     berr_clear(&err);
@@ -160,12 +159,12 @@ static int store_open(struct store *s, const struct gc_args *a, const char *cmd)
         fprintf(stderr, "berth %s: %s is not a directory\n", cmd, s->cfg.data_dir);
         return 1;
     }
-    n = snprintf(db, sizeof(db), "%s/berth.db", s->cfg.data_dir);
-    if (n < 0 || (size_t)n >= sizeof(db)) {
-        fprintf(stderr, "berth %s: data directory path too long\n", cmd);
+    /* the metadata location may be a PostgreSQL URL with a password: never printed */
+    if (config_meta_location(&s->cfg, db, sizeof(db), &err) < 0) {
+        fprintf(stderr, "berth %s: %s\n", cmd, err.msg);
         return 1;
     }
-    if (access(db, F_OK) < 0) {
+    if (s->cfg.metadata[0] == '\0' && access(db, F_OK) < 0) {
         fprintf(stderr, "berth %s: no database at %s; is this a Berth data directory?\n", cmd, db);
         return 1;
     }

@@ -7,8 +7,8 @@
 #        until one takes) with its socket in DIR itself. Prints, each on its own line,
 #          PG_URL=postgres://berth@127.0.0.1:PORT/postgres
 #          PG_PID=<postmaster pid>
-#        --fast turns fsync, synchronous_commit and full_page_writes off: a crash of the machine
-#        may lose or corrupt the data. For tests only.
+#        --fast turns fsync, synchronous_commit and full_page_writes off (and initdb's syncing):
+#        a crash of the machine may lose or corrupt the data. For tests only.
 # stop:  pg_ctl stop (fast shutdown) of the server whose data is DIR/data; it stops the
 #        postmaster named in DIR/data/postmaster.pid.
 # As root the server runs as user postgres (initdb refuses root): DIR is chowned to it.
@@ -60,8 +60,10 @@ start)
     dir=$(cd "$dir" && pwd)
     [ "$(id -u)" = 0 ] && chown postgres: "$dir"
     chmod 700 "$dir"
+    nosync=""
+    [ $fast = 1 ] && nosync=--no-sync
     if [ ! -f "$dir/data/PG_VERSION" ]; then
-        run "$PG_BIN/initdb" -D "$dir/data" -U berth --auth=trust -E UTF8 --locale=C.UTF-8 \
+        run "$PG_BIN/initdb" -D "$dir/data" -U berth --auth=trust -E UTF8 --locale=C.UTF-8 $nosync \
             >"$dir/initdb.log" 2>&1 || {
             cat "$dir/initdb.log" >&2
             exit 1

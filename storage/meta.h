@@ -23,7 +23,9 @@
  * The ops table (storage/meta_ops.h) is what a backend implements: struct meta_ops holds one
  * struct of function pointers per entity, with the same arguments as the public calls. A struct
  * meta starts with the ops pointer; the backend's own handle embeds it as its first member.
- * meta_open opens the SQLite backend (sqlite_meta.h); the public functions only dispatch. No
+ * meta_open opens the PostgreSQL backend (pg_meta.h, storage/pg*.c) for a postgres:// or
+ * postgresql:// location and the SQLite backend (sqlite_meta.h) otherwise; the public functions
+ * only dispatch. No
  * code outside storage/ sees a SQL type, SQL text or a connection. A second backend mirrors the
  * SQLite one: its own <backend>_<entity>.c files with static functions, one ops table per
  * entity, a <backend>_ops.c gathering them and a way in that meta_open picks; meta_ops_test
@@ -34,8 +36,10 @@
  *      its own duration and gives it back before returning, so callers never hold one across a
  *      network wait; a call waits while all are borrowed.
  *   2. A call that writes runs in one write transaction that takes the write lock first
- *      (SQLite: BEGIN IMMEDIATE, after the process-wide write mutex): check-then-update (moving
- *      a tag, the quota check and the link, deleting a project only while it is empty) is atomic.
+ *      (SQLite: BEGIN IMMEDIATE, after the process-wide write mutex; PostgreSQL: READ COMMITTED
+ *      with a row lock on what the check is about, see pg_int.h): check-then-update (moving a
+ *      tag, the quota check and the link, deleting a project only while it is empty) is atomic,
+ *      also across processes sharing the database.
  *   3. Names reach the database only as parsed types (struct repo_name, struct digest, struct
  *      tag) or checked strings, as bound parameters of static SQL text.
  *   4. Callbacks (meta_str_fn, meta_referrer_fn, meta_digest_fn) run with no connection held:
@@ -115,9 +119,11 @@ struct meta_list_q {
     size_t limit; /* rows wanted, <= cap of the output array */
 };
 
-/* meta_open opens (creating) the database at path, sets WAL, foreign_keys, busy timeout on
- * pool_size connections (1..256; a call waits while all are borrowed), runs the numbered
- * migrations up to the newest, and makes sure the project `library` exists (private: anonymous
+/* meta_open opens (creating) the database at path - a SQLite file (WAL, foreign_keys, busy
+ * timeout), or a PostgreSQL database when path is a postgres:// or postgresql:// URL (its
+ * password never logged) - on pool_size connections (1..256; a call waits while all are
+ * borrowed), runs the numbered migrations up to the newest (on PostgreSQL under an advisory
+ * lock, so replicas starting together apply each once), and makes sure the project `library` exists (private: anonymous
  * pull is opt-in; PUT /api/v2.0/projects/library {"metadata":{"public":"true"}} opens it). A database
  * migrated by a newer binary is refused (BERR_INTERNAL, the message names both versions).
  * *out is new (meta_close), NULL on failure. meta_close(NULL) is a no-op; no call may be

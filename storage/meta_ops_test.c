@@ -374,8 +374,8 @@ static void test_queue_writes(void)
     pulls_free(p);
 }
 
-/* the SQLite backend fills every slot */
-static void test_sqlite_table_complete(void)
+/* the backend of this run (SQLite, or PostgreSQL with BERTH_TEST_PG_URL) fills every slot */
+static void test_table_complete(void)
 {
     struct meta *m = test_meta_open(tmpdir, 1);
     const struct meta_ops *o = m->ops;
@@ -383,7 +383,7 @@ static void test_sqlite_table_complete(void)
     CHECK(o != NULL);
     if (o == NULL)
         return;
-    CHECK_STR_EQ(o->name, "sqlite");
+    CHECK_STR_EQ(o->name, test_meta_pg() != NULL ? "postgres" : "sqlite");
     CHECK(o->close != NULL);
     CHECK(o->schema_version != NULL);
     CHECK(o->project != NULL);
@@ -505,7 +505,7 @@ int main(void)
     TEST_RUN(test_dispatch);
     TEST_RUN(test_checks_before_ops);
     TEST_RUN(test_queue_writes);
-    TEST_RUN(test_sqlite_table_complete);
+    TEST_RUN(test_table_complete);
     CHECK_INT_EQ(OP_COUNT, (int)(sizeof(op_names) / sizeof(op_names[0])));
     test_rm_rf(tmpdir);
     return test_summary();

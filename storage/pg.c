@@ -428,8 +428,9 @@ static void tx_rollback(struct pg_conn *c)
 {
     struct berr e;
 
-    if (c->pc == NULL || c->broken || PQtransactionStatus(c->pc) == PQTRANS_IDLE)
-        return;
+    if (c->pc == NULL || c->broken || PQstatus(c->pc) == CONNECTION_BAD ||
+        PQtransactionStatus(c->pc) == PQTRANS_IDLE)
+        return; /* a lost session's transaction is gone with it */
     if (pg_exec_sql(c, "ROLLBACK", &e) < 0)
         log_msg(LOG_ERROR, "meta: rollback failed");
 }
@@ -540,16 +541,20 @@ static int conn_setup(struct pg_conn *c, struct berr *err)
 
 static int conn_open(struct pg_conn *c, struct pg_db *m, struct berr *err)
 {
-    /* application_name first, so a location that names its own wins; the location is expanded
-     * from dbname (expand_dbname = 1) */
-    static const char *const keys[] = {"application_name", "connect_timeout", "dbname", NULL};
-    const char *vals[4];
+    /* Berth's defaults first, so a location that sets its own wins (the location is expanded
+     * from dbname, expand_dbname = 1): a server that stops answering (a partition, a dead host)
+     * is noticed by TCP keepalives within about a minute instead of hanging a call forever */
+    static const char *const keys[] = {
+            "application_name",    "connect_timeout",  "keepalives", "keepalives_idle",
+            "keepalives_interval", "keepalives_count", "dbname",     NULL};
+    static const char *const defaults[] = {"berth", "10", "1", "30", "10", "3"};
+    const char *vals[8];
     char esc[PG_LOG_MSG_MAX];
 
-    vals[0] = "berth";
-    vals[1] = "10";
-    vals[2] = m->conninfo;
-    vals[3] = NULL;
+    for (size_t i = 0; i < 6; i++)
+        vals[i] = defaults[i];
+    vals[6] = m->conninfo;
+    vals[7] = NULL;
     c->owner = m;
     c->pc = PQconnectdbParams(keys, vals, 1);
     if (c->pc == NULL) {

@@ -416,6 +416,166 @@ static void test_reconnect(void)
     meta_close(m);
 }
 
+/* replicas creating one name at once: one row, one success, the others BERR_CONFLICT */
+struct racer {
+    struct meta *m;
+    int rc;
+    enum berr_code code;
+};
+
+static void *race_run(void *arg)
+{
+    struct racer *r = arg;
+    struct berr e;
+
+    berr_clear(&e);
+    r->rc = meta_user_create(r->m, "racer", "pbkdf2-sha256$1000$c2FsdA==$aGFzaA==", false, NULL,
+                             &e);
+    r->code = e.code;
+    if (r->rc == 0) {
+        berr_clear(&e);
+        r->rc = meta_project_create(r->m, "race", false, 0, -1, NULL, &e) == 0 ? 2 : 0;
+        r->code = e.code;
+    } else {
+        (void)meta_project_create(r->m, "race", false, 0, -1, NULL, &e);
+    }
+    return NULL;
+}
+
+static void test_replica_races(void)
+{
+    char url[512];
+    struct meta *m = open_fresh("test_replica_races", 4, url, sizeof(url));
+    struct meta *m2 = NULL;
+    struct racer r[8];
+    pthread_t th[8];
+    struct berr e;
+    int won = 0, conflicts = 0;
+
+    if (m == NULL)
+        return;
+    CHECK_INT_EQ(meta_open(&m2, url, 4, &e), 0);
+    if (m2 == NULL) {
+        meta_close(m);
+        return;
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i].m = i % 2 == 0 ? m : m2;
+        r[i].rc = -1;
+        r[i].code = BERR_OK;
+        CHECK_INT_EQ(pthread_create(&th[i], NULL, race_run, &r[i]), 0);
+    }
+    for (int i = 0; i < 8; i++)
+        CHECK_INT_EQ(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 8; i++) {
+        if (r[i].rc >= 0)
+            won++;
+        else if (r[i].code == BERR_CONFLICT)
+            conflicts++;
+    }
+    CHECK_INT_EQ(won, 1);
+    CHECK_INT_EQ(conflicts, 7);
+    CHECK_INT_EQ(count_of(m, "SELECT COUNT(*) FROM users WHERE name = 'racer'"), 1);
+    CHECK_INT_EQ(count_of(m, "SELECT COUNT(*) FROM projects WHERE name = 'race'"), 1);
+    meta_close(m2);
+    meta_close(m);
+}
+
+/* a project delete on one replica racing a push into it on another: either the delete sees
+ * the pushed blob and refuses, or the push finds no project; never both succeed (pg_project.c
+ * invariant 3). Half the rounds push into an existing empty repository, half create it. */
+struct dp_side {
+    struct meta *m;
+    pthread_barrier_t *go;
+    int64_t project;
+    int rc;
+    enum berr_code code;
+};
+
+static void *dp_delete(void *arg)
+{
+    struct dp_side *s = arg;
+    struct berr e;
+
+    berr_clear(&e);
+    (void)pthread_barrier_wait(s->go);
+    s->rc = meta_project_delete(s->m, s->project, &e);
+    s->code = e.code;
+    return NULL;
+}
+
+static void *dp_push(void *arg)
+{
+    struct dp_side *s = arg;
+    struct repo_name r = test_repo_name("dp/app");
+    struct digest d = test_digest_of("dp-layer");
+    struct berr e;
+
+    berr_clear(&e);
+    (void)pthread_barrier_wait(s->go);
+    s->rc = meta_blob_link(s->m, &r, &d, 5, &e);
+    s->code = e.code;
+    return NULL;
+}
+
+static void test_delete_vs_push(void)
+{
+    char url[512];
+    struct meta *m = open_fresh("test_delete_vs_push", 2, url, sizeof(url));
+    struct meta *m2 = NULL;
+    struct repo_name r = test_repo_name("dp/app");
+    struct digest d = test_digest_of("dp-layer");
+    pthread_barrier_t go;
+    struct dp_side del, push;
+    pthread_t t1, t2;
+    struct berr e;
+    int refused = 0, gone = 0, both = 0, other = 0;
+
+    if (m == NULL)
+        return;
+    if (m->ops->blob == NULL || m->ops->repo == NULL) {
+        test_skip("test_delete_vs_push", "the content entities (pg-data) are not in this build");
+        meta_close(m);
+        return;
+    }
+    CHECK_INT_EQ(meta_open(&m2, url, 2, &e), 0);
+    CHECK_INT_EQ(pthread_barrier_init(&go, NULL, 2), 0);
+    for (int round = 0; m2 != NULL && round < 40; round++) {
+        int64_t pid = 0;
+
+        CHECK_INT_EQ(meta_project_create(m, "dp", false, 0, -1, &pid, &e), 0);
+        if (round % 2 == 1) { /* an existing, empty repository */
+            CHECK_INT_EQ(meta_blob_link(m, &r, &d, 5, &e), 0);
+            CHECK_INT_EQ(meta_blob_unlink(m, &r, &d, &e), 0);
+        }
+        del = (struct dp_side){m, &go, pid, -1, BERR_OK};
+        push = (struct dp_side){m2, &go, pid, -1, BERR_OK};
+        CHECK_INT_EQ(pthread_create(&t1, NULL, dp_delete, &del), 0);
+        CHECK_INT_EQ(pthread_create(&t2, NULL, dp_push, &push), 0);
+        CHECK_INT_EQ(pthread_join(t1, NULL), 0);
+        CHECK_INT_EQ(pthread_join(t2, NULL), 0);
+        if (del.rc == 0 && push.rc == 0)
+            both++;
+        else if (del.rc < 0 && del.code == BERR_CONFLICT && push.rc == 0)
+            refused++;
+        else if (del.rc == 0 && push.rc < 0 && push.code == BERR_NAME_UNKNOWN)
+            gone++;
+        else
+            other++;
+        if (del.rc < 0) { /* the project stayed: empty it and delete it for the next round */
+            (void)meta_blob_unlink(m, &r, &d, &e);
+            CHECK_INT_EQ(meta_project_delete(m, pid, &e), 0);
+        }
+    }
+    (void)pthread_barrier_destroy(&go);
+    CHECK_INT_EQ(both, 0);
+    CHECK_INT_EQ(other, 0);
+    CHECK_INT_EQ(refused + gone, 40);
+    fprintf(stderr, "# delete vs push: %d refused, %d pushes found no project\n", refused, gone);
+    meta_close(m2);
+    meta_close(m);
+}
+
 /* a password in the location reaches neither the log nor the error, whether the open fails or
  * works */
 static void test_password_hidden(void)
@@ -486,6 +646,8 @@ int main(void)
     TEST_RUN(test_cache_and_tx);
     TEST_RUN(test_tx_retry);
     TEST_RUN(test_reconnect);
+    TEST_RUN(test_replica_races);
+    TEST_RUN(test_delete_vs_push);
     TEST_RUN(test_password_hidden);
     test_rm_rf(tmpdir);
     return test_summary();
