@@ -48,6 +48,7 @@
 #include "auth/rbac.h"
 #include "auth/scope.h"
 #include "auth/token.h"
+#include "auth/token_ring.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -374,7 +375,7 @@ static int issue_refresh(struct req *r, const struct principal *who, int64_t now
     if (rc == 0)
         rc = tok_access_add(&c, TOKEN_REFRESH_TYPE, name, 0, &r->err);
     if (rc == 0)
-        rc = tok_issue(out, r->reg->tokkey, &c, &r->err);
+        rc = tok_issue(out, tok_ring_signer(r->reg->tokring), &c, &r->err);
     tok_claims_cleanup(&c);
     return rc;
 }
@@ -395,8 +396,8 @@ static int redeem_refresh(struct req *r, const char *token, struct principal *wh
     memset(who, 0, sizeof(*who));
     if (refresh_aud(r, aud, sizeof(aud)) < 0)
         return berr_set(&r->err, BERR_INTERNAL, "internal error");
-    if (tok_verify(&c, r->reg->tokkey, token, cfg->token_issuer, aud, now_s(),
-                   AUTHN_BEARER_LEEWAY_S, &e) < 0) {
+    if (tok_ring_verify(&c, r->reg->tokring, token, cfg->token_issuer, aud, now_s(),
+                        AUTHN_BEARER_LEEWAY_S, &e) < 0) {
         r->err = e;
         tok_claims_cleanup(&c);
         return -1;
@@ -646,7 +647,7 @@ int token_handle(struct req *r, struct http_reply *out)
 
     tok_claims_init(&c);
     scope_list_init(&scopes);
-    if (r->reg->tokkey == NULL)
+    if (r->reg->tokring == NULL)
         return berr_set(&r->err, BERR_NOT_FOUND, "token service not enabled");
     if (r->method == HTTP_POST) {
         if (form_get(r, "service", service, sizeof(service)) < 0)
@@ -678,7 +679,7 @@ int token_handle(struct req *r, struct http_reply *out)
     if (rc == 0)
         rc = grant(r, &who, &scopes, &c);
     if (rc == 0)
-        rc = tok_issue(&token, r->reg->tokkey, &c, &r->err);
+        rc = tok_issue(&token, tok_ring_signer(r->reg->tokring), &c, &r->err);
     if (rc == 0)
         atomic_fetch_add_explicit(&tokens_issued, 1, memory_order_relaxed);
     if (rc == 0 && offline && who.kind != PRINCIPAL_ANONYMOUS)

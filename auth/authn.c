@@ -34,6 +34,7 @@
 #include "auth/password.h"
 #include "auth/throttle.h"
 #include "auth/token.h"
+#include "auth/token_ring.h"
 #include "auth/vgate.h"
 #include "common/log.h"
 #include "common/mem.h"
@@ -424,7 +425,7 @@ int authn_basic(struct authn *a, const char *header, struct principal *out, stru
     return authn_basic_from(a, header, NULL, out, NULL, err);
 }
 
-int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, const char *iss,
+int authn_bearer(struct authn *a, struct tok_ring *ring, const char *header, const char *iss,
                  const char *aud, struct tok_claims *claims, struct principal *out,
                  struct berr *err)
 {
@@ -441,7 +442,7 @@ int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, c
     len = strlen(jwt);
     if (len == 0 || len > TOK_MAX_LEN || strchr(jwt, ' ') != NULL)
         return berr_set(err, BERR_UNAUTHORIZED, "malformed token");
-    if (tok_verify(claims, k, jwt, iss, aud, now_s(), AUTHN_BEARER_LEEWAY_S, err) < 0)
+    if (tok_ring_verify(claims, ring, jwt, iss, aud, now_s(), AUTHN_BEARER_LEEWAY_S, err) < 0)
         return -1;
     if (strlen(claims->sub) > AUTHN_USER_MAX) {
         tok_claims_cleanup(claims);

@@ -30,6 +30,7 @@
 struct meta;
 struct authn;
 struct tok_key;
+struct tok_ring;
 struct tok_claims;
 
 enum principal_kind { PRINCIPAL_ANONYMOUS = 0, PRINCIPAL_USER, PRINCIPAL_ROBOT };
@@ -84,13 +85,14 @@ int authn_basic_from(struct authn *a, const char *header, const char *addr, stru
  * throttled like authn_basic_from when addr != NULL. pass is borrowed and not wiped. */
 int authn_password(struct authn *a, const char *user, const char *pass, const char *addr,
                    struct principal *out, unsigned *retry_after_s, struct berr *err);
-/* authn_bearer verifies "Bearer <jwt>" with k (auth/token.h: signature, exp/nbf with
+/* authn_bearer verifies "Bearer <jwt>" with the key of ring its kid names (auth/token_ring.h;
+ * auth/token.h: signature, exp/nbf with
  * AUTHN_BEARER_LEEWAY_S, iss, aud) and fills *claims (initialised here, tok_claims_cleanup by
  * the caller, also on failure) and *out (kind from sub: "" anonymous, the robot prefix a robot,
  * else a user; bearer = true; sysadmin false: rights come only from the claims).
  * BERR_UNAUTHORIZED with tok_verify's message when the token is refused. */
 #define AUTHN_BEARER_LEEWAY_S 60
-int authn_bearer(struct authn *a, const struct tok_key *k, const char *header, const char *iss,
+int authn_bearer(struct authn *a, struct tok_ring *ring, const char *header, const char *iss,
                  const char *aud, struct tok_claims *claims, struct principal *out,
                  struct berr *err);
 /* authn_basic_decode splits a Basic header into user and password (both NUL-terminated, the

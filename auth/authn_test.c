@@ -4,6 +4,7 @@
  * user and address, and bearer tokens (valid user/robot/anonymous, tampered, wrong audience,
  * wrong issuer, expired, another key, not a bearer header). */
 #include "auth/authn.h"
+#include "auth/token_ring.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -274,8 +275,7 @@ static char *issue(const struct tok_key *k, const char *iss, const char *sub, co
     return t;
 }
 
-static int try_bearer(const struct tok_key *k, const char *tok, struct principal *who,
-                      struct berr *e)
+static int try_bearer(struct tok_ring *k, const char *tok, struct principal *who, struct berr *e)
 {
     char h[TOK_MAX_LEN + 16];
     struct tok_claims c;
@@ -292,6 +292,7 @@ static int try_bearer(const struct tok_key *k, const char *tok, struct principal
 static void test_bearer(void)
 {
     struct tok_key *k = NULL, *other = NULL;
+    struct tok_ring *ring = NULL;
     struct principal who;
     struct tok_claims c;
     struct berr e = {0};
@@ -302,9 +303,14 @@ static void test_bearer(void)
     CHECK_INT_EQ(tok_key_generate(&other, 2048, &e), 0);
     if (k == NULL || other == NULL)
         goto out;
+    CHECK_INT_EQ(tok_ring_from_key(&ring, k, &e), 0); /* the ring owns k now */
+    if (ring == NULL) {
+        k = NULL;
+        goto out;
+    }
 
     t = issue(k, "iss-x", "alice", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     CHECK_INT_EQ(who.kind, PRINCIPAL_USER);
     CHECK(who.bearer);
     CHECK_STR_EQ(who.name, "alice");
@@ -315,56 +321,59 @@ static void test_bearer(void)
         char *dot = strchr(t, '.');
         if (dot != NULL)
             dot[5] = dot[5] == 'A' ? 'B' : 'A';
-        CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+        CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
         CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
         CHECK_STR_EQ(who.name, "");
     }
     mem_free(t);
     /* signed by another key */
     t = issue(other, "iss-x", "alice", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     mem_free(t);
     t = issue(k, "iss-x", "alice", "other-svc", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     CHECK_STR_EQ(e.msg, "wrong audience");
     mem_free(t);
     t = issue(k, "iss-y", "alice", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     CHECK_STR_EQ(e.msg, "wrong issuer");
     mem_free(t);
     /* expired beyond the 60 s leeway, and within it */
     t = issue(k, "iss-x", "alice", "svc-x", now - 200, 100);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     CHECK_STR_EQ(e.msg, "token expired");
     mem_free(t);
     t = issue(k, "iss-x", "alice", "svc-x", now - 130, 100);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     mem_free(t);
     /* not yet valid beyond the leeway */
     t = issue(k, "iss-x", "alice", "svc-x", now + 300, 100);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), -1);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), -1);
     mem_free(t);
     /* robots and anonymous tokens */
     t = issue(k, "iss-x", "robot$p+ci", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     CHECK_INT_EQ(who.kind, PRINCIPAL_ROBOT);
     CHECK_INT_EQ(who.robot_id, 0);
     mem_free(t);
     t = issue(k, "iss-x", "", "svc-x", now, 60);
-    CHECK_INT_EQ(try_bearer(k, t, &who, &e), 0);
+    CHECK_INT_EQ(try_bearer(ring, t, &who, &e), 0);
     CHECK_INT_EQ(who.kind, PRINCIPAL_ANONYMOUS);
     CHECK(who.bearer);
     mem_free(t);
     /* not a bearer header, empty, garbage */
-    CHECK_INT_EQ(authn_bearer(a, k, "Basic abc", "iss-x", "svc-x", &c, &who, &e), -1);
+    CHECK_INT_EQ(authn_bearer(a, ring, "Basic abc", "iss-x", "svc-x", &c, &who, &e), -1);
     tok_claims_cleanup(&c);
-    CHECK_INT_EQ(authn_bearer(a, k, "Bearer ", "iss-x", "svc-x", &c, &who, &e), -1);
+    CHECK_INT_EQ(authn_bearer(a, ring, "Bearer ", "iss-x", "svc-x", &c, &who, &e), -1);
     tok_claims_cleanup(&c);
-    CHECK_INT_EQ(authn_bearer(a, k, "Bearer a.b.c", "iss-x", "svc-x", &c, &who, &e), -1);
+    CHECK_INT_EQ(authn_bearer(a, ring, "Bearer a.b.c", "iss-x", "svc-x", &c, &who, &e), -1);
     CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
     tok_claims_cleanup(&c);
 out:
-    tok_key_free(k);
+    if (ring != NULL)
+        tok_ring_free(ring);
+    else
+        tok_key_free(k);
     tok_key_free(other);
 }
 

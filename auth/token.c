@@ -411,6 +411,30 @@ out:
     return rc;
 }
 
+int tok_jwt_kid(char *out, size_t cap, const char *jwt)
+{
+    unsigned char raw[TOK_HDR_MAX];
+    const char *dot;
+    size_t len = 0;
+    const char *kid;
+    json_t *h;
+    int rc = -1;
+
+    if (cap > 0)
+        out[0] = '\0';
+    dot = strchr(jwt, '.');
+    if (dot == NULL || b64url_dec(raw, sizeof(raw), &len, jwt, (size_t)(dot - jwt)) < 0)
+        return -1;
+    h = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, NULL);
+    kid = json_string_value(json_object_get(h, "kid"));
+    if (kid != NULL && strlen(kid) < cap) {
+        memcpy(out, kid, strlen(kid) + 1);
+        rc = 0;
+    }
+    json_decref(h);
+    return rc;
+}
+
 static int check_signature(const struct tok_key *k, const char *signed_part, size_t signed_len,
                            const char *seg, size_t n, struct berr *err)
 {

@@ -72,6 +72,9 @@ void tok_key_free(struct tok_key *k);
 const char *tok_key_kid(const struct tok_key *k);
 /* tok_key_bits is the RSA modulus size. */
 int tok_key_bits(const struct tok_key *k);
+/* tok_key_private_pem writes the private key as PKCS#8 PEM: *out is new (the caller wipes it
+ * with OPENSSL_cleanse over *len bytes, then mem_free), NUL-terminated. */
+int tok_key_private_pem(char **out, size_t *len, const struct tok_key *k, struct berr *err);
 /* tok_key_public_pem writes the public key as "BEGIN PUBLIC KEY" PEM; *out is new (mem_free). */
 int tok_key_public_pem(char **out, const struct tok_key *k, struct berr *err);
 /* tok_kid_from_spki computes the libtrust ID of a DER SubjectPublicKeyInfo into out
@@ -101,6 +104,11 @@ bool tok_claims_allows(const struct tok_claims *c, const char *type, const char 
  * client asked for more scopes than fit in one token), so the server never hands out a token it
  * would refuse. iss, sub and aud must be set (sub may be ""). */
 int tok_issue(char **out, const struct tok_key *k, const struct tok_claims *c, struct berr *err);
+
+/* tok_jwt_kid copies the kid named by jwt's header into out (cap bytes): 0, or -1 when the
+ * header is not base64url JSON with a string kid that fits. Nothing is verified: it only says
+ * which key to verify with (tok_verify checks the header again). */
+int tok_jwt_kid(char *out, size_t cap, const char *jwt);
 
 /* tok_verify checks jwt (a NUL-terminated string) against k and fills *out (initialised here;
  * on failure left zeroed). The signature is checked before any claim is read. Then: exp is

@@ -223,6 +223,30 @@ static int key_pem_private(BIO **out_bio, const EVP_PKEY *pkey, struct berr *err
     return 0;
 }
 
+int tok_key_private_pem(char **out, size_t *len, const struct tok_key *k, struct berr *err)
+{
+    BIO *bio = NULL;
+    char *pem = NULL;
+    long n;
+    int rc;
+
+    *out = NULL;
+    *len = 0;
+    rc = key_pem_private(&bio, k->priv, err);
+    if (rc < 0)
+        return -1;
+    n = BIO_get_mem_data(bio, &pem);
+    if (n <= 0 || pem == NULL) {
+        rc = internal(err, "token key: cannot encode private key");
+    } else if ((*out = mem_strndup(pem, (size_t)n)) == NULL) {
+        rc = berr_set(err, BERR_INTERNAL, "out of memory");
+    } else {
+        *len = (size_t)n;
+    }
+    BIO_free(bio); /* secure-heap BIO: wiped when freed */
+    return rc;
+}
+
 int tok_key_public_pem(char **out, const struct tok_key *k, struct berr *err)
 {
     BIO *bio = BIO_new(BIO_s_mem());

@@ -220,9 +220,9 @@ static int check_bearer(struct req *r, const char *h, unsigned need)
     bool ok = false, stale = false;
     int rc;
 
-    if (r->reg->tokkey == NULL)
+    if (r->reg->tokring == NULL)
         return refuse_bearer(r, need, "invalid_token", "token service not configured");
-    if (authn_bearer(r->reg->authn, r->reg->tokkey, h, cfg->token_issuer, cfg->token_service, &c,
+    if (authn_bearer(r->reg->authn, r->reg->tokring, h, cfg->token_issuer, cfg->token_service, &c,
                      &r->who, &e) < 0) {
         tok_claims_cleanup(&c);
         if (e.code != BERR_UNAUTHORIZED) {
@@ -334,10 +334,10 @@ bool access_repo_allows(struct req *r, const struct repo_name *repo, unsigned ac
         struct principal who;
         struct tok_claims c;
 
-        if (h == NULL || r->reg->tokkey == NULL)
+        if (h == NULL || r->reg->tokring == NULL)
             return false;
         /* the token verified in access_check; verify again rather than keep claims around */
-        if (authn_bearer(r->reg->authn, r->reg->tokkey, h, cfg->token_issuer, cfg->token_service,
+        if (authn_bearer(r->reg->authn, r->reg->tokring, h, cfg->token_issuer, cfg->token_service,
                          &c, &who, &e) == 0 &&
             claims_allow(r, &c, repo, actions, &ok, &stale) < 0)
             ok = false;

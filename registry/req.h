@@ -23,7 +23,7 @@ struct upload_mgr;
 struct upload;
 struct meta;
 struct authn;
-struct tok_key;
+struct tok_ring;
 struct audit;
 struct api_sessions;
 struct pulls;
@@ -34,8 +34,8 @@ struct registry {
     struct upload_mgr *uploads;
     struct meta *meta;
     struct authn *authn;
-    struct tok_key *tokkey; /* signs and verifies bearer tokens (DATA/token.key), read-only */
-    struct audit *audit;    /* audit log queue (storage/audit.h); NULL = auditing off */
+    struct tok_ring *tokring;      /* signs and verifies bearer tokens (auth/token_ring.h) */
+    struct audit *audit;           /* audit log queue (storage/audit.h); NULL = auditing off */
     struct api_sessions *sessions; /* web UI sessions (api/api_session.h); NULL = none */
     struct pulls *pulls;           /* pull counters (storage/pulls.h); NULL = not counted */
 };

@@ -22,6 +22,7 @@
 #include "auth/authn.h"
 #include "auth/password.h"
 #include "auth/token.h"
+#include "auth/token_ring.h"
 #include "common/digest.h"
 #include "common/mem.h"
 #include "common/test.h"
@@ -78,7 +79,7 @@ static inline void test_registry_open(struct test_registry *t)
         pulls_new(&t->reg.pulls, t->reg.meta, 0, &e) < 0)
         test_registry_die("open", &e);
     if (snprintf(path, sizeof(path), "%s/token.key", t->dir) >= (int)sizeof(path) ||
-        tok_key_load_or_create(&t->reg.tokkey, path, &e) < 0)
+        tok_ring_open(&t->reg.tokring, t->reg.meta, path, &e) < 0)
         test_registry_die("token key", &e);
 }
 
@@ -91,7 +92,7 @@ static inline void test_registry_close(struct test_registry *t)
     audit_free(t->reg.audit);
     pulls_free(t->reg.pulls);
     authn_free(t->reg.authn);
-    tok_key_free(t->reg.tokkey);
+    tok_ring_free(t->reg.tokring);
     upload_mgr_free(t->reg.uploads);
     blob_store_close(t->reg.blobs);
     meta_close(t->reg.meta);
@@ -189,7 +190,7 @@ static inline void test_bearer(struct test_registry *t, char *out, size_t cap, c
     if (tok_claims_fill(&c, t->cfg.token_issuer, sub, t->cfg.token_service, now_s() + iat_delta,
                         600 - iat_delta, &e) < 0 ||
         (repo != NULL && tok_access_add(&c, "repository", repo, actions, &e) < 0) ||
-        tok_issue(&jwt, t->reg.tokkey, &c, &e) < 0)
+        tok_issue(&jwt, tok_ring_signer(t->reg.tokring), &c, &e) < 0)
         test_registry_die("bearer", &e);
     tok_claims_cleanup(&c);
     if (snprintf(out, cap, "Bearer %s", jwt) >= (int)cap)

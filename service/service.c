@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "auth/authn.h"
+#include "auth/token_ring.h"
 #include "auth/token.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -184,10 +185,11 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         goto fail;
     }
     upload_mgr_set_limit(reg->uploads, cfg->upload_sessions_max);
-    /* the token signing key: made on the first start (mode 0600), loaded once */
+    /* the token signing key: in the metadata store, shared by every replica; a key file of an
+     * older single-host installation is imported on the first start (auth/token_ring.h) */
     if (data_path(path, sizeof(path), cfg, "token.key", err) < 0 ||
-        tok_key_load_or_create(&reg->tokkey, path, err) < 0) {
-        log_msg(LOG_ERROR, "token key %s: %s", path, err->msg);
+        tok_ring_open(&reg->tokring, reg->meta, path, err) < 0) {
+        log_msg(LOG_ERROR, "token key: %s", err->msg);
         goto fail;
     }
     if (svc->created_admin)
@@ -286,7 +288,7 @@ void service_close(struct service *svc)
         log_msg(LOG_ERROR, "pull counters lost at shutdown: %s", err.msg);
     pulls_free(reg->pulls);
     authn_free(reg->authn);
-    tok_key_free(reg->tokkey);
+    tok_ring_free(reg->tokring);
     upload_mgr_free(reg->uploads);
     blob_store_close(reg->blobs);
     meta_close(reg->meta);

@@ -360,5 +360,6 @@ extern const struct meta_user_ops pg_user_ops;
 extern const struct meta_member_ops pg_member_ops;
 extern const struct meta_robot_ops pg_robot_ops;
 extern const struct meta_audit_ops pg_audit_ops;
+extern const struct meta_state_ops pg_state_ops;
 
 #endif

@@ -36,6 +36,7 @@ static const struct meta_ops pg_ops = {
         .audit = &pg_audit_ops,
         .pulls = NULL,
         .gc_job = NULL,
+        .state = &pg_state_ops,
 };
 
 bool pg_meta_is_url(const char *s)

@@ -241,8 +241,18 @@ static const char MIGRATION_5[] =
         "CREATE INDEX pull_buckets_project ON pull_buckets(granularity, project, bucket);"
         "CREATE INDEX pull_buckets_time ON pull_buckets(granularity, bucket);";
 
-static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4,
-                                         MIGRATION_5};
+/* Migration 6: the shared state (pg_state.c), as sqlite_schema.c's migration 6; val is bytea */
+static const char MIGRATION_6[] = "CREATE TABLE state ("
+                                  " ns " T " NOT NULL,"
+                                  " key " T " NOT NULL,"
+                                  " val BYTEA NOT NULL,"
+                                  " version BIGINT NOT NULL,"
+                                  " expires BIGINT NOT NULL DEFAULT 0,"
+                                  " PRIMARY KEY (ns, key));"
+                                  "CREATE INDEX state_expires ON state(expires) WHERE expires > 0;";
+
+static const char *const migrations[] = {MIGRATION_1, MIGRATION_2, MIGRATION_3,
+                                         MIGRATION_4, MIGRATION_5, MIGRATION_6};
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
