@@ -88,6 +88,7 @@ enum pg_q {
     PG_Q_ROBOT_GET_ID,
     PG_Q_ROBOT_ACTIONS,
     PG_Q_AUDIT_INSERT,
+    PG_Q_BLOB_LOCK,
     PG_Q_BLOB_INSERT,
     PG_Q_REPO_BLOB_INSERT,
     PG_Q_BLOB_LINKED,
@@ -291,10 +292,24 @@ int pg_project_insert(struct pg_conn *c, const char *name, bool public, int64_t 
  * may be NULL), 0 when no such project, -1 on failure. */
 int pg_project_lock(struct pg_conn *c, int64_t project_id, int64_t *limit, struct berr *err);
 
-/* pg_repo_id / pg_repo_ensure / pg_repo_lookup: as sq_repo_id etc. (pg_repo.c, pg-data) */
+/* pg_repo_id / pg_repo_ensure / pg_repo_lookup: as sq_repo_id etc. (pg_repo.c). pg_repo_ensure
+ * (in a transaction) returns the repository's row locked FOR NO KEY UPDATE, inserted when new
+ * (the writers of one repository's content run one after the other: pg_repo.c). pg_repo_lock
+ * (in a transaction) takes that lock on an existing repository: 1 and *id, 0 when none, -1. */
 int pg_repo_id(struct pg_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err);
 int pg_repo_ensure(struct pg_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err);
+int pg_repo_lock(struct pg_conn *c, const struct repo_name *repo, int64_t *id, struct berr *err);
 int pg_repo_lookup(struct meta *m, const struct repo_name *repo, int64_t *id, struct berr *err);
+
+/* pg_blob.c: pg_blob_lock (in a transaction) takes the digest lock of d, a transaction-scoped
+ * advisory lock held by everything that inserts or deletes d's blob row or its file (pg_blob.c's
+ * header); pg_blob_insert_link (in a transaction, under the digest lock it takes) inserts the
+ * blob row when new and links it to repo_id; pg_blob_linked_id: 1 when repo_id may serve d, 0
+ * when not, -1 on failure. */
+int pg_blob_lock(struct pg_conn *c, const struct digest *d, struct berr *err);
+int pg_blob_insert_link(struct pg_conn *c, int64_t repo_id, const struct digest *d, uint64_t size,
+                        struct berr *err);
+int pg_blob_linked_id(struct pg_conn *c, int64_t repo_id, const struct digest *d, struct berr *err);
 
 /* ---- lists and paging ---- */
 
@@ -361,5 +376,11 @@ extern const struct meta_member_ops pg_member_ops;
 extern const struct meta_robot_ops pg_robot_ops;
 extern const struct meta_audit_ops pg_audit_ops;
 extern const struct meta_state_ops pg_state_ops;
+extern const struct meta_repo_ops pg_repo_ops;
+extern const struct meta_manifest_ops pg_manifest_ops;
+extern const struct meta_blob_ops pg_blob_ops;
+extern const struct meta_quota_ops pg_quota_ops;
+extern const struct meta_pulls_ops pg_pulls_ops;
+extern const struct meta_gc_job_ops pg_gc_job_ops;
 
 #endif

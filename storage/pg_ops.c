@@ -27,15 +27,13 @@ static const struct meta_ops pg_ops = {
         .user = &pg_user_ops,
         .member = &pg_member_ops,
         .robot = &pg_robot_ops,
-        /* the content entities: pg_repo.c, pg_manifest.c, pg_blob.c, pg_quota.c, pg_pulls.c and
-         * pg_gc_jobs.c come from the pg-data branch, which sets these */
-        .repo = NULL,
-        .manifest = NULL,
-        .blob = NULL,
-        .quota = NULL,
+        .repo = &pg_repo_ops,
+        .manifest = &pg_manifest_ops,
+        .blob = &pg_blob_ops,
+        .quota = &pg_quota_ops,
         .audit = &pg_audit_ops,
-        .pulls = NULL,
-        .gc_job = NULL,
+        .pulls = &pg_pulls_ops,
+        .gc_job = &pg_gc_job_ops,
         .state = &pg_state_ops,
 };
 

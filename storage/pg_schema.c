@@ -43,7 +43,8 @@ static const char MIGRATION_TABLE_SQL[] = "CREATE TABLE IF NOT EXISTS schema_mig
 
 /* Migration 1: as SQLite's. Every foreign key column has an index (deletes and cascades would
  * scan otherwise). manifest_blobs.repo_id copies its manifest's repo_id so "may this repository
- * serve d" is one probe of (digest, repo_id). */
+ * serve d" is one probe of (digest, repo_id). manifest_children.id stands for SQLite's rowid:
+ * an index's children are listed in the order they were inserted, the manifest's order. */
 static const char MIGRATION_1[] =
         "CREATE TABLE projects ("
         " id " ID ","
@@ -105,6 +106,7 @@ static const char MIGRATION_1[] =
         " PRIMARY KEY (manifest_id, digest));"
         "CREATE INDEX manifest_blobs_digest ON manifest_blobs(digest, repo_id);"
         "CREATE TABLE manifest_children ("
+        " id " ID ","
         " parent_id BIGINT NOT NULL REFERENCES manifests(id) ON DELETE CASCADE,"
         " child_digest " T " NOT NULL,"
         " media_type " T " NOT NULL,"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "common/mem.h"
@@ -199,10 +200,40 @@ static void test_full_table(void)
     meta_close(m);
 }
 
+/* other_sql runs sql on a connection of its own to the database at path (the SQLite file, or
+ * the PostgreSQL URL naming the test's schema): 0, or -1 with the reason printed */
+static int other_sql(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    PGconn *pc;
+    PGresult *r;
+    int rc = 0;
+
+    if (test_meta_pg() != NULL) {
+        pc = PQconnectdb(path);
+        r = PQexec(pc, sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            fprintf(stderr, "other_sql: %s", PQerrorMessage(pc));
+            rc = -1;
+        }
+        PQclear(r);
+        PQfinish(pc);
+        return rc;
+    }
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+        sqlite3_busy_timeout(db, 5000) != SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "other_sql: %s\n", db != NULL ? sqlite3_errmsg(db) : "no memory");
+        rc = -1;
+    }
+    (void)sqlite3_close(db);
+    return rc;
+}
+
 /* a flush that fails (the tags table is renamed away by another connection) keeps its counts */
 static void test_flush_failure(void)
 {
-    char path[256];
+    char path[512];
     struct meta *m = setup("fail.db", path, sizeof(path));
     struct repo_name app = test_repo_name("library/app");
     struct digest m1 = test_digest_of("m1");
@@ -210,22 +241,17 @@ static void test_flush_failure(void)
     struct pulls *p = NULL;
     struct counts c;
     struct berr e;
-    sqlite3 *db = NULL;
     uint64_t flushed = 7;
 
-    CHECK_INT_EQ(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-    CHECK_INT_EQ(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
     CHECK_INT_EQ(pulls_new(&p, m, 0, &e), 0);
     for (int i = 0; i < 5; i++)
         CHECK_INT_EQ(rec(p, &app, &m1, &v1, 100 + i, &e), 0);
-    CHECK_INT_EQ(sqlite3_exec(db, "ALTER TABLE tags RENAME TO tags_away", NULL, NULL, NULL),
-                 SQLITE_OK);
+    CHECK_INT_EQ(other_sql(path, "ALTER TABLE tags RENAME TO tags_away"), 0);
     CHECK_INT_EQ(pulls_flush(p, &flushed, &e), -1);
     CHECK_INT_EQ(e.code, BERR_INTERNAL);
     CHECK_INT_EQ(flushed, 0);
     CHECK_INT_EQ(pulls_pending(p), 5);
-    CHECK_INT_EQ(sqlite3_exec(db, "ALTER TABLE tags_away RENAME TO tags", NULL, NULL, NULL),
-                 SQLITE_OK);
+    CHECK_INT_EQ(other_sql(path, "ALTER TABLE tags_away RENAME TO tags"), 0);
     read_counts(m, &c);
     CHECK_INT_EQ(c.repo, 0); /* the failed transaction was rolled back as a whole */
     CHECK_INT_EQ(rec(p, &app, &m1, &v1, 200, &e), 0);
@@ -236,7 +262,6 @@ static void test_flush_failure(void)
     CHECK_INT_EQ(c.m1, 6);
     CHECK_INT_EQ(c.v1, 6);
     CHECK_INT_EQ(c.v1_time, 200);
-    (void)sqlite3_close(db);
     pulls_free(p);
     meta_close(m);
 }
