@@ -169,7 +169,8 @@ static int store_open(struct store *s, const struct gc_args *a, const char *cmd)
         return 1;
     }
     if (blob_store_open_config(&s->bs, &s->cfg, &err) < 0 ||
-        upload_mgr_new(&s->um, s->bs, &err) < 0 || meta_open(&s->m, db, GC_META_POOL, &err) < 0) {
+        upload_mgr_new(&s->um, s->bs, &err) < 0 || meta_open(&s->m, db, GC_META_POOL, &err) < 0 ||
+        upload_mgr_use_meta(s->um, s->m, &err) < 0) {
         fprintf(stderr, "berth %s: cannot open %s: %s\n", cmd, s->cfg.data_dir, err.msg);
         store_close(s);
         return 1;

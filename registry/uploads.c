@@ -318,6 +318,8 @@ int uploads_end(struct req *r, struct http_reply *out)
     if (r->upload_range && r->upload_got != r->upload_expect)
         return berr_set(&r->err, BERR_SIZE_INVALID, "chunk shorter than its Content-Range");
     if (!r->upload_finish) {
+        if (upload_flush(r->upload, &r->err) < 0)
+            return -1;
         memcpy(id, upload_id(r->upload), sizeof(id));
         rc = session_reply(r, out, id, upload_offset(r->upload), HTTP_ACCEPTED);
         uploads_abort(r);

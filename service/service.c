@@ -171,6 +171,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
     if (meta_open(&reg->meta, path, cfg->threads + 2, err) < 0 ||
         blob_store_open_config(&reg->blobs, cfg, err) < 0 ||
         upload_mgr_new(&reg->uploads, reg->blobs, err) < 0 ||
+        upload_mgr_use_meta(reg->uploads, reg->meta, err) < 0 ||
         authn_new(&reg->authn, reg->meta, err) < 0 ||
         authn_configure(reg->authn, cfg->robot_prefix, cfg->login_fail_limit, err) < 0 ||
         authn_set_check_budget(reg->authn, slots, queue, cfg->login_check_wait_ms, err) < 0 ||

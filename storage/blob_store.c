@@ -168,6 +168,16 @@ const char *blob_store_kind(const struct blob_store *bs)
     return bs->ops->kind;
 }
 
+struct s3 *blob_store_s3_client(const struct blob_store *bs)
+{
+    return bs->ops == &blob_s3_backend ? blob_s3_client(bs->impl) : NULL;
+}
+
+void blob_store_s3_key(char out[96], const struct digest *d)
+{
+    blob_s3_key(out, d);
+}
+
 const char *blob_store_root(const struct blob_store *bs)
 {
     return bs->root;

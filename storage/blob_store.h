@@ -78,6 +78,12 @@ int blob_store_open_config(struct blob_store **out, const struct berth_config *c
 void blob_store_close(struct blob_store *bs);
 /* blob_store_kind: "file" or "s3". */
 const char *blob_store_kind(const struct blob_store *bs);
+/* blob_store_s3_client: the S3 client of an S3 store (borrowed), NULL for a file store; the S3
+ * upload sessions (storage/upload_s3.c) write through it. */
+struct s3;
+struct s3 *blob_store_s3_client(const struct blob_store *bs);
+/* blob_store_s3_key: the object key of blob d in an S3 store. */
+void blob_store_s3_key(char out[96], const struct digest *d);
 /* blob_store_root: borrowed, valid until close. */
 const char *blob_store_root(const struct blob_store *bs);
 /* blob_store_path writes the final path of a blob into out (file store only: BERR_UNSUPPORTED

@@ -29,6 +29,11 @@ void upload_mgr_free(struct upload_mgr *m);
 /* upload_mgr_set_limit caps the sessions one repository may have open (0 = no cap, the
  * default). Call before the manager is shared between threads. */
 void upload_mgr_set_limit(struct upload_mgr *m, unsigned per_repo);
+/* upload_mgr_use_meta: on an S3 blob store, sessions live in meta's shared state and the
+ * bucket, so any replica can continue any session (storage/upload_s3.c); a no-op on a file
+ * store. Call once, before the manager is shared. meta is borrowed and must outlive it. */
+struct meta;
+int upload_mgr_use_meta(struct upload_mgr *m, struct meta *meta, struct berr *err);
 /* upload_create starts a session for repo and writes its id (UPLOAD_ID_LEN hex + NUL).
  * BERR_TOOMANYREQUESTS when repo already has the manager's limit of sessions open (sessions
  * end when committed, cancelled or purged). */
@@ -46,6 +51,10 @@ const char *upload_id(const struct upload *u);
 /* upload_write appends n bytes (write + hash). On failure the offset is unchanged as far as the
  * session knows; the caller answers an error. */
 int upload_write(struct upload *u, const void *p, size_t n, struct berr *err);
+/* upload_flush makes the bytes written so far in this request durable for every replica before
+ * the request is answered (S3 sessions); a no-op for file sessions. On failure the session is
+ * as before the request. */
+int upload_flush(struct upload *u, struct berr *err);
 /* upload_commit checks the received bytes hash to *want (BERR_DIGEST_INVALID otherwise, and the
  * session is discarded), fsyncs, moves the file into the blob store, and ends the session.
  * *size gets the blob's size. After commit (success or failure) u is gone: do not release it.

@@ -91,6 +91,64 @@ req PUT "$(url_add_query "$loc" "digest=$dbig")"
 check_status "chunked: PUT ?digest -> 201" 201
 check_contains "chunked blob is an object" "$(objects)" "$(object_of "$dbig") $(size_of "$big")"
 
+# --- a session continued by another process (one database, one bucket) --------------------
+port2=$(free_port)
+BERTH_ADMIN_PASSWORD=$ADMIN_PASS "$BERTH_BIN" serve --listen "127.0.0.1:$port2" --data "$SRV_DATA" \
+    --config "$BB_TMP/berth.conf" >"$BB_TMP/server2.log" 2>&1 &
+pid2=$!
+deadline=$((SECONDS + 60))
+until [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port2/api/v2.0/ping")" = 200 ] ||
+    [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+two=$BB_TMP/two.bin
+rand_file "$two" $((6 * 1048576 + 5000))
+dtwo=$(digest_of "$two")
+head -c $((6 * 1048576)) "$two" >"$BB_TMP/t1"
+tail -c 5000 "$two" >"$BB_TMP/t2"
+req POST "/v2/$repo/blobs/uploads/"
+loc=$(hdr Location)
+req PATCH "$loc" -H 'Content-Type: application/octet-stream' -H "Content-Range: 0-$((6 * 1048576 - 1))" \
+    --data-binary "@$BB_TMP/t1"
+check_status "two processes: PATCH 6 MiB on the first -> 202" 202
+loc=$(hdr Location)
+SRV_URL_1=$SRV_URL
+SRV_URL=http://127.0.0.1:$port2
+req GET "$loc"
+check_hdr "two processes: the second sees the offset" Range "0-$((6 * 1048576 - 1))"
+req PATCH "$loc" -H 'Content-Type: application/octet-stream' \
+    -H "Content-Range: $((6 * 1048576))-$((6 * 1048576 + 4999))" --data-binary "@$BB_TMP/t2"
+check_status "two processes: next PATCH on the second -> 202" 202
+loc=$(hdr Location)
+SRV_URL=$SRV_URL_1
+req PUT "$(url_add_query "$loc" "digest=$dtwo")"
+check_status "two processes: PUT on the first -> 201" 201
+req GET "/v2/$repo/blobs/$dtwo"
+check_body_file "two processes: blob byte-identical" "$two"
+kill -TERM "$pid2"
+bb_wait_exit "$pid2" 20
+check_false "second server log free of sanitizer reports" grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$BB_TMP/server2.log"
+
+# --- an abandoned upload: its multipart upload and tail are purged ----------------------------
+req POST "/v2/$repo/blobs/uploads/"
+loc=$(hdr Location)
+aband=${loc##*/}
+aband=${aband%%\?*}
+head -c $((9 * 1048576)) /dev/urandom >"$BB_TMP/ab"
+req PATCH "$loc" -H 'Content-Type: application/octet-stream' --data-binary "@$BB_TMP/ab"
+check_status "abandoned: PATCH 9 MiB -> 202" 202
+req PATCH "$(hdr Location)" -H 'Content-Type: application/octet-stream' --data-binary "@$BB_TMP/c3"
+check_status "abandoned: PATCH 3 KiB more -> 202" 202
+check_contains "abandoned: its multipart upload is listed (ListMultipartUploads)" \
+    "$("$S3T" --uploads "$BUCKET" _uploads/)" "_uploads/$aband/data"
+check_contains "abandoned: its tail object is there" "$(objects _uploads/)" "_uploads/$aband/tail-"
+printf 'upload_purge_age_s = 1\n' | cat "$BB_TMP/berth.conf" - >"$BB_TMP/purge.conf"
+sleep 2
+"$BERTH_BIN" gc --data "$SRV_DATA" --config "$BB_TMP/purge.conf" >"$BB_TMP/purge.out" 2>&1
+check_eq "gc with upload_purge_age_s = 1 exits 0" "$?" 0
+check_eq "abandoned: no multipart upload left" "$("$S3T" --uploads "$BUCKET" _uploads/)" ""
+check_eq "abandoned: no object left under _uploads/" "$(objects _uploads/)" ""
+req GET "/v2/$repo/blobs/uploads/$aband"
+check_status "abandoned: the session is gone (404)" 404
+
 # --- a 12 MiB blob in one PATCH, then GET/HEAD/Range ------------------------------------------
 b12=$BB_TMP/b12.bin
 rand_file "$b12" $((12 * 1048576))
