@@ -11,6 +11,16 @@
 . "$(dirname "$0")/lib_scaleout.sh"
 
 PUSHER="$(dirname "$0")/crash_pusher.py"
+# 20 pushers start at once with Basic credentials, each checked once per replica (600,000 PBKDF2
+# iterations, slower under ASan): room for them to wait for a check instead of a 429, which
+# crash_pusher counts as an abandoned push like any other refusal
+cat >"$BB_TMP/kill.conf" <<'EOF'
+threads = 32
+login_check_slots = 4
+login_check_queue = 24
+login_check_wait_ms = 10000
+EOF
+export SCALEOUT_CONF=$BB_TMP/kill.conf
 so_up
 
 ACK=$BB_TMP/ack
