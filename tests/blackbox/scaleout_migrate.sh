@@ -96,7 +96,12 @@ SRV_URL=$(printf '%s\n' "$out" | sed -n 's/^URL=//p')
 SRV_HOSTPORT=${SRV_URL#http://}
 SO_R1=http://127.0.0.1:$(so_env R1_PORT)
 SO_R2=http://127.0.0.1:$(so_env R2_PORT)
+SO_CONF=$SO_DIR/berth.conf
 
+req GET "$API/projects/library/repositories/app"
+check_jq "pull count of library/app carried over (3)" '.pull_count == 3'
+req GET "$API/projects/library/repositories/app/artifacts/$D1"
+check_jq "artifact pull count carried over (3)" '.pull_count == 3'
 for r in "$SRV_URL" "$SO_R1" "$SO_R2"; do
     req GET "$r/v2/library/app/manifests/v1" "${ACCEPT_ALL[@]}"
     check_body_file "library/app:v1 byte-identical via ${r##*:}" "$BB_TMP/img1/manifest.json"
@@ -110,10 +115,6 @@ check_body_file "3 MiB blob byte-identical" "$BB_TMP/big"
 req GET "/v2/team/web/tags/list"
 check_jq "tags carried over" '.tags == ["2.0"]'
 
-req GET "$API/projects/library/repositories/app"
-check_jq "pull count of library/app carried over (3)" '.pull_count == 3'
-req GET "$API/projects/library/repositories/app/artifacts/$D1"
-check_jq "artifact pull count carried over (3)" '.pull_count == 3'
 req GET "$API/projects/team/members"
 check_jq "member dev1 carried over, developer" '[.[] | select(.entity_name == "dev1")][0].role_id == 2'
 req_as "dev1:Dev1-Passw0rd!" GET /v2/
@@ -122,7 +123,7 @@ req_as "$ROBOT_NAME:$ROBOT_SECRET" GET "/v2/team/web/manifests/2.0" "${ACCEPT_AL
 check_status "the robot's secret still pulls" 200
 req_as "$ROBOT_NAME:$ROBOT_SECRET" PUT "/v2/team/web/manifests/x" -H "Content-Type: $MT_OCI_MANIFEST" \
     --data-binary "@$BB_TMP/img2/manifest.json"
-check_err "and still may not push" 401 UNAUTHORIZED
+check_err "and still may not push" 403 DENIED
 req GET /v2/
 check_status "admin's password logs in" 200
 
