@@ -109,6 +109,9 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct berr 
         return berr_set(err, BERR_STORAGE_FULL, "%s", BERR_STORAGE_FULL_MSG);
     if (state_is(st, "22021"))
         return berr_set(err, BERR_BAD_REQUEST, "text is not valid UTF-8");
+    /* the server gone (connection class 08, shutdown 57P01-57P03): 503, a client may retry */
+    if (c->broken || (st != NULL && (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0)))
+        return berr_set(err, BERR_UNAVAILABLE, "metadata database unavailable");
     return berr_set(err, BERR_INTERNAL, "internal error");
 }
 

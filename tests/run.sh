@@ -199,9 +199,9 @@ fi
 
 if [ "$mode" = all ] || [ "$mode" = scaleout ]; then
     so_start=$(date +%s)
-    so_backends=$LOGS/scaleout-backends
-    bash scripts/scaleout.sh backends-down "$so_backends" >/dev/null 2>&1
-    rm -rf "$so_backends"
+    # under /tmp, mode 0755: as root, PostgreSQL runs as user postgres, which must reach its data
+    so_backends=$(mktemp -d /tmp/berth-so-XXXXXX)
+    chmod 755 "$so_backends"
     if SCALEOUT_PG_FAST=1 bash scripts/scaleout.sh backends-up "$so_backends" >"$LOGS/scaleout-backends.log" 2>&1; then
         export SCALEOUT_BACKENDS=$so_backends
     else
@@ -213,6 +213,7 @@ if [ "$mode" = all ] || [ "$mode" = scaleout ]; then
         run_one scaleout "$(basename "$t" .sh)" "$BB_TIMEOUT" bash "$t"
     done
     bash scripts/scaleout.sh backends-down "$so_backends" >/dev/null 2>&1
+    rm -rf "$so_backends"
     unset SCALEOUT_BACKENDS
     echo "scale-out group: $(($(date +%s) - so_start))s"
 fi

@@ -22,6 +22,7 @@ so_cleanup() {
     fi
     if [ -n "$SO_OWN_BACKENDS" ]; then
         bash "$SO_SCRIPT" backends-down "$SO_OWN_BACKENDS" >/dev/null 2>&1 || true
+        rm -rf "$SO_OWN_BACKENDS"
     fi
     bb_cleanup
 }
@@ -33,7 +34,10 @@ so_backends() {
     if [ -n "${SCALEOUT_BACKENDS:-}" ] && [ -f "$SCALEOUT_BACKENDS/backends.env" ]; then
         return 0
     fi
-    SO_OWN_BACKENDS=$BB_TMP/backends
+    # outside $BB_TMP (mode 0700): as root, PostgreSQL runs as user postgres, which must reach
+    # its data folder
+    SO_OWN_BACKENDS=$(mktemp -d /tmp/berth-so-XXXXXX)
+    chmod 755 "$SO_OWN_BACKENDS"
     if ! SCALEOUT_PG_FAST=1 bash "$SO_SCRIPT" backends-up "$SO_OWN_BACKENDS" >"$BB_TMP/backends.log" 2>&1; then
         not_ok "PostgreSQL and radosgw start" "$(tail -n 20 "$BB_TMP/backends.log")"
         finish

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # scaleout_outage.sh - what the scale-out stack answers while a backend is down (the figures of
 # docs/scale-out.md, "Failure behaviour"). It starts backends of its own, since it stops them:
-#   - PostgreSQL stopped: registry and API requests answer 503, never another 5xx and never hang
-#     (each within 15 s), the health check fails so haproxy reports the replicas down; PostgreSQL
-#     started again on the same port: the replicas reconnect and serve without a restart;
+#   - PostgreSQL stopped: registry and API requests answer 503 UNAVAILABLE, never another 5xx and
+#     never hang (each within 15 s), also through haproxy; PostgreSQL started again on the same
+#     port: the replicas reconnect and serve without a restart;
 #   - radosgw stopped (for good: its OSD keeps the data in memory): blob reads answer 503 within
 #     the S3 client's bounded retries, and a push is refused, nothing half-written in PostgreSQL.
 . "$(dirname "$0")/lib.sh"
@@ -38,10 +38,11 @@ check_err "its body is the spec's error" 503 UNAVAILABLE
 timed "blob upload POST with PostgreSQL down -> 503" 503 POST "$SO_R2/v2/$REPO/blobs/uploads/"
 timed "project list with PostgreSQL down -> 503" 503 GET "$SO_R1/api/v2.0/projects"
 timed "authenticated /v2/ with PostgreSQL down -> 503" 503 GET "$SO_R2/v2/"
-deadline=$((SECONDS + 15))
-until grep -q 'is DOWN' "$SO_DIR/haproxy.log" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.5; done
-req GET /v2/ --max-time 15
-check_match "through haproxy: 503 while both replicas are down" "$R_STATUS" '^503$'
+timed "through haproxy the same 503" 503 GET /v2/
+# the health check's GET /v2/ without credentials needs no database: the replicas stay in, which
+# is right (they share the database; taking them out would answer nothing better than 503)
+req_anon GET /v2/ --max-time 15
+check_status "the health check's unauthenticated GET /v2/ still answers 401" 401
 
 out=$(sh "$BB_ROOT/scripts/pg.sh" start --fast "$B/pg" "$PG_PORT" 2>&1)
 check_contains "PostgreSQL starts again on port $PG_PORT" "$out" ":$PG_PORT/"
