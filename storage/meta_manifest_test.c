@@ -427,7 +427,9 @@ static void test_put_alloc_failures(void)
         CHECK(rd < 0); /* a failed first put leaves nothing */
     }
     CHECK_INT_EQ(torn, 0);
-    CHECK(failed > 10);
+    /* SQLite's allocations go through mem.c in test builds, libpq's do not: on PostgreSQL the
+     * put itself allocates nothing, so no step fails there */
+    CHECK(failed > 10 || (test_meta_pg() != NULL && failed == 0));
     CHECK(i < 20000);
 
     /* deletes under failure: the manifest goes with its tags or stays with them */

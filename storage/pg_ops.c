@@ -3,8 +3,8 @@
  * set.
  *
  * Invariants:
- *   1. The table names one static table per entity file (pg_<entity>.c); it is const. Entities
- *      still being written are NULL here (see below) and meta_ops_test lists them.
+ *   1. The table names one static table per entity file (pg_<entity>.c); it is const and
+ *      complete: every pointer is set (meta_ops_test checks each one on the run's backend).
  *   2. The migrations run on the first connection before the other connections are opened, so
  *      no connection of the pool ever sees an older schema.
  * Only this file knows every entity file; none of them knows it. Thread-safe: the table is

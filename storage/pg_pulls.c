@@ -31,21 +31,25 @@
 #include "common/mem.h"
 #include "storage/pulls.h"
 
-static const char SQL_REPO[] =
-        "UPDATE repositories SET pull_count = pull_count + $2 WHERE name = $1";
-static const char SQL_MANIFEST[] =
-        "UPDATE manifests SET pull_count = pull_count + $3,"
+/* The counters of one key in one statement (one round trip): the repository, the manifest, the
+ * indexes of the repository that list it (Harbor's updateParentArtifactPullTime: they were used
+ * too) and the tag ($5, '' when pulled by digest). The repository's UPDATE runs first (the
+ * others read its RETURNING), so its row is locked before the rows of its content; the
+ * manifest is never among its own parents, so no row is updated twice. */
+static const char SQL_COUNTERS[] =
+        "WITH r AS (UPDATE repositories SET pull_count = pull_count + $3 WHERE name = $1"
+        " RETURNING id),"
+        " m AS (UPDATE manifests SET pull_count = pull_count + $3,"
         " pull_time = GREATEST(COALESCE(pull_time, 0), $4)"
-        " WHERE repo_id = (SELECT id FROM repositories WHERE name = $1) AND digest = $2";
-static const char SQL_TAG[] = "UPDATE tags SET pull_count = pull_count + $3,"
-                              " pull_time = GREATEST(COALESCE(pull_time, 0), $4)"
-                              " WHERE repo_id = (SELECT id FROM repositories WHERE name = $1)"
-                              " AND name = $2";
-/* Harbor's updateParentArtifactPullTime: indexes listing the pulled manifest were used too */
-static const char SQL_PARENTS[] =
-        "UPDATE manifests SET pull_time = GREATEST(COALESCE(pull_time, 0), $3)"
-        " WHERE repo_id = (SELECT id FROM repositories WHERE name = $1)"
-        " AND id IN (SELECT parent_id FROM manifest_children WHERE child_digest = $2)";
+        " WHERE repo_id = (SELECT id FROM r) AND digest = $2 RETURNING id),"
+        " p AS (UPDATE manifests SET pull_time = GREATEST(COALESCE(pull_time, 0), $4)"
+        " WHERE repo_id = (SELECT id FROM r)"
+        " AND id IN (SELECT parent_id FROM manifest_children WHERE child_digest = $2) RETURNING "
+        "id),"
+        " t AS (UPDATE tags SET pull_count = pull_count + $3,"
+        " pull_time = GREATEST(COALESCE(pull_time, 0), $4)"
+        " WHERE $5::text <> '' AND repo_id = (SELECT id FROM r) AND name = $5::text RETURNING 1)"
+        " SELECT (SELECT COUNT(*) FROM m), (SELECT COUNT(*) FROM p), (SELECT COUNT(*) FROM t)";
 static const char SQL_BUCKET[] =
         "INSERT INTO pull_buckets(granularity, bucket, project, repo, digest, tag, who_kind, who,"
         " client, child, count, last) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
@@ -94,30 +98,11 @@ static int write_counters(struct pg_conn *c, const struct pulls_entry *e, struct
 
     pg_params_init(&p);
     pg_p_repo(&p, &e->repo);
-    pg_p_i64(&p, (int64_t)e->count);
-    if (pg_run(NULL, c, PG_Q_NONE, SQL_REPO, &p, err) < 0)
-        return -1;
-    pg_params_init(&p);
-    pg_p_repo(&p, &e->repo);
     pg_p_digest(&p, &e->digest);
     pg_p_i64(&p, (int64_t)e->count);
     pg_p_i64(&p, e->last);
-    if (pg_run(NULL, c, PG_Q_NONE, SQL_MANIFEST, &p, err) < 0)
-        return -1;
-    pg_params_init(&p);
-    pg_p_repo(&p, &e->repo);
-    pg_p_digest(&p, &e->digest);
-    pg_p_i64(&p, e->last);
-    if (pg_run(NULL, c, PG_Q_NONE, SQL_PARENTS, &p, err) < 0)
-        return -1;
-    if (e->tag.s[0] == '\0')
-        return 0;
-    pg_params_init(&p);
-    pg_p_repo(&p, &e->repo);
     pg_p_text(&p, e->tag.s);
-    pg_p_i64(&p, (int64_t)e->count);
-    pg_p_i64(&p, e->last);
-    return pg_run(NULL, c, PG_Q_NONE, SQL_TAG, &p, err) < 0 ? -1 : 0;
+    return pg_run(NULL, c, PG_Q_PULLS_COUNT, SQL_COUNTERS, &p, err) < 0 ? -1 : 0;
 }
 
 /* entry_cmp orders keys bytewise (COLLATE "C" in the database) by repository, digest, tag,
