@@ -62,8 +62,8 @@ struct berth_config {
     char s3_endpoint[CONFIG_STR_MAX]; /* "http://host:port" */
     char s3_region[64];               /* default us-east-1 */
     char s3_access_key[128];
-    char s3_secret_key[256];          /* never logged */
-    char redirect[8];                 /* "true": blob GET/HEAD answer 307 to a presigned URL */
+    char s3_secret_key[256]; /* never logged */
+    char redirect[8];        /* "true": blob GET/HEAD answer 307 to a presigned URL */
 };
 
 /* config_defaults fills every field with its default. */

@@ -132,9 +132,9 @@ void http_req_set_user(struct http_req *hr, const char *user);
 /* ---- the response ---- */
 
 enum http_body_kind {
-    HTTP_BODY_MEM,  /* bytes held by the response */
-    HTTP_BODY_FD,   /* [offset, offset+len) of a file descriptor, sent with sendfile */
-    HTTP_BODY_SIZE, /* no body, but Content-Length: len (the answer to a HEAD) */
+    HTTP_BODY_MEM,    /* bytes held by the response */
+    HTTP_BODY_FD,     /* [offset, offset+len) of a file descriptor, sent with sendfile */
+    HTTP_BODY_SIZE,   /* no body, but Content-Length: len (the answer to a HEAD) */
     HTTP_BODY_STREAM, /* len bytes pulled from a callback as the client takes them */
 };
 

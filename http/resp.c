@@ -29,7 +29,7 @@ struct http_resp {
     uint64_t len;
     http_stream_fn stream_fn; /* HTTP_BODY_STREAM */
     http_stream_free_fn stream_free;
-    void *stream_ctx; /* owned until released */
+    void *stream_ctx;                 /* owned until released */
     char *hdr[HTTP_RESP_MAX_HEADERS]; /* "name\0value\0" each */
     size_t nhdr;
 };

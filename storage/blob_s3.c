@@ -146,8 +146,7 @@ static int read_full(int fd, char *buf, size_t len, uint64_t off)
 }
 
 /* upload the local file at fd (size bytes) to key: one PUT, or a multipart upload */
-static int upload_fd(struct blob_s3 *b, const char *key, int fd, uint64_t size,
-                     struct berr *err)
+static int upload_fd(struct blob_s3 *b, const char *key, int fd, uint64_t size, struct berr *err)
 {
     char upload_id[S3_UPLOAD_ID_MAX];
     struct s3_part *parts = NULL;
@@ -190,7 +189,7 @@ static int upload_fd(struct blob_s3 *b, const char *key, int fd, uint64_t size,
         goto abort;
     rc = 0;
     goto out;
-abort: {
+abort : {
     struct berr ignored;
 
     (void)s3_mpu_abort(b->s3, key, upload_id, &ignored);
@@ -314,13 +313,13 @@ static int s3b_presign(void *impl, const struct digest *d, const char *method, c
 }
 
 const struct blob_backend blob_s3_backend = {
-    .kind = "s3",
-    .close = s3b_close,
-    .stat = s3b_stat,
-    .read = s3b_read,
-    .put_buf = s3b_put_buf,
-    .put_file = s3b_put_file,
-    .drop = s3b_drop,
-    .walk = s3b_walk,
-    .presign = s3b_presign,
+        .kind = "s3",
+        .close = s3b_close,
+        .stat = s3b_stat,
+        .read = s3b_read,
+        .put_buf = s3b_put_buf,
+        .put_file = s3b_put_file,
+        .drop = s3b_drop,
+        .walk = s3b_walk,
+        .presign = s3b_presign,
 };

@@ -191,8 +191,7 @@ int blob_store_path(const struct blob_store *bs, const struct digest *d, char *o
     if (bs->impl != bs) {
         if (cap > 0)
             out[0] = '\0';
-        return berr_set(err, BERR_UNSUPPORTED, "blob_store: no files in a %s store",
-                        bs->ops->kind);
+        return berr_set(err, BERR_UNSUPPORTED, "blob_store: no files in a %s store", bs->ops->kind);
     }
     n = snprintf(out, cap, "%s/%.2s/%s", bs->sha_dir, d->hex, d->hex);
 
@@ -262,8 +261,7 @@ int blob_store_open_read(const struct blob_store *bs, const struct digest *d, in
     *fd = -1;
     *size = 0;
     if (bs->impl != bs)
-        return berr_set(err, BERR_UNSUPPORTED, "blob_store: no files in a %s store",
-                        bs->ops->kind);
+        return berr_set(err, BERR_UNSUPPORTED, "blob_store: no files in a %s store", bs->ops->kind);
     if (blob_store_path(bs, d, path, sizeof(path), err) < 0)
         return -1;
     f = open(path, O_RDONLY | O_CLOEXEC);
@@ -847,15 +845,15 @@ static int file_presign(void *impl, const struct digest *d, const char *method, 
 }
 
 static const struct blob_backend file_backend = {
-    .kind = "file",
-    .close = file_close,
-    .stat = file_stat,
-    .read = file_read,
-    .put_buf = file_put_buf,
-    .put_file = file_put_file,
-    .drop = file_drop,
-    .walk = file_walk,
-    .presign = file_presign,
+        .kind = "file",
+        .close = file_close,
+        .stat = file_stat,
+        .read = file_read,
+        .put_buf = file_put_buf,
+        .put_file = file_put_file,
+        .drop = file_drop,
+        .walk = file_walk,
+        .presign = file_presign,
 };
 
 struct blob_reader {

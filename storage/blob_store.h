@@ -48,8 +48,8 @@ struct blob_backend {
     int (*walk)(void *impl, blob_walk_fn fn, blob_bad_fn bad_fn, void *ctx);
     /* a URL clients may fetch d from themselves (method "GET" or "HEAD"): 1 and the URL, 0 when
      * this store does not redirect */
-    int (*presign)(void *impl, const struct digest *d, const char *method, char *out,
-                   size_t cap, struct berr *err);
+    int (*presign)(void *impl, const struct digest *d, const char *method, char *out, size_t cap,
+                   struct berr *err);
 };
 
 /* Options of an S3 store (strings borrowed for the call). */
@@ -59,7 +59,7 @@ struct blob_s3_opts {
     const char *bucket;
     const char *access_key;
     const char *secret_key;
-    int redirect;           /* blob GET/HEAD answer 307 to a presigned URL */
+    int redirect;            /* blob GET/HEAD answer 307 to a presigned URL */
     unsigned redirect_ttl_s; /* lifetime of those URLs; 0 = 20 min */
 };
 

@@ -62,12 +62,12 @@ struct call {
     int data; /* object data: no total timeout, unsigned payload */
     /* answer */
     long status;
-    struct buf resp;    /* body, unless sink */
-    char *sink;         /* s3_get_range: straight into the caller's buffer */
+    struct buf resp; /* body, unless sink */
+    char *sink;      /* s3_get_range: straight into the caller's buffer */
     size_t sink_cap;
     size_t sink_len;
-    size_t body_pos;    /* read position in body */
-    CURL *h;            /* the handle performing it */
+    size_t body_pos; /* read position in body */
+    CURL *h;         /* the handle performing it */
     char etag[S3_ETAG_MAX];
     int64_t clen;  /* Content-Length of the answer, -1 when unknown */
     int64_t mtime; /* Last-Modified, 0 when unknown */
@@ -105,8 +105,8 @@ int s3_new(struct s3 **out, const struct s3_opts *o, struct berr *err)
     if (s == NULL)
         return berr_sys(err, ENOMEM, "s3: allocating client");
     if (copy_opt(s->endpoint, sizeof(s->endpoint), o->endpoint, "endpoint", err) < 0 ||
-        copy_opt(s->region, sizeof(s->region), o->region ? o->region : "us-east-1", "region",
-                 err) < 0 ||
+        copy_opt(s->region, sizeof(s->region), o->region ? o->region : "us-east-1", "region", err) <
+                0 ||
         copy_opt(s->bucket, sizeof(s->bucket), o->bucket, "bucket", err) < 0 ||
         copy_opt(s->access_key, sizeof(s->access_key), o->access_key, "access key", err) < 0 ||
         copy_opt(s->secret_key, sizeof(s->secret_key), o->secret_key, "secret key", err) < 0)
@@ -132,8 +132,7 @@ int s3_new(struct s3 **out, const struct s3_opts *o, struct berr *err)
     }
     memcpy(s->host, h, strlen(h) + 1);
     for (const char *p = s->bucket; *p; p++)
-        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' ||
-              *p == '.')) {
+        if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '-' || *p == '.')) {
             berr_set(err, BERR_INTERNAL, "s3: bucket name invalid");
             goto fail;
         }
@@ -253,8 +252,7 @@ static size_t on_read(char *p, size_t size, size_t nmemb, void *ctx)
 }
 
 /* "/bucket[/encoded key]" */
-static int canon_path(const struct s3 *s, const char *key, char *out, size_t cap,
-                      struct berr *err)
+static int canon_path(const struct s3 *s, const char *key, char *out, size_t cap, struct berr *err)
 {
     char enc[2048];
     int n;
@@ -370,8 +368,7 @@ static int attempt(struct s3 *s, CURL *h, struct call *c, const char *path, int 
     }
     cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
-        *again = cc != CURLE_WRITE_ERROR && cc != CURLE_URL_MALFORMAT &&
-                 cc != CURLE_OUT_OF_MEMORY;
+        *again = cc != CURLE_WRITE_ERROR && cc != CURLE_URL_MALFORMAT && cc != CURLE_OUT_OF_MEMORY;
         berr_set(err, BERR_INTERNAL, "s3: %s %s: %s", c->method, c->key ? c->key : "(bucket)",
                  curl_easy_strerror(cc));
         /* no answer (refused, reset, timed out): the store is unreachable, 503 once retries
@@ -408,8 +405,7 @@ static void error_code(const struct call *c, char *code, size_t cap)
     struct berr ignored;
 
     code[0] = '\0';
-    if (c->resp.len > 0 && c->resp.data != NULL &&
-        strstr(c->resp.data, "<Error") != NULL)
+    if (c->resp.len > 0 && c->resp.data != NULL && strstr(c->resp.data, "<Error") != NULL)
         if (s3_xml_find(c->resp.data, c->resp.len, "Code", code, cap, &ignored) < 0)
             code[0] = '\0';
 }
@@ -592,8 +588,7 @@ int s3_delete(struct s3 *s, const char *key, struct berr *err)
     return rc;
 }
 
-static int copy_source(const struct s3 *s, const char *src, char *out, size_t cap,
-                       struct berr *err)
+static int copy_source(const struct s3 *s, const char *src, char *out, size_t cap, struct berr *err)
 {
     return canon_path(s, src, out, cap, err);
 }
@@ -647,7 +642,8 @@ int s3_copy(struct s3 *s, const char *dst, const char *src, uint64_t size, struc
 int s3_touch(struct s3 *s, const char *key, struct berr *err)
 {
     char source[2560];
-    struct s3_header h[2] = {{"x-amz-copy-source", source}, {"x-amz-metadata-directive", "REPLACE"}};
+    struct s3_header h[2] = {{"x-amz-copy-source", source},
+                             {"x-amz-metadata-directive", "REPLACE"}};
     struct call c;
     int rc;
 
@@ -734,8 +730,7 @@ int s3_list(struct s3 *s, const char *prefix, s3_list_fn fn, void *ctx, struct b
     return rc;
 }
 
-int s3_mpu_create(struct s3 *s, const char *key, char upload_id[S3_UPLOAD_ID_MAX],
-                  struct berr *err)
+int s3_mpu_create(struct s3 *s, const char *key, char upload_id[S3_UPLOAD_ID_MAX], struct berr *err)
 {
     struct call c;
     int rc;
@@ -744,8 +739,8 @@ int s3_mpu_create(struct s3 *s, const char *key, char upload_id[S3_UPLOAD_ID_MAX
     call_init(&c, "POST", key);
     c.query = "uploads";
     rc = run(s, &c, err);
-    if (rc == 0 && s3_xml_find(c.resp.data, c.resp.len, "UploadId", upload_id, S3_UPLOAD_ID_MAX,
-                               err) != 1)
+    if (rc == 0 &&
+        s3_xml_find(c.resp.data, c.resp.len, "UploadId", upload_id, S3_UPLOAD_ID_MAX, err) != 1)
         rc = berr_set(err, BERR_INTERNAL, "s3: create multipart %s: no UploadId", key);
     if (rc == 0 && upload_id[0] == '\0')
         rc = berr_set(err, BERR_INTERNAL, "s3: create multipart %s: empty UploadId", key);
@@ -918,8 +913,9 @@ int s3_mpu_list(struct s3 *s, const char *prefix, s3_mpu_fn fn, void *ctx, struc
                 rc = -1;
                 break;
             }
-            n = snprintf(query, sizeof(query), "key-marker=%s&prefix=%s&upload-id-marker=%s&uploads",
-                         km_enc, pfx, um_enc);
+            n = snprintf(query, sizeof(query),
+                         "key-marker=%s&prefix=%s&upload-id-marker=%s&uploads", km_enc, pfx,
+                         um_enc);
         } else {
             n = snprintf(query, sizeof(query), "prefix=%s&uploads", pfx);
         }
@@ -954,8 +950,8 @@ int s3_mpu_list(struct s3 *s, const char *prefix, s3_mpu_fn fn, void *ctx, struc
     return rc;
 }
 
-int s3_presign_url(struct s3 *s, const char *method, const char *key, unsigned expires_s,
-                   char *out, size_t cap, struct berr *err)
+int s3_presign_url(struct s3 *s, const char *method, const char *key, unsigned expires_s, char *out,
+                   size_t cap, struct berr *err)
 {
     struct s3_cred cred = {s->access_key, s->secret_key, s->region, "s3"};
     char path[2560], date[S3_AMZ_DATE_LEN + 1];

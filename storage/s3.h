@@ -21,13 +21,13 @@
 #define S3_MAX_PARTS 10000
 
 struct s3_opts {
-    const char *endpoint;   /* "http://127.0.0.1:7480" (scheme, host, optional port) */
-    const char *region;     /* "us-east-1" when NULL */
+    const char *endpoint; /* "http://127.0.0.1:7480" (scheme, host, optional port) */
+    const char *region;   /* "us-east-1" when NULL */
     const char *bucket;
     const char *access_key;
     const char *secret_key;
-    unsigned retries;       /* attempts after the first; 0 means the default (4) */
-    unsigned timeout_s;     /* per request without a big body; 0 means 60 */
+    unsigned retries;   /* attempts after the first; 0 means the default (4) */
+    unsigned timeout_s; /* per request without a big body; 0 means 60 */
 };
 
 struct s3;
@@ -89,7 +89,7 @@ int s3_mpu_list(struct s3 *s, const char *prefix, s3_mpu_fn fn, void *ctx, struc
 
 /* s3_presign_url: a URL that lets its holder `method` ("GET" or "HEAD") key for expires_s
  * seconds, with no other credential. */
-int s3_presign_url(struct s3 *s, const char *method, const char *key, unsigned expires_s,
-                   char *out, size_t cap, struct berr *err);
+int s3_presign_url(struct s3 *s, const char *method, const char *key, unsigned expires_s, char *out,
+                   size_t cap, struct berr *err);
 
 #endif

@@ -122,7 +122,7 @@ static int qparam_cmp(const void *a, const void *b)
 /* canonical query: the wire query split on '&', sorted, each "name=value" (a bare name gets '=') */
 static int canon_query(struct buf *b, const char *q, struct berr *err)
 {
-    struct qparam p[S3_QUERY_MAX_PARAMS];
+    struct qparam p[S3_QUERY_MAX_PARAMS] = {{NULL, 0, 0}};
     size_t n = 0;
 
     while (q != NULL && *q != '\0') {
@@ -185,8 +185,7 @@ static int append_trimmed(struct buf *b, const char *v)
     return 0;
 }
 
-static int canon_build(struct buf *b, struct buf *sh, const struct s3_sign_req *r,
-                       struct berr *err)
+static int canon_build(struct buf *b, struct buf *sh, const struct s3_sign_req *r, struct berr *err)
 {
     struct hdr h[S3_MAX_HEADERS];
 
@@ -262,7 +261,7 @@ static int hmac(unsigned char out[32], const void *key, size_t klen, const char 
     unsigned int olen = 0;
 
     if (HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &olen) ==
-            NULL ||
+                NULL ||
         olen != 32)
         return -1;
     return 0;
@@ -333,9 +332,9 @@ out:
     return rc;
 }
 
-int s3_presign(char *out, size_t cap, const struct s3_cred *c, const char *method,
-               const char *base, const char *host, const char *path, const char *query,
-               const char *amz_date, unsigned expires_s, struct berr *err)
+int s3_presign(char *out, size_t cap, const struct s3_cred *c, const char *method, const char *base,
+               const char *host, const char *path, const char *query, const char *amz_date,
+               unsigned expires_s, struct berr *err)
 {
     char cred[512], cred_enc[768], q[4096], sig[S3_SIG_HEX_LEN + 1];
     struct s3_header h = {"host", host};

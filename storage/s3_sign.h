@@ -34,12 +34,12 @@ struct s3_header {
 
 /* One request to sign; all borrowed. */
 struct s3_sign_req {
-    const char *method;       /* "GET", "PUT", ... */
-    const char *path;         /* wire form, starting with '/' */
-    const char *query;        /* wire form without '?', NULL or "" for none; any order */
+    const char *method;              /* "GET", "PUT", ... */
+    const char *path;                /* wire form, starting with '/' */
+    const char *query;               /* wire form without '?', NULL or "" for none; any order */
     const struct s3_header *headers; /* every header to sign, Host and X-Amz-Date included */
-    size_t nheaders;          /* at most S3_MAX_HEADERS */
-    const char *payload_hash; /* hex SHA-256 of the body, or S3_UNSIGNED_PAYLOAD */
+    size_t nheaders;                 /* at most S3_MAX_HEADERS */
+    const char *payload_hash;        /* hex SHA-256 of the body, or S3_UNSIGNED_PAYLOAD */
 };
 
 /* s3_amz_date formats t (UTC) as YYYYMMDDTHHMMSSZ into out. */
@@ -67,9 +67,9 @@ int s3_sign(char sig[S3_SIG_HEX_LEN + 1], char *auth, size_t cap, const struct s
  * path + "?" + query (may be NULL) + the X-Amz-* parameters, valid expires_s seconds from
  * amz_date, signing only the host header with an unsigned payload. host is the Host header the
  * client will send (host[:port]). A URL presigned for GET does not work for HEAD: presign each. */
-int s3_presign(char *out, size_t cap, const struct s3_cred *c, const char *method,
-               const char *base, const char *host, const char *path, const char *query,
-               const char *amz_date, unsigned expires_s, struct berr *err);
+int s3_presign(char *out, size_t cap, const struct s3_cred *c, const char *method, const char *base,
+               const char *host, const char *path, const char *query, const char *amz_date,
+               unsigned expires_s, struct berr *err);
 
 /* s3_sha256_hex: hex SHA-256 of data into out. */
 void s3_sha256_hex(char out[S3_SIG_HEX_LEN + 1], const void *data, size_t len);

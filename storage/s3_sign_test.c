@@ -10,8 +10,8 @@
 
 #include "common/test.h"
 
-static const struct s3_cred suite_cred = {
-    "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "service"};
+static const struct s3_cred suite_cred = {"AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                          "us-east-1", "service"};
 
 #define SUITE_DATE "20150830T123600Z"
 #define SUITE_PREFIX                                                                               \
@@ -102,8 +102,8 @@ static void test_presign_doc(void)
     struct berr err;
 
     CHECK_INT_EQ(s3_presign(url, sizeof(url), &c, "GET", "https://examplebucket.s3.amazonaws.com",
-                            "examplebucket.s3.amazonaws.com", "/test.txt", NULL,
-                            "20130524T000000Z", 86400, &err),
+                            "examplebucket.s3.amazonaws.com", "/test.txt", NULL, "20130524T000000Z",
+                            86400, &err),
                  0);
     CHECK_STR_EQ(url, "https://examplebucket.s3.amazonaws.com/test.txt"
                       "?X-Amz-Algorithm=AWS4-HMAC-SHA256"
@@ -114,13 +114,13 @@ static void test_presign_doc(void)
                       "04d404");
     /* HEAD is signed separately and differs */
     CHECK_INT_EQ(s3_presign(url, sizeof(url), &c, "HEAD", "https://examplebucket.s3.amazonaws.com",
-                            "examplebucket.s3.amazonaws.com", "/test.txt", NULL,
-                            "20130524T000000Z", 86400, &err),
+                            "examplebucket.s3.amazonaws.com", "/test.txt", NULL, "20130524T000000Z",
+                            86400, &err),
                  0);
     CHECK(strstr(url, "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404") == NULL);
     CHECK_INT_EQ(s3_presign(url, 100, &c, "GET", "https://examplebucket.s3.amazonaws.com",
-                            "examplebucket.s3.amazonaws.com", "/test.txt", NULL,
-                            "20130524T000000Z", 86400, &err),
+                            "examplebucket.s3.amazonaws.com", "/test.txt", NULL, "20130524T000000Z",
+                            86400, &err),
                  -1);
 }
 

@@ -29,8 +29,9 @@ static xmlDocPtr parse(const char *doc, size_t len, struct berr *err)
         berr_set(err, BERR_INTERNAL, "s3: XML answer empty or too large");
         return NULL;
     }
-    d = xmlReadMemory(doc, (int)len, "s3.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-                                                    XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+    d = xmlReadMemory(doc, (int)len, "s3.xml", NULL,
+                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                              XML_PARSE_NOCDATA);
     if (d == NULL) {
         berr_set(err, BERR_INTERNAL, "s3: malformed XML answer");
         return NULL;

@@ -6,14 +6,14 @@
 #include "common/test.h"
 
 static const char list_v2[] =
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
-    "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-    "<Name>b</Name><Prefix>blobs/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>"
-    "<IsTruncated>true</IsTruncated><NextContinuationToken>tok&amp;1</NextContinuationToken>"
-    "<Contents><Key>blobs/sha256/ab/abc</Key><LastModified>2026-12-04T19:53:00.000Z"
-    "</LastModified><ETag>&quot;e1&quot;</ETag><Size>12</Size></Contents>"
-    "<Contents><Key>blobs/sha256/cd/cde</Key><Size>0</Size></Contents>"
-    "</ListBucketResult>";
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<Name>b</Name><Prefix>blobs/</Prefix><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys>"
+        "<IsTruncated>true</IsTruncated><NextContinuationToken>tok&amp;1</NextContinuationToken>"
+        "<Contents><Key>blobs/sha256/ab/abc</Key><LastModified>2026-12-04T19:53:00.000Z"
+        "</LastModified><ETag>&quot;e1&quot;</ETag><Size>12</Size></Contents>"
+        "<Contents><Key>blobs/sha256/cd/cde</Key><Size>0</Size></Contents>"
+        "</ListBucketResult>";
 
 struct seen {
     int n;
@@ -50,9 +50,9 @@ static void test_list(void)
     struct berr err;
     int calls = 0;
 
-    CHECK_INT_EQ(s3_xml_find(list_v2, strlen(list_v2), "NextContinuationToken", tok, sizeof(tok),
-                             &err),
-                 1);
+    CHECK_INT_EQ(
+            s3_xml_find(list_v2, strlen(list_v2), "NextContinuationToken", tok, sizeof(tok), &err),
+            1);
     CHECK_STR_EQ(tok, "tok&1");
     CHECK_INT_EQ(s3_xml_find(list_v2, strlen(list_v2), "IsTruncated", tok, sizeof(tok), &err), 1);
     CHECK_STR_EQ(tok, "true");
@@ -60,15 +60,16 @@ static void test_list(void)
     CHECK_STR_EQ(tok, "");
     /* a text that does not fit fails, never truncates */
     CHECK_INT_EQ(s3_xml_find(list_v2, strlen(list_v2), "Key", tok, 5, &err), -1);
-    CHECK_INT_EQ(s3_xml_each(list_v2, strlen(list_v2), "Contents", fields, 3, on_item, &s, &err), 0);
+    CHECK_INT_EQ(s3_xml_each(list_v2, strlen(list_v2), "Contents", fields, 3, on_item, &s, &err),
+                 0);
     CHECK_INT_EQ(s.n, 2);
     CHECK_STR_EQ(s.keys[0], "blobs/sha256/ab/abc");
     CHECK_STR_EQ(s.sizes[0], "12");
     CHECK_STR_EQ(s.mod[0], "2026-12-04T19:53:00.000Z");
     CHECK_STR_EQ(s.keys[1], "blobs/sha256/cd/cde");
     CHECK_STR_EQ(s.mod[1], "");
-    CHECK_INT_EQ(s3_xml_each(list_v2, strlen(list_v2), "Contents", fields, 3, stop_at_first,
-                             &calls, &err),
+    CHECK_INT_EQ(s3_xml_each(list_v2, strlen(list_v2), "Contents", fields, 3, stop_at_first, &calls,
+                             &err),
                  7);
     CHECK_INT_EQ(calls, 1);
 }
@@ -76,14 +77,14 @@ static void test_list(void)
 static void test_multipart_answers(void)
 {
     static const char init[] =
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><InitiateMultipartUploadResult "
-        "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>b</Bucket><Key>k</Key>"
-        "<UploadId>2~abcDEF</UploadId></InitiateMultipartUploadResult>";
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><InitiateMultipartUploadResult "
+            "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>b</Bucket><Key>k</Key>"
+            "<UploadId>2~abcDEF</UploadId></InitiateMultipartUploadResult>";
     static const char uploads[] =
-        "<ListMultipartUploadsResult><Upload><Key>_uploads/1/data</Key><UploadId>2~x</UploadId>"
-        "<Initiated>2026-12-04T19:00:00.000Z</Initiated></Upload><Upload><Key>_uploads/2/data"
-        "</Key><UploadId>2~y</UploadId><Initiated>2026-12-04T19:01:00.000Z</Initiated></Upload>"
-        "</ListMultipartUploadsResult>";
+            "<ListMultipartUploadsResult><Upload><Key>_uploads/1/data</Key><UploadId>2~x</UploadId>"
+            "<Initiated>2026-12-04T19:00:00.000Z</Initiated></Upload><Upload><Key>_uploads/2/data"
+            "</Key><UploadId>2~y</UploadId><Initiated>2026-12-04T19:01:00.000Z</Initiated></Upload>"
+            "</ListMultipartUploadsResult>";
     static const char copy[] = "<CopyObjectResult><LastModified>x</LastModified><ETag>"
                                "\"9b2cf535f27731c974343645a3985328\"</ETag></CopyObjectResult>";
     static const char *const fields[] = {"Key", "UploadId", "Initiated"};
@@ -103,11 +104,11 @@ static void test_multipart_answers(void)
 
 static void test_refused(void)
 {
-    static const char doctype[] =
-        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a \"aaaaaaaaaa\">]><r><Code>&a;</Code></r>";
+    static const char doctype[] = "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY a "
+                                  "\"aaaaaaaaaa\">]><r><Code>&a;</Code></r>";
     static const char external[] =
-        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
-        "<r><Code>&x;</Code></r>";
+            "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+            "<r><Code>&x;</Code></r>";
     static const char broken[] = "<Error><Code>NoSuchKey</Code>";
     static const char err_doc[] = "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>";
     char v[128];

@@ -77,7 +77,8 @@ static bool id_valid(const char *id)
     size_t n = 0;
 
     for (; id[n] != '\0'; n++)
-        if (n >= UPLOAD_S3_ID_LEN || !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
+        if (n >= UPLOAD_S3_ID_LEN ||
+            !((id[n] >= '0' && id[n] <= '9') || (id[n] >= 'a' && id[n] <= 'f')))
             return false;
     return n == UPLOAD_S3_ID_LEN;
 }
@@ -173,9 +174,9 @@ static char *state_dump(const struct us3 *u, int64_t busy)
     for (size_t i = 0; i < u->nparts; i++)
         if (json_array_append_new(parts, json_string(u->parts[i].etag)) < 0)
             goto out;
-    o = json_pack("{s:i, s:s, s:I, s:I, s:s, s:O, s:i, s:I, s:s, s:i, s:I}", "v",
-                  US3_STATE_VERSION, "repo", u->repo.s, "created", (json_int_t)u->created,
-                  "offset", (json_int_t)u->offset, "mpu", u->mpu, "parts", parts, "tail_seq",
+    o = json_pack("{s:i, s:s, s:I, s:I, s:s, s:O, s:i, s:I, s:s, s:i, s:I}", "v", US3_STATE_VERSION,
+                  "repo", u->repo.s, "created", (json_int_t)u->created, "offset",
+                  (json_int_t)u->offset, "mpu", u->mpu, "parts", parts, "tail_seq",
                   (int)u->tail_seq, "tail_len", (json_int_t)u->tail_len, "sha", sha, "sha_size",
                   (int)sizeof(u->sha), "busy", (json_int_t)busy);
     if (o != NULL)
@@ -435,9 +436,8 @@ static int load_tail(struct us3 *u, struct berr *err)
     u->len = 0;
     if (u->tail_len > 0) {
         if (u->tail_len > US3_PART_BYTES || buf_reserve(u, (size_t)u->tail_len, err) < 0)
-            return u->tail_len > US3_PART_BYTES
-                           ? berr_set(err, BERR_INTERNAL, "internal error")
-                           : -1;
+            return u->tail_len > US3_PART_BYTES ? berr_set(err, BERR_INTERNAL, "internal error")
+                                                : -1;
         tail_key(key, sizeof(key), u->id, u->tail_seq);
         if (s3_get_range(u->m->s3, key, 0, (size_t)u->tail_len, u->buf, &got, err) < 0)
             return -1;
