@@ -65,7 +65,7 @@
 #define SESSION_TOUCH_MS (60 * 1000)  /* invariant 3 */
 #define SESSION_ORPHAN_MS (60 * 1000) /* invariant 4 */
 #define SESSION_CAS_TRIES 16          /* compare-and-swap rounds on a user's list */
-#define SESSION_USER_MAX 1000         /* sessions a user's list may hold, whatever per_user */
+#define SESSION_USER_MAX 500 /* a user's list: 500 entries of ~85 bytes fit META_STATE_VAL_MAX */
 
 struct api_sessions {
     struct meta *m;

@@ -30,7 +30,7 @@ struct meta;
  * after its last use (the last use is stored at most once a minute, or once per idle_s / 2 when
  * that is shorter) or lifetime_s after its login, whichever comes first (0 takes
  * API_SESSION_IDLE_S_DEFAULT, API_SESSION_LIFETIME_S_DEFAULT); one user holds at most per_user
- * sessions (0: API_SESSION_PER_USER_DEFAULT; at most 1000). *out is new (api_sessions_free). */
+ * sessions (0: API_SESSION_PER_USER_DEFAULT; at most 500). *out is new (api_sessions_free). */
 int api_sessions_new(struct api_sessions **out, struct meta *m, unsigned idle_s,
                      unsigned lifetime_s, unsigned per_user, struct berr *err);
 void api_sessions_free(struct api_sessions *s);

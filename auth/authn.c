@@ -4,7 +4,11 @@
  * Invariants:
  *   1. A cache entry exists only for credentials that password_verify accepted within the last
  *      AUTHN_CACHE_TTL_S seconds (and, for a robot, before its expiry), and it stores only an
- *      HMAC of them under a random process key.
+ *      HMAC of them under a random process key, with a stamp (SHA-256) of the stored hash they
+ *      were verified against. A hit counts only while the row still carries that hash (and a
+ *      robot is still enabled and unexpired): one read of the row, no KDF, so a password or
+ *      secret change, a delete or a disable on any replica over the same database ends the
+ *      cached login at once (authn_forget only frees the slot early).
  *   2. Lookups compare HMACs with CRYPTO_memcmp over their fixed length.
  *   3. Plaintext passwords live on the stack only and are wiped with OPENSSL_cleanse before return.
  *   4. Unknown users and robots cost one password_verify against a dummy hash, like known ones.
@@ -54,6 +58,7 @@ uint64_t authn_failed_logins(void)
 
 struct authn_slot {
     unsigned char mac[32];
+    unsigned char stamp[32]; /* SHA-256 of the hash verified against (invariant 1) */
     struct principal who;
     int64_t expires;
 };
@@ -228,7 +233,8 @@ static int credential_mac(const struct authn *a, const char *user, const char *p
     return rc;
 }
 
-static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct principal *out)
+static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct principal *out,
+                         unsigned char stamp[32])
 {
     struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
     bool hit = false;
@@ -236,6 +242,7 @@ static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct pr
     (void)pthread_mutex_lock(&a->lock);
     if (s->expires > now_s() && CRYPTO_memcmp(s->mac, mac, 32) == 0) {
         *out = s->who;
+        memcpy(stamp, s->stamp, 32);
         hit = true;
     }
     (void)pthread_mutex_unlock(&a->lock);
@@ -243,15 +250,72 @@ static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct pr
 }
 
 static void cache_store(struct authn *a, const unsigned char mac[32], const struct principal *p,
-                        int64_t expires)
+                        const unsigned char stamp[32], int64_t expires)
 {
     struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
 
     (void)pthread_mutex_lock(&a->lock);
     memcpy(s->mac, mac, 32);
+    memcpy(s->stamp, stamp, 32);
     s->who = *p;
     s->expires = expires;
     (void)pthread_mutex_unlock(&a->lock);
+}
+
+/* cache_drop empties the slot of mac when it still holds mac */
+static void cache_drop(struct authn *a, const unsigned char mac[32])
+{
+    struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
+
+    (void)pthread_mutex_lock(&a->lock);
+    if (CRYPTO_memcmp(s->mac, mac, 32) == 0)
+        memset(s, 0, sizeof(*s));
+    (void)pthread_mutex_unlock(&a->lock);
+}
+
+/* hash_stamp: SHA-256 of a stored password or secret hash (invariant 1) */
+static void hash_stamp(unsigned char out[32], const char *hash)
+{
+    unsigned int len = 0;
+
+    if (EVP_Digest(hash, strlen(hash), out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+        memset(out, 0, 32); /* matches no real stamp: the next hit re-verifies */
+}
+
+/* cache_current: the cached login *who still stands (invariant 1), sysadmin refreshed; false
+ * when its row changed, went or cannot be read (then the full check runs) */
+static bool cache_current(struct authn *a, struct principal *who, const unsigned char stamp[32])
+{
+    unsigned char now_stamp[32];
+    bool ok = false;
+    struct berr e;
+
+    if (a->meta == NULL)
+        return true;
+    if (who->kind == PRINCIPAL_USER) {
+        struct meta_user *u = mem_malloc(sizeof(*u));
+        if (u != NULL && meta_user_get_by_id(a->meta, who->user_id, u, &e) == 0 &&
+            strcmp(u->name, who->name) == 0) {
+            hash_stamp(now_stamp, u->pw_hash);
+            ok = CRYPTO_memcmp(now_stamp, stamp, 32) == 0;
+            who->sysadmin = u->sysadmin;
+        }
+        if (u != NULL)
+            OPENSSL_cleanse(u, sizeof(*u));
+        mem_free(u);
+    } else if (who->kind == PRINCIPAL_ROBOT) {
+        struct meta_robot *rb = mem_malloc(sizeof(*rb));
+        if (rb != NULL && meta_robot_get_by_id(a->meta, who->robot_id, rb, &e) == 0 &&
+            strcmp(rb->name, who->name) == 0 && !rb->disabled &&
+            (rb->expires_at <= 0 || now_s() < rb->expires_at)) {
+            hash_stamp(now_stamp, rb->secret_hash);
+            ok = CRYPTO_memcmp(now_stamp, stamp, 32) == 0;
+        }
+        if (rb != NULL)
+            OPENSSL_cleanse(rb, sizeof(*rb));
+        mem_free(rb);
+    }
+    return ok;
 }
 
 void authn_forget(struct authn *a, const char *user)
@@ -266,7 +330,7 @@ void authn_forget(struct authn *a, const char *user)
 
 /* check_user verifies a user's password; *until is when a cache entry must end. */
 static int check_user(struct authn *a, const char *user, const char *pass, struct principal *out,
-                      int64_t *until, struct berr *err)
+                      int64_t *until, unsigned char stamp[32], struct berr *err)
 {
     struct meta_user *u = mem_malloc(sizeof(*u));
     struct berr uerr;
@@ -298,6 +362,7 @@ static int check_user(struct authn *a, const char *user, const char *pass, struc
     out->kind = PRINCIPAL_USER;
     out->user_id = u->id;
     *until = now_s() + AUTHN_CACHE_TTL_S;
+    hash_stamp(stamp, u->pw_hash);
 out:
     OPENSSL_cleanse(u, sizeof(*u));
     mem_free(u);
@@ -306,7 +371,7 @@ out:
 
 /* check_robot verifies a robot's secret, then that it is enabled and not expired. */
 static int check_robot(struct authn *a, const char *name, const char *pass, struct principal *out,
-                       int64_t *until, struct berr *err)
+                       int64_t *until, unsigned char stamp[32], struct berr *err)
 {
     struct meta_robot *rb = mem_malloc(sizeof(*rb));
     struct berr rerr;
@@ -346,6 +411,7 @@ static int check_robot(struct authn *a, const char *name, const char *pass, stru
     out->kind = PRINCIPAL_ROBOT;
     out->robot_id = rb->id;
     *until = now + AUTHN_CACHE_TTL_S;
+    hash_stamp(stamp, rb->secret_hash);
     if (rb->expires_at > 0 && rb->expires_at < *until)
         *until = rb->expires_at;
 out:
@@ -357,7 +423,7 @@ out:
 int authn_password(struct authn *a, const char *user, const char *pass, const char *addr,
                    struct principal *out, unsigned *retry_after_s, struct berr *err)
 {
-    unsigned char mac[32];
+    unsigned char mac[32], stamp[32];
     int64_t until = 0;
     unsigned retry = 0;
     bool have_mac;
@@ -374,8 +440,12 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         return -1;
     }
     have_mac = credential_mac(a, user, pass, mac) == 0;
-    if (have_mac && cache_lookup(a, mac, out))
-        goto ok;
+    if (have_mac && cache_lookup(a, mac, out, stamp)) {
+        if (cache_current(a, out, stamp))
+            goto ok;
+        cache_drop(a, mac); /* changed on some replica: verify afresh */
+        memset(out, 0, sizeof(*out));
+    }
     /* invariant 7: the KDF runs only inside the gate's budget */
     if (vgate_enter(a->gate, &retry, err) < 0) {
         if (retry_after_s != NULL)
@@ -383,9 +453,9 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         return -1;
     }
     if (str_has_prefix(user, a->prefix))
-        rc = check_robot(a, user, pass, out, &until, err);
+        rc = check_robot(a, user, pass, out, &until, stamp, err);
     else
-        rc = check_user(a, user, pass, out, &until, err);
+        rc = check_user(a, user, pass, out, &until, stamp, err);
     vgate_leave(a->gate);
     if (rc < 0) {
         memset(out, 0, sizeof(*out));
@@ -397,7 +467,7 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         return -1;
     }
     if (have_mac)
-        cache_store(a, mac, out, until);
+        cache_store(a, mac, out, stamp, until);
 ok:
     if (addr != NULL)
         throttle_success(a->throttle, user, addr);

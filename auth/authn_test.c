@@ -178,14 +178,41 @@ static void test_cache_and_forget(void)
     CHECK_INT_EQ(meta_robot_get_by_id(m, robot_ci_id, &rb, &e), 0);
     rb.disabled = true;
     CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
-    /* cached for AUTHN_CACHE_TTL_S: still accepted until the API calls authn_forget */
-    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+    /* disabled in the database (by this or another replica): the cached login ends at once,
+     * without authn_forget */
+    CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
+    CHECK_STR_EQ(e.msg, "robot account is disabled");
     authn_forget(a, "robot$p+ci");
     CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), -1);
     CHECK_STR_EQ(e.msg, "robot account is disabled");
     rb.disabled = false;
     CHECK_INT_EQ(meta_robot_update(m, robot_ci_id, &rb, NULL, 0, &e), 0);
     CHECK_INT_EQ(try_basic("robot$p+ci", "Sekret-ci-1", &who, &e), 0);
+}
+
+/* a password changed by another replica (straight in the database, no authn_forget here) ends
+ * the cached login at once; the new password works; a sysadmin change shows at once */
+static void test_cache_other_replica(void)
+{
+    char hash[PASSWORD_HASH_MAX];
+    struct principal who;
+    struct berr e = {0};
+    int64_t id = 0;
+
+    CHECK_INT_EQ(password_hash(hash, sizeof(hash), "Carol-pass-1", &e), 0);
+    CHECK_INT_EQ(meta_user_create(m, "carol", hash, false, &id, &e), 0);
+    CHECK(id > 0);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0); /* verified */
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0); /* cached */
+    CHECK(!who.sysadmin);
+    CHECK_INT_EQ(meta_user_set_sysadmin(m, id, true, &e), 0);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), 0);
+    CHECK(who.sysadmin);
+    CHECK_INT_EQ(password_hash(hash, sizeof(hash), "Carol-pass-2", &e), 0);
+    CHECK_INT_EQ(meta_user_set_password(m, id, hash, &e), 0);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-1", &who, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    CHECK_INT_EQ(try_basic("carol", "Carol-pass-2", &who, &e), 0);
 }
 
 /* a robot's cached login ends at the robot's expiry, not AUTHN_CACHE_TTL_S later */
@@ -404,6 +431,7 @@ int main(void)
     TEST_RUN(test_users);
     TEST_RUN(test_robots_default_prefix);
     TEST_RUN(test_cache_and_forget);
+    TEST_RUN(test_cache_other_replica);
     TEST_RUN(test_cache_ends_at_robot_expiry);
     TEST_RUN(test_custom_prefix);
     TEST_RUN(test_throttle);

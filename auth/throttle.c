@@ -316,12 +316,20 @@ void throttle_success(struct throttle *t, const char *user, const char *addr)
     if (pair_key(t, user, addr, key) < 0)
         return;
     if (t->m != NULL) {
-        char hex[65];
+        char hex[65], *val = NULL;
         struct berr e;
+        int rc;
 
+        /* a success is every authenticated request: one read, and writes only when there is
+         * a count to forget (a live block has its count: the check refused the pair while
+         * one outlived it) */
         key_hex(hex, key);
-        if (meta_state_remove(t->m, NS_BLOCK, hex, META_STATE_ANY, &e) < 0 ||
-            meta_state_remove(t->m, NS_COUNT, hex, META_STATE_ANY, &e) < 0)
+        rc = meta_state_get(t->m, NS_COUNT, hex, &val, NULL, NULL, &e);
+        mem_free(val);
+        if (rc == 1 && (meta_state_remove(t->m, NS_BLOCK, hex, META_STATE_ANY, &e) < 0 ||
+                        meta_state_remove(t->m, NS_COUNT, hex, META_STATE_ANY, &e) < 0))
+            rc = -1;
+        if (rc < 0)
             log_msg(LOG_WARN, "throttle: a success was not stored: %s", e.msg);
         return;
     }

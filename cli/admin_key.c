@@ -2,6 +2,8 @@
  *
  *   berth admin rotate-token-key [--data DIR] [--config FILE]
  *
+ * The store is the configuration's `metadata` (PostgreSQL, shared by replicas) or, without it,
+ * DATA/berth.db.
  * Stores a new signing key in the metadata store (auth/token_ring.h): every server over that
  * store signs new tokens with it within TOK_RING_REFRESH_S, tokens signed with the previous key
  * keep verifying until they expire (the previous key is kept for token_ttl_s plus the
@@ -37,19 +39,20 @@ static int rotate(const struct berth_config *cfg)
     struct meta *m = NULL;
     struct stat st;
     struct berr e;
-    int n, rc = 1;
+    int rc = 1;
 
-    n = snprintf(path, sizeof(path), "%s/berth.db", cfg->data_dir);
-    if (n < 0 || (size_t)n >= sizeof(path)) {
-        fprintf(stderr, "berth admin: data directory path too long\n");
+    if (config_meta_location(cfg, path, sizeof(path), &e) < 0) {
+        fprintf(stderr, "berth admin: %s\n", e.msg);
         return 1;
     }
-    if (stat(path, &st) < 0) {
+    /* a SQLite file must exist already: this never creates a registry */
+    if (strstr(path, "://") == NULL && stat(path, &st) < 0) {
         fprintf(stderr, "berth admin: %s: %s (is --data right?)\n", path, strerror(errno));
         return 1;
     }
     if (meta_open(&m, path, 1, &e) < 0) {
-        fprintf(stderr, "berth admin: cannot open %s: %s\n", path, e.msg);
+        /* meta_open's messages never hold the location (it may carry a password) */
+        fprintf(stderr, "berth admin: cannot open the metadata store: %s\n", e.msg);
         return 1;
     }
     if (tok_ring_rotate(m, (int64_t)cfg->token_ttl_s + AUTHN_BEARER_LEEWAY_S, kid, &e) < 0) {

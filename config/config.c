@@ -81,7 +81,7 @@ static const struct key_def keys[] = {
         {"login_check_slots", KIND_UINT, FIELD(login_check_slots), 0, 1024},
         {"login_check_queue", KIND_UINT, FIELD(login_check_queue), 0, 1024},
         {"login_check_wait_ms", KIND_UINT, FIELD(login_check_wait_ms), 0, 10000},
-        {"session_max_per_user", KIND_UINT, FIELD(session_max_per_user), 1, 10000},
+        {"session_max_per_user", KIND_UINT, FIELD(session_max_per_user), 1, 500},
         {"session_idle_s", KIND_DURATION, FIELD(session_idle_s), 1, DAY_S},
         {"session_lifetime_s", KIND_DURATION, FIELD(session_lifetime_s), 1, 30 * DAY_S},
         {"pull_flush_s", KIND_DURATION, FIELD(pull_flush_s), 1, HOUR_S},

@@ -483,6 +483,8 @@ static void test_session_keys(void)
     CHECK_INT_EQ(config_validate(&cfg, &err), -1);
     CHECK_STR_EQ(err.msg, "session_idle_s (7200) exceeds session_lifetime_s (3600)");
     CHECK_INT_EQ(config_set(&cfg, "session_max_per_user", "0", &err), -1);
+    CHECK_INT_EQ(config_set(&cfg, "session_max_per_user", "501", &err), -1); /* one stored list */
+    CHECK_INT_EQ(config_set(&cfg, "session_max_per_user", "500", &err), 0);
 }
 
 /* the pull and metrics keys: values checked, bad ones refused */
