@@ -567,7 +567,8 @@ static int conn_open(struct pg_conn *c, struct pg_db *m, struct berr *err)
     if (PQstatus(c->pc) != CONNECTION_OK) {
         log_msg(LOG_ERROR, "meta: cannot connect to %s: %s", m->where,
                 log_escape(esc, sizeof(esc), PQerrorMessage(c->pc)));
-        return berr_set(err, BERR_INTERNAL, "cannot connect to database");
+        /* the server is not there (or refuses us): 503, a client may retry */
+        return berr_set(err, BERR_UNAVAILABLE, "metadata database unavailable");
     }
     return conn_setup(c, err);
 }
