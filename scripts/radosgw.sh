@@ -90,7 +90,6 @@ rgw_dns_name = 127.0.0.1
 rgw_enable_usage_log = false
 EOF
 
-C="--conf $conf"
 ceph-authtool --create-keyring "$dir/mon.keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
 ceph-authtool --create-keyring "$dir/client.admin.keyring" --gen-key -n client.admin \
     --cap mon 'allow *' --cap osd 'allow *' --cap mds 'allow *' --cap mgr 'allow *' >/dev/null
@@ -100,11 +99,11 @@ cp "$dir/mon.keyring" "$dir/mon.a.keyring"
 ceph-authtool "$dir/mon.a.keyring" --import-keyring "$dir/client.admin.keyring" >/dev/null
 ceph-authtool "$dir/mon.a.keyring" --import-keyring "$dir/client.rgw.keyring" >/dev/null
 monmaptool --create --fsid "$fsid" --addv a "[v2:127.0.0.1:$mon_port]" "$dir/monmap" >/dev/null
-ceph-mon $C -i a --mkfs --monmap "$dir/monmap" --keyring "$dir/mon.a.keyring" >/dev/null 2>&1
-ceph-mon $C -i a
+ceph-mon --conf "$conf" -i a --mkfs --monmap "$dir/monmap" --keyring "$dir/mon.a.keyring" >/dev/null 2>&1
+ceph-mon --conf "$conf" -i a
 cp "$dir/mon.a.pidfile" "$dir/mon.pid" 2>/dev/null || true
 
-ceph_() { timeout 30 ceph $C -n client.admin "$@"; }
+ceph_() { timeout 30 ceph --conf "$conf" -n client.admin "$@"; }
 i=0
 until ceph_ -s >/dev/null 2>&1; do
     i=$((i + 1))
@@ -118,8 +117,8 @@ osd_secret=$(ceph-authtool --gen-print-key)
 printf '{"cephx_secret": "%s"}\n' "$osd_secret" >"$dir/osd-secret.json"
 id=$(ceph_ osd new "$uuid" -i "$dir/osd-secret.json")
 ceph-authtool --create-keyring "$dir/osd.$id.keyring" --name "osd.$id" --add-key "$osd_secret" >/dev/null
-ceph-osd $C -i "$id" --mkfs --osd-uuid "$uuid" --osd-data "$dir/osd" >/dev/null 2>&1
-ceph-osd $C -i "$id" --osd-data "$dir/osd" 2>>"$dir/log/osd-start.log"
+ceph-osd --conf "$conf" -i "$id" --mkfs --osd-uuid "$uuid" --osd-data "$dir/osd" >/dev/null 2>&1
+ceph-osd --conf "$conf" -i "$id" --osd-data "$dir/osd" 2>>"$dir/log/osd-start.log"
 i=0
 until [ -s "$dir/osd.$id.pidfile" ]; do
     i=$((i + 1)); [ $i -lt 50 ] || break; sleep 0.1
@@ -132,7 +131,7 @@ until ceph_ osd stat 2>/dev/null | grep -q '1 up'; do
     sleep 0.5
 done
 
-radosgw $C -n client.rgw
+radosgw --conf "$conf" -n client.rgw
 i=0
 until [ -s "$dir/client.rgw.pidfile" ]; do
     i=$((i + 1)); [ $i -lt 100 ] || break; sleep 0.1
@@ -147,7 +146,7 @@ done
 
 ak=$(head -c 10 /dev/urandom | od -An -tx1 | tr -d ' \n' | tr a-f A-F)
 sk=$(head -c 30 /dev/urandom | od -An -tx1 | tr -d ' \n')
-timeout 60 radosgw-admin $C -n client.admin user create --uid=berth --display-name=berth \
+timeout 60 radosgw-admin --conf "$conf" -n client.admin user create --uid=berth --display-name=berth \
     --access-key="$ak" --secret-key="$sk" >/dev/null
 {
     echo "S3_ENDPOINT=http://127.0.0.1:$rgw_port"

@@ -578,20 +578,26 @@ static int del_obj(const char *key, uint64_t size, int64_t mtime, void *ctx)
     return 0;
 }
 
-/* remove everything of session u: its multipart upload, its objects, its record */
+/* remove everything of session u: its record first (compare-and-swap on the version this
+ * request holds, so a session another request took meanwhile is left alone), then its multipart
+ * upload and objects (any left behind are orphans for us3_purge) */
 static int discard(struct us3 *u, struct berr *err)
 {
     char key[128], prefix[64];
     struct obj_del d = {u->m->s3, 0, 0, 0};
-    int rc = 0;
+    int rc;
 
+    rc = meta_state_remove(u->m->meta, UPLOAD_S3_NS, u->id, u->version, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return berr_set(err, BERR_BLOB_UPLOAD_INVALID, "upload in use by another request");
+    rc = 0;
     obj_key(key, sizeof(key), u->id, "data");
     if (u->mpu[0] != '\0' && s3_mpu_abort(u->m->s3, key, u->mpu, err) < 0)
         rc = -1;
     snprintf(prefix, sizeof(prefix), US3_PREFIX "%s/", u->id);
     if (s3_list(u->m->s3, prefix, del_obj, &d, err) < 0)
-        rc = -1;
-    if (meta_state_remove(u->m->meta, UPLOAD_S3_NS, u->id, META_STATE_ANY, err) < 0)
         rc = -1;
     return rc;
 }
@@ -684,7 +690,9 @@ int us3_cancel(struct us3_mgr *m, const char *id, const struct repo_name *repo, 
     }
     rc = discard(u, err);
     us3_free(u);
-    return rc < 0 ? berr_set(err, BERR_INTERNAL, "internal error") : 0;
+    if (rc < 0 && err != NULL && err->code != BERR_BLOB_UPLOAD_INVALID)
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    return rc;
 }
 
 /* ---- purge ---- */

@@ -123,6 +123,28 @@ req PUT "$(url_add_query "$loc" "digest=$dtwo")"
 check_status "two processes: PUT on the first -> 201" 201
 req GET "/v2/$repo/blobs/$dtwo"
 check_body_file "two processes: blob byte-identical" "$two"
+# one session, two requests at once on two processes: the second is refused (busy, CAS)
+slow=$BB_TMP/slow.bin
+rand_file "$slow" 1500000
+req POST "/v2/$repo/blobs/uploads/"
+loc=$(hdr Location)
+curl -sS -o "$BB_TMP/slow.out" -w '%{http_code}' --limit-rate 150k -u "$ADMIN_USER:$ADMIN_PASS" \
+    -X PATCH -H 'Content-Type: application/octet-stream' --data-binary "@$slow" \
+    "$SRV_URL_1$loc" >"$BB_TMP/slow.code" 2>/dev/null &
+slow_pid=$!
+SRV_URL=http://127.0.0.1:$port2
+deadline=$((SECONDS + 10))
+while :; do
+    req PATCH "$loc" -H 'Content-Type: application/octet-stream' -H 'Content-Length: 0'
+    [ "$R_STATUS" != 202 ] || [ $SECONDS -ge $deadline ] && break
+    sleep 0.1
+done
+check_err "two processes: a second request on a busy session -> 400 BLOB_UPLOAD_INVALID" 400 BLOB_UPLOAD_INVALID
+wait "$slow_pid"
+check_eq "two processes: the first request still succeeds" "$(cat "$BB_TMP/slow.code")" 202
+req GET "$loc"
+check_hdr "two processes: the offset is the first request's alone" Range "0-1499999"
+SRV_URL=$SRV_URL_1
 kill -TERM "$pid2"
 bb_wait_exit "$pid2" 20
 check_false "second server log free of sanitizer reports" grep -Eq 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$BB_TMP/server2.log"
