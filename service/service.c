@@ -11,6 +11,9 @@
  *   2. A failed open closes what it opened (service_close handles a half-open service: every
  *      free is NULL-safe and the worker stop is a no-op when it never started).
  *   3. `mu` guards runner, running, stop and stop_sig; service_stop never waits on the runner.
+ *   4. What replicas over one metadata database must agree on lives in it (meta.h "shared
+ *      state"): web sessions, failed-login counts, the token signing key; this process keeps
+ *      only caches it can lose. The maintenance worker purges the expired shared records.
  * Thread-safety: service_open and service_close from one owner thread; service_stop from any
  * thread; the registry handles themselves are thread-safe as their headers say. */
 #include "service/service.h"
