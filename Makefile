@@ -5,6 +5,8 @@
 #   make test       install packages, build with ASan+UBSan, run unit, fuzz-replay, black-box and
 #                   browser (tests/ui: Node, npm ci, Debian's Chromium) tests
 #   make ui         the browser tests only
+#   make test-scaleout  the scale-out suites only (tests/blackbox/scaleout_*.sh: PostgreSQL,
+#                   radosgw, two replicas behind haproxy)
 #   make unit       unit tests only (ASan+UBSan build)
 #   make lint       clang-format, cppcheck, banned calls, layer dependencies
 #   make bench      Berth side by side with distribution 2.8 (docker-registry) and nginx: req/s,
@@ -49,7 +51,7 @@ FUZZ_C  := $(filter-out tests/fuzz/replay.c,$(wildcard tests/fuzz/*.c))
 FUZZ_REPLAY := $(FUZZ_C:tests/fuzz/%.c=$(B)/fuzz/%)
 WEBUI   := $(wildcard webui/* webui/*/*)
 
-.PHONY: all run test unit blackbox ui lint bench bench-bundle fuzz mutate clean deps deps-test check-deps asan-bin
+.PHONY: all run test test-scaleout unit blackbox ui lint bench bench-bundle fuzz mutate clean deps deps-test check-deps asan-bin
 .DEFAULT_GOAL := all
 
 all: bin/berth
@@ -118,6 +120,10 @@ test: deps-test
 ui: deps-test
 	@$(MAKE) --no-print-directory asan-bin $(UI_NPM)
 	@sh tests/run.sh --ui
+
+test-scaleout: deps-test
+	@$(MAKE) --no-print-directory bin/berth asan-bin
+	@sh tests/run.sh --scaleout
 
 blackbox: deps-test
 	@$(MAKE) --no-print-directory asan-bin

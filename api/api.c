@@ -148,6 +148,8 @@ int api_fail_berr(struct api_call *c, const struct berr *e)
         return api_fail(c, HTTP_FORBIDDEN, "%s", e->msg);
     case BERR_STORAGE_FULL:
         return api_fail(c, HTTP_INSUFFICIENT_STORAGE, "%s", e->msg);
+    case BERR_UNAVAILABLE:
+        return api_fail(c, HTTP_SERVICE_UNAVAILABLE, "%s", e->msg);
     default:
         return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
     }

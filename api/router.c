@@ -87,7 +87,7 @@ static int authenticate(struct api_call *c)
         }
         if (e.code == BERR_UNAUTHORIZED)
             return api_stop(api_fail(c, HTTP_UNAUTHORIZED, "%s", e.msg));
-        return api_stop(api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error"));
+        return api_stop(api_fail_berr(c, &e)); /* 503 while the database is away */
     }
     c->r->who = c->who;
     (void)snprintf(c->r->user, sizeof(c->r->user), "%s", c->who.name); /* same caps */

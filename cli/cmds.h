@@ -14,6 +14,7 @@ int cmd_member(int argc, char **argv);   /* cli/admin_api.c */
 int cmd_robot(int argc, char **argv);    /* cli/admin_api.c */
 int cmd_user_any(int argc, char **argv); /* cli/admin_api.c: API, or cmd_user offline */
 int cmd_audit(int argc, char **argv);    /* cli/admin_api.c */
+int cmd_migrate(int argc, char **argv);  /* cli/migrate.c */
 int cmd_admin(int argc, char **argv);    /* cli/admin_key.c */
 
 #endif

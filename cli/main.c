@@ -21,6 +21,7 @@ static const struct subcmd subcmds[] = {
         {"robot", cmd_robot, "robot accounts over the API (ls, add, rm, refresh)"},
         {"stats", cmd_stats, "pull counts, history, top lists, stale images (--url or --data)"},
         {"audit", cmd_audit, "audit log maintenance (audit purge --older-than 30d --data DIR)"},
+        {"migrate", cmd_migrate, "move a single host's data to PostgreSQL and S3 (scale-out)"},
         {"admin", cmd_admin, "offline maintenance (admin rotate-token-key --data DIR)"},
 };
 

@@ -36,6 +36,7 @@ static const char *const code_names[BERR_CODE_COUNT] = {
         [BERR_BAD_REQUEST] = "BAD_REQUEST",
         [BERR_METHOD] = "METHOD_NOT_ALLOWED",
         [BERR_STORAGE_FULL] = "INSUFFICIENT_STORAGE",
+        [BERR_UNAVAILABLE] = "UNAVAILABLE",
         [BERR_INTERNAL] = "INTERNAL_ERROR",
 };
 

@@ -32,6 +32,7 @@ enum berr_code {
     BERR_BAD_REQUEST,   /* 400 outside the registry API */
     BERR_METHOD,        /* 405 */
     BERR_STORAGE_FULL,  /* 507: no space left (ENOSPC, EDQUOT, SQLITE_FULL) */
+    BERR_UNAVAILABLE,   /* 503: a shared backend (PostgreSQL, the object store) cannot be reached */
     BERR_INTERNAL,
     BERR_CODE_COUNT
 };

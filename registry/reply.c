@@ -51,6 +51,8 @@ unsigned reply_status_of(enum berr_code code)
         return HTTP_CONFLICT;
     case BERR_STORAGE_FULL:
         return HTTP_INSUFFICIENT_STORAGE;
+    case BERR_UNAVAILABLE:
+        return HTTP_SERVICE_UNAVAILABLE;
     case BERR_INTERNAL:
     case BERR_CODE_COUNT:
         break;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# deps.sh build|test - install, idempotently, the Debian packages Berth needs.
+# deps.sh build|test|scaleout - install, idempotently, the Debian packages Berth needs.
 # A second run finds everything installed and does not touch apt. Services the packages ship
 # (docker-registry, containerd, prometheus) are kept from starting: tests start private instances
 # of their own (prometheus is there for promtool, which checks /metrics).
@@ -10,11 +10,15 @@ BUILD="gcc make pkg-config xxd libmicrohttpd-dev libssl-dev libjansson-dev libsq
 TEST="$BUILD curl jq openssl sqlite3 skopeo umoci podman buildah crun conmon uidmap containerd runc zstd docker-registry
       apache2-utils python3 nginx libhttp-parser-dev tmux busybox-static ca-certificates tar chromium nodejs npm prometheus
       postgresql-15 radosgw ceph-mon ceph-osd ceph-common"
+# the scale-out stack (scripts/scaleout.sh, tests/blackbox/scaleout_*.sh): PostgreSQL, a
+# single-node Ceph for radosgw, haproxy
+SCALEOUT="postgresql-15 libpq-dev radosgw ceph-mon ceph-osd ceph-common haproxy curl jq python3"
 
 case "${1:-build}" in
 build) want=$BUILD ;;
-test) want=$TEST ;;
-*) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+test) want="$TEST $SCALEOUT" ;;
+scaleout) want=$SCALEOUT ;;
+*) echo "usage: deps.sh build|test|scaleout" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -109,6 +109,9 @@ int pg_fail(struct pg_conn *c, const PGresult *r, const char *what, struct berr 
         return berr_set(err, BERR_STORAGE_FULL, "%s", BERR_STORAGE_FULL_MSG);
     if (state_is(st, "22021"))
         return berr_set(err, BERR_BAD_REQUEST, "text is not valid UTF-8");
+    /* the server gone (connection class 08, shutdown 57P01-57P03): 503, a client may retry */
+    if (c->broken || (st != NULL && (strncmp(st, "08", 2) == 0 || strncmp(st, "57P0", 4) == 0)))
+        return berr_set(err, BERR_UNAVAILABLE, "metadata database unavailable");
     return berr_set(err, BERR_INTERNAL, "internal error");
 }
 
@@ -564,7 +567,8 @@ static int conn_open(struct pg_conn *c, struct pg_db *m, struct berr *err)
     if (PQstatus(c->pc) != CONNECTION_OK) {
         log_msg(LOG_ERROR, "meta: cannot connect to %s: %s", m->where,
                 log_escape(esc, sizeof(esc), PQerrorMessage(c->pc)));
-        return berr_set(err, BERR_INTERNAL, "cannot connect to database");
+        /* the server is not there (or refuses us): 503, a client may retry */
+        return berr_set(err, BERR_UNAVAILABLE, "metadata database unavailable");
     }
     return conn_setup(c, err);
 }

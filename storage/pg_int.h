@@ -376,12 +376,12 @@ extern const struct meta_user_ops pg_user_ops;
 extern const struct meta_member_ops pg_member_ops;
 extern const struct meta_robot_ops pg_robot_ops;
 extern const struct meta_audit_ops pg_audit_ops;
+extern const struct meta_state_ops pg_state_ops;
 extern const struct meta_repo_ops pg_repo_ops;
 extern const struct meta_manifest_ops pg_manifest_ops;
 extern const struct meta_blob_ops pg_blob_ops;
 extern const struct meta_quota_ops pg_quota_ops;
 extern const struct meta_pulls_ops pg_pulls_ops;
 extern const struct meta_gc_job_ops pg_gc_job_ops;
-extern const struct meta_state_ops pg_state_ops;
 
 #endif

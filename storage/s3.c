@@ -371,6 +371,12 @@ static int attempt(struct s3 *s, CURL *h, struct call *c, const char *path, int 
         *again = cc != CURLE_WRITE_ERROR && cc != CURLE_URL_MALFORMAT && cc != CURLE_OUT_OF_MEMORY;
         berr_set(err, BERR_INTERNAL, "s3: %s %s: %s", c->method, c->key ? c->key : "(bucket)",
                  curl_easy_strerror(cc));
+        /* no answer (refused, reset, timed out): the store is unreachable, 503 once retries
+         * end; the details stay in the log */
+        if (*again) {
+            log_msg(LOG_ERROR, "%s", err ? err->msg : "s3: no answer");
+            berr_set(err, BERR_UNAVAILABLE, "object store unavailable");
+        }
         goto out;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
@@ -435,6 +441,10 @@ static int run(struct s3 *s, struct call *c, struct berr *err)
                 else
                     berr_set(err, BERR_INTERNAL, "s3: %s %s: %ld %s", c->method,
                              c->key ? c->key : "(bucket)", c->status, code[0] ? code : "");
+                if (transient && c->status != 404) {
+                    log_msg(LOG_ERROR, "%s", err ? err->msg : "s3: server error");
+                    berr_set(err, BERR_UNAVAILABLE, "object store unavailable");
+                }
                 break;
             }
         } else if (!again || i >= s->retries) {

@@ -1,5 +1,5 @@
 #!/bin/sh
-# run.sh [--unit|--blackbox|--ui] - run Berth's tests and add up their results.
+# run.sh [--unit|--blackbox|--scaleout|--ui] - run Berth's tests and add up their results.
 #
 # Runs, in this order:
 #   unit       every unit-test binary build/asan/tests/**/*_test; then, when PostgreSQL's
@@ -7,10 +7,14 @@
 #              build/asan/tests/storage/*_test again against one private PostgreSQL server
 #              (scripts/pg.sh, fsync off) with BERTH_TEST_PG_URL set, named NAME.pg
 #   fuzz       every replay binary build/asan/fuzz/<t> over tests/fuzz/corpus/<t>
-#   black-box  every tests/blackbox/*.sh (lib.sh excepted), with bash
+#   black-box  every tests/blackbox/*.sh (lib.sh, lib_*.sh and scaleout_*.sh excepted), with bash
+#   scale-out  every tests/blackbox/scaleout_*.sh, with bash, over one PostgreSQL and one radosgw
+#              started once for all of them (scripts/scaleout.sh backends-up; each suite makes
+#              its own database and bucket there)
 #   ui         every tests/ui/*.test.mjs, with node (headless Chromium; needs tests/ui/node_modules,
 #              which `make test` installs with npm ci)
-# --unit runs the first two groups, --blackbox the third, --ui the last; no option runs all.
+# --unit runs the first two groups, --blackbox the third, --scaleout the fourth, --ui the last;
+# no option runs all.
 #
 # Each program must end its output with a line "N passed, N failed[, N skipped]". Its output goes
 # to $BERTH_TEST_LOGS/<name>.log (default build/test-logs). A program that exits non-zero, is
@@ -32,13 +36,14 @@ case "${1:-}" in
 "") ;;
 --unit) mode=unit ;;
 --blackbox) mode=blackbox ;;
+--scaleout) mode=scaleout ;;
 --ui) mode=ui ;;
 -h | --help)
     sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 *)
-    echo "usage: tests/run.sh [--unit|--blackbox|--ui]" >&2
+    echo "usage: tests/run.sh [--unit|--blackbox|--scaleout|--ui]" >&2
     exit 2
     ;;
 esac
@@ -187,9 +192,30 @@ fi
 if [ "$mode" = all ] || [ "$mode" = blackbox ]; then
     for t in tests/blackbox/*.sh; do
         [ -e "$t" ] || continue
-        case $(basename "$t") in lib.sh | lib_*.sh) continue ;; esac
+        case $(basename "$t") in lib.sh | lib_*.sh | scaleout_*.sh) continue ;; esac
         run_one blackbox "$(basename "$t" .sh)" "$BB_TIMEOUT" bash "$t"
     done
+fi
+
+if [ "$mode" = all ] || [ "$mode" = scaleout ]; then
+    so_start=$(date +%s)
+    # under /tmp, mode 0755: as root, PostgreSQL runs as user postgres, which must reach its data
+    so_backends=$(mktemp -d /tmp/berth-so-XXXXXX)
+    chmod 755 "$so_backends"
+    if SCALEOUT_PG_FAST=1 bash scripts/scaleout.sh backends-up "$so_backends" >"$LOGS/scaleout-backends.log" 2>&1; then
+        export SCALEOUT_BACKENDS=$so_backends
+    else
+        # each suite then tries on its own, and says why it could not
+        echo "scale-out backends did not start (see $LOGS/scaleout-backends.log)"
+    fi
+    for t in tests/blackbox/scaleout_*.sh; do
+        [ -e "$t" ] || continue
+        run_one scaleout "$(basename "$t" .sh)" "$BB_TIMEOUT" bash "$t"
+    done
+    bash scripts/scaleout.sh backends-down "$so_backends" >/dev/null 2>&1
+    rm -rf "$so_backends"
+    unset SCALEOUT_BACKENDS
+    echo "scale-out group: $(($(date +%s) - so_start))s"
 fi
 
 if [ "$mode" = all ] || [ "$mode" = ui ]; then
