@@ -287,8 +287,8 @@ static int pg_pulls_prune(struct meta *m, int64_t hour_before, int64_t day_befor
 /* $1 project, $2 before */
 #define STALE_ART_FROM                                                                             \
     " FROM manifests m JOIN repositories r ON r.id = m.repo_id"                                    \
-    " WHERE ($1::bigint <= 0 OR r.project_id = $1::bigint) AND COALESCE(m.pull_time, 0) < $2 AND"  \
-    PG_ART_TOP("m")
+    " WHERE ($1::bigint <= 0 OR r.project_id = $1::bigint) AND COALESCE(m.pull_time, 0) < $2 "     \
+    "AND" PG_ART_TOP("m")
 #define STALE_TAG_FROM                                                                             \
     " FROM tags t JOIN manifests m ON m.id = t.manifest_id JOIN repositories r ON r.id = "         \
     "t.repo_id"                                                                                    \
