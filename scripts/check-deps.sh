@@ -120,7 +120,7 @@ for layer in $LAYERS; do
 done
 
 # ---- 3: circles of calls between the files of one folder ----
-PKG_CFLAGS=$(pkg-config --cflags libmicrohttpd openssl jansson sqlite3 libarchive libcurl yaml-0.1 libxml-2.0 2>/dev/null)
+PKG_CFLAGS=$(pkg-config --cflags libmicrohttpd openssl jansson sqlite3 libpq libarchive libcurl yaml-0.1 libxml-2.0 2>/dev/null)
 
 # obj_for F: an object file for F whose symbols are current; compiles one when none is
 obj_for() {
