@@ -47,7 +47,7 @@ export async function render(main, ctx, project, repo) {
                     if (!tags.length) return h('span', { class: 'muted' }, 'untagged');
                     return h('ul', { class: 'tags' }, tags.map((t) => h('li', { class: 'tag', dataset: { tag: t.name } },
                         h('span', { class: 'tagname' }, t.name),
-                        h('span', { class: 'muted tagpulls', title: `last pulled ${t.pull_time || 'never'}` }, `${t.pull_count} pulls`),
+                        h('span', { class: 'muted tagpulls', title: `last pulled ${t.pull_time || 'never'}` }, `${t.pull_count} ${t.pull_count === 1 ? 'pull' : 'pulls'}`),
                         copyButton(`docker pull ${ref}:${t.name}`, `Copy pull command for ${t.name}`, { class: 'btn small copy-tag' }),
                         can.del ? h('button', { type: 'button', class: 'btn small danger', 'aria-label': `Delete tag ${t.name}`, on: { click: () => confirmDialog(`Delete tag ${t.name}?`, `The tag ${full}:${t.name} will be deleted; the artifact ${shortDigest(a.digest)} stays.`, `Delete tag ${t.name}`, async () => {
                             await api.deleteTag(project, repo, a.digest, t.name);
