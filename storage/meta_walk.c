@@ -1,0 +1,63 @@
+/* meta_walk.c - the backend-neutral walks of meta_walk.h: batching, paging and the
+ * callbacks; the backends' fetches do the reading. */
+#include "storage/meta_walk.h"
+
+#include <errno.h>
+
+#include "common/mem.h"
+
+void meta_ref_batch_clear(struct meta_ref_batch *b)
+{
+    unsigned i;
+
+    for (i = 0; i < b->n; i++) {
+        mem_free(b->r[i].annotations);
+        b->r[i].annotations = NULL;
+    }
+    b->n = 0;
+}
+
+int meta_ref_walk(struct meta *m, const struct repo_name *repo, const struct digest *d,
+                  const char *artifact_type, meta_ref_fetch_fn fetch, meta_referrer_fn fn,
+                  void *ctx, struct berr *err)
+{
+    char subject[DIGEST_STR_LEN + 1];
+    char after[DIGEST_STR_LEN + 1] = "";
+    struct meta_referrer r;
+    struct meta_ref_batch *b;
+    bool found_repo;
+    unsigned i;
+    int rc = 0;
+
+    b = mem_calloc(1, sizeof(*b));
+    if (b == NULL)
+        return berr_sys(err, ENOMEM, "meta: referrer batch");
+    digest_format(d, subject, sizeof(subject));
+    for (;;) {
+        rc = fetch(m, repo, subject, artifact_type, after, b, &found_repo, err);
+        if (rc < 0)
+            break;
+        if (!found_repo) {
+            rc = berr_set(err, BERR_NAME_UNKNOWN, "repository name not known to registry");
+            break;
+        }
+        for (i = 0; i < b->n; i++) {
+            r.digest = b->r[i].digest;
+            r.media_type = b->r[i].media_type;
+            r.size = b->r[i].size;
+            r.artifact_type = b->r[i].artifact_type;
+            r.annotations_json = b->r[i].annotations;
+            rc = fn(&r, ctx);
+            if (rc != 0)
+                goto out;
+        }
+        if (b->n < META_REF_BATCH)
+            break;
+        digest_format(&b->r[b->n - 1].digest, after, sizeof(after));
+        meta_ref_batch_clear(b);
+    }
+out:
+    meta_ref_batch_clear(b);
+    mem_free(b);
+    return rc;
+}

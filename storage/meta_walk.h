@@ -1,0 +1,49 @@
+/* meta_walk.h - the referrers walk both metadata backends share (meta_referrers in meta.h).
+ *
+ * A backend supplies a fetch that fills a batch with the next referrers of a subject after a
+ * given digest, holding its connection only for that; meta_ref_walk hands each row to the
+ * caller's meta_referrer_fn with no connection held, and pages on by the last digest seen. Only
+ * storage/ backends include this header. */
+#ifndef BERTH_STORAGE_META_WALK_H
+#define BERTH_STORAGE_META_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/berr.h"
+#include "common/digest.h"
+#include "storage/meta.h"
+
+/* referrers are copied out in smaller batches: each row carries its annotations */
+#define META_REF_BATCH 32
+
+struct meta_ref_row {
+    struct digest digest;
+    char media_type[META_MEDIA_TYPE_MAX + 1];
+    char artifact_type[META_MEDIA_TYPE_MAX + 1];
+    uint64_t size;
+    char *annotations; /* new, or NULL */
+};
+
+struct meta_ref_batch {
+    unsigned n;
+    struct meta_ref_row r[META_REF_BATCH];
+};
+
+/* meta_ref_batch_clear frees the rows' annotations and empties b */
+void meta_ref_batch_clear(struct meta_ref_batch *b);
+
+/* meta_ref_fetch_fn fills the empty b with up to META_REF_BATCH referrers of subject (a digest
+ * string) in repo, of artifact_type (NULL: any), whose digest sorts after `after` ("" = from
+ * the start), in digest order. *found_repo says whether repo exists. Returns 0, or -1 with err
+ * set; rows already in b on failure are freed by the caller. */
+typedef int (*meta_ref_fetch_fn)(struct meta *m, const struct repo_name *repo, const char *subject,
+                                 const char *artifact_type, const char *after,
+                                 struct meta_ref_batch *b, bool *found_repo, struct berr *err);
+
+/* meta_ref_walk is meta_referrers (meta.h) over a backend's fetch */
+int meta_ref_walk(struct meta *m, const struct repo_name *repo, const struct digest *d,
+                  const char *artifact_type, meta_ref_fetch_fn fetch, meta_referrer_fn fn,
+                  void *ctx, struct berr *err);
+
+#endif
