@@ -3,6 +3,7 @@
 #include "storage/meta_walk.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "common/mem.h"
 
@@ -58,6 +59,49 @@ int meta_ref_walk(struct meta *m, const struct repo_name *repo, const struct dig
     }
 out:
     meta_ref_batch_clear(b);
+    mem_free(b);
+    return rc;
+}
+
+int meta_page_walk(struct meta *m, meta_page_fetch_fn fetch, const void *q, const char *last,
+                   unsigned n, meta_str_fn fn, void *ctx, bool *more, struct berr *err)
+{
+    char after[REPO_NAME_MAX + 1];
+    struct meta_page_batch *b;
+    unsigned left = n;
+    unsigned want;
+    unsigned i;
+    bool extra = false;
+    int rc = 0;
+
+    if (more != NULL)
+        *more = false;
+    if (last == NULL)
+        last = "";
+    if (strlen(last) > REPO_NAME_MAX)
+        return berr_set(err, BERR_BAD_REQUEST, "last is too long");
+    memcpy(after, last, strlen(last) + 1);
+    b = mem_malloc(sizeof(*b));
+    if (b == NULL)
+        return berr_sys(err, ENOMEM, "meta: page buffer");
+    for (;;) {
+        want = left < META_PAGE_BATCH ? left : META_PAGE_BATCH;
+        rc = fetch(m, q, after, want, b, &extra, err);
+        if (rc < 0)
+            break;
+        for (i = 0; i < b->n; i++) {
+            rc = fn(b->s[i], ctx);
+            if (rc != 0)
+                goto out;
+        }
+        left -= b->n;
+        if (!extra || left == 0)
+            break;
+        memcpy(after, b->s[b->n - 1], strlen(b->s[b->n - 1]) + 1);
+    }
+    if (rc == 0 && more != NULL)
+        *more = extra;
+out:
     mem_free(b);
     return rc;
 }

@@ -1,4 +1,5 @@
-/* meta_walk.h - the referrers walk both metadata backends share (meta_referrers in meta.h).
+/* meta_walk.h - the batch walks both metadata backends share: the referrers walk (meta_referrers
+ * in meta.h) and the paging over one text column (catalog, tags and the like).
  *
  * A backend supplies a fetch that fills a batch with the next referrers of a subject after a
  * given digest, holding its connection only for that; meta_ref_walk hands each row to the
@@ -45,5 +46,26 @@ typedef int (*meta_ref_fetch_fn)(struct meta *m, const struct repo_name *repo, c
 int meta_ref_walk(struct meta *m, const struct repo_name *repo, const struct digest *d,
                   const char *artifact_type, meta_ref_fetch_fn fetch, meta_referrer_fn fn,
                   void *ctx, struct berr *err);
+
+/* paging over one text column: strings are copied out in batches */
+#define META_PAGE_BATCH 64
+
+struct meta_page_batch {
+    unsigned n;
+    char s[META_PAGE_BATCH][REPO_NAME_MAX + 1];
+};
+
+/* meta_page_fetch_fn empties b and fills it with up to want (<= META_PAGE_BATCH) strings of the
+ * query q, in order, after `after` ("" = from the start); *extra when one more exists. Returns
+ * 0, or -1 with err set. */
+typedef int (*meta_page_fetch_fn)(struct meta *m, const void *q, const char *after, unsigned want,
+                                  struct meta_page_batch *b, bool *extra, struct berr *err);
+
+/* meta_page_walk calls fn for up to n strings of q after last (NULL or "": from the start), a
+ * batch at a time from fetch, with no connection held; *more (may be NULL) says whether more
+ * follow. Returns 0, fn's first non-zero return, or -1 with err set (BERR_BAD_REQUEST when
+ * last is too long). */
+int meta_page_walk(struct meta *m, meta_page_fetch_fn fetch, const void *q, const char *last,
+                   unsigned n, meta_str_fn fn, void *ctx, bool *more, struct berr *err);
 
 #endif
