@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/mem.h"
 
 void meta_ref_batch_clear(struct meta_ref_batch *b)
@@ -104,4 +105,18 @@ int meta_page_walk(struct meta *m, meta_page_fetch_fn fetch, const void *q, cons
 out:
     mem_free(b);
     return rc;
+}
+
+int meta_digest_cb_call(const char *s, void *ctx)
+{
+    struct meta_digest_cb *cb = ctx;
+    struct digest d;
+    struct berr perr;
+
+    if (digest_parse(&d, s, strlen(s), &perr) < 0) {
+        log_msg(LOG_ERROR, "meta: stored digest is malformed");
+        cb->bad = true;
+        return berr_set(cb->err, BERR_INTERNAL, "internal error");
+    }
+    return cb->fn(&d, cb->ctx);
 }

@@ -1,5 +1,6 @@
 /* meta_walk.h - the batch walks both metadata backends share: the referrers walk (meta_referrers
- * in meta.h) and the paging over one text column (catalog, tags and the like).
+ * in meta.h), the paging over one text column (catalog, tags and the like) and its digest
+ * adapter.
  *
  * A backend supplies a fetch that fills a batch with the next referrers of a subject after a
  * given digest, holding its connection only for that; meta_ref_walk hands each row to the
@@ -67,5 +68,18 @@ typedef int (*meta_page_fetch_fn)(struct meta *m, const void *q, const char *aft
  * last is too long). */
 int meta_page_walk(struct meta *m, meta_page_fetch_fn fetch, const void *q, const char *last,
                    unsigned n, meta_str_fn fn, void *ctx, bool *more, struct berr *err);
+
+/* meta_digest_cb adapts a walk over text to a meta_digest_fn: pass meta_digest_cb_call as the
+ * meta_str_fn and a struct meta_digest_cb {fn, ctx, err, false} as its ctx. A stored string that
+ * is not a digest is logged, ends the walk with BERR_INTERNAL in err and sets bad: the caller
+ * then returns -1. */
+struct meta_digest_cb {
+    meta_digest_fn fn;
+    void *ctx;
+    struct berr *err;
+    bool bad; /* a stored digest did not parse */
+};
+
+int meta_digest_cb_call(const char *s, void *ctx);
 
 #endif
