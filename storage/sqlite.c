@@ -401,6 +401,30 @@ int sq_write_end(struct sq_conn *c, int rc, struct berr *err)
     return rc;
 }
 
+int sq_write_i64(struct meta *m, const char *sql, int64_t v, int *changed, struct berr *err)
+{
+    struct sq_conn *c;
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    int rc;
+
+    rc = sq_write_begin(&c, m, err);
+    if (rc < 0)
+        return -1;
+    rc = sq_prepare(&st, c, sql, err);
+    if (rc == 0)
+        rc = sq_bind_i64(c, st, 1, v, err);
+    if (rc == 0)
+        rc = sq_exec(c, st, err);
+    if (rc == 0)
+        n = sqlite3_changes(c->db);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    rc = sq_write_end(c, rc, err);
+    if (rc == 0 && changed != NULL)
+        *changed = n;
+    return rc;
+}
+
 int sq_exec_sql(struct sq_conn *c, const char *sql, struct berr *err)
 {
     char *emsg = NULL;
