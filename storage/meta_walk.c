@@ -120,3 +120,38 @@ int meta_digest_cb_call(const char *s, void *ctx)
     }
     return cb->fn(&d, cb->ctx);
 }
+
+void meta_state_rows_clear(struct meta_state_row *rows, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        mem_free(rows[i].val);
+        rows[i].val = NULL;
+    }
+}
+
+int meta_state_walk(struct meta *m, const char *ns, meta_state_fetch_fn fetch, meta_state_fn fn,
+                    void *ctx, struct berr *err)
+{
+    struct meta_state_row *rows = mem_calloc(META_STATE_BATCH, sizeof(*rows));
+    char after[META_STATE_KEY_MAX + 1] = "";
+    size_t n = 0, i;
+    int rc = 0;
+
+    if (rows == NULL)
+        return berr_set(err, BERR_INTERNAL, "out of memory");
+    for (;;) {
+        rc = fetch(m, ns, after, rows, &n, err);
+        if (rc < 0 || n == 0)
+            break;
+        for (i = 0; i < n && rc == 0; i++)
+            rc = fn(rows[i].key, rows[i].val, rows[i].len, rows[i].version, rows[i].expires, ctx);
+        memcpy(after, rows[n - 1].key, sizeof(after));
+        meta_state_rows_clear(rows, n);
+        if (rc != 0 || n < META_STATE_BATCH)
+            break;
+    }
+    mem_free(rows);
+    return rc;
+}

@@ -1,6 +1,6 @@
 /* meta_walk.h - the batch walks both metadata backends share: the referrers walk (meta_referrers
- * in meta.h), the paging over one text column (catalog, tags and the like) and its digest
- * adapter.
+ * in meta.h), the paging over one text column (catalog, tags and the like) with its digest
+ * adapter, and the state list (meta_state_list).
  *
  * A backend supplies a fetch that fills a batch with the next referrers of a subject after a
  * given digest, holding its connection only for that; meta_ref_walk hands each row to the
@@ -81,5 +81,29 @@ struct meta_digest_cb {
 };
 
 int meta_digest_cb_call(const char *s, void *ctx);
+
+/* the state list (meta_state_list in meta.h): rows are copied out in batches in key order */
+#define META_STATE_BATCH 64
+
+struct meta_state_row {
+    char key[META_STATE_KEY_MAX + 1];
+    char *val; /* new */
+    size_t len;
+    int64_t version;
+    int64_t expires;
+};
+
+/* meta_state_rows_clear frees the values of the first n rows */
+void meta_state_rows_clear(struct meta_state_row *rows, size_t n);
+
+/* meta_state_fetch_fn copies up to META_STATE_BATCH live rows of ns whose key sorts after
+ * `after` ("" = from the start) into rows, in key order; *n rows. Returns 0, or -1 with err set
+ * and no row left to free. */
+typedef int (*meta_state_fetch_fn)(struct meta *m, const char *ns, const char *after,
+                                   struct meta_state_row *rows, size_t *n, struct berr *err);
+
+/* meta_state_walk is meta_state_list (meta.h) over a backend's fetch */
+int meta_state_walk(struct meta *m, const char *ns, meta_state_fetch_fn fetch, meta_state_fn fn,
+                    void *ctx, struct berr *err);
 
 #endif
