@@ -29,6 +29,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "storage/meta_walk.h"
 
 #define PG_POOL_MAX 256
 #define PG_LOG_MSG_MAX 512
@@ -768,15 +769,17 @@ out:
 
 /* ---- paging over one text column ---- */
 
-struct page_batch {
-    unsigned n;
-    char s[PG_BATCH][REPO_NAME_MAX + 1];
+/* what page_fetch runs: the caller's query and its argument */
+struct page_req {
+    pg_page_query_fn query;
+    const void *q;
 };
 
-/* page_fetch fills b with up to want strings after `after`; *extra when one more exists */
-static int page_fetch(struct meta *m, pg_page_query_fn query, const void *q, const char *after,
-                      unsigned want, struct page_batch *b, bool *extra, struct berr *err)
+/* page_fetch is meta_walk.h's fetch over a struct page_req */
+static int page_fetch(struct meta *m, const void *arg, const char *after, unsigned want,
+                      struct meta_page_batch *b, bool *extra, struct berr *err)
 {
+    const struct page_req *req = arg;
     struct pg_conn *c;
     struct pg_params p;
     PGresult *r = NULL;
@@ -788,7 +791,7 @@ static int page_fetch(struct meta *m, pg_page_query_fn query, const void *q, con
     b->n = 0;
     *extra = false;
     pg_params_init(&p);
-    rc = query(&p, &sql, &slot, q, after, (int64_t)want + 1, err);
+    rc = req->query(&p, &sql, &slot, req->q, after, (int64_t)want + 1, err);
     if (rc < 0)
         return -1;
     c = pg_conn_get(m);
@@ -813,42 +816,7 @@ static int page_fetch(struct meta *m, pg_page_query_fn query, const void *q, con
 int pg_page_strings(struct meta *m, pg_page_query_fn query, const void *q, const char *last,
                     unsigned n, meta_str_fn fn, void *ctx, bool *more, struct berr *err)
 {
-    char after[REPO_NAME_MAX + 1];
-    struct page_batch *b;
-    unsigned left = n;
-    unsigned want;
-    unsigned i;
-    bool extra = false;
-    int rc = 0;
+    struct page_req req = {query, q};
 
-    if (more != NULL)
-        *more = false;
-    if (last == NULL)
-        last = "";
-    if (strlen(last) > REPO_NAME_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "last is too long");
-    memcpy(after, last, strlen(last) + 1);
-    b = mem_malloc(sizeof(*b));
-    if (b == NULL)
-        return berr_sys(err, ENOMEM, "meta: page buffer");
-    for (;;) {
-        want = left < PG_BATCH ? left : PG_BATCH;
-        rc = page_fetch(m, query, q, after, want, b, &extra, err);
-        if (rc < 0)
-            break;
-        for (i = 0; i < b->n; i++) {
-            rc = fn(b->s[i], ctx);
-            if (rc != 0)
-                goto out;
-        }
-        left -= b->n;
-        if (!extra || left == 0)
-            break;
-        memcpy(after, b->s[b->n - 1], strlen(b->s[b->n - 1]) + 1);
-    }
-    if (rc == 0 && more != NULL)
-        *more = extra;
-out:
-    mem_free(b);
-    return rc;
+    return meta_page_walk(m, page_fetch, &req, last, n, fn, ctx, more, err);
 }

@@ -28,16 +28,16 @@
  *   4. Files change only inside the transaction of their row, under the digest lock: gc's drop
  *      after the row's DELETE and before COMMIT, an orphan file only while no row exists, and a
  *      push's file before its INSERT (pg_quota.c).
- * Lists are read in batches in digest order; callbacks run with no connection held. Calls pg.c
- * and pg_repo.c only. Thread-safe: every call borrows its own connection. */
+ * Lists are read in batches in digest order; callbacks run with no connection held. Calls pg.c,
+ * pg_repo.c and meta_walk.c only. Thread-safe: every call borrows its own connection. */
 #include "storage/pg_int.h"
 
 #include <assert.h>
 #include <limits.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/util.h"
+#include "storage/meta_walk.h"
 
 /* ---- blobs ---- */
 
@@ -281,28 +281,6 @@ static const char SQL_BLOB_KNOWN[] = "SELECT 1 FROM blobs WHERE digest = $1";
 static const char SQL_BLOBS_PAGE[] =
         "SELECT digest FROM blobs WHERE digest > $1 ORDER BY digest LIMIT $2";
 
-/* adapts pg_page_strings (text) to a meta_digest_fn */
-struct digest_cb {
-    meta_digest_fn fn;
-    void *ctx;
-    struct berr *err;
-    bool bad; /* a stored digest did not parse */
-};
-
-static int digest_cb_call(const char *s, void *ctx)
-{
-    struct digest_cb *cb = ctx;
-    struct digest d;
-    struct berr perr;
-
-    if (digest_parse(&d, s, strlen(s), &perr) < 0) {
-        log_msg(LOG_ERROR, "meta: stored digest is malformed");
-        cb->bad = true;
-        return berr_set(cb->err, BERR_INTERNAL, "internal error");
-    }
-    return cb->fn(&d, cb->ctx);
-}
-
 static int gc_query(struct pg_params *p, const char **sql, enum pg_q *slot, const void *q,
                     const char *after, int64_t limit, struct berr *err)
 {
@@ -320,10 +298,10 @@ static int gc_query(struct pg_params *p, const char **sql, enum pg_q *slot, cons
 static int pg_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void *ctx,
                               struct berr *err)
 {
-    struct digest_cb cb = {fn, ctx, err, false};
+    struct meta_digest_cb cb = {fn, ctx, err, false};
     int rc;
 
-    rc = pg_page_strings(m, gc_query, &before, NULL, UINT_MAX, digest_cb_call, &cb, NULL, err);
+    rc = pg_page_strings(m, gc_query, &before, NULL, UINT_MAX, meta_digest_cb_call, &cb, NULL, err);
     return cb.bad ? -1 : rc;
 }
 
@@ -419,10 +397,10 @@ static int blobs_query(struct pg_params *p, const char **sql, enum pg_q *slot, c
 
 static int pg_blobs_all(struct meta *m, meta_digest_fn fn, void *ctx, struct berr *err)
 {
-    struct digest_cb cb = {fn, ctx, err, false};
+    struct meta_digest_cb cb = {fn, ctx, err, false};
     int rc;
 
-    rc = pg_page_strings(m, blobs_query, NULL, NULL, UINT_MAX, digest_cb_call, &cb, NULL, err);
+    rc = pg_page_strings(m, blobs_query, NULL, NULL, UINT_MAX, meta_digest_cb_call, &cb, NULL, err);
     return cb.bad ? -1 : rc;
 }
 

@@ -27,8 +27,8 @@
  *      second query to tell NAME_UNKNOWN from MANIFEST_UNKNOWN.
  *   5. Artifact lists use one definition of a top-level artifact (PG_ART_TOP) for count and
  *      page alike. Index children keep their manifest order (manifest_children.id).
- * Calls pg.c, pg_repo.c and pg_blob.c only. Thread-safe: every call borrows its own
- * connection; list callbacks run with none held. */
+ * Calls pg.c, pg_repo.c, pg_blob.c and meta_walk.c only. Thread-safe: every call borrows its
+ * own connection; list callbacks run with none held. */
 #include "storage/pg_int.h"
 
 #include <errno.h>
@@ -37,9 +37,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
-
-/* referrers are copied out in smaller batches: each row carries its annotations */
-#define META_REF_BATCH 32
+#include "storage/meta_walk.h"
 
 static const char SQL_MANIFEST_ID[] = "SELECT id FROM manifests WHERE repo_id = $1 AND digest = $2";
 static const char SQL_MANIFEST_INSERT[] =
@@ -495,31 +493,7 @@ static int pg_catalog(struct meta *m, const char *last, unsigned n, meta_str_fn 
 
 /* ---- referrers ---- */
 
-struct ref_row {
-    struct digest digest;
-    char media_type[META_MEDIA_TYPE_MAX + 1];
-    char artifact_type[META_MEDIA_TYPE_MAX + 1];
-    uint64_t size;
-    char *annotations; /* new, or NULL */
-};
-
-struct ref_batch {
-    unsigned n;
-    struct ref_row r[META_REF_BATCH];
-};
-
-static void ref_batch_clear(struct ref_batch *b)
-{
-    unsigned i;
-
-    for (i = 0; i < b->n; i++) {
-        mem_free(b->r[i].annotations);
-        b->r[i].annotations = NULL;
-    }
-    b->n = 0;
-}
-
-static int ref_row_read(const PGresult *r, int row, struct ref_row *rr, struct berr *err)
+static int ref_row_read(const PGresult *r, int row, struct meta_ref_row *rr, struct berr *err)
 {
     int64_t size;
 
@@ -540,7 +514,7 @@ static int ref_row_read(const PGresult *r, int row, struct ref_row *rr, struct b
 
 /* ref_fetch fills b with the next referrers after digest `after` ("" = from the start) */
 static int ref_fetch(struct meta *m, const struct repo_name *repo, const char *subject,
-                     const char *artifact_type, const char *after, struct ref_batch *b,
+                     const char *artifact_type, const char *after, struct meta_ref_batch *b,
                      bool *found_repo, struct berr *err)
 {
     struct pg_params p;
@@ -580,45 +554,7 @@ out:
 static int pg_referrers(struct meta *m, const struct repo_name *repo, const struct digest *d,
                         const char *artifact_type, meta_referrer_fn fn, void *ctx, struct berr *err)
 {
-    char subject[DIGEST_STR_LEN + 1];
-    char after[DIGEST_STR_LEN + 1] = "";
-    struct meta_referrer r;
-    struct ref_batch *b;
-    bool found_repo;
-    unsigned i;
-    int rc = 0;
-
-    b = mem_calloc(1, sizeof(*b));
-    if (b == NULL)
-        return berr_sys(err, ENOMEM, "meta: referrer batch");
-    digest_format(d, subject, sizeof(subject));
-    for (;;) {
-        rc = ref_fetch(m, repo, subject, artifact_type, after, b, &found_repo, err);
-        if (rc < 0)
-            break;
-        if (!found_repo) {
-            rc = berr_set(err, BERR_NAME_UNKNOWN, "repository name not known to registry");
-            break;
-        }
-        for (i = 0; i < b->n; i++) {
-            r.digest = b->r[i].digest;
-            r.media_type = b->r[i].media_type;
-            r.size = b->r[i].size;
-            r.artifact_type = b->r[i].artifact_type;
-            r.annotations_json = b->r[i].annotations;
-            rc = fn(&r, ctx);
-            if (rc != 0)
-                goto out;
-        }
-        if (b->n < META_REF_BATCH)
-            break;
-        digest_format(&b->r[b->n - 1].digest, after, sizeof(after));
-        ref_batch_clear(b);
-    }
-out:
-    ref_batch_clear(b);
-    mem_free(b);
-    return rc;
+    return meta_ref_walk(m, repo, d, artifact_type, ref_fetch, fn, ctx, err);
 }
 
 /* ---- artifacts: the management API's view ---- */

@@ -13,9 +13,9 @@
  * Invariants (as sqlite_state.c's):
  *   1. "Live" is expires = 0 or expires > now, now from this process's wall clock per call.
  *   2. A row's version only grows while the row exists.
- *   3. list copies rows out in batches of PG_BATCH in key order (COLLATE "C": bytewise, like
- *      SQLite's) strictly after the last key seen, and gives the connection back before
- *      calling the callback.
+ *   3. list copies rows out in batches of META_STATE_BATCH (meta_walk.c) in key order
+ *      (COLLATE "C": bytewise, like SQLite's) strictly after the last key seen, and gives the
+ *      connection back before calling the callback.
  * Thread-safe: every call borrows its own connection. */
 #include "storage/pg_int.h"
 
@@ -25,6 +25,7 @@
 #include "common/mem.h"
 #include "common/parse.h"
 #include "common/util.h"
+#include "storage/meta_walk.h"
 
 #define LIVE " (expires = 0 OR expires > $3::bigint)"
 
@@ -221,23 +222,7 @@ static int pgs_incr(struct meta *m, const char *ns, const char *key, int64_t del
     return rc;
 }
 
-struct page_row {
-    char key[META_STATE_KEY_MAX + 1];
-    char *val;
-    size_t len;
-    int64_t version;
-    int64_t expires;
-};
-
-static void page_clear(struct page_row *rows, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        mem_free(rows[i].val);
-        rows[i].val = NULL;
-    }
-}
-
-static int page_read(struct meta *m, const char *ns, const char *after, struct page_row *rows,
+static int page_read(struct meta *m, const char *ns, const char *after, struct meta_state_row *rows,
                      size_t *n, struct berr *err)
 {
     struct pg_params p;
@@ -247,11 +232,11 @@ static int page_read(struct meta *m, const char *ns, const char *after, struct p
     int k, nrows, rc;
 
     key_params(&p, ns, after, now_s());
-    pg_p_i64(&p, PG_BATCH);
+    pg_p_i64(&p, META_STATE_BATCH);
     c = pg_conn_get(m);
     nrows = pg_run(&r, c, PG_Q_NONE, SQL_PAGE, &p, err);
     rc = nrows < 0 ? -1 : 0;
-    for (k = 0; rc == 0 && k < nrows && i < PG_BATCH; k++) {
+    for (k = 0; rc == 0 && k < nrows && i < META_STATE_BATCH; k++) {
         rc = pg_text(r, k, 0, rows[i].key, sizeof(rows[i].key), err);
         if (rc == 0)
             rc = col_bytes(r, k, 1, &rows[i].val, &rows[i].len, err);
@@ -264,7 +249,7 @@ static int page_read(struct meta *m, const char *ns, const char *after, struct p
     pg_res_free(r);
     pg_conn_put(c);
     if (rc < 0) {
-        page_clear(rows, i);
+        meta_state_rows_clear(rows, i);
         *n = 0;
         return -1;
     }
@@ -274,26 +259,7 @@ static int page_read(struct meta *m, const char *ns, const char *after, struct p
 
 static int pgs_list(struct meta *m, const char *ns, meta_state_fn fn, void *ctx, struct berr *err)
 {
-    struct page_row *rows = mem_calloc(PG_BATCH, sizeof(*rows));
-    char after[META_STATE_KEY_MAX + 1] = "";
-    size_t n = 0, i;
-    int rc = 0;
-
-    if (rows == NULL)
-        return berr_set(err, BERR_INTERNAL, "out of memory");
-    for (;;) {
-        rc = page_read(m, ns, after, rows, &n, err);
-        if (rc < 0 || n == 0)
-            break;
-        for (i = 0; i < n && rc == 0; i++)
-            rc = fn(rows[i].key, rows[i].val, rows[i].len, rows[i].version, rows[i].expires, ctx);
-        memcpy(after, rows[n - 1].key, sizeof(after));
-        page_clear(rows, n);
-        if (rc != 0 || n < PG_BATCH)
-            break;
-    }
-    mem_free(rows);
-    return rc;
+    return meta_state_walk(m, ns, page_read, fn, ctx, err);
 }
 
 static int pgs_purge(struct meta *m, int64_t now, int64_t *removed, struct berr *err)

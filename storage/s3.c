@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,6 +658,31 @@ int s3_touch(struct s3 *s, const char *key, struct berr *err)
     return rc;
 }
 
+/* list_page runs one GET of a listing with query, hands each element named item to fn (missing:
+ * the error when one lacks a required field) and says in *more whether the answer is
+ * truncated. Returns 0, fn's first non-zero return, or -1 with err set. */
+static int list_page(struct s3 *s, struct call *c, const char *query, const char *item,
+                     const char *const *fields, s3_xml_item_fn fn, void *ctx, const char *missing,
+                     bool *more, struct berr *err)
+{
+    char trunc[16];
+    int rc;
+
+    *more = false;
+    c->query = query;
+    if (run(s, c, err) < 0)
+        return -1;
+    rc = s3_xml_each(c->resp.data, c->resp.len, item, fields, 3, fn, ctx, err);
+    if (rc == -2)
+        rc = berr_set(err, BERR_INTERNAL, "%s", missing);
+    if (rc != 0)
+        return rc;
+    if (s3_xml_find(c->resp.data, c->resp.len, "IsTruncated", trunc, sizeof(trunc), err) < 0)
+        return -1;
+    *more = strcmp(trunc, "true") == 0;
+    return 0;
+}
+
 struct list_ctx {
     s3_list_fn fn;
     void *ctx;
@@ -686,7 +712,7 @@ int s3_list(struct s3 *s, const char *prefix, s3_list_fn fn, void *ctx, struct b
     token[0] = '\0';
     call_init(&c, "GET", NULL);
     for (;;) {
-        char trunc[16];
+        bool more;
         int n;
 
         if (token[0] != '\0') {
@@ -703,21 +729,9 @@ int s3_list(struct s3 *s, const char *prefix, s3_list_fn fn, void *ctx, struct b
             rc = berr_set(err, BERR_INTERNAL, "s3: list query too long");
             break;
         }
-        c.query = query;
-        if (run(s, &c, err) < 0) {
-            rc = -1;
-            break;
-        }
-        rc = s3_xml_each(c.resp.data, c.resp.len, "Contents", fields, 3, list_item, &l, err);
-        if (rc == -2)
-            rc = berr_set(err, BERR_INTERNAL, "s3: list answer without key or size");
-        if (rc != 0)
-            break;
-        if (s3_xml_find(c.resp.data, c.resp.len, "IsTruncated", trunc, sizeof(trunc), err) < 0) {
-            rc = -1;
-            break;
-        }
-        if (strcmp(trunc, "true") != 0)
+        rc = list_page(s, &c, query, "Contents", fields, list_item, &l,
+                       "s3: list answer without key or size", &more, err);
+        if (rc != 0 || !more)
             break;
         if (s3_xml_find(c.resp.data, c.resp.len, "NextContinuationToken", token, sizeof(token),
                         err) != 1 ||
@@ -904,7 +918,7 @@ int s3_mpu_list(struct s3 *s, const char *prefix, s3_mpu_fn fn, void *ctx, struc
     km[0] = um[0] = '\0';
     call_init(&c, "GET", NULL);
     for (;;) {
-        char trunc[16];
+        bool more;
         int n;
 
         if (km[0] != '\0') {
@@ -923,21 +937,9 @@ int s3_mpu_list(struct s3 *s, const char *prefix, s3_mpu_fn fn, void *ctx, struc
             rc = berr_set(err, BERR_INTERNAL, "s3: uploads query too long");
             break;
         }
-        c.query = query;
-        if (run(s, &c, err) < 0) {
-            rc = -1;
-            break;
-        }
-        rc = s3_xml_each(c.resp.data, c.resp.len, "Upload", fields, 3, mpu_item, &m, err);
-        if (rc == -2)
-            rc = berr_set(err, BERR_INTERNAL, "s3: uploads answer without key or id");
-        if (rc != 0)
-            break;
-        if (s3_xml_find(c.resp.data, c.resp.len, "IsTruncated", trunc, sizeof(trunc), err) < 0) {
-            rc = -1;
-            break;
-        }
-        if (strcmp(trunc, "true") != 0)
+        rc = list_page(s, &c, query, "Upload", fields, mpu_item, &m,
+                       "s3: uploads answer without key or id", &more, err);
+        if (rc != 0 || !more)
             break;
         if (s3_xml_find(c.resp.data, c.resp.len, "NextKeyMarker", km, sizeof(km), err) != 1 ||
             s3_xml_find(c.resp.data, c.resp.len, "NextUploadIdMarker", um, sizeof(um), err) < 0 ||

@@ -36,6 +36,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "storage/meta_walk.h"
 
 #define META_BUSY_TIMEOUT_MS 5000
 #define META_POOL_MAX 256
@@ -400,6 +401,30 @@ int sq_write_end(struct sq_conn *c, int rc, struct berr *err)
     return rc;
 }
 
+int sq_write_i64(struct meta *m, const char *sql, int64_t v, int *changed, struct berr *err)
+{
+    struct sq_conn *c;
+    sqlite3_stmt *st = NULL;
+    int n = 0;
+    int rc;
+
+    rc = sq_write_begin(&c, m, err);
+    if (rc < 0)
+        return -1;
+    rc = sq_prepare(&st, c, sql, err);
+    if (rc == 0)
+        rc = sq_bind_i64(c, st, 1, v, err);
+    if (rc == 0)
+        rc = sq_exec(c, st, err);
+    if (rc == 0)
+        n = sqlite3_changes(c->db);
+    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
+    rc = sq_write_end(c, rc, err);
+    if (rc == 0 && changed != NULL)
+        *changed = n;
+    return rc;
+}
+
 int sq_exec_sql(struct sq_conn *c, const char *sql, struct berr *err)
 {
     char *emsg = NULL;
@@ -742,22 +767,24 @@ out:
 
 /* ---- paging over one text column ---- */
 
-struct page_batch {
-    unsigned n;
-    char s[SQ_BATCH][REPO_NAME_MAX + 1];
+/* what page_fetch runs: the caller's query and its argument */
+struct page_req {
+    sq_page_query_fn query;
+    const void *q;
 };
 
-/* page_fetch fills b with up to want strings after `after`; *extra when one more exists */
-static int page_fetch(struct meta *m, sq_page_query_fn query, const void *q, const char *after,
-                      unsigned want, struct page_batch *b, bool *extra, struct berr *err)
+/* page_fetch is meta_walk.h's fetch over a struct page_req */
+static int page_fetch(struct meta *m, const void *arg, const char *after, unsigned want,
+                      struct meta_page_batch *b, bool *extra, struct berr *err)
 {
+    const struct page_req *req = arg;
     struct sq_conn *c = sq_conn_get(m);
     sqlite3_stmt *st = NULL;
     int rc;
 
     b->n = 0;
     *extra = false;
-    rc = query(&st, c, q, after, (int64_t)want + 1, err);
+    rc = req->query(&st, c, req->q, after, (int64_t)want + 1, err);
     while (rc == 0) {
         rc = sq_step(c, st, err);
         if (rc <= 0)
@@ -780,42 +807,7 @@ static int page_fetch(struct meta *m, sq_page_query_fn query, const void *q, con
 int sq_page_strings(struct meta *m, sq_page_query_fn query, const void *q, const char *last,
                     unsigned n, meta_str_fn fn, void *ctx, bool *more, struct berr *err)
 {
-    char after[REPO_NAME_MAX + 1];
-    struct page_batch *b;
-    unsigned left = n;
-    unsigned want;
-    unsigned i;
-    bool extra = false;
-    int rc = 0;
+    struct page_req req = {query, q};
 
-    if (more != NULL)
-        *more = false;
-    if (last == NULL)
-        last = "";
-    if (strlen(last) > REPO_NAME_MAX)
-        return berr_set(err, BERR_BAD_REQUEST, "last is too long");
-    memcpy(after, last, strlen(last) + 1);
-    b = mem_malloc(sizeof(*b));
-    if (b == NULL)
-        return berr_sys(err, ENOMEM, "meta: page buffer");
-    for (;;) {
-        want = left < SQ_BATCH ? left : SQ_BATCH;
-        rc = page_fetch(m, query, q, after, want, b, &extra, err);
-        if (rc < 0)
-            break;
-        for (i = 0; i < b->n; i++) {
-            rc = fn(b->s[i], ctx);
-            if (rc != 0)
-                goto out;
-        }
-        left -= b->n;
-        if (!extra || left == 0)
-            break;
-        memcpy(after, b->s[b->n - 1], strlen(b->s[b->n - 1]) + 1);
-    }
-    if (rc == 0 && more != NULL)
-        *more = extra;
-out:
-    mem_free(b);
-    return rc;
+    return meta_page_walk(m, page_fetch, &req, last, n, fn, ctx, more, err);
 }

@@ -20,16 +20,16 @@
  *      write_mu, other processes on SQLite's write lock, so a blob re-pushed while gc collects
  *      it either finds row and file gone and places a new file, or links it before gc looks.
  * Lists are read in batches of SQ_BATCH digests in digest order; the caller's callback runs
- * with no connection held, so it may call meta_blob_forget itself. Calls sqlite.c and
- * sqlite_repo.c only. Thread-safe: every call borrows its own connection. */
+ * with no connection held, so it may call meta_blob_forget itself. Calls sqlite.c,
+ * sqlite_repo.c and meta_walk.c only. Thread-safe: every call borrows its own connection. */
 #include "storage/sqlite_int.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 
-#include "common/log.h"
 #include "common/util.h"
+#include "storage/meta_walk.h"
 
 /* ---- blobs ---- */
 
@@ -250,28 +250,6 @@ static const char SQL_BLOB_KNOWN[] = "SELECT 1 FROM blobs WHERE digest = ?1";
 static const char SQL_BLOBS_PAGE[] =
         "SELECT digest FROM blobs WHERE digest > ?1 ORDER BY digest LIMIT ?2";
 
-/* adapts sq_page_strings (text) to a meta_digest_fn */
-struct digest_cb {
-    meta_digest_fn fn;
-    void *ctx;
-    struct berr *err;
-    bool bad; /* a stored digest did not parse */
-};
-
-static int digest_cb_call(const char *s, void *ctx)
-{
-    struct digest_cb *cb = ctx;
-    struct digest d;
-    struct berr perr;
-
-    if (digest_parse(&d, s, strlen(s), &perr) < 0) {
-        log_msg(LOG_ERROR, "meta: stored digest is malformed");
-        cb->bad = true;
-        return berr_set(cb->err, BERR_INTERNAL, "internal error");
-    }
-    return cb->fn(&d, cb->ctx);
-}
-
 static int gc_query(sqlite3_stmt **out, struct sq_conn *c, const void *q, const char *after,
                     int64_t limit, struct berr *err)
 {
@@ -291,10 +269,10 @@ static int gc_query(sqlite3_stmt **out, struct sq_conn *c, const void *q, const 
 static int sq_gc_unreferenced(struct meta *m, int64_t before, meta_digest_fn fn, void *ctx,
                               struct berr *err)
 {
-    struct digest_cb cb = {fn, ctx, err, false};
+    struct meta_digest_cb cb = {fn, ctx, err, false};
     int rc;
 
-    rc = sq_page_strings(m, gc_query, &before, NULL, UINT_MAX, digest_cb_call, &cb, NULL, err);
+    rc = sq_page_strings(m, gc_query, &before, NULL, UINT_MAX, meta_digest_cb_call, &cb, NULL, err);
     return cb.bad ? -1 : rc;
 }
 
@@ -391,10 +369,10 @@ static int blobs_query(sqlite3_stmt **out, struct sq_conn *c, const void *q, con
 
 static int sq_blobs_all(struct meta *m, meta_digest_fn fn, void *ctx, struct berr *err)
 {
-    struct digest_cb cb = {fn, ctx, err, false};
+    struct meta_digest_cb cb = {fn, ctx, err, false};
     int rc;
 
-    rc = sq_page_strings(m, blobs_query, NULL, NULL, UINT_MAX, digest_cb_call, &cb, NULL, err);
+    rc = sq_page_strings(m, blobs_query, NULL, NULL, UINT_MAX, meta_digest_cb_call, &cb, NULL, err);
     return cb.bad ? -1 : rc;
 }
 

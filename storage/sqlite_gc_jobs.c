@@ -197,23 +197,10 @@ static int sq_gc_job_list(struct meta *m, int64_t offset, struct gc_job *out, si
 
 static int sq_gc_job_interrupt(struct meta *m, int64_t now, unsigned *n, struct berr *err)
 {
-    struct sq_conn *c;
-    sqlite3_stmt *st = NULL;
     int changed = 0;
     int rc;
 
-    rc = sq_write_begin(&c, m, err);
-    if (rc < 0)
-        return -1;
-    rc = sq_prepare(&st, c, SQL_INTERRUPT, err);
-    if (rc == 0)
-        rc = sq_bind_i64(c, st, 1, now, err);
-    if (rc == 0)
-        rc = sq_exec(c, st, err);
-    if (rc == 0)
-        changed = sqlite3_changes(c->db);
-    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    rc = sq_write_end(c, rc, err);
+    rc = sq_write_i64(m, SQL_INTERRUPT, now, &changed, err);
     if (rc == 0 && n != NULL)
         *n = (unsigned)changed;
     return rc;

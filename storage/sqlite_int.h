@@ -188,6 +188,9 @@ int sq_tx_end(struct sq_conn *c, int rc, struct berr *err);
  * sq_tx_end returns. The frame of every public call that writes. */
 int sq_write_begin(struct sq_conn **out, struct meta *m, struct berr *err);
 int sq_write_end(struct sq_conn *c, int rc, struct berr *err);
+/* sq_write_i64 runs sql, whose one parameter ?1 is v, in a write transaction of its own and
+ * sets *changed (may be NULL) to the rows it changed. Returns 0, or -1 with err set. */
+int sq_write_i64(struct meta *m, const char *sql, int64_t v, int *changed, struct berr *err);
 
 /* sq_repo_id (sqlite_repo.c) looks a repository up by name: 1 and *id when it exists, 0 when
  * not, -1 on failure. sq_repo_ensure (inside a transaction) creates it when its project exists

@@ -9,8 +9,9 @@
  *      expired row is never returned, never matches a version, and is overwritten by a create.
  *   3. A row's version only grows while the row exists (a put over an expired row continues
  *      its count).
- *   4. list copies rows out in batches of SQ_BATCH in key order (strictly after the last key
- *      seen) and gives the connection back before calling the callback.
+ *   4. list copies rows out in batches of META_STATE_BATCH (meta_walk.c) in key order
+ *      (strictly after the last key seen) and gives the connection back before calling the
+ *      callback.
  * All SQL is static with bound parameters. Thread-safe: every call borrows its own connection. */
 #include "storage/sqlite_int.h"
 
@@ -20,6 +21,7 @@
 #include "common/mem.h"
 #include "common/parse.h"
 #include "common/util.h"
+#include "storage/meta_walk.h"
 
 static const char SQL_GET[] = "SELECT val, version, expires FROM state WHERE ns = ?1 AND key = ?2";
 static const char SQL_WRITE[] =
@@ -232,27 +234,8 @@ static int sq_state_incr(struct meta *m, const char *ns, const char *key, int64_
     return rc;
 }
 
-/* one batch of list rows, copied out of SQLite */
-struct page_row {
-    char key[META_STATE_KEY_MAX + 1];
-    char *val;
-    size_t len;
-    int64_t version;
-    int64_t expires;
-};
-
-static void page_clear(struct page_row *rows, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        mem_free(rows[i].val);
-        rows[i].val = NULL;
-    }
-}
-
-/* page_read copies up to SQ_BATCH live rows of ns after `after` into rows; *n rows */
-static int page_read(struct meta *m, const char *ns, const char *after, struct page_row *rows,
+/* page_read copies up to META_STATE_BATCH live rows of ns after `after` into rows; *n rows */
+static int page_read(struct meta *m, const char *ns, const char *after, struct meta_state_row *rows,
                      size_t *n, struct berr *err)
 {
     struct sq_conn *c = sq_conn_get(m);
@@ -268,8 +251,8 @@ static int page_read(struct meta *m, const char *ns, const char *after, struct p
     if (rc == 0)
         rc = sq_bind_i64(c, st, 3, now_s(), err);
     if (rc == 0)
-        rc = sq_bind_i64(c, st, 4, SQ_BATCH, err);
-    while (rc == 0 && i < SQ_BATCH) {
+        rc = sq_bind_i64(c, st, 4, META_STATE_BATCH, err);
+    while (rc == 0 && i < META_STATE_BATCH) {
         const void *p;
         int len;
 
@@ -297,7 +280,7 @@ static int page_read(struct meta *m, const char *ns, const char *after, struct p
     (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
     sq_conn_put(c);
     if (rc < 0) {
-        page_clear(rows, i);
+        meta_state_rows_clear(rows, i);
         *n = 0;
         return -1;
     }
@@ -308,47 +291,15 @@ static int page_read(struct meta *m, const char *ns, const char *after, struct p
 static int sq_state_list(struct meta *m, const char *ns, meta_state_fn fn, void *ctx,
                          struct berr *err)
 {
-    struct page_row *rows = mem_calloc(SQ_BATCH, sizeof(*rows));
-    char after[META_STATE_KEY_MAX + 1] = "";
-    size_t n = 0, i;
-    int rc = 0;
-
-    if (rows == NULL)
-        return berr_set(err, BERR_INTERNAL, "out of memory");
-    for (;;) {
-        rc = page_read(m, ns, after, rows, &n, err);
-        if (rc < 0 || n == 0)
-            break;
-        for (i = 0; i < n && rc == 0; i++)
-            rc = fn(rows[i].key, rows[i].val, rows[i].len, rows[i].version, rows[i].expires, ctx);
-        memcpy(after, rows[n - 1].key, sizeof(after));
-        page_clear(rows, n);
-        if (rc != 0 || n < SQ_BATCH)
-            break;
-    }
-    mem_free(rows);
-    return rc;
+    return meta_state_walk(m, ns, page_read, fn, ctx, err);
 }
 
 static int sq_state_purge(struct meta *m, int64_t now, int64_t *removed, struct berr *err)
 {
-    struct sq_conn *c;
-    sqlite3_stmt *st = NULL;
     int changed = 0;
     int rc;
 
-    rc = sq_write_begin(&c, m, err);
-    if (rc < 0)
-        return -1;
-    rc = sq_prepare(&st, c, SQL_PURGE, err);
-    if (rc == 0)
-        rc = sq_bind_i64(c, st, 1, now, err);
-    if (rc == 0)
-        rc = sq_exec(c, st, err);
-    if (rc == 0)
-        changed = sqlite3_changes(c->db);
-    (void)sqlite3_finalize(st); /* NULL is a no-op; errors were reported */
-    rc = sq_write_end(c, rc, err);
+    rc = sq_write_i64(m, SQL_PURGE, now, &changed, err);
     if (rc == 0 && removed != NULL)
         *removed = changed;
     return rc;
