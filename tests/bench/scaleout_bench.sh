@@ -28,7 +28,7 @@ BERTH=${BERTH_BENCH_BIN:-$ROOT/bin/berth}
 LOADGEN=${BENCH_LOADGEN:-$ROOT/build/bench/loadgen}
 SECS=${BENCH_SECONDS:-5}
 SO=$ROOT/scripts/scaleout.sh
-USER_NAME=admin
+USER_NAME="admin"
 PASS="bench-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 AUTH_B64=$(printf '%s:%s' "$USER_NAME" "$PASS" | base64 -w0)
 ACCEPT="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"
@@ -63,7 +63,7 @@ URL=$(printf '%s\n' "$OUT" | sed -n 's/^URL=//p')
 HA_PORT=${URL##*:}
 env_get() { sed -n "s/^$1=//p" "$SDIR/env" | tail -n 1; }
 R1_PORT=$(env_get R1_PORT)
-[ -n "$HA_PORT" ] && [ -n "$R1_PORT" ] || die "no URL or R1_PORT from scaleout.sh up"
+if [ -z "$HA_PORT" ] || [ -z "$R1_PORT" ]; then die "no URL or R1_PORT from scaleout.sh up"; fi
 
 # --- the image (as bench.sh builds its fixtures): a config, a 1 MiB layer, a small manifest ----
 head -c $((1 << 20)) /dev/urandom >"$TMP/blob1m"
@@ -99,10 +99,12 @@ status_of() {
     curl -sS -o "$TMP/body" -w '%{http_code}' -u "$USER_NAME:$PASS" -H "Accept: $ACCEPT" "$@" \
         "http://127.0.0.1:$port$path"
 }
-[ "$(status_of "$HA_PORT" "$MPATH")" = 200 ] && cmp -s "$TMP/body" "$TMP/manifest" ||
+# got CODE WANT_CODE FILE: CODE is WANT_CODE and the last body is FILE's bytes
+got() { [ "$1" = "$2" ] && cmp -s "$TMP/body" "$3"; }
+got "$(status_of "$HA_PORT" "$MPATH")" 200 "$TMP/manifest" ||
     die "manifest GET through haproxy does not give back the manifest"
 [ "$(status_of "$R1_PORT" "$MPATH")" = 200 ] || die "manifest GET on replica 1 is not 200"
-[ "$(status_of "$HA_PORT" "$B1PATH")" = 200 ] && cmp -s "$TMP/body" "$TMP/blob1m" ||
+got "$(status_of "$HA_PORT" "$B1PATH")" 200 "$TMP/blob1m" ||
     die "blob GET through haproxy (redirect off) does not stream the blob"
 
 # run KEY PORT PATH CODE [HEADER...]: one loadgen run; its JSON plus "want" (the status every
@@ -150,7 +152,7 @@ RGW_HP=${LOC#http://127.0.0.1:}
 RGW_PORT=${RGW_HP%%/*}
 RGW_PATH=/${RGW_HP#*/}
 code=$(curl -sS -o "$TMP/body" -w '%{http_code}' "$LOC")
-[ "$code" = 200 ] && cmp -s "$TMP/body" "$TMP/blob1m" ||
+got "$code" 200 "$TMP/blob1m" ||
     die "the presigned URL answered $code, or other bytes than the blob"
 run b_307 "$HA_PORT" "$B1PATH" 307 "$BASIC"
 run b_presigned "$RGW_PORT" "$RGW_PATH" 200
@@ -182,7 +184,7 @@ printf '\n%-42s %9s %9s %7s %8s %8s %8s  %s\n' "scale-out (loadgen, 8 conns, Bas
 printf '%-42s %9s %9s %7s %8s %8s %8s\n' "------------------------------------------" "---------" \
     "---------" "-------" "--------" "--------" "--------"
 for k in m_haproxy m_replica b_stream b_307 b_presigned; do
-    read -r rate want req p50 p99 mx st codes <<<"$(jq -r '[.rate, .want, .requests, .latency_us.p50 / 1000,
+    read -r rate want p50 p99 mx st codes <<<"$(jq -r '[.rate, .want, .latency_us.p50 / 1000,
         .latency_us.p99 / 1000, .latency_us.max / 1000, .stalled_seconds,
         ((.status | to_entries | map("\(.key):\(.value)") | join(",")) + ",conn errors:\(.errors)")] | @tsv' \
         "$TMP/$k.json")"
