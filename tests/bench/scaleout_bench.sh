@@ -169,7 +169,10 @@ A=$(jq -r .rate "$TMP/b_307.json")
 B=$(jq -r .rate "$TMP/b_presigned.json")
 E2E=$(awk -v a="$A" -v b="$B" 'BEGIN { if (a > 0 && b > 0) printf "%.1f", 1 / (1 / a + 1 / b); else print 0 }')
 fmt() { awk -v x="$1" 'BEGIN { if (x == "") print "-"; else printf "%.0f", x }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b != "" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { # A B: A/B, three decimals below 0.1 (a scale-out row can be far below single host)
+    awk -v a="$1" -v b="$2" 'BEGIN { if (b == "" || b <= 0) print "-"; else if (a / b < 0.1) printf "%.3f", a / b;
+        else printf "%.2f", a / b }'
+}
 
 declare -A LBL=(
     [m_haproxy]="manifest GET via haproxy"
