@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh - `make bench`: seven tables from one run, and build/bench/results.json.
+# bench.sh - `make bench`: eight tables from one run, and build/bench/results.json.
 #
 # 1. Berth side by side with Debian's docker-registry (distribution 2.8): same workload, same
 #    Basic-auth password, one run each; the goal column holds issue 14's ratios.
@@ -36,9 +36,13 @@
 # 6. Pull counting (pulls_bench.sh, after the others): manifest GET req/s with counting on vs off
 #    (goal: costs <= 5%), and 200 concurrent pullers on one repository vs spread over 200.
 #
+# 7. Scale-out (scaleout_bench.sh, last; BENCH_SCALEOUT=0 skips it): PostgreSQL, radosgw, two
+#    replicas and haproxy; manifest GET and 1 MiB blob GET through haproxy with redirects off and
+#    on, beside the single-host rows of table 2.
+#
 # loadgen_check.sh checks the load generator against nginx first; a failure stops the run.
 #
-# Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~6 minutes on 2
+# Each measurement lasts BENCH_SECONDS (default 5); the whole run stays under ~8 minutes on 2
 # cores. Servers listen on 127.0.0.1 only, on free ports, with fresh data dirs under a temp dir,
 # and are stopped by PID at the end. They share the machine with the load generators, so the
 # ratio is the number to read. BERTH_BENCH_BIN overrides the Berth binary (default bin/berth),
@@ -439,6 +443,15 @@ echo "bench: pull counting on/off, 200 pullers one vs 200 repositories ..." >&2
 PB_OUT=$(BERTH_BENCH_BIN=$BERTH BENCH_SECONDS=$SECS bash "$HERE/pulls_bench.sh" 2>&1) || true
 read -r -a PB <<<"$(printf '%s\n' "$PB_OUT" | sed -n 's/^RESULT //p')"
 
+# --- scale-out (scaleout_bench.sh: its own PostgreSQL, radosgw, replicas and haproxy) ----------
+# It reads this run's single-host rows from $RESD and adds $RESD/scaleout.json.
+SO_OUT=""
+if [ "${BENCH_SCALEOUT:-1}" != 0 ]; then
+    echo "bench: scale-out, manifest and 1 MiB blob GET through haproxy, redirect off and on ..." >&2
+    SO_OUT=$(BERTH_BENCH_BIN=$BERTH BENCH_LOADGEN=$LOADGEN BENCH_SECONDS=$SECS \
+        bash "$HERE/scaleout_bench.sh" "$RESD" 2>&1) || SO_OUT="scaleout_bench.sh failed: $SO_OUT"
+fi
+
 # --- tables -------------------------------------------------------------------------------------
 goal_of() { # KEY -> "" or ">= Nx PASS|FAIL"
     local g=${GOAL[$1]:-}
@@ -573,6 +586,11 @@ if [ "${#PB[@]}" -ge 4 ]; then
 else
     echo "pull counting: no result from pulls_bench.sh; its output:"
     printf '%s\n' "$PB_OUT" | tail -n 20
+fi
+
+if [ -n "$SO_OUT" ]; then
+    printf '%s\n' "$SO_OUT" | sed -n '/^scale-out (loadgen/,$p'
+    printf '%s\n' "$SO_OUT" | grep -q '^scale-out (loadgen' || printf '%s\n' "$SO_OUT" | tail -n 20
 fi
 
 # --- the machine-readable copy ------------------------------------------------------------------
