@@ -18,6 +18,7 @@
  * Paths are built only from a parsed struct digest. The struct is read-only after open, so every
  * call is safe from any thread. */
 #include "storage/blob_store.h"
+#include "storage/blob_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -46,6 +47,7 @@ static const struct blob_backend file_backend;
 struct blob_store {
     const struct blob_backend *ops;
     void *impl; /* the backend's state: the struct itself for files, a struct blob_s3 for S3 */
+    struct blob_cache *cache; /* small blobs by digest, for stores with no local file (S3) */
     char root[PATH_MAX];
     char sha_dir[PATH_MAX];    /* <root>/blobs/sha256 */
     char upload_dir[PATH_MAX]; /* <root>/uploads */
@@ -151,7 +153,14 @@ int blob_store_open_config(struct blob_store **out, const struct berth_config *c
         return berr_set(err, BERR_BAD_REQUEST,
                         "blob_store s3: s3_endpoint, s3_access_key and s3_secret_key (or "
                         "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) are needed");
-    return blob_store_open_s3(out, cfg->data_dir, &o, err);
+    if (blob_store_open_s3(out, cfg->data_dir, &o, err) < 0)
+        return -1;
+    if (blob_cache_new(&(*out)->cache, err) < 0) {
+        blob_store_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
 }
 
 void blob_store_close(struct blob_store *bs)
@@ -160,6 +169,7 @@ void blob_store_close(struct blob_store *bs)
         return;
     if (bs->impl != bs)
         bs->ops->close(bs->impl);
+    blob_cache_free(bs->cache);
     mem_free(bs);
 }
 
@@ -945,6 +955,14 @@ int blob_store_read_small(const struct blob_store *bs, const struct digest *d, s
 
     *out = NULL;
     *len = 0;
+    if (blob_cache_get(bs->cache, d, out, len) == 1) {
+        if (*len <= max)
+            return 0;
+        mem_free(*out);
+        *out = NULL;
+        *len = 0;
+        return berr_set(err, BERR_TOO_LARGE, "blob too large to read whole");
+    }
     if (blob_store_reader_open(bs, d, &r, &size, err) < 0)
         return -1;
     if (size > max) {
@@ -968,6 +986,7 @@ int blob_store_read_small(const struct blob_store *bs, const struct digest *d, s
         off += got;
     }
     data[size] = '\0';
+    blob_cache_put(bs->cache, d, data, (size_t)size);
     *out = data;
     *len = (size_t)size;
     data = NULL;
