@@ -169,13 +169,21 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
         berr_sys(err, errno, "create data directory");
         goto fail;
     }
+    /* Over a database that other replicas share, the lookup cache stays off: a client that
+     * writes through one replica and reads through another behind the balancer (a delete then
+     * a GET, a tag move then a pull) must see its write at once, and a local cache cannot see
+     * another replica's writes (storage/mcache.h). The S3 store's cache of small blobs by digest
+     * (storage/blob_cache.h) cannot go stale and stays on. */
+    bool shared_meta = strncmp(cfg->metadata, "postgres://", 11) == 0 ||
+                       strncmp(cfg->metadata, "postgresql://", 13) == 0;
+
     if (config_meta_location(cfg, path, sizeof(path), err) < 0)
         goto fail;
     if (meta_open(&reg->meta, path, cfg->threads + 2, err) < 0 ||
         blob_store_open_config(&reg->blobs, cfg, err) < 0 ||
         upload_mgr_new(&reg->uploads, reg->blobs, err) < 0 ||
-        meta_cache_enable(reg->meta, cfg->manifest_cache_entries, cfg->manifest_cache_tag_ttl_ms,
-                          err) < 0 ||
+        meta_cache_enable(reg->meta, shared_meta ? 0 : cfg->manifest_cache_entries,
+                          cfg->manifest_cache_tag_ttl_ms, err) < 0 ||
         upload_mgr_use_meta(reg->uploads, reg->meta, err) < 0 ||
         authn_new(&reg->authn, reg->meta, err) < 0 ||
         authn_configure(reg->authn, cfg->robot_prefix, cfg->login_fail_limit, err) < 0 ||

@@ -147,10 +147,19 @@ req POST "$SO_R2/v2/$REPO2/blobs/uploads/?mount=$BIG&from=$REPO"
 check_status "cross-repository mount on replica 2 of replica 1's blob -> 201" 201
 req GET "$SO_R1/v2/$REPO2/blobs/$BIG"
 check_body_file "mounted blob from replica 1" "$BB_TMP/big"
+# replica 2 reads v2 first (by tag and by digest), so a lookup cache there would hold it: a
+# delete on replica 1 must still show at once on replica 2 (a client behind the balancer reads
+# right after its delete)
+req GET "$SO_R2/v2/$REPO/manifests/v2" "${ACCEPT_ALL[@]}"
+check_status "img2 by tag on replica 2 before the delete" 200
+req GET "$SO_R2/v2/$REPO/manifests/$IMG_DIGEST" "${ACCEPT_ALL[@]}"
+check_status "img2 by digest on replica 2 before the delete" 200
 req DELETE "$SO_R1/v2/$REPO/manifests/$IMG_DIGEST"
 check_status "delete img2 by digest on replica 1 -> 202" 202
 req GET "$SO_R2/v2/$REPO/manifests/$IMG_DIGEST" "${ACCEPT_ALL[@]}"
 check_err "deleted manifest unknown on replica 2" 404 MANIFEST_UNKNOWN
+req GET "$SO_R2/v2/$REPO/manifests/v2" "${ACCEPT_ALL[@]}"
+check_err "its tag unknown on replica 2 at once" 404 MANIFEST_UNKNOWN
 req GET "$SO_R2/v2/$REPO/tags/list"
 check_jq "tags list on replica 2 after the delete" '.tags == ["v1"]'
 
