@@ -10,7 +10,9 @@
  *      references inside its transaction. Only a race with a concurrent delete can leave an
  *      unreferenced manifest file behind, which gc removes.
  *   2. Every tag of a PUT (the reference and each ?tag=) is applied in one meta_manifest_put.
- *   3. GET serves the stored bytes with sendfile and the stored media type as Content-Type.
+ *   3. GET serves the stored bytes and the stored media type as Content-Type: from the store's
+ *      cache of small blobs (verified against their digest when put), or with sendfile above
+ *      BLOB_CACHE_ENTRY_MAX.
  *   4. A PUT that would take the project past its storage quota is refused (DENIED) before the
  *      bytes are written; the manifest's own link is then made with the quota re-checked in its
  *      transaction, and undone when meta_manifest_put fails after it.
@@ -36,6 +38,7 @@
 #include "registry/audit_hook.h"
 #include "registry/manifest_parse.h"
 #include "registry/pull_rules.h"
+#include "storage/blob_cache.h"
 #include "storage/blob_store.h"
 #include "storage/meta.h"
 #include "storage/pulls.h"
@@ -111,10 +114,11 @@ int manifests_get(struct req *r, struct http_reply *out)
     } else if (r->method == HTTP_HEAD) {
         out->resp = http_resp_head(m.size);
         out->status = HTTP_OK;
-    } else if (strcmp(blob_store_kind(r->reg->blobs), "file") != 0) {
-        /* no local file to send (S3): read it whole, from the store's cache of small blobs
-         * (storage/blob_cache.h) when there, so a manifest GET costs no round trip to the
-         * object store */
+    } else if (m.size <= BLOB_CACHE_ENTRY_MAX ||
+               strcmp(blob_store_kind(r->reg->blobs), "file") != 0) {
+        /* read whole, from the store's cache of small blobs (storage/blob_cache.h) when there:
+         * no round trip to an object store, no open, sendfile and close of a file, and the
+         * answer leaves in one send with its headers */
         char *bytes = NULL;
         size_t n = 0;
 
@@ -131,6 +135,7 @@ int manifests_get(struct req *r, struct http_reply *out)
         out->status = HTTP_OK;
         out->len = fsize;
     } else {
+        /* a large manifest on files: sent with sendfile, not held in memory */
         struct blob_reader *br = NULL;
 
         if (blob_store_reader_open(r->reg->blobs, &m.digest, &br, &fsize, &r->err) < 0) {
@@ -142,24 +147,12 @@ int manifests_get(struct req *r, struct http_reply *out)
             log_msg(LOG_WARN, "manifests: %s is %llu bytes stored, %llu in meta", dstr,
                     (unsigned long long)fsize, (unsigned long long)m.size);
         fd = blob_reader_take_fd(br);
-        if (fd >= 0) {
-            blob_reader_close(br);
-            out->resp = http_resp_fd(fd, 0, fsize); /* takes fd */
-        } else {
-            /* no file to send: a manifest is small (manifest_max_bytes), read it whole */
-            char *bytes = NULL;
-            size_t n = 0;
-
-            blob_reader_close(br);
-            if (blob_store_read_small(r->reg->blobs, &m.digest, (size_t)fsize, &bytes, &n,
-                                      &r->err) < 0) {
-                log_msg(LOG_ERROR, "manifests: %s of %s recorded but not readable", dstr,
-                        r->name.s);
-                return berr_set(&r->err, BERR_INTERNAL, "internal error");
-            }
-            out->resp = http_resp_bytes(bytes, n, NULL);
-            mem_free(bytes);
+        blob_reader_close(br);
+        if (fd < 0) {
+            log_msg(LOG_ERROR, "manifests: %s of %s has no file to send", dstr, r->name.s);
+            return berr_set(&r->err, BERR_INTERNAL, "internal error");
         }
+        out->resp = http_resp_fd(fd, 0, fsize); /* takes fd */
         out->status = HTTP_OK;
         out->len = fsize;
     }

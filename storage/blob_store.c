@@ -47,7 +47,7 @@ static const struct blob_backend file_backend;
 struct blob_store {
     const struct blob_backend *ops;
     void *impl; /* the backend's state: the struct itself for files, a struct blob_s3 for S3 */
-    struct blob_cache *cache; /* small blobs by digest, for stores with no local file (S3) */
+    struct blob_cache *cache; /* small blobs (manifests) by digest; NULL: none */
     char root[PATH_MAX];
     char sha_dir[PATH_MAX];    /* <root>/blobs/sha256 */
     char upload_dir[PATH_MAX]; /* <root>/uploads */
@@ -129,6 +129,19 @@ static const char *or_env(const char *v, const char *name)
     return e != NULL ? e : "";
 }
 
+/* with_cache gives an opened store its cache of small blobs (blob_cache.h): manifests then come
+ * from memory, on S3 with no round trip to the object store, on files with no open, sendfile
+ * and close per GET */
+static int with_cache(struct blob_store **out, struct berr *err)
+{
+    if (blob_cache_new(&(*out)->cache, err) < 0) {
+        blob_store_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int blob_store_open_config(struct blob_store **out, const struct berth_config *cfg,
                            struct berr *err)
 {
@@ -136,7 +149,7 @@ int blob_store_open_config(struct blob_store **out, const struct berth_config *c
     const char *region;
 
     if (cfg->blob_store[0] == '\0' || strcmp(cfg->blob_store, "file") == 0)
-        return blob_store_open(out, cfg->data_dir, err);
+        return blob_store_open(out, cfg->data_dir, err) < 0 ? -1 : with_cache(out, err);
     if (strncmp(cfg->blob_store, "s3://", 5) != 0)
         return berr_set(err, BERR_BAD_REQUEST, "blob_store: not file or s3://BUCKET");
     region = or_env(cfg->s3_region, "AWS_REGION");
@@ -153,14 +166,7 @@ int blob_store_open_config(struct blob_store **out, const struct berth_config *c
         return berr_set(err, BERR_BAD_REQUEST,
                         "blob_store s3: s3_endpoint, s3_access_key and s3_secret_key (or "
                         "AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) are needed");
-    if (blob_store_open_s3(out, cfg->data_dir, &o, err) < 0)
-        return -1;
-    if (blob_cache_new(&(*out)->cache, err) < 0) {
-        blob_store_close(*out);
-        *out = NULL;
-        return -1;
-    }
-    return 0;
+    return blob_store_open_s3(out, cfg->data_dir, &o, err) < 0 ? -1 : with_cache(out, err);
 }
 
 void blob_store_close(struct blob_store *bs)
