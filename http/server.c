@@ -83,10 +83,12 @@
 
 /* libmicrohttpd's per-connection pool (request line, headers, the read buffer for bodies). It
  * zeroes the whole pool between two requests of a keep-alive connection, so every open
- * connection keeps all of it resident and every request pays a memset of it: 32 KiB holds the
- * largest header set Berth accepts (a TOK_MAX_LEN bearer token) and keeps 1,000 keep-alive
- * connections near 32 MiB (256 KiB made that 256 MiB and cost 7% of a manifest GET's CPU). */
-#define SERVER_CONN_MEMORY (32 * 1024)
+ * connection keeps all of it resident and every request pays a memset of it: 24 KiB holds the
+ * largest header set Berth accepts (a TOK_MAX_LEN bearer token with the usual headers; nginx's
+ * default stops at 8 KiB per header line) and keeps 1,000 keep-alive connections near 24 MiB
+ * (32 KiB measured 65.6 MiB VmHWM at 1,000 connections, 24 KiB 56-60 MiB; 256 KiB made the
+ * pools alone 256 MiB and cost 7% of a manifest GET's CPU). */
+#define SERVER_CONN_MEMORY (24 * 1024)
 /* Request bodies reach a handler's data() in pieces of at most this many bytes, gathered from
  * the pieces libmicrohttpd hands over (each at most what fits in the pool above): an upload is
  * written and hashed in large blocks, not one write(2) per 16 KiB. Only a request with a body
