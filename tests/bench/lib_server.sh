@@ -17,15 +17,20 @@
 #   cpu_ticks PID                          utime+stime of PID and of its children, clock ticks
 #   cpu_us_per_req TICKS_BEFORE TICKS_AFTER REQUESTS
 #   lg_run PORT [loadgen args]             one loadgen run, its JSON on stdout
-#   free_port                              a port nobody listens on, 20000-59999
+#   free_port                              a port nobody listens on, 20000 up to the ephemeral range
 TASKSET=${TASKSET:-taskset}
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 NGINX_PID=""
 
 free_port() {
-    local p
+    # Below the kernel's ephemeral range: a port inside it may be the local end of some client's
+    # connection, where nobody listens (so a connect fails) yet a bind fails too; that made a
+    # bench run die now and then with "server exited while starting".
+    local p lo=20000 hi=32767 eph
+    read -r eph _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || eph=32768
+    [ "$eph" -gt $((lo + 1000)) ] && hi=$((eph - 1))
     for _ in $(seq 1 200); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        p=$((lo + (RANDOM * 32768 + RANDOM) % (hi - lo + 1)))
         # a connect that fails means nobody listens there
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"

@@ -39,10 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket
-s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
+# shellcheck source-path=SCRIPTDIR source=lib_server.sh
+. "$HERE/lib_server.sh" # free_port
 start() { # NAME CONFIG_TEXT -> sets PORT_<NAME>
     local port pid deadline
     port=$(free_port)
