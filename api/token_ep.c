@@ -49,6 +49,7 @@
 #include "auth/scope.h"
 #include "auth/token.h"
 #include "auth/token_ring.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -298,7 +299,7 @@ static int binding_hex(char out[TOKEN_BIND_HEX + 1], char kind, int64_t id, cons
     n = snprintf(idbuf, sizeof(idbuf), "%c%" PRId64, kind, id);
     if (ctx == NULL || n < 0 || (size_t)n >= sizeof(idbuf))
         goto out;
-    if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+    if (EVP_DigestInit_ex(ctx, digest_sha256_md(), NULL) != 1 ||
         EVP_DigestUpdate(ctx, TOKEN_REFRESH_TYPE, sizeof(TOKEN_REFRESH_TYPE)) != 1 ||
         EVP_DigestUpdate(ctx, idbuf, (size_t)n + 1) != 1 ||
         EVP_DigestUpdate(ctx, stored_hash, strlen(stored_hash)) != 1 ||

@@ -47,7 +47,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
 
 #include "auth/password.h"
 #include "auth/throttle.h"
@@ -55,6 +55,7 @@
 #include "auth/token.h"
 #include "auth/token_ring.h"
 #include "auth/vgate.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -72,6 +73,9 @@ uint64_t authn_failed_logins(void)
 /* password checks in progress that later requests with the same credentials may wait for, the
  * waiters one check may have, and how long one waits at most */
 #define AUTHN_FLIGHTS 16
+/* Keyed HMAC contexts kept for reuse (credential_mac): a new one per Basic request cost a dozen
+ * allocations and a fetch by name of HMAC and SHA-256 inside OpenSSL 3. */
+#define AUTHN_MAC_POOL 16
 #define AUTHN_FLIGHT_WAITERS_MAX 64
 #define AUTHN_FLIGHT_WAIT_MS 5000
 #define AUTHN_DEFAULT_FAIL_LIMIT 5
@@ -102,11 +106,35 @@ struct authn {
     struct throttle *throttle;
     struct vgate *gate;       /* the budget of KDF runs (auth/vgate.h) */
     struct tokcache *tokens;  /* verified bearer tokens (auth/tokcache.h) */
+    EVP_MAC_CTX *mac_keyed;   /* HMAC-SHA256 keyed with key: the pool's template */
+    pthread_mutex_t mac_lock; /* guards mac_pool and mac_free */
+    EVP_MAC_CTX *mac_pool[AUTHN_MAC_POOL]; /* keyed contexts not in use */
+    unsigned mac_free;
     pthread_mutex_t lock;     /* guards slots and flights */
     pthread_cond_t flight_cv; /* a flight ended */
     struct authn_slot slots[AUTHN_SLOTS];
     struct authn_flight flights[AUTHN_FLIGHTS];
 };
+
+/* mac_setup makes the keyed template of credential_mac (the last step of authn_new) */
+static int mac_setup(struct authn *a)
+{
+    char digest_name[] = "SHA256";
+    OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+            OSSL_PARAM_construct_end(),
+    };
+    EVP_MAC *mac;
+
+    if (pthread_mutex_init(&a->mac_lock, NULL) != 0)
+        return -1;
+    mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    a->mac_keyed = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL; /* holds its own reference */
+    EVP_MAC_free(mac);
+    if (a->mac_keyed == NULL || EVP_MAC_init(a->mac_keyed, a->key, sizeof(a->key), params) != 1)
+        return -1;
+    return 0;
+}
 
 int authn_new(struct authn **out, struct meta *m, struct berr *err)
 {
@@ -156,6 +184,10 @@ int authn_new(struct authn **out, struct meta *m, struct berr *err)
         mem_free(a);
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
+    if (mac_setup(a) < 0) {
+        authn_free(a);
+        return berr_set(err, BERR_INTERNAL, "internal error");
+    }
     *out = a;
     return 0;
 }
@@ -164,6 +196,10 @@ void authn_free(struct authn *a)
 {
     if (a == NULL)
         return;
+    for (unsigned i = 0; i < a->mac_free; i++)
+        EVP_MAC_CTX_free(a->mac_pool[i]);
+    EVP_MAC_CTX_free(a->mac_keyed);
+    (void)pthread_mutex_destroy(&a->mac_lock);
     (void)pthread_mutex_destroy(&a->lock); /* no thread uses it any more */
     (void)pthread_cond_destroy(&a->flight_cv);
     throttle_free(a->throttle);
@@ -264,24 +300,56 @@ bad:
     return -1;
 }
 
-static int credential_mac(const struct authn *a, const char *user, const char *pass,
+/* mac_take: a keyed HMAC context of the pool, or a copy of the template; NULL on failure */
+static EVP_MAC_CTX *mac_take(struct authn *a)
+{
+    EVP_MAC_CTX *c = NULL;
+
+    (void)pthread_mutex_lock(&a->mac_lock);
+    if (a->mac_free > 0)
+        c = a->mac_pool[--a->mac_free];
+    (void)pthread_mutex_unlock(&a->mac_lock);
+    return c != NULL ? c : EVP_MAC_CTX_dup(a->mac_keyed);
+}
+
+/* mac_give returns c to the pool, or frees it when the pool is full */
+static void mac_give(struct authn *a, EVP_MAC_CTX *c)
+{
+    (void)pthread_mutex_lock(&a->mac_lock);
+    if (a->mac_free < AUTHN_MAC_POOL) {
+        a->mac_pool[a->mac_free++] = c;
+        c = NULL;
+    }
+    (void)pthread_mutex_unlock(&a->mac_lock);
+    EVP_MAC_CTX_free(c);
+}
+
+/* credential_mac: HMAC-SHA256 under the process's key of "user:pass", the cache's key. A
+ * pooled context is re-initialized with its key kept (EVP_MAC_init with no key). */
+static int credential_mac(struct authn *a, const char *user, const char *pass,
                           unsigned char mac[32])
 {
     unsigned char buf[AUTHN_USER_MAX + AUTHN_PASS_MAX + 2];
-    size_t ulen = strlen(user), plen = strlen(pass);
-    unsigned int maclen = 0;
-    int rc = 0;
+    size_t ulen = strlen(user), plen = strlen(pass), maclen = 0;
+    EVP_MAC_CTX *c;
+    bool ok;
 
     if (ulen + plen + 1 > sizeof(buf))
+        return -1;
+    c = mac_take(a);
+    if (c == NULL)
         return -1;
     memcpy(buf, user, ulen);
     buf[ulen] = ':';
     memcpy(buf + ulen + 1, pass, plen);
-    if (HMAC(EVP_sha256(), a->key, sizeof(a->key), buf, ulen + plen + 1, mac, &maclen) == NULL ||
-        maclen != 32)
-        rc = -1;
+    ok = EVP_MAC_init(c, NULL, 0, NULL) == 1 && EVP_MAC_update(c, buf, ulen + plen + 1) == 1 &&
+         EVP_MAC_final(c, mac, &maclen, 32) == 1 && maclen == 32;
     OPENSSL_cleanse(buf, sizeof(buf));
-    return rc;
+    if (ok)
+        mac_give(a, c);
+    else
+        EVP_MAC_CTX_free(c); /* state unknown: not reused */
+    return ok ? 0 : -1;
 }
 
 /* cache_lookup: true on a hit (*out, stamp filled); *fresh when the entry's row was checked
@@ -347,7 +415,7 @@ static void hash_stamp(unsigned char out[32], const char *hash)
 {
     unsigned int len = 0;
 
-    if (EVP_Digest(hash, strlen(hash), out, &len, EVP_sha256(), NULL) != 1 || len != 32)
+    if (EVP_Digest(hash, strlen(hash), out, &len, digest_sha256_md(), NULL) != 1 || len != 32)
         memset(out, 0, 32); /* matches no real stamp: the next hit re-verifies */
 }
 

@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/digest.h"
 #include "common/parse.h"
 #include "common/util.h"
 
@@ -60,7 +61,7 @@ static int derive(unsigned char out[HASH_BYTES], const char *plain, const unsign
 
     if (plen > INT_MAX || saltlen > INT_MAX || iter > INT_MAX)
         return -1;
-    if (PKCS5_PBKDF2_HMAC(plain, (int)plen, salt, (int)saltlen, (int)iter, EVP_sha256(), HASH_BYTES,
+    if (PKCS5_PBKDF2_HMAC(plain, (int)plen, salt, (int)saltlen, (int)iter, digest_sha256_md(), HASH_BYTES,
                           out) != 1)
         return -1;
     return 0;

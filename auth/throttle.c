@@ -36,6 +36,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
@@ -148,7 +149,7 @@ static int pair_key(const struct throttle *t, const char *user, const char *addr
 
     if (md == NULL)
         return -1;
-    if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+    if (EVP_DigestInit_ex(md, digest_sha256_md(), NULL) == 1 &&
         EVP_DigestUpdate(md, t->salt, sizeof(t->salt)) == 1 &&
         EVP_DigestUpdate(md, user, strlen(user) + 1) == 1 &&
         EVP_DigestUpdate(md, addr, strlen(addr)) == 1 && EVP_DigestFinal_ex(md, key, &len) == 1 &&

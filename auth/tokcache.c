@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "auth/token.h"
+#include "common/digest.h"
 #include "common/mem.h"
 
 #define TOKCACHE_STRIPES 16
@@ -91,7 +92,7 @@ int tokcache_key(unsigned char key[32], const char *kid, const char *iss, const 
     int rc = -1;
 
     /* the NUL after each part keeps ("ab","c") and ("a","bc") apart */
-    if (md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+    if (md != NULL && EVP_DigestInit_ex(md, digest_sha256_md(), NULL) == 1 &&
         EVP_DigestUpdate(md, kid, strlen(kid) + 1) == 1 &&
         EVP_DigestUpdate(md, iss, strlen(iss) + 1) == 1 &&
         EVP_DigestUpdate(md, aud, strlen(aud) + 1) == 1 &&

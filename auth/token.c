@@ -29,6 +29,7 @@
 #include <openssl/evp.h>
 
 #include "auth/token_int.h"
+#include "common/digest.h"
 #include "common/mem.h"
 #include "common/util.h"
 
@@ -272,7 +273,7 @@ static int sign(unsigned char *sig, size_t *sig_len, const struct tok_key *k,
 
     if (ctx == NULL)
         return -1;
-    ok = EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL, k->priv) == 1 &&
+    ok = EVP_DigestSignInit(ctx, NULL, digest_sha256_md(), NULL, k->priv) == 1 &&
          EVP_DigestSign(ctx, sig, &n, data, len) == 1 && n == k->sig_len;
     EVP_MD_CTX_free(ctx);
     *sig_len = n;
@@ -450,7 +451,7 @@ static int check_signature(const struct tok_key *k, const char *signed_part, siz
     ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return internal(err, "out of memory");
-    if (EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->pub) != 1) {
+    if (EVP_DigestVerifyInit(ctx, NULL, digest_sha256_md(), NULL, k->pub) != 1) {
         EVP_MD_CTX_free(ctx);
         return internal(err, "token verification failed");
     }

@@ -29,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "auth/token_int.h"
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -53,7 +54,7 @@ int tok_kid_from_spki(char *out, size_t cap, const unsigned char *der, size_t le
 
     if (cap < TOK_KID_LEN + 1)
         return -1;
-    if (EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+    if (EVP_Digest(der, len, md, &mdlen, digest_sha256_md(), NULL) != 1 || mdlen != 32) {
         ERR_clear_error();
         return -1;
     }

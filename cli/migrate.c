@@ -244,7 +244,7 @@ static int blob_hash_matches(struct mig_blobs *mb, struct blob_store *bs, const 
     if (blob_store_reader_open(bs, d, &r, &size, &err) < 0)
         return 0;
     md = EVP_MD_CTX_new();
-    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    if (!md || EVP_DigestInit_ex(md, digest_sha256_md(), NULL) != 1) {
         rc = -1;
         goto out;
     }

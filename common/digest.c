@@ -8,10 +8,28 @@
  * cannot be fooled by locale. Everything is reentrant. */
 #include "common/digest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
+
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static const EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+
+    /* kept for the life of the process; the built-in one still works when the fetch fails */
+    sha256_md = md != NULL ? md : EVP_sha256();
+}
+
+const EVP_MD *digest_sha256_md(void)
+{
+    (void)pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md;
+}
 
 static bool is_lower_alnum(char c)
 {
@@ -75,7 +93,7 @@ int digest_of(struct digest *out, const void *p, size_t len)
     unsigned int mdlen = 0;
 
     memset(out, 0, sizeof(*out));
-    if (EVP_Digest(p, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+    if (EVP_Digest(p, len, md, &mdlen, digest_sha256_md(), NULL) != 1 || mdlen != 32)
         return -1;
     digest_from_raw(out, md);
     return 0;

@@ -45,6 +45,10 @@ void digest_format(const struct digest *d, char *out, size_t cap);
 bool digest_equal(const struct digest *a, const struct digest *b);
 /* digest_of computes the SHA-256 of a buffer. -1 only when OpenSSL fails. */
 int digest_of(struct digest *out, const void *p, size_t len);
+/* digest_sha256_md: OpenSSL's SHA-256, fetched from its provider once per process. Pass it
+ * wherever an EVP_MD is wanted: OpenSSL 3 looks EVP_sha256() up by name (a method-store search
+ * and string copies) on every init, which was a tenth of a cached Basic login's CPU. */
+const struct evp_md_st *digest_sha256_md(void);
 /* digest_from_raw turns 32 raw SHA-256 bytes into a struct digest. */
 void digest_from_raw(struct digest *out, const unsigned char raw[32]);
 

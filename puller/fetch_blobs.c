@@ -27,6 +27,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
@@ -169,7 +170,7 @@ bool fetch_blob_present(const char *path, const struct fetch_desc *d)
     if ((uint64_t)st.st_size == d->size) {
         fd = open(path, O_RDONLY | O_CLOEXEC);
         md = EVP_MD_CTX_new();
-        if (fd >= 0 && md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+        if (fd >= 0 && md != NULL && EVP_DigestInit_ex(md, digest_sha256_md(), NULL) == 1 &&
             hash_fd(md, fd, d->size, &e) == 0 && md_final(&got, md) == 0)
             ok = digest_equal(&got, &d->digest);
         EVP_MD_CTX_free(md);
@@ -220,7 +221,7 @@ static int download_one(struct pool *pl, const struct job *j, struct berr *err)
     s.progress = pr;
     s.pidx = j->pidx;
 restart:
-    if (EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) != 1) {
+    if (EVP_DigestInit_ex(s.md, digest_sha256_md(), NULL) != 1) {
         rc = berr_set(err, BERR_INTERNAL, "SHA-256 init failed");
         goto out;
     }

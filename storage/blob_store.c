@@ -18,7 +18,6 @@
  * Paths are built only from a parsed struct digest. The struct is read-only after open, so every
  * call is safe from any thread. */
 #include "storage/blob_store.h"
-#include "storage/blob_cache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -33,9 +32,11 @@
 
 #include <openssl/evp.h>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/util.h"
+#include "storage/blob_cache.h"
 #include "config/config.h"
 #include "storage/blob_s3.h"
 
@@ -668,7 +669,7 @@ int blob_store_hash_fd(EVP_MD_CTX **out, uint64_t *len, int fd, const char *what
     if (chunk == NULL)
         return berr_sys(err, ENOMEM, "blob_store: hash buffer");
     md = EVP_MD_CTX_new();
-    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+    if (md == NULL || EVP_DigestInit_ex(md, digest_sha256_md(), NULL) != 1) {
         berr_set(err, BERR_INTERNAL, "internal error");
         goto out;
     }
@@ -713,7 +714,7 @@ static int verify_reader(const struct blob_store *bs, const struct digest *d, st
         return -1;
     chunk = mem_malloc(BLOB_READ_WINDOW);
     ctx = EVP_MD_CTX_new();
-    if (chunk == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+    if (chunk == NULL || ctx == NULL || EVP_DigestInit_ex(ctx, digest_sha256_md(), NULL) != 1) {
         berr_set(err, BERR_INTERNAL, "internal error");
         goto out;
     }

@@ -26,6 +26,7 @@
 #include <openssl/sha.h>
 
 #include "common/buf.h"
+#include "common/digest.h"
 #include "common/mem.h"
 
 #define S3_SIGN_MAX (64 * 1024) /* a canonical request never comes near this */
@@ -260,7 +261,7 @@ static int hmac(unsigned char out[32], const void *key, size_t klen, const char 
 {
     unsigned int olen = 0;
 
-    if (HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &olen) ==
+    if (HMAC(digest_sha256_md(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &olen) ==
                 NULL ||
         olen != 32)
         return -1;

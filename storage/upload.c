@@ -33,6 +33,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/digest.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "common/parse.h"
@@ -415,7 +416,7 @@ int upload_create(struct upload_mgr *m, const struct repo_name *repo, char id[UP
         goto out;
     }
     u->md = EVP_MD_CTX_new();
-    if (u->md == NULL || EVP_DigestInit_ex(u->md, EVP_sha256(), NULL) != 1) {
+    if (u->md == NULL || EVP_DigestInit_ex(u->md, digest_sha256_md(), NULL) != 1) {
         berr_set(err, BERR_INTERNAL, "internal error");
         goto out;
     }
