@@ -104,10 +104,10 @@ struct authn {
     char dummy_hash[256]; /* verified against for unknown users: equal timing */
     char prefix[AUTHN_PREFIX_MAX + 1];
     struct throttle *throttle;
-    struct vgate *gate;       /* the budget of KDF runs (auth/vgate.h) */
-    struct tokcache *tokens;  /* verified bearer tokens (auth/tokcache.h) */
-    EVP_MAC_CTX *mac_keyed;   /* HMAC-SHA256 keyed with key: the pool's template */
-    pthread_mutex_t mac_lock; /* guards mac_pool and mac_free */
+    struct vgate *gate;                    /* the budget of KDF runs (auth/vgate.h) */
+    struct tokcache *tokens;               /* verified bearer tokens (auth/tokcache.h) */
+    EVP_MAC_CTX *mac_keyed;                /* HMAC-SHA256 keyed with key: the pool's template */
+    pthread_mutex_t mac_lock;              /* guards mac_pool and mac_free */
     EVP_MAC_CTX *mac_pool[AUTHN_MAC_POOL]; /* keyed contexts not in use */
     unsigned mac_free;
     pthread_mutex_t lock;     /* guards slots and flights */

@@ -61,8 +61,8 @@ static int derive(unsigned char out[HASH_BYTES], const char *plain, const unsign
 
     if (plen > INT_MAX || saltlen > INT_MAX || iter > INT_MAX)
         return -1;
-    if (PKCS5_PBKDF2_HMAC(plain, (int)plen, salt, (int)saltlen, (int)iter, digest_sha256_md(), HASH_BYTES,
-                          out) != 1)
+    if (PKCS5_PBKDF2_HMAC(plain, (int)plen, salt, (int)saltlen, (int)iter, digest_sha256_md(),
+                          HASH_BYTES, out) != 1)
         return -1;
     return 0;
 }

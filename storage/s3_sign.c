@@ -261,8 +261,8 @@ static int hmac(unsigned char out[32], const void *key, size_t klen, const char 
 {
     unsigned int olen = 0;
 
-    if (HMAC(digest_sha256_md(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out, &olen) ==
-                NULL ||
+    if (HMAC(digest_sha256_md(), key, (int)klen, (const unsigned char *)msg, strlen(msg), out,
+             &olen) == NULL ||
         olen != 32)
         return -1;
     return 0;
