@@ -18,9 +18,11 @@
  * The raw request target is seen once, in the URI log callback, before libmicrohttpd decodes it
  * into a C string: an encoded NUL (%00) in the path would silently cut the path there, so the
  * request is flagged (http_req.path_nul) for the mount to refuse.
- * A client that left: when the first call finds the client's side of the connection closed (its
- * FIN received, even with part of a body still unread), the request is not served: no mount runs, the
- * connection is closed and the log line says 499 (aborted). A request is read whole before it
+ * A client that left: when the first call of a connection's first request finds the client's side
+ * closed (its FIN received, even with part of a body still unread), the request is not served: no
+ * mount runs, the connection is closed and the log line says 499 (aborted). Later requests of a
+ * keep-alive connection are not asked (a getsockopt each was 4% of a manifest GET): their
+ * credentials were checked once already and come from the cache. A request is read whole before it
  * runs, and a thread runs one at a time, so a burst of clients that gave up (a load generator
  * stopped, clients timing out while password checks queue) would otherwise have every one of
  * their requests run in turn (each a password check of up to its full cost) while the thread
@@ -453,6 +455,22 @@ const struct http_mount *http_mount_find(const struct http_mount *mounts, size_t
     return NULL;
 }
 
+/* conn_sock: a connection's own record (libmicrohttpd's socket context, made and freed by
+ * on_connection); only the connection's current thread touches it */
+struct conn_sock {
+    uint64_t requests; /* requests begun on the connection */
+};
+
+/* first_request: the connection's first request (or one whose connection has no record) */
+static bool first_request(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_sock *cs = ci != NULL ? ci->socket_context : NULL;
+
+    return cs == NULL || cs->requests++ == 0;
+}
+
 /* peer_gone: the client has finished sending (its FIN arrived: TCP's state is CLOSE_WAIT), whether
  * or not bytes it sent are still unread (half a body): a client that closed, or half-closed. */
 static bool peer_gone(struct MHD_Connection *conn)
@@ -503,7 +521,10 @@ static enum MHD_Result first_call(struct http_server *s, struct MHD_Connection *
     bad = framing_error(c, version);
     if (bad != NULL)
         return answer_bad_request(c, bad);
-    if (peer_gone(conn)) {
+    /* asked of a connection's first request only: a getsockopt per request cost 4% of a
+     * keep-alive manifest GET, and the clients that leave before their answer (a flood of
+     * connect, send, close) leave on their first */
+    if (first_request(conn) && peer_gone(conn)) {
         /* nobody is left to read the answer: closed without running the mount (file comment) */
         c->status = SERVER_STATUS_CLIENT_GONE;
         return MHD_NO;
@@ -698,9 +719,14 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     const struct http_server *s = cls;
     const union MHD_ConnectionInfo *ci;
 
-    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = mem_calloc(1, sizeof(struct conn_sock)); /* NULL: every request checked */
+        return;
+    }
     if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
         return;
+    mem_free(*socket_context);
+    *socket_context = NULL;
     ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci != NULL && ci->connect_fd != MHD_INVALID_SOCKET)
         linger(ci->connect_fd, s->tls);
