@@ -73,6 +73,8 @@ uint64_t authn_failed_logins(void)
 /* password checks in progress that later requests with the same credentials may wait for, the
  * waiters one check may have, and how long one waits at most */
 #define AUTHN_FLIGHTS 16
+/* the longest client address a slot keeps a throttle key for (an IPv6 address in text) */
+#define AUTHN_PAIR_ADDR_MAX 64
 /* Keyed HMAC contexts kept for reuse (credential_mac): a new one per Basic request cost a dozen
  * allocations and a fetch by name of HMAC and SHA-256 inside OpenSSL 3. */
 #define AUTHN_MAC_POOL 16
@@ -86,6 +88,10 @@ struct authn_slot {
     struct principal who;
     int64_t expires;
     int64_t checked_ms; /* monotonic time the row was last found carrying stamp */
+    /* the throttle's key of this user with the client address pair_addr (throttle_key), so a
+     * cached login's requests from one address do not hash it twice each; "" when none */
+    char pair_addr[AUTHN_PAIR_ADDR_MAX];
+    unsigned char pair_key[THROTTLE_KEY_LEN];
 };
 
 /* One password check in progress (invariant 8). */
@@ -353,23 +359,47 @@ static int credential_mac(struct authn *a, const char *user, const char *pass,
 }
 
 /* cache_lookup: true on a hit (*out, stamp filled); *fresh when the entry's row was checked
- * less than AUTHN_RECHECK_MS ago (invariant 1) */
-static bool cache_lookup(struct authn *a, const unsigned char mac[32], struct principal *out,
-                         unsigned char stamp[32], bool *fresh)
+ * less than AUTHN_RECHECK_MS ago (invariant 1); *have_pair with pair_key filled when the entry
+ * keeps the throttle key of addr (NULL: none wanted) */
+static bool cache_lookup(struct authn *a, const unsigned char mac[32], const char *addr,
+                         struct principal *out, unsigned char stamp[32], bool *fresh,
+                         unsigned char pair_key[THROTTLE_KEY_LEN], bool *have_pair)
 {
     struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
     bool hit = false;
 
     *fresh = false;
+    *have_pair = false;
     (void)pthread_mutex_lock(&a->lock);
     if (s->expires > now_s() && CRYPTO_memcmp(s->mac, mac, 32) == 0) {
         *out = s->who;
         memcpy(stamp, s->stamp, 32);
         *fresh = now_ms_mono() - s->checked_ms < AUTHN_RECHECK_MS;
+        if (addr != NULL && s->pair_addr[0] != '\0' && strcmp(s->pair_addr, addr) == 0) {
+            memcpy(pair_key, s->pair_key, THROTTLE_KEY_LEN);
+            *have_pair = true;
+        }
         hit = true;
     }
     (void)pthread_mutex_unlock(&a->lock);
     return hit;
+}
+
+/* cache_pair keeps addr's throttle key in mac's entry, when the slot still holds mac */
+static void cache_pair(struct authn *a, const unsigned char mac[32], const char *addr,
+                       const unsigned char pair_key[THROTTLE_KEY_LEN])
+{
+    struct authn_slot *s = &a->slots[mac[0] % AUTHN_SLOTS];
+    size_t len = strlen(addr);
+
+    if (len == 0 || len >= sizeof(s->pair_addr))
+        return;
+    (void)pthread_mutex_lock(&a->lock);
+    if (CRYPTO_memcmp(s->mac, mac, 32) == 0) {
+        memcpy(s->pair_addr, addr, len + 1);
+        memcpy(s->pair_key, pair_key, THROTTLE_KEY_LEN);
+    }
+    (void)pthread_mutex_unlock(&a->lock);
 }
 
 static void cache_store(struct authn *a, const unsigned char mac[32], const struct principal *p,
@@ -383,6 +413,7 @@ static void cache_store(struct authn *a, const unsigned char mac[32], const stru
     s->who = *p;
     s->expires = expires;
     s->checked_ms = now_ms_mono();
+    s->pair_addr[0] = '\0'; /* a key of the slot's previous user must not be reused */
     (void)pthread_mutex_unlock(&a->lock);
 }
 
@@ -640,10 +671,10 @@ out:
 int authn_password(struct authn *a, const char *user, const char *pass, const char *addr,
                    struct principal *out, unsigned *retry_after_s, struct berr *err)
 {
-    unsigned char mac[32], stamp[32];
+    unsigned char mac[32], stamp[32], pair_key[THROTTLE_KEY_LEN];
     int64_t until = 0;
     unsigned retry = 0;
-    bool have_mac, fresh = false;
+    bool have_mac, hit, fresh = false, have_pair = false;
     int lead = -1;
     int rc;
 
@@ -652,13 +683,22 @@ int authn_password(struct authn *a, const char *user, const char *pass, const ch
         *retry_after_s = 0;
     if (user[0] == '\0' || strlen(user) > AUTHN_USER_MAX || strlen(pass) >= AUTHN_PASS_MAX)
         return berr_set(err, BERR_UNAUTHORIZED, "invalid username or password");
-    if (addr != NULL && throttle_check(a->throttle, user, addr, now_ms_wall(), &retry, err) < 0) {
-        if (retry_after_s != NULL)
-            *retry_after_s = retry;
-        return -1;
-    }
     have_mac = credential_mac(a, user, pass, mac) == 0;
-    if (have_mac && cache_lookup(a, mac, out, stamp, &fresh)) {
+    hit = have_mac && cache_lookup(a, mac, addr, out, stamp, &fresh, pair_key, &have_pair);
+    /* the throttle first, hit or not: a blocked pair is refused even its right password */
+    if (addr != NULL) {
+        if (!have_pair && throttle_key(a->throttle, user, addr, pair_key) < 0) {
+            memset(out, 0, sizeof(*out));
+            return berr_set(err, BERR_INTERNAL, "internal error");
+        }
+        if (throttle_check_key(a->throttle, pair_key, now_ms_wall(), &retry, err) < 0) {
+            memset(out, 0, sizeof(*out));
+            if (retry_after_s != NULL)
+                *retry_after_s = retry;
+            return -1;
+        }
+    }
+    if (hit) {
         if (fresh)
             goto ok;
         if (cache_current(a, out, stamp)) {
@@ -705,8 +745,11 @@ failed:
         return -1;
     }
 ok:
-    if (addr != NULL)
-        throttle_success(a->throttle, user, addr);
+    if (addr != NULL) {
+        throttle_success_key(a->throttle, pair_key);
+        if (have_mac && !have_pair)
+            cache_pair(a, mac, addr, pair_key);
+    }
     return 0;
 }
 

@@ -293,6 +293,24 @@ static void test_throttle(void)
     CHECK(who.sysadmin);
     CHECK_INT_EQ(authn_password(a, "", "x", NULL, &who, NULL, &e), -1);
     CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+
+    /* a cached login keeps the throttle key of the address it last came from (cache_pair):
+     * failures from another address block the right password there, not here, and failures
+     * from the kept address block it through the kept key */
+    CHECK_INT_EQ(authn_password(a, "root", "Root-pass1", "10.2.2.2", &who, &retry, &e), 0);
+    CHECK_INT_EQ(authn_password(a, "root", "Root-pass1", "10.2.2.2", &who, &retry, &e), 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT_EQ(authn_password(a, "root", "bad", "10.2.2.3", &who, &retry, &e), -1);
+        CHECK_INT_EQ(e.code, BERR_UNAUTHORIZED);
+    }
+    CHECK_INT_EQ(authn_password(a, "root", "Root-pass1", "10.2.2.3", &who, &retry, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_TOOMANYREQUESTS);
+    CHECK_INT_EQ(authn_password(a, "root", "Root-pass1", "10.2.2.2", &who, &retry, &e), 0);
+    CHECK_INT_EQ(authn_password(a, "root", "Root-pass1", "10.2.2.2", &who, &retry, &e), 0);
+    for (int i = 0; i < 3; i++)
+        CHECK_INT_EQ(authn_password(a, "root", "bad", "10.2.2.2", &who, &retry, &e), -1);
+    CHECK_INT_EQ(authn_password(a, "root", "Root-pass1", "10.2.2.2", &who, &retry, &e), -1);
+    CHECK_INT_EQ(e.code, BERR_TOOMANYREQUESTS);
 }
 
 static char *issue(const struct tok_key *k, const char *iss, const char *sub, const char *aud,

@@ -271,16 +271,30 @@ static void hint_set(struct throttle *t, const unsigned char key[32], bool clear
     (void)pthread_mutex_unlock(&t->lock);
 }
 
+int throttle_key(const struct throttle *t, const char *user, const char *addr,
+                 unsigned char key[THROTTLE_KEY_LEN])
+{
+    return pair_key(t, user, addr, key);
+}
+
 int throttle_check(struct throttle *t, const char *user, const char *addr, int64_t now_ms,
                    unsigned *retry_after_s, struct berr *err)
 {
     unsigned char key[32];
-    struct throttle_entry *e;
-    int64_t left = 0;
 
     *retry_after_s = 0;
     if (pair_key(t, user, addr, key) < 0)
         return berr_set(err, BERR_INTERNAL, "internal error");
+    return throttle_check_key(t, key, now_ms, retry_after_s, err);
+}
+
+int throttle_check_key(struct throttle *t, const unsigned char key[THROTTLE_KEY_LEN],
+                       int64_t now_ms, unsigned *retry_after_s, struct berr *err)
+{
+    struct throttle_entry *e;
+    int64_t left = 0;
+
+    *retry_after_s = 0;
     if (t->m != NULL) {
         char hex[65], *val = NULL;
         size_t len = 0;
@@ -366,10 +380,15 @@ void throttle_fail(struct throttle *t, const char *user, const char *addr, int64
 void throttle_success(struct throttle *t, const char *user, const char *addr)
 {
     unsigned char key[32];
+
+    if (pair_key(t, user, addr, key) == 0)
+        throttle_success_key(t, key);
+}
+
+void throttle_success_key(struct throttle *t, const unsigned char key[THROTTLE_KEY_LEN])
+{
     struct throttle_entry *set;
 
-    if (pair_key(t, user, addr, key) < 0)
-        return;
     if (t->m != NULL) {
         char hex[65], *val = NULL;
         struct berr e;

@@ -50,4 +50,14 @@ int throttle_check(struct throttle *t, const char *user, const char *addr, int64
 void throttle_fail(struct throttle *t, const char *user, const char *addr, int64_t now_ms);
 void throttle_success(struct throttle *t, const char *user, const char *addr);
 
+/* The pair's key (a salted SHA-256 of user and addr), and throttle_check and throttle_success
+ * taking it: a caller that meets one pair on every request (authn's login cache) keeps the key
+ * rather than hash twice per request. throttle_key: -1 only when OpenSSL fails. */
+#define THROTTLE_KEY_LEN 32
+int throttle_key(const struct throttle *t, const char *user, const char *addr,
+                 unsigned char key[THROTTLE_KEY_LEN]);
+int throttle_check_key(struct throttle *t, const unsigned char key[THROTTLE_KEY_LEN],
+                       int64_t now_ms, unsigned *retry_after_s, struct berr *err);
+void throttle_success_key(struct throttle *t, const unsigned char key[THROTTLE_KEY_LEN]);
+
 #endif
