@@ -251,6 +251,9 @@ struct meta_ops {
 int meta_ops_schema_check(int cur, int newest, struct berr *err);
 /* meta_ops_quota_fits: does adding size bytes to used stay within limit (>= 0) of project?
  * 0 when it does; else quota.h's refusal, BERR_DENIED "quota exceeded: ...". */
+/* meta_ops_sort_ok: a list's sort is NULL, "" or one of keys (NULL-terminated), optionally
+ * with '-' (descending). */
+bool meta_ops_sort_ok(const char *sort, const char *const *keys);
 int meta_ops_quota_fits(const char *project, int64_t used, int64_t limit, uint64_t size,
                         struct berr *err);
 
