@@ -487,3 +487,39 @@ bool api_pulls_steady(struct api_call *c, uint64_t ep, int try_n)
         return true;
     return ep != 0 && ep == pulls_epoch(p);
 }
+
+int api_reply_pulls_page(struct api_call *c, const struct api_page *pg, size_t elem,
+                         api_rows_read_fn read, api_row_json_fn row_json, void *ctx)
+{
+    struct berr e = {0};
+    json_t *arr = NULL;
+    int64_t total = 0;
+    size_t n = 0;
+    size_t i;
+    char *rows;
+    int rc;
+
+    rows = mem_calloc(API_PAGE_SIZE_MAX, elem);
+    if (rows == NULL)
+        return api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
+    for (int t = 0;; t++) { /* the page and its pending counts with no flush between */
+        uint64_t ep = api_pulls_begin(c, t);
+
+        if (read(c, rows, API_PAGE_SIZE_MAX, &n, &total, &e, ctx) < 0) {
+            rc = api_fail_berr(c, &e);
+            goto out;
+        }
+        api_pulls_between(c);
+        arr = json_array();
+        for (i = 0; arr != NULL && i < n; i++)
+            api_array_push(&arr, row_json(c, rows + i * elem, ctx));
+        if (arr == NULL || api_pulls_steady(c, ep, t))
+            break;
+        json_decref(arr);
+        arr = NULL;
+    }
+    rc = api_reply_page(c, arr, pg, total);
+out:
+    mem_free(rows);
+    return rc;
+}

@@ -335,60 +335,49 @@ static int art_q(struct api_call *c, const struct parse_q *pq, struct meta_artif
     return 0;
 }
 
+/* what artifact_list reads and shows a page with (api_reply_pulls_page) */
+struct art_page {
+    struct meta_artifact_q q;
+    bool with_tag;
+    struct berr e;
+};
+
+static int art_rows(struct api_call *c, void *rows, size_t cap, size_t *n, int64_t *total,
+                    struct berr *err, void *ctx)
+{
+    struct art_page *ap = ctx;
+
+    return meta_artifact_list(c->r->reg->meta, &ap->q, rows, cap, n, total, err);
+}
+
+static json_t *art_row_json(struct api_call *c, const void *row, void *ctx)
+{
+    struct art_page *ap = ctx;
+
+    return artifact_json(c, row, ap->with_tag, &ap->e);
+}
+
 static int artifact_list(struct api_call *c, int64_t project_id, int64_t repo_id)
 {
-    struct meta_artifact *rows = NULL;
-    struct meta_artifact_q q;
+    struct art_page ap;
     struct art_filter f;
     struct api_page pg;
-    struct berr e = {0};
-    json_t *arr = NULL;
-    int64_t total = 0;
-    bool with_tag;
-    size_t n = 0;
-    size_t i;
     int rc;
 
     if (api_page_parse(c, api_q_artifacts, NULL, &pg) < 0)
         return -1;
-    rc = query_bool(c, "with_tag", true, &with_tag);
-    memset(&q, 0, sizeof(q));
+    memset(&ap, 0, sizeof(ap));
     memset(&f, 0, sizeof(f));
+    rc = query_bool(c, "with_tag", true, &ap.with_tag);
     if (rc == 0)
-        rc = art_q(c, &pg.q, &q, &f);
+        rc = art_q(c, &pg.q, &ap.q, &f);
     if (rc != 0)
         return rc;
-    api_page_q(&pg, &q.l);
-    q.l.name = NULL;
-    q.repo_id = repo_id;
-    q.project_id = project_id;
-    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
-    if (rows == NULL) {
-        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-        goto out;
-    }
-    for (int t = 0;; t++) { /* the page and its pending counts with no flush between */
-        uint64_t ep = api_pulls_begin(c, t);
-
-        if (meta_artifact_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
-            rc = api_fail_berr(c, &e);
-            goto out;
-        }
-        api_pulls_between(c);
-        arr = json_array();
-        for (i = 0; arr != NULL && i < n; i++)
-            api_array_push(&arr, artifact_json(c, &rows[i], with_tag, &e));
-        if (arr == NULL || api_pulls_steady(c, ep, t))
-            break;
-        json_decref(arr);
-        arr = NULL;
-    }
-    rc = api_reply_page(c, arr, &pg, total);
-    arr = NULL;
-out:
-    json_decref(arr);
-    mem_free(rows);
-    return rc;
+    api_page_q(&pg, &ap.q.l);
+    ap.q.l.name = NULL;
+    ap.q.repo_id = repo_id;
+    ap.q.project_id = project_id;
+    return api_reply_pulls_page(c, &pg, sizeof(struct meta_artifact), art_rows, art_row_json, &ap);
 }
 
 /* find_artifact resolves {reference} (segment i) in repo: 0 and *a, or -1 (answered) */
@@ -508,19 +497,34 @@ int api_artifact_delete(struct api_call *c)
     return rc;
 }
 
+/* what api_tag_list reads and shows a page with (api_reply_pulls_page) */
+struct tag_page {
+    const struct meta_artifact *a;
+    struct meta_list_q q;
+};
+
+static int tag_rows(struct api_call *c, void *rows, size_t cap, size_t *n, int64_t *total,
+                    struct berr *err, void *ctx)
+{
+    struct tag_page *tp = ctx;
+
+    return meta_artifact_tags(c->r->reg->meta, tp->a->id, &tp->q, rows, cap, n, total, err);
+}
+
+static json_t *tag_row_json(struct api_call *c, const void *row, void *ctx)
+{
+    struct tag_page *tp = ctx;
+
+    return tag_json(c, tp->a, row);
+}
+
 int api_tag_list(struct api_call *c)
 {
-    struct meta_tag_info *rows = NULL;
     struct meta_artifact *a = NULL;
     struct repo_name repo;
     int64_t repo_id = 0;
-    struct meta_list_q q;
+    struct tag_page tp;
     struct api_page pg;
-    struct berr e;
-    json_t *arr = NULL;
-    int64_t total = 0;
-    size_t n = 0;
-    size_t i;
     int rc;
 
     if (load(c, &repo, &repo_id, &a) < 0)
@@ -529,34 +533,10 @@ int api_tag_list(struct api_call *c)
         rc = -1;
         goto out;
     }
-    api_page_q(&pg, &q);
-    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
-    if (rows == NULL) {
-        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-        goto out;
-    }
-    for (int t = 0;; t++) { /* the page and its pending counts with no flush between */
-        uint64_t ep = api_pulls_begin(c, t);
-
-        if (meta_artifact_tags(c->r->reg->meta, a->id, &q, rows, API_PAGE_SIZE_MAX, &n, &total,
-                               &e) < 0) {
-            rc = api_fail_berr(c, &e);
-            goto out;
-        }
-        api_pulls_between(c);
-        arr = json_array();
-        for (i = 0; arr != NULL && i < n; i++)
-            api_array_push(&arr, tag_json(c, a, &rows[i]));
-        if (arr == NULL || api_pulls_steady(c, ep, t))
-            break;
-        json_decref(arr);
-        arr = NULL;
-    }
-    rc = api_reply_page(c, arr, &pg, total);
-    arr = NULL;
+    tp.a = a;
+    api_page_q(&pg, &tp.q);
+    rc = api_reply_pulls_page(c, &pg, sizeof(struct meta_tag_info), tag_rows, tag_row_json, &tp);
 out:
-    json_decref(arr);
-    mem_free(rows);
     mem_free(a);
     return rc;
 }

@@ -156,6 +156,18 @@ bool api_pulls_steady(struct api_call *c, uint64_t ep, int try_n);
  * api_pulls_test_between when set (tests: a flush landing exactly there). */
 void api_pulls_between(struct api_call *c);
 extern void (*api_pulls_test_between)(struct api_call *c);
+/* One page of a listing whose rows carry pull counts, read in that bracket. read fills rows (an
+ * array of cap rows) as the meta_*_list calls do: *n rows of the page, *total rows in all;
+ * row_json builds one row's JSON with its pending pulls added (NULL: allocation failed). Both
+ * get ctx. */
+typedef int (*api_rows_read_fn)(struct api_call *c, void *rows, size_t cap, size_t *n,
+                                int64_t *total, struct berr *err, void *ctx);
+typedef json_t *(*api_row_json_fn)(struct api_call *c, const void *row, void *ctx);
+/* api_reply_pulls_page answers the page pg of such a listing (api_reply_page), rows of elem
+ * bytes read and built inside the bracket and read again while a flush moved counts meanwhile;
+ * a failed read answers its error (api_fail_berr). Returns what a handler returns. */
+int api_reply_pulls_page(struct api_call *c, const struct api_page *pg, size_t elem,
+                         api_rows_read_fn read, api_row_json_fn row_json, void *ctx);
 
 /* ---- the central check (guard.c) ---- */
 /* api_guard runs between authentication and the handler of c->route: 401 to an anonymous

@@ -114,17 +114,22 @@ static json_t *repo_json(const struct api_call *c, const struct meta_repo_info *
     return j;
 }
 
+static int repo_rows(struct api_call *c, void *rows, size_t cap, size_t *n, int64_t *total,
+                     struct berr *err, void *ctx)
+{
+    return meta_repo_list(c->r->reg->meta, ctx, rows, cap, n, total, err);
+}
+
+static json_t *repo_row_json(struct api_call *c, const void *row, void *ctx)
+{
+    (void)ctx;
+    return repo_json(c, row);
+}
+
 static int repo_list(struct api_call *c, const struct meta_project_info *p)
 {
-    struct meta_repo_info *rows = NULL;
     struct meta_repo_q q;
     struct api_page pg;
-    struct berr e;
-    json_t *arr = NULL;
-    int64_t total = 0;
-    size_t n = 0;
-    size_t i;
-    int rc;
 
     if (api_page_parse(c, api_q_name, "name", &pg) < 0)
         return -1;
@@ -135,33 +140,8 @@ static int repo_list(struct api_call *c, const struct meta_project_info *p)
     q.all = p != NULL || api_is_sysadmin(c);
     q.viewer_user_id = api_is_user(c) ? c->who.user_id : 0;
     q.viewer_robot_id = c->who.kind == PRINCIPAL_ROBOT ? c->who.robot_id : 0;
-    rows = mem_calloc(API_PAGE_SIZE_MAX, sizeof(*rows));
-    if (rows == NULL) {
-        rc = api_fail(c, HTTP_INTERNAL_SERVER_ERROR, "internal error");
-        goto out;
-    }
-    for (int t = 0;; t++) { /* the page and its pending counts with no flush between */
-        uint64_t ep = api_pulls_begin(c, t);
-
-        if (meta_repo_list(c->r->reg->meta, &q, rows, API_PAGE_SIZE_MAX, &n, &total, &e) < 0) {
-            rc = api_fail_berr(c, &e);
-            goto out;
-        }
-        api_pulls_between(c);
-        arr = json_array();
-        for (i = 0; arr != NULL && i < n; i++)
-            api_array_push(&arr, repo_json(c, &rows[i]));
-        if (arr == NULL || api_pulls_steady(c, ep, t))
-            break;
-        json_decref(arr);
-        arr = NULL;
-    }
-    rc = api_reply_page(c, arr, &pg, total);
-    arr = NULL;
-out:
-    json_decref(arr);
-    mem_free(rows);
-    return rc;
+    return api_reply_pulls_page(c, &pg, sizeof(struct meta_repo_info), repo_rows, repo_row_json,
+                                &q);
 }
 
 int api_repositories(struct api_call *c)

@@ -7,10 +7,10 @@
  *      HMAC of them under a random process key, with a stamp (SHA-256) of the stored hash they
  *      were verified against. A hit counts only while the row still carries that hash (and a
  *      robot is still enabled and unexpired): one read of the row, no KDF, at most once per
- *      AUTHN_RECHECK_MS per entry, so a password or secret change, a delete or a disable on
- *      any replica over the same database ends the cached login within AUTHN_RECHECK_MS (the
- *      window replicas' caches have everywhere, see storage/mcache.h), and a busy client's
- *      requests in between read no row. In this process authn_forget ends it at once.
+ *      META_REPLICA_WINDOW_MS per entry (the replica cache window, storage/meta.h), so a
+ *      password or secret change, a delete or a disable on any replica over the same database
+ *      ends the cached login within that window, and a busy client's requests in between read
+ *      no row. In this process authn_forget ends it at once.
  *   2. Lookups compare HMACs with CRYPTO_memcmp over their fixed length.
  *   3. Plaintext passwords live on the stack only and are wiped with OPENSSL_cleanse before return.
  *   4. Unknown users and robots cost one password_verify against a dummy hash, like known ones.
@@ -359,8 +359,8 @@ static int credential_mac(struct authn *a, const char *user, const char *pass,
 }
 
 /* cache_lookup: true on a hit (*out, stamp filled); *fresh when the entry's row was checked
- * less than AUTHN_RECHECK_MS ago (invariant 1); *have_pair with pair_key filled when the entry
- * keeps the throttle key of addr (NULL: none wanted) */
+ * less than META_REPLICA_WINDOW_MS ago (invariant 1); *have_pair with pair_key filled when the
+ * entry keeps the throttle key of addr (NULL: none wanted) */
 static bool cache_lookup(struct authn *a, const unsigned char mac[32], const char *addr,
                          struct principal *out, unsigned char stamp[32], bool *fresh,
                          unsigned char pair_key[THROTTLE_KEY_LEN], bool *have_pair)
@@ -374,7 +374,7 @@ static bool cache_lookup(struct authn *a, const unsigned char mac[32], const cha
     if (s->expires > now_s() && CRYPTO_memcmp(s->mac, mac, 32) == 0) {
         *out = s->who;
         memcpy(stamp, s->stamp, 32);
-        *fresh = now_ms_mono() - s->checked_ms < AUTHN_RECHECK_MS;
+        *fresh = now_ms_mono() - s->checked_ms < META_REPLICA_WINDOW_MS;
         if (addr != NULL && s->pair_addr[0] != '\0' && strcmp(s->pair_addr, addr) == 0) {
             memcpy(pair_key, s->pair_key, THROTTLE_KEY_LEN);
             *have_pair = true;

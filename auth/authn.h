@@ -20,8 +20,6 @@
 #include "common/berr.h"
 
 #define AUTHN_CACHE_TTL_S 60
-/* a cached login rereads its user or robot row at most this often (authn.c invariant 1) */
-#define AUTHN_RECHECK_MS 1000
 #define AUTHN_USER_MAX 255
 #define AUTHN_PASS_MAX 512
 #define AUTHN_PREFIX_MAX 31

@@ -192,12 +192,13 @@ static void test_cache_and_forget(void)
 }
 
 /* a password changed by another replica (straight in the database, no authn_forget here) ends
- * the cached login once the entry's recheck window (AUTHN_RECHECK_MS) has run out, not before:
- * inside it a cached login reads no row; the new password works; a sysadmin change shows after
- * the window too */
+ * the cached login once the entry's recheck window (META_REPLICA_WINDOW_MS) has run out, not
+ * before: inside it a cached login reads no row; the new password works; a sysadmin change shows
+ * after the window too */
 static void test_cache_other_replica(void)
 {
-    struct timespec window = {AUTHN_RECHECK_MS / 1000, (AUTHN_RECHECK_MS % 1000 + 100) * 1000000L};
+    struct timespec window = {META_REPLICA_WINDOW_MS / 1000,
+                              (META_REPLICA_WINDOW_MS % 1000 + 100) * 1000000L};
     char hash[PASSWORD_HASH_MAX];
     struct principal who;
     struct berr e = {0};

@@ -4,11 +4,11 @@
  * process). One made by throttle_new_shared keeps them only in the metadata store's shared
  * state, so every replica over one database counts the same failures. Its only local memory is
  * a hint per pair, in the table the other mode counts in: "the store held no count and no block
- * for this pair at clear_ms" (monotonic). For THROTTLE_HINT_MS after that, throttle_check and
- * throttle_success answer without a store read, so an authenticated client's requests do not
- * each cost two database reads; a failure counted by this process drops the hint at once, so
- * guesses here always read the store; failures counted by another replica are seen here within
- * THROTTLE_HINT_MS (the window every replica cache has):
+ * for this pair at clear_ms" (monotonic). For META_REPLICA_WINDOW_MS (the replica cache window,
+ * storage/meta.h) after that, throttle_check and throttle_success answer without a store read,
+ * so an authenticated client's requests do not each cost two database reads; a failure counted
+ * by this process drops the hint at once, so guesses here always read the store; failures
+ * counted by another replica are seen here within that window:
  *   ns "throttle_salt", key "salt": the salt, 32 random bytes in hex, created once
  *                   (create-only put; the loser of a race reads the winner's)
  *   ns "throttle",  key = hex of the pair key (invariant 4): the failure count, an atomic
@@ -55,8 +55,6 @@ struct throttle_entry {
     int64_t until_ms;
     int64_t clear_ms; /* shared mode: the store was seen clear for key then (monotonic) */
 };
-
-#define THROTTLE_HINT_MS 1000
 
 struct throttle {
     struct meta *m; /* shared mode when set: the table below holds only hints (clear_ms) */
@@ -228,7 +226,8 @@ static int64_t backoff_ms(unsigned fails, unsigned limit)
     return ms < THROTTLE_MAX_MS ? ms : THROTTLE_MAX_MS;
 }
 
-/* hint_clear: shared mode, the store was seen clear for key less than THROTTLE_HINT_MS ago */
+/* hint_clear: shared mode, the store was seen clear for key less than META_REPLICA_WINDOW_MS
+ * ago */
 static bool hint_clear(struct throttle *t, const unsigned char key[32])
 {
     struct throttle_entry *set = set_of(t, key);
@@ -238,7 +237,7 @@ static bool hint_clear(struct throttle *t, const unsigned char key[32])
     (void)pthread_mutex_lock(&t->lock);
     for (unsigned i = 0; i < THROTTLE_WAYS; i++) {
         if (set[i].used && CRYPTO_memcmp(set[i].key, key, 32) == 0)
-            clear = now - set[i].clear_ms < THROTTLE_HINT_MS;
+            clear = now - set[i].clear_ms < META_REPLICA_WINDOW_MS;
     }
     (void)pthread_mutex_unlock(&t->lock);
     return clear;

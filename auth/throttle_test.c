@@ -218,7 +218,7 @@ static void test_shared_replicas(void)
 }
 
 /* the shared mode's hint: after a success a replica answers from memory for up to a second
- * (THROTTLE_HINT_MS), so another replica's failures show here within that window, not at
+ * (META_REPLICA_WINDOW_MS), so another replica's failures show here within that window, not at
  * once; a failure counted here drops the hint at once */
 static void test_shared_hint(void)
 {

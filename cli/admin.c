@@ -12,11 +12,9 @@
  * usage error. No shared state. */
 #include "cli/cmds.h"
 
-#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -24,8 +22,7 @@
 
 #include "auth/authn.h"
 #include "auth/password.h"
-#include "cli/opt.h"
-#include "common/log.h"
+#include "cli/admin_common.h"
 #include "config/config.h"
 #include "storage/meta.h"
 
@@ -37,24 +34,6 @@ static void usage(FILE *f)
                "Sets a new password for user NAME in the data directory, without the server.\n"
                "The password is read from the terminal (asked twice, not echoed) or, when stdin\n"
                "is not a terminal, from the first line of stdin.\n");
-}
-
-/* read_line reads one line from f into out without its newline; -1 on EOF, error or a line
- * longer than cap - 1. */
-static int read_line(FILE *f, char *out, size_t cap)
-{
-    size_t len;
-
-    if (fgets(out, (int)cap, f) == NULL)
-        return -1;
-    len = strlen(out);
-    if (len > 0 && out[len - 1] == '\n')
-        out[--len] = '\0';
-    else if (!feof(f))
-        return -1; /* longer than the buffer */
-    if (len > 0 && out[len - 1] == '\r')
-        out[--len] = '\0';
-    return 0;
 }
 
 /* prompt reads a line from the terminal with echo off */
@@ -72,7 +51,7 @@ static int prompt(const char *question, char *out, size_t cap)
     quiet.c_lflag |= ECHONL;
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) < 0)
         return -1;
-    rc = read_line(stdin, out, cap);
+    rc = adm_read_line(out, cap);
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &old) < 0)
         rc = -1;
     return rc;
@@ -84,7 +63,7 @@ static int read_password(char *out, size_t cap)
     int rc;
 
     if (!isatty(STDIN_FILENO)) {
-        if (read_line(stdin, out, cap) < 0) {
+        if (adm_read_line(out, cap) < 0) {
             fprintf(stderr, "berth user passwd: cannot read the password from stdin\n");
             return -1;
         }
@@ -107,28 +86,15 @@ static int user_passwd(const struct berth_config *cfg, const char *name)
 {
     char plain[LINE_MAX_BYTES];
     char hash[PASSWORD_HASH_MAX];
-    char path[CONFIG_STR_MAX + 16];
     struct meta *m = NULL;
     struct meta_user u;
-    struct stat st;
     struct berr e;
     int rc = 1;
 
     plain[0] = '\0';
     hash[0] = '\0';
-    /* the metadata location may be a PostgreSQL URL with a password: never printed */
-    if (config_meta_location(cfg, path, sizeof(path), &e) < 0) {
-        fprintf(stderr, "berth user passwd: %s\n", e.msg);
+    if (adm_meta_open(&m, cfg, "user passwd") < 0)
         return 1;
-    }
-    if (cfg->metadata[0] == '\0' && stat(path, &st) < 0) {
-        fprintf(stderr, "berth user passwd: %s: %s (is --data right?)\n", path, strerror(errno));
-        return 1;
-    }
-    if (meta_open(&m, path, 1, &e) < 0) {
-        fprintf(stderr, "berth user passwd: cannot open the metadata database: %s\n", e.msg);
-        return 1;
-    }
     if (meta_user_get(m, name, &u, &e) < 0) {
         fprintf(stderr, "berth user passwd: %s\n",
                 e.code == BERR_NOT_FOUND ? "no such user" : e.msg);
@@ -155,63 +121,15 @@ out:
     return rc;
 }
 
-enum { O_DATA = 1, O_CONFIG };
-
-static const struct cli_opt passwd_opts[] = {
-        {"--data", NULL, true, O_DATA},
-        {"--config", NULL, true, O_CONFIG},
-        {NULL, NULL, false, 0},
-};
+static const struct adm_offline passwd_cmd = {"user", "passwd", "user passwd", usage, 1};
 
 int cmd_user(int argc, char **argv)
 {
     struct berth_config cfg;
-    const char *data = NULL;
-    const char *config = NULL;
-    const char *name = NULL;
-    const char *v;
-    struct cli_args w;
-    struct berr e;
-    int id;
+    const char *name;
+    int status;
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "passwd") != 0) {
-        fprintf(stderr, "berth user: unknown subcommand '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
-    }
-    cli_args_init(&w, "user passwd", passwd_opts, argc, argv, 2);
-    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
-        if (id == CLI_ARG_HELP) {
-            usage(stdout);
-            return 0;
-        }
-        if (id == O_DATA) {
-            data = v;
-        } else if (id == O_CONFIG) {
-            config = v;
-        } else if (id == CLI_ARG_POS && name == NULL) {
-            name = v;
-        } else {
-            if (id == CLI_ARG_POS)
-                (void)cli_args_fail(&w, "unexpected argument '%s'", v); /* printed */
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (name == NULL || name[0] == '\0') {
-        usage(stderr);
-        return 2;
-    }
-    config_defaults(&cfg);
-    if ((config != NULL && config_load(&cfg, config, &e) < 0) ||
-        (data != NULL && config_set(&cfg, "data_dir", data, &e) < 0)) {
-        fprintf(stderr, "berth user: %s\n", e.msg);
-        return 2;
-    }
-    log_set_level(LOG_WARN);
+    if (adm_offline_config(&cfg, &name, &status, &passwd_cmd, argc, argv) < 0)
+        return status;
     return user_passwd(&cfg, name);
 }

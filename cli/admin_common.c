@@ -1,5 +1,7 @@
-/* admin_common.c - what the API subcommands of cli/admin_api.c share: their options, the
- * caller's credentials, one management API request, paging, and `ls` tables.
+/* admin_common.c - what the administration subcommands share. The API subcommands of
+ * cli/admin_api.c: their options, the caller's credentials, one management API request,
+ * paging, and `ls` tables. The offline subcommands (cli/admin.c, cli/admin_key.c): their
+ * arguments, configuration, and opening the metadata store that must exist already.
  *
  *   1. adm_call wipes the request body (it may hold a password) before freeing it; the
  *      caller's password stays in struct adm_opts, which admin_api.c wipes after the command.
@@ -9,15 +11,20 @@
  * No shared state. */
 #include "cli/admin_common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <openssl/crypto.h>
 
 #include "cli/http.h"
 #include "cli/opt.h"
+#include "common/log.h"
 #include "common/parse.h"
+#include "config/config.h"
+#include "storage/meta.h"
 
 #define API "/api/v2.0"
 
@@ -336,5 +343,98 @@ int adm_print_ls(struct adm_opts *o, const char *path, const struct adm_col *col
         }
     }
     json_decref(j);
+    return 0;
+}
+
+enum { O_OFF_DATA = 1, O_OFF_CONFIG };
+
+static const struct cli_opt offline_opts[] = {
+        {"--data", NULL, true, O_OFF_DATA},
+        {"--config", NULL, true, O_OFF_CONFIG},
+        {NULL, NULL, false, 0},
+};
+
+int adm_offline_config(struct berth_config *cfg, const char **pos, int *status,
+                       const struct adm_offline *c, int argc, char **argv)
+{
+    const char *data = NULL;
+    const char *config = NULL;
+    const char *v;
+    struct cli_args w;
+    struct berr e;
+    int n = 0;
+    int id;
+
+    for (int i = 0; i < c->npos; i++)
+        pos[i] = NULL;
+    *status = 2;
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        c->usage(argc < 2 ? stderr : stdout);
+        *status = argc < 2 ? 2 : 0;
+        return -1;
+    }
+    if (strcmp(argv[1], c->sub) != 0) {
+        fprintf(stderr, "berth %s: unknown subcommand '%s'\n", c->cmd, argv[1]);
+        c->usage(stderr);
+        return -1;
+    }
+    cli_args_init(&w, c->cmd_sub, offline_opts, argc, argv, 2);
+    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
+        if (id == CLI_ARG_HELP) {
+            c->usage(stdout);
+            *status = 0;
+            return -1;
+        }
+        if (id == O_OFF_DATA) {
+            data = v;
+        } else if (id == O_OFF_CONFIG) {
+            config = v;
+        } else if (id == CLI_ARG_POS && n < c->npos) {
+            pos[n++] = v;
+        } else {
+            if (id == CLI_ARG_POS)
+                (void)cli_args_fail(&w, "unexpected argument '%s'", v); /* printed */
+            c->usage(stderr);
+            return -1;
+        }
+    }
+    for (int i = 0; i < c->npos; i++) {
+        if (pos[i] == NULL || pos[i][0] == '\0') {
+            c->usage(stderr);
+            return -1;
+        }
+    }
+    config_defaults(cfg);
+    if ((config != NULL && config_load(cfg, config, &e) < 0) ||
+        (data != NULL && config_set(cfg, "data_dir", data, &e) < 0)) {
+        fprintf(stderr, "berth %s: %s\n", c->cmd, e.msg);
+        return -1;
+    }
+    log_set_level(LOG_WARN);
+    *status = 0;
+    return 0;
+}
+
+int adm_meta_open(struct meta **out, const struct berth_config *cfg, const char *cmd)
+{
+    char path[CONFIG_STR_MAX + 16];
+    struct stat st;
+    struct berr e;
+
+    *out = NULL;
+    if (config_meta_location(cfg, path, sizeof(path), &e) < 0) {
+        fprintf(stderr, "berth %s: %s\n", cmd, e.msg);
+        return -1;
+    }
+    /* a SQLite file must exist already: this never creates a registry */
+    if (strstr(path, "://") == NULL && stat(path, &st) < 0) {
+        fprintf(stderr, "berth %s: %s: %s (is --data right?)\n", cmd, path, strerror(errno));
+        return -1;
+    }
+    if (meta_open(out, path, 1, &e) < 0) {
+        /* meta_open's messages never hold the location (it may carry a password) */
+        fprintf(stderr, "berth %s: cannot open the metadata store: %s\n", cmd, e.msg);
+        return -1;
+    }
     return 0;
 }

@@ -1,7 +1,9 @@
-/* admin_common.h - private to the API subcommands (cli/admin_api.c, cli/admin_common.c, and
- * cli/stats.c over --url):
- * their parsed options, the caller's credentials, one management API request and `ls` tables.
- * Prefix adm_. Messages go to stderr prefixed "berth: "; no state beyond struct adm_opts. */
+/* admin_common.h - private to the administration subcommands. The API subcommands
+ * (cli/admin_api.c, and cli/stats.c over --url): their parsed options, the caller's
+ * credentials, one management API request and `ls` tables. The offline subcommands over the
+ * data directory (cli/admin.c `user passwd`, cli/admin_key.c `admin rotate-token-key`): their
+ * arguments, configuration and metadata store. Prefix adm_. Messages go to stderr prefixed
+ * "berth: "; no state beyond struct adm_opts. */
 #ifndef BERTH_CLI_ADMIN_COMMON_H
 #define BERTH_CLI_ADMIN_COMMON_H
 
@@ -13,6 +15,9 @@
 #include <jansson.h>
 
 #include "cli/http.h"
+#include "config/config.h"
+
+struct meta;
 
 #define ADM_PW_MAX 256
 
@@ -84,5 +89,29 @@ struct adm_col {
 /* adm_print_ls lists path (every page) and prints it as JSON (--json) or as a table of the
  * ncols columns, one space apart. 0 done, 1 the listing failed (message printed). */
 int adm_print_ls(struct adm_opts *o, const char *path, const struct adm_col *cols, size_t ncols);
+
+/* An offline subcommand "berth CMD SUB [POS...] [--data DIR] [--config FILE]": its names, its
+ * usage, and how many positional arguments (non-empty) it takes, at most 4. */
+struct adm_offline {
+    const char *cmd;     /* "user" */
+    const char *sub;     /* "passwd" */
+    const char *cmd_sub; /* "user passwd": names it in option messages */
+    void (*usage)(FILE *f);
+    int npos;
+};
+
+/* adm_offline_config reads argv ("CMD SUB ...") as c describes into pos (c->npos entries,
+ * borrowed from argv) and cfg (defaults, then the --config file, then --data), and lowers the
+ * log level to warnings. 0 ready; -1 when the command ends here with exit status *status: 0
+ * for --help (usage on stdout), 2 for a missing or unknown subcommand, a bad option, a
+ * missing, empty or extra argument, or a configuration the loader refused (message and/or
+ * usage on stderr, "berth CMD: ..."). */
+int adm_offline_config(struct berth_config *cfg, const char **pos, int *status,
+                       const struct adm_offline *c, int argc, char **argv);
+/* adm_meta_open opens cfg's metadata store (config_meta_location) on one connection. A SQLite
+ * file must exist already (this never creates a registry). *out is new (meta_close); -1 with
+ * *out NULL and the message printed ("berth CMD: ...", never the location of a PostgreSQL
+ * store, which may hold a password). */
+int adm_meta_open(struct meta **out, const struct berth_config *cfg, const char *cmd);
 
 #endif

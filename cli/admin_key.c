@@ -13,15 +13,11 @@
  * state. */
 #include "cli/cmds.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <sys/stat.h>
 
 #include "auth/authn.h"
 #include "auth/token_ring.h"
-#include "cli/opt.h"
-#include "common/log.h"
+#include "cli/admin_common.h"
 #include "config/config.h"
 #include "storage/meta.h"
 
@@ -35,26 +31,13 @@ static void usage(FILE *f)
 
 static int rotate(const struct berth_config *cfg)
 {
-    char path[CONFIG_STR_MAX + 16], kid[TOK_KID_LEN + 1];
+    char kid[TOK_KID_LEN + 1];
     struct meta *m = NULL;
-    struct stat st;
     struct berr e;
     int rc = 1;
 
-    if (config_meta_location(cfg, path, sizeof(path), &e) < 0) {
-        fprintf(stderr, "berth admin: %s\n", e.msg);
+    if (adm_meta_open(&m, cfg, "admin") < 0)
         return 1;
-    }
-    /* a SQLite file must exist already: this never creates a registry */
-    if (strstr(path, "://") == NULL && stat(path, &st) < 0) {
-        fprintf(stderr, "berth admin: %s: %s (is --data right?)\n", path, strerror(errno));
-        return 1;
-    }
-    if (meta_open(&m, path, 1, &e) < 0) {
-        /* meta_open's messages never hold the location (it may carry a password) */
-        fprintf(stderr, "berth admin: cannot open the metadata store: %s\n", e.msg);
-        return 1;
-    }
     if (tok_ring_rotate(m, (int64_t)cfg->token_ttl_s + AUTHN_BEARER_LEEWAY_S, kid, &e) < 0) {
         fprintf(stderr, "berth admin rotate-token-key: %s\n", e.msg);
         goto out;
@@ -66,56 +49,15 @@ out:
     return rc;
 }
 
-enum { O_DATA = 1, O_CONFIG };
-
-static const struct cli_opt key_opts[] = {
-        {"--data", NULL, true, O_DATA},
-        {"--config", NULL, true, O_CONFIG},
-        {NULL, NULL, false, 0},
-};
+static const struct adm_offline rotate_cmd = {"admin", "rotate-token-key", "admin rotate-token-key",
+                                              usage, 0};
 
 int cmd_admin(int argc, char **argv)
 {
     struct berth_config cfg;
-    const char *data = NULL;
-    const char *config = NULL;
-    const char *v;
-    struct cli_args w;
-    struct berr e;
-    int id;
+    int status;
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
-    }
-    if (strcmp(argv[1], "rotate-token-key") != 0) {
-        fprintf(stderr, "berth admin: unknown subcommand '%s'\n", argv[1]);
-        usage(stderr);
-        return 2;
-    }
-    cli_args_init(&w, "admin rotate-token-key", key_opts, argc, argv, 2);
-    while ((id = cli_args_next(&w, &v)) != CLI_ARG_END) {
-        if (id == CLI_ARG_HELP) {
-            usage(stdout);
-            return 0;
-        }
-        if (id == O_DATA) {
-            data = v;
-        } else if (id == O_CONFIG) {
-            config = v;
-        } else {
-            if (id == CLI_ARG_POS)
-                (void)cli_args_fail(&w, "unexpected argument '%s'", v); /* printed */
-            usage(stderr);
-            return 2;
-        }
-    }
-    config_defaults(&cfg);
-    if ((config != NULL && config_load(&cfg, config, &e) < 0) ||
-        (data != NULL && config_set(&cfg, "data_dir", data, &e) < 0)) {
-        fprintf(stderr, "berth admin: %s\n", e.msg);
-        return 2;
-    }
-    log_set_level(LOG_WARN);
+    if (adm_offline_config(&cfg, NULL, &status, &rotate_cmd, argc, argv) < 0)
+        return status;
     return rotate(&cfg);
 }

@@ -79,6 +79,13 @@
 #define META_LIST_MAX 100       /* largest page a list call accepts */
 #define META_REPO_DESC_MAX 2048 /* bytes of a repository description */
 
+/* The replica cache window: how long a process may answer from what it read of the shared
+ * database before it reads it again, so a change made through one replica is seen by every
+ * other one over the same database within this time. Used by a cached login, which rereads its
+ * user or robot row at most this often (auth/authn.c invariant 1), and by the shared login
+ * throttle's "the store held nothing for this pair" hint (auth/throttle.c). */
+#define META_REPLICA_WINDOW_MS 1000
+
 /* Harbor's role ids (anchors 1c). */
 #define ROLE_PROJECT_ADMIN 1
 #define ROLE_DEVELOPER 2

@@ -243,4 +243,18 @@ struct meta_ops {
     const struct meta_state_ops *state;
 };
 
+/* What every backend shares beyond its table (meta_ops.c): rules that need no SQL. */
+
+/* meta_ops_schema_check: may a binary whose newest migration is `newest` open a database at
+ * schema version cur? 0 when cur <= newest; else the refusal meta_open promises (logged, and
+ * BERR_INTERNAL naming both versions). */
+int meta_ops_schema_check(int cur, int newest, struct berr *err);
+/* meta_ops_quota_fits: does adding size bytes to used stay within limit (>= 0) of project?
+ * 0 when it does; else quota.h's refusal, BERR_DENIED "quota exceeded: ...". */
+/* meta_ops_sort_ok: a list's sort is NULL, "" or one of keys (NULL-terminated), optionally
+ * with '-' (descending). */
+bool meta_ops_sort_ok(const char *sort, const char *const *keys);
+int meta_ops_quota_fits(const char *project, int64_t used, int64_t limit, uint64_t size,
+                        struct berr *err);
+
 #endif

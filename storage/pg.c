@@ -702,20 +702,6 @@ void pg_pool_close(struct meta *mh)
 
 /* ---- lists ---- */
 
-bool pg_sort_ok(const char *sort, const char *const *keys)
-{
-    size_t i;
-
-    if (sort == NULL || sort[0] == '\0')
-        return true;
-    if (sort[0] == '-')
-        sort++;
-    for (i = 0; keys[i] != NULL; i++)
-        if (strcmp(sort, keys[i]) == 0)
-            return true;
-    return false;
-}
-
 int pg_list_run(struct meta *m, const struct pg_list *l, const void *q,
                 const struct meta_list_q *lq, void *out, size_t cap, size_t *n, int64_t *total,
                 struct berr *err)
@@ -730,6 +716,8 @@ int pg_list_run(struct meta *m, const struct pg_list *l, const void *q,
 
     *n = 0;
     *total = 0;
+    if (l->sort_keys != NULL && !meta_ops_sort_ok(lq->sort, l->sort_keys))
+        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     if (lq->offset < 0)
         return berr_set(err, BERR_BAD_REQUEST, "offset must not be negative");
     if (limit > META_LIST_MAX)

@@ -314,13 +314,10 @@ int pg_blob_linked_id(struct pg_conn *c, int64_t repo_id, const struct digest *d
 
 /* ---- lists and paging ---- */
 
-/* sort keys: as sq_sort_ok */
-bool pg_sort_ok(const char *sort, const char *const *keys);
-
 /* One list: bind adds the filter parameters (for_count: the count query's; the page query's
  * may add more, the sort key usually); pg_list_run then adds limit and offset as the two
  * parameters after those, so the page SQL names them $n+1 and $n+2. read copies row `row` of r
- * into out. */
+ * into out. sort_keys: as struct sq_list's, checked first by pg_list_run. */
 typedef int (*pg_bind_fn)(struct pg_params *p, const void *q, bool for_count, struct berr *err);
 typedef int (*pg_read_fn)(const PGresult *r, int row, void *out, struct berr *err);
 struct pg_list {
@@ -329,6 +326,7 @@ struct pg_list {
     pg_bind_fn bind;
     pg_read_fn read;
     size_t elem; /* size of one output row */
+    const char *const *sort_keys;
 };
 int pg_list_run(struct meta *m, const struct pg_list *l, const void *q,
                 const struct meta_list_q *lq, void *out, size_t cap, size_t *n, int64_t *total,

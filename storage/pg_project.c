@@ -146,13 +146,13 @@ static int pg_project_list(struct meta *m, const struct meta_project_q *q,
                            struct meta_project_info *out, size_t cap, size_t *n, int64_t *total,
                            struct berr *err)
 {
-    static const struct pg_list l = {SQL_PROJECT_COUNT, SQL_PROJECT_PAGE, project_bind,
-                                     project_read, sizeof(struct meta_project_info)};
+    static const struct pg_list l = {SQL_PROJECT_COUNT,
+                                     SQL_PROJECT_PAGE,
+                                     project_bind,
+                                     project_read,
+                                     sizeof(struct meta_project_info),
+                                     project_sort_keys};
 
-    *n = 0;
-    *total = 0;
-    if (!pg_sort_ok(q->l.sort, project_sort_keys))
-        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     return pg_list_run(m, &l, q, &q->l, out, cap, n, total, err);
 }
 

@@ -338,10 +338,16 @@ static int stale_read(const PGresult *r, int row, void *out, struct berr *err)
 static int pg_pulls_stale(struct meta *m, const struct pulls_stale_q *q, struct pulls_stale *out,
                           size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    static const struct pg_list art = {SQL_STALE_ART_COUNT, SQL_STALE_ART_PAGE, stale_bind,
-                                       stale_read, sizeof(struct pulls_stale)};
-    static const struct pg_list tag = {SQL_STALE_TAG_COUNT, SQL_STALE_TAG_PAGE, stale_bind,
-                                       stale_read, sizeof(struct pulls_stale)};
+    static const struct pg_list art = {.count_sql = SQL_STALE_ART_COUNT,
+                                       .page_sql = SQL_STALE_ART_PAGE,
+                                       .bind = stale_bind,
+                                       .read = stale_read,
+                                       .elem = sizeof(struct pulls_stale)};
+    static const struct pg_list tag = {.count_sql = SQL_STALE_TAG_COUNT,
+                                       .page_sql = SQL_STALE_TAG_PAGE,
+                                       .bind = stale_bind,
+                                       .read = stale_read,
+                                       .elem = sizeof(struct pulls_stale)};
     struct meta_list_q lq;
 
     memset(&lq, 0, sizeof(lq));

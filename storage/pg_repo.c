@@ -206,13 +206,10 @@ static int pg_repo_list(struct meta *m, const struct meta_repo_q *q, struct meta
                         size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
     /* the page query sorts a sub-select; its artifact count column is named "ac" */
-    static const struct pg_list l = {SQL_REPO_COUNT, SQL_REPO_PAGE, repo_bind, repo_read,
-                                     sizeof(struct meta_repo_info)};
+    static const struct pg_list l = {
+            SQL_REPO_COUNT, SQL_REPO_PAGE, repo_bind, repo_read, sizeof(struct meta_repo_info),
+            repo_sort_keys};
 
-    *n = 0;
-    *total = 0;
-    if (!pg_sort_ok(q->l.sort, repo_sort_keys))
-        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     return pg_list_run(m, &l, q, &q->l, out, cap, n, total, err);
 }
 

@@ -334,14 +334,11 @@ static int pg_robot_list(struct meta *m, const struct meta_list_q *q, int64_t pr
                          struct meta_robot *out, size_t cap, size_t *n, int64_t *total,
                          struct berr *err)
 {
-    static const struct pg_list l = {SQL_ROBOT_COUNT, SQL_ROBOT_PAGE, robot_bind, robot_read,
-                                     sizeof(struct meta_robot)};
+    static const struct pg_list l = {
+            SQL_ROBOT_COUNT,           SQL_ROBOT_PAGE, robot_bind, robot_read,
+            sizeof(struct meta_robot), robot_sort_keys};
     struct robot_q rq = {q, project_id};
 
-    *n = 0;
-    *total = 0;
-    if (!pg_sort_ok(q->sort, robot_sort_keys))
-        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     return pg_list_run(m, &l, &rq, q, out, cap, n, total, err);
 }
 

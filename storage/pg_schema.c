@@ -316,13 +316,8 @@ static int migrate(struct pg_conn *c, struct berr *err)
         return -1;
     if (version_read(c, &cur, err) < 0)
         return -1;
-    if (cur > MIGRATION_COUNT) {
-        log_msg(LOG_ERROR, "meta: database schema version %d is newer than this binary's %d", cur,
-                MIGRATION_COUNT);
-        return berr_set(err, BERR_INTERNAL,
-                        "database schema version %d is newer than supported (%d)", cur,
-                        MIGRATION_COUNT);
-    }
+    if (meta_ops_schema_check(cur, MIGRATION_COUNT, err) < 0)
+        return -1;
     for (v = cur + 1; v <= MIGRATION_COUNT; v++)
         if (migrate_one(c, v, err) < 0)
             return -1;

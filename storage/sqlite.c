@@ -684,20 +684,6 @@ int sq_bind_name(struct sq_conn *c, sqlite3_stmt *st, int idx, const struct meta
     return rc;
 }
 
-bool sq_sort_ok(const char *sort, const char *const *keys)
-{
-    size_t i;
-
-    if (sort == NULL || sort[0] == '\0')
-        return true;
-    if (sort[0] == '-')
-        sort++;
-    for (i = 0; keys[i] != NULL; i++)
-        if (strcmp(sort, keys[i]) == 0)
-            return true;
-    return false;
-}
-
 int sq_exists(struct sq_conn *c, const char *sql, int64_t id, struct berr *err)
 {
     sqlite3_stmt *st = NULL;
@@ -723,6 +709,8 @@ int sq_list_run(struct meta *m, const struct sq_list *l, const void *q,
 
     *n = 0;
     *total = 0;
+    if (l->sort_keys != NULL && !meta_ops_sort_ok(lq->sort, l->sort_keys))
+        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     if (lq->offset < 0)
         return berr_set(err, BERR_BAD_REQUEST, "offset must not be negative");
     if (limit > META_LIST_MAX)

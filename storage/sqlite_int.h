@@ -236,12 +236,12 @@ int sq_bind_name(struct sq_conn *c, sqlite3_stmt *st, int idx, const struct meta
 /* sq_bind_sort binds the sort key at idx: the text, or NULL when sort is NULL or "" (no order
  * asked; the page queries' CASE arms yield NULL for both, leaving the default order). */
 int sq_bind_sort(struct sq_conn *c, sqlite3_stmt *st, int idx, const char *sort, struct berr *err);
-/* sq_sort_ok: sort is NULL, "" or one of keys (NULL-terminated), optionally with '-'. */
-bool sq_sort_ok(const char *sort, const char *const *keys);
 
 /* One list: bind binds the filter (for_count: the count query, which has no sort, limit or
  * offset parameters); the page query takes limit and offset at ?20 and ?21. read copies the
- * current row into row. */
+ * current row into row. sort_keys: the sort keys the list takes (meta_ops_sort_ok), which
+ * sq_list_run checks first (BERR_BAD_REQUEST "unknown sort key"); NULL: not checked there
+ * (the caller checks, or the list takes no sort). */
 typedef int (*sq_bind_fn)(struct sq_conn *c, sqlite3_stmt *st, const void *q, bool for_count,
                           struct berr *err);
 typedef int (*sq_read_fn)(struct sq_conn *c, sqlite3_stmt *st, void *row, struct berr *err);
@@ -251,6 +251,7 @@ struct sq_list {
     sq_bind_fn bind;
     sq_read_fn read;
     size_t elem; /* size of one output row */
+    const char *const *sort_keys;
 };
 int sq_list_run(struct meta *m, const struct sq_list *l, const void *q,
                 const struct meta_list_q *lq, void *out, size_t cap, size_t *n, int64_t *total,

@@ -659,15 +659,16 @@ static int sq_artifact_list(struct meta *m, const struct meta_artifact_q *q,
                             struct meta_artifact *out, size_t cap, size_t *n, int64_t *total,
                             struct berr *err)
 {
-    static const struct sq_list l = {SQL_ART_COUNT, SQL_ART_PAGE, art_bind, art_read,
-                                     sizeof(struct meta_artifact)};
+    /* no sort_keys: the sort key is checked below, before the tag filter */
+    static const struct sq_list l = {
+            SQL_ART_COUNT, SQL_ART_PAGE, art_bind, art_read, sizeof(struct meta_artifact), NULL};
     struct art_bind_ctx bc;
 
     *n = 0;
     *total = 0;
     if (q->repo_id <= 0 && q->project_id <= 0)
         return berr_set(err, BERR_BAD_REQUEST, "a repository or a project is required");
-    if (!sq_sort_ok(q->l.sort, art_sort_keys))
+    if (!meta_ops_sort_ok(q->l.sort, art_sort_keys))
         return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     if (q->tag != NULL && strlen(q->tag) > TAG_MAX)
         return berr_set(err, BERR_BAD_REQUEST, "tag filter is too long");
@@ -756,14 +757,11 @@ static int sq_artifact_tags(struct meta *m, int64_t artifact_id, const struct me
                             struct meta_tag_info *out, size_t cap, size_t *n, int64_t *total,
                             struct berr *err)
 {
-    static const struct sq_list l = {SQL_TAG_COUNT, SQL_TAG_PAGE, tag_bind, tag_read,
-                                     sizeof(struct meta_tag_info)};
+    static const struct sq_list l = {
+            SQL_TAG_COUNT, SQL_TAG_PAGE, tag_bind, tag_read, sizeof(struct meta_tag_info),
+            tag_sort_keys};
     struct tag_bind_ctx tc = {artifact_id, q};
 
-    *n = 0;
-    *total = 0;
-    if (!sq_sort_ok(q->sort, tag_sort_keys))
-        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     return sq_list_run(m, &l, &tc, q, out, cap, n, total, err);
 }
 

@@ -216,8 +216,11 @@ static int sq_member_list(struct meta *m, int64_t project_id, const struct meta_
                           struct meta_member *out, size_t cap, size_t *n, int64_t *total,
                           struct berr *err)
 {
-    static const struct sq_list l = {SQL_MEMBER_COUNT, SQL_MEMBER_PAGE, member_bind, member_read,
-                                     sizeof(struct meta_member)};
+    static const struct sq_list l = {.count_sql = SQL_MEMBER_COUNT,
+                                     .page_sql = SQL_MEMBER_PAGE,
+                                     .bind = member_bind,
+                                     .read = member_read,
+                                     .elem = sizeof(struct meta_member)};
     struct member_q mq = {q, project_id};
 
     return sq_list_run(m, &l, &mq, q, out, cap, n, total, err);

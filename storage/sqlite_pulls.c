@@ -344,10 +344,16 @@ static int stale_read(struct sq_conn *c, sqlite3_stmt *st, void *row, struct ber
 static int sq_pulls_stale(struct meta *m, const struct pulls_stale_q *q, struct pulls_stale *out,
                           size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    static const struct sq_list art = {SQL_STALE_ART_COUNT, SQL_STALE_ART_PAGE, stale_bind,
-                                       stale_read, sizeof(struct pulls_stale)};
-    static const struct sq_list tag = {SQL_STALE_TAG_COUNT, SQL_STALE_TAG_PAGE, stale_bind,
-                                       stale_read, sizeof(struct pulls_stale)};
+    static const struct sq_list art = {.count_sql = SQL_STALE_ART_COUNT,
+                                       .page_sql = SQL_STALE_ART_PAGE,
+                                       .bind = stale_bind,
+                                       .read = stale_read,
+                                       .elem = sizeof(struct pulls_stale)};
+    static const struct sq_list tag = {.count_sql = SQL_STALE_TAG_COUNT,
+                                       .page_sql = SQL_STALE_TAG_PAGE,
+                                       .bind = stale_bind,
+                                       .read = stale_read,
+                                       .elem = sizeof(struct pulls_stale)};
     struct meta_list_q lq;
 
     memset(&lq, 0, sizeof(lq));

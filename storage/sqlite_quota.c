@@ -234,12 +234,7 @@ static int check_on(struct sq_conn *c, const struct repo_name *repo, const struc
         return rc < 0 ? -1 : 0; /* the project holds d already: adds nothing */
     if (usage_on(c, *project_id, &used, err) < 0)
         return -1;
-    if ((uint64_t)used + size > (uint64_t)limit)
-        return berr_set(err, BERR_DENIED,
-                        "quota exceeded: project %s uses %" PRId64 " of %" PRId64
-                        " bytes, this push needs %" PRIu64 " more",
-                        project, used, limit, size);
-    return 0;
+    return meta_ops_quota_fits(project, used, limit, size, err);
 }
 
 static int sq_quota_check(struct meta *m, const struct repo_name *repo, const struct digest *d,

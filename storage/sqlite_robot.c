@@ -358,14 +358,11 @@ static int sq_robot_list(struct meta *m, const struct meta_list_q *q, int64_t pr
                          struct meta_robot *out, size_t cap, size_t *n, int64_t *total,
                          struct berr *err)
 {
-    static const struct sq_list l = {SQL_ROBOT_COUNT, SQL_ROBOT_PAGE, robot_bind, robot_read,
-                                     sizeof(struct meta_robot)};
+    static const struct sq_list l = {
+            SQL_ROBOT_COUNT,           SQL_ROBOT_PAGE, robot_bind, robot_read,
+            sizeof(struct meta_robot), robot_sort_keys};
     struct robot_q rq = {q, project_id};
 
-    *n = 0;
-    *total = 0;
-    if (!sq_sort_ok(q->sort, robot_sort_keys))
-        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     return sq_list_run(m, &l, &rq, q, out, cap, n, total, err);
 }
 

@@ -119,13 +119,10 @@ static int user_bind(struct sq_conn *c, sqlite3_stmt *st, const void *q, bool fo
 static int sq_user_list(struct meta *m, const struct meta_list_q *q, struct meta_user_info *out,
                         size_t cap, size_t *n, int64_t *total, struct berr *err)
 {
-    static const struct sq_list l = {SQL_USER_COUNT, SQL_USER_PAGE, user_bind, user_read,
-                                     sizeof(struct meta_user_info)};
+    static const struct sq_list l = {
+            SQL_USER_COUNT, SQL_USER_PAGE, user_bind, user_read, sizeof(struct meta_user_info),
+            user_sort_keys};
 
-    *n = 0;
-    *total = 0;
-    if (!sq_sort_ok(q->sort, user_sort_keys))
-        return berr_set(err, BERR_BAD_REQUEST, "unknown sort key");
     return sq_list_run(m, &l, q, q, out, cap, n, total, err);
 }
 

@@ -139,7 +139,7 @@ robot_suite() {
 
     # disabled behind the server's back (as another replica over the same database would, with
     # no cache flush here): the cached login rereads the row at most once a second
-    # (AUTHN_RECHECK_MS) and ends within that window
+    # (META_REPLICA_WINDOW_MS) and ends within that window
     line=$(api_robot behind "$P" pull) || line=""
     read -r b_id b b_sec <<<"$line"
     auth_basic "$b:$b_sec"

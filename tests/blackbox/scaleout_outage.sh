@@ -37,7 +37,7 @@ timed "manifest GET with PostgreSQL down -> 503" 503 GET "$SO_R1/v2/$REPO/manife
 check_err "its body is the spec's error" 503 UNAVAILABLE
 timed "blob upload POST with PostgreSQL down -> 503" 503 POST "$SO_R2/v2/$REPO/blobs/uploads/"
 timed "project list with PostgreSQL down -> 503" 503 GET "$SO_R1/api/v2.0/projects"
-# a login checked against its row less than a second ago (AUTHN_RECHECK_MS) is still answered
+# a login checked against its row less than a second ago (META_REPLICA_WINDOW_MS) is still answered
 # from the replica's cache; once that window has run out the row must be read again: 503
 sleep 1.2
 timed "authenticated /v2/ with PostgreSQL down -> 503" 503 GET "$SO_R2/v2/"
