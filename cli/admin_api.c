@@ -1,11 +1,12 @@
 /* admin_api.c - `berth project|member|robot|user ...` over the management REST API, and
- * `berth audit purge` on a data directory.
+ * `berth audit purge` on a data directory or the metadata store of a configuration.
  *
  *   berth project ls|add NAME [--public] [--storage-limit BYTES]|rm NAME
  *   berth member  ls PROJECT|add PROJECT USER --role ROLE|rm PROJECT USER
  *   berth robot   ls|add NAME --project P [--access pull,push,delete] [--duration DAYS]|rm ID|refresh ID
  *   berth user    ls|add NAME --email E [--realname R] [--admin]|rm NAME|passwd NAME
- *   berth audit   purge --older-than 30d|12h --data DIR
+ *   berth audit   purge --older-than 30d|12h (--data DIR | --config FILE, both: --data over the
+ *                 configuration's data_dir; the configuration's metadata may be PostgreSQL)
  * common: --url URL --user NAME --password-stdin --json  (or BERTH_URL, BERTH_USER,
  * BERTH_PASSWORD). `berth user passwd NAME` with --data DIR (or without any URL) is the offline
  * reset of cli/admin.c, unchanged.
@@ -16,7 +17,6 @@
  * --json. Exit status: 0 done, 1 the API refused or failed (its message on stderr), 2 usage.
  * Option parsing, the request, paging and tables are cli/admin_common.c's (adm_*).
  * No shared state. */
-#include "cli/cmds.h"
 #include "cli/cmds.h"
 
 #include <stdbool.h>
@@ -30,6 +30,7 @@
 
 #include "cli/admin_common.h"
 #include "common/mem.h"
+#include "config/config.h"
 #include "common/util.h"
 #include "storage/audit.h"
 #include "storage/meta.h"
@@ -454,36 +455,63 @@ static int parse_age(const char *s, int64_t *out)
     return 0;
 }
 
+/* audit_store opens the store `berth audit purge` works on: --config's metadata (a PostgreSQL
+ * store too) with --data over its data_dir, or DIR/berth.db of --data alone */
+static int audit_store(struct meta **m, const char *config, const char *data)
+{
+    struct berth_config cfg;
+    struct berr err;
+
+    config_defaults(&cfg);
+    if ((config != NULL && config_load(&cfg, config, &err) < 0) ||
+        (data != NULL && config_set(&cfg, "data_dir", data, &err) < 0)) {
+        fprintf(stderr, "berth audit: %s\n", err.msg);
+        return -1;
+    }
+    return adm_meta_open(m, &cfg, "audit");
+}
+
 int cmd_audit(int argc, char **argv)
 {
     struct adm_opts o;
     struct meta *m = NULL;
     struct berr err;
-    char path[4096];
+    const char *config = NULL;
+    char **args;
     int64_t age, removed = 0;
-    int n;
+    int nargs = 0, rc = 2;
 
+    /* --config FILE is this command's own: the shared options do not take it */
+    args = mem_calloc((size_t)argc + 1, sizeof(*args));
+    if (args == NULL)
+        return 1;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
+            config = argv[++i];
+        else
+            args[nargs++] = argv[i];
+    }
     memset(&o, 0, sizeof(o));
-    if (argc < 2 || strcmp(argv[1], "purge") != 0 || adm_parse_opts(&o, argc, argv, 2) != 0 ||
-        o.older == NULL || o.data == NULL || o.npos != 0) {
-        fprintf(stderr, "usage: berth audit purge --older-than 30d --data DIR\n");
-        return 2;
+    if (nargs < 2 || strcmp(args[1], "purge") != 0 || adm_parse_opts(&o, nargs, args, 2) != 0 ||
+        o.older == NULL || (o.data == NULL && config == NULL) || o.npos != 0) {
+        fprintf(stderr, "usage: berth audit purge --older-than 30d (--data DIR | --config FILE)\n");
+        goto out;
     }
     if (parse_age(o.older, &age) < 0) {
         fprintf(stderr, "berth audit: --older-than takes 30d, 12h, 90m or seconds\n");
-        return 2;
+        goto out;
     }
-    n = snprintf(path, sizeof(path), "%s/berth.db", o.data);
-    if (n < 0 || (size_t)n >= sizeof(path) || access(path, F_OK) != 0) {
-        fprintf(stderr, "berth audit: no database at %s/berth.db\n", o.data);
-        return 1;
-    }
-    if (meta_open(&m, path, 1, &err) < 0 || audit_purge(m, now_s() - age, &removed, &err) < 0) {
+    rc = 1;
+    if (audit_store(&m, config, o.data) < 0)
+        goto out;
+    if (audit_purge(m, now_s() - age, &removed, &err) < 0) {
         fprintf(stderr, "berth audit: %s\n", err.msg);
-        meta_close(m);
-        return 1;
+        goto out;
     }
-    meta_close(m);
     printf("removed %lld audit events older than %s\n", (long long)removed, o.older);
-    return 0;
+    rc = 0;
+out:
+    meta_close(m);
+    mem_free(args);
+    return rc;
 }

@@ -36,7 +36,7 @@ void adm_usage(FILE *f)
                "                  [--duration DAYS] | rm ID | refresh ID\n"
                "       berth user ls | add NAME --email E [--realname R] [--admin] | rm NAME |\n"
                "                  passwd NAME\n"
-               "       berth audit purge --older-than 30d --data DIR\n\n"
+               "       berth audit purge --older-than 30d (--data DIR | --config FILE)\n\n"
                "API options: --url URL --user NAME --password-stdin --json\n"
                "(or BERTH_URL, BERTH_USER, BERTH_PASSWORD). ROLE: admin, developer, guest,\n"
                "maintainer, limited-guest or 1-5. Passwords are read from stdin, one per line.\n");

@@ -20,7 +20,8 @@ static const struct subcmd subcmds[] = {
         {"member", cmd_member, "project members over the API (ls, add, rm)"},
         {"robot", cmd_robot, "robot accounts over the API (ls, add, rm, refresh)"},
         {"stats", cmd_stats, "pull counts, history, top lists, stale images (--url or --data)"},
-        {"audit", cmd_audit, "audit log maintenance (audit purge --older-than 30d --data DIR)"},
+        {"audit", cmd_audit,
+         "audit log maintenance (audit purge --older-than 30d --data DIR or --config FILE)"},
         {"migrate", cmd_migrate, "move a single host's data to PostgreSQL and S3 (scale-out)"},
         {"admin", cmd_admin, "offline maintenance (admin rotate-token-key --data DIR)"},
 };

@@ -4,7 +4,8 @@
 #   (scripts/pg.sh starts a private PostgreSQL). A web login on A is a session on B; a logout on
 #   B ends it on A; a token from A's /service/token verifies on B (one signing key, stored
 #   once); 5 failed logins split over A and B trip the throttle on both; after
-#   `berth admin rotate-token-key` both sign with the new key and the old token still verifies.
+#   `berth admin rotate-token-key` both sign with the new key and the old token still verifies;
+#   `berth audit purge --config` purges the shared store.
 #   Skipped (with the reason) when PostgreSQL is not installed or a server cannot run on it.
 . "$(dirname "$0")/lib.sh"
 
@@ -192,6 +193,17 @@ req_anon GET "$A_URL/v2/" -H "Authorization: Bearer $JWT_C"
 check_status "the new key's token verifies on A" 200
 req_anon GET "$C_URL/v2/" -H "Authorization: Bearer $JWT"
 check_status "the old token verifies on C" 200
+
+# ---- the offline audit purge reaches the shared store through --config ----
+t0=$(date +%s) # "older than 0s" spares events of the current second: let it tick over
+while [ "$(date +%s)" = "$t0" ]; do sleep 0.1; done
+if "$BERTH_BIN" audit purge --older-than 0s --config "$BB_TMP/pg.conf" >"$BB_TMP/purge.out" 2>&1; then
+    ok "berth audit purge --config (PostgreSQL)"
+else
+    not_ok "berth audit purge --config (PostgreSQL)" "$(cat "$BB_TMP/purge.out")"
+fi
+check_match "it removed the replicas' events" "$(cat "$BB_TMP/purge.out")" \
+    '^removed [1-9][0-9]* audit events'
 
 stop_replica C
 stop_replica B
