@@ -455,22 +455,6 @@ static int parse_age(const char *s, int64_t *out)
     return 0;
 }
 
-/* audit_store opens the store `berth audit purge` works on: --config's metadata (a PostgreSQL
- * store too) with --data over its data_dir, or DIR/berth.db of --data alone */
-static int audit_store(struct meta **m, const char *config, const char *data)
-{
-    struct berth_config cfg;
-    struct berr err;
-
-    config_defaults(&cfg);
-    if ((config != NULL && config_load(&cfg, config, &err) < 0) ||
-        (data != NULL && config_set(&cfg, "data_dir", data, &err) < 0)) {
-        fprintf(stderr, "berth audit: %s\n", err.msg);
-        return -1;
-    }
-    return adm_meta_open(m, &cfg, "audit");
-}
-
 int cmd_audit(int argc, char **argv)
 {
     struct adm_opts o;
@@ -502,7 +486,7 @@ int cmd_audit(int argc, char **argv)
         goto out;
     }
     rc = 1;
-    if (audit_store(&m, config, o.data) < 0)
+    if (adm_store_open(&m, config, o.data, "audit") < 0)
         goto out;
     if (audit_purge(m, now_s() - age, &removed, &err) < 0) {
         fprintf(stderr, "berth audit: %s\n", err.msg);

@@ -438,3 +438,18 @@ int adm_meta_open(struct meta **out, const struct berth_config *cfg, const char 
     }
     return 0;
 }
+
+int adm_store_open(struct meta **out, const char *config, const char *data, const char *cmd)
+{
+    struct berth_config cfg;
+    struct berr err;
+
+    *out = NULL;
+    config_defaults(&cfg);
+    if ((config != NULL && config_load(&cfg, config, &err) < 0) ||
+        (data != NULL && config_set(&cfg, "data_dir", data, &err) < 0)) {
+        fprintf(stderr, "berth %s: %s\n", cmd, err.msg);
+        return -1;
+    }
+    return adm_meta_open(out, &cfg, cmd);
+}

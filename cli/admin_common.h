@@ -113,5 +113,9 @@ int adm_offline_config(struct berth_config *cfg, const char **pos, int *status,
  * *out NULL and the message printed ("berth CMD: ...", never the location of a PostgreSQL
  * store, which may hold a password). */
 int adm_meta_open(struct meta **out, const struct berth_config *cfg, const char *cmd);
+/* adm_store_open: adm_meta_open of the configuration FILE config (NULL: the defaults) with
+ * data_dir set to data (NULL: the configuration's), for the offline commands that take
+ * --config and --data (berth audit purge, berth stats). Messages as adm_meta_open's. */
+int adm_store_open(struct meta **out, const char *config, const char *data, const char *cmd);
 
 #endif

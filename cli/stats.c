@@ -42,15 +42,17 @@
 static void stats_usage(FILE *f)
 {
     fprintf(f,
-            "usage: berth stats [--data DIR | --url URL [--user U] [--password-stdin]]\n"
-            "                   [--project P] [--repo R] [--since 7d]\n"
+            "usage: berth stats [--data DIR] [--config FILE | --url URL [--user U]\n"
+            "                   [--password-stdin]] [--project P] [--repo R] [--since 7d]\n"
             "                   [--by day|hour|tag|artifact|user|client] [--top N] [--stale 30d]\n"
             "                   [--json] [REPOSITORY]\n\n"
             "Without --by, --since, --top or --stale: pull counts per repository, artifact and\n"
             "tag. --by/--since: the pull history of the window per group (a sparkline per row\n"
             "on a terminal). --top N: the busiest repositories and tags. --stale D: artifacts\n"
-            "and tags of --project not pulled for D, or never. Offline (--data, default ./data)\n"
-            "reads DIR/berth.db; --url reads the management API (BERTH_URL, BERTH_USER,\n"
+            "and tags of --project not pulled for D, or never. Offline reads the metadata store "
+            "of\n"
+            "--config FILE (PostgreSQL too) or DIR/berth.db (--data, default ./data); --url\n"
+            "reads the management API (BERTH_URL, BERTH_USER,\n"
             "BERTH_PASSWORD as for the admin commands).\n");
 }
 
@@ -188,6 +190,7 @@ static void print_table(json_t *doc)
 struct stats_run {
     struct adm_opts api; /* api.url set: over the management API */
     struct meta *m;      /* offline */
+    const char *config;  /* offline: --config FILE, NULL: none */
     const char *project;
     char repo[REPO_NAME_MAX + 1]; /* full name; "" = none */
     int64_t since;
@@ -697,6 +700,7 @@ fail:
 
 enum {
     O_DATA = 1,
+    O_CONFIG,
     O_JSON,
     O_URL,
     O_USER,
@@ -711,6 +715,7 @@ enum {
 
 static const struct cli_opt stats_opts[] = {
         {"--data", NULL, true, O_DATA},
+        {"--config", NULL, true, O_CONFIG},
         {"--json", NULL, false, O_JSON},
         {"--url", NULL, true, O_URL},
         {"--user", NULL, true, O_USER},
@@ -741,6 +746,9 @@ static int parse_args(struct stats_run *s, const char **data, bool *history, int
             return 1;
         case O_DATA:
             *data = v;
+            break;
+        case O_CONFIG:
+            s->config = v;
             break;
         case O_JSON:
             s->json = true;
@@ -816,14 +824,10 @@ int cmd_stats(int argc, char **argv)
 {
     struct stats_run s;
     const char *data = NULL;
-    struct berr err = {0};
-    char path[PATH_MAX];
-    struct stat st;
     json_t *doc = NULL, *t1 = NULL, *t2 = NULL;
     bool history = false;
     bool tty = isatty(STDOUT_FILENO) == 1;
     int rc;
-    int len;
 
     memset(&s, 0, sizeof(s));
     s.since = 7 * PULLS_DAY_S;
@@ -836,17 +840,9 @@ int cmd_stats(int argc, char **argv)
         if (adm_need_creds(&s.api) < 0)
             return 1;
     } else {
-        if (data == NULL)
-            data = "./data";
-        len = snprintf(path, sizeof(path), "%s/berth.db", data);
-        if (len < 0 || (size_t)len >= sizeof(path) || stat(path, &st) < 0) {
-            fprintf(stderr, "berth stats: no registry database at %s/berth.db\n", data);
+        /* the configuration's metadata store (PostgreSQL too), or DIR/berth.db */
+        if (adm_store_open(&s.m, s.config, data, "stats") < 0)
             return 1;
-        }
-        if (meta_open(&s.m, path, 1, &err) < 0) {
-            fprintf(stderr, "berth stats: %s\n", err.msg);
-            return 1;
-        }
     }
     if (s.stale > 0) {
         if (stale_doc(&s, &doc) < 0)

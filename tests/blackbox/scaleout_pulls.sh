@@ -75,6 +75,10 @@ wait_counts_one "22 22 22"
 check_eq "replica 2's last pulls flushed at SIGTERM, read on replica 1" "$(counts "$SO_R1")" "22 22 22"
 check_true "replica 2 starts again" so_replica start 2
 check_eq "replica 2 reads the same after its restart" "$(counts "$SO_R2")" "22 22 22"
+# offline, from the replicas' configuration: berth stats reads the shared PostgreSQL store
+check_eq "berth stats --config reads the same from PostgreSQL" \
+    "$("$BERTH_BIN" stats --config "$SO_CONF" --json "$REPO" 2>"$BB_TMP/stats.err" |
+        jq -r '.repositories[0].pull_count')" 22
 
 so_down
 finish
