@@ -12,10 +12,21 @@
  *   4. A session's files are removed while it is still in the table and busy, so a concurrent
  *      request gets BLOB_UPLOAD_INVALID then BLOB_UPLOAD_UNKNOWN, never a half-deleted session.
  *   5. Only ids of exactly 32 lowercase hex characters ever reach a path.
+ *   6. wb_done <= offset: writeback of data[0, wb_done) has been started (sync_file_range with
+ *      SYNC_FILE_RANGE_WRITE, or skipped where the filesystem lacks it), and upload_write starts
+ *      the next range once offset - wb_done reaches UPLOAD_WRITEBACK_BYTES. This only spreads the
+ *      disk writes over the upload, so the commit's fsync finds little left to write on the
+ *      request thread of the closing PUT; that fsync stays the one durability point. Starting
+ *      writeback never waits and never reads the file's writeback error state (a wait would
+ *      consume an error that the commit's fsync must still report), and its failure never
+ *      fails a write. A session loaded from disk starts at wb_done = 0, so its first range also
+ *      covers what the previous process left dirty.
  * Thread-safety: `mu` guards the bucket chains and every `busy` flag and is never held across
  * file I/O: reading `info`, rehashing and deleting all happen outside it. A separate
  * process (berth gc) purging sessions cannot see this table: it only takes sessions older than
  * the purge age, which no live client still uses. */
+/* for sync_file_range (Linux); without it writeback_start does nothing */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #include "storage/upload.h"
 
 #include <assert.h>
@@ -53,6 +64,9 @@ struct upload {
     /* owned by the request holding the session (invariant 1) */
     EVP_MD_CTX *md;
     uint64_t offset;
+    uint64_t wb_done; /* invariant 6 */
+    bool wb_off;      /* the filesystem has no sync_file_range: no more calls */
+    bool wb_warned;   /* one warning per session for other failures */
     int fd;
     struct us3 *s3; /* an S3 session: everything else above is unused */
 };
@@ -300,6 +314,8 @@ static int rebuild_hash(struct upload *u, struct berr *err)
     EVP_MD_CTX_free(u->md);
     u->md = md;
     u->offset = len;
+    if (u->wb_done > len)
+        u->wb_done = len; /* the file got shorter than what writeback was asked for */
     return 0;
 }
 
@@ -586,6 +602,37 @@ static void cut_tail(struct upload *u)
         log_errno(LOG_WARN, errno, "upload: cannot cut %s back to its hashed length", u->id);
 }
 
+/* writeback_start asks the disk to write data[wb_done, offset) once that range reaches
+ * UPLOAD_WRITEBACK_BYTES (invariant 6). SYNC_FILE_RANGE_WRITE alone neither waits for the pages
+ * nor checks the file's writeback errors, so an error stays for the commit's fsync to report. */
+static void writeback_start(struct upload *u)
+{
+    uint64_t from = u->wb_done, len;
+
+    if (u->offset - from < UPLOAD_WRITEBACK_BYTES)
+        return;
+    len = u->offset - from;
+    u->wb_done = u->offset; /* a failed range is not retried: the commit's fsync covers it */
+    if (u->wb_off)
+        return;
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (sync_file_range(u->fd, (off_t)from, (off_t)len, SYNC_FILE_RANGE_WRITE) == 0)
+        return;
+#else
+    (void)len;
+    errno = ENOSYS;
+#endif
+    if (errno == ENOSYS || errno == EINVAL || errno == ESPIPE || errno == EOPNOTSUPP) {
+        u->wb_off = true; /* not on this filesystem: the commit's fsync does it all, as before */
+        return;
+    }
+    if (!u->wb_warned) {
+        u->wb_warned = true;
+        log_errno(LOG_WARN, errno, "upload: cannot start writeback of %s (once per session)",
+                  u->id);
+    }
+}
+
 int upload_write(struct upload *u, const void *p, size_t n, struct berr *err)
 {
     const unsigned char *src = p;
@@ -620,7 +667,13 @@ int upload_write(struct upload *u, const void *p, size_t n, struct berr *err)
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
     u->offset += n;
+    writeback_start(u);
     return 0;
+}
+
+uint64_t upload_writeback_offset(const struct upload *u)
+{
+    return u->s3 != NULL ? 0 : u->wb_done;
 }
 
 /* commit_plain: upload_commit's link step, the file moved in with no meta row */

@@ -18,6 +18,11 @@
 #include "storage/blob_store.h"
 
 #define UPLOAD_ID_LEN 32
+/* A file session starts writeback of its data every UPLOAD_WRITEBACK_BYTES (upload.c, invariant
+ * 6). 8 MiB: one syscall per 16 body pieces of 512 KiB (SERVER_BODY_BUF) costs nothing beside
+ * hashing them, and a session holds at most 8 MiB plus one write of dirty pages that the disk
+ * was not asked to write yet, whatever the blob's size, so the commit's fsync stays short. */
+#define UPLOAD_WRITEBACK_BYTES ((uint64_t)8 << 20)
 
 struct upload_mgr;
 struct upload;
@@ -51,6 +56,10 @@ const char *upload_id(const struct upload *u);
 /* upload_write appends n bytes (write + hash). On failure the offset is unchanged as far as the
  * session knows; the caller answers an error. */
 int upload_write(struct upload *u, const void *p, size_t n, struct berr *err);
+/* upload_writeback_offset: the bytes at the start of a file session's data whose writeback to
+ * disk has been started (every UPLOAD_WRITEBACK_BYTES, see upload.c's invariant 6); 0 for S3
+ * sessions. For tests and diagnostics: durability still comes from the commit's fsync only. */
+uint64_t upload_writeback_offset(const struct upload *u);
 /* upload_flush makes the bytes written so far in this request durable for every replica before
  * the request is answered (S3 sessions); a no-op for file sessions. On failure the session is
  * as before the request. */

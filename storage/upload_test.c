@@ -613,6 +613,120 @@ static void test_alloc_failures(void)
     fx_close(&f);
 }
 
+/* write_checked writes data[*done, *done + n) and checks invariant 6 of upload.c: writeback is
+ * started at most UPLOAD_WRITEBACK_BYTES behind the offset, and only up to it; *kicks counts the
+ * writes that started a range. */
+static void write_checked(struct upload *u, const unsigned char *data, uint64_t *done, size_t n,
+                          unsigned *kicks)
+{
+    uint64_t before = upload_writeback_offset(u), wb;
+    struct berr err;
+
+    CHECK_INT_EQ(upload_write(u, data + *done, n, &err), 0);
+    *done += n;
+    wb = upload_writeback_offset(u);
+    CHECK_INT_EQ(upload_offset(u), *done);
+    CHECK(wb <= *done);
+    CHECK(*done - wb < UPLOAD_WRITEBACK_BYTES);
+    /* it only moves forward, and when it moves it covers everything written so far */
+    CHECK(wb == before || wb == *done);
+    if (wb != before)
+        (*kicks)++;
+}
+
+/* a blob several times UPLOAD_WRITEBACK_BYTES in odd-sized writes, across a release, a restart
+ * (the session loaded from disk) and a data file cut short behind the server's back */
+static void test_writeback_large(void)
+{
+    struct fixture f;
+    char id[UPLOAD_ID_LEN + 1], p[PATH_MAX];
+    const size_t total = 4 * UPLOAD_WRITEBACK_BYTES + 4099;
+    unsigned char *data = malloc(total);
+    struct upload *u = NULL;
+    struct digest want;
+    struct berr err;
+    struct stat st;
+    uint64_t done = 0, size = 0, cut;
+    unsigned kicks = 0;
+    size_t step = 1;
+
+    if (data == NULL)
+        return;
+    for (size_t i = 0; i < total; i++)
+        data[i] = (unsigned char)((i * 2654435761u) >> 13);
+    CHECK_INT_EQ(digest_of(&want, data, total), 0);
+    fx_open(&f);
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_writeback_offset(u), 0);
+    /* odd sizes, 1 byte up to ~700 KiB, never a multiple of the threshold */
+    while (done < UPLOAD_WRITEBACK_BYTES + UPLOAD_WRITEBACK_BYTES / 2) {
+        step = step * 3 + 7;
+        if (step > 700000)
+            step = 13;
+        write_checked(u, data, &done, step, &kicks);
+    }
+    CHECK_INT_EQ(kicks, 1);
+    CHECK(upload_writeback_offset(u) >= UPLOAD_WRITEBACK_BYTES);
+    upload_release(u);
+
+    /* released and taken again: the session keeps its state in the table */
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK(upload_writeback_offset(u) >= UPLOAD_WRITEBACK_BYTES);
+    write_checked(u, data, &done, 999, &kicks);
+    upload_release(u);
+
+    /* restart: the session is loaded from disk and starts over at 0 (invariant 6), so its first
+     * range also covers what the old process wrote; the next write starts it */
+    upload_mgr_free(f.m);
+    CHECK_INT_EQ(upload_mgr_new(&f.m, f.bs, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_offset(u), done);
+    CHECK_INT_EQ(upload_writeback_offset(u), 0);
+    kicks = 0;
+    write_checked(u, data, &done, 5, &kicks);
+    CHECK_INT_EQ(kicks, 1);
+    CHECK_INT_EQ(upload_writeback_offset(u), done);
+    while (done < 3 * UPLOAD_WRITEBACK_BYTES) {
+        step = step * 3 + 7;
+        if (step > 700000)
+            step = 13;
+        write_checked(u, data, &done, step, &kicks);
+    }
+    CHECK(kicks >= 2);
+    upload_release(u);
+
+    /* the file loses its tail behind the server's back: the hash is rebuilt from what is left
+     * and the writeback offset never stays past the end */
+    session_file(&f, id, "data", p, sizeof(p));
+    cut = UPLOAD_WRITEBACK_BYTES + 12345;
+    CHECK(truncate(p, (off_t)cut) == 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_offset(u), cut);
+    CHECK(upload_writeback_offset(u) <= cut);
+    done = cut;
+    while (done < total) {
+        step = step * 3 + 7;
+        if (step > 700000)
+            step = 13;
+        if (step > total - done)
+            step = (size_t)(total - done);
+        write_checked(u, data, &done, step, &kicks);
+    }
+    CHECK_INT_EQ(upload_commit(u, &want, &size, &err), 0);
+    CHECK_INT_EQ(size, total);
+    CHECK_INT_EQ(blob_store_verify(f.bs, &want, &err), 0);
+    CHECK_INT_EQ(count_blobs(f.root), 1);
+    CHECK_INT_EQ(count_uploads(f.root), 0);
+    {
+        char b[PATH_MAX];
+        snprintf(b, sizeof(b), "%s/blobs/sha256/%.2s/%s", f.root, want.hex, want.hex);
+        CHECK(stat(b, &st) == 0 && (uint64_t)st.st_size == total);
+    }
+    fx_close(&f);
+    free(data);
+}
+
 int main(void)
 {
     TEST_RUN(test_create_write_commit);
@@ -625,5 +739,6 @@ int main(void)
     TEST_RUN(test_disk_full);
     TEST_RUN(test_threads);
     TEST_RUN(test_alloc_failures);
+    TEST_RUN(test_writeback_large);
     return test_summary();
 }
