@@ -26,7 +26,7 @@
  *      fsync nor a later open would report it again). So an error from the wait means the disk
  *      lost bytes of this session that no fsync will report: the session is cut to empty
  *      (offset 0, hash reset) and the write fails, so no later commit can carry lost bytes,
- *      even after a restart. Where even the cut fails, wb_lost keeps the error and the commit
+ *      even after a server restart. Where even the cut fails, wb_lost keeps the error and the commit
  *      fails with it.
  *   8. A session loaded from disk starts at wb_prev = wb_done = 0: its first range also covers
  *      what the previous process left dirty. rebuild_hash pulls both back to a shorter file.
@@ -34,7 +34,7 @@
  * file I/O: reading `info`, rehashing and deleting all happen outside it. A separate
  * process (berth gc) purging sessions cannot see this table: it only takes sessions older than
  * the purge age, which no live client still uses. */
-/* for sync_file_range (Linux); without it writeback_start does nothing */
+/* for sync_file_range (Linux); where it is missing, sfr answers ENOSYS (invariant 6) */
 #define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #include "storage/upload.h"
 
