@@ -12,10 +12,30 @@
  *   4. A session's files are removed while it is still in the table and busy, so a concurrent
  *      request gets BLOB_UPLOAD_INVALID then BLOB_UPLOAD_UNKNOWN, never a half-deleted session.
  *   5. Only ids of exactly 32 lowercase hex characters ever reach a path.
+ *   6. wb_prev <= wb_done <= offset. Writeback of data[0, wb_done) has been started, and
+ *      writeback of data[0, wb_prev) has also been waited for (sync_file_range, the
+ *      "bytes_per_sync" pattern): once offset - wb_done reaches UPLOAD_WRITEBACK_BYTES,
+ *      upload_write waits for the range [wb_prev, wb_done) started last time
+ *      (SYNC_FILE_RANGE_WAIT_BEFORE), then starts [wb_done, offset) (SYNC_FILE_RANGE_WRITE). So
+ *      a slow disk holds the PATCHes back instead of the closing PUT, a session keeps about two
+ *      ranges of dirty pages, and the commit's fsync finds little left to write; that fsync
+ *      stays the one durability point. Where the filesystem lacks the call (ENOSYS, EINVAL,
+ *      ESPIPE, EOPNOTSUPP) the session stops asking and the fsync does it all, as before; a
+ *      failure to start writeback is logged once per session and never fails a write.
+ *   7. A wait consumes the file's writeback error (the kernel's errseq: neither the commit's
+ *      fsync nor a later open would report it again). So an error from the wait means the disk
+ *      lost bytes of this session that no fsync will report: the session is cut to empty
+ *      (offset 0, hash reset) and the write fails, so no later commit can carry lost bytes,
+ *      even after a server restart. Where even the cut fails, wb_lost keeps the error and the commit
+ *      fails with it.
+ *   8. A session loaded from disk starts at wb_prev = wb_done = 0: its first range also covers
+ *      what the previous process left dirty. rebuild_hash pulls both back to a shorter file.
  * Thread-safety: `mu` guards the bucket chains and every `busy` flag and is never held across
  * file I/O: reading `info`, rehashing and deleting all happen outside it. A separate
  * process (berth gc) purging sessions cannot see this table: it only takes sessions older than
  * the purge age, which no live client still uses. */
+/* for sync_file_range (Linux); where it is missing, sfr answers ENOSYS (invariant 6) */
+#define _GNU_SOURCE /* NOLINT(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp) */
 #include "storage/upload.h"
 
 #include <assert.h>
@@ -53,6 +73,10 @@ struct upload {
     /* owned by the request holding the session (invariant 1) */
     EVP_MD_CTX *md;
     uint64_t offset;
+    uint64_t wb_prev, wb_done; /* invariant 6 */
+    int wb_lost;               /* invariant 7: errno of a lost write the session still holds */
+    bool wb_off;               /* the filesystem has no sync_file_range: no more calls */
+    bool wb_warned;            /* one warning per session for failures to start writeback */
     int fd;
     struct us3 *s3; /* an S3 session: everything else above is unused */
 };
@@ -300,6 +324,10 @@ static int rebuild_hash(struct upload *u, struct berr *err)
     EVP_MD_CTX_free(u->md);
     u->md = md;
     u->offset = len;
+    if (u->wb_done > len)
+        u->wb_done = len; /* the file got shorter than what writeback was asked for */
+    if (u->wb_prev > len)
+        u->wb_prev = len;
     return 0;
 }
 
@@ -586,6 +614,87 @@ static void cut_tail(struct upload *u)
         log_errno(LOG_WARN, errno, "upload: cannot cut %s back to its hashed length", u->id);
 }
 
+#ifdef BERTH_TEST_BUILD
+upload_test_sfr_fn upload_test_sfr;
+#endif
+
+/* sfr: sync_file_range of [off, off + len), waiting for writeback already started (wait) or
+ * starting it */
+static int sfr(int fd, uint64_t off, uint64_t len, bool wait)
+{
+#ifdef BERTH_TEST_BUILD
+    if (upload_test_sfr != NULL)
+        return upload_test_sfr(fd, off, len, wait);
+#endif
+#ifdef SYNC_FILE_RANGE_WRITE
+    return sync_file_range(fd, (off_t)off, (off_t)len,
+                           wait ? SYNC_FILE_RANGE_WAIT_BEFORE : SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)off;
+    (void)len;
+    (void)wait;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* sfr_unsupported: the filesystem (or kernel) has no sync_file_range for this file */
+static bool sfr_unsupported(int e)
+{
+    return e == ENOSYS || e == EINVAL || e == ESPIPE || e == EOPNOTSUPP;
+}
+
+/* writeback_lost: a wait reported that the disk lost written bytes (invariant 7) */
+static int writeback_lost(struct upload *u, int e, struct berr *err)
+{
+    if (ftruncate(u->fd, 0) == 0) {
+        log_errno(LOG_ERROR, e, "upload: the disk lost data of %s; it starts over empty", u->id);
+        EVP_MD_CTX_free(u->md);
+        u->md = NULL; /* invariant 3: rebuilt from the now empty file */
+        u->offset = 0;
+        u->wb_prev = 0;
+        u->wb_done = 0;
+    } else {
+        log_errno(LOG_ERROR, e, "upload: the disk lost data of %s; its commit will fail", u->id);
+        u->wb_lost = e;
+    }
+    return berr_sys(err, e, "upload: write back data");
+}
+
+/* writeback_step: invariant 6, after offset grew. -1 only when the disk lost data (7). */
+static int writeback_step(struct upload *u, struct berr *err)
+{
+    uint64_t prev = u->wb_prev, from = u->wb_done;
+
+    if (u->offset - from < UPLOAD_WRITEBACK_BYTES)
+        return 0;
+    u->wb_prev = from;
+    u->wb_done = u->offset; /* a range that failed to start is left to the commit's fsync */
+    if (u->wb_off)
+        return 0;
+    if (from > prev && sfr(u->fd, prev, from - prev, true) < 0) {
+        int e = errno;
+
+        if (!sfr_unsupported(e))
+            return writeback_lost(u, e, err);
+        u->wb_off = true;
+        return 0;
+    }
+    if (sfr(u->fd, from, u->offset - from, false) < 0) {
+        int e = errno;
+
+        if (sfr_unsupported(e)) {
+            u->wb_off = true;
+        } else if (!u->wb_warned) {
+            u->wb_warned = true;
+            log_errno(LOG_WARN, e, "upload: cannot start writeback of %s (once per session)",
+                      u->id);
+        }
+    }
+    return 0;
+}
+
 int upload_write(struct upload *u, const void *p, size_t n, struct berr *err)
 {
     const unsigned char *src = p;
@@ -620,7 +729,12 @@ int upload_write(struct upload *u, const void *p, size_t n, struct berr *err)
         return berr_set(err, BERR_INTERNAL, "internal error");
     }
     u->offset += n;
-    return 0;
+    return writeback_step(u, err);
+}
+
+uint64_t upload_writeback_offset(const struct upload *u)
+{
+    return u->s3 != NULL ? 0 : u->wb_done;
 }
 
 /* commit_plain: upload_commit's link step, the file moved in with no meta row */
@@ -679,6 +793,10 @@ int upload_commit_link(struct upload *u, const struct digest *want, upload_link_
     digest_from_raw(&got, raw);
     if (!digest_equal(&got, want)) {
         berr_set(err, BERR_DIGEST_INVALID, "content does not match sha256:%s", want->hex);
+        goto out;
+    }
+    if (u->wb_lost != 0) {
+        berr_sys(err, u->wb_lost, "upload: fsync data"); /* invariant 7 */
         goto out;
     }
     if (fsync(u->fd) < 0) {

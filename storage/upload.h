@@ -18,6 +18,11 @@
 #include "storage/blob_store.h"
 
 #define UPLOAD_ID_LEN 32
+/* A file session starts writeback of its data every UPLOAD_WRITEBACK_BYTES, and waits for the
+ * range it started the time before (upload.c, invariant 6). 8 MiB: two syscalls per 16 body
+ * pieces of 512 KiB (SERVER_BODY_BUF) cost nothing beside hashing them, and a session holds
+ * about 16 MiB of dirty pages whatever the blob's size, so the commit's fsync stays short. */
+#define UPLOAD_WRITEBACK_BYTES ((uint64_t)8 << 20)
 
 struct upload_mgr;
 struct upload;
@@ -48,9 +53,22 @@ int upload_acquire(struct upload_mgr *m, const char *id, const struct repo_name 
 uint64_t upload_offset(const struct upload *u);
 /* upload_id: borrowed, valid while acquired. */
 const char *upload_id(const struct upload *u);
-/* upload_write appends n bytes (write + hash). On failure the offset is unchanged as far as the
- * session knows; the caller answers an error. */
+/* upload_write appends n bytes (write + hash), and every UPLOAD_WRITEBACK_BYTES waits for the
+ * disk to take the range before and starts writing the new one. On failure the offset is
+ * unchanged as far as the session knows, except when the disk reports it lost bytes already
+ * written: then the session starts over empty (offset 0), or where even that fails, its commit
+ * fails. The caller answers an error. */
 int upload_write(struct upload *u, const void *p, size_t n, struct berr *err);
+/* upload_writeback_offset: the bytes at the start of a file session's data whose writeback to
+ * disk has been started (every UPLOAD_WRITEBACK_BYTES, see upload.c's invariant 6); 0 for S3
+ * sessions. For tests and diagnostics: durability still comes from the commit's fsync only. */
+uint64_t upload_writeback_offset(const struct upload *u);
+#ifdef BERTH_TEST_BUILD
+/* Test builds only: when set, called instead of sync_file_range(fd, off, len, wait ?
+ * SYNC_FILE_RANGE_WAIT_BEFORE : SYNC_FILE_RANGE_WRITE), with its result and errno. */
+typedef int (*upload_test_sfr_fn)(int fd, uint64_t off, uint64_t len, int wait);
+extern upload_test_sfr_fn upload_test_sfr;
+#endif
 /* upload_flush makes the bytes written so far in this request durable for every replica before
  * the request is answered (S3 sessions); a no-op for file sessions. On failure the session is
  * as before the request. */

@@ -613,6 +613,274 @@ static void test_alloc_failures(void)
     fx_close(&f);
 }
 
+/* write_checked writes data[*done, *done + n) and checks invariant 6 of upload.c: writeback is
+ * started at most UPLOAD_WRITEBACK_BYTES behind the offset, and only up to it; *kicks counts the
+ * writes that started a range. */
+static void write_checked(struct upload *u, const unsigned char *data, uint64_t *done, size_t n,
+                          unsigned *kicks)
+{
+    uint64_t before = upload_writeback_offset(u), wb;
+    struct berr err;
+
+    CHECK_INT_EQ(upload_write(u, data + *done, n, &err), 0);
+    *done += n;
+    wb = upload_writeback_offset(u);
+    CHECK_INT_EQ(upload_offset(u), *done);
+    CHECK(wb <= *done);
+    CHECK(*done - wb < UPLOAD_WRITEBACK_BYTES);
+    /* it only moves forward, and when it moves it covers everything written so far */
+    CHECK(wb == before || wb == *done);
+    if (wb != before)
+        (*kicks)++;
+}
+
+/* a blob several times UPLOAD_WRITEBACK_BYTES in odd-sized writes, across a release, a restart
+ * (the session loaded from disk) and a data file cut short behind the server's back */
+static void test_writeback_large(void)
+{
+    struct fixture f;
+    char id[UPLOAD_ID_LEN + 1], p[PATH_MAX];
+    const size_t total = 4 * UPLOAD_WRITEBACK_BYTES + 4099;
+    unsigned char *data = malloc(total);
+    struct upload *u = NULL;
+    struct digest want;
+    struct berr err;
+    struct stat st;
+    uint64_t done = 0, size = 0, cut;
+    unsigned kicks = 0;
+    size_t step = 1;
+
+    if (data == NULL)
+        return;
+    for (size_t i = 0; i < total; i++)
+        data[i] = (unsigned char)((i * 2654435761u) >> 13);
+    CHECK_INT_EQ(digest_of(&want, data, total), 0);
+    fx_open(&f);
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_writeback_offset(u), 0);
+    /* odd sizes, 1 byte up to ~700 KiB, never a multiple of the threshold */
+    while (done < UPLOAD_WRITEBACK_BYTES + UPLOAD_WRITEBACK_BYTES / 2) {
+        step = step * 3 + 7;
+        if (step > 700000)
+            step = 13;
+        write_checked(u, data, &done, step, &kicks);
+    }
+    CHECK_INT_EQ(kicks, 1);
+    CHECK(upload_writeback_offset(u) >= UPLOAD_WRITEBACK_BYTES);
+    upload_release(u);
+
+    /* released and taken again: the session keeps its state in the table */
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK(upload_writeback_offset(u) >= UPLOAD_WRITEBACK_BYTES);
+    write_checked(u, data, &done, 999, &kicks);
+    upload_release(u);
+
+    /* restart: the session is loaded from disk and starts over at 0 (invariant 6), so its first
+     * range also covers what the old process wrote; the next write starts it */
+    upload_mgr_free(f.m);
+    CHECK_INT_EQ(upload_mgr_new(&f.m, f.bs, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_offset(u), done);
+    CHECK_INT_EQ(upload_writeback_offset(u), 0);
+    kicks = 0;
+    write_checked(u, data, &done, 5, &kicks);
+    CHECK_INT_EQ(kicks, 1);
+    CHECK_INT_EQ(upload_writeback_offset(u), done);
+    while (done < 3 * UPLOAD_WRITEBACK_BYTES) {
+        step = step * 3 + 7;
+        if (step > 700000)
+            step = 13;
+        write_checked(u, data, &done, step, &kicks);
+    }
+    CHECK(kicks >= 2);
+    upload_release(u);
+
+    /* the file loses its tail behind the server's back: the hash is rebuilt from what is left
+     * and the writeback offset never stays past the end */
+    session_file(&f, id, "data", p, sizeof(p));
+    cut = UPLOAD_WRITEBACK_BYTES + 12345;
+    CHECK(truncate(p, (off_t)cut) == 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_offset(u), cut);
+    CHECK(upload_writeback_offset(u) <= cut);
+    done = cut;
+    while (done < total) {
+        step = step * 3 + 7;
+        if (step > 700000)
+            step = 13;
+        if (step > total - done)
+            step = (size_t)(total - done);
+        write_checked(u, data, &done, step, &kicks);
+    }
+    CHECK_INT_EQ(upload_commit(u, &want, &size, &err), 0);
+    CHECK_INT_EQ(size, total);
+    CHECK_INT_EQ(blob_store_verify(f.bs, &want, &err), 0);
+    CHECK_INT_EQ(count_blobs(f.root), 1);
+    CHECK_INT_EQ(count_uploads(f.root), 0);
+    {
+        char b[PATH_MAX];
+        snprintf(b, sizeof(b), "%s/blobs/sha256/%.2s/%s", f.root, want.hex, want.hex);
+        CHECK(stat(b, &st) == 0 && (uint64_t)st.st_size == total);
+    }
+    fx_close(&f);
+    free(data);
+}
+
+#ifdef BERTH_TEST_BUILD
+/* sync_file_range as the test builds' hook sees it: every call recorded, failures on demand */
+struct sfr_call {
+    uint64_t off, len;
+    int wait;
+};
+static struct sfr_call sfr_calls[64];
+static unsigned sfr_n;
+static int sfr_fail_wait, sfr_fail_write; /* errno to fail with, 0 = succeed */
+
+static int fake_sfr(int fd, uint64_t off, uint64_t len, int wait)
+{
+    (void)fd;
+    if (sfr_n < sizeof(sfr_calls) / sizeof(sfr_calls[0]))
+        sfr_calls[sfr_n] = (struct sfr_call){off, len, wait};
+    sfr_n++;
+    if ((wait ? sfr_fail_wait : sfr_fail_write) != 0) {
+        errno = wait ? sfr_fail_wait : sfr_fail_write;
+        return -1;
+    }
+    return 0;
+}
+
+/* odd_writes writes data[*done, until) in odd pieces; -1 at the first failed write */
+static int odd_writes(struct upload *u, const unsigned char *data, uint64_t *done, uint64_t until,
+                      struct berr *err)
+{
+    size_t step = 5;
+
+    while (*done < until) {
+        step = step * 3 + 1;
+        if (step > 600000)
+            step = 17;
+        if (step > until - *done)
+            step = (size_t)(until - *done);
+        if (upload_write(u, data + *done, step, err) < 0)
+            return -1;
+        *done += step;
+    }
+    return 0;
+}
+
+/* the call pattern (wait for the range started last time, then start the next) and what each
+ * kind of failure does: unsupported stops the calls, a failed start is only logged, a failed
+ * wait (the disk lost data) empties the session */
+static void test_writeback_calls(void)
+{
+    struct fixture f;
+    char id[UPLOAD_ID_LEN + 1], p[PATH_MAX];
+    const size_t total = 3 * UPLOAD_WRITEBACK_BYTES + UPLOAD_WRITEBACK_BYTES / 2;
+    unsigned char *data = malloc(total);
+    struct upload *u = NULL;
+    struct digest want;
+    struct berr err;
+    struct stat st;
+    uint64_t done = 0, size = 0;
+
+    if (data == NULL)
+        return;
+    for (size_t i = 0; i < total; i++)
+        data[i] = (unsigned char)((i * 40503u) >> 7);
+    CHECK_INT_EQ(digest_of(&want, data, total), 0);
+    fx_open(&f);
+    upload_test_sfr = fake_sfr;
+
+    /* the pattern: write [0,a); wait [0,a), write [a,b); wait [a,b), write [b,c) */
+    sfr_n = 0;
+    sfr_fail_wait = sfr_fail_write = 0;
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(odd_writes(u, data, &done, total, &err), 0);
+    CHECK_INT_EQ(sfr_n, 5);
+    CHECK(sfr_calls[0].wait == 0 && sfr_calls[0].off == 0);
+    CHECK(sfr_calls[0].len >= UPLOAD_WRITEBACK_BYTES);
+    for (unsigned i = 1; i + 1 < sfr_n && i + 1 < 64; i += 2) {
+        CHECK(sfr_calls[i].wait == 1 && sfr_calls[i + 1].wait == 0);
+        CHECK_INT_EQ(sfr_calls[i].off, sfr_calls[i - 1].off);
+        CHECK_INT_EQ(sfr_calls[i].len, sfr_calls[i - 1].len);
+        CHECK_INT_EQ(sfr_calls[i + 1].off, sfr_calls[i - 1].off + sfr_calls[i - 1].len);
+        CHECK(sfr_calls[i + 1].len >= UPLOAD_WRITEBACK_BYTES);
+    }
+    CHECK_INT_EQ(sfr_calls[4].off + sfr_calls[4].len, upload_writeback_offset(u));
+    CHECK_INT_EQ(upload_commit(u, &want, &size, &err), 0);
+    CHECK_INT_EQ(size, total);
+
+    /* unsupported (ENOSYS, EINVAL...): one call, then none; the upload commits */
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    sfr_n = 0;
+    sfr_fail_write = EINVAL;
+    done = 0;
+    CHECK_INT_EQ(odd_writes(u, data, &done, total, &err), 0);
+    CHECK_INT_EQ(sfr_n, 1);
+    CHECK_INT_EQ(upload_commit(u, &want, &size, &err), 0);
+    CHECK_INT_EQ(blob_store_verify(f.bs, &want, &err), 0);
+
+    /* a start that fails otherwise is logged (once) and the calls go on; the upload commits */
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    sfr_n = 0;
+    sfr_fail_write = EIO;
+    done = 0;
+    CHECK_INT_EQ(odd_writes(u, data, &done, total, &err), 0);
+    CHECK_INT_EQ(sfr_n, 5);
+    CHECK_INT_EQ(upload_commit(u, &want, &size, &err), 0);
+    CHECK_INT_EQ(size, total);
+    CHECK_INT_EQ(blob_store_verify(f.bs, &want, &err), 0);
+
+    /* a failed wait: the disk lost data no fsync will report again; the write fails and the
+     * session starts over empty, on disk too, so a restart cannot commit the lost bytes */
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    sfr_n = 0;
+    sfr_fail_write = 0;
+    sfr_fail_wait = EIO;
+    done = 0;
+    CHECK_INT_EQ(odd_writes(u, data, &done, total, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_INTERNAL);
+    CHECK_INT_EQ(sfr_n, 2);
+    CHECK(done >= UPLOAD_WRITEBACK_BYTES && done < 2 * UPLOAD_WRITEBACK_BYTES);
+    CHECK_INT_EQ(upload_offset(u), 0);
+    CHECK_INT_EQ(upload_writeback_offset(u), 0);
+    session_file(&f, id, "data", p, sizeof(p));
+    CHECK(stat(p, &st) == 0 && st.st_size == 0);
+    upload_release(u);
+    /* the client starts again from 0; this time the disk keeps it */
+    sfr_fail_wait = 0;
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    CHECK_INT_EQ(upload_offset(u), 0);
+    done = 0;
+    CHECK_INT_EQ(odd_writes(u, data, &done, total, &err), 0);
+    CHECK_INT_EQ(upload_commit(u, &want, &size, &err), 0);
+    CHECK_INT_EQ(size, total);
+    CHECK_INT_EQ(blob_store_verify(f.bs, &want, &err), 0);
+
+    /* a wait that reports a full disk answers STORAGE_FULL like a failed write */
+    CHECK_INT_EQ(upload_create(f.m, &f.repo, id, &err), 0);
+    CHECK_INT_EQ(upload_acquire(f.m, id, &f.repo, &u, &err), 0);
+    sfr_fail_wait = ENOSPC;
+    done = 0;
+    CHECK_INT_EQ(odd_writes(u, data, &done, total, &err), -1);
+    CHECK_INT_EQ(err.code, BERR_STORAGE_FULL);
+    CHECK_INT_EQ(upload_offset(u), 0);
+    upload_release(u);
+    CHECK_INT_EQ(upload_cancel(f.m, id, &f.repo, &err), 0);
+    CHECK_INT_EQ(count_uploads(f.root), 0);
+
+    upload_test_sfr = NULL;
+    sfr_fail_wait = sfr_fail_write = 0;
+    fx_close(&f);
+    free(data);
+}
+#endif
+
 int main(void)
 {
     TEST_RUN(test_create_write_commit);
@@ -625,5 +893,9 @@ int main(void)
     TEST_RUN(test_disk_full);
     TEST_RUN(test_threads);
     TEST_RUN(test_alloc_failures);
+    TEST_RUN(test_writeback_large);
+#ifdef BERTH_TEST_BUILD
+    TEST_RUN(test_writeback_calls);
+#endif
     return test_summary();
 }
