@@ -22,7 +22,8 @@
 #    p50/p99/p99.9/max latency, server CPU us per request (utime+stime from /proc/PID/stat before
 #    and after, nginx's master and workers), stalled seconds (below a tenth of the run's median).
 #    Goals: Berth CPU per manifest GET <= 2x nginx's per static GET; Bearer and anonymous within
-#    10% of Basic.
+#    10% of Basic in server CPU per request (exact where the load generator shares the cores;
+#    the req/s ratios are printed beside it).
 #
 # 3. Peak RSS (VmHWM, reset first through clear_refs) with 1,000 keep-alive connections served
 #    by loadgen; goal < 64 MiB.
@@ -515,8 +516,12 @@ within() { # A B PCT -> PASS|FAIL: A within PCT% of B
 }
 BEARER_R=$(ratio "$(cval m_bearer .rps)" "$MB")
 ANON_R=$(ratio "$(cval m_anon .rps)" "$MB")
-BEARER_V=$(within "$(cval m_bearer .rps)" "$MB" 10)
-ANON_V=$(within "$(cval m_anon .rps)" "$MB" 10)
+# judged on the server's CPU per request: on a machine whose cores the load generator shares,
+# req/s also moves with the generator's share (a Bearer request is 800 bytes longer to send)
+BEARER_C=$(ratio "$(cval m_bearer .cpu_us_per_req)" "$CB")
+ANON_C=$(ratio "$(cval m_anon .cpu_us_per_req)" "$CB")
+BEARER_V=$(within "$(cval m_bearer .cpu_us_per_req)" "$CB" 10)
+ANON_V=$(within "$(cval m_anon .cpu_us_per_req)" "$CB" 10)
 CPU_V=$(awk -v a="$CB" -v b="$CN" 'BEGIN { print (b > 0 && a <= 2 * b ? "PASS" : "FAIL") }')
 STALLS=$(for k in "${CEIL_KEYS[@]}"; do
     s=$(cval "$k" .stalled_seconds)
@@ -529,13 +534,15 @@ echo "(manifest rows 2 rounds in the order Basic Bearer anon nginx nginx anon Be
 echo "Berth manifest GET / nginx static: $(ratio "$MB" "$MN"); 1 MiB blob GET: $(ratio "$(cval b_basic .rps)" "$(cval b_nginx .rps)")"
 printf 'goal Berth CPU per manifest GET <= 2x nginx'"'"'s per static GET: %.1f us vs %.1f us = %sx %s\n' \
     "$CB" "$CN" "$CPU_RATIO" "$CPU_V"
-echo "goal Bearer and anonymous within 10% of Basic: Bearer ${BEARER_R} $BEARER_V, anonymous ${ANON_R} $ANON_V"
+echo "goal Bearer and anonymous within 10% of Basic (server CPU per request): Bearer ${BEARER_C}x $BEARER_V," \
+    "anonymous ${ANON_C}x $ANON_V; req/s Bearer ${BEARER_R}, anonymous ${ANON_R}"
 echo "stalls (a second below a tenth of its run's median): ${STALLS:-none}"
 jq -cn --argjson cb "$CB" --argjson cn "$CN" --argjson mb "$MB" --argjson mn "$MN" \
     --arg cv "$CPU_V" --arg bv "$BEARER_V" --arg av "$ANON_V" \
     '{manifest_rps_ratio_vs_nginx: (if $mn > 0 then $mb / $mn else null end),
       cpu_ratio_vs_nginx: (if $cn > 0 then $cb / $cn else null end), cpu_goal: "<= 2", cpu_verdict: $cv,
-      bearer_verdict: $bv, anonymous_verdict: $av, auth_goal: "within 10% of Basic"}' >"$RESD/ceiling_goals.json"
+      bearer_verdict: $bv, anonymous_verdict: $av,
+      auth_goal: "server CPU per request within 10% of Basic"}' >"$RESD/ceiling_goals.json"
 
 read -r r1 served1 p99_1 max1 st1 er1 hwm1 cpu1 codes1 ps1 <<<"$(printf '%s' "$RSS1000" | jq -r '[.rps,
     .connections_served, .latency_us.p99 / 1000, .latency_us.max / 1000, .stalled_seconds, .errors,

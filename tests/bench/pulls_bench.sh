@@ -5,7 +5,10 @@
 #                                            (the default) and one whose pull_exclude_agents = "*"
 #                                            excludes every pull; wrk, 8 connections, the runs
 #                                            alternate on/off/off/on so drift favours neither
-#                                            (a warm-up run first fills the credential cache)
+#                                            (a warm-up run first fills the credential cache);
+#                                            the goal (<= 5%) is judged on the server's CPU per
+#                                            request, which the load generator's share of a small
+#                                            machine cannot move; the req/s ratio is shown too
 #   200 pullers: one repository vs 200       wrk -c200 on the counting Berth: every GET on one
 #                                            repository's manifest, then spread over 200
 #                                            repositories (a row lock would serialize the first,
@@ -40,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 
 # shellcheck source-path=SCRIPTDIR source=lib_server.sh
-. "$HERE/lib_server.sh" # free_port
+. "$HERE/lib_server.sh" # free_port, cpu_ticks, cpu_us_per_req
 start() { # NAME CONFIG_TEXT -> sets PORT_<NAME>
     local port pid deadline
     port=$(free_port)
@@ -57,6 +60,7 @@ start() { # NAME CONFIG_TEXT -> sets PORT_<NAME>
         sleep 0.1
     done
     printf -v "PORT_$1" '%s' "$port"
+    printf -v "PID_$1" '%s' "$pid"
 }
 digest() { printf 'sha256:%s' "$(sha256sum "$1" | cut -d' ' -f1)"; }
 push() { # PORT REPO: config + manifest (the blob is pushed once, then mounted)
@@ -96,8 +100,8 @@ for port in "$PORT_on" "$PORT_off"; do
     SECS=2 wrk_run "$port" 200 wrk_report.lua /v2/library/base/manifests/v1 >/dev/null
 done
 
-declare -A N US E
-for k in on off one spread; do N[$k]=0; US[$k]=0; E[$k]=0; done
+declare -A N US E T
+for k in on off one spread; do N[$k]=0; US[$k]=0; E[$k]=0; T[$k]=0; done
 add() { # KEY RESULT...
     local k=$1
     shift
@@ -109,7 +113,10 @@ add() { # KEY RESULT...
 echo "pulls_bench: manifest GET, counting on/off/off/on ..." >&2
 for k in on off off on; do
     port=PORT_$k
+    pid=PID_$k
+    t0=$(cpu_ticks "${!pid}")
     add "$k" $(wrk_run "${!port}" 8 wrk_report.lua /v2/library/base/manifests/v1)
+    T[$k]=$((T[$k] + $(cpu_ticks "${!pid}") - t0))
 done
 # the spread repositories go in after on/off, so that both of those servers hold the same data
 echo "pulls_bench: pushing $NREPOS repositories ..." >&2
@@ -126,6 +133,8 @@ for k in one spread spread one; do
 done
 on=$(per_s "${N[on]}" "${US[on]}")
 off=$(per_s "${N[off]}" "${US[off]}")
+cpu_on=$(cpu_us_per_req 0 "${T[on]}" "${N[on]}")
+cpu_off=$(cpu_us_per_req 0 "${T[off]}" "${N[off]}")
 one=$(per_s "${N[one]}" "${US[one]}")
 spread=$(per_s "${N[spread]}" "${US[spread]}")
 one_err=${E[one]}
@@ -139,9 +148,13 @@ printf '%-52s %12s %10s\n' "----------------------------------------------------
 printf '%-52s %12s %10s\n' "manifest GET, counting on (8 connections)" "$on" \
     "$(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
 printf '%-52s %12s %10s\n' "manifest GET, counting off (every pull excluded)" "$off" "1"
-printf '%-52s %12s %10s\n' "  cost of counting (goal <= 5%, issue 10)" \
-    "$(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.1f%%", (1 - a / b) * 100; else print "-" }')" \
-    "$(awk -v a="$on" -v b="$off" 'BEGIN { print (b > 0 && 1 - a / b <= 0.05 ? "PASS" : "FAIL") }')"
+printf '%-52s %12s %10s\n' "  cost of counting in req/s" \
+    "$(awk -v a="$on" -v b="$off" 'BEGIN { if (b > 0) printf "%.1f%%", (1 - a / b) * 100; else print "-" }')" ""
+printf '%-52s %12s %10s\n' "  server CPU per GET, counting on / off (us)" "$cpu_on / $cpu_off" \
+    "$(awk -v a="$cpu_on" -v b="$cpu_off" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
+printf '%-52s %12s %10s\n' "  cost of counting in server CPU (goal <= 5%, issue 10)" \
+    "$(awk -v a="$cpu_on" -v b="$cpu_off" 'BEGIN { if (b > 0) printf "%.1f%%", (a / b - 1) * 100; else print "-" }')" \
+    "$(awk -v a="$cpu_on" -v b="$cpu_off" 'BEGIN { print (b > 0 && a / b - 1 <= 0.05 ? "PASS" : "FAIL") }')"
 printf '%-52s %12s %10s\n' "200 pullers on one repository" "$one" \
     "$(awk -v a="$one" -v b="$spread" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "-" }')"
 printf '%-52s %12s %10s\n' "200 pullers spread over $NREPOS repositories" "$spread" "1"
