@@ -172,7 +172,7 @@ int service_open(struct service *svc, const struct berth_config *cfg, struct ber
     /* Over a database that other replicas share, the lookup cache stays off: a client that
      * writes through one replica and reads through another behind the balancer (a delete then
      * a GET, a tag move then a pull) must see its write at once, and a local cache cannot see
-     * another replica's writes (storage/mcache.h). The S3 store's cache of small blobs by digest
+     * another replica's writes (storage/mcache.h). The blob store's cache of small blobs by digest
      * (storage/blob_cache.h) cannot go stale and stays on. */
     bool shared_meta = strncmp(cfg->metadata, "postgres://", 11) == 0 ||
                        strncmp(cfg->metadata, "postgresql://", 13) == 0;
