@@ -460,42 +460,27 @@ int cmd_audit(int argc, char **argv)
     struct adm_opts o;
     struct meta *m = NULL;
     struct berr err;
-    const char *config = NULL;
-    char **args;
     int64_t age, removed = 0;
-    int nargs = 0, rc = 2;
+    int rc = 1;
 
-    /* --config FILE is this command's own: the shared options do not take it */
-    args = mem_calloc((size_t)argc + 1, sizeof(*args));
-    if (args == NULL)
-        return 1;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
-            config = argv[++i];
-        else
-            args[nargs++] = argv[i];
-    }
     memset(&o, 0, sizeof(o));
-    if (nargs < 2 || strcmp(args[1], "purge") != 0 || adm_parse_opts(&o, nargs, args, 2) != 0 ||
-        o.older == NULL || (o.data == NULL && config == NULL) || o.npos != 0) {
+    if (argc < 2 || strcmp(argv[1], "purge") != 0 || adm_parse_opts(&o, argc, argv, 2) != 0 ||
+        o.older == NULL || (o.data == NULL && o.config == NULL) || o.npos != 0) {
         fprintf(stderr, "usage: berth audit purge --older-than 30d (--data DIR | --config FILE)\n");
-        goto out;
+        return 2;
     }
     if (parse_age(o.older, &age) < 0) {
         fprintf(stderr, "berth audit: --older-than takes 30d, 12h, 90m or seconds\n");
-        goto out;
+        return 2;
     }
-    rc = 1;
-    if (adm_store_open(&m, config, o.data, "audit") < 0)
-        goto out;
+    if (adm_store_open(&m, o.config, o.data, "audit") < 0)
+        return 1;
     if (audit_purge(m, now_s() - age, &removed, &err) < 0) {
         fprintf(stderr, "berth audit: %s\n", err.msg);
-        goto out;
+    } else {
+        printf("removed %lld audit events older than %s\n", (long long)removed, o.older);
+        rc = 0;
     }
-    printf("removed %lld audit events older than %s\n", (long long)removed, o.older);
-    rc = 0;
-out:
     meta_close(m);
-    mem_free(args);
     return rc;
 }

@@ -78,20 +78,30 @@ enum {
     O_EMAIL,
     O_REALNAME,
     O_DATA,
+    O_CONFIG,
     O_OLDER,
     O_LIMIT,
     O_DURATION,
 };
 
 static const struct cli_opt adm_opts_table[] = {
-        {"--json", NULL, false, O_JSON},        {"--password-stdin", NULL, false, O_PW_STDIN},
-        {"--public", NULL, false, O_PUBLIC},    {"--admin", NULL, false, O_ADMIN},
-        {"--url", NULL, true, O_URL},           {"--user", NULL, true, O_USER},
-        {"--role", NULL, true, O_ROLE},         {"--project", NULL, true, O_PROJECT},
-        {"--access", NULL, true, O_ACCESS},     {"--email", NULL, true, O_EMAIL},
-        {"--realname", NULL, true, O_REALNAME}, {"--data", NULL, true, O_DATA},
-        {"--older-than", NULL, true, O_OLDER},  {"--storage-limit", NULL, true, O_LIMIT},
-        {"--duration", NULL, true, O_DURATION}, {NULL, NULL, false, 0},
+        {"--json", NULL, false, O_JSON},
+        {"--password-stdin", NULL, false, O_PW_STDIN},
+        {"--public", NULL, false, O_PUBLIC},
+        {"--admin", NULL, false, O_ADMIN},
+        {"--url", NULL, true, O_URL},
+        {"--user", NULL, true, O_USER},
+        {"--role", NULL, true, O_ROLE},
+        {"--project", NULL, true, O_PROJECT},
+        {"--access", NULL, true, O_ACCESS},
+        {"--email", NULL, true, O_EMAIL},
+        {"--realname", NULL, true, O_REALNAME},
+        {"--data", NULL, true, O_DATA},
+        {"--older-than", NULL, true, O_OLDER},
+        {"--storage-limit", NULL, true, O_LIMIT},
+        {"--duration", NULL, true, O_DURATION},
+        {"--config", NULL, true, O_CONFIG},
+        {NULL, NULL, false, 0},
 };
 
 /* adm_parse_opts reads argv[from..]; -1 on a usage error (message printed), 1 for --help */
@@ -101,6 +111,7 @@ int adm_parse_opts(struct adm_opts *o, int argc, char **argv, int from)
             [O_URL] = &o->url,           [O_USER] = &o->user,     [O_ROLE] = &o->role,
             [O_PROJECT] = &o->project,   [O_ACCESS] = &o->access, [O_EMAIL] = &o->email,
             [O_REALNAME] = &o->realname, [O_DATA] = &o->data,     [O_OLDER] = &o->older,
+            [O_CONFIG] = &o->config,
     };
     struct cli_args w;
     const char *v;

@@ -36,6 +36,7 @@ struct adm_opts {
     const char *email;
     const char *realname;
     const char *data;
+    const char *config; /* --config FILE (berth audit purge) */
     const char *older;
     int64_t duration;
     int64_t limit;
